@@ -1,0 +1,1 @@
+"""De Blauwe Knop: citizens see, download and share the data organisations hold about them."""

@@ -1,0 +1,6 @@
+"""The framework-free protocol core: keys, SD-JWT (VC), status lists and the scheme document.
+
+Recipes to use: :mod:`.sdjwt_vc` (issue, present, verify credentials), :mod:`.status_list`,
+:mod:`.scheme_document`, :mod:`.jwk` and :mod:`.identifiers`. The byte-level pieces
+(:mod:`.encoding`, :mod:`.jws`, :mod:`.sdjwt`) sit below them. Nothing here imports Django.
+"""

@@ -1,0 +1,63 @@
+"""Byte-level encodings shared by the JOSE pieces: base64url without padding and strict JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from blauweknop.protocol.errors import VerificationError
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+# Compact, UTF-8 JSON: what we sign must be as small as possible and byte-stable.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def b64url_encode(data: bytes) -> str:
+    """Encode bytes as base64url without padding (RFC 7515 §2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url; anything else (padding, other characters) is malformed."""
+    if not isinstance(text, str) or len(text) % 4 == 1 or not _B64URL.fullmatch(text):
+        raise VerificationError("malformed", "A part is not valid base64url.")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise VerificationError("malformed", "A part is not valid base64url.") from exc
+
+
+def json_dumps(value: Any) -> str:
+    """Serialise to compact JSON text."""
+    return _dumps(value)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        # RFC 7519 §4: a parser must reject or pick one; picking one hides tampering.
+        raise VerificationError("malformed", "A JSON object has the same member twice.")
+    return result
+
+
+def json_loads(data: bytes | str) -> Any:
+    """Parse JSON strictly: valid UTF-8, no duplicate members, no NaN or Infinity."""
+    try:
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise VerificationError("malformed", "A part is not valid JSON.") from exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise VerificationError("malformed", f"JSON may not contain {name}.")
+
+
+def json_object(data: bytes | str, what: str) -> dict[str, Any]:
+    """Parse ``data`` as strict JSON and insist that it is an object."""
+    value = json_loads(data)
+    if not isinstance(value, dict):
+        raise VerificationError("malformed", f"The {what} is not a JSON object.")
+    return value

@@ -1,0 +1,238 @@
+"""The scheme document (stelseldocument): the signed list of who takes part, and in which role.
+
+Signed by the scheme operator as a compact JWS (``typ: stelseldocument+jwt``). Every party checks
+every other party against the current document, so a suspended or revoked organisation is refused
+everywhere as soon as the document is refreshed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from blauweknop.protocol import jws
+from blauweknop.protocol.errors import InvalidInput, ProtocolError, VerificationError
+from blauweknop.protocol.identifiers import is_valid_oin
+from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, VerifyingKey, public_jwk
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, numeric_date
+
+TYP = "stelseldocument+jwt"
+HOLDER, REQUESTER, APP_MANAGER = "holder", "requester", "app_manager"
+ORGANISATION_ROLES = frozenset({HOLDER, REQUESTER})
+CERTIFIED, SUSPENDED, REVOKED = "certified", "suspended", "revoked"
+CERTIFICATION_STATUSES = frozenset({CERTIFIED, SUSPENDED, REVOKED})
+DEFAULT_VALID_FOR = 7 * 86400
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One organisation (or app manager) as the scheme document describes it."""
+
+    oin: str
+    name: str
+    roles: frozenset[str]
+    certification: str
+    certified_since: str | None
+    endpoints: dict[str, str]
+    keys: KeySet = field(repr=False)
+
+    @property
+    def is_certified(self) -> bool:
+        """Only a certified participant may act; suspended and revoked ones may not."""
+        return self.certification == CERTIFIED
+
+
+def participant_entry(
+    *,
+    oin: str,
+    name: str,
+    roles: Iterable[str],
+    jwks: Mapping[str, Any],
+    endpoints: Mapping[str, str] | None = None,
+    certification: str = CERTIFIED,
+    certified_since: str | None = None,
+) -> dict[str, Any]:
+    """One entry for the ``organisations`` or ``app_managers`` list, checked before it is signed."""
+    entry = {
+        "oin": oin,
+        "name": name,
+        "roles": sorted(roles),
+        "certification": {"status": certification, "since": certified_since},
+        "endpoints": dict(endpoints or {}),
+        "jwks": {"keys": [public_jwk(k) for k in jwks.get("keys", [])]},
+    }
+    try:
+        _participant(entry, ORGANISATION_ROLES | {APP_MANAGER})
+    except VerificationError as exc:
+        raise InvalidInput("bad_claims", exc.message) from exc
+    return entry
+
+
+def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
+    if not isinstance(entry, Mapping):
+        raise VerificationError("malformed", "A participant entry is not an object.")
+    oin, name, roles = entry.get("oin"), entry.get("name"), entry.get("roles")
+    if not is_valid_oin(oin):
+        raise VerificationError("malformed", "A participant has no valid OIN (20 digits).")
+    if not isinstance(name, str) or not name:
+        raise VerificationError("malformed", f"Participant {oin} has no name.")
+    if not isinstance(roles, list) or not set(roles) <= allowed_roles:
+        raise VerificationError("malformed", f"Participant {oin} has unknown roles.")
+    certification = entry.get("certification")
+    if not isinstance(certification, Mapping) or certification.get("status") not in CERTIFICATION_STATUSES:
+        raise VerificationError("malformed", f"Participant {oin} has no valid certification status.")
+    endpoints = entry.get("endpoints", {})
+    if not isinstance(endpoints, Mapping) or not all(isinstance(v, str) for v in endpoints.values()):
+        raise VerificationError("malformed", f"Participant {oin} has invalid endpoints.")
+    try:
+        keys = KeySet.from_jwks(entry.get("jwks"))
+    except ProtocolError as exc:
+        raise VerificationError("malformed", f"Participant {oin} has unusable keys.") from exc
+    if any(key.kid is None for key in keys.keys):
+        raise VerificationError("malformed", f"Every key of participant {oin} needs a 'kid'.")
+    return Participant(
+        oin, name, frozenset(roles), certification["status"], certification.get("since"), dict(endpoints), keys
+    )
+
+
+def build(
+    *,
+    iss: str,
+    version: int,
+    organisations: Iterable[Mapping[str, Any]],
+    app_managers: Iterable[Mapping[str, Any]] = (),
+    document_types: Iterable[Mapping[str, Any]] = (),
+    legal_bases: Iterable[Mapping[str, Any]] = (),
+    now: int | None = None,
+    valid_for: int = DEFAULT_VALID_FOR,
+) -> dict[str, Any]:
+    """The payload of a scheme document; sign it with :func:`sign`."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidInput("bad_claims", "The version must be a whole number of at least 1.")
+    iat = now_or(now)
+    return {
+        "iss": iss,
+        "iat": iat,
+        "exp": iat + valid_for,
+        "version": version,
+        "organisations": list(organisations),
+        "app_managers": list(app_managers),
+        "document_types": list(document_types),
+        "legal_bases": list(legal_bases),
+    }
+
+
+def sign(payload: Mapping[str, Any], key: SigningKey) -> str:
+    """Sign a scheme document payload as the scheme operator."""
+    return jws.sign(payload, key, TYP)
+
+
+@dataclass(frozen=True)
+class SchemeDocument:
+    """A verified scheme document, with look-ups by OIN, key id, issuer URL and role."""
+
+    iss: str
+    version: int
+    iat: int
+    exp: int
+    organisations: dict[str, Participant]
+    app_managers: dict[str, Participant]
+    document_types: list[dict[str, Any]]
+    legal_bases: list[dict[str, Any]]
+
+    def organisation(self, oin: str) -> Participant:
+        """The organisation or app manager with ``oin``."""
+        found = self.organisations.get(oin) or self.app_managers.get(oin)
+        if found is None:
+            raise VerificationError("unknown_organisation")
+        return found
+
+    def is_certified(self, oin: str, role: str) -> bool:
+        """Whether ``oin`` may act in ``role`` (holder, requester or app_manager) right now."""
+        try:
+            self.certified(oin, role)
+        except VerificationError:
+            return False
+        return True
+
+    def certified(self, oin: str, role: str) -> Participant:
+        """The participant ``oin``, if it is certified for ``role``; otherwise ``not_certified``."""
+        participant = self.app_managers.get(oin) if role == APP_MANAGER else self.organisations.get(oin)
+        if participant is None:
+            raise VerificationError("unknown_organisation")
+        if not participant.is_certified or (role != APP_MANAGER and role not in participant.roles):
+            raise VerificationError("not_certified", f"{participant.name} is not certified as {role}.")
+        return participant
+
+    def key(self, oin: str, kid: str) -> VerifyingKey:
+        """The key ``kid`` of participant ``oin``."""
+        return self.organisation(oin).keys.find(kid)
+
+    def issuer(self, iss: str) -> Participant:
+        """The organisation whose credential issuer URL is ``iss``."""
+        for participant in self.organisations.values():
+            if participant.endpoints.get("issuer") == iss:
+                return participant
+        raise VerificationError("unknown_issuer", "No organisation in the scheme issues under this address.")
+
+    def issuer_keys(self) -> KeyResolver:
+        """A key resolver that trusts exactly the certified holders, each for its own issuer URL."""
+
+        def resolve(iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
+            if iss is None:
+                raise VerificationError("unknown_issuer", "The token does not say who issued it.")
+            participant = self.issuer(iss)
+            self.certified(participant.oin, HOLDER)
+            kid = header.get("kid")
+            if not isinstance(kid, str):
+                raise VerificationError("unknown_key", "The token does not name its key (kid).")
+            return participant.keys.find(kid)
+
+        return resolve
+
+    def document_type(self, vct: str) -> dict[str, Any] | None:
+        """The catalogue entry for credential type ``vct``, if the scheme knows it."""
+        return next((t for t in self.document_types if t.get("vct") == vct), None)
+
+
+def verify(
+    token: str,
+    operator_keys: KeyResolver | VerifyingKey,
+    *,
+    now: int | None = None,
+    min_version: int | None = None,
+    leeway: int = DEFAULT_LEEWAY,
+) -> SchemeDocument:
+    """Verify a scheme document against the operator's keys; refuse one older than ``min_version``."""
+    now = now_or(now)
+    payload = jws.verify(token, operator_keys, TYP).payload
+    check_validity(payload, now, leeway=leeway, require_exp=True)
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise VerificationError("malformed", "The scheme document has no valid version.")
+    if min_version is not None and version < min_version:
+        raise VerificationError("scheme_rollback")
+    lists = {}
+    for name in ("organisations", "app_managers", "document_types", "legal_bases"):
+        value = payload.get(name, [])
+        if not isinstance(value, list):
+            raise VerificationError("malformed", f"The scheme document's {name!r} is not a list.")
+        lists[name] = value
+    organisations = [_participant(e, ORGANISATION_ROLES) for e in lists["organisations"]]
+    app_managers = [_participant(e, frozenset({APP_MANAGER})) for e in lists["app_managers"]]
+    oins = [p.oin for p in organisations + app_managers]
+    if len(set(oins)) != len(oins):
+        raise VerificationError("malformed", "An OIN appears more than once in the scheme document.")
+    iat, exp = numeric_date(payload, "iat", required=True), numeric_date(payload, "exp", required=True)
+    assert iat is not None and exp is not None
+    return SchemeDocument(
+        iss=str(payload.get("iss", "")),
+        version=version,
+        iat=iat,
+        exp=exp,
+        organisations={p.oin: p for p in organisations},
+        app_managers={p.oin: p for p in app_managers},
+        document_types=[t for t in lists["document_types"] if isinstance(t, dict)],
+        legal_bases=[b for b in lists["legal_bases"] if isinstance(b, dict)],
+    )

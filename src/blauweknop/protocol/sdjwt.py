@@ -1,0 +1,442 @@
+"""Selective Disclosure for JWTs (RFC 9901): issue, present and verify.
+
+Wire format: ``<issuer-signed JWT>~<disclosure>~...~<disclosure>~[<KB-JWT>]``.
+A disclosure is the base64url of a JSON array ``[salt, name, value]`` (object member) or
+``[salt, value]`` (array element); the signed payload holds only the digests of disclosures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from blauweknop.protocol import jws
+from blauweknop.protocol.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from blauweknop.protocol.errors import InvalidInput, VerificationError
+from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey, thumbprint
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, numeric_date
+
+HASH_ALGS: dict[str, Callable[[bytes], Any]] = {
+    "sha-256": hashlib.sha256,
+    "sha-384": hashlib.sha384,
+    "sha-512": hashlib.sha512,
+}
+DEFAULT_HASH_ALG = "sha-256"
+KB_TYP = "kb+jwt"
+SALT_BYTES = 16  # 128 bits, the minimum RFC 9901 §9.3 asks for
+DEFAULT_MAX_DECOYS = 3
+DEFAULT_KB_MAX_AGE = 300  # seconds a Key Binding JWT may be old
+RESERVED_NAMES = frozenset({"_sd", "..."})
+
+Path = tuple[str, ...]
+
+
+def digest(disclosure: str, hash_alg: str = DEFAULT_HASH_ALG) -> str:
+    """The digest of a disclosure as it appears in ``_sd`` or ``...``: over its ASCII text."""
+    return b64url_encode(HASH_ALGS[hash_alg](disclosure.encode("ascii")).digest())
+
+
+def parse_path(path: str | Sequence[str | int]) -> Path:
+    """A claim path as a tuple of names: ``"adres.woonplaats"`` or ``["kinderen", 0, "naam"]``."""
+    segments = path.split(".") if isinstance(path, str) else [str(s) for s in path]
+    if not segments or any(s == "" for s in segments):
+        raise InvalidInput("bad_path", f"The claim path {path!r} is empty or has an empty part.")
+    return tuple(segments)
+
+
+def format_path(path: Path) -> str:
+    """The dotted form of a claim path."""
+    return ".".join(path)
+
+
+class _Randomness:
+    """Salts and decoys from the OS's CSPRNG, read in batches: one syscall per many claims."""
+
+    def __init__(self) -> None:
+        self._pool = b""
+
+    def take(self, n: int) -> bytes:
+        if len(self._pool) < n:
+            self._pool = os.urandom(max(1024, n))
+        chunk, self._pool = self._pool[:n], self._pool[n:]
+        return chunk
+
+    def salt(self) -> str:
+        return b64url_encode(self.take(SALT_BYTES))
+
+
+# ---------------------------------------------------------------------------------------------
+# Issuing
+
+
+@dataclass
+class _Concealer:
+    """Makes every member and element of a claims tree selectively disclosable, depth first."""
+
+    salt: Callable[[], str]
+    hash_alg: str
+    max_decoys: int
+    decoy: Callable[[], str]
+    disclosures: list[str] = field(default_factory=list)
+
+    def _disclose(self, content: list[Any]) -> str:
+        disclosure = b64url_encode(json_dumps(content).encode())
+        self.disclosures.append(disclosure)
+        return digest(disclosure, self.hash_alg)
+
+    def _decoys(self) -> list[str]:
+        return [self.decoy() for _ in range(secrets.randbelow(self.max_decoys + 1))] if self.max_decoys else []
+
+    def conceal_object(self, obj: Mapping[str, Any], visible: frozenset[str] = frozenset()) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        digests: list[str] = []
+        for name, value in obj.items():
+            if not isinstance(name, str) or name in RESERVED_NAMES or name == "_sd_alg":
+                raise InvalidInput("bad_claims", f"The claim name {name!r} is reserved.")
+            if name in visible:
+                out[name] = value
+            else:
+                digests.append(self._disclose([self.salt(), name, self.conceal(value)]))
+        digests.extend(self._decoys())
+        if digests:
+            # Sorted, so the order of digests says nothing about the order of claims (RFC 9901 §4.2.4.1).
+            out["_sd"] = sorted(digests)
+        return out
+
+    def conceal(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return self.conceal_object(value)
+        if isinstance(value, list | tuple):
+            elements = [{"...": self._disclose([self.salt(), self.conceal(v)])} for v in value]
+            for decoy in self._decoys():
+                # Decoys go anywhere, but the real elements keep their order: order can mean something.
+                elements.insert(secrets.randbelow(len(elements) + 1), {"...": decoy})
+            return elements
+        return value
+
+
+def issue(
+    claims: Mapping[str, Any],
+    key: SigningKey,
+    *,
+    typ: str,
+    visible: Iterable[str] = (),
+    max_decoys: int = DEFAULT_MAX_DECOYS,
+    hash_alg: str = DEFAULT_HASH_ALG,
+    salt: Callable[[], str] | None = None,
+) -> str:
+    """Issue an SD-JWT in which every claim, nested member and array element is disclosable.
+
+    Top-level claims named in ``visible`` stay in plain view (for example ``iss`` and ``exp``).
+    ``salt`` may be given to make tests reproducible; by default salts are 128 random bits.
+    """
+    if hash_alg not in HASH_ALGS:
+        raise InvalidInput("unsupported_hash_alg")
+    if not isinstance(claims, Mapping):
+        raise InvalidInput("bad_claims", "The claims must be a JSON object.")
+    rand = _Randomness()
+    size = hashlib.new(hash_alg.replace("-", "")).digest_size
+    concealer = _Concealer(
+        salt=salt or rand.salt,
+        hash_alg=hash_alg,
+        max_decoys=max_decoys,
+        # A decoy must look like a digest; random bytes of digest length are exactly that.
+        decoy=lambda: b64url_encode(rand.take(size)),
+    )
+    payload = concealer.conceal_object(claims, frozenset(visible))
+    payload["_sd_alg"] = hash_alg
+    try:
+        token = jws.sign(payload, key, typ)
+    except ValueError as exc:  # e.g. NaN, or something JSON cannot hold
+        raise InvalidInput("bad_claims", "The claims contain a value that JSON cannot hold.") from exc
+    return token + "~" + "".join(d + "~" for d in concealer.disclosures)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing and processing (shared by holder and verifier)
+
+
+@dataclass(frozen=True)
+class _Disclosure:
+    text: str
+    salt: str
+    name: str | None  # None for an array element
+    value: Any
+
+
+def split(sd_jwt: str) -> tuple[str, list[str], str | None]:
+    """Split a serialised SD-JWT into its issuer-signed JWT, its disclosures and its KB-JWT."""
+    if not isinstance(sd_jwt, str) or "~" not in sd_jwt:
+        raise VerificationError("malformed", "This is not an SD-JWT: it has no '~' separators.")
+    parts = sd_jwt.strip().split("~")
+    jwt, disclosures, kb_jwt = parts[0], parts[1:-1], parts[-1] or None
+    if any(d == "" for d in disclosures):
+        raise VerificationError("malformed", "The SD-JWT has an empty disclosure.")
+    return jwt, disclosures, kb_jwt
+
+
+def _decode_disclosure(text: str) -> _Disclosure:
+    content = json_loads(b64url_decode(text))
+    if not isinstance(content, list) or len(content) not in (2, 3) or not isinstance(content[0], str):
+        raise VerificationError("malformed", "A disclosure is not a list of a salt, maybe a name, and a value.")
+    if len(content) == 2:
+        return _Disclosure(text, content[0], None, content[1])
+    name = content[1]
+    if not isinstance(name, str):
+        raise VerificationError("malformed", "A disclosure's claim name is not text.")
+    if name in RESERVED_NAMES:
+        raise VerificationError("reserved_claim_name", f"A disclosure may not use the name {name!r}.")
+    return _Disclosure(text, content[0], name, content[2])
+
+
+def _index_disclosures(disclosures: Sequence[str], hash_alg: str) -> dict[str, _Disclosure]:
+    by_digest: dict[str, _Disclosure] = {}
+    for text in disclosures:
+        d = digest(text, hash_alg)
+        if d in by_digest:
+            raise VerificationError("duplicate_disclosure")
+        by_digest[d] = _decode_disclosure(text)
+    return by_digest
+
+
+@dataclass
+class _Processor:
+    """Rebuilds the claims from the signed payload and the disclosures (RFC 9901 §7.1 step 3)."""
+
+    by_digest: Mapping[str, _Disclosure]
+    seen: set[str] = field(default_factory=set)
+    used: set[str] = field(default_factory=set)
+    # Each claim path with the innermost disclosure it sits in (None: signed in plain view),
+    # the paths that are a disclosure of their own, and each disclosure's enclosing disclosure.
+    paths: dict[Path, str | None] = field(default_factory=dict)
+    own: dict[Path, str] = field(default_factory=dict)
+    parents: dict[str, str | None] = field(default_factory=dict)
+
+    def _claim(self, d: str) -> _Disclosure | None:
+        if not isinstance(d, str):
+            raise VerificationError("malformed", "A digest is not text.")
+        if d in self.seen:
+            raise VerificationError("duplicate_digest")
+        self.seen.add(d)
+        found = self.by_digest.get(d)
+        if found is not None:
+            self.used.add(d)
+        return found
+
+    def process(self, value: Any, path: Path, owner: str | None) -> Any:
+        if isinstance(value, dict):
+            return self._object(value, path, owner)
+        if isinstance(value, list):
+            return self._array(value, path, owner)
+        return value
+
+    def _object(self, obj: dict[str, Any], path: Path, owner: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in obj.items():
+            if name == "_sd" or (name == "_sd_alg" and not path):
+                continue
+            if name == "...":
+                raise VerificationError("reserved_claim_name", "An object uses the reserved name '...'.")
+            out[name] = self.process(value, path + (name,), owner)
+            self.paths[path + (name,)] = owner
+        digests = obj.get("_sd", [])
+        if not isinstance(digests, list):
+            raise VerificationError("malformed", "'_sd' is not a list.")
+        for d in digests:
+            disclosure = self._claim(d)
+            if disclosure is None:
+                continue  # a decoy, or a claim the holder chose not to show
+            if disclosure.name is None:
+                raise VerificationError("malformed", "An array element disclosure is used for an object member.")
+            if disclosure.name in out:
+                raise VerificationError("claim_conflict", f"The claim {disclosure.name!r} appears twice.")
+            child = path + (disclosure.name,)
+            self.parents[d] = owner
+            self.paths[child] = self.own[child] = d
+            out[disclosure.name] = self.process(disclosure.value, child, d)
+        return out
+
+    def _array(self, array: list[Any], path: Path, owner: str | None) -> list[Any]:
+        out: list[Any] = []
+        for element in array:
+            if isinstance(element, dict) and "..." in element:
+                if len(element) != 1:
+                    raise VerificationError("malformed", "An array element digest has other members.")
+                disclosure = self._claim(element["..."])
+                if disclosure is None:
+                    continue
+                if disclosure.name is not None:
+                    raise VerificationError("malformed", "An object member disclosure is used for an array element.")
+                child = path + (str(len(out)),)
+                self.parents[element["..."]] = owner
+                self.paths[child] = self.own[child] = element["..."]
+                out.append(self.process(disclosure.value, child, element["..."]))
+            else:
+                child = path + (str(len(out)),)
+                self.paths[child] = owner
+                out.append(self.process(element, child, owner))
+        return out
+
+
+def _hash_alg_of(payload: Mapping[str, Any]) -> str:
+    hash_alg = payload.get("_sd_alg", DEFAULT_HASH_ALG)
+    if hash_alg not in HASH_ALGS:
+        raise VerificationError("unsupported_hash_alg", f"The digest algorithm {hash_alg!r} is not supported.")
+    return hash_alg
+
+
+# ---------------------------------------------------------------------------------------------
+# Presenting (the holder)
+
+
+def present(
+    sd_jwt: str,
+    disclose: Iterable[str | Sequence[str | int]],
+    *,
+    holder_key: SigningKey | None = None,
+    aud: str | None = None,
+    nonce: str | None = None,
+    now: int | None = None,
+) -> str:
+    """Make a presentation that shows only the claims at the ``disclose`` paths.
+
+    Disclosing a path shows that claim with everything inside it, and the claims it sits in.
+    With ``holder_key`` a Key Binding JWT for ``aud`` and ``nonce`` is appended.
+    """
+    jwt, disclosures, kb_jwt = split(sd_jwt)
+    if kb_jwt is not None:
+        raise InvalidInput("malformed", "This is already a presentation; start from the issued credential.")
+    _, payload = jws.unverified_parts(jwt)
+    hash_alg = _hash_alg_of(payload)
+    by_digest = _index_disclosures(disclosures, hash_alg)
+    processor = _Processor(by_digest)
+    processor.process(payload, (), None)
+    chosen: set[str] = set()
+    for raw in disclose:
+        path = parse_path(raw)
+        if path not in processor.paths:
+            raise InvalidInput("bad_path", f"The credential has no claim {format_path(path)!r}.")
+        owner = processor.paths[path]
+        while owner is not None:  # the claim itself and every claim it sits in
+            chosen.add(owner)
+            owner = processor.parents[owner]
+        chosen.update(d for p, d in processor.own.items() if p[: len(path)] == path)
+    presentation = jwt + "~" + "".join(d.text + "~" for dg, d in by_digest.items() if dg in chosen)
+    if holder_key is None:
+        return presentation
+    if aud is None or nonce is None:
+        raise InvalidInput("bad_claims", "A Key Binding JWT needs both an audience (aud) and a nonce.")
+    bound = payload.get("cnf", {}).get("jwk") if isinstance(payload.get("cnf"), dict) else None
+    if bound is None:
+        raise InvalidInput("no_holder_key", "The credential is not bound to a holder key.")
+    if thumbprint(bound) != thumbprint(holder_key.public_jwk):
+        raise InvalidInput("bad_key", "This key is not the holder key the credential is bound to.")
+    return presentation + key_binding_jwt(presentation, holder_key, aud=aud, nonce=nonce, now=now, hash_alg=hash_alg)
+
+
+def key_binding_jwt(
+    presentation: str, holder_key: SigningKey, *, aud: str, nonce: str, now: int | None = None,
+    hash_alg: str = DEFAULT_HASH_ALG,
+) -> str:
+    """A Key Binding JWT (``typ: kb+jwt``) over ``presentation`` (which ends in ``~``)."""
+    payload = {"iat": now_or(now), "aud": aud, "nonce": nonce, "sd_hash": digest(presentation, hash_alg)}
+    return jws.sign(payload, holder_key, KB_TYP)
+
+
+# ---------------------------------------------------------------------------------------------
+# Verifying
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    """What a verified Key Binding JWT proved."""
+
+    aud: str
+    nonce: str
+    iat: int
+
+
+@dataclass(frozen=True)
+class VerifiedSdJwt:
+    """A verified SD-JWT: the claims that were disclosed, and how they were proven."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    disclosed: frozenset[str]  # dotted paths of every selectively disclosed claim that was shown
+    issuer_key: VerifyingKey
+    key_binding: KeyBinding | None
+
+
+def verify(
+    sd_jwt: str,
+    keys: KeyResolver | VerifyingKey,
+    *,
+    typ: str | tuple[str, ...],
+    require_key_binding: bool,
+    aud: str | None = None,
+    nonce: str | None = None,
+    now: int | None = None,
+    leeway: int = DEFAULT_LEEWAY,
+    kb_max_age: int = DEFAULT_KB_MAX_AGE,
+) -> VerifiedSdJwt:
+    """Verify an SD-JWT or presentation with every check of RFC 9901 §7.
+
+    Whether key binding is required is the verifier's policy (``require_key_binding``), never
+    the presenter's choice. When ``aud`` or ``nonce`` is given they must match the KB-JWT.
+    """
+    now = now_or(now)
+    jwt, disclosures, kb_jwt = split(sd_jwt)
+    signed = jws.verify(jwt, keys, typ)
+    hash_alg = _hash_alg_of(signed.payload)
+    processor = _Processor(_index_disclosures(disclosures, hash_alg))
+    claims = processor.process(signed.payload, (), None)
+    if len(processor.used) != len(processor.by_digest):
+        raise VerificationError("unreferenced_disclosure")
+    check_validity(claims, now, leeway=leeway)
+    binding = None
+    if kb_jwt is not None:
+        presentation = sd_jwt.strip()[: -len(kb_jwt)]
+        binding = _verify_key_binding(
+            kb_jwt, presentation, claims, hash_alg, aud=aud, nonce=nonce, now=now, leeway=leeway, max_age=kb_max_age
+        )
+    elif require_key_binding or aud is not None or nonce is not None:
+        raise VerificationError("key_binding_required")
+    disclosed = frozenset(format_path(p) for p in processor.own)
+    return VerifiedSdJwt(signed.header, claims, disclosed, signed.key, binding)
+
+
+def _verify_key_binding(
+    kb_jwt: str,
+    presentation: str,
+    claims: Mapping[str, Any],
+    hash_alg: str,
+    *,
+    aud: str | None,
+    nonce: str | None,
+    now: int,
+    leeway: int,
+    max_age: int,
+) -> KeyBinding:
+    cnf = claims.get("cnf")
+    if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
+        raise VerificationError("no_holder_key")
+    try:
+        holder = VerifyingKey(cnf["jwk"])
+    except InvalidInput as exc:
+        raise VerificationError("no_holder_key", "The holder key in the credential is not usable.") from exc
+    kb = jws.verify(kb_jwt, holder, KB_TYP).payload
+    iat = numeric_date(kb, "iat", required=True)
+    assert iat is not None
+    if not now - max_age - leeway <= iat <= now + leeway:
+        raise VerificationError("kb_stale")
+    if not isinstance(kb.get("aud"), str) or (aud is not None and kb["aud"] != aud):
+        raise VerificationError("aud_mismatch")
+    if not isinstance(kb.get("nonce"), str) or (nonce is not None and kb["nonce"] != nonce):
+        raise VerificationError("nonce_mismatch")
+    if kb.get("sd_hash") != digest(presentation, hash_alg):
+        raise VerificationError("sd_hash_mismatch")
+    return KeyBinding(kb["aud"], kb["nonce"], iat)

@@ -1,0 +1,43 @@
+"""Time checks for signed tokens (``exp``, ``nbf``, ``iat``); time is always a parameter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from blauweknop.protocol.errors import VerificationError
+
+DEFAULT_LEEWAY = 60  # seconds of clock difference between honest parties that we tolerate
+
+
+def now_or(now: int | None) -> int:
+    """``now`` if given (tests, replays), else the current Unix time."""
+    return int(time.time()) if now is None else now
+
+
+def numeric_date(payload: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
+    """The NumericDate claim ``name`` as an integer, or ``None`` when absent and optional."""
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise VerificationError("missing_claim", f"The claim {name!r} is missing.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise VerificationError("malformed", f"The claim {name!r} is not a time.")
+    return int(value)
+
+
+def check_validity(
+    payload: Mapping[str, Any], now: int, *, leeway: int = DEFAULT_LEEWAY, require_exp: bool = False
+) -> None:
+    """Refuse a token that has expired, is not valid yet, or says it was issued in the future."""
+    exp = numeric_date(payload, "exp", required=require_exp)
+    if exp is not None and now - leeway >= exp:
+        raise VerificationError("expired")
+    nbf = numeric_date(payload, "nbf")
+    if nbf is not None and now + leeway < nbf:
+        raise VerificationError("not_yet_valid")
+    iat = numeric_date(payload, "iat")
+    if iat is not None and now + leeway < iat:
+        raise VerificationError("issued_in_future")
