@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from blauweknop.protocol import scheme_document, sdjwt_vc
 from blauweknop.protocol.errors import InvalidInput, ProtocolError, VerificationError
-from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, KeySet, SigningKey, generate_jwk, public_jwk
+from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, KeySet, SigningKey, generate_jwk
 from blauweknop.protocol.jws import unverified_parts
 from blauweknop.protocol.sdjwt import split
 from blauweknop.protocol.status_list import StatusListClient, StatusReference
@@ -56,9 +56,12 @@ def _read_json(source: str, what: str) -> Any:
 
 
 def _fetch(url: str, what: str, accept: str = "application/json") -> str:
-    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "blauweknop-cli"})
+    # URLs can come from a credential (its status list): never let one read a local file.
+    if not url.startswith(("https://", "http://")):
+        raise UsageError(f"the {what} address {url!r} is not an http(s) URL")
+    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "blauweknop-cli"})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 (http(s) only)
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 (checked above)
             return response.read(MAX_DOWNLOAD).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot fetch the {what} from {url}: {exc}") from exc

@@ -118,9 +118,7 @@ class SigningKey:
                 public = ec.EllipticCurvePublicNumbers(
                     _coordinate(jwk, "x", _P256_COORD), _coordinate(jwk, "y", _P256_COORD), ec.SECP256R1()
                 )
-                self._ec = ec.EllipticCurvePrivateNumbers(
-                    _coordinate(jwk, "d", _P256_COORD), public
-                ).private_key()
+                self._ec = ec.EllipticCurvePrivateNumbers(_coordinate(jwk, "d", _P256_COORD), public).private_key()
             else:
                 self._ed = ed25519.Ed25519PrivateKey.from_private_bytes(_raw(jwk, "d", 32))
                 if self._ed.public_key().public_bytes_raw() != _raw(jwk, "x", 32):

@@ -15,7 +15,7 @@ from blauweknop.protocol import jws
 from blauweknop.protocol.errors import InvalidInput, ProtocolError, VerificationError
 from blauweknop.protocol.identifiers import is_valid_oin
 from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, VerifyingKey, public_jwk
-from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, numeric_date
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
 
 TYP = "stelseldocument+jwt"
 HOLDER, REQUESTER, APP_MANAGER = "holder", "requester", "app_manager"
@@ -224,8 +224,7 @@ def verify(
     oins = [p.oin for p in organisations + app_managers]
     if len(set(oins)) != len(oins):
         raise VerificationError("malformed", "An OIN appears more than once in the scheme document.")
-    iat, exp = numeric_date(payload, "iat", required=True), numeric_date(payload, "exp", required=True)
-    assert iat is not None and exp is not None
+    iat, exp = required_date(payload, "iat"), required_date(payload, "exp")
     return SchemeDocument(
         iss=str(payload.get("iss", "")),
         version=version,

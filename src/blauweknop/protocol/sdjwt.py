@@ -18,7 +18,7 @@ from blauweknop.protocol import jws
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey, thumbprint
-from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, numeric_date
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
 
 HASH_ALGS: dict[str, Callable[[bytes], Any]] = {
     "sha-256": hashlib.sha256,
@@ -241,8 +241,8 @@ class _Processor:
                 continue
             if name == "...":
                 raise VerificationError("reserved_claim_name", "An object uses the reserved name '...'.")
-            out[name] = self.process(value, path + (name,), owner)
-            self.paths[path + (name,)] = owner
+            out[name] = self.process(value, (*path, name), owner)
+            self.paths[(*path, name)] = owner
         digests = obj.get("_sd", [])
         if not isinstance(digests, list):
             raise VerificationError("malformed", "'_sd' is not a list.")
@@ -254,7 +254,7 @@ class _Processor:
                 raise VerificationError("malformed", "An array element disclosure is used for an object member.")
             if disclosure.name in out:
                 raise VerificationError("claim_conflict", f"The claim {disclosure.name!r} appears twice.")
-            child = path + (disclosure.name,)
+            child = (*path, disclosure.name)
             self.parents[d] = owner
             self.paths[child] = self.own[child] = d
             out[disclosure.name] = self.process(disclosure.value, child, d)
@@ -271,12 +271,12 @@ class _Processor:
                     continue
                 if disclosure.name is not None:
                     raise VerificationError("malformed", "An object member disclosure is used for an array element.")
-                child = path + (str(len(out)),)
+                child = (*path, str(len(out)))
                 self.parents[element["..."]] = owner
                 self.paths[child] = self.own[child] = element["..."]
                 out.append(self.process(disclosure.value, child, element["..."]))
             else:
-                child = path + (str(len(out)),)
+                child = (*path, str(len(out)))
                 self.paths[child] = owner
                 out.append(self.process(element, child, owner))
         return out
@@ -339,7 +339,12 @@ def present(
 
 
 def key_binding_jwt(
-    presentation: str, holder_key: SigningKey, *, aud: str, nonce: str, now: int | None = None,
+    presentation: str,
+    holder_key: SigningKey,
+    *,
+    aud: str,
+    nonce: str,
+    now: int | None = None,
     hash_alg: str = DEFAULT_HASH_ALG,
 ) -> str:
     """A Key Binding JWT (``typ: kb+jwt``) over ``presentation`` (which ends in ``~``)."""
@@ -429,8 +434,7 @@ def _verify_key_binding(
     except InvalidInput as exc:
         raise VerificationError("no_holder_key", "The holder key in the credential is not usable.") from exc
     kb = jws.verify(kb_jwt, holder, KB_TYP).payload
-    iat = numeric_date(kb, "iat", required=True)
-    assert iat is not None
+    iat = required_date(kb, "iat")
     if not now - max_age - leeway <= iat <= now + leeway:
         raise VerificationError("kb_stale")
     if not isinstance(kb.get("aud"), str) or (aud is not None and kb["aud"] != aud):

@@ -53,7 +53,9 @@ def issue(
         raise InvalidInput("bad_claims", "The claims must be a JSON object.")
     clash = sorted(PLAIN_CLAIMS.intersection(claims))
     if clash:
-        raise InvalidInput("bad_claims", f"These claims are set by the issuer and may not be given: {', '.join(clash)}.")
+        raise InvalidInput(
+            "bad_claims", f"These claims are set by the issuer and may not be given: {', '.join(clash)}."
+        )
     if valid_for <= 0:
         raise InvalidInput("bad_claims", "The validity must be at least one second.")
     iat = now_or(now)
@@ -115,12 +117,20 @@ def verify(
     """
     now = now_or(now)
     result = sdjwt.verify(
-        presentation, keys, typ=ACCEPTED_TYPS, require_key_binding=require_key_binding,
-        aud=aud, nonce=nonce, now=now, leeway=leeway,
+        presentation,
+        keys,
+        typ=ACCEPTED_TYPS,
+        require_key_binding=require_key_binding,
+        aud=aud,
+        nonce=nonce,
+        now=now,
+        leeway=leeway,
     )
     disclosed_plain = sorted(NEVER_DISCLOSABLE.intersection(p.split(".")[0] for p in result.disclosed))
     if disclosed_plain:
-        raise VerificationError("not_disclosable", f"The claim {disclosed_plain[0]!r} may never be selectively disclosed.")
+        raise VerificationError(
+            "not_disclosable", f"The claim {disclosed_plain[0]!r} may never be selectively disclosed."
+        )
     claims = result.claims
     for name in ("iss", "vct"):
         if not isinstance(claims.get(name), str):

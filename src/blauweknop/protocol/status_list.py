@@ -16,7 +16,7 @@ from blauweknop.protocol import jws
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.jwk import KeyResolver, SigningKey
-from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, numeric_date
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, numeric_date, required_date
 
 TYP = "statuslist+jwt"
 VALID, INVALID, SUSPENDED = 0x00, 0x01, 0x02
@@ -61,7 +61,11 @@ class StatusList:
     @classmethod
     def decode(cls, claim: Any) -> StatusList:
         """Read a ``status_list`` claim; the size is what the compressed bytes hold."""
-        if not isinstance(claim, Mapping) or claim.get("bits") not in ALLOWED_BITS or not isinstance(claim.get("lst"), str):
+        if (
+            not isinstance(claim, Mapping)
+            or claim.get("bits") not in ALLOWED_BITS
+            or not isinstance(claim.get("lst"), str)
+        ):
             raise VerificationError("malformed", "The status list is not a valid 'status_list' claim.")
         try:
             data = zlib.decompress(b64url_decode(claim["lst"]))
@@ -138,8 +142,7 @@ def verify(
     if payload.get("sub") != uri:
         raise VerificationError("malformed", "The status list is not the one the credential points to.")
     check_validity(payload, now, leeway=leeway)
-    iat = numeric_date(payload, "iat", required=True)
-    assert iat is not None
+    iat = required_date(payload, "iat")
     ttl = payload.get("ttl")
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0):
         raise VerificationError("malformed", "The status list's 'ttl' is not a number of seconds.")
@@ -168,7 +171,9 @@ class StatusListClient:
         except Exception as exc:  # whatever the transport raises, the verifier just cannot tell
             raise VerificationError("status_unavailable") from exc
         token = verify(text, keys, uri=uri, now=now)
-        until = min((t for t in (token.exp, None if token.ttl is None else now + token.ttl) if t is not None), default=None)
+        until = min(
+            (t for t in (token.exp, None if token.ttl is None else now + token.ttl) if t is not None), default=None
+        )
         if until is not None:
             self._cache[uri] = (token, until)
         return token

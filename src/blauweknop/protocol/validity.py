@@ -16,23 +16,29 @@ def now_or(now: int | None) -> int:
     return int(time.time()) if now is None else now
 
 
-def numeric_date(payload: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
-    """The NumericDate claim ``name`` as an integer, or ``None`` when absent and optional."""
+def numeric_date(payload: Mapping[str, Any], name: str) -> int | None:
+    """The NumericDate claim ``name`` as an integer, or ``None`` when it is absent."""
     value = payload.get(name)
     if value is None:
-        if required:
-            raise VerificationError("missing_claim", f"The claim {name!r} is missing.")
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise VerificationError("malformed", f"The claim {name!r} is not a time.")
     return int(value)
 
 
+def required_date(payload: Mapping[str, Any], name: str) -> int:
+    """The NumericDate claim ``name``, which must be there."""
+    value = numeric_date(payload, name)
+    if value is None:
+        raise VerificationError("missing_claim", f"The claim {name!r} is missing.")
+    return value
+
+
 def check_validity(
     payload: Mapping[str, Any], now: int, *, leeway: int = DEFAULT_LEEWAY, require_exp: bool = False
 ) -> None:
     """Refuse a token that has expired, is not valid yet, or says it was issued in the future."""
-    exp = numeric_date(payload, "exp", required=require_exp)
+    exp = required_date(payload, "exp") if require_exp else numeric_date(payload, "exp")
     if exp is not None and now - leeway >= exp:
         raise VerificationError("expired")
     nbf = numeric_date(payload, "nbf")

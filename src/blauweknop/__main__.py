@@ -1,0 +1,5 @@
+"""``python -m blauweknop`` runs the ``blauweknop`` command."""
+
+from blauweknop.cli import run
+
+run()
