@@ -330,3 +330,13 @@ def test_a_kb_jwt_must_have_the_kb_type(bound, holder_key, issuer_keys):
     payload = {"iat": NOW, "aud": "a", "nonce": "n", "sd_hash": sdjwt.digest(presentation)}
     wrong = presentation + jws.sign(payload, holder_key, "jwt")
     assert _code(_verify, wrong, issuer_keys, require_key_binding=True) == "wrong_typ"
+
+
+def test_hostile_nesting_is_refused_without_exhausting_the_stack(issuer_key, issuer_keys):
+    deep = {"a": 1}
+    for _ in range(40):
+        deep = {"n": deep}
+    assert _code(_verify, _signed(issuer_key, deep), issuer_keys) == "malformed"
+    very_deep = b64url_encode(("[" * 100_000 + "]" * 100_000).encode())
+    token = _signed(issuer_key, {"_sd": [sdjwt.digest(very_deep)]}, [very_deep])
+    assert _code(_verify, token, issuer_keys) == "malformed"

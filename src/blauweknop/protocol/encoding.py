@@ -47,6 +47,8 @@ def json_loads(data: bytes | str) -> Any:
     """Parse JSON strictly: valid UTF-8, no duplicate members, no NaN or Infinity."""
     try:
         return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise VerificationError("malformed", "The JSON is nested too deeply.") from exc
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise VerificationError("malformed", "A part is not valid JSON.") from exc
 

@@ -31,6 +31,7 @@ SALT_BYTES = 16  # 128 bits, the minimum RFC 9901 §9.3 asks for
 DEFAULT_MAX_DECOYS = 3
 DEFAULT_KB_MAX_AGE = 300  # seconds a Key Binding JWT may be old
 RESERVED_NAMES = frozenset({"_sd", "..."})
+MAX_DEPTH = 32  # no real credential nests deeper; a hostile one must not exhaust the stack
 
 Path = tuple[str, ...]
 
@@ -228,6 +229,8 @@ class _Processor:
         return found
 
     def process(self, value: Any, path: Path, owner: str | None) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise VerificationError("malformed", "The claims are nested too deeply.")
         if isinstance(value, dict):
             return self._object(value, path, owner)
         if isinstance(value, list):
