@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from blauweknop.protocol.encoding import b64url_decode, b64url_encode, json_dumps, json_object
+from blauweknop.protocol.encoding import b64url_bytes, b64url_decode, json_dumps, json_object
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, SigningKey, VerifyingKey
 
@@ -24,11 +25,16 @@ class VerifiedJws:
     key: VerifyingKey
 
 
-def sign(payload: Mapping[str, Any], key: SigningKey, typ: str, extra_header: Mapping[str, Any] | None = None) -> str:
+@lru_cache(maxsize=256)
+def _encoded_header(alg: str, typ: str, kid: str) -> bytes:
+    # The same few headers are used for every token a key signs: encode each once.
+    return b64url_bytes(json_dumps({"alg": alg, "typ": typ, "kid": kid}).encode())
+
+
+def sign(payload: Mapping[str, Any], key: SigningKey, typ: str) -> str:
     """Sign ``payload`` as a compact JWS with header ``alg``, ``typ`` and ``kid``."""
-    header = {"alg": key.alg, "typ": typ, "kid": key.kid, **(extra_header or {})}
-    signing_input = b64url_encode(json_dumps(header).encode()) + "." + b64url_encode(json_dumps(payload).encode())
-    return signing_input + "." + b64url_encode(key.sign(signing_input.encode("ascii")))
+    signing_input = _encoded_header(key.alg, typ, key.kid) + b"." + b64url_bytes(json_dumps(payload).encode())
+    return (signing_input + b"." + b64url_bytes(key.sign(signing_input))).decode("ascii")
 
 
 def verify(token: str, keys: KeyResolver | VerifyingKey, typ: str | tuple[str, ...]) -> VerifiedJws:

@@ -7,15 +7,22 @@ A disclosure is the base64url of a JSON array ``[salt, name, value]`` (object me
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import os
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from blauweknop.protocol import jws
-from blauweknop.protocol.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from blauweknop.protocol.encoding import (
+    b64url_bytes,
+    b64url_decode,
+    b64url_encode,
+    json_dumps,
+    json_loads,
+    json_string,
+)
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey, thumbprint
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
@@ -27,10 +34,14 @@ HASH_ALGS: dict[str, Callable[[bytes], Any]] = {
 }
 DEFAULT_HASH_ALG = "sha-256"
 KB_TYP = "kb+jwt"
-SALT_BYTES = 16  # 128 bits, the minimum RFC 9901 §9.3 asks for
+SALT_BYTES = 18  # 144 bits: above the 128 RFC 9901 §9.3 asks for, and whole base64 characters
+_SALT_CHARS = SALT_BYTES * 4 // 3
 DEFAULT_MAX_DECOYS = 3
 DEFAULT_KB_MAX_AGE = 300  # seconds a Key Binding JWT may be old
 RESERVED_NAMES = frozenset({"_sd", "..."})
+_NOT_ISSUABLE = RESERVED_NAMES | {"_sd_alg"}
+_b2a = binascii.b2a_base64
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 MAX_DEPTH = 32  # no real credential nests deeper; a hostile one must not exhaust the stack
 
 Path = tuple[str, ...]
@@ -54,68 +65,85 @@ def format_path(path: Path) -> str:
     return ".".join(path)
 
 
-class _Randomness:
-    """Salts and decoys from the OS's CSPRNG, read in batches: one syscall per many claims."""
-
-    def __init__(self) -> None:
-        self._pool = b""
-
-    def take(self, n: int) -> bytes:
-        if len(self._pool) < n:
-            self._pool = os.urandom(max(1024, n))
-        chunk, self._pool = self._pool[:n], self._pool[n:]
-        return chunk
-
-    def salt(self) -> str:
-        return b64url_encode(self.take(SALT_BYTES))
-
-
 # ---------------------------------------------------------------------------------------------
 # Issuing
+#
+# Issuing is on the hot path of every holder, so the concealer builds each disclosure's JSON
+# text directly for the common scalar cases and works on ASCII bytes until the very end.
 
 
-@dataclass
 class _Concealer:
     """Makes every member and element of a claims tree selectively disclosable, depth first."""
 
-    salt: Callable[[], str]
-    hash_alg: str
-    max_decoys: int
-    decoy: Callable[[], str]
-    disclosures: list[str] = field(default_factory=list)
+    def __init__(self, hash_alg: str, max_decoys: int, salt: Callable[[], str] | None) -> None:
+        self._hash = HASH_ALGS[hash_alg]
+        self._decoy_bytes = self._hash(b"").digest_size
+        self._max_decoys = max_decoys
+        # Salts come out as JSON string literals, ready to be put in a disclosure.
+        self._salt = (lambda: json_string(salt())) if salt else self._random_salt
+        self._salts: list[str] = []
+        self.disclosures: list[bytes] = []
 
-    def _disclose(self, content: list[Any]) -> str:
-        disclosure = b64url_encode(json_dumps(content).encode())
-        self.disclosures.append(disclosure)
-        return digest(disclosure, self.hash_alg)
+    def _random_salt(self) -> str:
+        if not self._salts:
+            # One CSPRNG read and one encoding for 64 salts. SALT_BYTES is a multiple of 3, so every
+            # salt is a whole run of base64url characters, none of which needs escaping in JSON.
+            text = b64url_bytes(os.urandom(SALT_BYTES * 64)).decode("ascii")
+            self._salts = [f'"{text[i : i + _SALT_CHARS]}"' for i in range(0, len(text), _SALT_CHARS)]
+        return self._salts.pop()
+
+    def _digest(self, content: str) -> str:
+        """Record the disclosure with JSON text ``content`` and return its digest."""
+        encoded = _b2a(content.encode(), newline=False).translate(_URLSAFE).rstrip(b"=")
+        self.disclosures.append(encoded)
+        return _b2a(self._hash(encoded).digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
+
+    def _json(self, value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            return json_string(value)
+        if kind is int:
+            return int.__repr__(value)
+        return json_dumps(self.conceal(value))
 
     def _decoys(self) -> list[str]:
-        return [self.decoy() for _ in range(secrets.randbelow(self.max_decoys + 1))] if self.max_decoys else []
+        if not self._max_decoys:
+            return []
+        size = self._decoy_bytes
+        randomness = os.urandom(1 + self._max_decoys * size)
+        # A random byte modulo a small number: a slight bias in how many decoys there are reveals nothing.
+        count = randomness[0] % (self._max_decoys + 1)
+        return [b64url_encode(randomness[1 + i * size : 1 + (i + 1) * size]) for i in range(count)]
 
     def conceal_object(self, obj: Mapping[str, Any], visible: frozenset[str] = frozenset()) -> dict[str, Any]:
         out: dict[str, Any] = {}
         digests: list[str] = []
+        salt, digest_of, as_json = self._salt, self._digest, self._json
         for name, value in obj.items():
-            if not isinstance(name, str) or name in RESERVED_NAMES or name == "_sd_alg":
+            if type(name) is not str or name in _NOT_ISSUABLE:
                 raise InvalidInput("bad_claims", f"The claim name {name!r} is reserved.")
             if name in visible:
                 out[name] = value
             else:
-                digests.append(self._disclose([self.salt(), name, self.conceal(value)]))
-        digests.extend(self._decoys())
+                digests.append(digest_of(f"[{salt()},{json_string(name)},{as_json(value)}]"))
+        digests += self._decoys()
         if digests:
             # Sorted, so the order of digests says nothing about the order of claims (RFC 9901 §4.2.4.1).
-            out["_sd"] = sorted(digests)
+            digests.sort()
+            out["_sd"] = digests
         return out
 
     def conceal(self, value: Any) -> Any:
         if isinstance(value, Mapping):
             return self.conceal_object(value)
         if isinstance(value, list | tuple):
-            elements = [{"...": self._disclose([self.salt(), self.conceal(v)])} for v in value]
-            for decoy in self._decoys():
+            salt, digest_of, as_json = self._salt, self._digest, self._json
+            elements = [{"...": digest_of(f"[{salt()},{as_json(v)}]")} for v in value]
+            decoys = self._decoys()
+            if decoys:
                 # Decoys go anywhere, but the real elements keep their order: order can mean something.
-                elements.insert(secrets.randbelow(len(elements) + 1), {"...": decoy})
+                for decoy, place in zip(decoys, os.urandom(len(decoys)), strict=True):
+                    elements.insert(place % (len(elements) + 1), {"...": decoy})
             return elements
         return value
 
@@ -133,28 +161,20 @@ def issue(
     """Issue an SD-JWT in which every claim, nested member and array element is disclosable.
 
     Top-level claims named in ``visible`` stay in plain view (for example ``iss`` and ``exp``).
-    ``salt`` may be given to make tests reproducible; by default salts are 128 random bits.
+    ``salt`` may be given to make tests reproducible; by default salts are 144 random bits.
     """
     if hash_alg not in HASH_ALGS:
         raise InvalidInput("unsupported_hash_alg")
     if not isinstance(claims, Mapping):
         raise InvalidInput("bad_claims", "The claims must be a JSON object.")
-    rand = _Randomness()
-    size = hashlib.new(hash_alg.replace("-", "")).digest_size
-    concealer = _Concealer(
-        salt=salt or rand.salt,
-        hash_alg=hash_alg,
-        max_decoys=max_decoys,
-        # A decoy must look like a digest; random bytes of digest length are exactly that.
-        decoy=lambda: b64url_encode(rand.take(size)),
-    )
-    payload = concealer.conceal_object(claims, frozenset(visible))
-    payload["_sd_alg"] = hash_alg
+    concealer = _Concealer(hash_alg, max_decoys, salt)
     try:
+        payload = concealer.conceal_object(claims, frozenset(visible))
+        payload["_sd_alg"] = hash_alg
         token = jws.sign(payload, key, typ)
-    except ValueError as exc:  # e.g. NaN, or something JSON cannot hold
+    except (TypeError, ValueError, RecursionError) as exc:  # NaN, sets, lone surrogates, endless nesting
         raise InvalidInput("bad_claims", "The claims contain a value that JSON cannot hold.") from exc
-    return token + "~" + "".join(d + "~" for d in concealer.disclosures)
+    return b"~".join([token.encode("ascii"), *concealer.disclosures, b""]).decode("ascii")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,6 +193,8 @@ def split(sd_jwt: str) -> tuple[str, list[str], str | None]:
     """Split a serialised SD-JWT into its issuer-signed JWT, its disclosures and its KB-JWT."""
     if not isinstance(sd_jwt, str) or "~" not in sd_jwt:
         raise VerificationError("malformed", "This is not an SD-JWT: it has no '~' separators.")
+    if not sd_jwt.isascii():
+        raise VerificationError("malformed", "An SD-JWT holds only ASCII characters.")
     parts = sd_jwt.strip().split("~")
     jwt, disclosures, kb_jwt = parts[0], parts[1:-1], parts[-1] or None
     if any(d == "" for d in disclosures):
