@@ -12,6 +12,7 @@ from blauweknop.protocol.jwk import (
     KeySet,
     SigningKey,
     VerifyingKey,
+    checked_public_jwk,
     generate_jwk,
     jwks,
     public_jwk,
@@ -172,3 +173,25 @@ def test_base64url_is_strict():
     for bad in ("aGFsbG8=", "aGF+bG8", "a"):
         with pytest.raises(VerificationError):
             b64url_decode(bad)
+
+
+@pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
+def test_checked_public_jwk_accepts_real_keys_and_strips_private_parts(alg):
+    jwk = generate_jwk(alg)
+    assert checked_public_jwk(public_jwk(jwk)) == public_jwk(jwk)
+    with pytest.raises(InvalidInput):
+        checked_public_jwk(jwk)  # never accept a private key where a public one is asked for
+
+
+def test_checked_public_jwk_refuses_points_off_the_curve():
+    jwk = public_jwk(generate_jwk("ES256"))
+    y = int.from_bytes(b64url_decode(jwk["y"]), "big")
+    off_curve = {**jwk, "y": b64url_encode(((y + 1) % 2**256).to_bytes(32, "big"))}
+    too_large = {**jwk, "x": b64url_encode(b"\xff" * 32)}
+    for bad in (off_curve, too_large, {"kty": "oct", "k": "AA"}, "not a key"):
+        with pytest.raises(InvalidInput) as caught:
+            checked_public_jwk(bad)
+        assert caught.value.code == "bad_key"
+    # The same verdict as the full loader, which lets OpenSSL check the point.
+    with pytest.raises(InvalidInput):
+        VerifyingKey(off_curve)

@@ -26,6 +26,9 @@ DEFAULT_ALG = "ES256"
 
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 _P256_COORD = 32
+# P-256 (FIPS 186-4 §D.1.2.3) is y² = x³ - 3x + b over GF(p).
+_P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
 _ES256 = ec.ECDSA(hashes.SHA256())
 
 
@@ -69,6 +72,29 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
 def public_jwk(jwk: Mapping[str, Any]) -> dict[str, Any]:
     """The public part of a JWK: every private member removed, ``kid`` and ``alg`` kept."""
     return {k: v for k, v in jwk.items() if k not in _PRIVATE_MEMBERS}
+
+
+def checked_public_jwk(jwk: Mapping[str, Any]) -> dict[str, Any]:
+    """The public part of ``jwk`` once it is known to be a valid public key of an allowed kind.
+
+    Cheaper than loading the key (issuing checks every holder key): a P-256 point is checked
+    against the curve equation directly, which suffices because the curve has cofactor 1.
+    """
+    if not isinstance(jwk, Mapping):
+        raise InvalidInput("bad_key", "A key must be a JSON object.")
+    if "d" in jwk:
+        raise InvalidInput("bad_key", "This is a private key; give the public key only.")
+    if _alg_of(jwk) == "ES256":
+        x, y = _coordinate(jwk, "x", _P256_COORD), _coordinate(jwk, "y", _P256_COORD)
+        p = _P256_P
+        if x >= p or y >= p or (y * y - x * x * x + 3 * x - _P256_B) % p:
+            raise InvalidInput("bad_key", "The public key is not a point on the P-256 curve.")
+    else:
+        try:
+            ed25519.Ed25519PublicKey.from_public_bytes(_raw(jwk, "x", 32))
+        except ValueError as exc:
+            raise InvalidInput("bad_key", "The public key is not valid.") from exc
+    return public_jwk(jwk)
 
 
 def jwks(keys: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

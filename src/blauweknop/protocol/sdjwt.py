@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,6 @@ from typing import Any
 
 from blauweknop.protocol import jws
 from blauweknop.protocol.encoding import (
-    b64url_bytes,
     b64url_decode,
     b64url_encode,
     json_dumps,
@@ -40,7 +40,10 @@ DEFAULT_MAX_DECOYS = 3
 DEFAULT_KB_MAX_AGE = 300  # seconds a Key Binding JWT may be old
 RESERVED_NAMES = frozenset({"_sd", "..."})
 _NOT_ISSUABLE = RESERVED_NAMES | {"_sd_alg"}
+_SALT_BATCH = 16
+_RANDOM_BLOCK = 1024
 _b2a = binascii.b2a_base64
+_string = json.encoder.encode_basestring  # the C encoder of json.dumps for str, without a wrapper
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 MAX_DEPTH = 32  # no real credential nests deeper; a hostile one must not exhaust the stack
 
@@ -73,7 +76,12 @@ def format_path(path: Path) -> str:
 
 
 class _Concealer:
-    """Makes every member and element of a claims tree selectively disclosable, depth first."""
+    """Makes every member and element of a claims tree selectively disclosable, depth first.
+
+    Issuing is on the hot path of every holder: disclosure texts are built directly for the
+    common scalar cases, salts and decoys come from one buffer of randomness, and the loop over
+    an object's members does its encoding and hashing inline.
+    """
 
     def __init__(self, hash_alg: str, max_decoys: int, salt: Callable[[], str] | None) -> None:
         self._hash = HASH_ALGS[hash_alg]
@@ -82,13 +90,21 @@ class _Concealer:
         # Salts come out as JSON string literals, ready to be put in a disclosure.
         self._salt = (lambda: json_string(salt())) if salt else self._random_salt
         self._salts: list[str] = []
+        self._pool, self._used = b"", 0
         self.disclosures: list[bytes] = []
+
+    def _random(self, n: int) -> bytes:
+        # The CSPRNG is read in blocks: a system call per salt would cost more than the salt's digest.
+        if self._used + n > len(self._pool):
+            self._pool, self._used = os.urandom(max(_RANDOM_BLOCK, n)), 0
+        self._used += n
+        return self._pool[self._used - n : self._used]
 
     def _random_salt(self) -> str:
         if not self._salts:
-            # One CSPRNG read and one encoding for 64 salts. SALT_BYTES is a multiple of 3, so every
-            # salt is a whole run of base64url characters, none of which needs escaping in JSON.
-            text = b64url_bytes(os.urandom(SALT_BYTES * 64)).decode("ascii")
+            # SALT_BYTES is a multiple of 3, so one encoding gives a batch of whole salts, made of
+            # base64url characters only, none of which needs escaping in JSON.
+            text = b64url_encode(self._random(SALT_BYTES * _SALT_BATCH))
             self._salts = [f'"{text[i : i + _SALT_CHARS]}"' for i in range(0, len(text), _SALT_CHARS)]
         return self._salts.pop()
 
@@ -96,12 +112,12 @@ class _Concealer:
         """Record the disclosure with JSON text ``content`` and return its digest."""
         encoded = _b2a(content.encode(), newline=False).translate(_URLSAFE).rstrip(b"=")
         self.disclosures.append(encoded)
-        return _b2a(self._hash(encoded).digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
+        return _b2a(self._hash(encoded).digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
     def _json(self, value: Any) -> str:
         kind = type(value)
         if kind is str:
-            return json_string(value)
+            return _string(value)
         if kind is int:
             return int.__repr__(value)
         return json_dumps(self.conceal(value))
@@ -109,23 +125,33 @@ class _Concealer:
     def _decoys(self) -> list[str]:
         if not self._max_decoys:
             return []
-        size = self._decoy_bytes
-        randomness = os.urandom(1 + self._max_decoys * size)
         # A random byte modulo a small number: a slight bias in how many decoys there are reveals nothing.
-        count = randomness[0] % (self._max_decoys + 1)
-        return [b64url_encode(randomness[1 + i * size : 1 + (i + 1) * size]) for i in range(count)]
+        count, size = self._random(1)[0] % (self._max_decoys + 1), self._decoy_bytes
+        randomness = self._random(count * size)
+        return [b64url_encode(randomness[i : i + size]) for i in range(0, count * size, size)]
 
     def conceal_object(self, obj: Mapping[str, Any], visible: frozenset[str] = frozenset()) -> dict[str, Any]:
         out: dict[str, Any] = {}
         digests: list[str] = []
-        salt, digest_of, as_json = self._salt, self._digest, self._json
+        # The bodies of _digest and _json, inlined with local names: this loop runs for every claim.
+        salt, hash_, record = self._salt, self._hash, self.disclosures.append
         for name, value in obj.items():
             if type(name) is not str or name in _NOT_ISSUABLE:
                 raise InvalidInput("bad_claims", f"The claim name {name!r} is reserved.")
             if name in visible:
                 out[name] = value
+                continue
+            kind = type(value)
+            if kind is str:
+                text = _string(value)
+            elif kind is int:
+                text = int.__repr__(value)
             else:
-                digests.append(digest_of(f"[{salt()},{json_string(name)},{as_json(value)}]"))
+                text = json_dumps(self.conceal(value))
+            encoded = _b2a(f"[{salt()},{_string(name)},{text}]".encode(), newline=False).translate(_URLSAFE)
+            encoded = encoded.rstrip(b"=")
+            record(encoded)
+            digests.append(_b2a(hash_(encoded).digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode())
         digests += self._decoys()
         if digests:
             # Sorted, so the order of digests says nothing about the order of claims (RFC 9901 §4.2.4.1).
@@ -142,7 +168,7 @@ class _Concealer:
             decoys = self._decoys()
             if decoys:
                 # Decoys go anywhere, but the real elements keep their order: order can mean something.
-                for decoy, place in zip(decoys, os.urandom(len(decoys)), strict=True):
+                for decoy, place in zip(decoys, self._random(len(decoys)), strict=True):
                     elements.insert(place % (len(elements) + 1), {"...": decoy})
             return elements
         return value

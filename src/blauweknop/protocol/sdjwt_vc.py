@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from blauweknop.protocol import sdjwt
 from blauweknop.protocol.errors import InvalidInput, VerificationError
-from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, VerifyingKey, public_jwk
+from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, VerifyingKey, checked_public_jwk, public_jwk
 from blauweknop.protocol.sdjwt import KeyBinding
 from blauweknop.protocol.status_list import INVALID, SUSPENDED, VALID, StatusListClient, StatusReference
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, now_or
@@ -61,10 +61,7 @@ def issue(
     iat = now_or(now)
     plain: dict[str, Any] = {"iss": iss, "vct": vct, "iat": iat, "exp": iat + valid_for}
     if holder_jwk is not None:
-        if "d" in holder_jwk:
-            raise InvalidInput("bad_key", "The holder key must be a public key; never send a private key.")
-        VerifyingKey(holder_jwk)  # refuses keys outside the allow-list
-        plain["cnf"] = {"jwk": public_jwk(holder_jwk)}
+        plain["cnf"] = {"jwk": checked_public_jwk(holder_jwk)}
     if status is not None:
         plain["status"] = status.claim()
     return sdjwt.issue({**plain, **claims}, key, typ=TYP, visible=plain, max_decoys=max_decoys)
