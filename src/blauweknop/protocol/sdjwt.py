@@ -40,6 +40,7 @@ DEFAULT_MAX_DECOYS = 3
 DEFAULT_KB_MAX_AGE = 300  # seconds a Key Binding JWT may be old
 RESERVED_NAMES = frozenset({"_sd", "..."})
 _NOT_ISSUABLE = RESERVED_NAMES | {"_sd_alg"}
+_NOTHING_VISIBLE: frozenset[str] = frozenset()
 _SALT_BATCH = 16
 _RANDOM_BLOCK = 1024
 _b2a = binascii.b2a_base64
@@ -115,12 +116,19 @@ class _Concealer:
         return _b2a(self._hash(encoded).digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
     def _json(self, value: Any) -> str:
+        """The JSON text of ``value`` with everything inside it made selectively disclosable."""
         kind = type(value)
         if kind is str:
             return _string(value)
         if kind is int:
             return int.__repr__(value)
-        return json_dumps(self.conceal(value))
+        if isinstance(value, Mapping):
+            # Written directly: the digests are base64url, which needs no escaping.
+            digests = self._members(value, _NOTHING_VISIBLE)[1]
+            return '{"_sd":["' + '","'.join(digests) + '"]}' if digests else "{}"
+        if isinstance(value, list | tuple):
+            return "[" + ",".join(f'{{"...":"{digest}"}}' for digest in self._elements(value)) + "]"
+        return json_dumps(value)
 
     def _decoys(self) -> list[str]:
         if not self._max_decoys:
@@ -130,7 +138,8 @@ class _Concealer:
         randomness = self._random(count * size)
         return [b64url_encode(randomness[i : i + size]) for i in range(0, count * size, size)]
 
-    def conceal_object(self, obj: Mapping[str, Any], visible: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def _members(self, obj: Mapping[str, Any], visible: frozenset[str]) -> tuple[dict[str, Any], list[str]]:
+        """The members of ``obj`` left in plain view, and the sorted digests of all the others."""
         out: dict[str, Any] = {}
         digests: list[str] = []
         # The bodies of _digest and _json, inlined with local names: this loop runs for every claim.
@@ -147,31 +156,32 @@ class _Concealer:
             elif kind is int:
                 text = int.__repr__(value)
             else:
-                text = json_dumps(self.conceal(value))
+                text = self._json(value)
             encoded = _b2a(f"[{salt()},{_string(name)},{text}]".encode(), newline=False).translate(_URLSAFE)
             encoded = encoded.rstrip(b"=")
             record(encoded)
             digests.append(_b2a(hash_(encoded).digest(), newline=False).translate(_URLSAFE).rstrip(b"=").decode())
         digests += self._decoys()
+        # Sorted, so the order of digests says nothing about the order of claims (RFC 9901 §4.2.4.1).
+        digests.sort()
+        return out, digests
+
+    def _elements(self, values: Iterable[Any]) -> list[str]:
+        """The digests that stand in for the elements of an array, with decoys among them."""
+        salt, digest_of, as_json = self._salt, self._digest, self._json
+        digests = [digest_of(f"[{salt()},{as_json(v)}]") for v in values]
+        decoys = self._decoys()
+        # Decoys go anywhere, but the real elements keep their order: order can mean something.
+        for decoy, place in zip(decoys, self._random(len(decoys)), strict=True):
+            digests.insert(place % (len(digests) + 1), decoy)
+        return digests
+
+    def conceal_object(self, obj: Mapping[str, Any], visible: frozenset[str]) -> dict[str, Any]:
+        """The payload for ``obj``: the ``visible`` members in plain view, the rest behind ``_sd``."""
+        out, digests = self._members(obj, visible)
         if digests:
-            # Sorted, so the order of digests says nothing about the order of claims (RFC 9901 §4.2.4.1).
-            digests.sort()
             out["_sd"] = digests
         return out
-
-    def conceal(self, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return self.conceal_object(value)
-        if isinstance(value, list | tuple):
-            salt, digest_of, as_json = self._salt, self._digest, self._json
-            elements = [{"...": digest_of(f"[{salt()},{as_json(v)}]")} for v in value]
-            decoys = self._decoys()
-            if decoys:
-                # Decoys go anywhere, but the real elements keep their order: order can mean something.
-                for decoy, place in zip(decoys, self._random(len(decoys)), strict=True):
-                    elements.insert(place % (len(elements) + 1), {"...": decoy})
-            return elements
-        return value
 
 
 def issue(
