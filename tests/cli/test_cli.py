@@ -316,29 +316,11 @@ def test_a_scheme_document_url_names_the_issuing_organisation(work, site, capsys
     assert code == 0 and "Gemeente Voorbeeldstad (OIN 00000001001234567000)" in out
     (work / "stelsel.jwt").write_text(token)
     (work / "operator.pub").write_text(json.dumps(jwks([operator.public_jwk])))
-    code, out, _ = _capture(
-        capsys,
-        "verify",
-        "credential.sdjwt",
-        "--scheme-document",
-        "stelsel.jwt",
-        "--scheme-jwks",
-        "operator.pub",
-        "--json",
-    )
+    from_files = ("verify", "credential.sdjwt", "--scheme-document", "stelsel.jwt", "--scheme-jwks", "operator.pub")
+    code, out, _ = _capture(capsys, *from_files, "--json")
     assert code == 0 and json.loads(out)["issuer"]["name"] == "Gemeente Voorbeeldstad"
-    stranger = site.url + "/onbekend"
-    _issue(capsys, stranger)
-    code, out, _ = _capture(
-        capsys,
-        "verify",
-        "credential.sdjwt",
-        "--scheme-document",
-        "stelsel.jwt",
-        "--scheme-jwks",
-        "operator.pub",
-        "--json",
-    )
+    _issue(capsys, site.url + "/onbekend")
+    code, out, _ = _capture(capsys, *from_files, "--json")
     assert code == 1 and json.loads(out)["code"] == "unknown_issuer"
 
 

@@ -178,16 +178,20 @@ def reference_presentation(credential, selection, kb_iat=REF_KB_IAT, aud=AUD, no
     return holder.sd_jwt_presentation
 
 
-def our_verify_reference(presentation, require_key_binding=True, aud=AUD, nonce=NONCE, now=REF_NOW):
+def our_verify(presentation, issuer_jwk, now, require_key_binding=True, aud=AUD, nonce=NONCE):
     return sdjwt_vc.verify(
         presentation,
-        KeySet([public_of(REF_ISSUER_JWK)]),
+        KeySet([public_of(issuer_jwk)]),
         status_lists=None,
         require_key_binding=require_key_binding,
         aud=aud,
         nonce=nonce,
         now=now,
     )
+
+
+def our_verify_reference(presentation, require_key_binding=True, aud=AUD, nonce=NONCE, now=REF_NOW):
+    return our_verify(presentation, REF_ISSUER_JWK, now, require_key_binding, aud, nonce)
 
 
 def b64url_json(text):
@@ -242,15 +246,7 @@ def test_reference_verifier_accepts_our_presentation_with_key_binding(disclose, 
     # Exactly what we chose to show, plus the claims that are always in plain view: nothing more.
     assert claims == {**OUR_PLAIN_CLAIMS, **expected}
     # Our own verifier agrees on every claim.
-    ours = sdjwt_vc.verify(
-        presentation,
-        KeySet([public_of(OUR_ISSUER_JWK)]),
-        status_lists=None,
-        require_key_binding=True,
-        aud=AUD,
-        nonce=NONCE,
-        now=OUR_KB_NOW + 5,
-    )
+    ours = our_verify(presentation, OUR_ISSUER_JWK, OUR_KB_NOW + 5)
     assert ours.claims == expected
 
 
@@ -318,15 +314,7 @@ def test_reference_verifier_refuses_our_presentation_with_tampered_disclosure():
         reference_verify(tampered, OUR_ISSUER_JWK, OUR_ISS, aud=AUD, nonce=NONCE)
     # Ours refuses it too: the forged disclosure belongs to no digest the issuer signed.
     with pytest.raises(VerificationError) as caught:
-        sdjwt_vc.verify(
-            tampered,
-            KeySet([public_of(OUR_ISSUER_JWK)]),
-            status_lists=None,
-            require_key_binding=True,
-            aud=AUD,
-            nonce=NONCE,
-            now=OUR_KB_NOW,
-        )
+        our_verify(tampered, OUR_ISSUER_JWK, OUR_KB_NOW)
     assert caught.value.code == "unreferenced_disclosure"
 
 

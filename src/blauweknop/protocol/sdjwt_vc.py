@@ -6,7 +6,7 @@ every data claim is selectively disclosable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -67,17 +67,8 @@ def issue(
     return sdjwt.issue({**plain, **claims}, key, typ=TYP, visible=plain, max_decoys=max_decoys)
 
 
-def present(
-    credential: str,
-    disclose: Iterable[str | Sequence[str | int]],
-    *,
-    holder_key: SigningKey | None = None,
-    aud: str | None = None,
-    nonce: str | None = None,
-    now: int | None = None,
-) -> str:
-    """A presentation of ``credential`` showing only the ``disclose`` paths (see :func:`sdjwt.present`)."""
-    return sdjwt.present(credential, disclose, holder_key=holder_key, aud=aud, nonce=nonce, now=now)
+# Presenting an SD-JWT VC is presenting its SD-JWT: the profile adds nothing the holder must do.
+present = sdjwt.present
 
 
 @dataclass(frozen=True)
