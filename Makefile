@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo walkthrough test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,13 +14,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+PORT ?= 8000
+
+# The demo: every role in one process, the demo world in embedded SQLite under var/.
 demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@echo "The demo runs at http://127.0.0.1:$(PORT)/ (scheme document: /stelsel/api/v1/stelseldocument)"
+	PORT=$(PORT) $(BIN)/uvicorn blauweknop.asgi:application --host 127.0.0.1 --port $(PORT)
+
+# The protocol with the command line only: issue, present, verify, spot a forgery.
+walkthrough: $(STAMP)
 	scripts/protocol-demo.sh
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+	scripts/with-postgres.sh $(BIN)/python -m pytest -m django_db -p no:cacheprovider -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

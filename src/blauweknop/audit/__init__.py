@@ -1,0 +1,1 @@
+"""Access records: every read of a citizen's data, visible to that citizen."""

@@ -1,0 +1,102 @@
+"""The fictional organisations of the demo. Every name says it is an example; OINs are made up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ORGANISATIONS: list[dict[str, Any]] = [
+    {
+        "oin": "00000001823288444000",
+        "name": "Gemeente Voorbeeldstad",
+        "slug": "gemeente-voorbeeldstad",
+        "description": {
+            "nl": "De gemeente waar u woont. Zij houdt uw adres bij en int de gemeentelijke belastingen.",
+            "en": "The municipality where you live. It keeps your address and collects local taxes.",
+        },
+        "contact": {"telefoon": "14 012", "website": "https://gemeente-voorbeeldstad.example/hulp"},
+        "is_holder": True,
+        "document_types": ["persoonsgegevens", "vorderingen"],
+    },
+    {
+        "oin": "00000001003214345000",
+        "name": "Belastingkantoor Voorbeeldland",
+        "slug": "belastingkantoor",
+        "description": {
+            "nl": "Stelt uw inkomen vast en int de rijksbelastingen.",
+            "en": "Sets your income and collects national taxes.",
+        },
+        "contact": {"telefoon": "0800 0543 (voorbeeld)", "website": "https://belastingkantoor.example/hulp"},
+        "is_holder": True,
+        "document_types": ["inkomen", "vorderingen"],
+    },
+    {
+        "oin": "00000001005165486000",
+        "name": "Studiefinanciering Voorbeeldland",
+        "slug": "studiefinanciering",
+        "description": {
+            "nl": "Geeft studiefinanciering en int de studieschuld.",
+            "en": "Provides student finance and collects student debt.",
+        },
+        "contact": {"telefoon": "050 599 7755 (voorbeeld)", "website": "https://studiefinanciering.example/hulp"},
+        "is_holder": True,
+        "document_types": ["studieschuld"],
+    },
+    {
+        "oin": "00000001002564440000",
+        "name": "Boeteninning Voorbeeldland",
+        "slug": "boeteninning",
+        "description": {
+            "nl": "Int verkeersboetes en andere boetes van de overheid.",
+            "en": "Collects traffic fines and other government fines.",
+        },
+        "contact": {"telefoon": "058 233 9000 (voorbeeld)", "website": "https://boeteninning.example/hulp"},
+        "is_holder": True,
+        "document_types": ["vorderingen"],
+    },
+    {
+        "oin": "00000001001806418000",
+        "name": "Toeslagendienst Voorbeeldland",
+        "slug": "toeslagendienst",
+        "description": {
+            "nl": "Betaalt huurtoeslag, zorgtoeslag en andere toeslagen.",
+            "en": "Pays rent allowance, health care allowance and other allowances.",
+        },
+        "contact": {"telefoon": "0800 0543 (voorbeeld)", "website": "https://toeslagendienst.example/hulp"},
+        "is_holder": True,
+        "document_types": ["toeslagen"],
+    },
+    {
+        "oin": "00000003271247970000",
+        "name": "Woningcorporatie Thuisbasis (voorbeeld)",
+        "slug": "woningcorporatie-thuisbasis",
+        "description": {
+            "nl": "Verhuurt sociale huurwoningen en vraagt daarvoor uw inkomen.",
+            "en": "Rents out social housing and asks for your income to do so.",
+        },
+        "contact": {"telefoon": "020 123 4567 (voorbeeld)", "website": "https://thuisbasis.example/hulp"},
+        "is_requester": True,
+    },
+    {
+        "oin": "00000003334469140000",
+        "name": "Spaarbank Voorbeeld",
+        "slug": "spaarbank-voorbeeld",
+        "description": {
+            "nl": "Een bank die uw inkomen en schulden vraagt voor een lening of hypotheek.",
+            "en": "A bank that asks for your income and debts for a loan or mortgage.",
+        },
+        "contact": {"telefoon": "030 765 4321 (voorbeeld)", "website": "https://spaarbank.example/hulp"},
+        "is_requester": True,
+    },
+    {
+        "oin": "00000001234567890000",
+        "name": "Burgerportaal Blauwe Knop (voorbeeld)",
+        "slug": "burgerportaal",
+        "description": {
+            "nl": "De app waarin u inlogt met DigiD en uw gegevens ophaalt.",
+            "en": "The app where you log in with DigiD and fetch your data.",
+        },
+        "contact": {"telefoon": "0800 1234 (voorbeeld)", "website": "https://burgerportaal.example/hulp"},
+        "is_app_manager": True,
+    },
+]
+PORTAL_OIN = "00000001234567890000"

@@ -1,0 +1,1 @@
+"""The data holder's app: source adapters, issuing certified copies, status lists."""

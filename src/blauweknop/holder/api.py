@@ -1,0 +1,72 @@
+"""The holder API, one per organisation under its own prefix: ``/<slug>/api/v1/``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import aget_object_or_404, get_object_or_404
+from ninja import Path, Schema, Status
+from pydantic import Field
+
+from blauweknop import keystore
+from blauweknop.api import make_api
+from blauweknop.holder import issuing
+from blauweknop.holder.models import StatusListRecord
+from blauweknop.protocol import status_list
+from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.models import Organisation
+
+api = make_api(
+    title="Gegevenshouder API",
+    namespace="holder",
+    description="Gewaarmerkte kopieën (SD-JWT VC) voor burgers, via een gecertificeerde appbeheerder.",
+)
+STATUS_LIST_TTL = 300  # seconds verifiers may cache a status list
+
+
+class VerklaringAanvraag(Schema):
+    """A request for a certified copy. Personal data travels only in this body, never in the URL."""
+
+    appbeheerderverklaring: str = Field(min_length=20, max_length=8000, description="The app manager's assertion.")
+    documentsoort: str = Field(min_length=1, max_length=40, pattern=r"^[a-z]+$")
+
+
+class Verklaring(Schema):
+    verklaring: str = Field(description="The SD-JWT VC; every data field can be left out when shared.")
+    documentsoort: str
+    vct: str
+    geldigTot: datetime
+
+
+@api.post("/verklaringen", response={201: Verklaring}, summary="Geef een gewaarmerkte kopie uit")
+async def issue_credential(request: HttpRequest, body: VerklaringAanvraag, holder: str = Path(...)) -> Status:
+    organisation = await aget_object_or_404(Organisation.objects.holders(), slug=holder)
+    scheme = await scheme_client.current()
+    issued = await sync_to_async(issuing.issue)(organisation, body.appbeheerderverklaring, body.documentsoort, scheme)
+    return Status(
+        201,
+        {
+            "verklaring": issued.credential,
+            "documentsoort": issued.document_type.id,
+            "vct": issued.document_type.vct,
+            "geldigTot": issued.expires_at,
+        },
+    )
+
+
+@api.get("/statuslijsten/{number}", summary="De statuslijst (Token Status List)")
+def get_status_list(request: HttpRequest, number: int, holder: str = Path(...)) -> HttpResponse:
+    record = get_object_or_404(StatusListRecord, holder__slug=holder, number=number)
+    token = status_list.sign(
+        record.build(),
+        keystore.signing_key(record.holder_id),
+        uri=record.uri,
+        iss=record.holder.issuer_url,
+        valid_for=86400,
+        ttl=STATUS_LIST_TTL,
+    )
+    response = HttpResponse(token, content_type="application/statuslist+jwt")
+    response["Cache-Control"] = f"public, max-age={STATUS_LIST_TTL}"
+    return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HolderConfig(AppConfig):
+    name = "blauweknop.holder"
+    verbose_name = "Gegevenshouder"

@@ -1,0 +1,106 @@
+"""Issuing a certified copy: from a verified session assertion to a signed SD-JWT VC.
+
+Everything that changes state happens in one transaction: the assertion is used up, older
+copies with other data are marked superseded, the new copy gets its status index, and the
+access record is written. If any step fails, none of it happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from blauweknop import keystore
+from blauweknop.api import ApiProblem
+from blauweknop.audit.models import AccessRecord
+from blauweknop.audit.pseudonyms import pseudonym
+from blauweknop.holder.models import IssuedCredential, UsedAssertion
+from blauweknop.holder.sources import source_adapter
+from blauweknop.protocol import sdjwt_vc, session_assertion
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.status_list import INVALID, StatusReference
+from blauweknop.scheme import catalogue
+from blauweknop.scheme.catalogue import DocumentType
+from blauweknop.scheme.models import Organisation
+
+VALID_FOR = 90 * 86400  # a copy is valid for 90 days; its status says sooner when the data changed
+PURPOSE = "De burger downloadt een gewaarmerkte kopie van de eigen gegevens."
+LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 15 and 20: the citizen asks for their own data
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A freshly issued credential and what a page needs to describe it."""
+
+    credential: str
+    document_type: DocumentType
+    expires_at: datetime
+
+
+def _digest(data: object) -> str:
+    """A keyed digest of the data, to notice a change without keeping the data."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hmac.new(settings.PSEUDONYM_KEY.encode(), canonical, hashlib.sha256).hexdigest()
+
+
+def issue(holder: Organisation, assertion: str, type_id: str, scheme: SchemeDocument) -> Issued:
+    """Issue the ``type_id`` document about the citizen in ``assertion`` to their wallet key."""
+    session = session_assertion.verify(assertion, scheme, holder_oin=holder.oin)
+    if type_id not in holder.document_types:
+        raise ApiProblem(404, "not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
+    document_type = catalogue.document_type(type_id)
+    data = source_adapter().lookup(holder.oin, session.bsn, document_type)
+    if data is None:
+        raise ApiProblem(404, "no_data", f"{holder.name} has no {type_id} about this citizen.")
+    document_type.validate(data)
+    subject, digest = pseudonym(session.bsn), _digest(data)
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                UsedAssertion.objects.create(
+                    jti=session.jti, expires_at=datetime.fromtimestamp(session.expires_at, UTC)
+                )
+        except IntegrityError as exc:
+            raise ApiProblem(401, "assertion_replayed", "This assertion was used before; ask for a new one.") from exc
+        UsedAssertion.objects.filter(expires_at__lt=now).delete()
+        # Copies with other data are outdated now: verifiers will see them as superseded.
+        IssuedCredential.objects.valid().filter(subject=subject, document_type=type_id).exclude(
+            data_digest=digest
+        ).update(status=INVALID)
+        record = IssuedCredential.allocate(
+            holder,
+            document_type=type_id,
+            subject=subject,
+            data_digest=digest,
+            expires_at=now + timezone.timedelta(seconds=VALID_FOR),
+        )
+        credential = sdjwt_vc.issue(
+            data,
+            keystore.signing_key(holder.oin),
+            iss=holder.issuer_url,
+            vct=document_type.vct,
+            holder_jwk=session.wallet_jwk,
+            status=StatusReference(record.status_list.uri, record.idx),
+            valid_for=VALID_FOR,
+            now=int(now.timestamp()),
+        )
+        AccessRecord.objects.create(
+            at=now,
+            subject=subject,
+            holder_oin=holder.oin,
+            actor_oin=session.app_manager_oin,
+            activity=AccessRecord.Activity.DOWNLOAD,
+            purpose=PURPOSE,
+            legal_basis=LEGAL_BASIS,
+            document_type=type_id,
+            fields=[f.path for f in document_type.fields],
+        )
+    return Issued(credential, document_type, record.expires_at)

@@ -1,0 +1,51 @@
+"""Private signing keys of the parties this deployment plays, kept outside the repository.
+
+A key comes from the environment (``BLAUWEKNOP_KEY_<NAME>`` as a JWK, or ``..._FILE``) or from the
+key folder; a key that is in neither is generated at first use and written there, readable by
+the owner only. Names are OINs, or ``stelsel`` for the scheme operator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str], SigningKey] = {}
+
+
+def _from_environment(name: str) -> dict | None:
+    variable = f"BLAUWEKNOP_KEY_{name.upper()}"
+    if f"{variable}_FILE" in os.environ:
+        return json.loads(Path(os.environ[f"{variable}_FILE"]).read_text())
+    if variable in os.environ:
+        return json.loads(os.environ[variable])
+    return None
+
+
+def _from_folder(path: Path) -> dict:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return json.loads(path.read_text())
+    jwk = generate_jwk()
+    with os.fdopen(fd, "w") as handle:
+        json.dump(jwk, handle)
+    return jwk
+
+
+def signing_key(name: str) -> SigningKey:
+    """The private key ``name``, loaded once per process."""
+    folder = str(settings.KEY_DIR)
+    with _lock:
+        if (folder, name) not in _loaded:
+            jwk = _from_environment(name) or _from_folder(Path(folder) / f"{name}.jwk")
+            _loaded[(folder, name)] = SigningKey(jwk)
+        return _loaded[(folder, name)]

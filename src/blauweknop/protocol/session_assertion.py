@@ -1,0 +1,119 @@
+"""The app manager's assertion: "this citizen has just logged in with DigiD and asks you for data".
+
+After a DigiD login, the portal (a certified app manager) signs a short-lived assertion for one
+holder (``aud`` = that holder's OIN). It carries the BSN, the DigiD assurance level and the
+citizen's wallet key. Holders trust it only through the scheme document. It travels only in POST
+bodies over TLS, because it carries a BSN.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from blauweknop.protocol import jws
+from blauweknop.protocol.errors import InvalidInput, VerificationError
+from blauweknop.protocol.identifiers import is_valid_bsn, validate_bsn, validate_oin
+from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey, checked_public_jwk
+from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
+
+TYP = "burgersessie+jwt"
+MAX_LIFETIME = 60  # seconds; long enough for one call to a holder, too short to be worth stealing
+# DigiD assurance levels, from low to high (betrouwbaarheidsniveaus).
+ASSURANCE_LEVELS = ("basis", "midden", "substantieel", "hoog")
+
+
+@dataclass(frozen=True)
+class SessionAssertion:
+    """A verified assertion: who the citizen is, how sure, which wallet key, from which app manager."""
+
+    app_manager_oin: str
+    holder_oin: str
+    bsn: str
+    assurance_level: str
+    wallet_jwk: dict[str, Any]
+    jti: str
+    expires_at: int
+
+    def __repr__(self) -> str:  # never print a BSN, not even in a debugger or traceback
+        return f"SessionAssertion(app_manager={self.app_manager_oin}, holder={self.holder_oin}, jti={self.jti})"
+
+
+def sign(
+    key: SigningKey,
+    *,
+    app_manager_oin: str,
+    holder_oin: str,
+    bsn: str,
+    assurance_level: str,
+    wallet_jwk: Mapping[str, Any],
+    now: int | None = None,
+    lifetime: int = MAX_LIFETIME,
+) -> str:
+    """An assertion for ``holder_oin`` about the citizen with ``bsn``, valid for ``lifetime`` seconds."""
+    validate_oin(app_manager_oin)
+    validate_oin(holder_oin)
+    validate_bsn(bsn)
+    if assurance_level not in ASSURANCE_LEVELS:
+        raise InvalidInput("bad_claims", f"Unknown DigiD assurance level {assurance_level!r}.")
+    if not 0 < lifetime <= MAX_LIFETIME:
+        raise InvalidInput("bad_claims", f"An assertion lives at most {MAX_LIFETIME} seconds.")
+    iat = now_or(now)
+    payload = {
+        "iss": app_manager_oin,
+        "aud": holder_oin,
+        "iat": iat,
+        "exp": iat + lifetime,
+        "jti": secrets.token_urlsafe(16),
+        "bsn": bsn,
+        "loa": assurance_level,
+        "cnf": {"jwk": checked_public_jwk(wallet_jwk)},
+    }
+    return jws.sign(payload, key, TYP)
+
+
+def _app_manager_keys(scheme: SchemeDocument) -> KeyResolver:
+    def resolve(iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
+        if iss is None:
+            raise VerificationError("unknown_issuer", "The assertion does not say which app manager made it.")
+        participant = scheme.certified(iss, APP_MANAGER)
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise VerificationError("unknown_key", "The assertion does not name its key (kid).")
+        return participant.keys.find(kid)
+
+    return resolve
+
+
+def verify(
+    token: str, scheme: SchemeDocument, *, holder_oin: str, now: int | None = None, leeway: int = DEFAULT_LEEWAY
+) -> SessionAssertion:
+    """Verify an assertion meant for ``holder_oin``, made by an app manager certified in ``scheme``.
+
+    The caller must also refuse a ``jti`` it has seen before (replay), until ``expires_at``.
+    """
+    now = now_or(now)
+    payload = jws.verify(token, _app_manager_keys(scheme), TYP).payload
+    check_validity(payload, now, leeway=leeway, require_exp=True)
+    iat, exp = required_date(payload, "iat"), required_date(payload, "exp")
+    if exp - iat > MAX_LIFETIME:
+        raise VerificationError("expired", "The assertion lives longer than allowed.")
+    if payload.get("aud") != holder_oin:
+        raise VerificationError("aud_mismatch", "The assertion was made for another organisation.")
+    if not is_valid_bsn(payload.get("bsn")):
+        raise VerificationError("malformed", "The assertion does not carry a valid BSN.")
+    if payload.get("loa") not in ASSURANCE_LEVELS:
+        raise VerificationError("malformed", "The assertion has no known DigiD assurance level.")
+    jti, cnf = payload.get("jti"), payload.get("cnf")
+    if not isinstance(jti, str) or not jti:
+        raise VerificationError("missing_claim", "The assertion has no identifier (jti).")
+    try:
+        wallet = checked_public_jwk(cnf["jwk"]) if isinstance(cnf, dict) else None
+    except InvalidInput as exc:
+        raise VerificationError("no_holder_key", "The wallet key in the assertion is not usable.") from exc
+    if wallet is None:
+        raise VerificationError("no_holder_key", "The assertion carries no wallet key.")
+    return SessionAssertion(payload["iss"], holder_oin, payload["bsn"], payload["loa"], wallet, jti, exp)

@@ -1,0 +1,1 @@
+"""The scheme operator's app: participants, certification, the data catalogue, the scheme document."""

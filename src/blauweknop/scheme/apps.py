@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SchemeConfig(AppConfig):
+    name = "blauweknop.scheme"
+    verbose_name = "Stelsel"

@@ -1,0 +1,20 @@
+"""URLs per role: a deployment serves only the roles in BLAUWEKNOP_ROLES."""
+
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, path
+
+urlpatterns: list[URLPattern | URLResolver] = []
+
+if "scheme" in settings.BLAUWEKNOP_ROLES:
+    from blauweknop.scheme.api import api as scheme_api
+
+    urlpatterns.append(path("stelsel/api/v1/", scheme_api.urls))
+
+if "holder" in settings.BLAUWEKNOP_ROLES:
+    from blauweknop.holder.api import api as holder_api
+    from blauweknop.holder.metadata import issuer_metadata
+
+    urlpatterns += [
+        path(".well-known/jwt-vc-issuer/<slug:slug>", issuer_metadata, name="issuer-metadata"),
+        path("<slug:holder>/api/v1/", holder_api.urls),
+    ]

@@ -1,0 +1,32 @@
+"""Shared fixtures for the Django shell: keys in a temporary folder, a demo world, a live server."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+
+from blauweknop.scheme.client import scheme_client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _keys_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Tests never touch the demo's keys under var/, and every run starts with fresh keys.
+    django_settings.KEY_DIR = tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture
+def deployment(live_server, settings):
+    """All roles behind one real HTTP server, with addresses that point at it."""
+    settings.BASE_URL = live_server.url
+    settings.SCHEME_URL = live_server.url + "/stelsel"
+    scheme_client.forget()
+    yield live_server
+    scheme_client.forget()
+
+
+@pytest.fixture
+def demo_world(deployment):
+    """The demo organisations and a small set of citizens, with a published scheme document."""
+    call_command("seed_demo", citizens=12, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return deployment

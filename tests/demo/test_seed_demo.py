@@ -1,0 +1,45 @@
+"""The demo world: fictional organisations, valid test BSNs, reproducible and re-runnable."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from blauweknop.demo.citizens import make_citizens
+from blauweknop.holder.models import SourceRecord
+from blauweknop.protocol.identifiers import is_valid_bsn
+from blauweknop.scheme.models import Organisation, PublishedDocument
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_same_seed_gives_the_same_citizens():
+    first, again, other = make_citizens(7, 30), make_citizens(7, 30), make_citizens(8, 30)
+    assert [c.documents for c in first] == [c.documents for c in again]
+    assert [c.bsn for c in first] != [c.bsn for c in other]
+
+
+def test_there_are_two_hundred_citizens_with_valid_test_bsns_and_varied_situations():
+    citizens = make_citizens()
+    assert len(citizens) == 200 and len({c.bsn for c in citizens}) == 200
+    assert all(is_valid_bsn(c.bsn) and c.bsn.startswith("999") for c in citizens)
+    kinds = {key for c in citizens for key in c.documents}
+    assert {
+        ("boeteninning", "vorderingen"),
+        ("studiefinanciering", "studieschuld"),
+        ("toeslagendienst", "toeslagen"),
+        ("belastingkantoor", "inkomen"),
+    } <= kinds
+    assert any(len(c.documents) == 1 for c in citizens) or any(len(c.documents) <= 2 for c in citizens)
+
+
+def test_seeding_twice_leaves_one_world_and_a_newer_scheme_document():
+    out = io.StringIO()
+    call_command("seed_demo", citizens=20, stdout=out)
+    call_command("seed_demo", citizens=20, stdout=out)
+    assert Organisation.objects.count() == 8
+    assert Organisation.objects.holders().count() == 5
+    assert SourceRecord.objects.values("bsn").distinct().count() == 20
+    assert PublishedDocument.objects.current().version == 2
+    assert "Demo BSNs" in out.getvalue()
+    assert all(o.public_jwks["keys"] for o in Organisation.objects.all())
