@@ -57,7 +57,7 @@ PSEUDONYM_KEY = env("BLAUWEKNOP_PSEUDONYM_KEY") or _generated_secret(DATA_DIR / 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 # Which roles this deployment plays; the demo plays them all in one process.
-ALL_ROLES = ("scheme", "holder")
+ALL_ROLES = ("scheme", "holder", "portal")
 BLAUWEKNOP_ROLES = envlist("BLAUWEKNOP_ROLES", ",".join(ALL_ROLES))
 if unknown := set(BLAUWEKNOP_ROLES) - set(ALL_ROLES):
     raise ImproperlyConfigured(f"BLAUWEKNOP_ROLES has unknown roles: {', '.join(sorted(unknown))}")
@@ -70,6 +70,8 @@ KEY_DIR = Path(env("BLAUWEKNOP_KEY_DIR", str(DATA_DIR / "keys")))
 # The scheme operator's public keys (a JWKS): the trust anchor. Empty means: this deployment is
 # the scheme operator, so its own key is the anchor.
 SCHEME_JWKS = env("BLAUWEKNOP_SCHEME_JWKS")
+# The portal's own OIN: it signs session assertions to holders as this certified app manager.
+PORTAL_OIN = env("BLAUWEKNOP_PORTAL_OIN", "00000001234567890000")
 # How a holder reads its own registry (see blauweknop.holder.sources).
 SOURCE_ADAPTER = env("BLAUWEKNOP_SOURCE_ADAPTER", "blauweknop.holder.sources.SqlTableAdapter")
 SOURCE_ADAPTER_OPTIONS = json.loads(env("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{}"))
@@ -80,14 +82,21 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "privates",
+    "simple_certmanager",
+    "solo",
+    "digid_eherkenning",
+    "blauweknop.accounts",
     "blauweknop.scheme",
     "blauweknop.holder",
     "blauweknop.audit",
     "blauweknop.demo",
+    "blauweknop.portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,6 +138,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Citizens log in with DigiD through django-digid-eherkenning. The demo uses a DigiD mock that
+# keeps the BSN out of every URL; real DigiD is SAML, configured in the admin of that package.
+AUTH_USER_MODEL = "accounts.User"
+DIGID_MOCK = envbool("BLAUWEKNOP_DIGID_MOCK", True)
+AUTHENTICATION_BACKENDS = [
+    "digid_eherkenning.mock.backends.DigiDBackend" if DIGID_MOCK else "digid_eherkenning.backends.DigiDBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "portal:login" if DIGID_MOCK else "digid:login"
+PRIVATE_MEDIA_ROOT = DATA_DIR / "private-media"
+PRIVATE_MEDIA_URL = "/private-media/"
+
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
@@ -138,6 +159,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# NL Design System CSS, installed from npm by the setup (package.json), served by WhiteNoise.
+NODE_MODULES = Path(env("BLAUWEKNOP_NODE_MODULES", str(PACKAGE_DIR.parent.parent / "node_modules")))
+STATICFILES_DIRS = [
+    ("vendor/utrecht", NODE_MODULES / "@utrecht" / "component-library-css" / "dist"),
+    ("vendor/tokens", NODE_MODULES / "@nl-design-system-unstable" / "voorbeeld-design-tokens" / "dist"),
+]
+WHITENOISE_USE_FINDERS = True  # serve straight from the folders above, also without collectstatic
 
 SESSION_COOKIE_AGE = 15 * 60  # a citizen session lasts at most 15 minutes
 SESSION_SAVE_EVERY_REQUEST = False

@@ -1,7 +1,7 @@
 """URLs per role: a deployment serves only the roles in BLAUWEKNOP_ROLES."""
 
 from django.conf import settings
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = []
 
@@ -17,4 +17,10 @@ if "holder" in settings.BLAUWEKNOP_ROLES:
     urlpatterns += [
         path(".well-known/jwt-vc-issuer/<slug:slug>", issuer_metadata, name="issuer-metadata"),
         path("<slug:holder>/api/v1/", holder_api.urls),
+    ]
+
+if "portal" in settings.BLAUWEKNOP_ROLES:
+    urlpatterns += [
+        path("i18n/", include("django.conf.urls.i18n")),
+        path("", include("blauweknop.portal.urls")),
     ]

@@ -36,6 +36,8 @@ class Participant:
     certified_since: str | None
     endpoints: dict[str, str]
     keys: KeySet = field(repr=False)
+    document_types: tuple[str, ...] = ()
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_certified(self) -> bool:
@@ -52,8 +54,14 @@ def participant_entry(
     endpoints: Mapping[str, str] | None = None,
     certification: str = CERTIFIED,
     certified_since: str | None = None,
+    document_types: Iterable[str] = (),
+    info: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One entry for the ``organisations`` or ``app_managers`` list, checked before it is signed."""
+    """One entry for the ``organisations`` or ``app_managers`` list, checked before it is signed.
+
+    ``document_types`` are the catalogue ids a holder issues; ``info`` is what portals show about
+    the participant (a description and where to get help), in Dutch and English.
+    """
     entry = {
         "oin": oin,
         "name": name,
@@ -61,6 +69,8 @@ def participant_entry(
         "certification": {"status": certification, "since": certified_since},
         "endpoints": dict(endpoints or {}),
         "jwks": {"keys": [public_jwk(k) for k in jwks.get("keys", [])]},
+        "document_types": sorted(document_types),
+        "info": dict(info or {}),
     }
     try:
         _participant(entry, ORGANISATION_ROLES | {APP_MANAGER})
@@ -91,8 +101,21 @@ def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
         raise VerificationError("malformed", f"Participant {oin} has unusable keys.") from exc
     if any(key.kid is None for key in keys.keys):
         raise VerificationError("malformed", f"Every key of participant {oin} needs a 'kid'.")
+    document_types, info = entry.get("document_types", []), entry.get("info", {})
+    if not isinstance(document_types, list) or not all(isinstance(t, str) for t in document_types):
+        raise VerificationError("malformed", f"Participant {oin} has an invalid list of document types.")
+    if not isinstance(info, Mapping):
+        raise VerificationError("malformed", f"Participant {oin} has invalid info.")
     return Participant(
-        oin, name, frozenset(roles), certification["status"], certification.get("since"), dict(endpoints), keys
+        oin,
+        name,
+        frozenset(roles),
+        certification["status"],
+        certification.get("since"),
+        dict(endpoints),
+        keys,
+        tuple(document_types),
+        dict(info),
     )
 
 

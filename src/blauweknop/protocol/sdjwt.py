@@ -399,6 +399,16 @@ def present(
     return presentation + key_binding_jwt(presentation, holder_key, aud=aud, nonce=nonce, now=now, hash_alg=hash_alg)
 
 
+def unverified_claims(sd_jwt: str) -> dict[str, Any]:
+    """All claims of an SD-JWT the holder already verified, rebuilt without checking it again.
+
+    For a holder's own bookkeeping only: a receiver must always call :func:`verify`.
+    """
+    jwt, disclosures, _ = split(sd_jwt)
+    payload = jws.unverified_parts(jwt)[1]
+    return _Processor(_index_disclosures(disclosures, _hash_alg_of(payload))).process(payload, (), None)
+
+
 def key_binding_jwt(
     presentation: str,
     holder_key: SigningKey,

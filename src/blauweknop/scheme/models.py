@@ -92,6 +92,8 @@ class Organisation(models.Model):
             endpoints=endpoints,
             certification=self.certification,
             certified_since=self.certified_since.isoformat() if self.certified_since else None,
+            document_types=self.document_types if self.is_holder else (),
+            info={"description": self.description, "contact": self.contact},
         )
 
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "blauweknop.portal"
+    verbose_name = "Burgerportaal"

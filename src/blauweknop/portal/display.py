@@ -1,0 +1,77 @@
+"""Credential data in plain words: catalogue labels and help, values formatted for people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils import formats
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from blauweknop.scheme.catalogue import DocumentType
+
+
+@dataclass(frozen=True)
+class Row:
+    """One field as a person reads it."""
+
+    path: str  # the concrete claim path, e.g. vorderingen.0.kenmerk
+    label: str
+    value: str
+    help: str
+    item: int | None  # 1-based position when the field belongs to a list item
+
+
+def format_value(kind: str, value: Any) -> str:
+    """A value as people write it: euros with cents, dates in words, yes or no."""
+    if value is None:
+        return "—"
+    if kind == "money" and isinstance(value, int):
+        return "€ " + formats.number_format(Decimal(value) / 100, 2, use_l10n=True, force_grouping=True)
+    if kind == "date" and isinstance(value, str):
+        try:
+            return formats.date_format(date.fromisoformat(value), "j F Y")
+        except ValueError:
+            return value
+    if kind == "boolean" and isinstance(value, bool):
+        return _("ja") if value else _("nee")
+    if kind == "percentage" and isinstance(value, int):
+        return formats.number_format(Decimal(value) / 100, 2, use_l10n=True) + "%"
+    return str(value)
+
+
+def _leaves(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    if isinstance(value, dict):
+        return [leaf for key, sub in value.items() for leaf in _leaves(sub, (*path, key))]
+    if isinstance(value, list):
+        return [leaf for index, sub in enumerate(value) for leaf in _leaves(sub, (*path, str(index)))]
+    return [(path, value)]
+
+
+def rows(document_type: DocumentType, claims: dict[str, Any]) -> list[Row]:
+    """The fields of ``claims`` in catalogue order, list items kept together."""
+    language = "en" if (get_language() or "nl").startswith("en") else "nl"
+    order = {f.path: n for n, f in enumerate(document_type.fields)}
+    result = []
+    for path, value in _leaves(claims):
+        concrete = ".".join(path)
+        field = document_type.field(concrete)
+        positions = [int(part) for part in path if part.isdigit()]
+        item = positions[0] + 1 if positions else None
+        label = field.label[language] if field else concrete
+        result.append(
+            (
+                (item or 0, order.get(field.path, len(order)) if field else len(order)),
+                Row(
+                    concrete,
+                    label,
+                    format_value(field.kind if field else "text", value),
+                    field.help[language] if field else "",
+                    item,
+                ),
+            )
+        )
+    return [row for _, row in sorted(result, key=lambda pair: pair[0])]

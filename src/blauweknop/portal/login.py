@@ -1,0 +1,68 @@
+"""Logging in with the DigiD mock, and logging out.
+
+django-digid-eherkenning's own mock sends the BSN back in a URL; this view keeps it in the POST
+body and authenticates with that package's mock backend, as real DigiD would through SAML.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import auth, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from blauweknop.portal import session
+from blauweknop.protocol.identifiers import is_valid_bsn
+
+MOCK_ASSURANCE_LEVEL = "midden"  # what DigiD asks for by default
+
+
+class BsnForm(forms.Form):
+    bsn = forms.CharField(
+        label=gettext_lazy("Burgerservicenummer (BSN)"),
+        help_text=gettext_lazy("9 cijfers. U vindt het op uw paspoort of rijbewijs."),
+        max_length=20,
+    )
+
+    def clean_bsn(self) -> str:
+        value = "".join(self.cleaned_data["bsn"].split())
+        if not is_valid_bsn(value):
+            raise forms.ValidationError(_("Dit is geen geldig BSN. Een BSN heeft 9 cijfers. Kijk het nummer na."))
+        return value
+
+
+def _next(request: HttpRequest) -> str:
+    candidate = request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url("portal:home")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mock_login(request: HttpRequest) -> HttpResponse:
+    """The demo's stand-in for DigiD: type a (test) BSN."""
+    form = BsnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = auth.authenticate(request, bsn=form.cleaned_data["bsn"])
+        if user is not None:
+            auth.login(request, user)
+            session.start(request, MOCK_ASSURANCE_LEVEL)
+            return redirect(_next(request))
+        form.add_error(None, _("Inloggen lukte niet. Probeer het opnieuw."))
+    return render(request, "portal/login.html", {"form": form, "next": _next(request)})
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """Log out: the session, the wallet key and every copy in it are gone."""
+    auth.logout(request)
+    messages.info(request, _("U bent uitgelogd. Uw gegevens zijn van deze computer gewist."))
+    return redirect("portal:home")

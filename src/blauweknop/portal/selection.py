@@ -1,0 +1,21 @@
+"""The citizen's choice of fields, applied to claims the same way a presentation applies it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def select(value: Any, chosen: set[str], path: str = "") -> Any:
+    """Only the chosen leaf paths (and what holds them); list items without a chosen field vanish.
+
+    Returns ``None`` when nothing under ``value`` was chosen.
+    """
+    if isinstance(value, dict):
+        kept = {k: select(v, chosen, f"{path}{k}.") for k, v in value.items()}
+        kept = {k: v for k, v in kept.items() if v is not None}
+        return kept or None
+    if isinstance(value, list):
+        kept_items = [select(v, chosen, f"{path}{i}.") for i, v in enumerate(value)]
+        kept_items = [v for v in kept_items if v is not None]
+        return kept_items or None
+    return value if path.rstrip(".") in chosen else None

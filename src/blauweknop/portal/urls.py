@@ -1,0 +1,18 @@
+from django.urls import path
+from django.views.generic import TemplateView
+
+from blauweknop.portal import access, login, verify, views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inloggen/", login.mock_login, name="login"),
+    path("uitloggen/", login.logout, name="logout"),
+    path("controleren/", verify.verify_page, name="verify"),
+    path("mijn-inzage/", access.access_log, name="access-log"),
+    path("knop/", TemplateView.as_view(template_name="portal/button.html"), name="button"),
+    path("organisaties/<str:oin>/", views.organisation, name="organisation"),
+    path("organisaties/<str:oin>/blauwe-knop/", views.press, name="press"),
+    path("organisaties/<str:oin>/gegevens/", views.data, name="data"),
+    path("organisaties/<str:oin>/downloaden/", views.download, name="download"),
+]

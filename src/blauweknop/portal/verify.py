@@ -1,0 +1,87 @@
+"""The public verify page: anyone uploads a certified copy and sees, in plain words, what it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from asgiref.sync import sync_to_async
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from blauweknop.portal.display import rows
+from blauweknop.portal.pages import arender
+from blauweknop.portal.verification import verify_credential
+from blauweknop.protocol.errors import ProtocolError, VerificationError
+from blauweknop.scheme import catalogue
+from blauweknop.scheme.client import scheme_client
+
+MAX_UPLOAD = 2 * 1024 * 1024
+
+# What a receiver should understand and do, per kind of failure.
+VERDICTS = {
+    "revoked": gettext_lazy(
+        "Deze kopie is vervangen: de gegevens zijn daarna veranderd. Vraag de persoon om een nieuwe kopie."
+    ),
+    "suspended": gettext_lazy("Deze kopie is tijdelijk niet geldig. Vraag de persoon om een nieuwe kopie."),
+    "expired": gettext_lazy("Deze kopie is verlopen. Vraag de persoon om een nieuwe kopie."),
+    "status_unavailable": gettext_lazy(
+        "We konden nu niet nagaan of deze kopie nog geldt. Probeer het over een paar minuten opnieuw."
+    ),
+    "unknown_issuer": gettext_lazy("We weten niet wie deze kopie maakte. Vertrouw deze gegevens niet."),
+    "unknown_key": gettext_lazy("We weten niet wie deze kopie maakte. Vertrouw deze gegevens niet."),
+    "not_certified": gettext_lazy("De maker van deze kopie mag nu geen kopieën uitgeven. Vertrouw deze gegevens niet."),
+}
+NOT_GENUINE = gettext_lazy("Deze kopie is niet echt of is veranderd. Gebruik deze gegevens niet.")
+
+
+class UploadForm(forms.Form):
+    bestand = forms.FileField(
+        label=gettext_lazy("Bestand met de gewaarmerkte kopie"),
+        help_text=gettext_lazy("Een .sdjwt-bestand dat u van iemand kreeg."),
+    )
+
+    def clean_bestand(self) -> str:
+        upload = self.cleaned_data["bestand"]
+        if upload.size > MAX_UPLOAD:
+            raise forms.ValidationError(_("Dit bestand is te groot. Een gewaarmerkte kopie is kleiner dan 2 MB."))
+        try:
+            return upload.read().decode("ascii").strip()
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(
+                _("Dit is geen gewaarmerkte kopie. Kies het .sdjwt-bestand dat u kreeg.")
+            ) from exc
+
+
+def _moment(timestamp: int | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+
+
+async def verify_page(request: HttpRequest) -> HttpResponse:
+    """Upload a copy; see who issued it, whether it is genuine and still valid, and what it shows."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return await arender(
+            request, "portal/verify.html", {"form": form}, status=400 if request.method == "POST" else 200
+        )
+    scheme = await scheme_client.current()
+    try:
+        result = await sync_to_async(verify_credential, thread_sensitive=False)(form.cleaned_data["bestand"], scheme)
+    except VerificationError as exc:
+        context = {"form": UploadForm(), "verdict": VERDICTS.get(exc.code, NOT_GENUINE), "code": exc.code}
+        return await arender(request, "portal/verify.html", context)
+    except ProtocolError:
+        return await arender(request, "portal/verify.html", {"form": UploadForm(), "verdict": NOT_GENUINE})
+    issuer = scheme.issuer(result.iss)
+    document_type = next((t for t in catalogue.document_types().values() if t.vct == result.vct), None)
+    context = {
+        "form": UploadForm(),
+        "result": result,
+        "issuer": issuer,
+        "document_type": document_type,
+        "rows": rows(document_type, result.claims) if document_type else [],
+        "issued_at": _moment(result.issued_at),
+        "valid_until": _moment(result.expires_at),
+    }
+    return await arender(request, "portal/verify.html", context)

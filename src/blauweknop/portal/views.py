@@ -1,0 +1,142 @@
+"""The citizen's pages of Basis: the organisations, the Blauwe Knop, the data, the downloads.
+
+Views that ask other roles for something over HTTP are async (the holders are reached over HTTP,
+also when they run in this process); the others are short sync views.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from blauweknop.portal import session
+from blauweknop.portal.display import rows
+from blauweknop.portal.holders import fetch_all
+from blauweknop.portal.pages import arender
+from blauweknop.portal.selection import select
+from blauweknop.protocol import sdjwt, sdjwt_vc
+from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.scheme import catalogue
+from blauweknop.scheme.client import scheme_client
+
+FORMATS = ("sdjwt", "json", "csv")
+
+
+def _holder(scheme: SchemeDocument, oin: str) -> Participant:
+    """The certified holder ``oin``, or 404: the portal only shows organisations in the scheme."""
+    participant = scheme.organisations.get(oin)
+    if participant is None or not scheme.is_certified(oin, HOLDER):
+        raise Http404(_("Deze organisatie doet niet mee aan de Blauwe Knop."))
+    return participant
+
+
+async def home(request: HttpRequest) -> HttpResponse:
+    """What the Blauwe Knop is, and the organisations where it can be pressed."""
+    scheme = await scheme_client.current()
+    holders = sorted(
+        (p for p in scheme.organisations.values() if scheme.is_certified(p.oin, HOLDER)), key=lambda p: p.name
+    )
+    return await arender(request, "portal/home.html", {"holders": holders})
+
+
+async def organisation(request: HttpRequest, oin: str) -> HttpResponse:
+    """The organisation's Mijn-omgeving with the Blauwe Knop."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    holder = _holder(await scheme_client.current(), oin)
+    types = [catalogue.document_type(t) for t in holder.document_types]
+    return await arender(request, "portal/organisation.html", {"holder": holder, "types": types})
+
+
+async def press(request: HttpRequest, oin: str) -> HttpResponse:
+    """The Blauwe Knop: fetch certified copies of everything this holder has about the citizen."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    user = await request.auser()
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    scheme = await scheme_client.current()
+    holder = _holder(scheme, oin)
+    citizen = await session.citizen(request, user)
+    fetched = await fetch_all(scheme, holder, citizen)
+    await session.keep_credentials(request, oin, {f.type_id: f.credential for f in fetched if f.credential})
+    for problem in {f.problem for f in fetched if f.problem}:
+        messages.error(request, problem)  # stored by the (sync) middleware, after this view
+    return redirect("portal:data", oin=oin)
+
+
+def _categories(request: HttpRequest, oin: str) -> list[dict[str, Any]]:
+    credentials = session.credentials(request, oin)
+    return [
+        {"type": catalogue.document_type(type_id), "rows": rows(catalogue.document_type(type_id), claims)}
+        for type_id, claims in ((t, _data_claims(sdjwt.unverified_claims(c))) for t, c in credentials.items())
+    ]
+
+
+@login_required
+def data(request: HttpRequest, oin: str) -> HttpResponse:
+    """The citizen's data from this holder, per category, with every field to choose."""
+    categories = _categories(request, oin)
+    return render(request, "portal/data.html", {"oin": oin, "categories": categories, "formats": FORMATS})
+
+
+@login_required
+@require_POST
+def download(request: HttpRequest, oin: str) -> HttpResponse:
+    """The chosen fields of one category, as a signed credential, JSON or CSV."""
+    credentials = session.credentials(request, oin)
+    type_id, chosen, fmt = request.POST.get("documentsoort"), request.POST.getlist("veld"), request.POST.get("formaat")
+    if type_id not in credentials or fmt not in FORMATS:
+        messages.error(request, _("Die download kennen we niet. Druk opnieuw op de Blauwe Knop."))
+        return redirect("portal:data", oin=oin)
+    credential = credentials[type_id]
+    claims = sdjwt.unverified_claims(credential)
+    document_type = catalogue.document_type(type_id)
+    available = {row.path for row in rows(document_type, _data_claims(claims))}
+    if not chosen or not set(chosen) <= available:
+        messages.error(request, _("Kies minstens één gegeven om te downloaden. Zet een vinkje bij wat u wilt delen."))
+        return redirect("portal:data", oin=oin)
+    name = f"{type_id}-{date.today().isoformat()}"
+    if fmt == "sdjwt":
+        body, content_type = sdjwt_vc.present(credential, chosen), "application/dc+sd-jwt"
+    elif fmt == "json":
+        selected = select(_data_claims(claims), set(chosen))
+        body = json.dumps(selected, ensure_ascii=False, indent=2)
+        content_type = "application/json; charset=utf-8"
+    else:
+        body, content_type = _csv(document_type, select(_data_claims(claims), set(chosen))), "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _data_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in claims.items() if k not in sdjwt_vc.PLAIN_CLAIMS}
+
+
+def _csv(document_type: catalogue.DocumentType, selected: dict[str, Any]) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # so that spreadsheet programs read the accents right
+    writer = csv.writer(out)
+    writer.writerow([_("gegeven"), _("omschrijving"), _("waarde")])
+    for row in rows(document_type, selected):
+        writer.writerow([row.path, row.label, _raw(selected, row.path)])
+    return out.getvalue()
+
+
+def _raw(claims: Any, path: str) -> Any:
+    for part in path.split("."):
+        claims = claims[int(part)] if isinstance(claims, list) else claims[part]
+    return claims
