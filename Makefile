@@ -13,12 +13,19 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-install: $(STAMP)
+# Translations are compiled at setup (GNU gettext's msgfmt), never committed.
+PO := src/blauweknop/locale/en/LC_MESSAGES/django.po
+MO := $(PO:.po=.mo)
+$(MO): $(PO) $(STAMP)
+	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+	cd src/blauweknop && ../../$(BIN)/python ../../manage.py compilemessages -v0
+
+install: $(STAMP) $(MO)
 
 PORT ?= 8000
 
 # The demo: every role in one process, the demo world in embedded SQLite under var/.
-demo: $(STAMP)
+demo: $(STAMP) $(MO)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@echo "The demo runs at http://127.0.0.1:$(PORT)/ (scheme document: /stelsel/api/v1/stelseldocument)"
@@ -28,7 +35,7 @@ demo: $(STAMP)
 walkthrough: $(STAMP)
 	scripts/protocol-demo.sh
 
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

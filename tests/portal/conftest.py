@@ -1,0 +1,34 @@
+"""A logged-in citizen in the Django test client, with the holders behind a real server."""
+
+import re
+
+import pytest
+
+from blauweknop.holder.models import SourceRecord
+
+BELASTING = "00000001003214345000"
+
+
+@pytest.fixture
+def citizen_bsn(demo_world):
+    """A demo citizen with income and debts at the tax office."""
+    records = SourceRecord.objects.filter(holder_id=BELASTING)
+    with_income = set(records.filter(document_type="inkomen").values_list("bsn", flat=True))
+    with_debts = records.filter(document_type="vorderingen", bsn__in=with_income)
+    return with_debts.values_list("bsn", flat=True).first() or sorted(with_income)[0]
+
+
+def log_in(client, bsn, next_url="/"):
+    """Log in through the DigiD mock exactly as a browser would."""
+    return client.post(f"/inloggen/?next={next_url}", {"bsn": bsn})
+
+
+@pytest.fixture
+def citizen(client, citizen_bsn):
+    response = log_in(client, citizen_bsn)
+    assert response.status_code == 302
+    return client
+
+
+def checkbox_paths(html: str) -> list[str]:
+    return re.findall(r'name="veld" value="([^"]+)"', html)

@@ -1,0 +1,68 @@
+"""The public verify page: genuine, superseded, tampered and garbage uploads, in plain words."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from blauweknop.holder.models import SourceRecord
+
+from .conftest import BELASTING
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _copy(client, fields=("belastingjaar",)):
+    client.post(f"/organisaties/{BELASTING}/blauwe-knop/")
+    response = client.post(
+        f"/organisaties/{BELASTING}/downloaden/", {"documentsoort": "inkomen", "veld": list(fields), "formaat": "sdjwt"}
+    )
+    return response.content
+
+
+def _check(client, content, name="kopie.sdjwt"):
+    return client.post("/controleren/", {"bestand": SimpleUploadedFile(name, content)})
+
+
+def test_a_genuine_copy_is_echt_en_geldig_with_its_fields(citizen):
+    page = _check(citizen, _copy(citizen, ["belastingjaar", "vastgesteldOp"])).content.decode()
+    assert "Echt en geldig" in page and "Belastingkantoor Voorbeeldland" in page
+    assert page.count('data-path="') == 2
+
+
+def test_a_copy_whose_data_changed_is_superseded(citizen, citizen_bsn):
+    old = _copy(citizen)
+    record = SourceRecord.objects.get(holder_id=BELASTING, document_type="inkomen", bsn=citizen_bsn)
+    record.data = {**record.data, "toetsingsinkomenInCenten": record.data["toetsingsinkomenInCenten"] + 1}
+    record.save()
+    _copy(citizen)
+    page = _check(citizen, old).content.decode()
+    assert "Deze kopie is vervangen" in page and "Echt en geldig" not in page
+
+
+def test_a_changed_copy_is_not_genuine(citizen):
+    genuine = _copy(citizen).decode()
+    jwt, rest = genuine.split(".", 1)
+    tampered = (jwt + "." + rest.replace("e", "f", 1)).encode()
+    page = _check(citizen, tampered).content.decode()
+    assert "niet echt" in page and "Echt en geldig" not in page
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "explanation"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", 400, "Dit is geen gewaarmerkte kopie. Kies het .sdjwt-bestand dat u kreeg."),
+        (b"hallo", 200, "Deze kopie is niet echt of is veranderd. Gebruik deze gegevens niet."),
+        (b"", 400, "Het verstuurde bestand is leeg."),
+    ],
+    ids=["picture", "text", "empty"],
+)
+def test_anything_else_gets_a_clear_error(client, demo_world, content, status, explanation):
+    response = _check(client, content)
+    page = response.content.decode()
+    assert response.status_code == status
+    assert explanation in page
+    assert "Echt en geldig" not in page
+
+
+def test_the_page_needs_no_login_and_works_in_english(client, demo_world):
+    page = client.get("/controleren/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Check a certified copy" in page and 'lang="en"' in page
