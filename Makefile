@@ -35,7 +35,13 @@ demo: $(STAMP) $(MO)
 walkthrough: $(STAMP)
 	scripts/protocol-demo.sh
 
-test: $(STAMP) $(MO)
+# System tools the tests use: poppler's pdfsig to validate PDF signatures, Debian's Chromium.
+TOOLS := $(VENV)/.tools
+$(TOOLS): scripts/install-test-tools.sh
+	scripts/install-test-tools.sh
+	touch $(TOOLS)
+
+test: $(STAMP) $(MO) $(TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

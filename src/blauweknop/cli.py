@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from blauweknop.protocol import scheme_document, sdjwt_vc
 from blauweknop.protocol.errors import InvalidInput, ProtocolError, VerificationError
-from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, KeySet, SigningKey, generate_jwk
+from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, KeySet, SigningKey, generate_jwk, thumbprint
 from blauweknop.protocol.jws import unverified_parts
 from blauweknop.protocol.sdjwt import split
 from blauweknop.protocol.status_list import StatusListClient, StatusReference
@@ -46,6 +46,16 @@ def _read_text(source: str, what: str) -> str:
             return handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read the {what} {source!r}: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def _read_bytes(source: str, what: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(source, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} {source!r}: {exc.strerror}") from exc
 
 
 def _read_json(source: str, what: str) -> Any:
@@ -176,9 +186,16 @@ def _fetch_status_list(uri: str) -> str:
 def _verify(args: argparse.Namespace) -> int:
     if args.issuer_jwks and args.scheme_document:
         raise UsageError("give either --issuer-jwks or --scheme-document, not both")
-    presentation = _read_text(args.file, "credential").strip()
+    data = _read_bytes(args.file, "credential")
     document = None
     try:
+        signer = None
+        if data.startswith(b"%PDF-"):
+            from blauweknop import pdf  # only a PDF needs the PDF libraries
+
+            presentation, signer = pdf.embedded_credential(data), pdf.signer_thumbprint(data)
+        else:
+            presentation = data.decode("ascii", errors="replace").strip()
         if args.issuer_jwks:
             try:
                 keys: KeyResolver = KeySet.from_jwks(_read_json(args.issuer_jwks, "issuer keys"))
@@ -196,6 +213,8 @@ def _verify(args: argparse.Namespace) -> int:
             aud=args.aud,
             nonce=args.nonce,
         )
+        if signer is not None and signer != thumbprint(result.issuer_key.jwk):
+            raise VerificationError("bad_signature", "The PDF was not signed by the maker of the copy inside.")
     except ProtocolError as exc:
         _print_invalid(exc, args.json)
         return EXIT_INVALID
@@ -295,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     present.set_defaults(run=_credential_present)
 
     verify = commands.add_parser("verify", help="check a credential or presentation")
-    verify.add_argument("file", metavar="FILE", help="the credential or presentation, or - for standard input")
+    verify.add_argument("file", metavar="FILE", help="the credential, presentation or PDF, or - for standard input")
     trust = verify.add_mutually_exclusive_group()
     trust.add_argument("--issuer-jwks", metavar="FILE", help="trust exactly these issuer keys")
     trust.add_argument("--scheme-document", metavar="FILE_OR_URL", help="trust the holders of the scheme")

@@ -70,6 +70,8 @@ KEY_DIR = Path(env("BLAUWEKNOP_KEY_DIR", str(DATA_DIR / "keys")))
 # The scheme operator's public keys (a JWKS): the trust anchor. Empty means: this deployment is
 # the scheme operator, so its own key is the anchor.
 SCHEME_JWKS = env("BLAUWEKNOP_SCHEME_JWKS")
+# The public verify page that PDFs point to (the portal's, wherever it runs).
+VERIFY_URL = env("BLAUWEKNOP_VERIFY_URL", BASE_URL + "/controleren/")
 # The portal's own OIN: it signs session assertions to holders as this certified app manager.
 PORTAL_OIN = env("BLAUWEKNOP_PORTAL_OIN", "00000001234567890000")
 # How a holder reads its own registry (see blauweknop.holder.sources).
@@ -138,7 +140,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests run the roles in several threads (a live server beside the test client); a shared
     # in-memory database fails on table locks, a file in WAL mode waits for them instead.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Citizens log in with DigiD through django-digid-eherkenning. The demo uses a DigiD mock that

@@ -49,7 +49,7 @@ def test_a_changed_copy_is_not_genuine(citizen):
 @pytest.mark.parametrize(
     ("content", "status", "explanation"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00", 400, "Dit is geen gewaarmerkte kopie. Kies het .sdjwt-bestand dat u kreeg."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", 400, "Dit is geen gewaarmerkte kopie. Kies het bestand dat u kreeg."),
         (b"hallo", 200, "Deze kopie is niet echt of is veranderd. Gebruik deze gegevens niet."),
         (b"", 400, "Het verstuurde bestand is leeg."),
     ],
@@ -66,3 +66,25 @@ def test_anything_else_gets_a_clear_error(client, demo_world, content, status, e
 def test_the_page_needs_no_login_and_works_in_english(client, demo_world):
     page = client.get("/controleren/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Check a certified copy" in page and 'lang="en"' in page
+
+
+def _pdf(client, fields=("belastingjaar", "verzamelinkomenInCenten")):
+    client.post(f"/organisaties/{BELASTING}/blauwe-knop/")
+    response = client.post(
+        f"/organisaties/{BELASTING}/downloaden/", {"documentsoort": "inkomen", "veld": list(fields), "formaat": "pdf"}
+    )
+    assert response["Content-Type"] == "application/pdf"
+    return response.content
+
+
+def test_a_signed_pdf_is_checked_too(citizen):
+    page = _check(citizen, _pdf(citizen), name="kopie.pdf").content.decode()
+    assert "Echt en geldig" in page and page.count('data-path="') == 2
+
+
+def test_a_pdf_changed_after_signing_is_not_genuine(citizen):
+    document = bytearray(_pdf(citizen))
+    at = document.index(b"/Producer")  # change one byte inside the signed range
+    document[at + 2] ^= 0x01
+    page = _check(citizen, bytes(document), name="kopie.pdf").content.decode()
+    assert "Echt en geldig" not in page and "niet echt" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +13,7 @@ from pydantic import Field
 
 from blauweknop import keystore
 from blauweknop.api import make_api
-from blauweknop.holder import issuing
+from blauweknop.holder import issuing, printing
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.protocol import status_list
 from blauweknop.scheme.client import scheme_client
@@ -54,6 +55,22 @@ async def issue_credential(request: HttpRequest, body: VerklaringAanvraag, holde
             "geldigTot": issued.expires_at,
         },
     )
+
+
+class AfdrukAanvraag(Schema):
+    """A copy to print: a presentation this holder issued, and the language of the page."""
+
+    verklaring: str = Field(min_length=20, max_length=200_000)
+    taal: Literal["nl", "en"] = "nl"
+
+
+@api.post("/afdrukken", summary="Maak een ondertekende PDF van een kopie van deze houder")
+def print_pdf(request: HttpRequest, body: AfdrukAanvraag, holder: str = Path(...)) -> HttpResponse:
+    organisation = get_object_or_404(Organisation.objects.holders(), slug=holder)
+    document = printing.print_copy(organisation, body.verklaring, body.taal)
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="gewaarmerkte-kopie.pdf"'
+    return response
 
 
 @api.get("/statuslijsten/{number}", summary="De statuslijst (Token Status List)")

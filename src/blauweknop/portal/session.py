@@ -44,6 +44,6 @@ async def keep_credentials(request: HttpRequest, oin: str, credentials: dict[str
     await request.session.aset(COPIES, copies)
 
 
-def credentials(request: HttpRequest, oin: str) -> dict[str, str]:
+async def credentials(request: HttpRequest, oin: str) -> dict[str, str]:
     """The copies from holder ``oin`` fetched in this session, by document type."""
-    return request.session.get(COPIES, {}).get(oin, {})
+    return (await request.session.aget(COPIES, {})).get(oin, {})

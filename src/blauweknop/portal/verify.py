@@ -10,10 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from blauweknop.portal.display import rows
+from blauweknop import pdf
+from blauweknop.display import rows
 from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol.errors import ProtocolError, VerificationError
+from blauweknop.protocol.jwk import thumbprint
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.scheme import catalogue
 from blauweknop.scheme.client import scheme_client
 
@@ -39,19 +43,28 @@ NOT_GENUINE = gettext_lazy("Deze kopie is niet echt of is veranderd. Gebruik dez
 class UploadForm(forms.Form):
     bestand = forms.FileField(
         label=gettext_lazy("Bestand met de gewaarmerkte kopie"),
-        help_text=gettext_lazy("Een .sdjwt-bestand dat u van iemand kreeg."),
+        help_text=gettext_lazy("Het PDF-bestand of het .sdjwt-bestand dat u van iemand kreeg."),
     )
 
-    def clean_bestand(self) -> str:
+    def clean_bestand(self) -> bytes:
         upload = self.cleaned_data["bestand"]
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(_("Dit bestand is te groot. Een gewaarmerkte kopie is kleiner dan 2 MB."))
-        try:
-            return upload.read().decode("ascii").strip()
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError(
-                _("Dit is geen gewaarmerkte kopie. Kies het .sdjwt-bestand dat u kreeg.")
-            ) from exc
+        content = upload.read()
+        if not pdf.is_pdf(content) and not content.strip().isascii():
+            raise forms.ValidationError(_("Dit is geen gewaarmerkte kopie. Kies het bestand dat u kreeg."))
+        return content
+
+
+def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential:
+    """Verify an upload: for a PDF also its signature, which must be by the issuer of the copy inside."""
+    if not pdf.is_pdf(content):
+        return verify_credential(content.decode("ascii").strip(), scheme)
+    signer = pdf.signer_thumbprint(content)
+    result = verify_credential(pdf.embedded_credential(content), scheme)
+    if signer != thumbprint(result.issuer_key.jwk):
+        raise VerificationError("bad_signature", "The PDF was not signed by the maker of the copy inside.")
+    return result
 
 
 def _moment(timestamp: int | None) -> datetime | None:
@@ -67,7 +80,7 @@ async def verify_page(request: HttpRequest) -> HttpResponse:
         )
     scheme = await scheme_client.current()
     try:
-        result = await sync_to_async(verify_credential, thread_sensitive=False)(form.cleaned_data["bestand"], scheme)
+        result = await sync_to_async(_check, thread_sensitive=False)(form.cleaned_data["bestand"], scheme)
     except VerificationError as exc:
         context = {"form": UploadForm(), "verdict": VERDICTS.get(exc.code, NOT_GENUINE), "code": exc.code}
         return await arender(request, "portal/verify.html", context)

@@ -12,25 +12,26 @@ import json
 from datetime import date
 from typing import Any
 
+import httpx
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
+from blauweknop.display import rows
 from blauweknop.portal import session
-from blauweknop.portal.display import rows
 from blauweknop.portal.holders import fetch_all
 from blauweknop.portal.pages import arender
 from blauweknop.portal.selection import select
+from blauweknop.portal.verification import TIMEOUT
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.scheme import catalogue
 from blauweknop.scheme.client import scheme_client
 
-FORMATS = ("sdjwt", "json", "csv")
+FORMATS = ("sdjwt", "pdf", "json", "csv")
 
 
 def _holder(scheme: SchemeDocument, oin: str) -> Participant:
@@ -77,49 +78,73 @@ async def press(request: HttpRequest, oin: str) -> HttpResponse:
     return redirect("portal:data", oin=oin)
 
 
-def _categories(request: HttpRequest, oin: str) -> list[dict[str, Any]]:
-    credentials = session.credentials(request, oin)
-    return [
-        {"type": catalogue.document_type(type_id), "rows": rows(catalogue.document_type(type_id), claims)}
-        for type_id, claims in ((t, _data_claims(sdjwt.unverified_claims(c))) for t, c in credentials.items())
-    ]
+async def _signed_in(request: HttpRequest) -> Any | None:
+    user = await request.auser()
+    return user if user.is_authenticated else None
 
 
-@login_required
-def data(request: HttpRequest, oin: str) -> HttpResponse:
+async def data(request: HttpRequest, oin: str) -> HttpResponse:
     """The citizen's data from this holder, per category, with every field to choose."""
-    categories = _categories(request, oin)
-    return render(request, "portal/data.html", {"oin": oin, "categories": categories, "formats": FORMATS})
+    if await _signed_in(request) is None:
+        return redirect_to_login(request.get_full_path())
+    categories = [
+        {"type": catalogue.document_type(type_id), "rows": rows(catalogue.document_type(type_id), claims)}
+        for type_id, claims in (
+            (t, _data_claims(sdjwt.unverified_claims(c))) for t, c in (await session.credentials(request, oin)).items()
+        )
+    ]
+    return await arender(request, "portal/data.html", {"oin": oin, "categories": categories, "formats": FORMATS})
 
 
-@login_required
-@require_POST
-def download(request: HttpRequest, oin: str) -> HttpResponse:
-    """The chosen fields of one category, as a signed credential, JSON or CSV."""
-    credentials = session.credentials(request, oin)
+async def download(request: HttpRequest, oin: str) -> HttpResponse:
+    """The chosen fields of one category: a signed copy (.sdjwt), a signed PDF, JSON or CSV."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if await _signed_in(request) is None:
+        return redirect_to_login(request.get_full_path())
+    credentials = await session.credentials(request, oin)
     type_id, chosen, fmt = request.POST.get("documentsoort"), request.POST.getlist("veld"), request.POST.get("formaat")
     if type_id not in credentials or fmt not in FORMATS:
         messages.error(request, _("Die download kennen we niet. Druk opnieuw op de Blauwe Knop."))
         return redirect("portal:data", oin=oin)
     credential = credentials[type_id]
-    claims = sdjwt.unverified_claims(credential)
     document_type = catalogue.document_type(type_id)
-    available = {row.path for row in rows(document_type, _data_claims(claims))}
-    if not chosen or not set(chosen) <= available:
+    claims = _data_claims(sdjwt.unverified_claims(credential))
+    if not chosen or not set(chosen) <= {row.path for row in rows(document_type, claims)}:
         messages.error(request, _("Kies minstens één gegeven om te downloaden. Zet een vinkje bij wat u wilt delen."))
         return redirect("portal:data", oin=oin)
-    name = f"{type_id}-{date.today().isoformat()}"
-    if fmt == "sdjwt":
+    if fmt == "pdf":
+        printed = await _print(oin, sdjwt_vc.present(credential, chosen))
+        if printed is None:
+            messages.error(
+                request, _("De PDF kon nu niet worden gemaakt. Probeer het later nog eens, of download de kopie.")
+            )
+            return redirect("portal:data", oin=oin)
+        body, content_type = printed, "application/pdf"
+    elif fmt == "sdjwt":
         body, content_type = sdjwt_vc.present(credential, chosen), "application/dc+sd-jwt"
     elif fmt == "json":
-        selected = select(_data_claims(claims), set(chosen))
-        body = json.dumps(selected, ensure_ascii=False, indent=2)
+        body = json.dumps(select(claims, set(chosen)), ensure_ascii=False, indent=2)
         content_type = "application/json; charset=utf-8"
     else:
-        body, content_type = _csv(document_type, select(_data_claims(claims), set(chosen))), "text/csv; charset=utf-8"
+        body, content_type = _csv(document_type, select(claims, set(chosen))), "text/csv; charset=utf-8"
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{type_id}-{date.today().isoformat()}.{fmt}"'
     return response
+
+
+async def _print(oin: str, presentation: str) -> bytes | None:
+    """A PDF of ``presentation``, signed by the holder that issued it; ``None`` if it cannot be made now."""
+    holder = _holder(await scheme_client.current(), oin)
+    language = "en" if (get_language() or "nl").startswith("en") else "nl"
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            response = await client.post(
+                f"{holder.endpoints['api']}/afdrukken", json={"verklaring": presentation, "taal": language}
+            )
+    except httpx.HTTPError:
+        return None
+    return response.content if response.status_code == 200 else None
 
 
 def _data_claims(claims: dict[str, Any]) -> dict[str, Any]:

@@ -152,6 +152,11 @@ class SigningKey:
         except ValueError as exc:
             raise InvalidInput("bad_key", "The private key is not valid.") from exc
 
+    @property
+    def cryptography_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+        """The key as a ``cryptography`` object, for formats that sign by themselves (X.509, PDF)."""
+        return self._ec if self.alg == "ES256" else self._ed
+
     def sign(self, data: bytes) -> bytes:
         """Sign ``data``; ES256 signatures are returned as JWS wants them: r || s, 64 bytes."""
         if self.alg == "ES256":

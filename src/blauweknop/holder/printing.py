@@ -1,0 +1,66 @@
+"""The holder prints a copy it issued: it checks the presentation is its own, valid one, then signs a PDF."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from blauweknop import keystore, pdf
+from blauweknop.api import ApiProblem
+from blauweknop.display import rows
+from blauweknop.holder.models import StatusListRecord
+from blauweknop.protocol import sdjwt_vc, status_list
+from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.status_list import StatusListClient
+from blauweknop.scheme import catalogue
+from blauweknop.scheme.models import Organisation
+
+
+def _own_status_list(holder: Organisation, uri: str) -> str:
+    # The holder's own statuses come from its own database, not over HTTP to itself.
+    record = next((r for r in StatusListRecord.objects.filter(holder=holder) if r.uri == uri), None)
+    if record is None:
+        raise ApiProblem(400, "not_issued_here", f"{holder.name} did not issue this copy.")
+    return status_list.sign(record.build(), keystore.signing_key(holder.oin), uri=uri, iss=holder.issuer_url)
+
+
+def print_copy(holder: Organisation, presentation: str, language: str) -> bytes:
+    """A signed PDF of ``presentation``, which must be a valid copy issued by ``holder``."""
+    own_keys = KeySet.from_jwks(holder.public_jwks)
+    verified = sdjwt_vc.verify(
+        presentation,
+        own_keys,
+        status_lists=StatusListClient(lambda uri: _own_status_list(holder, uri)),
+        require_key_binding=False,
+    )
+    if verified.iss != holder.issuer_url:
+        raise ApiProblem(400, "not_issued_here", f"{holder.name} did not issue this copy.")
+    document_type = next((t for t in catalogue.document_types().values() if t.vct == verified.vct), None)
+    if document_type is None:
+        raise ApiProblem(400, "unknown_document_type", "This copy is of a type the catalogue does not know.")
+    with translation.override(language):
+        name = document_type.name[language]
+        issued = timezone.localtime(datetime.fromtimestamp(verified.issued_at or 0, tz=UTC))
+        page = pdf.Page(
+            title=_("Gewaarmerkte kopie: %(name)s") % {"name": name},
+            lines=[
+                _("Van: %(holder)s (OIN %(oin)s)") % {"holder": holder.name, "oin": holder.oin},
+                _("Gemaakt op: %(when)s") % {"when": formats.date_format(issued, "j F Y, H:i")},
+                _("In dit bestand zit ook de digitale kopie (%(file)s). Die is ondertekend.")
+                % {"file": pdf.ATTACHMENT},
+            ],
+            rows=[
+                (row.label if not row.item else f"{row.item}. {row.label}", row.value)
+                for row in rows(document_type, verified.claims)
+            ],
+            check_text=_(
+                "Is dit echt? Ga naar deze pagina of scan de code. Upload dit PDF-bestand. "
+                "U ziet dan of de gegevens echt zijn en nog gelden."
+            ),
+            verify_url=settings.VERIFY_URL,
+            language=language,
+        )
+    return pdf.make(page, presentation, keystore.signing_key(holder.oin), signer_name=holder.name, oin=holder.oin)
