@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 
+from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.scheme.client import scheme_client
 
 
@@ -30,3 +34,19 @@ def demo_world(deployment):
     """The demo organisations and a small set of citizens, with a published scheme document."""
     call_command("seed_demo", citizens=12, stdout=open("/dev/null", "w"))  # noqa: SIM115
     return deployment
+
+
+BSN_LIKE = re.compile(r"(?<!\d)\d{9}(?!\d)")
+
+
+@pytest.fixture(autouse=True)
+def _no_bsn_in_any_log_line(caplog):
+    """Every test fails if any log line, at any level, carries something that passes the 11-proef."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    leaks = [
+        record.getMessage()
+        for record in caplog.get_records("setup") + caplog.get_records("call")
+        if any(is_valid_bsn(number) for number in BSN_LIKE.findall(record.getMessage()))
+    ]
+    assert leaks == [], "a BSN appeared in a log line"

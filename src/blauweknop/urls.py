@@ -24,3 +24,6 @@ if "portal" in settings.BLAUWEKNOP_ROLES:
         path("i18n/", include("django.conf.urls.i18n")),
         path("", include("blauweknop.portal.urls")),
     ]
+    if not settings.DIGID_MOCK:
+        # Real DigiD (SAML), configured in the admin of django-digid-eherkenning.
+        urlpatterns.append(path("digid/", include("digid_eherkenning.digid_urls")))
