@@ -100,7 +100,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "blauweknop.i18n.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -167,6 +167,7 @@ STATIC_ROOT = DATA_DIR / "static"
 # NL Design System CSS, installed from npm by the setup (package.json), served by WhiteNoise.
 NODE_MODULES = Path(env("BLAUWEKNOP_NODE_MODULES", str(PACKAGE_DIR.parent.parent / "node_modules")))
 STATICFILES_DIRS = [
+    PACKAGE_DIR / "static",
     ("vendor/utrecht", NODE_MODULES / "@utrecht" / "component-library-css" / "dist"),
     ("vendor/tokens", NODE_MODULES / "@nl-design-system-unstable" / "voorbeeld-design-tokens" / "dist"),
 ]

@@ -112,3 +112,12 @@ def test_logging_out_forgets_every_copy(citizen):
     _press(citizen)
     citizen.post("/uitloggen/")
     assert citizen.get(f"/organisaties/{BELASTING}/gegevens/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/blauweknop/site.css", "/static/vendor/utrecht/index.css", "/static/vendor/tokens/theme.css"]
+)
+def test_the_nl_design_system_styles_and_ours_are_served(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b"{" in b"".join(response.streaming_content)

@@ -64,7 +64,10 @@ def test_anything_else_gets_a_clear_error(client, demo_world, content, status, e
 
 
 def test_the_page_needs_no_login_and_works_in_english(client, demo_world):
-    page = client.get("/controleren/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    dutch = client.get("/controleren/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Een gewaarmerkte kopie controleren" in dutch  # Dutch first, whatever the browser prefers
+    client.post("/i18n/setlang/", {"language": "en", "next": "/controleren/"})
+    page = client.get("/controleren/").content.decode()
     assert "Check a certified copy" in page and 'lang="en"' in page
 
 

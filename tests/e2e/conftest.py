@@ -1,0 +1,227 @@
+"""Browser end-to-end tests: the real demo server over real HTTP, driven by Debian's Chromium.
+
+One server and one browser per test session. The server runs as a subprocess exactly as in the
+demo (migrate, seed_demo, uvicorn) with its database, keys and secrets in a temporary folder, so
+the tests never touch var/. Its output goes to a log file that must never contain a demo BSN.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SCHEME_DOCUMENT = "/stelsel/api/v1/stelseldocument"
+CITIZENS = 30
+START_TIMEOUT = 30.0
+# Settings the server must not inherit from the shell that runs the tests (e.g. a PostgreSQL DATABASE_URL).
+FOREIGN_SETTINGS = ("DATABASE_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_DEBUG")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: browser end-to-end tests against the real demo server (slow)")
+
+
+@dataclass
+class DemoServer:
+    """The running demo: where it is, the demo BSNs seed_demo printed, and where its output goes."""
+
+    base_url: str
+    bsns: list[str]
+    log: Path
+    data_dir: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def bsn_leaks(self, text: str) -> list[str]:
+        return [bsn for bsn in self.bsns if bsn in text]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAUWEKNOP_") and k not in FOREIGN_SETTINGS}
+    env.update(BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _demo_bsns(seed_output: str) -> list[str]:
+    _, _, listing = seed_output.partition("Demo BSNs")
+    bsns = re.findall(r"^\s+(\d{9})\s", listing, flags=re.MULTILINE)
+    if len(bsns) != 3:
+        pytest.fail(f"seed_demo did not print three demo BSNs:\n{seed_output}")
+    return bsns
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], url: str) -> bool:
+    """True once ``url`` answers 200; False if the server exited (e.g. the port was taken meanwhile)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo (every role in one uvicorn process) on a free port, seeded with a small world."""
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    log = tmp_path_factory.mktemp("e2e-log") / "server.log"
+    _manage(_server_env(data_dir, 0), "migrate", "--noinput", "-v0")
+    server = None
+    for _attempt in range(3):
+        port = _free_port()
+        env = _server_env(data_dir, port)
+        # seed_demo publishes the scheme document with this port in every URL, so it runs per port.
+        bsns = _demo_bsns(_manage(env, "seed_demo", "--citizens", str(CITIZENS)))
+        base_url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "uvicorn", "blauweknop.asgi:application", "--host", "127.0.0.1"]
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [*command, "--port", str(port)],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        if _wait_until_up(process, base_url + SCHEME_DOCUMENT):
+            server = DemoServer(base_url, bsns, log, data_dir, process)
+            break
+        _stop(process)
+    if server is None:
+        pytest.fail(f"The demo server did not start; its output:\n{log.read_text(errors='replace')[-4000:]}")
+    try:
+        yield server
+    finally:
+        _stop(server.process)
+    leaks = server.bsn_leaks(server.log_text())
+    if leaks:
+        pytest.fail(f"The server log ({log}) contains demo BSNs {leaks}: a BSN must never be logged.")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for the whole session. Missing Chromium fails; it never skips."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
+            "Run scripts/install-test-tools.sh (never `playwright install`)."
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "The Python package playwright is missing: install it with the test extras (pip install -e '.[test]')."
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def requested_urls() -> list[str]:
+    """Every URL any browser context of this session asked for."""
+    return []
+
+
+@pytest.fixture
+def new_context(browser: Any, requested_urls: list[str]) -> Iterator[Callable[..., Any]]:
+    """Make browser contexts (Dutch by default, every request recorded); closed after the test."""
+    contexts = []
+
+    def make(**options: Any) -> Any:
+        context = browser.new_context(**{"locale": "nl-NL", "accept_downloads": True, **options})
+        context.set_default_timeout(15_000)
+        context.on("request", lambda request: requested_urls.append(request.url))
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+class Steps:
+    """The steps every browser test takes the same way, through the page as a citizen would."""
+
+    def __init__(self, server: DemoServer) -> None:
+        self.server = server
+
+    @staticmethod
+    def submit(page: Any, button: Any) -> None:
+        """Click a button that submits a form, and wait until the page it leads to has loaded."""
+        with page.expect_navigation():
+            button.click()
+
+    def log_in(self, page: Any, bsn: str, organisation: str = "Belastingkantoor Voorbeeldland") -> None:
+        """From the home page: open the organisation, log in at the DigiD mock, land on its page."""
+        page.goto(self.server.base_url + "/")
+        page.get_by_role("link", name=organisation, exact=True).click()
+        page.wait_for_url(re.compile(r"/inloggen/\?next="))
+        page.locator("#id_bsn").fill(bsn)
+        self.submit(page, page.locator("form[action^='/inloggen/'] button[type=submit]"))
+        assert "/organisaties/" in page.url, f"login did not lead to the organisation page but to {page.url}"
+
+    def press_blue_button(self, page: Any) -> None:
+        """Press the Blauwe Knop on the organisation page and land on the data page."""
+        self.submit(page, page.locator("form[action$='/blauwe-knop/'] button[type=submit]"))
+        assert page.url.endswith("/gegevens/"), f"the Blauwe Knop did not lead to the data page but to {page.url}"
+
+
+@pytest.fixture(scope="session")
+def steps(demo_server: DemoServer) -> Steps:
+    return Steps(demo_server)

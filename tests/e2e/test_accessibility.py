@@ -1,0 +1,155 @@
+"""Accessibility of every page of the Basis flow, in Dutch and in English (axe-core, WCAG 2.2 AA),
+English pages that are really in English, and reflow at 320 CSS pixels (WCAG 1.4.10).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+LANGUAGES = {"nl": "Nederlands", "en": "English"}  # the language buttons' labels (name_local)
+PAGES = ["home", "login", "login-error", "organisation", "data", "verify", "verify-result", "access-log", "button"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_RUN = """async (tags) => {
+    const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+    return results.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+        nodes: v.nodes.map(n => ({target: n.target, html: n.html, summary: n.failureSummary})),
+    }));
+}"""
+HOLDER = "Belastingkantoor Voorbeeldland"
+NOT_A_BSN = "123456789"  # fails the eleven test: the login page shows its error
+
+
+def snapshot(page: Any) -> dict[str, Any]:
+    """What the tests need to know about the page on screen: axe's violations, its language, its h1."""
+    assert AXE.exists(), f"{AXE} is missing: run npm ci"
+    page.add_script_tag(path=str(AXE))
+    return {
+        "url": page.url,
+        "violations": page.evaluate(AXE_RUN, AXE_TAGS),
+        "lang": page.locator("html").get_attribute("lang"),
+        "h1": [h.strip() for h in page.locator("h1").all_inner_texts()],
+    }
+
+
+def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> dict[str, dict[str, Any]]:
+    """Every page of the flow in one language, chosen with the site's own language buttons."""
+    seen = {}
+    page = context.new_page()
+    page.goto(steps.server.base_url + "/")
+    steps.submit(page, page.get_by_role("button", name=LANGUAGES[language], exact=True))
+    assert page.locator("html").get_attribute("lang") == language, f"the {LANGUAGES[language]} button did nothing"
+    seen["home"] = snapshot(page)
+
+    page.get_by_role("link", name=HOLDER, exact=True).click()
+    page.wait_for_url(re.compile(r"/inloggen/\?next="))
+    seen["login"] = snapshot(page)
+
+    login_button = page.locator("form[action^='/inloggen/'] button[type=submit]")
+    page.locator("#id_bsn").fill(NOT_A_BSN)
+    steps.submit(page, login_button)
+    assert page.locator("#id_bsn[aria-invalid=true]").count() == 1, "the login page shows no error"
+    seen["login-error"] = snapshot(page)
+
+    page.locator("#id_bsn").fill(bsn)
+    steps.submit(page, login_button)
+    assert "/organisaties/" in page.url
+    seen["organisation"] = snapshot(page)
+
+    steps.press_blue_button(page)
+    assert page.locator("input[type=checkbox][name=veld]").count() > 0, "the data page shows no data"
+    seen["data"] = snapshot(page)
+
+    with page.expect_download() as info:
+        page.locator("button[name=formaat][value=sdjwt]").first.click()
+    copy = downloads / f"{language}.sdjwt"
+    info.value.save_as(copy)
+
+    page.locator("footer a[href='/controleren/']").click()
+    page.wait_for_url("**/controleren/")
+    seen["verify"] = snapshot(page)
+
+    page.locator("#id_bestand").set_input_files(copy)
+    steps.submit(page, page.locator("form[action='/controleren/'] button[type=submit]"))
+    assert page.locator(".blauweknop-verdict--ok").count() == 1, "the verify page shows no positive result"
+    seen["verify-result"] = snapshot(page)
+
+    page.locator("header a[href='/mijn-inzage/']").click()
+    page.wait_for_url("**/mijn-inzage/")
+    assert page.locator("table tbody tr").count() > 0, "the access log does not list the fetches just made"
+    seen["access-log"] = snapshot(page)
+
+    page.locator("footer a[href='/knop/']").click()
+    page.wait_for_url("**/knop/")
+    seen["button"] = snapshot(page)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def pages(browser, demo_server, steps, requested_urls, tmp_path_factory) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every page of the flow in both languages, walked once per language in a fresh context."""
+    downloads = tmp_path_factory.mktemp("a11y-downloads")
+    found = {}
+    for language in LANGUAGES:
+        context = browser.new_context(locale="nl-NL", accept_downloads=True)
+        context.set_default_timeout(15_000)
+        context.on("request", lambda request: requested_urls.append(request.url))
+        try:
+            for name, snap in walk(context, steps, language, demo_server.bsns[2], downloads).items():
+                found[language, name] = snap
+        finally:
+            context.close()
+    return found
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        for node in v["nodes"]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {node['html'][:200]}")
+            lines.extend(f"      {line}" for line in (node["summary"] or "").splitlines())
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+@pytest.mark.parametrize("name", PAGES)
+def test_accessibility(pages, language, name):
+    snap = pages[language, name]
+    violations = snap["violations"]
+    assert not violations, f"axe found {len(violations)} WCAG violations on {snap['url']} ({language}):\n" + describe(
+        violations
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_english_page_is_in_english(pages, name):
+    english, dutch = pages["en", name], pages["nl", name]
+    assert english["lang"] == "en", f"{english['url']} in English has <html lang={english['lang']!r}>"
+    assert dutch["lang"] == "nl", f"{dutch['url']} in Dutch has <html lang={dutch['lang']!r}>"
+    assert len(english["h1"]) == 1, f"expected one h1 on {english['url']}, found {english['h1']}"
+    assert english["h1"] != dutch["h1"], f"the English page {english['url']} still has the Dutch heading {dutch['h1']}"
+
+
+@pytest.mark.parametrize("name", ["home", "data"])
+def test_no_horizontal_scrolling_at_320_css_pixels(name, demo_server, new_context, steps):
+    page = new_context(viewport={"width": 320, "height": 640}).new_page()
+    if name == "home":
+        page.goto(demo_server.base_url + "/")
+    else:
+        steps.log_in(page, demo_server.bsns[0])
+        steps.press_blue_button(page)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > 321)
+            .slice(0, 10).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
+    )
+    assert widths[0] <= 320 + 1, f"{page.url} scrolls sideways at 320 px: scrollWidth {widths[0]}; too wide: {too_wide}"
