@@ -1,22 +1,29 @@
 """The Basis flow in a real browser, with and without JavaScript: log in, press the Blauwe Knop,
-choose fields, download a certified copy, and have it verified by the site, the command line and
-the reference SD-JWT verifier. No demo BSN may appear in a URL or in the server's log.
+choose fields, download a certified copy and a signed PDF, and have both verified by the site, the
+command line and the reference SD-JWT verifier. No demo BSN may appear in a URL or in the server's log.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from jwcrypto.jwk import JWK
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 from sd_jwt.verifier import SDJWTVerifier
 
+from blauweknop import pdf
 from blauweknop.protocol import sdjwt_vc
 
 pytestmark = pytest.mark.e2e
@@ -55,13 +62,16 @@ def choose_fields(page: Any) -> dict[str, str]:
     return shown
 
 
-def download_copy(page: Any, target: Path) -> Path:
+DOWNLOADS = {"sdjwt": "Download gewaarmerkte kopie (.sdjwt)", "pdf": "Download om te lezen of te printen (PDF)"}
+
+
+def download_copy(page: Any, target: Path, kind: str) -> Path:
     form = page.locator(f"form:has(input[name=documentsoort][value={CATEGORY}])")
     with page.expect_download() as info:
-        form.get_by_role("button", name="Download gewaarmerkte kopie (.sdjwt)").click()
+        form.get_by_role("button", name=DOWNLOADS[kind]).click()
     download = info.value
     assert download.suggested_filename.startswith(f"{CATEGORY}-")
-    assert download.suggested_filename.endswith(".sdjwt")
+    assert download.suggested_filename.endswith(f".{kind}")
     path = target / download.suggested_filename
     download.save_as(path)
     return path
@@ -110,9 +120,25 @@ def verify_with_reference(server: Any, copy: Path) -> dict[str, Any]:
         assert header["typ"] == sdjwt_vc.TYP
         return JWK(**keys[header["kid"]])
 
-    payload = SDJWTVerifier(copy.read_text().strip(), issuer_key).get_verified_payload()
+    text = pdf.embedded_credential(copy.read_bytes()) if copy.suffix == ".pdf" else copy.read_text().strip()
+    payload = SDJWTVerifier(text, issuer_key).get_verified_payload()
     assert payload["iss"] == metadata["issuer"]
     return {k: v for k, v in payload.items() if k not in sdjwt_vc.PLAIN_CLAIMS}
+
+
+def assert_pdf_signature_holds(copy: Path) -> None:
+    """pyHanko and poppler both find the holder's PAdES signature intact over the whole file."""
+    signature = PdfFileReader(io.BytesIO(copy.read_bytes())).embedded_signatures[0]
+    context = ValidationContext(trust_roots=[signature.signer_cert])
+    # pyHanko runs its own event loop; Playwright's sync API already runs one in this thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(validate_pdf_signature, signature, context).result()
+    assert status.intact and status.valid and status.coverage.name == "ENTIRE_FILE"
+    assert signature.signer_cert.subject.native["common_name"] == HOLDER
+    pdfsig = shutil.which("pdfsig")
+    assert pdfsig, "poppler-utils must be installed (scripts/install-test-tools.sh)"
+    out = subprocess.run([pdfsig, str(copy)], capture_output=True, text=True, timeout=60, check=False).stdout
+    assert "Signature is Valid." in out and "Total document signed" in out
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-javascript", "without-javascript"])
@@ -136,16 +162,20 @@ def test_basis_flow(javascript, demo_server, new_context, steps, tmp_path):
     steps.submit(page, page.get_by_role("button", name="Blauwe Knop: mijn gegevens"))
     assert page.url.endswith("/gegevens/")
     chosen = choose_fields(page)
-    copy = download_copy(page, tmp_path)
+    data_page = page.url
+    copies = [download_copy(page, tmp_path, "sdjwt"), download_copy(page, tmp_path, "pdf")]
+    assert_pdf_signature_holds(copies[1])
 
-    # The site's own verify page shows exactly the chosen fields, with the same values.
-    assert verify_in_browser(page, steps, copy) == chosen
+    for copy in copies:
+        # The site's own verify page shows exactly the chosen fields, with the same values.
+        assert verify_in_browser(page, steps, copy) == chosen, copy.name
 
-    # The command line and the reference implementation agree: exactly the chosen claims.
-    report = verify_with_cli(demo_server, copy)
-    assert set(leaves(report["claims"])) == set(KEEP)
-    assert sorted(report["disclosed"]) == sorted(KEEP)
-    assert verify_with_reference(demo_server, copy) == report["claims"]
+        # The command line and the reference implementation agree: exactly the chosen claims.
+        report = verify_with_cli(demo_server, copy)
+        assert set(leaves(report["claims"])) == set(KEEP)
+        assert sorted(report["disclosed"]) == sorted(KEEP)
+        assert verify_with_reference(demo_server, copy) == report["claims"]
+        page.goto(data_page)
 
     assert urls, "no requests were recorded"
     leaked = [url for url in urls if any(b in url for b in demo_server.bsns)]
