@@ -36,7 +36,7 @@ def demo_world(deployment):
     return deployment
 
 
-BSN_LIKE = re.compile(r"(?<!\d)\d{9}(?!\d)")
+BSN_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{9}(?![0-9A-Za-z])")  # not inside hex or words
 
 
 @pytest.fixture(autouse=True)
