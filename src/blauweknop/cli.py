@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from blauweknop.protocol import scheme_document, sdjwt_vc
 from blauweknop.protocol.errors import InvalidInput, ProtocolError, VerificationError
-from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, KeySet, SigningKey, generate_jwk, thumbprint
+from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, KeySet, SigningKey, generate_jwk
 from blauweknop.protocol.jws import unverified_parts
 from blauweknop.protocol.sdjwt import split
 from blauweknop.protocol.status_list import StatusListClient, StatusReference
@@ -188,14 +188,9 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError("give either --issuer-jwks or --scheme-document, not both")
     data = _read_bytes(args.file, "credential")
     document = None
-    try:
-        signer = None
-        if data.startswith(b"%PDF-"):
-            from blauweknop import pdf  # only a PDF needs the PDF libraries
 
-            presentation, signer = pdf.embedded_credential(data), pdf.signer_thumbprint(data)
-        else:
-            presentation = data.decode("ascii", errors="replace").strip()
+    def check(presentation: str) -> sdjwt_vc.VerifiedCredential:
+        nonlocal document
         if args.issuer_jwks:
             try:
                 keys: KeyResolver = KeySet.from_jwks(_read_json(args.issuer_jwks, "issuer keys"))
@@ -205,7 +200,7 @@ def _verify(args: argparse.Namespace) -> int:
             keys, document = _scheme_keys(args.scheme_document, args.scheme_jwks)
         else:
             keys = _issuer_metadata_keys(presentation)
-        result = sdjwt_vc.verify(
+        return sdjwt_vc.verify(
             presentation,
             keys,
             status_lists=StatusListClient(_fetch_status_list),
@@ -213,8 +208,14 @@ def _verify(args: argparse.Namespace) -> int:
             aud=args.aud,
             nonce=args.nonce,
         )
-        if signer is not None and signer != thumbprint(result.issuer_key.jwk):
-            raise VerificationError("bad_signature", "The PDF was not signed by the maker of the copy inside.")
+
+    try:
+        if data.startswith(b"%PDF-"):
+            from blauweknop import pdf  # only a PDF needs the PDF libraries
+
+            result = pdf.check(data, check)
+        else:
+            result = check(data.decode("ascii", errors="replace").strip())
     except ProtocolError as exc:
         _print_invalid(exc, args.json)
         return EXIT_INVALID

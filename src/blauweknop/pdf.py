@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -42,6 +43,7 @@ from reportlab.platypus.flowables import KeepTogether
 from blauweknop.protocol.encoding import b64url_encode
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.jwk import SigningKey, thumbprint
+from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 
 ATTACHMENT = "gegevens.sdjwt"
 PDF_MAGIC = b"%PDF-"
@@ -242,3 +244,12 @@ def signer_thumbprint(data: bytes) -> str:
         "y": b64url_encode(numbers.y.to_bytes(32, "big")),
     }
     return thumbprint(jwk)
+
+
+def check(data: bytes, verify: Callable[[str], VerifiedCredential]) -> VerifiedCredential:
+    """Verify a PDF copy: its signature, the credential inside (with ``verify``), and that one key made both."""
+    signer = signer_thumbprint(data)
+    result = verify(embedded_credential(data))
+    if signer != thumbprint(result.issuer_key.jwk):
+        raise VerificationError("bad_signature", "The PDF was not signed by the maker of the copy inside.")
+    return result

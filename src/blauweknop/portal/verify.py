@@ -15,7 +15,6 @@ from blauweknop.display import rows
 from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol.errors import ProtocolError, VerificationError
-from blauweknop.protocol.jwk import thumbprint
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.scheme import catalogue
@@ -57,14 +56,10 @@ class UploadForm(forms.Form):
 
 
 def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential:
-    """Verify an upload: for a PDF also its signature, which must be by the issuer of the copy inside."""
-    if not pdf.is_pdf(content):
-        return verify_credential(content.decode("ascii").strip(), scheme)
-    signer = pdf.signer_thumbprint(content)
-    result = verify_credential(pdf.embedded_credential(content), scheme)
-    if signer != thumbprint(result.issuer_key.jwk):
-        raise VerificationError("bad_signature", "The PDF was not signed by the maker of the copy inside.")
-    return result
+    """Verify an upload: a .sdjwt copy, or a PDF with its signature and the copy inside."""
+    if pdf.is_pdf(content):
+        return pdf.check(content, lambda presentation: verify_credential(presentation, scheme))
+    return verify_credential(content.decode("ascii").strip(), scheme)
 
 
 def _moment(timestamp: int | None) -> datetime | None:
