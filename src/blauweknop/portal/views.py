@@ -93,7 +93,7 @@ async def data(request: HttpRequest, oin: str) -> HttpResponse:
             (t, _data_claims(sdjwt.unverified_claims(c))) for t, c in (await session.credentials(request, oin)).items()
         )
     ]
-    return await arender(request, "portal/data.html", {"oin": oin, "categories": categories, "formats": FORMATS})
+    return await arender(request, "portal/data.html", {"oin": oin, "categories": categories})
 
 
 async def download(request: HttpRequest, oin: str) -> HttpResponse:
