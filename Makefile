@@ -29,7 +29,7 @@ demo: $(STAMP) $(MO)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@echo "The demo runs at http://127.0.0.1:$(PORT)/ (scheme document: /stelsel/api/v1/stelseldocument)"
-	PORT=$(PORT) $(BIN)/uvicorn blauweknop.asgi:application --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(BIN)/uvicorn blauweknop.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
 
 # The protocol with the command line only: issue, present, verify, spot a forgery.
 walkthrough: $(STAMP)

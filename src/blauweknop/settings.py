@@ -163,7 +163,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static"  # collectstatic's target; WhiteNoise also serves from the finders
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # NL Design System CSS, installed from npm by the setup (package.json), served by WhiteNoise.
 NODE_MODULES = Path(env("BLAUWEKNOP_NODE_MODULES", str(PACKAGE_DIR.parent.parent / "node_modules")))
 STATICFILES_DIRS = [
