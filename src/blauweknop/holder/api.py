@@ -13,7 +13,7 @@ from pydantic import Field
 
 from blauweknop import keystore
 from blauweknop.api import make_api
-from blauweknop.holder import issuing, printing
+from blauweknop.holder import access, issuing, printing
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.protocol import status_list
 from blauweknop.scheme.client import scheme_client
@@ -55,6 +55,33 @@ async def issue_credential(request: HttpRequest, body: VerklaringAanvraag, holde
             "geldigTot": issued.expires_at,
         },
     )
+
+
+class InzageAanvraag(Schema):
+    """Ask which reads of the citizen's data this holder recorded. The BSN is in the assertion."""
+
+    appbeheerderverklaring: str = Field(min_length=20, max_length=8000)
+
+
+class Inzage(Schema):
+    tijdstip: datetime
+    documentsoort: str
+    gevraagdDoor: str = Field(description="OIN of the app manager or requester that asked.")
+    activiteit: str
+    doel: str
+    grondslag: str
+
+
+class Inzages(Schema):
+    inzages: list[Inzage]
+
+
+@api.post("/inzage", response=Inzages, summary="Wie heeft de gegevens van deze burger ingezien?")
+async def access_records(request: HttpRequest, body: InzageAanvraag, holder: str = Path(...)) -> dict:
+    organisation = await aget_object_or_404(Organisation.objects.holders(), slug=holder)
+    scheme = await scheme_client.current()
+    records = await sync_to_async(access.records_for)(organisation, body.appbeheerderverklaring, scheme)
+    return {"inzages": records}
 
 
 class AfdrukAanvraag(Schema):

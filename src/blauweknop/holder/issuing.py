@@ -11,19 +11,20 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.api import ApiProblem
 from blauweknop.audit.models import AccessRecord
 from blauweknop.audit.pseudonyms import pseudonym
-from blauweknop.holder.models import IssuedCredential, UsedAssertion
+from blauweknop.holder import sessions
+from blauweknop.holder.models import IssuedCredential
 from blauweknop.holder.sources import source_adapter
-from blauweknop.protocol import sdjwt_vc, session_assertion
+from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.status_list import INVALID, StatusReference
 from blauweknop.scheme import catalogue
@@ -52,25 +53,17 @@ def _digest(data: object) -> str:
 
 def issue(holder: Organisation, assertion: str, type_id: str, scheme: SchemeDocument) -> Issued:
     """Issue the ``type_id`` document about the citizen in ``assertion`` to their wallet key."""
-    session = session_assertion.verify(assertion, scheme, holder_oin=holder.oin)
     if type_id not in holder.document_types:
         raise ApiProblem(404, "not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
     document_type = catalogue.document_type(type_id)
-    data = source_adapter().lookup(holder.oin, session.bsn, document_type)
-    if data is None:
-        raise ApiProblem(404, "no_data", f"{holder.name} has no {type_id} about this citizen.")
-    document_type.validate(data)
-    subject, digest = pseudonym(session.bsn), _digest(data)
     now = timezone.now()
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                UsedAssertion.objects.create(
-                    jti=session.jti, expires_at=datetime.fromtimestamp(session.expires_at, UTC)
-                )
-        except IntegrityError as exc:
-            raise ApiProblem(401, "assertion_replayed", "This assertion was used before; ask for a new one.") from exc
-        UsedAssertion.objects.filter(expires_at__lt=now).delete()
+        session = sessions.accept(holder, assertion, scheme)
+        data = source_adapter().lookup(holder.oin, session.bsn, document_type)
+        if data is None:
+            raise ApiProblem(404, "no_data", f"{holder.name} has no {type_id} about this citizen.")
+        document_type.validate(data)
+        subject, digest = pseudonym(session.bsn), _digest(data)
         # Copies with other data are outdated now: verifiers will see them as superseded.
         IssuedCredential.objects.valid().filter(subject=subject, document_type=type_id).exclude(
             data_digest=digest

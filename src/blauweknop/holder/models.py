@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -94,3 +95,14 @@ class UsedAssertion(models.Model):
 
     jti = models.CharField(max_length=64, primary_key=True)
     expires_at = models.DateTimeField(db_index=True)
+
+    @classmethod
+    def use(cls, jti: str, expires_at: datetime) -> bool:
+        """Mark ``jti`` used; ``False`` when it was used before. Call inside the caller's transaction."""
+        try:
+            with transaction.atomic():
+                cls.objects.create(jti=jti, expires_at=expires_at)
+        except IntegrityError:
+            return False
+        cls.objects.filter(expires_at__lt=timezone.now()).delete()
+        return True

@@ -1,29 +1,37 @@
-"""'Wie heeft mijn gegevens ingezien?': every read of the citizen's data, with who, what, when, why."""
+"""'Wie heeft mijn gegevens ingezien?': every read of the citizen's data, asked of every holder."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 
 from blauweknop.audit.models import AccessRecord
+from blauweknop.portal import session
+from blauweknop.portal.holders import access_report
+from blauweknop.portal.pages import arender
 from blauweknop.scheme import catalogue
-from blauweknop.scheme.models import Organisation
+from blauweknop.scheme.client import scheme_client
 
 
-@login_required
-def access_log(request: HttpRequest) -> HttpResponse:
-    """The access records about the logged-in citizen, newest first."""
-    records = list(AccessRecord.objects.about(request.user.bsn)[:200])
-    names = dict(Organisation.objects.values_list("oin", "name"))
+async def access_log(request: HttpRequest) -> HttpResponse:
+    """What every holder recorded about the logged-in citizen, newest first, in plain words."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    scheme = await scheme_client.current()
+    report = await access_report(scheme, await session.citizen(request, user))
+    participants = {**scheme.organisations, **scheme.app_managers}
     types = catalogue.document_types()
+    activities = dict(AccessRecord.Activity.choices)
     entries = [
         {
-            "record": r,
-            "holder": names.get(r.holder_oin, r.holder_oin),
-            "actor": names.get(r.actor_oin, r.actor_oin),
-            "document": types[r.document_type].name if r.document_type in types else {"nl": r.document_type},
+            "at": parse_datetime(r["tijdstip"]),
+            "holder": participants[r["houder"]].name,
+            "actor": participants[r["gevraagdDoor"]].name if r["gevraagdDoor"] in participants else r["gevraagdDoor"],
+            "document": types[r["documentsoort"]].name if r["documentsoort"] in types else {"nl": r["documentsoort"]},
+            "activity": activities.get(r["activiteit"], r["activiteit"]),
         }
-        for r in records
+        for r in report.records
     ]
-    return render(request, "portal/access_log.html", {"entries": entries})
+    return await arender(request, "portal/access_log.html", {"entries": entries, "silent": report.silent})

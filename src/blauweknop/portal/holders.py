@@ -19,7 +19,7 @@ from blauweknop import keystore
 from blauweknop.portal.verification import TIMEOUT, verify_credential
 from blauweknop.protocol import session_assertion
 from blauweknop.protocol.errors import ProtocolError
-from blauweknop.protocol.scheme_document import Participant, SchemeDocument
+from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,9 @@ def _refusal(response: httpx.Response, holder: Participant) -> str:
     return _("%(name)s gaf nu geen gegevens. Probeer het later nog eens.") % {"name": holder.name}
 
 
-async def _fetch(
-    client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
-) -> Fetched:
-    assertion = session_assertion.sign(
+def _assertion(holder: Participant, citizen: Citizen) -> str:
+    """A fresh assertion for one call to ``holder``: each one can be used once."""
+    return session_assertion.sign(
         keystore.signing_key(settings.PORTAL_OIN),
         app_manager_oin=settings.PORTAL_OIN,
         holder_oin=holder.oin,
@@ -61,6 +60,12 @@ async def _fetch(
         assurance_level=citizen.assurance_level,
         wallet_jwk=citizen.wallet_jwk,
     )
+
+
+async def _fetch(
+    client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
+) -> Fetched:
+    assertion = _assertion(holder, citizen)
     unreachable = _("%(name)s is nu niet bereikbaar. Probeer het later nog eens.") % {"name": holder.name}
     try:
         response = await client.post(
@@ -84,3 +89,33 @@ async def fetch_all(scheme: SchemeDocument, holder: Participant, citizen: Citize
     """Every document type the holder issues, asked for at the same time."""
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
         return list(await asyncio.gather(*(_fetch(client, scheme, holder, t, citizen) for t in holder.document_types)))
+
+
+@dataclass(frozen=True)
+class AccessReport:
+    """The reads of the citizen's data every holder recorded, and the holders that could not say."""
+
+    records: list[dict[str, Any]]
+    silent: list[str]
+
+
+async def _records(client: httpx.AsyncClient, holder: Participant, citizen: Citizen) -> list[dict[str, Any]] | None:
+    try:
+        response = await client.post(
+            f"{holder.endpoints['api']}/inzage", json={"appbeheerderverklaring": _assertion(holder, citizen)}
+        )
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    return [{**record, "houder": holder.oin} for record in response.json().get("inzages", [])]
+
+
+async def access_report(scheme: SchemeDocument, citizen: Citizen) -> AccessReport:
+    """Ask every certified holder at once which reads of the citizen's data it recorded."""
+    holders = [p for p in scheme.organisations.values() if scheme.is_certified(p.oin, HOLDER)]
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        answers = await asyncio.gather(*(_records(client, holder, citizen) for holder in holders))
+    records = sorted((r for answer in answers if answer for r in answer), key=lambda r: r["tijdstip"], reverse=True)
+    silent = [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]
+    return AccessReport(records, silent)

@@ -1,0 +1,32 @@
+"""A holder tells a citizen (through their app manager) every read of their data it recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from blauweknop.audit.models import AccessRecord
+from blauweknop.holder import sessions
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.scheme.models import Organisation
+
+LIMIT = 500
+
+
+def records_for(holder: Organisation, assertion: str, scheme: SchemeDocument) -> list[dict[str, Any]]:
+    """The access records about the citizen in ``assertion`` at ``holder``, newest first."""
+    with transaction.atomic():
+        session = sessions.accept(holder, assertion, scheme)
+        records = AccessRecord.objects.about(session.bsn).filter(holder_oin=holder.oin)[:LIMIT]
+        return [
+            {
+                "tijdstip": r.at,
+                "documentsoort": r.document_type,
+                "gevraagdDoor": r.actor_oin,
+                "activiteit": r.activity,
+                "doel": r.purpose,
+                "grondslag": r.legal_basis,
+            }
+            for r in records
+        ]
