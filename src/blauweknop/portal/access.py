@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 
@@ -14,11 +14,10 @@ from blauweknop.scheme import catalogue
 from blauweknop.scheme.client import scheme_client
 
 
+@login_required
 async def access_log(request: HttpRequest) -> HttpResponse:
     """What every holder recorded about the logged-in citizen, newest first, in plain words."""
     user = await request.auser()
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     scheme = await scheme_client.current()
     report = await access_report(scheme, await session.citizen(request, user))
     participants = {**scheme.organisations, **scheme.app_managers}

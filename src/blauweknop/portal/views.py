@@ -1,7 +1,7 @@
 """The citizen's pages of Basis: the organisations, the Blauwe Knop, the data, the downloads.
 
-Views that ask other roles for something over HTTP are async (the holders are reached over HTTP,
-also when they run in this process); the others are short sync views.
+The views are async: they reach the scheme and the holders over HTTP, also when those run in
+this process, and must not hold the one thread that serves them.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from blauweknop.display import rows
 from blauweknop.portal import session
@@ -51,23 +52,19 @@ async def home(request: HttpRequest) -> HttpResponse:
     return await arender(request, "portal/home.html", {"holders": holders})
 
 
+@login_required
 async def organisation(request: HttpRequest, oin: str) -> HttpResponse:
     """The organisation's Mijn-omgeving with the Blauwe Knop."""
-    user = await request.auser()
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     holder = _holder(await scheme_client.current(), oin)
     types = [catalogue.document_type(t) for t in holder.document_types]
     return await arender(request, "portal/organisation.html", {"holder": holder, "types": types})
 
 
+@login_required
+@require_POST
 async def press(request: HttpRequest, oin: str) -> HttpResponse:
     """The Blauwe Knop: fetch certified copies of everything this holder has about the citizen."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     user = await request.auser()
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     scheme = await scheme_client.current()
     holder = _holder(scheme, oin)
     citizen = await session.citizen(request, user)
@@ -78,15 +75,9 @@ async def press(request: HttpRequest, oin: str) -> HttpResponse:
     return redirect("portal:data", oin=oin)
 
 
-async def _signed_in(request: HttpRequest) -> Any | None:
-    user = await request.auser()
-    return user if user.is_authenticated else None
-
-
+@login_required
 async def data(request: HttpRequest, oin: str) -> HttpResponse:
     """The citizen's data from this holder, per category, with every field to choose."""
-    if await _signed_in(request) is None:
-        return redirect_to_login(request.get_full_path())
     categories = [
         {"type": catalogue.document_type(type_id), "rows": rows(catalogue.document_type(type_id), claims)}
         for type_id, claims in (
@@ -96,12 +87,10 @@ async def data(request: HttpRequest, oin: str) -> HttpResponse:
     return await arender(request, "portal/data.html", {"oin": oin, "categories": categories})
 
 
+@login_required
+@require_POST
 async def download(request: HttpRequest, oin: str) -> HttpResponse:
     """The chosen fields of one category: a signed copy (.sdjwt), a signed PDF, JSON or CSV."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if await _signed_in(request) is None:
-        return redirect_to_login(request.get_full_path())
     credentials = await session.credentials(request, oin)
     type_id, chosen, fmt = request.POST.get("documentsoort"), request.POST.getlist("veld"), request.POST.get("formaat")
     if type_id not in credentials or fmt not in FORMATS:
