@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from blauweknop.api import ApiProblem, make_api
-from blauweknop.scheme.models import PublishedDocument
-from blauweknop.scheme.publication import operator_jwks
+from blauweknop.scheme.publication import in_force, operator_jwks
 
 api = make_api(
     title="Stelsel API",
@@ -17,7 +16,7 @@ api = make_api(
 
 @api.get("/stelseldocument", summary="Het stelseldocument dat nu geldt")
 def current_document(request: HttpRequest) -> HttpResponse:
-    document = PublishedDocument.objects.current()
+    document = in_force()
     if document is None:
         raise ApiProblem(503, "no_scheme_document", "No scheme document is in force. The operator must publish one.")
     response = HttpResponse(document.token, content_type="application/stelseldocument+jwt")

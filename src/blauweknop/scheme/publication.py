@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.protocol import scheme_document
@@ -15,6 +16,7 @@ from blauweknop.scheme.models import Organisation, PublishedDocument
 
 OPERATOR_KEY = "stelsel"
 VALID_FOR = 7 * 86400
+RENEW_AFTER = 86400  # re-signed daily, so a document in force always has days left before it expires
 
 
 def operator_jwks() -> dict:
@@ -40,3 +42,17 @@ def publish() -> PublishedDocument:
     token = scheme_document.sign(payload, keystore.signing_key(OPERATOR_KEY))
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
     return PublishedDocument.objects.create(version=version, token=token, expires_at=expires_at)
+
+
+def in_force() -> PublishedDocument | None:
+    """The document in force, re-signed when it is a day old; ``None`` if nothing was ever published.
+
+    Renewing on read keeps a running operator's document from expiring without a scheduler; the
+    first publication stays a deliberate act of the operator.
+    """
+    current = PublishedDocument.objects.current()
+    if current is not None and timezone.now() - current.published_at < timedelta(seconds=RENEW_AFTER):
+        return current
+    if current is None and not PublishedDocument.objects.exists():
+        return None
+    return publish()
