@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
@@ -101,3 +102,10 @@ class ApiVersionMiddleware:
         if "/api/v1/" in request.path:
             response["API-Version"] = API_VERSION
         return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for the whole site: problem+json under an API, a plain-language page elsewhere."""
+    if "/api/" in request.path:
+        return problem(404, "not_found", "There is nothing at this address. See openapi.json for the API.")
+    return defaults.page_not_found(request, exception)

@@ -27,3 +27,5 @@ if "portal" in settings.BLAUWEKNOP_ROLES:
     if not settings.DIGID_MOCK:
         # Real DigiD (SAML), configured in the admin of django-digid-eherkenning.
         urlpatterns.append(path("digid/", include("digid_eherkenning.digid_urls")))
+
+handler404 = "blauweknop.api.page_not_found"

@@ -19,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from blauweknop.display import rows
 from blauweknop.portal import session
@@ -61,9 +60,10 @@ async def organisation(request: HttpRequest, oin: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
 async def press(request: HttpRequest, oin: str) -> HttpResponse:
     """The Blauwe Knop: fetch certified copies of everything this holder has about the citizen."""
+    if request.method != "POST":  # e.g. back from DigiD after the session ran out: start from the button
+        return redirect("portal:organisation", oin=oin)
     user = await request.auser()
     scheme = await scheme_client.current()
     holder = _holder(scheme, oin)
@@ -88,9 +88,10 @@ async def data(request: HttpRequest, oin: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
 async def download(request: HttpRequest, oin: str) -> HttpResponse:
     """The chosen fields of one category: a signed copy (.sdjwt), a signed PDF, JSON or CSV."""
+    if request.method != "POST":  # e.g. back from DigiD after the session ran out
+        return redirect("portal:data", oin=oin)
     credentials = await session.credentials(request, oin)
     type_id, chosen, fmt = request.POST.get("documentsoort"), request.POST.getlist("veld"), request.POST.get("formaat")
     if type_id not in credentials or fmt not in FORMATS:
