@@ -14,7 +14,18 @@ pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 LANGUAGES = {"nl": "Nederlands", "en": "English"}  # the language buttons' labels (name_local)
-PAGES = ["home", "login", "login-error", "organisation", "data", "verify", "verify-result", "access-log", "button"]
+PAGES = [
+    "home",
+    "login",
+    "login-error",
+    "organisation",
+    "data",
+    "verify",
+    "verify-result",
+    "access-log",
+    "button",
+    "not-found",
+]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_RUN = """async (tags) => {
     const results = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
@@ -89,6 +100,9 @@ def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> 
     page.locator("footer a[href='/knop/']").click()
     page.wait_for_url("**/knop/")
     seen["button"] = snapshot(page)
+
+    page.goto(steps.server.base_url + "/deze-pagina-is-er-niet/")
+    seen["not-found"] = snapshot(page)
     return seen
 
 
