@@ -156,7 +156,7 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
-            "Run scripts/install-test-tools.sh (never `playwright install`)."
+            "Run scripts/install-test-tools.sh; Playwright's own browser download is never used."
         )
     try:
         from playwright.sync_api import sync_playwright
