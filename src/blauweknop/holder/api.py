@@ -11,11 +11,9 @@ from django.shortcuts import aget_object_or_404, get_object_or_404
 from ninja import Path, Schema, Status
 from pydantic import Field
 
-from blauweknop import keystore
 from blauweknop.api import make_api
 from blauweknop.holder import access, issuing, printing
 from blauweknop.holder.models import StatusListRecord
-from blauweknop.protocol import status_list
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
 
@@ -24,7 +22,6 @@ api = make_api(
     namespace="holder",
     description="Gewaarmerkte kopieën (SD-JWT VC) voor burgers, via een gecertificeerde appbeheerder.",
 )
-STATUS_LIST_TTL = 300  # seconds verifiers may cache a status list
 
 
 class VerklaringAanvraag(Schema):
@@ -103,14 +100,7 @@ def print_pdf(request: HttpRequest, body: AfdrukAanvraag, holder: str = Path(...
 @api.get("/statuslijsten/{number}", summary="De statuslijst (Token Status List)")
 def get_status_list(request: HttpRequest, number: int, holder: str = Path(...)) -> HttpResponse:
     record = get_object_or_404(StatusListRecord, holder__slug=holder, number=number)
-    token = status_list.sign(
-        record.build(),
-        keystore.signing_key(record.holder_id),
-        uri=record.uri,
-        iss=record.holder.issuer_url,
-        valid_for=86400,
-        ttl=STATUS_LIST_TTL,
-    )
+    token = record.signed_token()
     response = HttpResponse(token, content_type="application/statuslist+jwt")
-    response["Cache-Control"] = f"public, max-age={STATUS_LIST_TTL}"
+    response["Cache-Control"] = f"public, max-age={StatusListRecord.TTL}"
     return response

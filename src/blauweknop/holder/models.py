@@ -8,6 +8,8 @@ from datetime import datetime
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from blauweknop import keystore
+from blauweknop.protocol import status_list
 from blauweknop.protocol.status_list import INVALID, VALID, StatusList
 from blauweknop.scheme.models import Organisation
 
@@ -45,6 +47,19 @@ class StatusListRecord(models.Model):
     def uri(self) -> str:
         """Where verifiers fetch this list."""
         return f"{self.holder.url}/api/v1/statuslijsten/{self.number}"
+
+    TTL = 300  # seconds verifiers may cache the list
+
+    def signed_token(self) -> str:
+        """The list as a Status List Token, signed with the holder's key: valid a day, cacheable five minutes."""
+        return status_list.sign(
+            self.build(),
+            keystore.signing_key(self.holder_id),
+            uri=self.uri,
+            iss=self.holder.issuer_url,
+            valid_for=86400,
+            ttl=self.TTL,
+        )
 
     def build(self) -> StatusList:
         """The list as it stands: INVALID for every withdrawn or superseded credential."""

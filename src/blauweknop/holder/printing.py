@@ -12,7 +12,7 @@ from blauweknop import keystore, pdf
 from blauweknop.api import ApiProblem
 from blauweknop.display import rows
 from blauweknop.holder.models import StatusListRecord
-from blauweknop.protocol import sdjwt_vc, status_list
+from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.status_list import StatusListClient
 from blauweknop.scheme import catalogue
@@ -24,7 +24,7 @@ def _own_status_list(holder: Organisation, uri: str) -> str:
     record = next((r for r in StatusListRecord.objects.filter(holder=holder) if r.uri == uri), None)
     if record is None:
         raise ApiProblem(400, "not_issued_here", f"{holder.name} did not issue this copy.")
-    return status_list.sign(record.build(), keystore.signing_key(holder.oin), uri=uri, iss=holder.issuer_url)
+    return record.signed_token()
 
 
 def print_copy(holder: Organisation, presentation: str, language: str) -> bytes:
