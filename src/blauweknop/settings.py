@@ -77,6 +77,8 @@ PORTAL_OIN = env("BLAUWEKNOP_PORTAL_OIN", "00000001234567890000")
 # How a holder reads its own registry (see blauweknop.holder.sources).
 SOURCE_ADAPTER = env("BLAUWEKNOP_SOURCE_ADAPTER", "blauweknop.holder.sources.SqlTableAdapter")
 SOURCE_ADAPTER_OPTIONS = json.loads(env("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{}"))
+# Credentials per status list; a holder starts the next list when one is full.
+STATUS_LIST_SIZE = int(env("BLAUWEKNOP_STATUS_LIST_SIZE", str(2**17)))
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",

@@ -10,7 +10,6 @@ from blauweknop.demo.organisations import PORTAL_OIN
 from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol import scheme_document, sdjwt_vc, session_assertion
 from blauweknop.protocol.errors import VerificationError
-from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.protocol.status_list import StatusListClient
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client, trust_anchor
@@ -18,11 +17,6 @@ from blauweknop.scheme.models import Organisation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BELASTING = "00000001003214345000"
-
-
-@pytest.fixture
-def wallet():
-    return SigningKey(generate_jwk())
 
 
 @pytest.fixture

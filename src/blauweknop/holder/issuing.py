@@ -64,10 +64,11 @@ def issue(holder: Organisation, assertion: str, type_id: str, scheme: SchemeDocu
             raise ApiProblem(404, "no_data", f"{holder.name} has no {type_id} about this citizen.")
         document_type.validate(data)
         subject, digest = pseudonym(session.bsn), _digest(data)
-        # Copies with other data are outdated now: verifiers will see them as superseded.
-        IssuedCredential.objects.valid().filter(subject=subject, document_type=type_id).exclude(
-            data_digest=digest
-        ).update(status=INVALID)
+        # This holder's copies with other data are outdated now: verifiers will see them as superseded.
+        # Other holders' copies of the same type are theirs to withdraw.
+        IssuedCredential.objects.valid().filter(
+            status_list__holder=holder, subject=subject, document_type=type_id
+        ).exclude(data_digest=digest).update(status=INVALID)
         record = IssuedCredential.allocate(
             holder,
             document_type=type_id,

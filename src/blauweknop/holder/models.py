@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from blauweknop import keystore
+from blauweknop.holder.allocation import shuffled_index
 from blauweknop.protocol import status_list
 from blauweknop.protocol.status_list import INVALID, VALID, StatusList
 from blauweknop.scheme.models import Organisation
@@ -32,16 +34,39 @@ class SourceRecord(models.Model):
         return f"SourceRecord(holder={self.holder_id}, type={self.document_type}, pk={self.pk})"
 
 
-class StatusListRecord(models.Model):
-    """One Token Status List of a holder; credentials get a random free index in it."""
+class StatusListRecordQuerySet(models.QuerySet["StatusListRecord"]):
+    def current(self, holder: Organisation) -> StatusListRecord:
+        """The holder's newest list, which new credentials go into; the first one is made on first use."""
+        latest = self.filter(holder=holder).order_by("-number").first()
+        return latest or self.start(holder, 1)
 
-    SIZE = 2**17  # 131,072 credentials per list; compressed, an all-valid list is a few hundred bytes
+    def start(self, holder: Organisation, number: int) -> StatusListRecord:
+        """List ``number`` of ``holder``, made now unless a concurrent request made it first."""
+        try:
+            with transaction.atomic():
+                return self.create(
+                    holder=holder, number=number, size=settings.STATUS_LIST_SIZE, shuffle_key=secrets.token_bytes(32)
+                )
+        except IntegrityError:
+            return self.get(holder=holder, number=number)
+
+
+class StatusListRecord(models.Model):
+    """One Token Status List of a holder. Positions are handed out in order, indexes shuffled."""
 
     holder = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_lists")
     number = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(help_text="How many credentials this list holds; fixed when it is made.")
+    allocated = models.PositiveIntegerField(default=0, help_text="How many positions were handed out.")
+    shuffle_key = models.BinaryField(max_length=32, help_text="Secret that turns positions into indexes.")
+
+    objects = StatusListRecordQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["holder", "number"], name="one_list_number_per_holder")]
+        constraints = [
+            models.UniqueConstraint(fields=["holder", "number"], name="one_list_number_per_holder"),
+            models.CheckConstraint(condition=models.Q(allocated__lte=models.F("size")), name="allocated_within_size"),
+        ]
 
     @property
     def uri(self) -> str:
@@ -63,10 +88,24 @@ class StatusListRecord(models.Model):
 
     def build(self) -> StatusList:
         """The list as it stands: INVALID for every withdrawn or superseded credential."""
-        statuses = StatusList(self.SIZE, bits=2)
+        statuses = StatusList(self.size, bits=2)
         for idx in self.credentials.filter(status=INVALID).values_list("idx", flat=True):
             statuses.set(idx, INVALID)
         return statuses
+
+    def take(self) -> int | None:
+        """The next free index of this list, or ``None`` when it is full. Call inside the caller's transaction.
+
+        The update is one statement, so concurrent requests never get the same position; on
+        PostgreSQL it holds the row until the caller commits, so keep what follows short.
+        """
+        taken = StatusListRecord.objects.filter(pk=self.pk, allocated__lt=models.F("size")).update(
+            allocated=models.F("allocated") + 1
+        )
+        if not taken:
+            return None
+        self.refresh_from_db(fields=["allocated"])
+        return shuffled_index(bytes(self.shuffle_key), self.allocated - 1, self.size)
 
 
 class IssuedCredentialQuerySet(models.QuerySet["IssuedCredential"]):
@@ -93,23 +132,22 @@ class IssuedCredential(models.Model):
 
     @classmethod
     def allocate(cls, holder: Organisation, **fields: object) -> IssuedCredential:
-        """Record a new credential at a random free index, so indexes say nothing about order."""
-        status_list, _ = StatusListRecord.objects.get_or_create(holder=holder, number=1)
-        for _attempt in range(20):
-            try:
-                with transaction.atomic():
-                    idx = secrets.randbelow(StatusListRecord.SIZE)
-                    return cls.objects.create(status_list=status_list, idx=idx, **fields)
-            except IntegrityError:
-                continue  # that index was taken: draw again
-        raise RuntimeError("The status list is full; start a new one.")
+        """Record a new credential in the holder's current status list, starting the next list when it is full.
+
+        Never fails for lack of indexes, costs the same at any occupancy, and never reuses an index.
+        Call inside the caller's transaction.
+        """
+        status_list = StatusListRecord.objects.current(holder)
+        while (idx := status_list.take()) is None:
+            status_list = StatusListRecord.objects.start(holder, status_list.number + 1)
+        return cls.objects.create(status_list=status_list, idx=idx, **fields)
 
 
 class UsedAssertion(models.Model):
-    """Assertion ids already used, kept until they expire, so none can be replayed."""
+    """Assertion ids already used, kept until no clock could still accept them, so none can be replayed."""
 
     jti = models.CharField(max_length=64, primary_key=True)
-    expires_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField(db_index=True, help_text="After this, the assertion fails verification.")
 
     @classmethod
     def use(cls, jti: str, expires_at: datetime) -> bool:
@@ -119,5 +157,10 @@ class UsedAssertion(models.Model):
                 cls.objects.create(jti=jti, expires_at=expires_at)
         except IntegrityError:
             return False
-        cls.objects.filter(expires_at__lt=timezone.now()).delete()
         return True
+
+    @classmethod
+    def forget_expired(cls, now: datetime) -> int:
+        """Delete the ids that can no longer verify at ``now``; how many. Housekeeping, never on a request."""
+        deleted, _ = cls.objects.filter(expires_at__lt=now).delete()
+        return deleted

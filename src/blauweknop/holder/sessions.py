@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from blauweknop.api import ApiProblem
 from blauweknop.holder.models import UsedAssertion
 from blauweknop.protocol import session_assertion
+from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.session_assertion import SessionAssertion
+from blauweknop.protocol.validity import DEFAULT_LEEWAY
 from blauweknop.scheme.models import Organisation
 
+logger = logging.getLogger(__name__)
+LEEWAY = DEFAULT_LEEWAY  # the clock difference verification tolerates; a used id is kept as long
 
-def accept(holder: Organisation, token: str, scheme: SchemeDocument) -> SessionAssertion:
+
+def accept(holder: Organisation, token: str, scheme: SchemeDocument, *, now: int | None = None) -> SessionAssertion:
     """Verify the app manager's assertion for ``holder`` and use it up. Call inside a transaction."""
-    session = session_assertion.verify(token, scheme, holder_oin=holder.oin)
-    if not UsedAssertion.use(session.jti, datetime.fromtimestamp(session.expires_at, UTC)):
+    try:
+        session = session_assertion.verify(token, scheme, holder_oin=holder.oin, now=now, leeway=LEEWAY)
+    except ProtocolError as exc:
+        logger.warning("assertion refused: holder=%s code=%s", holder.oin, exc.code)
+        raise
+    # The assertion verifies until exp + leeway, so its id must be remembered that long too.
+    if not UsedAssertion.use(session.jti, datetime.fromtimestamp(session.expires_at + LEEWAY, UTC)):
+        logger.warning("assertion replayed: holder=%s app_manager=%s", holder.oin, session.app_manager_oin)
         raise ApiProblem(401, "assertion_replayed", "This assertion was used before; ask for a new one.")
     return session
