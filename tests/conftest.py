@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from blauweknop.protocol.identifiers import is_valid_bsn
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.scheme.client import scheme_client
 
 
@@ -34,6 +35,12 @@ def demo_world(deployment):
     """The demo organisations and a small set of citizens, with a published scheme document."""
     call_command("seed_demo", citizens=12, stdout=open("/dev/null", "w"))  # noqa: SIM115
     return deployment
+
+
+@pytest.fixture
+def wallet():
+    """A citizen's wallet key, as the portal makes one per session."""
+    return SigningKey(generate_jwk())
 
 
 BSN_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{9}(?![0-9A-Za-z])")  # not inside hex or words

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "blauweknop.portal.outage.SchemeOutageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "blauweknop.api.ApiVersionMiddleware",
 ]

@@ -55,7 +55,7 @@ def test_status_lists_are_signed_and_cacheable(demo_world):
     from blauweknop.holder.models import StatusListRecord
     from blauweknop.scheme.models import Organisation
 
-    record = StatusListRecord.objects.create(holder=Organisation.objects.get(slug="boeteninning"), number=1)
+    record = StatusListRecord.objects.current(Organisation.objects.get(slug="boeteninning"))
     response = httpx.get(record.uri)
     assert response.headers["Content-Type"] == "application/statuslist+jwt"
     assert "max-age" in response.headers["Cache-Control"]

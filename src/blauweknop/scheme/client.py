@@ -1,22 +1,42 @@
-"""How every other role gets the scheme document: over HTTP, verified against the trust anchor."""
+"""How every other role gets the scheme document: over HTTP, verified against the trust anchor.
+
+Build for failure: the operator being down must not take the scheme down. The last verified
+document stays in use until its own ``exp`` (a week); a stale one is refreshed in the background
+while requests go on with the one in hand. Only when no valid document is left does a request
+fail, with :class:`SchemeUnavailable` (503), never a 500.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import threading
 import time
 
 import httpx
 from django.conf import settings
 
 from blauweknop import keystore
+from blauweknop.api import ApiProblem
 from blauweknop.protocol import scheme_document
-from blauweknop.protocol.errors import VerificationError
+from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import SchemeDocument
 
+logger = logging.getLogger(__name__)
 REFRESH_AFTER = 300  # seconds: a suspension is seen everywhere within five minutes
-TIMEOUT = 10
+RETRY_AFTER = 30  # seconds between attempts while the operator cannot be reached
+TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+class SchemeUnavailable(ApiProblem):
+    """No valid scheme document: nobody can be trusted until the operator is reachable again."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503, "scheme_unavailable", "The scheme document cannot be fetched and the last one has expired."
+        )
 
 
 def trust_anchor() -> KeySet:
@@ -26,35 +46,75 @@ def trust_anchor() -> KeySet:
     return KeySet([keystore.signing_key("stelsel").public_jwk])
 
 
+def fetch(previous: SchemeDocument | None) -> SchemeDocument:
+    """Fetch and verify the scheme document; refuses an older version than ``previous``. Blocking."""
+    with httpx.Client(timeout=TIMEOUT) as client:
+        response = client.get(f"{settings.SCHEME_URL}/api/v1/stelseldocument")
+        response.raise_for_status()
+    return scheme_document.verify(
+        response.text.strip(), trust_anchor(), min_version=previous.version if previous else None
+    )
+
+
 class SchemeClient:
-    """Keeps the current scheme document, fetching a new one every few minutes."""
+    """Keeps the current scheme document and refreshes it every few minutes, without making anyone wait.
+
+    Fetches run in a thread of their own, not in a request's event loop: a request (and its loop)
+    may end before the fetch does, and one fetch at a time is enough for the whole process.
+    """
 
     def __init__(self) -> None:
         self._document: SchemeDocument | None = None
         self._fetched_at = 0.0
-        self._lock = asyncio.Lock()
+        self._attempted_at = float("-inf")
+        self._fetching = threading.Lock()
 
     def forget(self) -> None:
         """Drop the cached document, so the next use fetches it (after a known change, and in tests)."""
         self._document = None
+        self._attempted_at = float("-inf")
+
+    def _update(self) -> None:
+        """One fetch; on failure the document in hand stays, and the operator's logs say why."""
+        self._attempted_at = time.monotonic()
+        try:
+            document = fetch(self._document)
+        except (httpx.HTTPError, ProtocolError) as exc:
+            code = getattr(exc, "code", type(exc).__name__)
+            logger.warning("scheme document refresh failed from %s: %s", settings.SCHEME_URL, code)
+            return
+        if self._document is None or document.version != self._document.version:
+            logger.info("scheme document version %s in force", document.version)
+        self._document, self._fetched_at = document, time.monotonic()
+
+    def refresh(self) -> None:
+        """Fetch now, or wait for the fetch another thread has in flight. Blocking."""
+        if self._fetching.acquire(blocking=False):
+            try:
+                self._update()
+            finally:
+                self._fetching.release()
+        else:
+            with self._fetching:
+                pass
+
+    def _refresh_in_background(self) -> None:
+        if not self._fetching.locked() and time.monotonic() - self._attempted_at >= RETRY_AFTER:
+            threading.Thread(target=self.refresh, name="scheme-refresh", daemon=True).start()
 
     async def current(self) -> SchemeDocument:
-        """The scheme document in force; refuses an older version than one already seen."""
-        async with self._lock:
-            fresh = self._document and time.monotonic() - self._fetched_at < REFRESH_AFTER
-            if fresh and self._document.exp > time.time():
-                return self._document
-            url = f"{settings.SCHEME_URL}/api/v1/stelseldocument"
-            try:
-                async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-                    response = await client.get(url)
-                    response.raise_for_status()
-            except httpx.HTTPError as exc:
-                raise VerificationError("unknown_issuer", "The scheme document could not be fetched.") from exc
-            previous = self._document.version if self._document else None
-            self._document = scheme_document.verify(response.text.strip(), trust_anchor(), min_version=previous)
-            self._fetched_at = time.monotonic()
-            return self._document
+        """The scheme document in force; raises :class:`SchemeUnavailable` when there is no valid one."""
+        document = self._document
+        if document is not None and document.exp > time.time():
+            if time.monotonic() - self._fetched_at >= REFRESH_AFTER:
+                self._refresh_in_background()  # stale but valid: use it now
+            return document
+        await asyncio.to_thread(self.refresh)
+        document = self._document
+        if document is None or document.exp <= time.time():
+            logger.error("no valid scheme document: refusing requests until %s answers", settings.SCHEME_URL)
+            raise SchemeUnavailable()
+        return document
 
 
 scheme_client = SchemeClient()
