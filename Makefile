@@ -13,19 +13,23 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
-# Translations are compiled at setup (GNU gettext's msgfmt), never committed.
+# Translations are compiled at setup (GNU gettext's msgfmt), never committed. No settings are
+# needed for that: django-admin compiles the locale folder of the package it runs in.
 PO := src/blauweknop/locale/en/LC_MESSAGES/django.po
 MO := $(PO:.po=.mo)
 $(MO): $(PO) $(STAMP)
 	command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
-	cd src/blauweknop && ../../$(BIN)/python ../../manage.py compilemessages -v0
+	cd src/blauweknop && DJANGO_SETTINGS_MODULE= ../../$(BIN)/django-admin compilemessages -v0
 
 install: $(STAMP) $(MO)
 
 PORT ?= 8000
 
-# The demo: every role in one process, the demo world in embedded SQLite under var/.
+# The demo: every role in one process, the demo world in embedded SQLite under var/. Only the demo
+# makes its own secrets (first_run, once) and keys (at first use); a real deployment sets them.
+demo: export BLAUWEKNOP_DEMO = True
 demo: $(STAMP) $(MO)
+	$(BIN)/python -m blauweknop.demo.first_run
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@echo "The demo runs at http://127.0.0.1:$(PORT)/ (scheme document: /stelsel/api/v1/stelseldocument)"

@@ -1,8 +1,9 @@
 """Private signing keys of the parties this deployment plays, kept outside the repository.
 
 A key comes from the environment (``BLAUWEKNOP_KEY_<NAME>`` as a JWK, or ``..._FILE``) or from the
-key folder; a key that is in neither is generated at first use and written there, readable by
-the owner only. Names are OINs, or ``stelsel`` for the scheme operator.
+key folder (``<name>.jwk``). A missing key is a configuration error, except in the demo
+(``BLAUWEKNOP_DEMO=True``), which generates it at first use and writes it there, readable by the
+owner only. Names are OINs, or ``stelsel`` for the scheme operator.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 
@@ -20,8 +22,12 @@ _lock = threading.Lock()
 _loaded: dict[tuple[str, str], SigningKey] = {}
 
 
+def _variable(name: str) -> str:
+    return f"BLAUWEKNOP_KEY_{name.upper()}"
+
+
 def _from_environment(name: str) -> dict | None:
-    variable = f"BLAUWEKNOP_KEY_{name.upper()}"
+    variable = _variable(name)
     if f"{variable}_FILE" in os.environ:
         return json.loads(Path(os.environ[f"{variable}_FILE"]).read_text())
     if variable in os.environ:
@@ -29,11 +35,17 @@ def _from_environment(name: str) -> dict | None:
     return None
 
 
-def _from_folder(path: Path) -> dict:
+def _from_folder(name: str, path: Path) -> dict:
+    if path.exists():
+        return json.loads(path.read_text())
+    if not settings.DEMO:
+        raise ImproperlyConfigured(
+            f"There is no signing key for {name}: set {_variable(name)} or {_variable(name)}_FILE, or put it in {path}."
+        )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    except FileExistsError:  # another process of the demo made it just now
         return json.loads(path.read_text())
     jwk = generate_jwk()
     with os.fdopen(fd, "w") as handle:
@@ -46,6 +58,6 @@ def signing_key(name: str) -> SigningKey:
     folder = str(settings.KEY_DIR)
     with _lock:
         if (folder, name) not in _loaded:
-            jwk = _from_environment(name) or _from_folder(Path(folder) / f"{name}.jwk")
+            jwk = _from_environment(name) or _from_folder(name, Path(folder) / f"{name}.jwk")
             _loaded[(folder, name)] = SigningKey(jwk)
         return _loaded[(folder, name)]

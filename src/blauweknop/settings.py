@@ -1,18 +1,21 @@
 """Django settings, read from the environment only (one settings module for every deployment).
 
-Every variable has a safe default for the demo. Secrets are never in this file: they come from
-the environment (``NAME`` or ``NAME_FILE``) or are generated at first run under the data folder.
+Secrets are never in this file and never made here: they come from the environment (``NAME`` or
+``NAME_FILE``). Only the demo (``BLAUWEKNOP_DEMO=True``, set by ``make demo`` and the tests) may
+read them from its data folder instead, where ``python -m blauweknop.demo.first_run`` made them.
+Loading these settings writes nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from blauweknop.demo import first_run
 
 
 def env(name: str, default: str = "") -> str:
@@ -35,25 +38,43 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-def _generated_secret(path: Path) -> str:
-    """A secret kept in the data folder, made once at first run and readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def envint(name: str, default: int) -> int:
+    """A whole number; anything else is a configuration error."""
+    value = env(name, str(default))
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(50))
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def secret(name: str) -> str:
+    """A secret from the environment; in the demo, from the data folder if the environment has none."""
+    if value := env(name):
+        return value
+    if not DEMO:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set {name} or {name}_FILE (or BLAUWEKNOP_DEMO=True for the demo)."
+        )
+    path = first_run.secret_path(DATA_DIR, name)
+    if not path.exists():
+        raise ImproperlyConfigured(
+            f"{name} is not set and the demo has no {path} yet: run `python -m blauweknop.demo.first_run` "
+            f"(make demo does), or set {name}."
+        )
     return path.read_text().strip()
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env("BLAUWEKNOP_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+# The database, keys and generated files of the demo; anchored to the project, never to the current folder.
+DATA_DIR = first_run.data_dir()
+# The demo, the browser tests and the test suite: secrets from the data folder, keys made at first use,
+# the DigiD mock. Never in a real deployment.
+DEMO = envbool("BLAUWEKNOP_DEMO", False)
 
 DEBUG = envbool("DJANGO_DEBUG", False)
-SECRET_KEY = env("DJANGO_SECRET_KEY") or _generated_secret(DATA_DIR / "secrets" / "django-secret-key")
+SECRET_KEY = secret("DJANGO_SECRET_KEY")
 # Keyed pseudonyms for citizens in logs and access records: never the BSN itself.
-PSEUDONYM_KEY = env("BLAUWEKNOP_PSEUDONYM_KEY") or _generated_secret(DATA_DIR / "secrets" / "pseudonym-key")
+PSEUDONYM_KEY = secret("BLAUWEKNOP_PSEUDONYM_KEY")
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 # Which roles this deployment plays; the demo plays them all in one process.
@@ -96,11 +117,15 @@ INSTALLED_APPS = [
     "blauweknop.audit",
     "blauweknop.demo",
     "blauweknop.portal",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files leave here, with their own caching
+    "blauweknop.security.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "blauweknop.api.ApiMiddleware",  # sees the errors of every layer below it
     "django.contrib.sessions.middleware.SessionMiddleware",
     "blauweknop.i18n.DutchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,7 +134,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "blauweknop.portal.outage.SchemeOutageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "blauweknop.api.ApiVersionMiddleware",
 ]
 
 ROOT_URLCONF = "blauweknop.urls"
@@ -131,6 +155,7 @@ TEMPLATES = [
 ]
 
 # SQLite in WAL mode is the embedded default; PostgreSQL through DATABASE_URL for production.
+# conn_max_age=0: connections go back to the pool (PostgreSQL) or are closed after each request.
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'blauweknop.sqlite3'}"), conn_max_age=0
@@ -138,18 +163,29 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
+        # Writers take the lock when their transaction starts, so two never deadlock half-way.
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        # The sqlite3 module's busy timeout, in seconds: a writer waits its turn instead of failing.
+        "timeout": envint("BLAUWEKNOP_SQLITE_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests run the roles in several threads (a live server beside the test client); a shared
-    # in-memory database fails on table locks, a file in WAL mode waits for them instead.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's pool, per worker process: at most MAX connections each, so workers x MAX must stay
+    # below the server's max_connections. A request waits up to TIMEOUT seconds for a free one.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": envint("BLAUWEKNOP_DB_POOL_MIN", 2),
+            "max_size": envint("BLAUWEKNOP_DB_POOL_MAX", 10),
+            "timeout": envint("BLAUWEKNOP_DB_POOL_TIMEOUT", 30),
+        },
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Citizens log in with DigiD through django-digid-eherkenning. The demo uses a DigiD mock that
 # keeps the BSN out of every URL; real DigiD is SAML, configured in the admin of that package.
 AUTH_USER_MODEL = "accounts.User"
-DIGID_MOCK = envbool("BLAUWEKNOP_DIGID_MOCK", True)
+DIGID_MOCK = envbool("BLAUWEKNOP_DIGID_MOCK", DEMO)
 AUTHENTICATION_BACKENDS = [
     "digid_eherkenning.mock.backends.DigiDBackend" if DIGID_MOCK else "digid_eherkenning.backends.DigiDBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -167,7 +203,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"  # collectstatic's target; WhiteNoise also serves from the finders
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # NL Design System CSS, installed from npm by the setup (package.json), served by WhiteNoise.
 NODE_MODULES = Path(env("BLAUWEKNOP_NODE_MODULES", str(PACKAGE_DIR.parent.parent / "node_modules")))
 STATICFILES_DIRS = [
@@ -181,8 +216,30 @@ SESSION_COOKIE_AGE = 15 * 60  # a citizen session lasts at most 15 minutes
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Over https (a real deployment): secure cookies, a redirect from http, and HSTS. Behind a proxy that
+# ends TLS, uvicorn's --proxy-headers (with --forwarded-allow-ips) tells Django the request was https.
+HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
+X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere: the pages use the stylesheets under /static/ only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Request bodies larger than this are refused with 413 before they are read further (blauweknop.limits).
+MAX_REQUEST_BODY = envint("BLAUWEKNOP_MAX_REQUEST_BODY", 256 * 1024)
+# The verify page takes a copy of up to 2 MB, plus room for the form around it.
+MAX_UPLOAD_BODY = envint("BLAUWEKNOP_MAX_UPLOAD_BODY", 2 * 1024 * 1024 + 64 * 1024)
+UPLOAD_PATHS = ("/controleren/",)
 
 LOGGING = {
     "version": 1,

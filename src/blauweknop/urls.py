@@ -29,3 +29,4 @@ if "portal" in settings.BLAUWEKNOP_ROLES:
         urlpatterns.append(path("digid/", include("digid_eherkenning.digid_urls")))
 
 handler404 = "blauweknop.api.page_not_found"
+handler500 = "blauweknop.api.server_error"

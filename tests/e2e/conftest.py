@@ -1,8 +1,8 @@
 """Browser end-to-end tests: the real demo server over real HTTP, driven by Debian's Chromium.
 
 One server and one browser per test session. The server runs as a subprocess exactly as in the
-demo (migrate, seed_demo, uvicorn) with its database, keys and secrets in a temporary folder, so
-the tests never touch var/. Its output goes to a log file that must never contain a demo BSN.
+demo (first_run, migrate, seed_demo, uvicorn) with its database, keys and secrets in a temporary
+folder, so the tests never touch var/. Its output goes to a log file that must never contain a demo BSN.
 """
 
 from __future__ import annotations
@@ -29,7 +29,13 @@ SCHEME_DOCUMENT = "/stelsel/api/v1/stelseldocument"
 CITIZENS = 30
 START_TIMEOUT = 30.0
 # Settings the server must not inherit from the shell that runs the tests (e.g. a PostgreSQL DATABASE_URL).
-FOREIGN_SETTINGS = ("DATABASE_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_DEBUG")
+FOREIGN_SETTINGS = (
+    "DATABASE_URL",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DJANGO_DEBUG",
+    "DJANGO_SETTINGS_MODULE",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,13 +67,13 @@ def _free_port() -> int:
 
 def _server_env(data_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAUWEKNOP_") and k not in FOREIGN_SETTINGS}
-    env.update(BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
+    env.update(BLAUWEKNOP_DEMO="True", BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
     return env
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
+def _python(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -76,7 +82,7 @@ def _manage(env: dict[str, str], *args: str) -> str:
         check=False,
     )
     if done.returncode != 0:
-        pytest.fail(f"manage.py {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        pytest.fail(f"python {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done.stdout
 
 
@@ -118,13 +124,14 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     """The demo (every role in one uvicorn process) on a free port, seeded with a small world."""
     data_dir = tmp_path_factory.mktemp("e2e-data")
     log = tmp_path_factory.mktemp("e2e-log") / "server.log"
-    _manage(_server_env(data_dir, 0), "migrate", "--noinput", "-v0")
+    _python(_server_env(data_dir, 0), "-m", "blauweknop.demo.first_run")
+    _python(_server_env(data_dir, 0), "manage.py", "migrate", "--noinput", "-v0")
     server = None
     for _attempt in range(3):
         port = _free_port()
         env = _server_env(data_dir, port)
         # seed_demo publishes the scheme document with this port in every URL, so it runs per port.
-        bsns = _demo_bsns(_manage(env, "seed_demo", "--citizens", str(CITIZENS)))
+        bsns = _demo_bsns(_python(env, "manage.py", "seed_demo", "--citizens", str(CITIZENS)))
         base_url = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "uvicorn", "blauweknop.asgi:application", "--host", "127.0.0.1"]
         with log.open("ab") as out:
