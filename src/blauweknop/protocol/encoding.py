@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import math
 from typing import Any
 
 from blauweknop.protocol.errors import VerificationError
@@ -73,8 +74,18 @@ def _reject_constant(name: str) -> Any:
     raise VerificationError("malformed", f"JSON may not contain {name}.")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # 1e400 is valid JSON, but it becomes infinity, which no consumer of a claim can use.
+        raise VerificationError("malformed", "JSON may not contain a number too large to represent.")
+    return value
+
+
 # One decoder for every call: json.loads would build a new one each time it is given options.
-_decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+_decoder = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+)
 
 
 def json_object(data: bytes | str, what: str) -> dict[str, Any]:

@@ -221,6 +221,10 @@ class KeySet:
             return cls([document])
         raise InvalidInput("bad_key", "This is not a JWK Set: it has no list 'keys'.")
 
+    def thumbprints(self) -> frozenset[str]:
+        """The RFC 7638 thumbprints of the keys: how a key is recognised outside JOSE (a PDF signature)."""
+        return frozenset(thumbprint(key.jwk) for key in self.keys)
+
     def find(self, kid: str | None) -> VerifyingKey:
         """The key with ``kid``; without a kid, the only key there is."""
         if kid is None:

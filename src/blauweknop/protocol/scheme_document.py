@@ -87,10 +87,11 @@ def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
         raise VerificationError("malformed", "A participant has no valid OIN (20 digits).")
     if not isinstance(name, str) or not name:
         raise VerificationError("malformed", f"Participant {oin} has no name.")
-    if not isinstance(roles, list) or not set(roles) <= allowed_roles:
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r in allowed_roles for r in roles):
         raise VerificationError("malformed", f"Participant {oin} has unknown roles.")
     certification = entry.get("certification")
-    if not isinstance(certification, Mapping) or certification.get("status") not in CERTIFICATION_STATUSES:
+    status = certification.get("status") if isinstance(certification, Mapping) else None
+    if not isinstance(status, str) or status not in CERTIFICATION_STATUSES:
         raise VerificationError("malformed", f"Participant {oin} has no valid certification status.")
     endpoints = entry.get("endpoints", {})
     if not isinstance(endpoints, Mapping) or not all(isinstance(v, str) for v in endpoints.values()):
@@ -213,6 +214,12 @@ class SchemeDocument:
             return participant.keys.find(kid)
 
         return resolve
+
+    def issuer_thumbprints(self) -> frozenset[str]:
+        """The thumbprints of every key of every certified holder: who may sign a certified copy."""
+        return frozenset().union(
+            *(p.keys.thumbprints() for p in self.organisations.values() if self.is_certified(p.oin, HOLDER))
+        )
 
     def document_type(self, vct: str) -> dict[str, Any] | None:
         """The catalogue entry for credential type ``vct``, if the scheme knows it."""

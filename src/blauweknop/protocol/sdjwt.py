@@ -179,7 +179,8 @@ class _Concealer:
     def conceal_object(self, obj: Mapping[str, Any], visible: frozenset[str]) -> dict[str, Any]:
         """The payload for ``obj``: the ``visible`` members in plain view, the rest behind ``_sd``."""
         out, digests = self._members(obj, visible)
-        if digests:
+        # Decoys alone hide nothing; SD-JWT VC: without selectively disclosable claims, no _sd at all.
+        if self.disclosures:
             out["_sd"] = digests
         return out
 
@@ -345,7 +346,7 @@ class _Processor:
 
 def _hash_alg_of(payload: Mapping[str, Any]) -> str:
     hash_alg = payload.get("_sd_alg", DEFAULT_HASH_ALG)
-    if hash_alg not in HASH_ALGS:
+    if not isinstance(hash_alg, str) or hash_alg not in HASH_ALGS:
         raise VerificationError("unsupported_hash_alg", f"The digest algorithm {hash_alg!r} is not supported.")
     return hash_alg
 

@@ -16,7 +16,7 @@ from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, VerifyingKey, checked_public_jwk, public_jwk
 from blauweknop.protocol.sdjwt import KeyBinding
 from blauweknop.protocol.status_list import INVALID, SUSPENDED, VALID, StatusListClient, StatusReference
-from blauweknop.protocol.validity import DEFAULT_LEEWAY, now_or
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, now_or, numeric_date, required_date
 
 TYP = "dc+sd-jwt"
 # Earlier drafts of SD-JWT VC used vc+sd-jwt; verifiers are asked to accept it for a while.
@@ -80,7 +80,7 @@ class VerifiedCredential:
     claims: dict[str, Any]  # the data claims that were disclosed, without the plain claims
     disclosed: frozenset[str]
     issued_at: int | None
-    expires_at: int | None
+    expires_at: int
     holder_jwk: dict[str, Any] | None
     status: StatusReference | None
     key_binding: KeyBinding | None
@@ -123,6 +123,9 @@ def verify(
     for name in ("iss", "vct"):
         if not isinstance(claims.get(name), str):
             raise VerificationError("missing_claim", f"The claim {name!r} is missing.")
+    # Every copy in this scheme expires, in plain view: an issuer that hides exp in a disclosure
+    # would let the holder leave it out and present the copy as never expiring.
+    expires_at = required_date(claims, "exp")
     status = StatusReference.from_claim(claims["status"]) if "status" in claims else None
     if status is not None:
         if status_lists is None:
@@ -134,8 +137,8 @@ def verify(
         vct=claims["vct"],
         claims={k: v for k, v in claims.items() if k not in PLAIN_CLAIMS},
         disclosed=result.disclosed,
-        issued_at=claims.get("iat"),
-        expires_at=claims.get("exp"),
+        issued_at=numeric_date(claims, "iat"),
+        expires_at=expires_at,
         holder_jwk=cnf.get("jwk") if isinstance(cnf, dict) else None,
         status=status,
         key_binding=result.key_binding,

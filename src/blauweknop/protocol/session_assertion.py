@@ -22,6 +22,7 @@ from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or,
 
 TYP = "burgersessie+jwt"
 MAX_LIFETIME = 60  # seconds; long enough for one call to a holder, too short to be worth stealing
+MAX_JTI_LENGTH = 64  # holders store used ids to refuse replays; ours are 22 characters
 # DigiD assurance levels, from low to high (betrouwbaarheidsniveaus).
 ASSURANCE_LEVELS = ("basis", "midden", "substantieel", "hoog")
 
@@ -110,10 +111,13 @@ def verify(
     jti, cnf = payload.get("jti"), payload.get("cnf")
     if not isinstance(jti, str) or not jti:
         raise VerificationError("missing_claim", "The assertion has no identifier (jti).")
+    if len(jti) > MAX_JTI_LENGTH:
+        raise VerificationError("malformed", f"The assertion's identifier (jti) is longer than {MAX_JTI_LENGTH}.")
+    jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+    if jwk is None:
+        raise VerificationError("no_holder_key", "The assertion carries no wallet key.")
     try:
-        wallet = checked_public_jwk(cnf["jwk"]) if isinstance(cnf, dict) else None
+        wallet = checked_public_jwk(jwk)
     except InvalidInput as exc:
         raise VerificationError("no_holder_key", "The wallet key in the assertion is not usable.") from exc
-    if wallet is None:
-        raise VerificationError("no_holder_key", "The assertion carries no wallet key.")
     return SessionAssertion(payload["iss"], holder_oin, payload["bsn"], payload["loa"], wallet, jti, exp)

@@ -21,6 +21,11 @@ from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or,
 TYP = "statuslist+jwt"
 VALID, INVALID, SUSPENDED = 0x00, 0x01, 0x02
 ALLOWED_BITS = (1, 2, 4, 8)
+# A holder's list is a few tens of kB, but a token of 2 MB from a hostile issuer can inflate to
+# 2 GB: the list is decompressed into at most this many bytes (16 million 1-bit statuses).
+MAX_LIST_BYTES = 2 * 1024 * 1024
+# The signed token around the largest list, even one that does not compress; fetchers read no more.
+MAX_TOKEN_BYTES = 3 * 1024 * 1024
 
 
 class StatusList:
@@ -67,10 +72,15 @@ class StatusList:
             or not isinstance(claim.get("lst"), str)
         ):
             raise VerificationError("malformed", "The status list is not a valid 'status_list' claim.")
+        decompressor = zlib.decompressobj()
         try:
-            data = zlib.decompress(b64url_decode(claim["lst"]))
+            data = decompressor.decompress(b64url_decode(claim["lst"]), MAX_LIST_BYTES + 1)
         except zlib.error as exc:
             raise VerificationError("malformed", "The status list cannot be decompressed.") from exc
+        if len(data) > MAX_LIST_BYTES:
+            raise VerificationError("malformed", "The status list is larger than any list in this scheme.")
+        if not decompressor.eof:
+            raise VerificationError("malformed", "The status list is cut short.")
         if not data:
             raise VerificationError("malformed", "The status list is empty.")
         bits = claim["bits"]
@@ -136,8 +146,14 @@ class StatusListToken:
 def verify(
     token: str, keys: KeyResolver, *, uri: str, now: int | None = None, leeway: int = DEFAULT_LEEWAY
 ) -> StatusListToken:
-    """Verify a Status List Token: signature, type, that it is the list at ``uri``, and its times."""
+    """Verify a Status List Token: signature, type, that it is the list at ``uri``, and its times.
+
+    A token older than its ``ttl`` allows is refused as ``status_unavailable``: whoever served it
+    kept it too long, and the statuses in it may have changed since.
+    """
     now = now_or(now)
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_BYTES:
+        raise VerificationError("malformed", "The status list token is larger than any list in this scheme.")
     payload = jws.verify(token, keys, TYP).payload
     if payload.get("sub") != uri:
         raise VerificationError("malformed", "The status list is not the one the credential points to.")
@@ -146,14 +162,17 @@ def verify(
     ttl = payload.get("ttl")
     if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0):
         raise VerificationError("malformed", "The status list's 'ttl' is not a number of seconds.")
+    if ttl is not None and now - leeway >= iat + ttl:
+        raise VerificationError("status_unavailable", "The status list is older than its time to live allows.")
     return StatusListToken(uri, StatusList.decode(payload.get("status_list")), iat, numeric_date(payload, "exp"), ttl)
 
 
 class StatusListClient:
     """Looks up statuses, fetching each list through ``fetch(uri) -> token`` and caching it.
 
-    A list is kept until its ``ttl`` runs out or it expires, whichever comes first; a list that
-    gives neither is fetched again every time. Fetch failures become ``status_unavailable``.
+    A list is kept until its ``ttl`` (counted from its ``iat``) runs out or it expires, whichever
+    comes first; a list that gives neither is fetched again every time. Fetch failures become
+    ``status_unavailable``. ``fetch`` should read at most :data:`MAX_TOKEN_BYTES`.
     """
 
     def __init__(self, fetch: Callable[[str], str], *, clock: Callable[[], int] | None = None) -> None:
@@ -171,11 +190,9 @@ class StatusListClient:
         except Exception as exc:  # whatever the transport raises, the verifier just cannot tell
             raise VerificationError("status_unavailable") from exc
         token = verify(text, keys, uri=uri, now=now)
-        until = min(
-            (t for t in (token.exp, None if token.ttl is None else now + token.ttl) if t is not None), default=None
-        )
-        if until is not None:
-            self._cache[uri] = (token, until)
+        ends = [t for t in (token.exp, None if token.ttl is None else token.iat + token.ttl) if t is not None]
+        if ends:
+            self._cache[uri] = (token, min(ends))
         return token
 
     def status(self, ref: StatusReference, keys: KeyResolver) -> int:

@@ -9,6 +9,9 @@ from typing import Any
 from blauweknop.protocol.errors import VerificationError
 
 DEFAULT_LEEWAY = 60  # seconds of clock difference between honest parties that we tolerate
+# The last second of the year 9999: later (or negative) times are no real moment, and would
+# overflow the date types of every consumer (datetime, databases).
+MAX_NUMERIC_DATE = 253_402_300_799
 
 
 def now_or(now: int | None) -> int:
@@ -21,7 +24,7 @@ def numeric_date(payload: Mapping[str, Any], name: str) -> int | None:
     value = payload.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_NUMERIC_DATE:
         raise VerificationError("malformed", f"The claim {name!r} is not a time.")
     return int(value)
 
