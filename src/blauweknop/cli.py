@@ -20,7 +20,7 @@ from blauweknop.protocol.errors import InvalidInput, ProtocolError, Verification
 from blauweknop.protocol.jwk import ALLOWED_ALGS, KeyResolver, KeySet, SigningKey, generate_jwk
 from blauweknop.protocol.jws import unverified_parts
 from blauweknop.protocol.sdjwt import split
-from blauweknop.protocol.status_list import StatusListClient, StatusReference
+from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient, StatusReference
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 HTTP_TIMEOUT = 10
@@ -65,14 +65,17 @@ def _read_json(source: str, what: str) -> Any:
         raise UsageError(f"the {what} {source!r} is not valid JSON (line {exc.lineno}, column {exc.colno})") from exc
 
 
-def _fetch(url: str, what: str, accept: str = "application/json") -> str:
+def _fetch(url: str, what: str, accept: str = "application/json", limit: int = MAX_DOWNLOAD) -> str:
     # URLs can come from a credential (its status list): never let one read a local file.
     if not url.startswith(("https://", "http://")):
         raise UsageError(f"the {what} address {url!r} is not an http(s) URL")
     request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "blauweknop-cli"})  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 (checked above)
-            return response.read(MAX_DOWNLOAD).decode("utf-8")
+            body = response.read(limit + 1)
+        if len(body) > limit:
+            raise UsageError(f"the {what} at {url} is larger than {limit} bytes")
+        return body.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot fetch the {what} from {url}: {exc}") from exc
 
@@ -149,7 +152,7 @@ def _credential_present(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scheme_keys(source: str, operator_jwks: str | None) -> tuple[KeyResolver, scheme_document.SchemeDocument]:
+def _scheme(source: str, operator_jwks: str | None) -> scheme_document.SchemeDocument:
     if operator_jwks is None:
         if not source.startswith(("https://", "http://")):
             raise UsageError("with a scheme document from a file, also give --scheme-jwks (the operator's keys)")
@@ -158,8 +161,7 @@ def _scheme_keys(source: str, operator_jwks: str | None) -> tuple[KeyResolver, s
         operator = KeySet.from_jwks(_read_json(operator_jwks, "scheme operator keys"))
     except InvalidInput as exc:
         raise UsageError(f"the scheme operator keys cannot be used: {exc.message}") from exc
-    document = scheme_document.verify(_read_text(source, "scheme document").strip(), operator)
-    return document.issuer_keys(), document
+    return scheme_document.verify(_read_text(source, "scheme document").strip(), operator)
 
 
 def _issuer_metadata_keys(presentation: str) -> KeyResolver:
@@ -180,7 +182,7 @@ def _issuer_metadata_keys(presentation: str) -> KeyResolver:
 
 
 def _fetch_status_list(uri: str) -> str:
-    return _fetch(uri, "status list", accept="application/statuslist+jwt").strip()
+    return _fetch(uri, "status list", accept="application/statuslist+jwt", limit=MAX_TOKEN_BYTES).strip()
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -188,32 +190,35 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError("give either --issuer-jwks or --scheme-document, not both")
     data = _read_bytes(args.file, "credential")
     document = None
-
-    def check(presentation: str) -> sdjwt_vc.VerifiedCredential:
-        nonlocal document
+    try:
+        # The trusted keys, and the thumbprints a PDF's signer must have; from the issuer's own
+        # metadata, both can only be learnt from the credential itself.
+        keys: KeyResolver | None = None
+        signers: frozenset[str] | None = None
         if args.issuer_jwks:
             try:
-                keys: KeyResolver = KeySet.from_jwks(_read_json(args.issuer_jwks, "issuer keys"))
+                key_set = KeySet.from_jwks(_read_json(args.issuer_jwks, "issuer keys"))
             except InvalidInput as exc:
                 raise UsageError(f"the issuer keys cannot be used: {exc.message}") from exc
+            keys, signers = key_set, key_set.thumbprints()
         elif args.scheme_document:
-            keys, document = _scheme_keys(args.scheme_document, args.scheme_jwks)
-        else:
-            keys = _issuer_metadata_keys(presentation)
-        return sdjwt_vc.verify(
-            presentation,
-            keys,
-            status_lists=StatusListClient(_fetch_status_list),
-            require_key_binding=args.require_key_binding,
-            aud=args.aud,
-            nonce=args.nonce,
-        )
+            document = _scheme(args.scheme_document, args.scheme_jwks)
+            keys, signers = document.issuer_keys(), document.issuer_thumbprints()
 
-    try:
+        def check(presentation: str) -> sdjwt_vc.VerifiedCredential:
+            return sdjwt_vc.verify(
+                presentation,
+                keys if keys is not None else _issuer_metadata_keys(presentation),
+                status_lists=StatusListClient(_fetch_status_list),
+                require_key_binding=args.require_key_binding,
+                aud=args.aud,
+                nonce=args.nonce,
+            )
+
         if data.startswith(b"%PDF-"):
             from blauweknop import pdf  # only a PDF needs the PDF libraries
 
-            result = pdf.check(data, check)
+            result = pdf.check(data, check, signers=signers)
         else:
             result = check(data.decode("ascii", errors="replace").strip())
     except ProtocolError as exc:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -20,15 +21,16 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
 from pyhanko.pdf_utils.embed import EmbeddedFileObject, EmbeddedFileParams, FileSpec, embed_file
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib import colors
@@ -41,12 +43,19 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from reportlab.platypus.flowables import KeepTogether
 
 from blauweknop.protocol.encoding import b64url_encode
-from blauweknop.protocol.errors import VerificationError
+from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import SigningKey, thumbprint
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 
 ATTACHMENT = "gegevens.sdjwt"
 PDF_MAGIC = b"%PDF-"
+MAX_STREAM = 2 * 1024 * 1024  # bytes any one stream may inflate to; a certified copy is a few tens of kB
+# A hostile PDF of 1 MB can hold a stream that inflates to 1 GB. Reading a PDF for checking never
+# needs a big stream, so every stream is capped, and so is the total decoded per document.
+_DECODE_LIMITS = DecodeLimits(
+    per_stream=StreamDecodeLimits(max_output_size=MAX_STREAM),
+    document_budget=DocumentDecodeBudget(base_allowance=4 * MAX_STREAM, max_ratio=2),
+)
 
 # Bitstream Vera ships with reportlab, is embedded as a subset, and has ë, é and €.
 _FONTS = Path(reportlab.__file__).parent / "fonts"
@@ -204,16 +213,66 @@ def is_pdf(data: bytes) -> bool:
     return data.startswith(PDF_MAGIC)
 
 
-def embedded_credential(data: bytes) -> str:
-    """The credential inside a PDF made by :func:`make`."""
+@contextmanager
+def _refused_as(code: str, message: str) -> Iterator[None]:
+    """Turn whatever a broken or hostile PDF makes pyHanko raise into one refusal."""
     try:
-        names = PdfFileReader(io.BytesIO(data)).root["/Names"]["/EmbeddedFiles"]["/Names"]
-        files = {
-            str(names[i]): names[i + 1].get_object()["/EF"]["/F"].get_object().data for i in range(0, len(names), 2)
-        }
-        return files[ATTACHMENT].decode("ascii").strip()
+        yield
+    except ProtocolError:
+        raise
     except Exception as exc:  # a PDF can be broken in more ways than pyHanko has exception types
-        raise VerificationError("malformed", "This PDF holds no certified copy.") from exc
+        raise VerificationError(code, message) from exc
+
+
+def _open(data: bytes) -> tuple[PdfFileReader, EmbeddedPdfSignature]:
+    """The PDF's reader and its one signature, without decoding any stream the signature does not need."""
+    with _refused_as("malformed", "This file is not a PDF that can be read."):
+        reader = PdfFileReader(io.BytesIO(data), decode_limits=_DECODE_LIMITS)
+        signatures = reader.embedded_signatures
+    if len(signatures) != 1:
+        raise VerificationError("bad_signature", "The PDF does not carry exactly one signature.")
+    return reader, signatures[0]
+
+
+def _signer_jwk(signature: EmbeddedPdfSignature) -> dict[str, str]:
+    """The public JWK of the key in the signer's certificate, if it is of a kind holders use."""
+    with _refused_as("bad_signature", "The signature of the PDF cannot be read."):
+        public = serialization.load_der_public_key(signature.signer_cert.public_key.dump())
+    if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1):
+        numbers = public.public_numbers()
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": b64url_encode(numbers.x.to_bytes(32, "big")),
+            "y": b64url_encode(numbers.y.to_bytes(32, "big")),
+        }
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(public.public_bytes_raw())}
+    raise VerificationError("alg_not_allowed", "The PDF is signed with a kind of key holders do not use.")
+
+
+def _check_signature(signature: EmbeddedPdfSignature) -> None:
+    """Refuse unless the signature is intact and covers the whole, untouched file."""
+    with _refused_as("bad_signature", "The signature of the PDF cannot be checked."):
+        context = ValidationContext(trust_roots=[signature.signer_cert], allow_fetching=False)
+        status = validate_pdf_signature(signature, context)
+    if not (status.intact and status.valid) or status.coverage.name != "ENTIRE_FILE":
+        raise VerificationError("bad_signature", "The PDF was changed after it was signed.")
+
+
+def _attachment(reader: PdfFileReader) -> str:
+    """The text of the attachment :data:`ATTACHMENT`; only that stream is decoded, within the limits."""
+    with _refused_as("malformed", "This PDF holds no certified copy."):
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+        found = [names[i + 1] for i in range(0, len(names) - 1, 2) if names[i] == ATTACHMENT]
+        if len(found) != 1:
+            raise VerificationError("malformed", "This PDF holds no certified copy.")
+        return found[0].get_object()["/EF"]["/F"].get_object().data.decode("ascii").strip()
+
+
+def embedded_credential(data: bytes) -> str:
+    """The credential inside a PDF made by :func:`make`, unchecked: use :func:`check` to trust it."""
+    return _attachment(_open(data)[0])
 
 
 def signer_thumbprint(data: bytes) -> str:
@@ -221,35 +280,28 @@ def signer_thumbprint(data: bytes) -> str:
 
     The caller decides whether that key is trusted (one of the issuer's keys in the scheme).
     """
-    try:
-        reader = PdfFileReader(io.BytesIO(data))
-        signatures = reader.embedded_signatures
-        if len(signatures) != 1:
-            raise VerificationError("bad_signature", "The PDF does not carry exactly one signature.")
-        signature = signatures[0]
-        context = ValidationContext(trust_roots=[signature.signer_cert], allow_fetching=False)
-        status = validate_pdf_signature(signature, context)
-    except (SignatureValidationError, ValueError, KeyError) as exc:
-        raise VerificationError("bad_signature", "The signature of the PDF cannot be checked.") from exc
-    if not (status.intact and status.valid) or status.coverage.name != "ENTIRE_FILE":
-        raise VerificationError("bad_signature", "The PDF was changed after it was signed.")
-    public = serialization.load_der_public_key(signature.signer_cert.public_key.dump())
-    if not isinstance(public, ec.EllipticCurvePublicKey):
-        raise VerificationError("alg_not_allowed", "The PDF is signed with a kind of key holders do not use.")
-    numbers = public.public_numbers()
-    jwk = {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": b64url_encode(numbers.x.to_bytes(32, "big")),
-        "y": b64url_encode(numbers.y.to_bytes(32, "big")),
-    }
+    signature = _open(data)[1]
+    jwk = _signer_jwk(signature)
+    _check_signature(signature)
     return thumbprint(jwk)
 
 
-def check(data: bytes, verify: Callable[[str], VerifiedCredential]) -> VerifiedCredential:
-    """Verify a PDF copy: its signature, the credential inside (with ``verify``), and that one key made both."""
-    signer = signer_thumbprint(data)
-    result = verify(embedded_credential(data))
+def check(
+    data: bytes, verify: Callable[[str], VerifiedCredential], *, signers: Collection[str] | None
+) -> VerifiedCredential:
+    """Verify a PDF copy: its signature, the credential inside (with ``verify``), and that one key made both.
+
+    ``signers`` are the thumbprints of the keys that may have signed it (the certified holders in
+    the scheme). The signer is checked against them before anything inside the PDF is decoded, so
+    a stranger's PDF costs no more than reading its signature. ``None`` only when the trusted keys
+    can be learnt from the credential alone (its issuer's own metadata).
+    """
+    reader, signature = _open(data)
+    signer = thumbprint(_signer_jwk(signature))
+    if signers is not None and signer not in signers:
+        raise VerificationError("unknown_key", "The PDF was not signed by an organisation in the scheme.")
+    _check_signature(signature)
+    result = verify(_attachment(reader))
     if signer != thumbprint(result.issuer_key.jwk):
         raise VerificationError("bad_signature", "The PDF was not signed by the maker of the copy inside.")
     return result

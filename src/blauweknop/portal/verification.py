@@ -6,7 +6,7 @@ import httpx
 
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.protocol.status_list import StatusListClient
+from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient
 
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
@@ -20,9 +20,16 @@ def verify_credential(presentation: str, scheme: SchemeDocument) -> sdjwt_vc.Ver
     with httpx.Client(timeout=TIMEOUT) as http:
 
         def fetch(uri: str) -> str:
-            response = http.get(uri, headers={"Accept": "application/statuslist+jwt"})
-            response.raise_for_status()
-            return response.text
+            # Raw bytes, no content coding, at most one token's worth: the list's server may be hostile.
+            headers = {"Accept": "application/statuslist+jwt", "Accept-Encoding": "identity"}
+            with http.stream("GET", uri, headers=headers) as response:
+                response.raise_for_status()
+                body = bytearray()
+                for chunk in response.iter_raw():
+                    body += chunk
+                    if len(body) > MAX_TOKEN_BYTES:
+                        raise ValueError(f"the status list is larger than {MAX_TOKEN_BYTES} bytes")
+            return body.decode("utf-8")
 
         return sdjwt_vc.verify(
             presentation, scheme.issuer_keys(), status_lists=StatusListClient(fetch), require_key_binding=False

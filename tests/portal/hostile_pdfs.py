@@ -1,0 +1,104 @@
+"""PDFs an attacker can make: self-signed with any key, carrying any attachment.
+
+Built with pyHanko directly (not with ``blauweknop.pdf``), so the tests and
+``scripts/pdf-bomb-memory.py`` exercise the reader against files our own writer would never make.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zlib
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.embed import EmbeddedFileObject, FileSpec, embed_file
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from reportlab.pdfgen import canvas
+
+from blauweknop.pdf import ATTACHMENT
+
+MiB = 1024 * 1024
+
+
+def page() -> bytes:
+    """A one-page PDF with a line of text, as any PDF library makes it."""
+    out = io.BytesIO()
+    drawing = canvas.Canvas(out)
+    drawing.drawString(72, 720, "Gewaarmerkte kopie")
+    drawing.save()
+    return out.getvalue()
+
+
+def deflate_bomb(size: int) -> bytes:
+    """ZLIB data that inflates to ``size`` zero bytes, made without holding them in memory."""
+    compressor = zlib.compressobj(9)
+    chunk = bytes(MiB)
+    parts = [compressor.compress(chunk) for _ in range(size // MiB)]
+    parts.append(compressor.compress(bytes(size % MiB)))
+    return b"".join(parts) + compressor.flush()
+
+
+def _certificate(private: ec.EllipticCurvePrivateKey) -> tuple[asn1_keys.PrivateKeyInfo, asn1_x509.Certificate]:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Gemeente Namaakstad")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    der_key = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return (
+        asn1_keys.PrivateKeyInfo.load(der_key),
+        asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+    )
+
+
+def signed_pdf(
+    private: ec.EllipticCurvePrivateKey,
+    *,
+    attachment: bytes | None = None,
+    compressed_attachment: bytes | None = None,
+) -> bytes:
+    """A PDF signed (PAdES, whole file) with ``private`` under a self-signed certificate.
+
+    The attachment named like ours holds ``attachment``, or the ready-made ZLIB stream
+    ``compressed_attachment`` (for example a :func:`deflate_bomb`); with neither there is none.
+    """
+    writer = IncrementalPdfFileWriter(io.BytesIO(page()))
+    if attachment is not None:
+        embedded = EmbeddedFileObject.from_file_data(writer, data=attachment)
+    elif compressed_attachment is not None:
+        embedded = EmbeddedFileObject(
+            writer,
+            dict_data=generic.DictionaryObject({generic.pdf_name("/Filter"): generic.pdf_name("/FlateDecode")}),
+            encoded_data=compressed_attachment,
+        )
+    if attachment is not None or compressed_attachment is not None:
+        embed_file(writer, FileSpec(file_spec_string=ATTACHMENT, file_name=ATTACHMENT, embedded_data=embedded))
+    key, certificate = _certificate(private)
+    signer = signers.SimpleSigner(
+        signing_cert=certificate, signing_key=key, cert_registry=SimpleCertificateStore.from_certs([certificate])
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name="Handtekening", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES
+    )
+    out = io.BytesIO()
+    signers.PdfSigner(metadata, signer=signer).sign_pdf(writer, output=out)
+    return out.getvalue()
