@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -53,7 +54,9 @@ def files_under(folder: Path) -> list[Path]:
 
 
 def test_no_generated_secret_or_key_is_in_git():
-    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    tracked = subprocess.run(
+        [shutil.which("git"), "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
     leaked = [name for name in tracked.splitlines() if "/var/" in f"/{name}" or name.endswith(".jwk")]
     assert leaked == []
 
@@ -146,10 +149,9 @@ def test_sqlite_waits_20_seconds_for_a_lock_in_wal_mode():
 def test_sqlite_transactions_take_the_write_lock_when_they_start():
     other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
     try:
-        with transaction.atomic():
-            # Nothing written yet: only a transaction begun IMMEDIATE holds the write lock already.
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
-                other.execute("BEGIN IMMEDIATE")
+        # Nothing written yet: only a transaction begun IMMEDIATE holds the write lock already.
+        with transaction.atomic(), pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
         other.execute("BEGIN IMMEDIATE")
         other.execute("ROLLBACK")
     finally:
