@@ -14,6 +14,20 @@ from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.scheme.client import scheme_client
 
 
+# A test that uses any of these reaches the database, so it runs on PostgreSQL too (make test).
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_setup", "client", "async_client"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "database: reaches the database; run on SQLite and on PostgreSQL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _keys_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Tests never touch the demo's keys under var/, and every run starts with fresh keys.

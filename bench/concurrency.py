@@ -1,0 +1,197 @@
+"""200 concurrent requests against a real demo server: how many fail? (issue 6, item 4)
+
+Starts the demo (migrate, seed_demo, uvicorn with two workers) in a temporary data folder, on
+SQLite, or on PostgreSQL when DATABASE_URL is set (run it under scripts/with-postgres.sh). Then it
+sends rounds of concurrent requests that write (holders issuing copies: each a new assertion,
+a status-list index, an access record) and read (status lists, the scheme document, portal pages).
+Any answer other than the expected status, and any transport error, counts as an error.
+
+    python bench/concurrency.py [--concurrency 200] [--rounds 5] [--workers 2]
+
+Last line: ``<database>: <n> requests at concurrency <c>: <errors> errors``. Exit 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import logging
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+GEMEENTE, BELASTING = "00000001823288444000", "00000001003214345000"
+SLUGS = {GEMEENTE: "gemeente-voorbeeldstad", BELASTING: "belastingkantoor"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment(data_dir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAUWEKNOP_")}
+    env.update(BLAUWEKNOP_DEMO="True", BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
+    env.update(DJANGO_SETTINGS_MODULE="blauweknop.settings")
+    return env
+
+
+def _run(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, *args], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def _citizens(env: dict[str, str]) -> list[tuple[str, str]]:
+    """(holder OIN, BSN) pairs that have an income or debts document, read from the demo's database."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    logging.disable(logging.INFO)  # this process is the client: only the outcome counts
+    from blauweknop.holder.models import SourceRecord
+
+    rows = SourceRecord.objects.filter(holder_id__in=SLUGS, document_type="vorderingen")
+    return list(rows.values_list("holder_id", "bsn"))
+
+
+def _assertion(holder_oin: str, bsn: str, wallet_jwk: dict) -> str:
+    from django.conf import settings
+
+    from blauweknop import keystore
+    from blauweknop.protocol import session_assertion
+
+    return session_assertion.sign(
+        keystore.signing_key(settings.PORTAL_OIN),
+        app_manager_oin=settings.PORTAL_OIN,
+        holder_oin=holder_oin,
+        bsn=bsn,
+        assurance_level="midden",
+        wallet_jwk=wallet_jwk,
+    )
+
+
+async def _round(
+    http: httpx.AsyncClient, base: str, citizens: list, concurrency: int, wallet_jwk: dict, issued: list[str]
+) -> list:
+    """One burst of ``concurrency`` requests at once: three in four write, the rest read or verify."""
+
+    async def issue(holder_oin: str, bsn: str) -> str:
+        body = {"appbeheerderverklaring": _assertion(holder_oin, bsn, wallet_jwk), "documentsoort": "vorderingen"}
+        response = await http.post(f"{base}/{SLUGS[holder_oin]}/api/v1/verklaringen", json=body)
+        if response.status_code != 201:
+            return f"issue {response.status_code} {response.text[:80]}"
+        issued.append(response.json()["verklaring"])
+        return "issue 201"
+
+    async def verify(credential: str) -> str:
+        # The verify page fetches the status list from the holder over HTTP: requests within requests.
+        async with httpx.AsyncClient(timeout=60) as visitor:  # a browser of its own, with its own CSRF cookie
+            page = await visitor.get(f"{base}/controleren/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            files = {"bestand": ("kopie.sdjwt", credential.encode(), "application/dc+sd-jwt")}
+            response = await visitor.post(
+                f"{base}/controleren/", data={"csrfmiddlewaretoken": token}, files=files, headers={"Referer": base}
+            )
+        genuine = response.status_code == 200 and "niet echt" not in response.text
+        return "verify 200" if genuine else f"verify {response.status_code}"
+
+    async def read(path: str) -> str:
+        response = await http.get(base + path)
+        return f"GET {response.status_code}" if response.status_code == 200 else f"GET {path} {response.status_code}"
+
+    async def guarded(coroutine: object) -> str:
+        try:
+            return await coroutine
+        except httpx.HTTPError as exc:
+            return f"transport {type(exc).__name__}"
+
+    reads = ["/stelsel/api/v1/stelseldocument", "/", "/belastingkantoor/api/v1/statuslijsten/1"]
+    work = [
+        verify(random.choice(issued))
+        if issued and i % 8 == 0
+        else read(reads[i % len(reads)])
+        if i % 4 == 0
+        else issue(*random.choice(citizens))
+        for i in range(concurrency)
+    ]
+    return await asyncio.gather(*(guarded(w) for w in work))
+
+
+async def _load(base: str, citizens: list, concurrency: int, rounds: int) -> tuple[collections.Counter, float]:
+    from blauweknop.protocol.jwk import SigningKey, generate_jwk
+
+    wallet_jwk = SigningKey(generate_jwk()).public_jwk
+    outcomes: collections.Counter = collections.Counter()
+    issued: list[str] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        for holder_oin in SLUGS:  # warm up: each holder has a status list now
+            await _round(http, base, [c for c in citizens if c[0] == holder_oin], 2, wallet_jwk, issued)
+        for _ in range(rounds):
+            outcomes.update(await _round(http, base, citizens, concurrency, wallet_jwk, issued))
+    return outcomes, time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    database = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    with tempfile.TemporaryDirectory(prefix="bk-concurrency-") as folder:
+        port = _free_port()
+        env = _environment(Path(folder), port)
+        _run(env, "-m", "blauweknop.demo.first_run")
+        _run(env, "manage.py", "migrate", "--noinput", "-v0")
+        _run(env, "manage.py", "seed_demo", "--citizens", "60")
+        log = Path(folder) / "server.log"
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "blauweknop.asgi:application", "--port", str(port)]
+                + ["--workers", str(args.workers), "--lifespan", "off", "--log-level", "warning"],
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(base + "/stelsel/api/v1/stelseldocument", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            citizens = _citizens(env)
+            outcomes, seconds = asyncio.run(_load(base, citizens, args.concurrency, args.rounds))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+        errors = sum(n for outcome, n in outcomes.items() if outcome not in ("issue 201", "GET 200", "verify 200"))
+        total = sum(outcomes.values())
+        for outcome, n in sorted(outcomes.items()):
+            print(f"  {n:6d}  {outcome}")
+        server_log = log.read_text(errors="replace")
+        exceptions = collections.Counter(re.findall(r"^([\w.]+(?:Error|Exception)\b.*)$", server_log, re.MULTILINE))
+        for exception, n in exceptions.most_common(5):
+            print(f"  {n:6d}  server: {exception[:150]}")
+        print(f"  {server_log.count('Traceback')} tracebacks in the server log; {total / seconds:.0f} requests/s")
+        print(f"{database}: {total} requests at concurrency {args.concurrency}: {errors} errors")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
