@@ -163,7 +163,7 @@ def _certificate(key: SigningKey, name: str, oin: str) -> tuple[asn1_keys.Privat
             critical=True,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(private, hashes.SHA256())
+        .sign(private, None if isinstance(private, ed25519.Ed25519PrivateKey) else hashes.SHA256())
     )
     der_key = private.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -197,7 +197,7 @@ def make(page: Page, credential: str, key: SigningKey, *, signer_name: str, oin:
     )
     metadata = signers.PdfSignatureMetadata(
         field_name="Handtekening",
-        md_algorithm="sha256",
+        md_algorithm="sha512" if key.alg == "EdDSA" else "sha256",  # Ed25519 signs over SHA-512 (RFC 8419)
         subfilter=SigSeedSubFilter.PADES,
         reason=page.title,
         name=signer_name,

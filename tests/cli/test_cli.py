@@ -6,15 +6,31 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from blauweknop import pdf
 from blauweknop.cli import main
-from blauweknop.protocol import scheme_document, sdjwt_vc, status_list
+from blauweknop.protocol import scheme_document, sdjwt, sdjwt_vc, status_list
+from blauweknop.protocol.encoding import json_dumps
 from blauweknop.protocol.jwk import SigningKey, jwks
 from blauweknop.protocol.scheme_document import HOLDER, participant_entry
 from blauweknop.protocol.status_list import INVALID, StatusList
+
+from ..portal.hostile_pdfs import from_a_rogue_holder, malformed
+from ..protocol.hostile import (
+    BOMB,
+    VALUES,
+    disclosure_text,
+    mutated,
+    refused_or_accepted,
+    sign_text,
+    status_list_payload,
+)
 
 CLAIMS = {
     "naam": {"voornaam": "Sem", "achternaam": "de Vries"},
@@ -342,3 +358,84 @@ def test_without_trust_options_the_issuer_metadata_is_used(work, site, capsys):
 def _generated(work, capsys, name):
     assert _capture(capsys, "keys", "generate", "--out", name)[0] == 0
     return (work / name).read_text()
+
+
+# --- hostile input (issue 6, items 8-10) --------------------------------------------------------
+
+
+def _issuer_key(work):
+    return SigningKey(json.loads((work / "issuer.jwk").read_text()))
+
+
+def test_broken_and_hostile_pdfs_exit_1_without_a_traceback(work, capsys):
+    issuer = _issuer_key(work)
+    credential = sdjwt_vc.issue(CLAIMS, issuer, iss="https://gemeente.example/bk", vct=VCT)
+    page = pdf.Page("Kopie", [], [("Naam", "Sem")], "Controleer dit.", "https://x.example/", "nl")
+    genuine = pdf.make(page, credential, issuer, signer_name="Gemeente", oin="00000001003214345000")
+    _public(capsys, "issuer.jwk", "issuer.pub")
+    (work / "genuine.pdf").write_bytes(genuine)
+    assert _capture(capsys, "verify", "genuine.pdf", "--issuer-jwks", "issuer.pub")[0] == 0
+    hostile = {**malformed(genuine), **from_a_rogue_holder(issuer.cryptography_key)}
+    for name, content in hostile.items():
+        (work / f"{name}.pdf").write_bytes(content)
+        for trust in (["--issuer-jwks", "issuer.pub"], []):
+            code, out, err = _capture(capsys, "verify", f"{name}.pdf", *trust)
+            assert code == 1 and "NOT VALID" in out, (name, trust, out, err)
+
+
+def _serve_status_list(site, issuer, lst_json, *, iat=None, ttl=300):
+    uri = site.url + "/statuslijsten/1"
+    iat = int(time.time()) if iat is None else iat
+    payload = status_list_payload(lst_json, iss=site.url + "/bk", sub=uri, iat=iat, ttl=ttl)
+    token = sign_text(payload, issuer, status_list.TYP)
+    site.pages["/statuslijsten/1"] = ("application/statuslist+jwt", token)
+    return uri
+
+
+def _verify_with_status(work, site, capsys, lst_json, **times):
+    uri = _serve_status_list(site, _issuer_key(work), lst_json, **times)
+    _issue(capsys, site.url + "/bk", "--status-uri", uri, "--status-idx", "3")
+    _public(capsys, "issuer.jwk", "issuer.pub")
+    return _capture(capsys, "verify", "credential.sdjwt", "--issuer-jwks", "issuer.pub", "--json")
+
+
+def test_a_status_list_that_inflates_to_64_mib_is_refused_in_bounded_memory(work, site, capsys):
+    # A list of 1.9 MB from a hostile issuer made the command use 3.2 GB; the command itself never raises.
+    result = []
+    assert refused_or_accepted(lambda: result.append(_verify_with_status(work, site, capsys, BOMB))) is None
+    code, out, _ = result[0]
+    assert code == 1 and json.loads(out)["code"] == "malformed"
+
+
+def test_a_status_list_larger_than_any_list_is_not_read(work, site, capsys):
+    code, out, _ = _verify_with_status(work, site, capsys, json.dumps("A" * status_list.MAX_TOKEN_BYTES))
+    assert code == 1 and json.loads(out)["code"] == "status_unavailable"
+
+
+def test_a_status_list_older_than_its_ttl_is_refused(work, site, capsys):
+    fresh = json.dumps(StatusList(64).encode()["lst"])
+    code, out, _ = _verify_with_status(work, site, capsys, fresh, iat=int(time.time()) - 3600, ttl=300)
+    assert code == 1 and json.loads(out)["code"] == "status_unavailable"
+    code, out, _ = _verify_with_status(work, site, capsys, fresh)
+    assert code == 0 and json.loads(out)["status"] == "valid"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_signed_hostile_credential_makes_the_command_fail(work, capsys, data):
+    issuer = _issuer_key(work)
+    shown = disclosure_text(f'["c2FsdHNhbHRzYWx0","naam",{data.draw(VALUES)}]')
+    base = {
+        "iss": "https://gemeente.example/bk",
+        "vct": VCT,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 3600,
+        "_sd_alg": "sha-256",
+        "_sd": [sdjwt.digest(shown)],
+    }
+    token = sign_text(data.draw(st.one_of(st.just(json_dumps(base)), mutated(base))), issuer, sdjwt_vc.TYP)
+    (work / "hostile.sdjwt").write_text(f"{token}~{shown}~")
+    _public(capsys, "issuer.jwk", "issuer.pub")
+    for output in ([], ["--json"]):
+        code, out, _ = _capture(capsys, "verify", "hostile.sdjwt", "--issuer-jwks", "issuer.pub", *output)
+        assert code in (0, 1) and ("VALID" in out or '"valid"' in out)

@@ -102,3 +102,42 @@ def signed_pdf(
     out = io.BytesIO()
     signers.PdfSigner(metadata, signer=signer).sign_pdf(writer, output=out)
     return out.getvalue()
+
+
+def _deeply_nested() -> bytes:
+    """A hand-written PDF whose catalogue holds an array nested 100,000 deep."""
+    depth = 100_000
+    body = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Kids " + b"[" * depth + b"]" * depth + b" >>\nendobj\n"
+    xref = len(body)
+    return (
+        body
+        + b"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Size 2 /Root 1 0 R >>\n"
+        + (b"startxref\n%d\n%%%%EOF\n" % xref)
+    )
+
+
+def malformed(genuine: bytes) -> dict[str, bytes]:
+    """Broken and hostile variants of the ``genuine`` signed PDF, each of which must be refused."""
+    contents = genuine.index(b"/Contents <") + len(b"/Contents <")
+    startxref = genuine.rindex(b"startxref") + len(b"startxref\n")
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    return {
+        "truncated": genuine[: len(genuine) // 2],
+        "only_a_header": b"%PDF-1.7\n",
+        "garbage_after_the_header": b"%PDF-1.7\n" + bytes(range(256)) * 64,
+        "unsigned": page(),
+        "xref_points_nowhere": genuine[:startxref] + b"99999999\n%%EOF\n",
+        "nested_100000_deep": _deeply_nested(),
+        "signature_zeroed": genuine[:contents] + b"0" * 200 + genuine[contents + 200 :],
+        "signed_with_p384": signed_pdf(ec.generate_private_key(ec.SECP384R1()), attachment=b"x~"),
+        "signed_by_a_stranger": signed_pdf(stranger, attachment=b"x~"),
+    }
+
+
+def from_a_rogue_holder(holder: ec.EllipticCurvePrivateKey) -> dict[str, bytes]:
+    """PDFs signed with a trusted holder key that hold no usable copy; the first inflates to 64 MiB."""
+    return {
+        "attachment_inflates_to_64_mib": signed_pdf(holder, compressed_attachment=deflate_bomb(64 * MiB)),
+        "attachment_not_ascii": signed_pdf(holder, attachment="één~".encode()),
+        "no_attachment": signed_pdf(holder),
+    }

@@ -39,6 +39,11 @@ def object_text(members: Mapping[str, str]) -> str:
     return "{" + ",".join(f"{json.dumps(name)}:{value}" for name, value in members.items()) + "}"
 
 
+def status_list_payload(lst: str, **members: Any) -> str:
+    """The payload text of a Status List Token with ``members`` and a 1-bit list ``lst`` (JSON text)."""
+    return object_text({**{k: json_dumps(v) for k, v in members.items()}, "status_list": f'{{"bits":1,"lst":{lst}}}'})
+
+
 # A status list that inflates to 64 MiB: about 64 kB of text.
 BOMB = json.dumps(b64url_encode(zlib.compress(bytes(64 * MiB), 9)))
 

@@ -22,7 +22,16 @@ from blauweknop.protocol.scheme_document import APP_MANAGER, HOLDER, participant
 from blauweknop.protocol.status_list import StatusList, StatusListClient
 
 from .conftest import ISS, NOW, VCT
-from .hostile import BOMB, VALUES, disclosure_text, mutated, object_text, refused_or_accepted, sign_text
+from .hostile import (
+    BOMB,
+    VALUES,
+    disclosure_text,
+    mutated,
+    object_text,
+    refused_or_accepted,
+    sign_text,
+    status_list_payload,
+)
 
 PORTAAL, HOUDER = "00000001009876543000", "00000001001234567000"
 BSN = "999993653"
@@ -132,15 +141,8 @@ def test_it_refuses_an_assertion_whose_jti_is_longer_than_64_characters(keys, sc
 
 
 def _status_token(keys, lst, *, iat=NOW, ttl=300, exp=NOW + 86400):
-    payload = {
-        "iss": ISS,
-        "sub": STATUS_URI,
-        "iat": iat,
-        "exp": exp,
-        "ttl": ttl,
-        "status_list": {"bits": 1, "lst": "x"},
-    }
-    return sign_text(json_dumps(payload).replace('"lst":"x"', f'"lst":{lst}'), keys["issuer"], status_list.TYP)
+    payload = status_list_payload(lst, iss=ISS, sub=STATUS_URI, iat=iat, exp=exp, ttl=ttl)
+    return sign_text(payload, keys["issuer"], status_list.TYP)
 
 
 def test_it_refuses_a_status_list_that_inflates_beyond_the_limit_in_bounded_memory(keys):
