@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import uvicorn
@@ -54,7 +55,9 @@ def call(path: str, headers: list[tuple[bytes, bytes]], chunks: Iterator[bytes])
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    asyncio.run(application(scope, receive, send))
+    # A thread of its own: Playwright's sync API may keep an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, application(scope, receive, send)).result()
     start, *bodies = sent
     response = {
         "status": start["status"],
