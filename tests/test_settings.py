@@ -156,3 +156,9 @@ def test_sqlite_transactions_take_the_write_lock_when_they_start():
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+def test_a_real_deployment_never_falls_back_to_the_digid_mock(tmp_path):
+    done = load_settings(production_environment(tmp_path), cwd=tmp_path, expression="settings.DIGID_MOCK")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) is False, "the mock lets anyone log in with any BSN"

@@ -230,7 +230,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
-        "form-action": ["'self'"],
+        # Real DigiD logs in with a form posted to its IdP: name that address here.
+        "form-action": ["'self'", *envlist("BLAUWEKNOP_CSP_FORM_ACTION", "")],
         "frame-ancestors": ["'none'"],
     }
 }
