@@ -258,7 +258,7 @@ def _print_valid(
     print(f"  issued by:   {who}")
     print(f"  type:        {result.vct}")
     print(f"  issued at:   {report['issuedAt'] or 'not stated'}")
-    print(f"  valid until: {report['expiresAt'] or 'no end date'}")
+    print(f"  valid until: {report['expiresAt']}")
     print(f"  status:      {'checked, valid' if result.status else 'the credential has no status list'}")
     if result.key_binding:
         print(f"  presented to {result.key_binding.aud} by the holder (nonce {result.key_binding.nonce})")

@@ -21,7 +21,7 @@ from blauweknop.protocol.jwk import SigningKey, jwks
 from blauweknop.protocol.scheme_document import HOLDER, participant_entry
 from blauweknop.protocol.status_list import INVALID, StatusList
 
-from ..portal.hostile_pdfs import from_a_rogue_holder, malformed
+from ..portal.hostile_pdfs import from_a_rogue_holder, in_a_thread, malformed
 from ..protocol.hostile import (
     BOMB,
     VALUES,
@@ -371,7 +371,7 @@ def test_broken_and_hostile_pdfs_exit_1_without_a_traceback(work, capsys):
     issuer = _issuer_key(work)
     credential = sdjwt_vc.issue(CLAIMS, issuer, iss="https://gemeente.example/bk", vct=VCT)
     page = pdf.Page("Kopie", [], [("Naam", "Sem")], "Controleer dit.", "https://x.example/", "nl")
-    genuine = pdf.make(page, credential, issuer, signer_name="Gemeente", oin="00000001003214345000")
+    genuine = in_a_thread(pdf.make, page, credential, issuer, signer_name="Gemeente", oin="00000001003214345000")
     _public(capsys, "issuer.jwk", "issuer.pub")
     (work / "genuine.pdf").write_bytes(genuine)
     assert _capture(capsys, "verify", "genuine.pdf", "--issuer-jwks", "issuer.pub")[0] == 0

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -27,6 +30,14 @@ from reportlab.pdfgen import canvas
 from blauweknop.pdf import ATTACHMENT
 
 MiB = 1024 * 1024
+T = TypeVar("T")
+
+
+def in_a_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call ``function`` in a thread of its own: pyHanko signs with ``asyncio.run``, which fails
+    in a thread where an event loop runs (as Playwright's does once the browser tests ran)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 def page() -> bytes:
@@ -100,7 +111,7 @@ def signed_pdf(
         field_name="Handtekening", md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES
     )
     out = io.BytesIO()
-    signers.PdfSigner(metadata, signer=signer).sign_pdf(writer, output=out)
+    in_a_thread(signers.PdfSigner(metadata, signer=signer).sign_pdf, writer, output=out)
     return out.getvalue()
 
 
