@@ -19,6 +19,7 @@ from django.conf import settings
 
 from blauweknop import keystore
 from blauweknop.api import ApiProblem
+from blauweknop.db import release_before_waiting
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import KeySet
@@ -109,6 +110,7 @@ class SchemeClient:
             if time.monotonic() - self._fetched_at >= REFRESH_AFTER:
                 self._refresh_in_background()  # stale but valid: use it now
             return document
+        await release_before_waiting()
         await asyncio.to_thread(self.refresh)
         document = self._document
         if document is None or document.exp <= time.time():
