@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo walkthrough test lint format bench clean
+.PHONY: install demo walkthrough test lint format bench bench-concurrency clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,7 @@ test: $(STAMP) $(MO) $(TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
-	scripts/with-postgres.sh $(BIN)/python -m pytest -m django_db -p no:cacheprovider -q
+	scripts/with-postgres.sh $(BIN)/python -m pytest -m "database or e2e" -p no:cacheprovider -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -61,6 +61,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sdjwt_bench.py
+
+# 200 concurrent requests (issue, read, verify) against a real demo server on SQLite, then on PostgreSQL.
+bench-concurrency: $(STAMP) $(MO)
+	$(BIN)/python bench/concurrency.py
+	scripts/with-postgres.sh $(BIN)/python bench/concurrency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

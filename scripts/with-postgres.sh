@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run a command against a throwaway PostgreSQL 15 cluster: made in a temporary folder, reached
-# over a Unix socket only, removed afterwards. DATABASE_URL points the command at it.
+# over a Unix socket only, removed afterwards. DATABASE_URL points the command at it, and
+# BLAUWEKNOP_E2E_DATABASE_URL at a second database for the browser tests' own server.
 set -euo pipefail
 bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 if [ ! -x "$bin/initdb" ]; then
@@ -23,4 +24,7 @@ trap cleanup EXIT
   -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c full_page_writes=off" start >/dev/null
 export DATABASE_URL="postgres://blauweknop@/blauweknop?host=$dir"
 "${as[@]}" "$bin/createdb" -h "$dir" -U blauweknop blauweknop
+# A second database for a server the tests start themselves (the browser tests' demo server).
+"${as[@]}" "$bin/createdb" -h "$dir" -U blauweknop blauweknop_e2e
+export BLAUWEKNOP_E2E_DATABASE_URL="postgres://blauweknop@/blauweknop_e2e?host=$dir"
 "$@"

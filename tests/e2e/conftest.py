@@ -68,6 +68,9 @@ def _free_port() -> int:
 def _server_env(data_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAUWEKNOP_") and k not in FOREIGN_SETTINGS}
     env.update(BLAUWEKNOP_DEMO="True", BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
+    # The PostgreSQL pass of make test names a database of its own for the server; never the shell's DATABASE_URL.
+    if database := os.environ.get("BLAUWEKNOP_E2E_DATABASE_URL"):
+        env["DATABASE_URL"] = database
     return env
 
 
@@ -148,6 +151,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         _stop(process)
     if server is None:
         pytest.fail(f"The demo server did not start; its output:\n{log.read_text(errors='replace')[-4000:]}")
+    if os.environ.get("BLAUWEKNOP_E2E_DATABASE_URL") and list(data_dir.glob("*.sqlite3")):
+        pytest.fail("The demo server was to use PostgreSQL but made an SQLite database.")
     try:
         yield server
     finally:
