@@ -2,11 +2,13 @@
 
 import re
 
+import httpx
 import pytest
 
 from blauweknop.holder.models import SourceRecord
 
 BELASTING = "00000001003214345000"
+GEMEENTE = "00000001823288444000"
 
 
 @pytest.fixture
@@ -16,6 +18,16 @@ def citizen_bsn(demo_world):
     with_income = set(records.filter(document_type="inkomen").values_list("bsn", flat=True))
     with_debts = records.filter(document_type="vorderingen", bsn__in=with_income)
     return with_debts.values_list("bsn", flat=True).first() or sorted(with_income)[0]
+
+
+@pytest.fixture
+def two_citizen_bsns(demo_world):
+    """Two demo citizens that both the tax office and the municipality hold data about."""
+    at_tax_office = set(SourceRecord.objects.filter(holder_id=BELASTING).values_list("bsn", flat=True))
+    at_municipality = set(SourceRecord.objects.filter(holder_id=GEMEENTE).values_list("bsn", flat=True))
+    both = sorted(at_tax_office & at_municipality)
+    assert len(both) >= 2
+    return both[:2]
 
 
 def log_in(client, bsn, next_url="/"):
@@ -32,3 +44,12 @@ def citizen(client, citizen_bsn):
 
 def checkbox_paths(html: str) -> list[str]:
     return re.findall(r'name="veld" value="([^"]+)"', html)
+
+
+def browser(base_url: str, bsn: str) -> httpx.Client:
+    """A citizen logged in over real HTTP, with the cookies a browser would keep (CSRF included)."""
+    client = httpx.Client(base_url=base_url, timeout=60)
+    client.get("/inloggen/")
+    response = client.post("/inloggen/?next=/", data={"bsn": bsn}, headers={"X-CSRFToken": client.cookies["csrftoken"]})
+    assert response.status_code == 302
+    return client

@@ -7,19 +7,32 @@ citizen is told in plain words which organisation could not answer and what to d
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from blauweknop import keystore
+from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.portal.verification import TIMEOUT, verify_credential
 from blauweknop.protocol import session_assertion
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+
+logger = logging.getLogger(__name__)
+
+# A copy or a page of access records is far smaller; a holder that sends more is not read further.
+MAX_ANSWER_BYTES = 1024 * 1024
+# A holder's error code goes into our log only if it looks like one: a hostile holder could put a BSN in it.
+ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+RECORD_FIELDS = ("tijdstip", "gevraagdDoor", "documentsoort", "activiteit")
 
 
 @dataclass(frozen=True)
@@ -43,11 +56,15 @@ class Fetched:
     problem: str | None = None
 
 
-def _refusal(response: httpx.Response, holder: Participant) -> str:
-    is_problem = response.headers.get("Content-Type", "").startswith("application/problem+json")
-    if is_problem and response.json().get("code") == "no_data":
-        return _("%(name)s heeft geen gegevens van deze soort over u.") % {"name": holder.name}
-    return _("%(name)s gaf nu geen gegevens. Probeer het later nog eens.") % {"name": holder.name}
+def _unreachable(holder: Participant) -> str:
+    return _("%(name)s is nu niet bereikbaar. Probeer het later nog eens.") % {"name": holder.name}
+
+
+def _untrusted(holder: Participant) -> str:
+    return _(
+        "%(name)s stuurde gegevens die we niet konden controleren. We laten ze daarom niet zien. "
+        "Probeer het later nog eens of neem contact op met %(name)s."
+    ) % {"name": holder.name}
 
 
 def _assertion(holder: Participant, citizen: Citizen) -> str:
@@ -62,26 +79,81 @@ def _assertion(holder: Participant, citizen: Citizen) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A holder's answer: the HTTP status, the content type, and the JSON body (``None`` if it was not JSON)."""
+
+    status: int
+    content_type: str
+    body: Any
+
+    def error_code(self) -> str:
+        """The ``code`` of a problem answer, if it looks like a code at all; for our logs."""
+        code = self.body.get("code") if isinstance(self.body, dict) else None
+        return code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else "-"
+
+
+async def _post(client: httpx.AsyncClient, holder: Participant, path: str, payload: dict[str, Any]) -> Answer:
+    """POST ``payload`` to the holder's API, reading at most :data:`MAX_ANSWER_BYTES` of the answer."""
+    headers = {"Accept-Encoding": "identity"}  # raw bytes: the cap below is then the memory it costs
+    async with client.stream("POST", f"{holder.endpoints['api']}/{path}", json=payload, headers=headers) as response:
+        body = bytearray()
+        async for chunk in response.aiter_raw():
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                logger.warning("holder %s answered %s with more than %d bytes", holder.oin, path, MAX_ANSWER_BYTES)
+                return Answer(response.status_code, "", None)
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    return Answer(response.status_code, response.headers.get("Content-Type", ""), parsed)
+
+
+def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) -> str:
+    code = answer.error_code() if answer.content_type.startswith("application/problem+json") else "-"
+    if code == "no_data":
+        logger.info("holder %s has no %s for citizen %s", holder.oin, type_id, subject)
+        return _("%(name)s heeft geen gegevens van deze soort over u.") % {"name": holder.name}
+    logger.warning(
+        "holder %s refused %s for citizen %s: HTTP %d, code %s", holder.oin, type_id, subject, answer.status, code
+    )
+    return _("%(name)s gaf nu geen gegevens. Probeer het later nog eens.") % {"name": holder.name}
+
+
 async def _fetch(
     client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
 ) -> Fetched:
-    assertion = _assertion(holder, citizen)
-    unreachable = _("%(name)s is nu niet bereikbaar. Probeer het later nog eens.") % {"name": holder.name}
+    subject = pseudonym(citizen.bsn)
+    payload = {"appbeheerderverklaring": _assertion(holder, citizen), "documentsoort": type_id}
     try:
-        response = await client.post(
-            f"{holder.endpoints['api']}/verklaringen",
-            json={"appbeheerderverklaring": assertion, "documentsoort": type_id},
+        answer = await _post(client, holder, "verklaringen", payload)
+    except httpx.HTTPError as exc:
+        logger.warning(
+            "holder %s not reachable for %s, citizen %s: code unreachable (%s)",
+            holder.oin,
+            type_id,
+            subject,
+            type(exc).__name__,
         )
-    except httpx.HTTPError:
-        return Fetched(type_id, problem=unreachable)
-    if response.status_code != 201:
-        return Fetched(type_id, problem=_refusal(response, holder))
-    credential = response.json().get("verklaring", "")
+        return Fetched(type_id, problem=_unreachable(holder))
+    if answer.status != 201:
+        return Fetched(type_id, problem=_refusal(answer, holder, type_id, subject))
+    credential = answer.body.get("verklaring") if isinstance(answer.body, dict) else None
     try:
+        if not isinstance(credential, str):
+            raise ProtocolError("malformed", "The holder's answer holds no credential.")
         # The portal shows nothing it could not verify itself, with the checks any receiver makes.
         await sync_to_async(verify_credential, thread_sensitive=False)(credential, scheme)
-    except (ProtocolError, httpx.HTTPError):
-        return Fetched(type_id, problem=unreachable)
+    except ProtocolError as exc:
+        logger.warning(
+            "holder %s sent a copy of %s for citizen %s that failed verification: code %s",
+            holder.oin,
+            type_id,
+            subject,
+            exc.code,
+        )
+        return Fetched(type_id, problem=_untrusted(holder))
     return Fetched(type_id, credential=credential)
 
 
@@ -99,16 +171,30 @@ class AccessReport:
     silent: list[str]
 
 
+def _is_record(record: Any) -> bool:
+    if not isinstance(record, dict) or not all(isinstance(record.get(f), str) for f in RECORD_FIELDS):
+        return False
+    try:
+        return parse_datetime(record["tijdstip"]) is not None
+    except ValueError:  # well formed, but not a real moment (e.g. month 13)
+        return False
+
+
 async def _records(client: httpx.AsyncClient, holder: Participant, citizen: Citizen) -> list[dict[str, Any]] | None:
     try:
-        response = await client.post(
-            f"{holder.endpoints['api']}/inzage", json={"appbeheerderverklaring": _assertion(holder, citizen)}
+        answer = await _post(client, holder, "inzage", {"appbeheerderverklaring": _assertion(holder, citizen)})
+    except httpx.HTTPError as exc:
+        logger.warning(
+            "holder %s not reachable for access records: code unreachable (%s)", holder.oin, type(exc).__name__
         )
-    except httpx.HTTPError:
         return None
-    if response.status_code != 200:
+    records = answer.body.get("inzages") if answer.status == 200 and isinstance(answer.body, dict) else None
+    if not isinstance(records, list) or not all(_is_record(r) for r in records):
+        logger.warning(
+            "holder %s gave no usable access records: HTTP %d, code %s", holder.oin, answer.status, answer.error_code()
+        )
         return None
-    return [{**record, "houder": holder.oin} for record in response.json().get("inzages", [])]
+    return [{**record, "houder": holder.oin} for record in records]
 
 
 async def access_report(scheme: SchemeDocument, citizen: Citizen) -> AccessReport:

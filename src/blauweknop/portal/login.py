@@ -7,6 +7,7 @@ body and authenticates with that package's mock backend, as real DigiD would thr
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -20,6 +21,9 @@ from blauweknop.portal import session
 from blauweknop.protocol.identifiers import is_valid_bsn
 
 MOCK_ASSURANCE_LEVEL = "midden"  # what DigiD asks for by default
+# Set at login, removed at logout: a browser that still has it but no session had its session end.
+WAS_LOGGED_IN = "bk_was_ingelogd"
+WAS_LOGGED_IN_AGE = 12 * 3600
 
 
 class BsnForm(forms.Form):
@@ -48,16 +52,35 @@ def _next(request: HttpRequest) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mock_login(request: HttpRequest) -> HttpResponse:
-    """The demo's stand-in for DigiD: type a (test) BSN."""
+    """The demo's stand-in for DigiD: type a (test) BSN. Says so when the previous session ended."""
     form = BsnForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = auth.authenticate(request, bsn=form.cleaned_data["bsn"])
         if user is not None:
             auth.login(request, user)
-            session.start(request, MOCK_ASSURANCE_LEVEL)
-            return redirect(_next(request))
+            session.set_assurance_level(request, MOCK_ASSURANCE_LEVEL)
+            response = redirect(_next(request))
+            response.set_cookie(
+                WAS_LOGGED_IN,
+                "1",
+                max_age=WAS_LOGGED_IN_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
         form.add_error(None, _("Inloggen lukte niet. Probeer het opnieuw."))
-    return render(request, "portal/login.html", {"form": form, "next": _next(request)})
+    ended = request.COOKIES.get(WAS_LOGGED_IN) == "1" and not request.user.is_authenticated
+    notice = (
+        _("U was %(minutes)s minuten ingelogd. Log opnieuw in om verder te gaan.")
+        % {"minutes": session.SESSION_AGE // 60}
+        if ended
+        else None
+    )
+    response = render(request, "portal/login.html", {"form": form, "next": _next(request), "ended": notice})
+    if ended:
+        response.delete_cookie(WAS_LOGGED_IN, samesite="Lax")  # told once is enough
+    return response
 
 
 @require_POST
@@ -65,4 +88,6 @@ def logout(request: HttpRequest) -> HttpResponse:
     """Log out: the session, the wallet key and every copy in it are gone."""
     auth.logout(request)
     messages.info(request, _("U bent uitgelogd. Uw gegevens zijn van deze computer gewist."))
-    return redirect("portal:home")
+    response = redirect("portal:home")
+    response.delete_cookie(WAS_LOGGED_IN, samesite="Lax")
+    return response

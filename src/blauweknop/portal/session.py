@@ -1,49 +1,94 @@
-"""What the portal keeps in the citizen's session (at most 15 minutes): wallet key and copies.
+"""What the portal keeps for a citizen's session, which ends at most 15 minutes after login.
 
-The session lives on the server; the browser holds only its random id. Nothing here is kept
-after the session ends: keeping data longer is the wallet's job, and only when the citizen asks.
+The session lives on the server; the browser holds only its random id. The session holds the
+wallet key and the DigiD level; each holder's copies are in a row of their own (``SessionCopies``),
+so that presses at two holders at the same time cannot overwrite each other's copies. Nothing is
+kept after the session ends: keeping data longer is the wallet's job, and only when the citizen asks.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.contrib.sessions.models import Session
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from blauweknop.portal.holders import Citizen
+from blauweknop.portal.models import SessionCopies
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
+
+logger = logging.getLogger(__name__)
 
 WALLET = "bk_wallet"
 LEVEL = "bk_assurance_level"
-COPIES = "bk_copies"
-
 
 SESSION_AGE = 15 * 60  # DigiD's rule for a session, also for the mock
+PRUNE_BATCH = 500
 
 
-def start(request: HttpRequest, assurance_level: str) -> None:
-    """Call right after login: the DigiD level, and at most 15 minutes from now."""
+def start(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """On every login (``user_logged_in``): the end of the session, and its own wallet key.
+
+    The end is a moment, not a number of seconds: Django re-applies a number of seconds on every
+    save, which would extend the session each time the citizen presses a button. The wallet key is
+    made here, once, so that two first presses at the same time cannot each make their own.
+    """
+    request.session.set_expiry(timezone.now() + timedelta(seconds=SESSION_AGE))
+    request.session[WALLET] = generate_jwk()
+
+
+def set_assurance_level(request: HttpRequest, assurance_level: str) -> None:
+    """The DigiD level this login reached."""
     request.session[LEVEL] = assurance_level
-    request.session.set_expiry(SESSION_AGE)
 
 
 async def citizen(request: HttpRequest, user: Any) -> Citizen:
-    """The logged-in citizen as the holders must know them; the session's wallet key is made at first use."""
+    """The logged-in citizen as the holders must know them."""
     wallet = await request.session.aget(WALLET)
-    if wallet is None:
-        wallet = generate_jwk()
-        await request.session.aset(WALLET, wallet)
     level = await request.session.aget(LEVEL, "midden")
     return Citizen(user.bsn, level, SigningKey(wallet).public_jwk)
 
 
+def _keep(session_key: str, oin: str, credentials: dict[str, str]) -> None:
+    row = SessionCopies(session_id=session_key, holder_oin=oin, credentials=credentials)
+    try:
+        with transaction.atomic():
+            SessionCopies.objects.bulk_create(
+                [row],
+                update_conflicts=True,
+                unique_fields=["session", "holder_oin"],
+                update_fields=["credentials", "fetched_at"],
+            )
+    except IntegrityError:  # the session row is gone: the citizen logged out, or it was pruned
+        # The next page sends the citizen to the login page, which says that the session ended.
+        logger.info("copies of holder %s not kept: the session ended while they were fetched", oin)
+
+
 async def keep_credentials(request: HttpRequest, oin: str, credentials: dict[str, str]) -> None:
-    """Keep this holder's fresh copies for the rest of the session, replacing older ones."""
-    copies = dict(await request.session.aget(COPIES, {}))
-    copies[oin] = credentials
-    await request.session.aset(COPIES, copies)
+    """Keep this holder's fresh copies for the rest of the session, replacing its older ones."""
+    await sync_to_async(_keep)(request.session.session_key, oin, credentials)
 
 
 async def credentials(request: HttpRequest, oin: str) -> dict[str, str]:
     """The copies from holder ``oin`` fetched in this session, by document type."""
-    return (await request.session.aget(COPIES, {})).get(oin, {})
+    kept = SessionCopies.objects.filter(session_id=request.session.session_key, holder_oin=oin)
+    return await kept.values_list("credentials", flat=True).afirst() or {}
+
+
+def prune(now: datetime) -> int:
+    """Delete the sessions that ended before ``now`` with their copies, a batch at a time; how many sessions.
+
+    Safe to run twice at once: what the other run deleted first is simply no longer there.
+    """
+    deleted = 0
+    while keys := list(Session.objects.filter(expire_date__lt=now).values_list("pk", flat=True)[:PRUNE_BATCH]):
+        with transaction.atomic():
+            deleted += Session.objects.filter(pk__in=keys, expire_date__lt=now).delete()[1].get("sessions.Session", 0)
+            # Copies a request was still writing while its session ended; the foreign key is checked at commit.
+            SessionCopies.objects.filter(session_id__in=keys).delete()
+    return deleted

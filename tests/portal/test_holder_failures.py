@@ -1,0 +1,145 @@
+"""A holder that cannot be reached, or answers with something the portal cannot trust: told apart, logged."""
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from blauweknop.audit.pseudonyms import pseudonym
+from blauweknop.portal.holders import MAX_ANSWER_BYTES
+from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
+from blauweknop.scheme import publication
+from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.models import Organisation
+
+from .conftest import BELASTING, GEMEENTE, checkbox_paths
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+UNREACHABLE = "is nu niet bereikbaar. Probeer het later nog eens."
+UNTRUSTED = (
+    "{name} stuurde gegevens die we niet konden controleren. We laten ze daarom niet zien. "
+    "Probeer het later nog eens of neem contact op met {name}."
+)
+REFUSED = "gaf nu geen gegevens. Probeer het later nog eens."
+
+
+def _move(oin, base_url):
+    """Publish ``oin`` at another address, as the operator would, and let the portal see it at once."""
+    Organisation.objects.filter(oin=oin).update(base_url=base_url)
+    publication.publish()
+    scheme_client.forget()
+
+
+def _press(client, oin):
+    response = client.post(f"/organisaties/{oin}/blauwe-knop/")
+    assert response.status_code == 302
+    return client.get(response["Location"]).content.decode()
+
+
+def _warnings(caplog, oin):
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "blauweknop.portal.holders" and r.levelno == logging.WARNING and oin in r.getMessage()
+    ]
+
+
+def test_a_copy_that_fails_verification_is_named_untrusted_and_logged(citizen, citizen_bsn, caplog):
+    # The scheme names another key for the tax office than the one it signs with.
+    Organisation.objects.filter(oin=BELASTING).update(public_jwks=jwks([SigningKey(generate_jwk()).public_jwk]))
+    publication.publish()
+    scheme_client.forget()
+    page = _press(citizen, BELASTING)
+    assert UNTRUSTED.format(name="Belastingkantoor Voorbeeldland") in page
+    assert UNREACHABLE not in page and not checkbox_paths(page)
+    logged = _warnings(caplog, BELASTING)
+    assert logged and all("failed verification: code unknown_key" in line for line in logged)
+    assert all(pseudonym(citizen_bsn) in line for line in logged)
+    # The other holder, whose copies do verify, is not affected.
+    other = _press(citizen, GEMEENTE)
+    assert checkbox_paths(other) and "Gemeente Voorbeeldstad stuurde" not in other
+
+
+def test_an_unreachable_holder_is_named_unreachable_and_logged(citizen, caplog):
+    _move(GEMEENTE, "http://127.0.0.1:9")
+    page = _press(citizen, GEMEENTE)
+    assert f"Gemeente Voorbeeldstad {UNREACHABLE}" in page
+    assert "stuurde gegevens die we niet konden controleren" not in page
+    logged = _warnings(caplog, GEMEENTE)
+    assert logged and all("code unreachable" in line for line in logged)
+    assert checkbox_paths(_press(citizen, BELASTING))
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        status, content_type, body = self.server.answer
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hostile_holder(demo_world):
+    """The municipality's API answered by a server that says whatever the test sets in ``.answer``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _move(GEMEENTE, f"http://127.0.0.1:{server.server_port}")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+JSON, PROBLEM = "application/json", "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ((201, "text/html", b"<html>hallo</html>"), UNTRUSTED),
+        ((201, JSON, b'{"verklaring": 12}'), UNTRUSTED),
+        ((201, JSON, b'["verklaring"]'), UNTRUSTED),
+        ((201, JSON, b'{"verklaring": "eyJhbGciOiJFUzI1NiJ9.e30.c2ln~"}'), UNTRUSTED),
+        ((201, JSON, b'{"verklaring": "' + b"a" * MAX_ANSWER_BYTES + b'"}'), UNTRUSTED),
+        ((503, PROBLEM, b"{niet af"), REFUSED),
+        ((400, PROBLEM, b'[{"code": "no_data"}]'), REFUSED),
+        ((403, PROBLEM, b'{"code": "999999990 is het BSN"}'), REFUSED),
+    ],
+)
+def test_a_hostile_holder_answer_is_refused_in_plain_words_never_a_crash(citizen, hostile_holder, caplog, answer, said):
+    hostile_holder.answer = answer
+    page = _press(citizen, GEMEENTE)
+    assert said.format(name="Gemeente Voorbeeldstad") in page
+    assert not checkbox_paths(page)
+    assert _warnings(caplog, GEMEENTE)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (200, JSON, b"geen json"),
+        (200, JSON, b'{"inzages": "alles"}'),
+        (200, JSON, b'{"inzages": [{"tijdstip": 5}]}'),
+        (
+            200,
+            JSON,
+            b'{"inzages": [{"tijdstip": "2026-13-45T10:00:00Z", "gevraagdDoor": "x", '
+            b'"documentsoort": "x", "activiteit": "x"}]}',
+        ),
+        (500, PROBLEM, b"{}"),
+    ],
+)
+def test_a_hostile_holder_leaves_the_access_log_standing(citizen, hostile_holder, caplog, answer):
+    hostile_holder.answer = answer
+    response = citizen.get("/mijn-inzage/")
+    assert response.status_code == 200
+    assert "Kijk later nog eens: Gemeente Voorbeeldstad" in response.content.decode()
+    assert _warnings(caplog, GEMEENTE)
