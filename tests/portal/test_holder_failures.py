@@ -143,3 +143,12 @@ def test_a_hostile_holder_leaves_the_access_log_standing(citizen, hostile_holder
     assert response.status_code == 200
     assert "Kijk later nog eens: Gemeente Voorbeeldstad" in response.content.decode()
     assert _warnings(caplog, GEMEENTE)
+
+
+def test_an_unknown_document_type_in_the_access_log_is_named_in_english_too(citizen, hostile_holder):
+    record = b'{"tijdstip": "2026-11-01T10:00:00+00:00", "gevraagdDoor": "x", "documentsoort": "nieuwe-soort", '
+    hostile_holder.answer = (200, JSON, b'{"inzages": [' + record + b'"activiteit": "x"}]}')
+    citizen.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = citizen.get("/mijn-inzage/").content.decode()
+    assert '<html lang="en"' in page
+    assert '<td class="utrecht-table__cell">nieuwe-soort</td>' in page

@@ -28,7 +28,11 @@ async def access_log(request: HttpRequest) -> HttpResponse:
             "at": parse_datetime(r["tijdstip"]),
             "holder": participants[r["houder"]].name,
             "actor": participants[r["gevraagdDoor"]].name if r["gevraagdDoor"] in participants else r["gevraagdDoor"],
-            "document": types[r["documentsoort"]].name if r["documentsoort"] in types else {"nl": r["documentsoort"]},
+            "document": (
+                types[r["documentsoort"]].name
+                if r["documentsoort"] in types
+                else {"nl": r["documentsoort"], "en": r["documentsoort"]}
+            ),
             "activity": activities.get(r["activiteit"], r["activiteit"]),
         }
         for r in report.records
