@@ -13,7 +13,6 @@ from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.scheme.client import scheme_client
 
-
 # A test that uses any of these reaches the database, so it runs on PostgreSQL too (make test).
 DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_setup", "client", "async_client"})
 
