@@ -82,16 +82,20 @@ async def access_records(request: HttpRequest, body: InzageAanvraag, holder: str
 
 
 class AfdrukAanvraag(Schema):
-    """A copy to print: a presentation this holder issued, and the language of the page."""
+    """A copy to print: the app manager's assertion, a presentation this holder issued to that citizen, a language."""
 
+    appbeheerderverklaring: str = Field(min_length=20, max_length=8000, description="The app manager's assertion.")
     verklaring: str = Field(min_length=20, max_length=200_000)
     taal: Literal["nl", "en"] = "nl"
 
 
 @api.post("/afdrukken", summary="Maak een ondertekende PDF van een kopie van deze houder")
-def print_pdf(request: HttpRequest, body: AfdrukAanvraag, holder: str = Path(...)) -> HttpResponse:
-    organisation = get_object_or_404(Organisation.objects.holders(), slug=holder)
-    document = printing.print_copy(organisation, body.verklaring, body.taal)
+async def print_pdf(request: HttpRequest, body: AfdrukAanvraag, holder: str = Path(...)) -> HttpResponse:
+    organisation = await aget_object_or_404(Organisation.objects.holders(), slug=holder)
+    scheme = await scheme_client.current()
+    document = await sync_to_async(printing.print_copy)(
+        organisation, body.appbeheerderverklaring, body.verklaring, body.taal, scheme
+    )
     response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="gewaarmerkte-kopie.pdf"'
     return response

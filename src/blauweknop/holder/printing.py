@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from blauweknop import keystore, pdf
 from blauweknop.api import ApiProblem
 from blauweknop.display import rows
+from blauweknop.holder import sessions
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.protocol import sdjwt_vc
-from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.jwk import KeySet, thumbprint
+from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.status_list import StatusListClient
 from blauweknop.scheme import catalogue
 from blauweknop.scheme.models import Organisation
+
+logger = logging.getLogger(__name__)
 
 
 def _own_status_list(holder: Organisation, uri: str) -> str:
@@ -27,17 +34,34 @@ def _own_status_list(holder: Organisation, uri: str) -> str:
     return record.signed_token()
 
 
-def print_copy(holder: Organisation, presentation: str, language: str) -> bytes:
-    """A signed PDF of ``presentation``, which must be a valid copy issued by ``holder``."""
-    own_keys = KeySet.from_jwks(holder.public_jwks)
-    verified = sdjwt_vc.verify(
-        presentation,
-        own_keys,
-        status_lists=StatusListClient(lambda uri: _own_status_list(holder, uri)),
-        require_key_binding=False,
-    )
+def _verified_own_copy(holder: Organisation, presentation: str) -> sdjwt_vc.VerifiedCredential:
+    try:
+        verified = sdjwt_vc.verify(
+            presentation,
+            KeySet.from_jwks(holder.public_jwks),
+            status_lists=StatusListClient(lambda uri: _own_status_list(holder, uri)),
+            require_key_binding=False,
+        )
+    except ProtocolError as exc:
+        logger.warning("print refused: holder=%s code=%s", holder.oin, exc.code)
+        raise
     if verified.iss != holder.issuer_url:
         raise ApiProblem(400, "not_issued_here", f"{holder.name} did not issue this copy.")
+    return verified
+
+
+def print_copy(holder: Organisation, assertion: str, presentation: str, language: str, scheme: SchemeDocument) -> bytes:
+    """A signed PDF of ``presentation``: a valid copy issued by ``holder`` to the citizen in ``assertion``.
+
+    Signing costs CPU and lends the holder's name, so only a certified app manager may ask, once
+    per assertion, and only for the logged-in citizen's own copy (bound to their wallet key).
+    """
+    with transaction.atomic():
+        session = sessions.accept(holder, assertion, scheme)
+    verified = _verified_own_copy(holder, presentation)
+    if verified.holder_jwk is None or thumbprint(verified.holder_jwk) != thumbprint(session.wallet_jwk):
+        logger.warning("print refused: holder=%s code=not_your_copy", holder.oin)
+        raise ApiProblem(403, "not_your_copy", "This copy was issued to another wallet than the citizen's.")
     document_type = next((t for t in catalogue.document_types().values() if t.vct == verified.vct), None)
     if document_type is None:
         raise ApiProblem(400, "unknown_document_type", "This copy is of a type the catalogue does not know.")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from blauweknop import keystore
 from blauweknop.audit.pseudonyms import pseudonym
+from blauweknop.db import release_before_waiting
 from blauweknop.portal.verification import TIMEOUT, verify_credential
 from blauweknop.protocol import session_assertion
 from blauweknop.protocol.errors import ProtocolError
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 # A copy or a page of access records is far smaller; a holder that sends more is not read further.
 MAX_ANSWER_BYTES = 1024 * 1024
+MAX_PDF_BYTES = 8 * 1024 * 1024  # a printed copy is a few pages
 # A holder's error code goes into our log only if it looks like one: a hostile holder could put a BSN in it.
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 RECORD_FIELDS = ("tijdstip", "gevraagdDoor", "documentsoort", "activiteit")
@@ -86,6 +88,7 @@ class Answer:
     status: int
     content_type: str
     body: Any
+    raw: bytes = b""
 
     def error_code(self) -> str:
         """The ``code`` of a problem answer, if it looks like a code at all; for our logs."""
@@ -93,21 +96,24 @@ class Answer:
         return code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else "-"
 
 
-async def _post(client: httpx.AsyncClient, holder: Participant, path: str, payload: dict[str, Any]) -> Answer:
-    """POST ``payload`` to the holder's API, reading at most :data:`MAX_ANSWER_BYTES` of the answer."""
+async def _post(
+    client: httpx.AsyncClient, holder: Participant, path: str, payload: dict[str, Any], limit: int = MAX_ANSWER_BYTES
+) -> Answer:
+    """POST ``payload`` to the holder's API, reading at most ``limit`` bytes of the answer."""
     headers = {"Accept-Encoding": "identity"}  # raw bytes: the cap below is then the memory it costs
     async with client.stream("POST", f"{holder.endpoints['api']}/{path}", json=payload, headers=headers) as response:
         body = bytearray()
         async for chunk in response.aiter_raw():
             body += chunk
-            if len(body) > MAX_ANSWER_BYTES:
-                logger.warning("holder %s answered %s with more than %d bytes", holder.oin, path, MAX_ANSWER_BYTES)
+            if len(body) > limit:
+                logger.warning("holder %s answered %s with more than %d bytes", holder.oin, path, limit)
                 return Answer(response.status_code, "", None)
+    content_type = response.headers.get("Content-Type", "")
     try:
-        parsed = json.loads(body)
+        parsed = json.loads(body) if "json" in content_type else None
     except ValueError:
         parsed = None
-    return Answer(response.status_code, response.headers.get("Content-Type", ""), parsed)
+    return Answer(response.status_code, content_type, parsed, bytes(body))
 
 
 def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) -> str:
@@ -159,6 +165,7 @@ async def _fetch(
 
 async def fetch_all(scheme: SchemeDocument, holder: Participant, citizen: Citizen) -> list[Fetched]:
     """Every document type the holder issues, asked for at the same time."""
+    await release_before_waiting()
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
         return list(await asyncio.gather(*(_fetch(client, scheme, holder, t, citizen) for t in holder.document_types)))
 
@@ -200,8 +207,28 @@ async def _records(client: httpx.AsyncClient, holder: Participant, citizen: Citi
 async def access_report(scheme: SchemeDocument, citizen: Citizen) -> AccessReport:
     """Ask every certified holder at once which reads of the citizen's data it recorded."""
     holders = [p for p in scheme.organisations.values() if scheme.is_certified(p.oin, HOLDER)]
+    await release_before_waiting()
     async with httpx.AsyncClient(timeout=TIMEOUT) as client:
         answers = await asyncio.gather(*(_records(client, holder, citizen) for holder in holders))
     records = sorted((r for answer in answers if answer for r in answer), key=lambda r: r["tijdstip"], reverse=True)
     silent = [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]
     return AccessReport(records, silent)
+
+
+async def print_copy(holder: Participant, citizen: Citizen, presentation: str, language: str) -> bytes | None:
+    """A PDF of ``presentation``, signed by the holder that issued it; ``None`` if it cannot be made now.
+
+    The holder prints only for a certified app manager, and only the logged-in citizen's own copy.
+    """
+    payload = {"appbeheerderverklaring": _assertion(holder, citizen), "verklaring": presentation, "taal": language}
+    await release_before_waiting()
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            answer = await _post(client, holder, "afdrukken", payload, limit=MAX_PDF_BYTES)
+    except httpx.HTTPError as exc:
+        logger.warning("holder %s not reachable for printing: code unreachable (%s)", holder.oin, type(exc).__name__)
+        return None
+    if answer.status != 200 or answer.content_type != "application/pdf":
+        logger.warning("holder %s refused to print: HTTP %d, code %s", holder.oin, answer.status, answer.error_code())
+        return None
+    return answer.raw

@@ -12,7 +12,6 @@ import json
 from datetime import date
 from typing import Any
 
-import httpx
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,10 +21,9 @@ from django.utils.translation import gettext as _
 
 from blauweknop.display import rows
 from blauweknop.portal import session
-from blauweknop.portal.holders import fetch_all
+from blauweknop.portal.holders import fetch_all, print_copy
 from blauweknop.portal.pages import arender
 from blauweknop.portal.selection import select
-from blauweknop.portal.verification import TIMEOUT
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.scheme import catalogue
@@ -104,7 +102,10 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
         messages.error(request, _("Kies minstens één gegeven om te downloaden. Zet een vinkje bij wat u wilt delen."))
         return redirect("portal:data", oin=oin)
     if fmt == "pdf":
-        printed = await _print(oin, sdjwt_vc.present(credential, chosen))
+        holder = _holder(await scheme_client.current(), oin)
+        language = "en" if (get_language() or "nl").startswith("en") else "nl"
+        citizen = await session.citizen(request, await request.auser())
+        printed = await print_copy(holder, citizen, sdjwt_vc.present(credential, chosen), language)
         if printed is None:
             messages.error(
                 request, _("De PDF kon nu niet worden gemaakt. Probeer het later nog eens, of download de kopie.")
@@ -121,20 +122,6 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{type_id}-{date.today().isoformat()}.{fmt}"'
     return response
-
-
-async def _print(oin: str, presentation: str) -> bytes | None:
-    """A PDF of ``presentation``, signed by the holder that issued it; ``None`` if it cannot be made now."""
-    holder = _holder(await scheme_client.current(), oin)
-    language = "en" if (get_language() or "nl").startswith("en") else "nl"
-    try:
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-            response = await client.post(
-                f"{holder.endpoints['api']}/afdrukken", json={"verklaring": presentation, "taal": language}
-            )
-    except httpx.HTTPError:
-        return None
-    return response.content if response.status_code == 200 else None
 
 
 def _data_claims(claims: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,51 @@
+"""POST /<holder>/api/v1/afdrukken signs a PDF only for the logged-in citizen's own copy (issue 6, item 15)."""
+
+import httpx
+import pytest
+
+from blauweknop import pdf
+from blauweknop.holder.models import SourceRecord
+from blauweknop.protocol import sdjwt_vc
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from tests.holder.test_issue_credential import BELASTING, _assertion
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PRINT = "/belastingkantoor/api/v1/afdrukken"
+
+
+@pytest.fixture
+def copy(demo_world, wallet):
+    """A copy of one citizen's income, issued to their wallet key, and that citizen's BSN."""
+    bsn = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    body = {"appbeheerderverklaring": _assertion(bsn, wallet), "documentsoort": "inkomen"}
+    issued = httpx.post(f"{demo_world.url}/belastingkantoor/api/v1/verklaringen", json=body, timeout=30)
+    return sdjwt_vc.present(issued.json()["verklaring"], ["belastingjaar"]), bsn
+
+
+def _print(server, presentation, assertion=None):
+    body = {"verklaring": presentation} | ({"appbeheerderverklaring": assertion} if assertion else {})
+    return httpx.post(server.url + PRINT, json=body, timeout=30)
+
+
+def test_it_refuses_to_print_without_an_app_managers_assertion(demo_world, copy):
+    response = _print(demo_world, copy[0])
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_input"
+
+
+def test_it_prints_the_citizens_own_copy_once_per_assertion(demo_world, copy, wallet):
+    presentation, bsn = copy
+    assertion = _assertion(bsn, wallet)
+    printed = _print(demo_world, presentation, assertion)
+    assert printed.status_code == 200 and pdf.is_pdf(printed.content)
+    replay = _print(demo_world, presentation, assertion)
+    assert (replay.status_code, replay.json()["code"]) == (401, "assertion_replayed")
+
+
+def test_it_refuses_a_copy_issued_to_another_wallet(demo_world, copy, caplog):
+    presentation, bsn = copy
+    someone_else = SigningKey(generate_jwk())
+    response = _print(demo_world, presentation, _assertion(bsn, someone_else))
+    assert (response.status_code, response.json()["code"]) == (403, "not_your_copy")
+    assert f"print refused: holder={BELASTING} code=not_your_copy" in caplog.text
