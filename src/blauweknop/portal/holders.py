@@ -7,7 +7,6 @@ citizen is told in plain words which organisation could not answer and what to d
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.db import release_before_waiting
 from blauweknop.portal.verification import TIMEOUT, verify_credential
 from blauweknop.protocol import session_assertion
+from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 
@@ -110,8 +110,9 @@ async def _post(
                 return Answer(response.status_code, "", None)
     content_type = response.headers.get("Content-Type", "")
     try:
-        parsed = json.loads(body) if "json" in content_type else None
-    except ValueError:
+        # As strict as the protocol core: no page can show a lone surrogate or a duplicate member.
+        parsed = json_loads(bytes(body)) if "json" in content_type else None
+    except ProtocolError:
         parsed = None
     return Answer(response.status_code, content_type, parsed, bytes(body))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import json
 import math
+import re
 from typing import Any
 
 from blauweknop.protocol.errors import VerificationError
@@ -60,14 +61,23 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+# A \uD800-\uDFFF escape: half of a UTF-16 pair, which may stand alone in JSON text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def json_loads(data: bytes | str) -> Any:
-    """Parse JSON strictly: valid UTF-8, no duplicate members, no NaN or Infinity."""
+    """Parse JSON strictly: valid UTF-8, no duplicate members, no NaN or Infinity, no lone surrogates."""
     try:
-        return _decoder.decode(data.decode("utf-8") if isinstance(data, bytes) else data)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = _decoder.decode(text)
+        if _SURROGATE_ESCAPE.search(text):
+            # A lone surrogate is valid JSON but no UTF-8 encoder (database, page) can write it (RFC 7493 §2.1).
+            _dumps(value).encode("utf-8")
     except RecursionError as exc:
         raise VerificationError("malformed", "The JSON is nested too deeply.") from exc
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except ValueError as exc:  # UnicodeDecodeError, UnicodeEncodeError and JSONDecodeError are ValueErrors
         raise VerificationError("malformed", "A part is not valid JSON.") from exc
+    return value
 
 
 def _reject_constant(name: str) -> Any:

@@ -113,6 +113,8 @@ def verify(
         raise VerificationError("missing_claim", "The assertion has no identifier (jti).")
     if len(jti) > MAX_JTI_LENGTH:
         raise VerificationError("malformed", f"The assertion's identifier (jti) is longer than {MAX_JTI_LENGTH}.")
+    if not jti.isprintable():  # a NUL or other control character: PostgreSQL cannot store a NUL
+        raise VerificationError("malformed", "The assertion's identifier (jti) holds a control character.")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if jwk is None:
         raise VerificationError("no_holder_key", "The assertion carries no wallet key.")
