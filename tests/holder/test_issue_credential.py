@@ -24,7 +24,7 @@ def citizen_bsn(demo_world):
     return SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
 
 
-def _assertion(bsn, wallet, holder_oin=BELASTING, signer=PORTAL_OIN):
+def _assertion(bsn, wallet, holder_oin=BELASTING, signer=PORTAL_OIN, now=None):
     return session_assertion.sign(
         keystore.signing_key(signer),
         app_manager_oin=signer,
@@ -32,6 +32,7 @@ def _assertion(bsn, wallet, holder_oin=BELASTING, signer=PORTAL_OIN):
         bsn=bsn,
         assurance_level="substantieel",
         wallet_jwk=wallet.public_jwk,
+        now=now,
     )
 
 

@@ -7,16 +7,14 @@ import httpx
 import pytest
 from asgiref.sync import async_to_sync
 
-from blauweknop import keystore
 from blauweknop.api import ApiProblem
-from blauweknop.demo.organisations import PORTAL_OIN
 from blauweknop.holder import sessions
 from blauweknop.holder.models import SourceRecord, UsedAssertion
 from blauweknop.protocol import session_assertion
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
-from tests.holder.test_issue_credential import BELASTING
+from tests.holder.test_issue_credential import BELASTING, _assertion
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SIGNED_AT = 1_900_000_000
@@ -24,15 +22,7 @@ BSN = "999990019"  # passes the 11-proef; the holder only looks it up after the 
 
 
 def _signed(bsn, wallet, now):
-    return session_assertion.sign(
-        keystore.signing_key(PORTAL_OIN),
-        app_manager_oin=PORTAL_OIN,
-        holder_oin=BELASTING,
-        bsn=bsn,
-        assurance_level="substantieel",
-        wallet_jwk=wallet.public_jwk,
-        now=now,
-    )
+    return _assertion(bsn, wallet, now=now)
 
 
 @pytest.fixture
