@@ -153,6 +153,15 @@ async def _fetch(
         # The portal shows nothing it could not verify itself, with the checks any receiver makes.
         await sync_to_async(verify_credential, thread_sensitive=False)(credential, scheme)
     except ProtocolError as exc:
+        if exc.code == "status_unavailable":  # genuine or not, its status list could not be had now: an outage
+            logger.warning(
+                "holder %s not reachable for the status of %s, citizen %s: code %s",
+                holder.oin,
+                type_id,
+                subject,
+                exc.code,
+            )
+            return Fetched(type_id, problem=_unreachable(holder))
         logger.warning(
             "holder %s sent a copy of %s for citizen %s that failed verification: code %s",
             holder.oin,
