@@ -2,21 +2,29 @@
 
 One server and one browser per test session. The server runs as a subprocess exactly as in the
 demo (first_run, migrate, seed_demo, uvicorn) with its database, keys and secrets in a temporary
-folder, so the tests never touch var/. Its output goes to a log file that must never contain a demo BSN.
+folder, so the tests never touch its var/ data. Its output goes to a log file that must never contain a demo BSN.
+
+Every page a browser context loads is saved as a full-page PNG, one folder per test, in var/screenshots/
+(or the folder BLAUWEKNOP_SCREENSHOTS names): open them before you call a page done.
 """
 
 from __future__ import annotations
 
+import base64
+import itertools
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -25,6 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(os.environ.get("BLAUWEKNOP_SCREENSHOTS") or REPO / "var" / "screenshots")
 SCHEME_DOCUMENT = "/stelsel/api/v1/stelseldocument"
 CITIZENS = 30
 START_TIMEOUT = 30.0
@@ -190,21 +199,94 @@ def requested_urls() -> list[str]:
     return []
 
 
-@pytest.fixture
-def new_context(browser: Any, requested_urls: list[str]) -> Iterator[Callable[..., Any]]:
-    """Make browser contexts (Dutch by default, every request recorded); closed after the test."""
-    contexts = []
+PAGE_STATE = """({url: location.href, lang: document.documentElement.lang,
+    width: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight})"""
 
-    def make(**options: Any) -> Any:
+
+def _screenshot_name(number: int, url: str, language: str | None) -> str:
+    path = re.sub(r"[^A-Za-z0-9]+", "-", urlsplit(url).path).strip("-") or "home"
+    return f"{number:02d}-{path[:80]}.{language or 'no-lang'}.png"
+
+
+class Screenshots:
+    """Saves a full-page PNG of every page a browser context loads, numbered and named after path and language.
+
+    Each page is shot from Playwright's event handler as soon as it has loaded, while the test goes on, with
+    one call of Chromium's debugging protocol: Playwright's own screenshot waits for the page to settle and
+    stalls when the test navigates on meanwhile. ``wait`` lets shots in flight finish before the context closes.
+    """
+
+    def __init__(self, context: Any, folder: Path) -> None:
+        self.context = context
+        self.folder = folder
+        self.count = itertools.count(1)
+        self.pending = 0
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        context.on("page", self.watch)
+
+    def watch(self, page: Any) -> None:
+        session = self.context.new_cdp_session(page)
+        page.on("load", lambda loaded: self.shoot(session, loaded.url))
+
+    def shoot(self, session: Any, url: str) -> None:
+        from playwright.sync_api import Error  # present: the context exists
+
+        self.pending += 1
+        try:
+            shown = session.send("Runtime.evaluate", {"expression": PAGE_STATE, "returnByValue": True})["result"]
+            state = shown.get("value") or {}
+            if state.get("url") != url:
+                return  # the test already navigated on: the next page gets its own shot
+            clip = {"x": 0, "y": 0, "width": state["width"], "height": state["height"], "scale": 1}
+            shot = session.send("Page.captureScreenshot", {"captureBeyondViewport": True, "clip": clip})
+            name = _screenshot_name(next(self.count), url, state.get("lang"))
+            (self.folder / name).write_bytes(base64.b64decode(shot["data"]))
+        except Error:
+            pass  # the page closed meanwhile
+        finally:
+            self.pending -= 1
+
+    def wait(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            self.context.cookies()  # any call lets Playwright's event loop, and so the shots, run on
+
+
+@pytest.fixture(scope="session")
+def open_context(browser: Any, requested_urls: list[str]) -> Callable[..., AbstractContextManager[Any]]:
+    """A browser context (Dutch by default, every request recorded, every page saved as a screenshot
+    into a folder named ``name``), closed when the with-block ends."""
+
+    @contextmanager
+    def context_for(name: str, **options: Any) -> Iterator[Any]:
         context = browser.new_context(**{"locale": "nl-NL", "accept_downloads": True, **options})
         context.set_default_timeout(15_000)
         context.on("request", lambda request: requested_urls.append(request.url))
-        contexts.append(context)
-        return context
+        screenshots = Screenshots(context, SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-"))
+        try:
+            yield context
+        finally:
+            screenshots.wait()
+            context.close()
 
-    yield make
-    for context in contexts:
-        context.close()
+    return context_for
+
+
+@pytest.fixture
+def new_context(
+    open_context: Callable[..., AbstractContextManager[Any]], request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Any]]:
+    """Make browser contexts for this test (see ``open_context``); closed after the test."""
+    with ExitStack() as contexts:
+        made = itertools.count(1)
+
+        def make(**options: Any) -> Any:
+            number = next(made)
+            name = request.node.name + (f"-{number}" if number > 1 else "")
+            return contexts.enter_context(open_context(name, **options))
+
+        yield make
 
 
 class Steps:

@@ -108,19 +108,14 @@ def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> 
 
 
 @pytest.fixture(scope="module")
-def pages(browser, demo_server, steps, requested_urls, tmp_path_factory) -> dict[tuple[str, str], dict[str, Any]]:
+def pages(open_context, demo_server, steps, tmp_path_factory) -> dict[tuple[str, str], dict[str, Any]]:
     """Every page of the flow in both languages, walked once per language in a fresh context."""
     downloads = tmp_path_factory.mktemp("a11y-downloads")
     found = {}
     for language in LANGUAGES:
-        context = browser.new_context(locale="nl-NL", accept_downloads=True)
-        context.set_default_timeout(15_000)
-        context.on("request", lambda request: requested_urls.append(request.url))
-        try:
+        with open_context(f"accessibility-{language}") as context:
             for name, snap in walk(context, steps, language, demo_server.bsns[2], downloads).items():
                 found[language, name] = snap
-        finally:
-            context.close()
     return found
 
 
