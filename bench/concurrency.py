@@ -3,7 +3,9 @@
 Starts the demo (migrate, seed_demo, uvicorn with two workers) in a temporary data folder, on
 SQLite, or on PostgreSQL when DATABASE_URL is set (run it under scripts/with-postgres.sh). Then it
 sends rounds of concurrent requests that write (holders issuing copies: each a new assertion,
-a status-list index, an access record) and read (status lists, the scheme document, portal pages).
+a status-list index, an access record), press the Blauwe Knop as logged-in citizens (the portal
+asks a holder over HTTP meanwhile), verify copies on the verify page (which fetches the status list
+over HTTP) and read (status lists, the scheme document, the home page).
 Any answer other than the expected status, and any transport error, counts as an error.
 
     python bench/concurrency.py [--concurrency 200] [--rounds 5] [--workers 2]
@@ -80,10 +82,41 @@ def _assertion(holder_oin: str, bsn: str, wallet_jwk: dict) -> str:
     )
 
 
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SUCCESS = ("issue 201", "GET 200", "verify 200", "press 302")
+TROUBLE = ("niet bereikbaar", "niet konden controleren", "gaf nu geen")
+
+
+async def _logged_in(base: str, bsn: str) -> httpx.AsyncClient:
+    """A citizen's browser, logged in through the DigiD mock."""
+    browser = httpx.AsyncClient(timeout=60, headers={"Referer": base}, limits=httpx.Limits(keepalive_expiry=2))
+    page = await browser.get(f"{base}/inloggen/?next=/")
+    await browser.post(f"{base}/inloggen/?next=/", data={"csrfmiddlewaretoken": TOKEN.search(page.text)[1], "bsn": bsn})
+    return browser
+
+
 async def _round(
-    http: httpx.AsyncClient, base: str, citizens: list, concurrency: int, wallet_jwk: dict, issued: list[str]
+    http: httpx.AsyncClient,
+    base: str,
+    citizens: list,
+    concurrency: int,
+    wallet_jwk: dict,
+    issued: list[str],
+    browsers: list[tuple[str, httpx.AsyncClient]],
 ) -> list:
-    """One burst of ``concurrency`` requests at once: three in four write, the rest read or verify."""
+    """One burst of ``concurrency`` requests at once: most issue, the rest press, read or verify."""
+
+    async def press(holder_oin: str, browser: httpx.AsyncClient) -> str:
+        # The portal asks the holder for every document type over HTTP while the citizen waits.
+        page = await browser.get(f"{base}/organisaties/{holder_oin}/")
+        token = TOKEN.search(page.text)[1]
+        pressed = await browser.post(
+            f"{base}/organisaties/{holder_oin}/blauwe-knop/", data={"csrfmiddlewaretoken": token}
+        )
+        data = await browser.get(f"{base}/organisaties/{holder_oin}/gegevens/")
+        if pressed.status_code != 302 or data.status_code != 200 or any(t in data.text for t in TROUBLE):
+            return f"press {pressed.status_code} {data.status_code}"
+        return "press 302"
 
     async def issue(holder_oin: str, bsn: str) -> str:
         body = {"appbeheerderverklaring": _assertion(holder_oin, bsn, wallet_jwk), "documentsoort": "vorderingen"}
@@ -97,7 +130,7 @@ async def _round(
         # The verify page fetches the status list from the holder over HTTP: requests within requests.
         async with httpx.AsyncClient(timeout=60) as visitor:  # a browser of its own, with its own CSRF cookie
             page = await visitor.get(f"{base}/controleren/")
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            token = TOKEN.search(page.text)[1]
             files = {"bestand": ("kopie.sdjwt", credential.encode(), "application/dc+sd-jwt")}
             response = await visitor.post(
                 f"{base}/controleren/", data={"csrfmiddlewaretoken": token}, files=files, headers={"Referer": base}
@@ -120,6 +153,8 @@ async def _round(
     work = [
         verify(pick(issued))
         if issued and i % 8 == 0
+        else press(*pick(browsers))
+        if browsers and i % 8 == 4
         else read(reads[i % len(reads)])
         if i % 4 == 0
         else issue(*pick(citizens))
@@ -134,13 +169,17 @@ async def _load(base: str, citizens: list, concurrency: int, rounds: int) -> tup
     wallet_jwk = SigningKey(generate_jwk()).public_jwk
     outcomes: collections.Counter = collections.Counter()
     issued: list[str] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    browsers = [(holder_oin, await _logged_in(base, bsn)) for holder_oin, bsn in citizens[:16]]
+    # uvicorn closes a connection idle for 5 s; the client lets go first, so no request races a close.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2)
     started = time.monotonic()
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         for holder_oin in SLUGS:  # warm up: each holder has a status list now
-            await _round(http, base, [c for c in citizens if c[0] == holder_oin], 2, wallet_jwk, issued)
+            await _round(http, base, [c for c in citizens if c[0] == holder_oin], 2, wallet_jwk, issued, [])
         for _ in range(rounds):
-            outcomes.update(await _round(http, base, citizens, concurrency, wallet_jwk, issued))
+            outcomes.update(await _round(http, base, citizens, concurrency, wallet_jwk, issued, browsers))
+    for _, browser in browsers:
+        await browser.aclose()
     return outcomes, time.monotonic() - started
 
 
@@ -181,7 +220,9 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=20)
-        errors = sum(n for outcome, n in outcomes.items() if outcome not in ("issue 201", "GET 200", "verify 200"))
+        errors = sum(
+            n for outcome, n in outcomes.items() if outcome not in ("issue 201", "GET 200", "verify 200", "press 302")
+        )
         total = sum(outcomes.values())
         for outcome, n in sorted(outcomes.items()):
             print(f"  {n:6d}  {outcome}")
