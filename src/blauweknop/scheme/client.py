@@ -67,13 +67,13 @@ class SchemeClient:
     def __init__(self) -> None:
         self._document: SchemeDocument | None = None
         self._fetched_at = 0.0
-        self._attempted_at = float("-inf")
+        self._attempted_at = self._ended_at = float("-inf")
         self._fetching = threading.Lock()
 
     def forget(self) -> None:
         """Drop the cached document, so the next use fetches it (after a known change, and in tests)."""
         self._document = None
-        self._attempted_at = float("-inf")
+        self._attempted_at = self._ended_at = float("-inf")
 
     def _update(self) -> None:
         """One fetch; on failure the document in hand stays, and the operator's logs say why."""
@@ -84,20 +84,21 @@ class SchemeClient:
             code = getattr(exc, "code", type(exc).__name__)
             logger.warning("scheme document refresh failed from %s: %s", settings.SCHEME_URL, code)
             return
+        finally:
+            self._ended_at = time.monotonic()
         if self._document is None or document.version != self._document.version:
             logger.info("scheme document version %s in force", document.version)
         self._document, self._fetched_at = document, time.monotonic()
 
-    def refresh(self) -> None:
-        """Fetch now, or wait for the fetch another thread has in flight. Blocking."""
-        if self._fetching.acquire(blocking=False):
-            try:
+    def refresh(self, *, unless_ended_since: float | None = None) -> None:
+        """Fetch now, one fetch at a time. Blocking.
+
+        With ``unless_ended_since``, a fetch that ended after that moment (one this caller waited
+        for) is as good as its own: a burst of requests shares one fetch instead of queueing one each.
+        """
+        with self._fetching:
+            if unless_ended_since is None or self._ended_at < unless_ended_since:
                 self._update()
-            finally:
-                self._fetching.release()
-        else:
-            with self._fetching:
-                pass
 
     def _refresh_in_background(self) -> None:
         if not self._fetching.locked() and time.monotonic() - self._attempted_at >= RETRY_AFTER:
@@ -110,8 +111,11 @@ class SchemeClient:
             if time.monotonic() - self._fetched_at >= REFRESH_AFTER:
                 self._refresh_in_background()  # stale but valid: use it now
             return document
-        await release_before_waiting()
-        await asyncio.to_thread(self.refresh)
+        asked = time.monotonic()
+        # A fetch just failed: say so at once rather than make every request wait on the operator again.
+        if asked - self._ended_at >= RETRY_AFTER or self._fetching.locked():
+            await release_before_waiting()
+            await asyncio.to_thread(self.refresh, unless_ended_since=asked)
         document = self._document
         if document is None or document.exp <= time.time():
             logger.error("no valid scheme document: refusing requests until %s answers", settings.SCHEME_URL)
