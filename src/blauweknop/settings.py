@@ -212,6 +212,8 @@ STATICFILES_DIRS = [
 ]
 WHITENOISE_USE_FINDERS = True  # serve straight from the folders above, also without collectstatic
 
+# Database sessions that refuse keys Django could not have made (a NUL in a cookie broke PostgreSQL).
+SESSION_ENGINE = "blauweknop.portal.session_store"
 SESSION_COOKIE_AGE = 15 * 60  # a citizen session lasts at most 15 minutes
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
