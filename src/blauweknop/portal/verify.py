@@ -37,6 +37,8 @@ VERDICTS = {
     "not_certified": gettext_lazy("De maker van deze kopie mag nu geen kopieën uitgeven. Vertrouw deze gegevens niet."),
 }
 NOT_GENUINE = gettext_lazy("Deze kopie is niet echt of is veranderd. Gebruik deze gegevens niet.")
+# Verdicts that already say what to do next; after the others the page tells whom to ask.
+SAY_WHAT_NEXT = frozenset({"revoked", "suspended", "expired", "status_unavailable"})
 
 
 class UploadForm(forms.Form):
@@ -79,10 +81,12 @@ async def verify_page(request: HttpRequest) -> HttpResponse:
     try:
         result = await sync_to_async(_check, thread_sensitive=False)(form.cleaned_data["bestand"], scheme)
     except VerificationError as exc:
-        context = {"form": UploadForm(), "verdict": VERDICTS.get(exc.code, NOT_GENUINE), "code": exc.code}
+        verdict = VERDICTS.get(exc.code, NOT_GENUINE)
+        context = {"form": UploadForm(), "verdict": verdict, "code": exc.code, "ask": exc.code not in SAY_WHAT_NEXT}
         return await arender(request, "portal/verify.html", context)
     except ProtocolError:
-        return await arender(request, "portal/verify.html", {"form": UploadForm(), "verdict": NOT_GENUINE})
+        context = {"form": UploadForm(), "verdict": NOT_GENUINE, "ask": True}
+        return await arender(request, "portal/verify.html", context)
     issuer = scheme.issuer(result.iss)
     document_type = next((t for t in catalogue.document_types().values() if t.vct == result.vct), None)
     context = {
