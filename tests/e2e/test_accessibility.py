@@ -169,7 +169,7 @@ def test_english_page_is_in_english(pages, name):
     assert english["h1"] != dutch["h1"], f"the English page {english['url']} still has the Dutch heading {dutch['h1']}"
 
 
-@pytest.mark.parametrize("name", ["home", "data", "verify-error"])
+@pytest.mark.parametrize("name", ["home", "data", "verify-error", "access-log"])
 def test_no_horizontal_scrolling_at_320_css_pixels(name, demo_server, new_context, steps):
     page = new_context(viewport={"width": 320, "height": 640}).new_page()
     if name == "home":
@@ -181,6 +181,12 @@ def test_no_horizontal_scrolling_at_320_css_pixels(name, demo_server, new_contex
     else:
         steps.log_in(page, demo_server.bsns[0])
         steps.press_blue_button(page)
+    if name == "access-log":  # five columns: each must stay wide enough to show whole words
+        page.goto(demo_server.base_url + "/mijn-inzage/")
+        cells = page.evaluate("() => [...document.querySelectorAll('td')].map(td => td.clientWidth)")
+        assert cells, "the access log lists nothing after the Blauwe Knop was pressed"
+        narrowest = min(cells)
+        assert narrowest >= 160, f"a cell of the access log is {narrowest} px wide at 320 px: words break into letters"
     widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     too_wide = page.evaluate(
         """() => [...document.querySelectorAll('body *')]
