@@ -151,4 +151,4 @@ def test_an_unknown_document_type_in_the_access_log_is_named_in_english_too(citi
     citizen.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = citizen.get("/mijn-inzage/").content.decode()
     assert '<html lang="en"' in page
-    assert '<td class="utrecht-table__cell">nieuwe-soort</td>' in page
+    assert 'data-label="Which data">nieuwe-soort</td>' in page
