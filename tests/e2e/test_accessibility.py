@@ -72,6 +72,9 @@ def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> 
     page.locator("#id_bsn").fill(NOT_A_BSN)
     steps.submit(page, login_button)
     assert page.locator("#id_bsn[aria-invalid=true]").count() == 1, "the login page shows no error"
+    # Nine digits that fail the eleven test: the error must not send the citizen off counting digits.
+    error = page.locator("#bsn-fout").inner_text()
+    assert {"nl": "Kijk elk cijfer na", "en": "Check every digit"}[language] in error, error
     seen["login-error"] = snapshot(page)
 
     page.locator("#id_bsn").fill(bsn)

@@ -35,8 +35,10 @@ class BsnForm(forms.Form):
 
     def clean_bsn(self) -> str:
         value = "".join(self.cleaned_data["bsn"].split())
-        if not is_valid_bsn(value):
-            raise forms.ValidationError(_("Dit is geen geldig BSN. Een BSN heeft 9 cijfers. Kijk het nummer na."))
+        if len(value) != 9 or not value.isdigit():
+            raise forms.ValidationError(_("Een BSN heeft 9 cijfers. Kijk het nummer na op uw paspoort of rijbewijs."))
+        if not is_valid_bsn(value):  # nine digits that fail the eleven test: a typing error, not the length
+            raise forms.ValidationError(_("Dit is geen geldig BSN. Kijk elk cijfer na op uw paspoort of rijbewijs."))
         return value
 
 
