@@ -114,6 +114,7 @@ def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> 
     page.locator("#id_bestand").set_input_files(too_large)
     steps.submit(page, page.locator("form[action='/controleren/'] button[type=submit]"))
     assert page.locator("h1").inner_text() == "Dit is te groot", "a too large upload does not get the 413 page"
+    assert "Vraag wie u het bestand gaf" in page.locator("main").inner_text(), "the 413 page says no one to ask"
     seen["too-large"] = snapshot(page)
     page.goto(steps.server.base_url + "/controleren/")
 
