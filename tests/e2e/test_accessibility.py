@@ -62,6 +62,9 @@ def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> 
     page.goto(steps.server.base_url + "/")
     steps.submit(page, page.get_by_role("button", name=LANGUAGES[language], exact=True))
     assert page.locator("html").get_attribute("lang") == language, f"the {LANGUAGES[language]} button did nothing"
+    # Each organisation's name on a line of its own, its description under it (not run on as one sentence).
+    link, item = page.get_by_role("link", name=HOLDER, exact=True), page.locator("li", has_text=HOLDER)
+    assert item.bounding_box()["height"] > 1.5 * link.bounding_box()["height"], "the description runs on after the name"
     seen["home"] = snapshot(page)
 
     page.get_by_role("link", name=HOLDER, exact=True).click()
