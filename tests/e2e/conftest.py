@@ -131,6 +131,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+def _uvicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "blauweknop.asgi:application", "--host", "127.0.0.1"]
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [*command, "--port", str(port)], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     """The demo (every role in one uvicorn process) on a free port, seeded with a small world."""
@@ -145,15 +153,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         # seed_demo publishes the scheme document with this port in every URL, so it runs per port.
         bsns = _demo_bsns(_python(env, "manage.py", "seed_demo", "--citizens", str(CITIZENS)))
         base_url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "uvicorn", "blauweknop.asgi:application", "--host", "127.0.0.1"]
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                [*command, "--port", str(port)],
-                cwd=REPO,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        process = _uvicorn(env, port, log)
         if _wait_until_up(process, base_url + SCHEME_DOCUMENT):
             server = DemoServer(base_url, bsns, log, data_dir, process)
             break
@@ -169,6 +169,25 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     leaks = server.bsn_leaks(server.log_text())
     if leaks:
         pytest.fail(f"The server log ({log}) contains demo BSNs {leaks}: a BSN must never be logged.")
+
+
+@pytest.fixture(scope="session")
+def outage_url(demo_server: DemoServer) -> Iterator[str]:
+    """A second server on the demo's data whose scheme operator does not answer: its pages show the outage."""
+    for _attempt in range(3):
+        port = _free_port()
+        unreachable = f"http://127.0.0.1:{_free_port()}/stelsel"  # nothing listens there
+        env = {**_server_env(demo_server.data_dir, port), "BLAUWEKNOP_SCHEME_URL": unreachable}
+        process = _uvicorn(env, port, demo_server.log)
+        # It still publishes its own scheme document; only its client looks for the operator elsewhere.
+        if _wait_until_up(process, f"http://127.0.0.1:{port}{SCHEME_DOCUMENT}"):
+            try:
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                _stop(process)
+            return
+        _stop(process)
+    pytest.fail(f"The outage server did not start; its output:\n{demo_server.log_text()[-4000:]}")
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ PAGES = [
     "access-log",
     "button",
     "not-found",
+    "outage",
 ]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_RUN = """async (tags) => {
@@ -55,7 +56,9 @@ def snapshot(page: Any) -> dict[str, Any]:
     }
 
 
-def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> dict[str, dict[str, Any]]:
+def walk(
+    context: Any, steps: Any, language: str, bsn: str, downloads: Path, outage_url: str
+) -> dict[str, dict[str, Any]]:
     """Every page of the flow in one language, chosen with the site's own language buttons."""
     seen = {}
     page = context.new_page()
@@ -132,17 +135,21 @@ def walk(context: Any, steps: Any, language: str, bsn: str, downloads: Path) -> 
 
     page.goto(steps.server.base_url + "/deze-pagina-is-er-niet/")
     seen["not-found"] = snapshot(page)
+
+    answer = page.goto(outage_url + "/")  # same host, so the language cookie holds there too
+    assert answer.status == 503, f"the home page without a scheme operator answers {answer.status}"
+    seen["outage"] = snapshot(page)
     return seen
 
 
 @pytest.fixture(scope="module")
-def pages(open_context, demo_server, steps, tmp_path_factory) -> dict[tuple[str, str], dict[str, Any]]:
+def pages(open_context, demo_server, outage_url, steps, tmp_path_factory) -> dict[tuple[str, str], dict[str, Any]]:
     """Every page of the flow in both languages, walked once per language in a fresh context."""
     downloads = tmp_path_factory.mktemp("a11y-downloads")
     found = {}
     for language in LANGUAGES:
         with open_context(f"accessibility-{language}") as context:
-            for name, snap in walk(context, steps, language, demo_server.bsns[2], downloads).items():
+            for name, snap in walk(context, steps, language, demo_server.bsns[2], downloads, outage_url).items():
                 found[language, name] = snap
     return found
 
