@@ -24,5 +24,5 @@ class SchemeOutageMiddleware:
         if not isinstance(exception, SchemeUnavailable):
             return None
         response = render(request, "portal/outage.html", status=503)
-        response["Retry-After"] = "300"
+        response["Retry-After"] = "3600"  # the page asks people to come back in an hour
         return response
