@@ -118,9 +118,16 @@ INSTALLED_APPS = [
     "blauweknop.demo",
     "blauweknop.portal",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
+    "django_prometheus",
 ]
 
+# Background work (housekeeping, re-signing) goes through Django's Tasks API to a worker process.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files leave here, with their own caching
     "blauweknop.security.NoStoreMiddleware",
@@ -134,6 +141,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "blauweknop.portal.outage.SchemeOutageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "blauweknop.urls"
@@ -223,6 +231,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # ends TLS, uvicorn's --proxy-headers (with --forwarded-allow-ips) tells Django the request was https.
 HTTPS = BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^gezondheid/"]  # probes inside the cluster speak plain http
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
 X_FRAME_OPTIONS = "DENY"
