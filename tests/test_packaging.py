@@ -1,0 +1,32 @@
+"""The wheel carries everything a deployment needs besides code (issue 7, item 6)."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_wheel_carries_templates_static_files_catalogue_and_translations(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(REPO)],
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("blauweknop-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        "blauweknop/templates/base.html",
+        "blauweknop/templates/500.html",
+        "blauweknop/portal/templates/portal/home.html",
+        "blauweknop/portal/templates/portal/outage.html",
+        "blauweknop/static/blauweknop/site.css",
+        "blauweknop/scheme/catalogue/vorderingen.json",
+        "blauweknop/scheme/catalogue/legal_bases.json",
+        "blauweknop/locale/en/LC_MESSAGES/django.po",
+        "blauweknop/locale/en/LC_MESSAGES/django.mo",  # compiled by the setup before the tests
+    }
+    assert expected <= names, sorted(expected - names)
+    assert not any("/var/" in name or name.endswith((".sqlite3", ".jwk")) for name in names)
