@@ -1,7 +1,9 @@
 """The wheel carries everything a deployment needs besides code (issue 7, item 6)."""
 
+import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -30,3 +32,18 @@ def test_the_wheel_carries_templates_static_files_catalogue_and_translations(tmp
     }
     assert expected <= names, sorted(expected - names)
     assert not any("/var/" in name or name.endswith((".sqlite3", ".jwk")) for name in names)
+
+
+def test_the_lock_file_pins_every_declared_dependency_with_hashes():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["test"]
+    names = {canonical(re.match(r"[A-Za-z0-9_.-]+", requirement)[0]) for requirement in declared}
+    lock = (REPO / "requirements.lock").read_text()
+    pinned = {canonical(name) for name in re.findall(r"^([A-Za-z0-9_.-]+)==\S+ \\$", lock, re.MULTILINE)}
+    assert names <= pinned, f"run make lock: {sorted(names - pinned)} are not in requirements.lock"
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.MULTILINE)[1:]
+    assert blocks and all("--hash=sha256:" in block for block in blocks), "every pin carries its hashes"
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
