@@ -95,6 +95,8 @@ SCHEME_JWKS = env("BLAUWEKNOP_SCHEME_JWKS")
 VERIFY_URL = env("BLAUWEKNOP_VERIFY_URL", BASE_URL + "/controleren/")
 # The portal's own OIN: it signs session assertions to holders as this certified app manager.
 PORTAL_OIN = env("BLAUWEKNOP_PORTAL_OIN", "00000001234567890000")
+# The bearer token the operator's monitoring sends for /metrics; without one, /metrics does not exist.
+METRICS_TOKEN = env("BLAUWEKNOP_METRICS_TOKEN")
 # How a holder reads its own registry (see blauweknop.holder.sources).
 SOURCE_ADAPTER = env("BLAUWEKNOP_SOURCE_ADAPTER", "blauweknop.holder.sources.SqlTableAdapter")
 SOURCE_ADAPTER_OPTIONS = json.loads(env("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{}"))

@@ -3,7 +3,14 @@
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from blauweknop import health, metrics
+
+# Every role: probes for load balancers and orchestrators, metrics for the operator's monitoring.
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("gezondheid/live", health.live, name="health-live"),
+    path("gezondheid/klaar", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics, name="metrics"),
+]
 
 if "scheme" in settings.BLAUWEKNOP_ROLES:
     from blauweknop.scheme.api import api as scheme_api

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from blauweknop import keystore
+from blauweknop import keystore, metrics
 from blauweknop.api import ApiProblem
 from blauweknop.audit.models import AccessRecord
 from blauweknop.audit.pseudonyms import pseudonym
@@ -97,4 +97,5 @@ def issue(holder: Organisation, assertion: str, type_id: str, scheme: SchemeDocu
             document_type=type_id,
             fields=[f.path for f in document_type.fields],
         )
+    metrics.credentials_issued.labels(holder.oin, type_id).inc()  # counted once committed
     return Issued(credential, document_type, record.expires_at)

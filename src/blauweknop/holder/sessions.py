@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from blauweknop import metrics
 from blauweknop.api import ApiProblem
 from blauweknop.holder.models import UsedAssertion
 from blauweknop.protocol import session_assertion
@@ -24,9 +25,11 @@ def accept(holder: Organisation, token: str, scheme: SchemeDocument, *, now: int
         session = session_assertion.verify(token, scheme, holder_oin=holder.oin, now=now, leeway=LEEWAY)
     except ProtocolError as exc:
         logger.warning("assertion refused: holder=%s code=%s", holder.oin, exc.code)
+        metrics.assertion_refusals.labels(holder.oin, exc.code).inc()
         raise
     # The assertion verifies until exp + leeway, so its id must be remembered that long too.
     if not UsedAssertion.use(session.jti, datetime.fromtimestamp(session.expires_at + LEEWAY, UTC)):
         logger.warning("assertion replayed: holder=%s app_manager=%s", holder.oin, session.app_manager_oin)
+        metrics.assertion_refusals.labels(holder.oin, "assertion_replayed").inc()
         raise ApiProblem(401, "assertion_replayed", "This assertion was used before; ask for a new one.")
     return session

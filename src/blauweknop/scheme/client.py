@@ -17,7 +17,7 @@ import time
 import httpx
 from django.conf import settings
 
-from blauweknop import keystore
+from blauweknop import keystore, metrics
 from blauweknop.api import ApiProblem
 from blauweknop.db import release_before_waiting
 from blauweknop.protocol import scheme_document
@@ -83,12 +83,14 @@ class SchemeClient:
         except (httpx.HTTPError, ProtocolError) as exc:
             code = getattr(exc, "code", type(exc).__name__)
             logger.warning("scheme document refresh failed from %s: %s", settings.SCHEME_URL, code)
+            metrics.scheme_refresh_failures.labels(code).inc()
             return
         finally:
             self._ended_at = time.monotonic()
         if self._document is None or document.version != self._document.version:
             logger.info("scheme document version %s in force", document.version)
         self._document, self._fetched_at = document, time.monotonic()
+        metrics.scheme_document_expiry.set(document.exp)
 
     def refresh(self, *, unless_ended_since: float | None = None) -> None:
         """Fetch now, one fetch at a time. Blocking.
@@ -119,6 +121,7 @@ class SchemeClient:
         document = self._document
         if document is None or document.exp <= time.time():
             logger.error("no valid scheme document: refusing requests until %s answers", settings.SCHEME_URL)
+            metrics.scheme_unavailable.inc()
             raise SchemeUnavailable()
         return document
 

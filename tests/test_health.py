@@ -1,0 +1,134 @@
+"""/gezondheid/live and /gezondheid/klaar: probes in every role, without login (issue 7, item 4)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.http import HttpResponse
+from django.test import AsyncClient
+
+from blauweknop.scheme.client import scheme_client
+from tests.test_settings import production_environment
+
+REPO = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import json, django
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="blauweknop.example")
+for path in ("/gezondheid/live", "/gezondheid/klaar"):
+    answer = client.get(path)
+    print(json.dumps([answer.status_code, answer["Content-Type"], json.loads(answer.content)]))
+"""
+
+
+def closed_port() -> int:
+    """A port where nothing listens: connections are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def probe(tmp_path: Path, **environment: str) -> list[list]:
+    """Both probes, over plain http, in a fresh production process with ``environment``."""
+    env = production_environment(
+        tmp_path,
+        **{
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'health.sqlite3'}",
+            "BLAUWEKNOP_SCHEME_URL": f"http://127.0.0.1:{closed_port()}/stelsel",
+            **environment,
+        },
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("roles", "ready"),
+    [
+        ("scheme", [200, {"status": "ok", "checks": {"database": "ok"}}]),
+        ("holder", [503, {"status": "unavailable", "checks": {"database": "ok", "scheme": "scheme_unavailable"}}]),
+        ("portal", [503, {"status": "unavailable", "checks": {"database": "ok", "scheme": "scheme_unavailable"}}]),
+        (
+            "scheme,holder,portal",
+            [503, {"status": "unavailable", "checks": {"database": "ok", "scheme": "scheme_unavailable"}}],
+        ),
+    ],
+)
+def test_every_role_answers_both_probes_over_plain_http_without_login(tmp_path, roles, ready):
+    # Production settings redirect http to https; probes inside the cluster are exempt.
+    live, klaar = probe(tmp_path, BLAUWEKNOP_ROLES=roles)
+    assert live == [200, "application/json", {"status": "ok"}]
+    assert [klaar[0], klaar[2]] == ready
+
+
+def test_it_is_not_ready_but_alive_when_the_database_does_not_answer(tmp_path):
+    live, klaar = probe(
+        tmp_path,
+        BLAUWEKNOP_ROLES="scheme",
+        DATABASE_URL=f"postgres://blauweknop@127.0.0.1:{closed_port()}/blauweknop",
+        BLAUWEKNOP_DB_POOL_TIMEOUT="1",
+    )
+    assert live[0] == 200
+    assert [klaar[0], klaar[2]] == [503, {"status": "unavailable", "checks": {"database": "unavailable"}}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_is_ready_with_the_database_and_a_scheme_document(demo_world):
+    answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok", "checks": {"database": "ok", "scheme": "ok"}}
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db
+def test_it_is_not_ready_when_the_scheme_operator_is_down_and_no_document_is_in_hand(client, settings):
+    settings.SCHEME_URL = f"http://127.0.0.1:{closed_port()}/stelsel"
+    scheme_client.forget()
+    try:
+        answer = client.get("/gezondheid/klaar")
+    finally:
+        scheme_client.forget()
+    assert answer.status_code == 503
+    assert answer.json()["checks"] == {"database": "ok", "scheme": "scheme_unavailable"}
+
+
+def asgi_get(path: str) -> tuple[HttpResponse, float]:
+    """GET through the ASGI handler, as uvicorn runs it, and the seconds until the answer.
+
+    The event loop is closed without waiting for the threads it started: as under uvicorn, whose
+    loop lives on, a fetch left running in the background does not hold the answer back.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        started = time.monotonic()
+        answer = loop.run_until_complete(AsyncClient().get(path))
+        return answer, time.monotonic() - started
+    finally:
+        loop.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hanging_scheme_operator_does_not_hang_the_probe(settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        settings.SCHEME_URL = f"http://127.0.0.1:{sock.getsockname()[1]}/stelsel"
+        scheme_client.forget()
+        answer, waited = asgi_get("/gezondheid/klaar")
+    scheme_client.forget()
+    assert answer.status_code == 503
+    assert answer.json()["checks"] == {"database": "ok", "scheme": "timeout"}
+    assert waited < 5  # the fetch itself would wait 10 s for an answer
