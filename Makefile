@@ -25,7 +25,8 @@ install: $(STAMP) $(MO)
 
 PORT ?= 8000
 
-# The demo: every role in one process, the demo world in embedded SQLite under var/. Only the demo
+# The demo: every role in one web process, beside it a worker and the scheduler for the background
+# work, the demo world in embedded SQLite under var/. Only the demo
 # makes its own secrets (first_run, once) and keys (at first use); a real deployment sets them.
 demo: export BLAUWEKNOP_DEMO = True
 demo: $(STAMP) $(MO)
@@ -33,7 +34,7 @@ demo: $(STAMP) $(MO)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@echo "The demo runs at http://127.0.0.1:$(PORT)/ (scheme document: /stelsel/api/v1/stelseldocument)"
-	PORT=$(PORT) $(BIN)/uvicorn blauweknop.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
+	BIN=$(BIN) PORT=$(PORT) scripts/run-demo.sh
 
 # The protocol with the command line only: issue, present, verify, spot a forgery.
 walkthrough: $(STAMP)

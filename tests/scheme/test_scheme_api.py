@@ -1,10 +1,8 @@
 """The scheme operator's endpoints, and the issuer metadata and status lists the holders publish."""
 
-from datetime import timedelta
 
 import httpx
 import pytest
-from django.utils import timezone
 
 from blauweknop.protocol import scheme_document, status_list
 from blauweknop.protocol.jwk import KeySet
@@ -70,17 +68,3 @@ def test_every_api_publishes_its_openapi_description(demo_world, prefix):
     response = httpx.get(f"{demo_world.url}/{prefix}/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
-
-
-def test_a_day_old_or_expired_document_is_signed_again_with_a_higher_version(demo_world):
-    first = PublishedDocument.objects.current()
-    PublishedDocument.objects.filter(pk=first.pk).update(
-        published_at=timezone.now() - timedelta(days=8), expires_at=timezone.now() - timedelta(days=1)
-    )
-    token = httpx.get(f"{demo_world.url}/stelsel/api/v1/stelseldocument").text
-    renewed = scheme_document.verify(
-        token, KeySet.from_jwks(httpx.get(f"{demo_world.url}/stelsel/api/v1/jwks.json").json())
-    )
-    assert renewed.version == first.version + 1
-    again = httpx.get(f"{demo_world.url}/stelsel/api/v1/stelseldocument").text
-    assert again == token  # fresh enough: served as it is

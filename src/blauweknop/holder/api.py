@@ -8,6 +8,7 @@ from typing import Literal
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import aget_object_or_404, get_object_or_404
+from django.utils import timezone
 from ninja import Path, Schema, Status
 from pydantic import Field
 
@@ -103,8 +104,8 @@ async def print_pdf(request: HttpRequest, body: AfdrukAanvraag, holder: str = Pa
 
 @api.get("/statuslijsten/{number}", summary="De statuslijst (Token Status List)")
 def get_status_list(request: HttpRequest, number: int, holder: str = Path(...)) -> HttpResponse:
-    record = get_object_or_404(StatusListRecord, holder__slug=holder, number=number)
-    token = record.signed_token()
+    record = get_object_or_404(StatusListRecord.objects.select_related("holder"), holder__slug=holder, number=number)
+    token, max_age = record.served_token(timezone.now())
     response = HttpResponse(token, content_type="application/statuslist+jwt")
-    response["Cache-Control"] = f"public, max-age={StatusListRecord.TTL}"
+    response["Cache-Control"] = f"public, max-age={max_age}"
     return response

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from blauweknop import keystore
@@ -37,8 +38,26 @@ class SourceRecord(models.Model):
 class StatusListRecordQuerySet(models.QuerySet["StatusListRecord"]):
     def current(self, holder: Organisation) -> StatusListRecord:
         """The holder's newest list, which new credentials go into; the first one is made on first use."""
-        latest = self.filter(holder=holder).order_by("-number").first()
+        latest = self.filter(holder=holder).defer("token").order_by("-number").first()
         return latest or self.start(holder, 1)
+
+    def publish_due(self, now: datetime) -> int:
+        """Sign and store every list whose statuses changed or whose token gets old; how many this call stored.
+
+        Safe on two workers at once: each store is conditional on the token it replaces, so a list
+        another worker published meanwhile is left as that worker stored it.
+        """
+        invalid = dict(
+            IssuedCredential.objects.filter(status=INVALID)
+            .values("status_list")
+            .annotate(n=Count("pk"))
+            .values_list("status_list", "n")
+        )
+        published = 0
+        for record in self.select_related("holder").defer("token").order_by("pk"):
+            if record.is_due(now, invalid.get(record.pk, 0)):
+                published += record.publish()
+        return published
 
     def start(self, holder: Organisation, number: int) -> StatusListRecord:
         """List ``number`` of ``holder``, made now unless a concurrent request made it first."""
@@ -59,6 +78,9 @@ class StatusListRecord(models.Model):
     size = models.PositiveIntegerField(help_text="How many credentials this list holds; fixed when it is made.")
     allocated = models.PositiveIntegerField(default=0, help_text="How many positions were handed out.")
     shuffle_key = models.BinaryField(max_length=32, help_text="Secret that turns positions into indexes.")
+    token = models.TextField(blank=True, default="", help_text="The Status List Token last published by the worker.")
+    token_signed_at = models.DateTimeField(null=True, help_text="The token's iat; empty until first published.")
+    token_invalid = models.PositiveIntegerField(default=0, help_text="How many INVALID statuses the token holds.")
 
     objects = StatusListRecordQuerySet.as_manager()
 
@@ -73,25 +95,68 @@ class StatusListRecord(models.Model):
         """Where verifiers fetch this list."""
         return f"{self.holder.url}/api/v1/statuslijsten/{self.number}"
 
-    TTL = 300  # seconds verifiers may cache the list
+    TTL = 300  # seconds verifiers may cache the list; they refuse a token older than this
+    RESIGN_AFTER = 120  # the worker signs again well within the TTL, so a stored token stays servable
+    SERVE_FOR = TTL - 60  # a stored token is served this long; a verifier then still has a minute to use it
 
-    def signed_token(self) -> str:
-        """The list as a Status List Token, signed with the holder's key: valid a day, cacheable five minutes."""
+    def signed_token(self, now: datetime | None = None) -> str:
+        """The list as it stands, as a Status List Token signed with the holder's key: valid a day, TTL five minutes."""
+        return self._sign(self.build(), now or timezone.now())
+
+    def _sign(self, statuses: StatusList, now: datetime) -> str:
         return status_list.sign(
-            self.build(),
+            statuses,
             keystore.signing_key(self.holder_id),
             uri=self.uri,
             iss=self.holder.issuer_url,
+            now=int(now.timestamp()),
             valid_for=86400,
             ttl=self.TTL,
         )
 
     def build(self) -> StatusList:
         """The list as it stands: INVALID for every withdrawn or superseded credential."""
+        return self._build(self._invalid_indexes())
+
+    def _invalid_indexes(self) -> list[int]:
+        return list(self.credentials.filter(status=INVALID).values_list("idx", flat=True))
+
+    def _build(self, invalid: list[int]) -> StatusList:
         statuses = StatusList(self.size, bits=2)
-        for idx in self.credentials.filter(status=INVALID).values_list("idx", flat=True):
+        for idx in invalid:
             statuses.set(idx, INVALID)
         return statuses
+
+    def is_due(self, now: datetime, invalid: int) -> bool:
+        """Whether the worker should publish this list again, given how many of its credentials are INVALID now.
+
+        Statuses only ever go from VALID to INVALID, so a changed count is a changed list.
+        """
+        return (
+            self.token_signed_at is None
+            or invalid != self.token_invalid
+            or now - self.token_signed_at >= timedelta(seconds=self.RESIGN_AFTER)
+        )
+
+    def publish(self) -> bool:
+        """Sign the list as it stands and store the token, unless another worker stored one first; whether stored."""
+        invalid = self._invalid_indexes()
+        signed_at = datetime.fromtimestamp(int(timezone.now().timestamp()), UTC)  # the token's iat, in whole seconds
+        token = self._sign(self._build(invalid), signed_at)
+        stored = StatusListRecord.objects.filter(pk=self.pk, token_signed_at=self.token_signed_at).update(
+            token=token, token_signed_at=signed_at, token_invalid=len(invalid)
+        )
+        return bool(stored)
+
+    def served_token(self, now: datetime) -> tuple[str, int]:
+        """The token to answer a GET with, and for how many seconds it may be cached. Writes nothing.
+
+        The worker's stored token while it is fresh; without one (a new list, or no worker running)
+        the list is signed for this answer only.
+        """
+        if self.token and self.token_signed_at and now - self.token_signed_at < timedelta(seconds=self.SERVE_FOR):
+            return self.token, self.TTL - int((now - self.token_signed_at).total_seconds())
+        return self.signed_token(now), self.TTL
 
     def take(self) -> int | None:
         """The next free index of this list, or ``None`` when it is full. Call inside the caller's transaction.

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.protocol import scheme_document
@@ -16,7 +15,7 @@ from blauweknop.scheme.models import Organisation, PublishedDocument
 
 OPERATOR_KEY = "stelsel"
 VALID_FOR = 7 * 86400
-RENEW_AFTER = 86400  # re-signed daily, so a document in force always has days left before it expires
+RENEW_AFTER = 86400  # the worker re-signs daily, so a document in force always has days left before it expires
 
 
 def operator_jwks() -> dict:
@@ -27,7 +26,34 @@ def operator_jwks() -> dict:
 @transaction.atomic
 def publish() -> PublishedDocument:
     """Sign and store the next version of the scheme document, with every participant in it."""
-    latest = PublishedDocument.objects.select_for_update().order_by("-version").first()
+    return _sign_after(_newest_locked())
+
+
+@transaction.atomic
+def renew(now: datetime) -> PublishedDocument | None:
+    """Sign the next version when the newest is a day old at ``now``; ``None`` when it is not due.
+
+    Nothing is signed before the operator's first publication: that stays a deliberate act. Safe
+    on two workers at once: the second waits for the first and then finds a fresh document.
+    """
+    newest = _newest_locked()
+    if newest is None or now - newest.published_at < timedelta(seconds=RENEW_AFTER):
+        return None
+    return _sign_after(newest)
+
+
+def in_force() -> PublishedDocument | None:
+    """The newest document that has not expired, or ``None``. Only reads: the worker renews it."""
+    return PublishedDocument.objects.current()
+
+
+def _newest_locked() -> PublishedDocument | None:
+    """The newest version, read after locking it, so a version committed while waiting is the one seen."""
+    PublishedDocument.objects.select_for_update().order_by("-version").values_list("pk", flat=True).first()
+    return PublishedDocument.objects.order_by("-version").first()
+
+
+def _sign_after(latest: PublishedDocument | None) -> PublishedDocument:
     version = latest.version + 1 if latest else 1
     organisations = Organisation.objects.order_by("oin")
     payload = scheme_document.build(
@@ -42,17 +68,3 @@ def publish() -> PublishedDocument:
     token = scheme_document.sign(payload, keystore.signing_key(OPERATOR_KEY))
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
     return PublishedDocument.objects.create(version=version, token=token, expires_at=expires_at)
-
-
-def in_force() -> PublishedDocument | None:
-    """The document in force, re-signed when it is a day old; ``None`` if nothing was ever published.
-
-    Renewing on read keeps a running operator's document from expiring without a scheduler; the
-    first publication stays a deliberate act of the operator.
-    """
-    current = PublishedDocument.objects.current()
-    if current is not None and timezone.now() - current.published_at < timedelta(seconds=RENEW_AFTER):
-        return current
-    if current is None and not PublishedDocument.objects.exists():
-        return None
-    return publish()
