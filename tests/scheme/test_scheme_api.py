@@ -1,6 +1,5 @@
 """The scheme operator's endpoints, and the issuer metadata and status lists the holders publish."""
 
-
 import httpx
 import pytest
 
