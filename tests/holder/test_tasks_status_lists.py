@@ -141,3 +141,10 @@ def test_without_a_worker_an_old_stored_token_is_not_served(client, holder):
     assert _writes(queries) == []
     assert token != _stored(record)
     assert _verify(record, token).iat >= int(timezone.now().timestamp()) - 5
+
+
+def test_it_refuses_to_let_a_worker_clock_ahead_of_ours_lengthen_the_cache_time(client, holder):
+    record = _issue(holder)[0].status_list
+    publish_status_lists.call()
+    StatusListRecord.objects.filter(pk=record.pk).update(token_signed_at=timezone.now() + timedelta(seconds=30))
+    assert _get(client, record)["Cache-Control"] == f"public, max-age={StatusListRecord.TTL}"

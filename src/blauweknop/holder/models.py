@@ -155,7 +155,8 @@ class StatusListRecord(models.Model):
         the list is signed for this answer only.
         """
         if self.token and self.token_signed_at and now - self.token_signed_at < timedelta(seconds=self.SERVE_FOR):
-            return self.token, self.TTL - int((now - self.token_signed_at).total_seconds())
+            age = int((now - self.token_signed_at).total_seconds())
+            return self.token, min(self.TTL, self.TTL - age)  # a worker's clock ahead of ours gives no extra time
         return self.signed_token(now), self.TTL
 
     def take(self) -> int | None:
