@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo walkthrough test lint format bench bench-concurrency clean
+.PHONY: install lock check demo walkthrough test lint format bench bench-concurrency clean
 
-$(STAMP): pyproject.toml package.json package-lock.json
+# Every Python dependency, test tools and ruff included, comes pinned with hashes from requirements.lock.
+$(STAMP): pyproject.toml requirements.lock package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
@@ -22,6 +24,19 @@ $(MO): $(PO) $(STAMP)
 	cd src/blauweknop && DJANGO_SETTINGS_MODULE= ../../$(BIN)/django-admin compilemessages -v0
 
 install: $(STAMP) $(MO)
+
+# After a change of dependencies in pyproject.toml: pin them all again, with hashes, from PyPI alone.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-tools
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet --generate-hashes --extra test \
+		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+# Lint, migrations in step with the models, and Django's deployment checks with production settings.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run -v1
+	scripts/check-deploy.sh $(BIN)/python
 
 PORT ?= 8000
 
@@ -46,9 +61,7 @@ $(TOOLS): scripts/install-test-tools.sh
 	scripts/install-test-tools.sh
 	touch $(TOOLS)
 
-test: $(STAMP) $(MO) $(TOOLS)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: $(STAMP) $(MO) $(TOOLS) check
 	$(BIN)/python -m pytest
 	scripts/with-postgres.sh $(BIN)/python -m pytest -m "database or e2e" -p no:cacheprovider -q
 
