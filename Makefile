@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock check demo walkthrough test lint format bench bench-concurrency clean
+.PHONY: install lock check demo walkthrough test lint format bench bench-concurrency bench-http clean
 
 # Every Python dependency, test tools and ruff included, comes pinned with hashes from requirements.lock.
 $(STAMP): pyproject.toml requirements.lock package.json package-lock.json
@@ -80,6 +80,11 @@ bench: $(STAMP)
 bench-concurrency: $(STAMP) $(MO)
 	$(BIN)/python bench/concurrency.py
 	scripts/with-postgres.sh $(BIN)/python bench/concurrency.py
+
+# The holder's issuance endpoint over HTTP (concurrency 1-64, one and two workers) against its crypto floor.
+bench-http: $(STAMP) $(MO)
+	$(BIN)/python bench/http_bench.py
+	scripts/with-postgres.sh $(BIN)/python bench/http_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

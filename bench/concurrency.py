@@ -18,12 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import logging
-import os
 import random
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,56 +27,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-GEMEENTE, BELASTING = "00000001823288444000", "00000001003214345000"
-SLUGS = {GEMEENTE: "gemeente-voorbeeldstad", BELASTING: "belastingkantoor"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _environment(data_dir: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAUWEKNOP_")}
-    env.update(BLAUWEKNOP_DEMO="True", BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
-    env.update(DJANGO_SETTINGS_MODULE="blauweknop.settings")
-    return env
-
-
-def _run(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, *args], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-
-
-def _citizens(env: dict[str, str]) -> list[tuple[str, str]]:
-    """(holder OIN, BSN) pairs that have an income or debts document, read from the demo's database."""
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    logging.disable(logging.INFO)  # this process is the client: only the outcome counts
-    from blauweknop.holder.models import SourceRecord
-
-    rows = SourceRecord.objects.filter(holder_id__in=SLUGS, document_type="vorderingen")
-    return list(rows.values_list("holder_id", "bsn"))
-
-
-def _assertion(holder_oin: str, bsn: str, wallet_jwk: dict) -> str:
-    from django.conf import settings
-
-    from blauweknop import keystore
-    from blauweknop.protocol import session_assertion
-
-    return session_assertion.sign(
-        keystore.signing_key(settings.PORTAL_OIN),
-        app_manager_oin=settings.PORTAL_OIN,
-        holder_oin=holder_oin,
-        bsn=bsn,
-        assurance_level="midden",
-        wallet_jwk=wallet_jwk,
-    )
-
+from _server import SLUGS, assertion, citizens, database, environment, free_port, prepare, serving, setup_client
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SUCCESS = ("issue 201", "GET 200", "verify 200", "press 302")
@@ -119,7 +66,7 @@ async def _round(
         return "press 302"
 
     async def issue(holder_oin: str, bsn: str) -> str:
-        body = {"appbeheerderverklaring": _assertion(holder_oin, bsn, wallet_jwk), "documentsoort": "vorderingen"}
+        body = {"appbeheerderverklaring": assertion(holder_oin, bsn, wallet_jwk), "documentsoort": "vorderingen"}
         response = await http.post(f"{base}/{SLUGS[holder_oin]}/api/v1/verklaringen", json=body)
         if response.status_code != 201:
             return f"issue {response.status_code} {response.text[:80]}"
@@ -189,37 +136,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    database = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     with tempfile.TemporaryDirectory(prefix="bk-concurrency-") as folder:
-        port = _free_port()
-        env = _environment(Path(folder), port)
-        _run(env, "-m", "blauweknop.demo.first_run")
-        _run(env, "manage.py", "migrate", "--noinput", "-v0")
-        _run(env, "manage.py", "seed_demo", "--citizens", "60")
+        env = environment(Path(folder), free_port())
+        prepare(env)
         log = Path(folder) / "server.log"
-        with log.open("wb") as out:
-            uvicorn = ["-m", "uvicorn", "blauweknop.asgi:application", "--port", str(port), "--lifespan", "off"]
-            server = subprocess.Popen(  # noqa: S603
-                [sys.executable, *uvicorn, "--workers", str(args.workers), "--log-level", "warning"],
-                cwd=REPO,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+        with serving(env, log, args.workers):
+            setup_client(env)
+            outcomes, seconds = asyncio.run(
+                _load(f"http://127.0.0.1:{env['PORT']}", citizens(), args.concurrency, args.rounds)
             )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(base + "/stelsel/api/v1/stelseldocument", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            citizens = _citizens(env)
-            outcomes, seconds = asyncio.run(_load(base, citizens, args.concurrency, args.rounds))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
         errors = sum(
             n for outcome, n in outcomes.items() if outcome not in ("issue 201", "GET 200", "verify 200", "press 302")
         )
@@ -231,7 +156,7 @@ def main() -> int:
         for exception, n in exceptions.most_common(5):
             print(f"  {n:6d}  server: {exception[:150]}")
         print(f"  {server_log.count('Traceback')} tracebacks in the server log; {total / seconds:.0f} requests/s")
-        print(f"{database}: {total} requests at concurrency {args.concurrency}: {errors} errors")
+        print(f"{database()}: {total} requests at concurrency {args.concurrency}: {errors} errors")
     return 1 if errors else 0
 
 
