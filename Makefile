@@ -35,7 +35,7 @@ lock: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run -v1
+	DJANGO_SETTINGS_MODULE=tests.settings DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run -v1
 	scripts/check-deploy.sh $(BIN)/python
 
 PORT ?= 8000
