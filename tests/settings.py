@@ -19,3 +19,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # in-memory database fails on table locks, a file in WAL mode waits for them instead. One file
     # per run, outside the project: a fresh clone has no data folder, and parallel runs never meet.
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"blauweknop-test-{os.getpid()}.sqlite3")}
+
+# WhiteNoise looks for collectstatic's folder at start-up; a fresh clone has none under var/ yet.
+STATIC_ROOT = Path(tempfile.gettempdir()) / "blauweknop-test-static"
+STATIC_ROOT.mkdir(exist_ok=True)
