@@ -68,13 +68,15 @@ class DemoServer:
         return [bsn for bsn in self.bsns if bsn in text]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (a server may still lose it to a race)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _server_env(data_dir: Path, port: int) -> dict[str, str]:
+def server_env(data_dir: Path, port: int) -> dict[str, str]:
+    """The environment of a demo process on ``port`` with its data in ``data_dir``, none of the shell's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLAUWEKNOP_") and k not in FOREIGN_SETTINGS}
     env.update(BLAUWEKNOP_DEMO="True", BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
     # The PostgreSQL pass of make test names a database of its own for the server; never the shell's DATABASE_URL.
@@ -83,7 +85,8 @@ def _server_env(data_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _python(env: dict[str, str], *args: str) -> str:
+def run_python(env: dict[str, str], *args: str) -> str:
+    """Run ``python *args`` in the project folder; its output, or the test fails with it."""
     done = subprocess.run(
         [sys.executable, *args],
         cwd=REPO,
@@ -98,7 +101,8 @@ def _python(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _demo_bsns(seed_output: str) -> list[str]:
+def demo_bsns(seed_output: str) -> list[str]:
+    """The three demo BSNs seed_demo printed."""
     _, _, listing = seed_output.partition("Demo BSNs")
     bsns = re.findall(r"^\s+(\d{9})\s", listing, flags=re.MULTILINE)
     if len(bsns) != 3:
@@ -106,7 +110,7 @@ def _demo_bsns(seed_output: str) -> list[str]:
     return bsns
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str) -> bool:
+def wait_until_up(process: subprocess.Popen[bytes], url: str) -> bool:
     """True once ``url`` answers 200; False if the server exited (e.g. the port was taken meanwhile)."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -121,7 +125,8 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str) -> bool:
     return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process``, or kill it if it does not stop within ten seconds."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -131,12 +136,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def _uvicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "blauweknop.asgi:application", "--host", "127.0.0.1"]
+def start_python(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """Start ``python *args`` in the project folder, its output appended to ``log``."""
     with log.open("ab") as out:
-        return subprocess.Popen(
-            [*command, "--port", str(port)], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+        return subprocess.Popen([sys.executable, *args], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def start_uvicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """The demo's web process on ``port``, its output appended to ``log``."""
+    return start_python(
+        env, log, "-m", "uvicorn", "blauweknop.asgi:application", "--host", "127.0.0.1", "--port", str(port)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -144,20 +154,20 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     """The demo (every role in one uvicorn process) on a free port, seeded with a small world."""
     data_dir = tmp_path_factory.mktemp("e2e-data")
     log = tmp_path_factory.mktemp("e2e-log") / "server.log"
-    _python(_server_env(data_dir, 0), "-m", "blauweknop.demo.first_run")
-    _python(_server_env(data_dir, 0), "manage.py", "migrate", "--noinput", "-v0")
+    run_python(server_env(data_dir, 0), "-m", "blauweknop.demo.first_run")
+    run_python(server_env(data_dir, 0), "manage.py", "migrate", "--noinput", "-v0")
     server = None
     for _attempt in range(3):
-        port = _free_port()
-        env = _server_env(data_dir, port)
+        port = free_port()
+        env = server_env(data_dir, port)
         # seed_demo publishes the scheme document with this port in every URL, so it runs per port.
-        bsns = _demo_bsns(_python(env, "manage.py", "seed_demo", "--citizens", str(CITIZENS)))
+        bsns = demo_bsns(run_python(env, "manage.py", "seed_demo", "--citizens", str(CITIZENS)))
         base_url = f"http://127.0.0.1:{port}"
-        process = _uvicorn(env, port, log)
-        if _wait_until_up(process, base_url + SCHEME_DOCUMENT):
+        process = start_uvicorn(env, port, log)
+        if wait_until_up(process, base_url + SCHEME_DOCUMENT):
             server = DemoServer(base_url, bsns, log, data_dir, process)
             break
-        _stop(process)
+        stop_process(process)
     if server is None:
         pytest.fail(f"The demo server did not start; its output:\n{log.read_text(errors='replace')[-4000:]}")
     if os.environ.get("BLAUWEKNOP_E2E_DATABASE_URL") and list(data_dir.glob("*.sqlite3")):
@@ -165,7 +175,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     try:
         yield server
     finally:
-        _stop(server.process)
+        stop_process(server.process)
     leaks = server.bsn_leaks(server.log_text())
     if leaks:
         pytest.fail(f"The server log ({log}) contains demo BSNs {leaks}: a BSN must never be logged.")
@@ -175,18 +185,18 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
 def outage_url(demo_server: DemoServer) -> Iterator[str]:
     """A second server on the demo's data whose scheme operator does not answer: its pages show the outage."""
     for _attempt in range(3):
-        port = _free_port()
-        unreachable = f"http://127.0.0.1:{_free_port()}/stelsel"  # nothing listens there
-        env = {**_server_env(demo_server.data_dir, port), "BLAUWEKNOP_SCHEME_URL": unreachable}
-        process = _uvicorn(env, port, demo_server.log)
+        port = free_port()
+        unreachable = f"http://127.0.0.1:{free_port()}/stelsel"  # nothing listens there
+        env = {**server_env(demo_server.data_dir, port), "BLAUWEKNOP_SCHEME_URL": unreachable}
+        process = start_uvicorn(env, port, demo_server.log)
         # It still publishes its own scheme document; only its client looks for the operator elsewhere.
-        if _wait_until_up(process, f"http://127.0.0.1:{port}{SCHEME_DOCUMENT}"):
+        if wait_until_up(process, f"http://127.0.0.1:{port}{SCHEME_DOCUMENT}"):
             try:
                 yield f"http://127.0.0.1:{port}"
             finally:
-                _stop(process)
+                stop_process(process)
             return
-        _stop(process)
+        stop_process(process)
     pytest.fail(f"The outage server did not start; its output:\n{demo_server.log_text()[-4000:]}")
 
 
@@ -308,6 +318,10 @@ def new_context(
         yield make
 
 
+# The data page's two download buttons, by the kind of copy they give.
+DOWNLOADS = {"sdjwt": "Download gewaarmerkte kopie (.sdjwt)", "pdf": "Download om te lezen of te printen (PDF)"}
+
+
 class Steps:
     """The steps every browser test takes the same way, through the page as a citizen would."""
 
@@ -333,6 +347,38 @@ class Steps:
         """Press the Blauwe Knop on the organisation page and land on the data page."""
         self.submit(page, page.locator("form[action$='/blauwe-knop/'] button[type=submit]"))
         assert page.url.endswith("/gegevens/"), f"the Blauwe Knop did not lead to the data page but to {page.url}"
+
+    def open_organisation(self, page: Any, organisation: str) -> None:
+        """From the home page, logged in already: open the organisation's page."""
+        page.goto(self.server.base_url + "/")
+        page.get_by_role("link", name=organisation, exact=True).click()
+        page.wait_for_url(re.compile(r"/organisaties/[^/]+/$"))
+
+    def download(self, page: Any, target: Path, kind: str, category: str | None = None) -> Path:
+        """On the data page: download a copy (``kind`` "sdjwt" or "pdf") of ``category`` (default: the first
+        shown), with the fields as ticked, into ``target``."""
+        forms = page.locator("form:has(input[name=documentsoort])")
+        form = forms.filter(has=page.locator(f"input[name=documentsoort][value='{category}']")) if category else forms
+        with page.expect_download() as info:
+            form.first.get_by_role("button", name=DOWNLOADS[kind]).click()
+        download = info.value
+        assert download.suggested_filename.endswith(f".{kind}"), download.suggested_filename
+        path = target / download.suggested_filename
+        download.save_as(path)
+        return path
+
+    def verify(self, page: Any, copy: Path) -> tuple[str, dict[str, str]]:
+        """Upload ``copy`` on the public verify page; its verdict and the fields it shows, by claim path."""
+        page.goto(self.server.base_url + "/controleren/")
+        page.locator("#id_bestand").set_input_files(copy)
+        self.submit(page, page.locator("form[action='/controleren/'] button[type=submit]"))
+        verdict = page.locator(".blauweknop-verdict")
+        assert verdict.count() == 1, "the verify page shows no verdict"
+        cells = page.locator("td[data-path]")
+        fields = {
+            cells.nth(i).get_attribute("data-path"): cells.nth(i).inner_text().strip() for i in range(cells.count())
+        }
+        return verdict.inner_text(), fields
 
 
 @pytest.fixture(scope="session")
