@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def serving(env: dict[str, str], log: Path, workers: int, python: tuple[str, ...
                 time.sleep(0.2)
         yield server
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGINT)  # like Ctrl-C: a profiler around uvicorn still writes its file
         server.wait(timeout=60)
 
 

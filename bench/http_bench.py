@@ -16,7 +16,7 @@ The client runs on the same machine: on two cores, two workers share the CPU wit
 
     python bench/http_bench.py [--requests 400] [--workers 1 2] [--profile]
 
-``--profile`` runs one worker under cProfile at concurrency 8 instead and prints the top entries.
+``--profile /path/to/py-spy`` samples one worker (every thread) at concurrency 8 instead and prints the top frames.
 Last line: ``http: issuance <req/s> per worker = <ratio>x of the crypto floor`` (the best one-worker
 throughput). It is a report: it always exits 0.
 """
@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
-import pstats
+import re
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -145,8 +148,6 @@ def issuance(base: str, pid: int, pairs: list, wallet_jwk: dict, concurrency: in
 
 async def _press(base: str, holder_oin: str, bsn: str, presses: int) -> list[float]:
     """Seconds per press of the Blauwe Knop, one at a time, by a citizen logged in through the DigiD mock."""
-    import re
-
     token = re.compile(rf'name="{CSRF_FIELD}" value="([^"]+)"')
     async with httpx.AsyncClient(timeout=60, headers={"Referer": base}) as browser:
         page = await browser.get(f"{base}/inloggen/?next=/")
@@ -163,10 +164,21 @@ async def _press(base: str, holder_oin: str, bsn: str, presses: int) -> list[flo
         return timings
 
 
-def _print_profile(path: Path, top: int = 25) -> None:
-    stats = pstats.Stats(str(path))
-    stats.sort_stats("tottime").print_stats(top)
-    stats.sort_stats("cumulative").print_stats(r"blauweknop|django|ninja|asgiref|psycopg|sqlite3", top)
+def _profile_report(raw: Path, top: int = 22) -> None:
+    """Share of the server's busy samples per frame (inclusive) and per leaf, from py-spy's collapsed stacks."""
+    inclusive: collections.Counter = collections.Counter()
+    leaves: collections.Counter = collections.Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+        leaves[frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+    total = sum(leaves.values())
+    for title, counter in (("inclusive", inclusive), ("self", leaves)):
+        print(f"  top {top} by {title} share of {total} busy samples:")
+        for frame, n in counter.most_common(top):
+            print(f"    {n / total:6.1%}  {frame[:150]}")
 
 
 def main() -> int:
@@ -174,7 +186,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--presses", type=int, default=20)
-    parser.add_argument("--profile", action="store_true", help="profile one worker at concurrency 8 instead")
+    parser.add_argument("--profile", metavar="PY_SPY", help="profile one worker at concurrency 8 with this py-spy")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bk-http-") as folder:
         env = environment(Path(folder), free_port())
@@ -186,12 +198,17 @@ def main() -> int:
         pairs = citizens()
         base, log = f"http://127.0.0.1:{env['PORT']}", Path(folder) / "server.log"
         if args.profile:
-            profile = Path(folder) / "server.prof"
-            with serving(env, log, 1, ("-m", "cProfile", "-o", str(profile))) as server:
+            raw = Path(folder) / "server.collapsed"
+            with serving(env, log, 1) as server:
                 issuance(base, server.pid, pairs, wallet_jwk, 8, 50)  # warm up
+                spy = [args.profile, "record", "--pid", str(server.pid), "--format", "raw", "--output", str(raw)]
+                recorder = subprocess.Popen([*spy, "--rate", "500", "--nonblocking"], stdout=subprocess.DEVNULL)  # noqa: S603
+                time.sleep(1)  # py-spy attaches
                 result = issuance(base, server.pid, pairs, wallet_jwk, 8, args.requests)
+                recorder.send_signal(signal.SIGINT)
+                recorder.wait(timeout=60)
             print(f"profiled: {result['rps']:.0f} req/s, {result['cpu_ms']:.1f} ms server CPU per request")
-            _print_profile(profile)
+            _profile_report(raw)
             return 0
         with serving(env, log, 1):
             floor = crypto_floor(base, pairs, wallet_jwk)
