@@ -62,35 +62,6 @@ def choose_fields(page: Any) -> dict[str, str]:
     return shown
 
 
-DOWNLOADS = {"sdjwt": "Download gewaarmerkte kopie (.sdjwt)", "pdf": "Download om te lezen of te printen (PDF)"}
-
-
-def download_copy(page: Any, target: Path, kind: str) -> Path:
-    form = page.locator(f"form:has(input[name=documentsoort][value={CATEGORY}])")
-    with page.expect_download() as info:
-        form.get_by_role("button", name=DOWNLOADS[kind]).click()
-    download = info.value
-    assert download.suggested_filename.startswith(f"{CATEGORY}-")
-    assert download.suggested_filename.endswith(f".{kind}")
-    path = target / download.suggested_filename
-    download.save_as(path)
-    return path
-
-
-def verify_in_browser(page: Any, steps: Any, copy: Path) -> dict[str, str]:
-    """Upload the copy on the public verify page; return the fields it shows, by claim path."""
-    page.get_by_role("link", name="Een gewaarmerkte kopie controleren").click()
-    page.wait_for_url("**/controleren/")
-    page.locator("#id_bestand").set_input_files(copy)
-    steps.submit(page, page.locator("form[action='/controleren/'] button[type=submit]"))
-    verdict = page.locator(".blauweknop-verdict")
-    assert verdict.count() == 1, "the verify page shows no verdict"
-    assert "Echt en geldig" in verdict.inner_text(), f"the verify page says: {verdict.inner_text()}"
-    assert HOLDER in verdict.inner_text()
-    cells = page.locator("td[data-path]")
-    return {cells.nth(i).get_attribute("data-path"): cells.nth(i).inner_text().strip() for i in range(cells.count())}
-
-
 def verify_with_cli(server: Any, copy: Path) -> dict[str, Any]:
     cli = Path(sys.executable).with_name("blauweknop")
     assert cli.exists(), f"the blauweknop command is missing next to {sys.executable}"
@@ -163,12 +134,17 @@ def test_basis_flow(javascript, demo_server, new_context, steps, tmp_path):
     assert page.url.endswith("/gegevens/")
     chosen = choose_fields(page)
     data_page = page.url
-    copies = [download_copy(page, tmp_path, "sdjwt"), download_copy(page, tmp_path, "pdf")]
+    copies = [steps.download(page, tmp_path, kind, CATEGORY) for kind in ("sdjwt", "pdf")]
+    assert all(copy.name.startswith(f"{CATEGORY}-") for copy in copies)
     assert_pdf_signature_holds(copies[1])
 
     for copy in copies:
-        # The site's own verify page shows exactly the chosen fields, with the same values.
-        assert verify_in_browser(page, steps, copy) == chosen, copy.name
+        # The footer leads to the site's own verify page; it shows exactly the chosen fields, with the same values.
+        page.get_by_role("link", name="Een gewaarmerkte kopie controleren").click()
+        page.wait_for_url("**/controleren/")
+        verdict, fields = steps.verify(page, copy)
+        assert "Echt en geldig" in verdict and HOLDER in verdict, verdict
+        assert fields == chosen, copy.name
 
         # The command line and the reference implementation agree: exactly the chosen claims.
         report = verify_with_cli(demo_server, copy)
