@@ -1,8 +1,6 @@
 """A holder that cannot be reached, or answers with something the portal cannot trust: told apart, logged."""
 
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,6 +12,7 @@ from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
 
 from .conftest import BELASTING, GEMEENTE, checkbox_paths
+from .stand_in import Answering, serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,30 +71,18 @@ def test_an_unreachable_holder_is_named_unreachable_and_logged(citizen, caplog):
     assert checkbox_paths(_press(citizen, BELASTING))
 
 
-class _Hostile(BaseHTTPRequestHandler):
+class _Hostile(Answering):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        status, content_type, body = self.server.answer
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(*self.server.answer)
 
 
 @pytest.fixture
 def hostile_holder(demo_world):
     """The municipality's API answered by a server that says whatever the test sets in ``.answer``."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _move(GEMEENTE, f"http://127.0.0.1:{server.server_port}")
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(_Hostile) as server:
+        _move(GEMEENTE, f"http://127.0.0.1:{server.server_port}")
+        yield server
 
 
 JSON, PROBLEM = "application/json", "application/problem+json"
