@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,24 @@ def test_a_real_deployment_never_falls_back_to_the_digid_mock(tmp_path):
     done = load_settings(production_environment(tmp_path), cwd=tmp_path, expression="settings.DIGID_MOCK")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) is False, "the mock lets anyone log in with any BSN"
+
+
+def test_processes_of_the_demo_making_one_key_at_once_all_read_the_same_whole_key(tmp_path):
+    # The lock in signing_key is per process; the web process, the worker and the scheduler are not.
+    start, results, errors = threading.Barrier(16), [], []
+
+    def make() -> None:
+        start.wait()
+        try:
+            results.append(keystore._from_folder("stelsel", tmp_path / "stelsel.jwk"))
+        except Exception as exc:  # a half-written file read as JSON
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({json.dumps(jwk, sort_keys=True) for jwk in results}) == 1
+    assert files_under(tmp_path) == [tmp_path / "stelsel.jwk"], "no draft is left behind"

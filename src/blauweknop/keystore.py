@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -43,13 +44,18 @@ def _from_folder(name: str, path: Path) -> dict:
             f"There is no signing key for {name}: set {_variable(name)} or {_variable(name)}_FILE, or put it in {path}."
         )
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Written whole under a private name, then linked into place: another process of the demo (web,
+    # worker, scheduler) either finds no key or a complete one, never a half-written file.
+    jwk = generate_jwk()
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".draft")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(jwk, handle)
+        os.link(draft, path)
     except FileExistsError:  # another process of the demo made it just now
         return json.loads(path.read_text())
-    jwk = generate_jwk()
-    with os.fdopen(fd, "w") as handle:
-        json.dump(jwk, handle)
+    finally:
+        os.unlink(draft)
     return jwk
 
 
