@@ -7,10 +7,8 @@ citizen is told in plain words which organisation could not answer and what to d
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
-import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +21,7 @@ from django.utils.translation import gettext as _
 from blauweknop import keystore
 from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.db import release_before_waiting
-from blauweknop.portal.verification import TIMEOUT, verify_credential
+from blauweknop.portal.verification import TIMEOUT, tls_context, verify_credential
 from blauweknop.protocol import session_assertion
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
@@ -60,15 +58,9 @@ class Fetched:
     problem: str | None = None
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every call to a holder: loading the CA bundle anew took ~30 ms a press."""
-    return httpx.create_ssl_context()
-
-
 def _client() -> httpx.AsyncClient:
     """A client for one fan-out to holders; connections live as long as the fan-out, in its own event loop."""
-    return httpx.AsyncClient(timeout=TIMEOUT, verify=_tls())
+    return httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context())
 
 
 def _unreachable(holder: Participant) -> str:
