@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -35,7 +36,20 @@ class SourceRecord(models.Model):
         return f"SourceRecord(holder={self.holder_id}, type={self.document_type}, pk={self.pk})"
 
 
+def _lists_url(holder: Organisation) -> str:
+    """Where a holder's status lists are published, each under its number."""
+    return f"{holder.url}/api/v1/statuslijsten/"
+
+
 class StatusListRecordQuerySet(models.QuerySet["StatusListRecord"]):
+    def at(self, holder: Organisation, uri: str) -> StatusListRecord | None:
+        """The holder's list that is published at ``uri``, if any."""
+        own = re.fullmatch(re.escape(_lists_url(holder)) + r"([1-9][0-9]{0,8})", uri)
+        record = self.filter(holder=holder, number=int(own[1])).first() if own else None
+        if record is not None:
+            record.holder = holder
+        return record
+
     def current(self, holder: Organisation) -> StatusListRecord:
         """The holder's newest list, which new credentials go into; the first one is made on first use."""
         latest = self.filter(holder=holder).defer("token").order_by("-number").first()
@@ -93,7 +107,7 @@ class StatusListRecord(models.Model):
     @property
     def uri(self) -> str:
         """Where verifiers fetch this list."""
-        return f"{self.holder.url}/api/v1/statuslijsten/{self.number}"
+        return f"{_lists_url(self.holder)}{self.number}"
 
     TTL = 300  # seconds verifiers may cache the list; they refuse a token older than this
     RESIGN_AFTER = 120  # the worker signs again well within the TTL, so a stored token stays servable

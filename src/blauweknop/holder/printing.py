@@ -27,11 +27,12 @@ logger = logging.getLogger(__name__)
 
 
 def _own_status_list(holder: Organisation, uri: str) -> str:
-    # The holder's own statuses come from its own database, not over HTTP to itself.
-    record = next((r for r in StatusListRecord.objects.filter(holder=holder) if r.uri == uri), None)
+    # The holder's own statuses come from its own database, not over HTTP to itself: the token a
+    # GET of that list would serve.
+    record = StatusListRecord.objects.at(holder, uri)
     if record is None:
         raise ApiProblem(400, "not_issued_here", f"{holder.name} did not issue this copy.")
-    return record.signed_token()
+    return record.served_token(timezone.now())[0]
 
 
 def _verified_own_copy(holder: Organisation, presentation: str) -> sdjwt_vc.VerifiedCredential:
