@@ -67,17 +67,16 @@ class SchemeClient:
     def __init__(self) -> None:
         self._document: SchemeDocument | None = None
         self._fetched_at = 0.0
-        self._attempted_at = self._ended_at = float("-inf")
+        self._ended_at = float("-inf")  # when the last fetch, good or failed, ended
         self._fetching = threading.Lock()
 
     def forget(self) -> None:
         """Drop the cached document, so the next use fetches it (after a known change, and in tests)."""
         self._document = None
-        self._attempted_at = self._ended_at = float("-inf")
+        self._ended_at = float("-inf")
 
     def _update(self) -> None:
         """One fetch; on failure the document in hand stays, and the operator's logs say why."""
-        self._attempted_at = time.monotonic()
         try:
             document = fetch(self._document)
         except (httpx.HTTPError, ProtocolError) as exc:
@@ -103,7 +102,7 @@ class SchemeClient:
                 self._update()
 
     def _refresh_in_background(self) -> None:
-        if not self._fetching.locked() and time.monotonic() - self._attempted_at >= RETRY_AFTER:
+        if not self._fetching.locked() and time.monotonic() - self._ended_at >= RETRY_AFTER:
             threading.Thread(target=self.refresh, name="scheme-refresh", daemon=True).start()
 
     async def current(self) -> SchemeDocument:
