@@ -192,6 +192,18 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache shared by every web process and worker of a deployment (scheme document, status lists):
+# a table in the database by default (made by a migration), Redis when BLAUWEKNOP_CACHE_URL names one.
+CACHE_TABLE = "blauweknop_cache"
+CACHE_URL = env("BLAUWEKNOP_CACHE_URL")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("BLAUWEKNOP_CACHE_URL must be a redis://, rediss:// or unix:// address.")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+}
+
 # Citizens log in with DigiD through django-digid-eherkenning. The demo uses a DigiD mock that
 # keeps the BSN out of every URL; real DigiD is SAML, configured in the admin of that package.
 AUTH_USER_MODEL = "accounts.User"
