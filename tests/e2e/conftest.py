@@ -15,9 +15,7 @@ import itertools
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -26,25 +24,24 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.deployments import (
+    REPO,
+    clean_environment,
+    free_port,
+    run_python,
+    start_uvicorn,
+    stop_process,
+    wait_until_up,
+)
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(os.environ.get("BLAUWEKNOP_SCREENSHOTS") or REPO / "var" / "screenshots")
 SCHEME_DOCUMENT = "/stelsel/api/v1/stelseldocument"
 CITIZENS = 30
-START_TIMEOUT = 30.0
-# Settings the server must not inherit from the shell that runs the tests (e.g. a PostgreSQL DATABASE_URL).
-FOREIGN_SETTINGS = (
-    "DATABASE_URL",
-    "DJANGO_SECRET_KEY",
-    "DJANGO_ALLOWED_HOSTS",
-    "DJANGO_DEBUG",
-    "DJANGO_SETTINGS_MODULE",
-)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,37 +65,14 @@ class DemoServer:
         return [bsn for bsn in self.bsns if bsn in text]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (a server may still lose it to a race)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(data_dir: Path, port: int) -> dict[str, str]:
     """The environment of a demo process on ``port`` with its data in ``data_dir``, none of the shell's settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLAUWEKNOP_") and k not in FOREIGN_SETTINGS}
+    env = clean_environment()
     env.update(BLAUWEKNOP_DEMO="True", BLAUWEKNOP_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
     # The PostgreSQL pass of make test names a database of its own for the server; never the shell's DATABASE_URL.
     if database := os.environ.get("BLAUWEKNOP_E2E_DATABASE_URL"):
         env["DATABASE_URL"] = database
     return env
-
-
-def run_python(env: dict[str, str], *args: str) -> str:
-    """Run ``python *args`` in the project folder; its output, or the test fails with it."""
-    done = subprocess.run(
-        [sys.executable, *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"python {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done.stdout
 
 
 def demo_bsns(seed_output: str) -> list[str]:
@@ -108,45 +82,6 @@ def demo_bsns(seed_output: str) -> list[str]:
     if len(bsns) != 3:
         pytest.fail(f"seed_demo did not print three demo BSNs:\n{seed_output}")
     return bsns
-
-
-def wait_until_up(process: subprocess.Popen[bytes], url: str) -> bool:
-    """True once ``url`` answers 200; False if the server exited (e.g. the port was taken meanwhile)."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    return False
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Terminate ``process``, or kill it if it does not stop within ten seconds."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def start_python(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    """Start ``python *args`` in the project folder, its output appended to ``log``."""
-    with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, *args], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def start_uvicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """The demo's web process on ``port``, its output appended to ``log``."""
-    return start_python(
-        env, log, "-m", "uvicorn", "blauweknop.asgi:application", "--host", "127.0.0.1", "--port", str(port)
-    )
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sqlite3
 import subprocess
 import threading
 import time
@@ -23,25 +21,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from django_tasks import TaskResultStatus
 
 from blauweknop import scheduler
-from tests.e2e.conftest import (
-    DemoServer,
-    Steps,
-    demo_bsns,
+from tests.deployments import (
+    Database,
     free_port,
+    fresh_database,
     run_python,
-    server_env,
     start_python,
     start_uvicorn,
     stop_process,
     wait_until_up,
 )
+from tests.e2e.conftest import DemoServer, Steps, demo_bsns, server_env
 
 pytestmark = pytest.mark.e2e
 
@@ -113,51 +110,12 @@ async def pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> No
 
 
 @dataclass
-class SharedDatabase:
-    """The one database of both web processes and the worker, for the test to look into directly."""
-
-    url: str
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        """Run ``sql`` (no parameters) and commit; the rows it returned."""
-        if self.url.startswith("sqlite:///"):
-            with sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=20) as connection:
-                return connection.execute(sql).fetchall()
-        import psycopg
-
-        with psycopg.connect(self.url) as connection, connection.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall() if cursor.description else []
-
-
-@contextlib.contextmanager
-def shared_database(data_dir: Path) -> Iterator[SharedDatabase]:
-    """A fresh database for this test: on PostgreSQL beside the browser tests' own, else SQLite in ``data_dir``."""
-    e2e = os.environ.get("BLAUWEKNOP_E2E_DATABASE_URL")
-    if not e2e:
-        yield SharedDatabase(f"sqlite:///{data_dir / 'blauweknop.sqlite3'}")
-        return
-    import psycopg
-
-    parts = urlsplit(e2e)
-    name = parts.path.lstrip("/") + "_two_processes"
-    with psycopg.connect(e2e, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield SharedDatabase(urlunsplit(parts._replace(path="/" + name)))
-    finally:
-        with psycopg.connect(e2e, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@dataclass
 class World:
     """Two web processes behind the proxy, a worker, their database, and where their output goes."""
 
     server: DemoServer  # base_url is the proxy's
     proxy: RoundRobinProxy
-    database: SharedDatabase
+    database: Database
     env: dict[str, str]
     log: Path
     processes: list[subprocess.Popen[bytes]]
@@ -188,7 +146,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     log = tmp_path_factory.mktemp("two-processes-log") / "processes.log"
     proxy = RoundRobinProxy([0] * BACKENDS)
     processes: list[subprocess.Popen[bytes]] = []
-    with contextlib.closing(proxy), shared_database(data_dir) as database:
+    with contextlib.closing(proxy), fresh_database("two_processes", data_dir) as database:
         # Every process is reached through the proxy: issuer URLs and the scheme document name it.
         env = {**server_env(data_dir, 0), "DATABASE_URL": database.url, "BLAUWEKNOP_BASE_URL": proxy.url}
         run_python(env, "-m", "blauweknop.demo.first_run")
