@@ -1,0 +1,207 @@
+"""What the scheme operator admits: one participant described in a JSON file, checked before anything is written.
+
+This module only reads and checks (no database, no I/O); ``manage.py admit_participant`` stores
+the result. Every problem in a file is reported at once, in a sentence that says what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_slug
+
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.identifiers import is_valid_oin
+from blauweknop.protocol.jwk import KeySet, checked_public_jwk, jwks, public_jwk
+from blauweknop.scheme import catalogue
+
+ROLES = {"holder": "is_holder", "requester": "is_requester", "app_manager": "is_app_manager"}
+REQUIRED = ("oin", "name", "slug", "base_url", "roles", "jwks", "description")
+OPTIONAL = ("document_types", "contact")
+LANGUAGES = ("nl", "en")
+CONTACT_FIELDS = ("telefoon", "website")
+MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KEYS = 200, 50, 200, 500, 10
+_url = URLValidator(schemes=["http", "https"])
+
+
+class Refused(Exception):
+    """The file describes no admissible participant; ``problems`` says why, one sentence each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A checked participant: the fields of its Organisation row (``oin`` is the key)."""
+
+    oin: str
+    fields: dict[str, Any]
+
+
+def admission(raw: Any) -> Admission:
+    """Check a participant description (parsed JSON); the admission, or ``Refused`` with every problem."""
+    if not isinstance(raw, Mapping):
+        raise Refused(["The file must hold one JSON object that describes the participant."])
+    problems = [f"The field {name!r} is missing." for name in REQUIRED if name not in raw]
+    problems += [
+        f"The field {name!r} is unknown; check its spelling." for name in raw if name not in (*REQUIRED, *OPTIONAL)
+    ]
+    checks = (
+        ("oin", _oin),
+        ("name", _name),
+        ("slug", _slug),
+        ("base_url", _base_url),
+        ("roles", _roles),
+        ("jwks", _jwks),
+        ("description", _description),
+        ("contact", _contact),
+    )
+    values: dict[str, Any] = {}
+    for name, check in checks:
+        if name in raw:
+            try:
+                values[name] = check(raw[name])
+            except Refused as refused:
+                problems += refused.problems
+    roles = values.get("roles", set())
+    document_types = raw.get("document_types", [])
+    try:
+        values["document_types"] = _document_types(document_types, is_holder="holder" in roles)
+    except Refused as refused:
+        problems += refused.problems
+    if problems:
+        raise Refused(problems)
+    fields = {
+        "name": values["name"],
+        "slug": values["slug"],
+        "base_url": values["base_url"],
+        "public_jwks": values["jwks"],
+        "description": values["description"],
+        "contact": values.get("contact", {}),
+        "document_types": values["document_types"],
+        **{flag: role in roles for role, flag in ROLES.items()},
+    }
+    return Admission(values["oin"], fields)
+
+
+def _text(value: Any, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Refused([f"{what} must be a text that is not empty."])
+    if len(value) > limit:
+        raise Refused([f"{what} is longer than {limit} characters."])
+    return value.strip()
+
+
+def _oin(value: Any) -> str:
+    if not is_valid_oin(value):
+        raise Refused(["The oin must be exactly 20 digits, as a text (in quotes)."])
+    return value
+
+
+def _name(value: Any) -> str:
+    return _text(value, "The name", MAX_NAME)
+
+
+def _slug(value: Any) -> str:
+    slug = _text(value, "The slug", MAX_SLUG)
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise Refused(["The slug may only hold letters, digits, hyphens and underscores."]) from None
+    return slug
+
+
+def _web_address(value: Any, what: str) -> str:
+    address = _text(value, what, MAX_URL)
+    try:
+        _url(address)
+    except ValidationError:
+        raise Refused([f"{what} must be a web address that starts with https:// or http://."]) from None
+    return address
+
+
+def _base_url(value: Any) -> str:
+    address = _web_address(value, "The base_url")
+    if "?" in address or "#" in address:
+        raise Refused(["The base_url must be a plain address, without ? or #."])
+    return address.rstrip("/")
+
+
+def _roles(value: Any) -> set[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(role, str) for role in value):
+        raise Refused([f"The roles must be a list with one or more of: {', '.join(ROLES)}."])
+    if unknown := sorted(set(value) - set(ROLES)):
+        raise Refused([f"Unknown roles: {', '.join(unknown)}. Use one or more of: {', '.join(ROLES)}."])
+    if "app_manager" in value and len(set(value)) > 1:
+        # The scheme document lists app managers apart, and an OIN may appear there only once.
+        raise Refused(["An app_manager cannot have other roles too: admit those under another OIN."])
+    return set(value)
+
+
+def _jwks(value: Any) -> dict[str, Any]:
+    """The participant's public keys: a JWK Set whose every key is a valid public key with a kid of its own."""
+    keys = value.get("keys") if isinstance(value, Mapping) else None
+    if not isinstance(keys, list) or not keys:
+        raise Refused(['The jwks must be a JWK Set, {"keys": [...]}, with one or more public keys.'])
+    if len(keys) > MAX_KEYS:
+        raise Refused([f"The jwks holds more than {MAX_KEYS} keys."])
+    problems = []
+    for number, key in enumerate(keys, start=1):
+        if isinstance(key, Mapping) and dict(key) != public_jwk(key):
+            problems.append(f"Key {number} in the jwks is a private key. Send public keys only, and make a new pair.")
+            continue
+        try:
+            checked_public_jwk(key)
+            KeySet([key])  # loads as the other participants will load it
+        except ProtocolError as exc:
+            problems.append(f"Key {number} in the jwks is not usable: {exc.message}")
+            continue
+        if not isinstance(key.get("kid"), str) or not key["kid"]:
+            problems.append(f"Key {number} in the jwks has no 'kid'.")
+    if problems:
+        raise Refused(problems)
+    kids = [key["kid"] for key in keys]
+    if len(set(kids)) != len(kids):
+        raise Refused(["Two keys in the jwks have the same 'kid'; every key needs a kid of its own."])
+    return jwks(keys)
+
+
+def _in_languages(value: Any, what: str) -> dict[str, str]:
+    if not isinstance(value, Mapping) or set(value) != set(LANGUAGES):
+        raise Refused([f"{what} must have a text in Dutch (nl) and in English (en), and nothing else."])
+    return {language: _text(value[language], f"{what} ({language})", MAX_TEXT) for language in LANGUAGES}
+
+
+def _description(value: Any) -> dict[str, str]:
+    return _in_languages(value, "The description")
+
+
+def _contact(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not set(value) <= set(CONTACT_FIELDS):
+        raise Refused([f"The contact may only have: {', '.join(CONTACT_FIELDS)}."])
+    contact = {}
+    if "telefoon" in value:
+        contact["telefoon"] = _text(value["telefoon"], "The contact's telefoon", MAX_NAME)
+    if "website" in value:
+        contact["website"] = _web_address(value["website"], "The contact's website")
+    return contact
+
+
+def _document_types(value: Any, *, is_holder: bool) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(type_id, str) for type_id in value):
+        raise Refused(["The document_types must be a list of document type names from the catalogue."])
+    if not is_holder:
+        if value:
+            raise Refused(["Only a holder issues documents: leave out document_types, or add the role holder."])
+        return []
+    if not value:
+        raise Refused(["A holder must name the document_types it issues."])
+    known = catalogue.document_types()
+    if unknown := sorted(set(value) - set(known)):
+        raise Refused([f"Not in the catalogue: {', '.join(unknown)}. Known are: {', '.join(sorted(known))}."])
+    return sorted(set(value))
