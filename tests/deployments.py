@@ -244,7 +244,8 @@ def new_deployment(
     ``folder``, its own secrets, on ``port`` (default: a free one). ``env`` adds or overrides settings."""
     port = port or free_port()
     data_dir = folder / name
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # collectstatic's target, as an operator's set-up makes it (WhiteNoise warns at start-up without it).
+    (data_dir / "static").mkdir(parents=True, exist_ok=True)
     environment = {
         **clean_environment(),
         "PYTHONUNBUFFERED": "1",
