@@ -23,6 +23,7 @@ REQUIRED = ("oin", "name", "slug", "base_url", "roles", "jwks", "description")
 OPTIONAL = ("document_types", "contact")
 LANGUAGES = ("nl", "en")
 CONTACT_FIELDS = ("telefoon", "website")
+JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use")  # what a public signing key needs, nothing else
 MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KEYS = 200, 50, 200, 500, 10
 _url = URLValidator(schemes=["http", "https"])
 
@@ -48,6 +49,12 @@ def admission(raw: Any) -> Admission:
     if not isinstance(raw, Mapping):
         raise Refused(["The file must hold one JSON object that describes the participant."])
     problems = [f"The field {name!r} is missing." for name in REQUIRED if name not in raw]
+    # Every value is one line of text; PostgreSQL refuses a NUL, and no page should show the others.
+    problems += [
+        f"The field {name!r} holds a control character (such as a NUL or a line break)."
+        for name in raw
+        if _has_control(raw[name])
+    ]
     problems += [
         f"The field {name!r} is unknown; check its spelling." for name in raw if name not in (*REQUIRED, *OPTIONAL)
     ]
@@ -87,6 +94,17 @@ def admission(raw: Any) -> Admission:
         **{flag: role in roles for role, flag in ROLES.items()},
     }
     return Admission(values["oin"], fields)
+
+
+def _has_control(value: Any) -> bool:
+    """Whether a control character hides anywhere in ``value`` (keys included)."""
+    if isinstance(value, str):
+        return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value)
+    if isinstance(value, Mapping):
+        return any(_has_control(k) or _has_control(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_control(item) for item in value)
+    return False
 
 
 def _text(value: Any, what: str, limit: int) -> str:
@@ -160,6 +178,9 @@ def _jwks(value: Any) -> dict[str, Any]:
             KeySet([key])  # loads as the other participants will load it
         except ProtocolError as exc:
             problems.append(f"Key {number} in the jwks is not usable: {exc.message}")
+            continue
+        if extra := sorted(set(key) - set(JWK_MEMBERS)):
+            problems.append(f"Key {number} in the jwks has members that are not allowed: {', '.join(extra)[:200]}.")
             continue
         if not isinstance(key.get("kid"), str) or not key["kid"]:
             problems.append(f"Key {number} in the jwks has no 'kid'.")

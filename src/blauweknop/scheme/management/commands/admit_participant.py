@@ -67,6 +67,8 @@ def _read(file: Path) -> Any:
         ) from None
     except RecursionError:
         raise _refuse(f"The file {file} is nested too deeply.") from None
+    except ValueError:  # e.g. a number of thousands of digits, which Python refuses to convert
+        raise _refuse(f"The file {file} is not valid JSON: it holds a value that is far too large.") from None
 
 
 def _checked(raw: Any) -> Admission:
