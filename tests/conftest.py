@@ -7,8 +7,10 @@ import re
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.management import call_command
 
+from blauweknop.portal.verification import status_lists
 from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.scheme.client import scheme_client
@@ -38,9 +40,16 @@ def deployment(live_server, settings):
     """All roles behind one real HTTP server, with addresses that point at it."""
     settings.BASE_URL = live_server.url
     settings.SCHEME_URL = live_server.url + "/stelsel"
-    scheme_client.forget()
+    _forget_shared_tokens()
     yield live_server
+    _forget_shared_tokens()
+
+
+def _forget_shared_tokens() -> None:
+    # Every test's world has the same addresses and keys but its own lists and documents.
     scheme_client.forget()
+    status_lists.forget()
+    cache.clear()
 
 
 @pytest.fixture

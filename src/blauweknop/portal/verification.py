@@ -1,17 +1,33 @@
-"""Checking a credential as any receiver would: issuer in the scheme, signature, time, status."""
+"""Checking a credential as any receiver would: issuer in the scheme, signature, time, status.
+
+Status lists are shared within their ``ttl``: by every verification in this process (in memory)
+and by every process of the deployment (the shared cache), so a press or an upload costs no HTTP
+request for a list another request just fetched. A cached token is not trusted: it is verified
+each time it is used, as a fetched one is, and one that fails is passed over for a fresh fetch.
+"""
 
 from __future__ import annotations
 
+import collections
 import functools
+import logging
 import ssl
+import threading
+from collections.abc import Callable
 
 import httpx
 
-from blauweknop.protocol import sdjwt_vc
+from blauweknop import shared_cache
+from blauweknop.protocol import sdjwt_vc, status_list
+from blauweknop.protocol.errors import ProtocolError, VerificationError
+from blauweknop.protocol.jwk import KeyResolver
 from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient
+from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient, StatusListToken, StatusReference
+from blauweknop.protocol.validity import now_or
 
+logger = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+KEPT_BYTES = 32 * 1024 * 1024  # status list tokens this process keeps in memory; the oldest go first
 
 
 @functools.cache
@@ -20,26 +36,103 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def download(uri: str) -> str:
+    """A status list token from its publisher, unverified. Blocking."""
+    # Raw bytes, no content coding, at most one token's worth: the list's server may be hostile.
+    headers = {"Accept": "application/statuslist+jwt", "Accept-Encoding": "identity"}
+    with (
+        httpx.Client(timeout=TIMEOUT, verify=tls_context()) as http,
+        http.stream("GET", uri, headers=headers) as answer,
+    ):
+        answer.raise_for_status()
+        body = bytearray()
+        for chunk in answer.iter_raw():
+            body += chunk
+            if len(body) > MAX_TOKEN_BYTES:
+                raise ValueError(f"the status list is larger than {MAX_TOKEN_BYTES} bytes")
+    return body.decode("utf-8")
+
+
+class StatusLists(StatusListClient):
+    """The status lists of every verification in this process: kept in memory, shared through the cache.
+
+    ``fetch(uri) -> token`` gets a list from its publisher when neither copy is usable.
+    """
+
+    def __init__(self, fetch: Callable[[str], str] = download, *, kept_bytes: int = KEPT_BYTES) -> None:
+        super().__init__(fetch)
+        self._kept_bytes = kept_bytes
+        self._kept: collections.OrderedDict[str, tuple[str, int]] = collections.OrderedDict()  # uri: (token, until)
+        self._kept_size = 0
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Drop every list this process keeps (in tests; the shared cache keeps its own until the ``ttl``)."""
+        with self._lock:
+            self._kept.clear()
+            self._kept_size = 0
+
+    def _in_memory(self, uri: str, now: int) -> str | None:
+        with self._lock:
+            kept = self._kept.get(uri)
+        return kept[0] if kept is not None and now < kept[1] else None
+
+    def _keep(self, uri: str, text: str, token: StatusListToken, now: int) -> int:
+        """Keep ``text`` in memory while its ``ttl`` lasts; the seconds it may be kept (0: not at all)."""
+        ends = [t for t in (token.exp, None if token.ttl is None else token.iat + token.ttl) if t is not None]
+        until = min(ends, default=now)
+        if until <= now:
+            return 0
+        if len(text) > self._kept_bytes:
+            return until - now
+        with self._lock:
+            old = self._kept.pop(uri, None)
+            self._kept_size += len(text) - (len(old[0]) if old else 0)
+            self._kept[uri] = (text, until)
+            while self._kept_size > self._kept_bytes:
+                self._kept_size -= len(self._kept.popitem(last=False)[1][0])
+        return until - now
+
+    def token(self, uri: str, keys: KeyResolver) -> StatusListToken:
+        """The verified list at ``uri``: kept, shared or fetched; else ``status_unavailable``. Blocking."""
+        now = now_or(None)
+        kept = self._in_memory(uri, now)
+        if kept is not None:
+            try:
+                return status_list.verify(kept, keys, uri=uri, now=now)
+            except ProtocolError:
+                pass  # e.g. its issuer's key left the scheme: ask again
+        cache_key = shared_cache.key("statuslijst", uri)
+        shared = shared_cache.read(cache_key)
+        if isinstance(shared, str):
+            try:
+                token = status_list.verify(shared, keys, uri=uri, now=now)
+            except ProtocolError as exc:
+                logger.warning("status list token in the shared cache refused: %s", exc.code)
+            else:
+                self._keep(uri, shared, token, now)
+                return token
+        try:
+            text = self._fetch(uri)
+        except Exception as exc:  # whatever the transport raises, the verifier just cannot tell
+            raise VerificationError("status_unavailable") from exc
+        token = status_list.verify(text, keys, uri=uri, now=now)
+        if seconds := self._keep(uri, text, token, now):
+            shared_cache.write(cache_key, text, seconds)
+        return token
+
+    def status(self, ref: StatusReference, keys: KeyResolver) -> int:
+        """The status of the credential at ``ref``, from a list signed by one of ``keys``. Blocking."""
+        return self.token(ref.uri, keys).status_list.get(ref.idx)
+
+
+status_lists = StatusLists()
+
+
 def verify_credential(presentation: str, scheme: SchemeDocument) -> sdjwt_vc.VerifiedCredential:
-    """Verify with every check, fetching status lists over HTTP.
+    """Verify with every check, the status from :data:`status_lists`.
 
     Blocking: call it through ``sync_to_async(..., thread_sensitive=False)`` from async views, so
     that a status list served by this same process can still be answered meanwhile.
     """
-    with httpx.Client(timeout=TIMEOUT, verify=tls_context()) as http:
-
-        def fetch(uri: str) -> str:
-            # Raw bytes, no content coding, at most one token's worth: the list's server may be hostile.
-            headers = {"Accept": "application/statuslist+jwt", "Accept-Encoding": "identity"}
-            with http.stream("GET", uri, headers=headers) as response:
-                response.raise_for_status()
-                body = bytearray()
-                for chunk in response.iter_raw():
-                    body += chunk
-                    if len(body) > MAX_TOKEN_BYTES:
-                        raise ValueError(f"the status list is larger than {MAX_TOKEN_BYTES} bytes")
-            return body.decode("utf-8")
-
-        return sdjwt_vc.verify(
-            presentation, scheme.issuer_keys(), status_lists=StatusListClient(fetch), require_key_binding=False
-        )
+    return sdjwt_vc.verify(presentation, scheme.issuer_keys(), status_lists=status_lists, require_key_binding=False)

@@ -4,6 +4,12 @@ Build for failure: the operator being down must not take the scheme down. The la
 document stays in use until its own ``exp`` (a week); a stale one is refreshed in the background
 while requests go on with the one in hand. Only when no valid document is left does a request
 fail, with :class:`SchemeUnavailable` (503), never a 500.
+
+Processes share: a refresh first takes the document another process of the deployment fetched
+less than ``REFRESH_AFTER`` ago from the shared cache, verified against the trust anchor with the
+rollback check like a fetched one, and leaves what it fetched itself there. Whoever can write to
+the cache can at most hold back a newer document until the one in hand expires, as whoever can
+block the operator's address can; a forged or older one is refused.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ import time
 import httpx
 from django.conf import settings
 
-from blauweknop import keystore, metrics
+from blauweknop import keystore, metrics, shared_cache
 from blauweknop.api import ApiProblem
 from blauweknop.db import release_before_waiting
 from blauweknop.protocol import scheme_document
-from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import SchemeDocument
 
@@ -47,14 +53,51 @@ def trust_anchor() -> KeySet:
     return KeySet([keystore.signing_key("stelsel").public_jwk])
 
 
-def fetch(previous: SchemeDocument | None) -> SchemeDocument:
-    """Fetch and verify the scheme document; refuses an older version than ``previous``. Blocking."""
+def check(token: str, previous: SchemeDocument | None) -> SchemeDocument:
+    """Verify ``token`` against the trust anchor; refuse one older than ``previous`` (version, then signing time)."""
+    document = scheme_document.verify(token, trust_anchor(), min_version=previous.version if previous else None)
+    if previous is not None and (document.version, document.iat) < (previous.version, previous.iat):
+        raise VerificationError("scheme_rollback")
+    return document
+
+
+def download() -> str:
+    """The scheme document as the operator publishes it now, unverified. Blocking."""
     with httpx.Client(timeout=TIMEOUT) as client:
         response = client.get(f"{settings.SCHEME_URL}/api/v1/stelseldocument")
         response.raise_for_status()
-    return scheme_document.verify(
-        response.text.strip(), trust_anchor(), min_version=previous.version if previous else None
-    )
+    return response.text.strip()
+
+
+def _shared_key() -> str:
+    return shared_cache.key("stelseldocument", settings.SCHEME_URL)
+
+
+def from_shared_cache(previous: SchemeDocument | None) -> tuple[SchemeDocument, float] | None:
+    """The document another process fetched less than ``REFRESH_AFTER`` ago, and its age; if it checks out. Blocking."""
+    entry = shared_cache.read(_shared_key())
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)):
+        return None
+    token, fetched_at = entry
+    if isinstance(fetched_at, bool) or not isinstance(fetched_at, int | float):
+        return None
+    age = min(max(time.time() - fetched_at, 0.0), float(REFRESH_AFTER))  # a cache's clock is not trusted either
+    if age >= REFRESH_AFTER:
+        return None
+    try:
+        return check(token, previous), age
+    except ProtocolError as exc:
+        logger.warning("scheme document in the shared cache refused: %s", exc.code)
+        metrics.scheme_refresh_failures.labels(f"cache_{exc.code}").inc()
+        return None
+
+
+def fetch(previous: SchemeDocument | None) -> SchemeDocument:
+    """Fetch the document from the operator, verify it, and leave it for the other processes. Blocking."""
+    token = download()
+    document = check(token, previous)
+    shared_cache.write(_shared_key(), (token, time.time()), REFRESH_AFTER)
+    return document
 
 
 class SchemeClient:
@@ -71,14 +114,19 @@ class SchemeClient:
         self._fetching = threading.Lock()
 
     def forget(self) -> None:
-        """Drop the cached document, so the next use fetches it (after a known change, and in tests)."""
+        """Drop the document in hand and the shared copy, so the next use fetches it (after a known change, in tests).
+
+        Blocking: it reaches the shared cache.
+        """
         self._document = None
         self._ended_at = float("-inf")
+        shared_cache.delete(_shared_key())
 
     def _update(self) -> None:
-        """One fetch; on failure the document in hand stays, and the operator's logs say why."""
+        """One refresh, from the shared cache or else the operator; on failure the document in hand stays."""
         try:
-            document = fetch(self._document)
+            shared = from_shared_cache(self._document)
+            document, age = shared if shared is not None else (fetch(self._document), 0.0)
         except (httpx.HTTPError, ProtocolError) as exc:
             code = getattr(exc, "code", type(exc).__name__)
             logger.warning("scheme document refresh failed from %s: %s", settings.SCHEME_URL, code)
@@ -88,7 +136,7 @@ class SchemeClient:
             self._ended_at = time.monotonic()
         if self._document is None or document.version != self._document.version:
             logger.info("scheme document version %s in force", document.version)
-        self._document, self._fetched_at = document, time.monotonic()
+        self._document, self._fetched_at = document, time.monotonic() - age
         metrics.scheme_document_expiry.set(document.exp)
 
     def refresh(self, *, unless_ended_since: float | None = None) -> None:
