@@ -15,4 +15,5 @@ env -u BLAUWEKNOP_DEMO -u DATABASE_URL \
   DJANGO_DEBUG=False \
   BLAUWEKNOP_BASE_URL=https://blauweknop.example \
   BLAUWEKNOP_DATA_DIR="$data" \
+  BLAUWEKNOP_HOLDER_OINS=00000009999999999000 \
   "$python" manage.py check --deploy --fail-level WARNING

@@ -40,3 +40,51 @@ def test_importing_the_protocol_loads_no_django_at_run_time():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# Each role's apps, as settings.ROLE_APPS installs them; the apps every deployment has are shared.
+BLAUWEKNOP = PROTOCOL.parent
+ROLE_OF_APP = {"scheme": "scheme", "holder": "holder", "audit": "holder", "portal": "portal"}
+
+
+def _role_modules():
+    for app, role in ROLE_OF_APP.items():
+        for path in sorted((BLAUWEKNOP / app).rglob("*.py")):
+            yield app, role, path
+
+
+def test_no_role_app_imports_another_roles_models():
+    offenders = {
+        f"{app}/{path.relative_to(BLAUWEKNOP / app)}": name
+        for app, role, path in _role_modules()
+        for name in _imported_modules(path)
+        for other, other_role in ROLE_OF_APP.items()
+        if other_role != role and name in (f"blauweknop.{other}.models", f"blauweknop.{other}")
+    }
+    assert offenders == {}
+
+
+def test_only_the_scheme_operator_reads_the_catalogue_files():
+    # Holders and portals take the catalogue from the signed scheme document (blauweknop.document_types).
+    offenders = {
+        str(path.relative_to(BLAUWEKNOP)): name
+        for app, role, path in _role_modules()
+        if role != "scheme"
+        for name in _imported_modules(path)
+        if name.startswith("blauweknop.scheme.catalogue")
+    }
+    assert offenders == {}
+
+
+def test_no_roles_migrations_depend_on_another_roles_app():
+    from django.db.migrations.loader import MigrationLoader
+
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    offenders = [
+        (node, dependency)
+        for node in graph.nodes
+        if node[0] in ROLE_OF_APP
+        for dependency in graph.node_map[node].parents
+        if dependency.key[0] in ROLE_OF_APP and ROLE_OF_APP[dependency.key[0]] != ROLE_OF_APP[node[0]]
+    ]
+    assert offenders == []

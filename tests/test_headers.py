@@ -34,7 +34,7 @@ def test_every_page_has_a_content_security_policy_without_inline_code(client, pa
 def test_pages_and_downloads_with_personal_data_are_never_stored(client, demo_world):
     from blauweknop.holder.models import SourceRecord
 
-    bsn = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
     client.post("/inloggen/?next=/", {"bsn": bsn})
     pages = [client.get(f"/organisaties/{BELASTING}/"), client.get("/mijn-inzage/")]
     pressed = client.post(f"/organisaties/{BELASTING}/blauwe-knop/")

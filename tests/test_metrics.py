@@ -56,7 +56,7 @@ def test_it_shows_the_metrics_to_the_right_token(client, settings):
 @pytest.mark.django_db(transaction=True)
 def test_issuance_and_refusals_move_the_counters_and_no_bsn_reaches_them(demo_world, wallet, settings):
     settings.METRICS_TOKEN = TOKEN
-    bsn = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
     issued = {"holder": BELASTING, "document_type": "inkomen"}
     replayed = {"holder": BELASTING, "code": "assertion_replayed"}
     wrong_audience = {"holder": BELASTING, "code": "aud_mismatch"}

@@ -38,6 +38,7 @@ def production_environment(data_dir: Path, **extra: str) -> dict[str, str]:
         "DJANGO_DEBUG": "False",
         "BLAUWEKNOP_BASE_URL": "https://blauweknop.example",
         "BLAUWEKNOP_DATA_DIR": str(data_dir),
+        "BLAUWEKNOP_HOLDER_OINS": "00000009999999999000",
         **extra,
     }
 

@@ -15,9 +15,9 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from blauweknop import scheduler
-from blauweknop.holder.models import IssuedCredential, StatusListRecord
+from blauweknop.holder.models import IssuedCredential, StatusListRecord, Tenant
 from blauweknop.scheme import publication
-from blauweknop.scheme.models import Organisation, PublishedDocument
+from blauweknop.scheme.models import PublishedDocument
 from blauweknop.tasks import prune_task_results_before
 from tests.concurrency import at_once
 
@@ -98,7 +98,7 @@ def _run(tmp_path, *command):
 def test_a_worker_process_runs_what_the_scheduler_process_enqueued(tmp_path):
     first = publication.publish()
     PublishedDocument.objects.filter(pk=first.pk).update(published_at=timezone.now() - timedelta(days=2))
-    holder = Organisation.objects.create(oin="00000009999999999000", name="Test", slug="test", is_holder=True)
+    holder = Tenant.objects.create(oin="00000009999999999000", slug="test", issuer_url="http://testserver/test")
     IssuedCredential.allocate(
         holder, document_type="inkomen", subject="s", data_digest="d", expires_at=timezone.now() + timedelta(days=1)
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views import defaults
@@ -224,8 +225,11 @@ ApiMiddleware = response_middleware(api_responses)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404 for the whole site: problem+json under an API, a plain-language page elsewhere."""
-    if is_api_path(request.path):
+    """404 for the whole site: problem+json under an API, a plain-language page elsewhere.
+
+    A deployment without the portal has no pages (the 404 page links to the portal's), only APIs.
+    """
+    if is_api_path(request.path) or "portal" not in settings.BLAUWEKNOP_ROLES:
         return generic_problem(404)
     return defaults.page_not_found(request, exception)
 

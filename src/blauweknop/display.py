@@ -8,10 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import formats
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from blauweknop.scheme.catalogue import DocumentType
+from blauweknop.document_types import DocumentType
+
+# What a holder's access record says was done, as the holder API names it, in people's words.
+DOWNLOAD = "basis-downloaden"
+ACTIVITIES = {DOWNLOAD: gettext_lazy("U heeft een gewaarmerkte kopie gedownload")}
 
 
 @dataclass(frozen=True)

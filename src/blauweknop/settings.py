@@ -16,6 +16,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from blauweknop.demo import first_run
+from blauweknop.demo.organisations import demo_holder_oins
+from blauweknop.protocol.identifiers import is_valid_oin
 
 
 def env(name: str, default: str = "") -> str:
@@ -83,6 +85,17 @@ BLAUWEKNOP_ROLES = envlist("BLAUWEKNOP_ROLES", ",".join(ALL_ROLES))
 if unknown := set(BLAUWEKNOP_ROLES) - set(ALL_ROLES):
     raise ImproperlyConfigured(f"BLAUWEKNOP_ROLES has unknown roles: {', '.join(sorted(unknown))}")
 
+# The organisations a holder deployment issues for, by OIN; all else about them comes from the scheme
+# document. The demo issues for its own holders; elsewhere they must be named.
+HOLDER_OINS = envlist("BLAUWEKNOP_HOLDER_OINS", ",".join(demo_holder_oins()) if DEMO else "")
+if bad := [oin for oin in HOLDER_OINS if not is_valid_oin(oin)]:
+    raise ImproperlyConfigured(f"BLAUWEKNOP_HOLDER_OINS must list OINs of 20 digits, not {', '.join(bad)}")
+if "holder" in BLAUWEKNOP_ROLES and not HOLDER_OINS:
+    raise ImproperlyConfigured(
+        "This deployment plays the holder role, but BLAUWEKNOP_HOLDER_OINS names no organisation. "
+        "Set it to the OINs it issues for, separated by commas."
+    )
+
 # Where this deployment is reached; issuer URLs and links in PDFs are made from it.
 BASE_URL = env("BLAUWEKNOP_BASE_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
 # Where the scheme document is fetched from (the scheme operator's deployment).
@@ -103,22 +116,22 @@ SOURCE_ADAPTER_OPTIONS = json.loads(env("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{}
 # Credentials per status list; a holder starts the next list when one is full.
 STATUS_LIST_SIZE = int(env("BLAUWEKNOP_STATUS_LIST_SIZE", str(2**17)))
 
+# Each role brings its own apps, and so its own tables and migrations; none needs another role's.
+ROLE_APPS = {
+    "scheme": ["blauweknop.scheme"],
+    "holder": ["blauweknop.holder", "blauweknop.audit"],
+    "portal": ["blauweknop.portal", "digid_eherkenning", "privates", "simple_certmanager", "solo"],
+}
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "privates",
-    "simple_certmanager",
-    "solo",
-    "digid_eherkenning",
     "blauweknop.accounts",
-    "blauweknop.scheme",
-    "blauweknop.holder",
-    "blauweknop.audit",
-    "blauweknop.demo",
-    "blauweknop.portal",
+    *(app for role in ALL_ROLES if role in BLAUWEKNOP_ROLES for app in ROLE_APPS[role]),
+    # seed_demo fills the scheme and holder roles; a portal alone has nothing to seed.
+    *(["blauweknop.demo"] if {"scheme", "holder"} & set(BLAUWEKNOP_ROLES) else []),
     "csp",
     "django_tasks",
     "django_tasks_db",
@@ -141,7 +154,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "blauweknop.portal.outage.SchemeOutageMiddleware",
+    *(["blauweknop.portal.outage.SchemeOutageMiddleware"] if "portal" in BLAUWEKNOP_ROLES else []),
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

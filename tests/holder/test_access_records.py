@@ -29,7 +29,7 @@ def _post(server, path, body):
 
 
 def test_a_citizen_sees_their_own_reads_and_nobody_elses(demo_world):
-    alice, bob = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list(
+    alice, bob = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list(
         "bsn", flat=True
     )[:2]
     _post(demo_world, "verklaringen", {"appbeheerderverklaring": _assertion(alice), "documentsoort": "inkomen"})
@@ -42,7 +42,7 @@ def test_a_citizen_sees_their_own_reads_and_nobody_elses(demo_world):
 
 
 def test_asking_needs_a_fresh_assertion(demo_world):
-    bsn = SourceRecord.objects.filter(holder_id=BELASTING).values_list("bsn", flat=True).first()
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING).values_list("bsn", flat=True).first()
     body = {"appbeheerderverklaring": _assertion(bsn)}
     assert _post(demo_world, "inzage", body).status_code == 200
     again = _post(demo_world, "inzage", body)

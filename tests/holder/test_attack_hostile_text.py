@@ -44,7 +44,7 @@ def _assertion_with_jti(bsn: str, wallet, jti_text: str) -> str:
 @pytest.mark.parametrize("path", ["verklaringen", "inzage"])
 @pytest.mark.parametrize("kind", sorted(HOSTILE_JTIS))
 def test_it_refuses_an_assertion_whose_jti_no_database_can_store(demo_world, wallet, kind, path):
-    bsn = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
     body = {"appbeheerderverklaring": _assertion_with_jti(bsn, wallet, HOSTILE_JTIS[kind]), "documentsoort": "inkomen"}
     response = httpx.post(f"{demo_world.url}/belastingkantoor/api/v1/{path}", json=body, timeout=30)
     assert response.status_code == 400, response.text

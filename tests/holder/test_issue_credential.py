@@ -21,7 +21,7 @@ BELASTING = "00000001003214345000"
 
 @pytest.fixture
 def citizen_bsn(demo_world):
-    return SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    return SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
 
 
 def _assertion(bsn, wallet, holder_oin=BELASTING, signer=PORTAL_OIN, now=None):
@@ -55,7 +55,7 @@ def test_it_issues_a_copy_that_verifies_through_the_scheme(demo_world, citizen_b
     body = response.json()
     assert body["documentsoort"] == "inkomen" and body["vct"].endswith("/vct/inkomen/1")
     result = _verify(demo_world, body["verklaring"])
-    expected = SourceRecord.objects.get(holder_id=BELASTING, document_type="inkomen", bsn=citizen_bsn).data
+    expected = SourceRecord.objects.get(holder_oin=BELASTING, document_type="inkomen", bsn=citizen_bsn).data
     assert result.claims == expected
     assert result.holder_jwk == wallet.public_jwk
     assert result.iss == f"{demo_world.url}/belastingkantoor"
@@ -81,7 +81,7 @@ def test_an_assertion_cannot_be_used_twice(demo_world, citizen_bsn, wallet):
 
 def test_changed_data_makes_earlier_copies_superseded(demo_world, citizen_bsn, wallet):
     first = _ask(demo_world, {"appbeheerderverklaring": _assertion(citizen_bsn, wallet), "documentsoort": "inkomen"})
-    record = SourceRecord.objects.get(holder_id=BELASTING, document_type="inkomen", bsn=citizen_bsn)
+    record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="inkomen", bsn=citizen_bsn)
     record.data = {**record.data, "verzamelinkomenInCenten": record.data["verzamelinkomenInCenten"] + 100_00}
     record.save()
     second = _ask(demo_world, {"appbeheerderverklaring": _assertion(citizen_bsn, wallet), "documentsoort": "inkomen"})
@@ -111,7 +111,7 @@ def test_bad_requests_get_a_problem_that_says_what_is_wrong(demo_world, body, st
 def test_the_holder_refuses_what_it_does_not_issue_or_has_not_got(demo_world, citizen_bsn, wallet):
     other = _ask(demo_world, {"appbeheerderverklaring": _assertion(citizen_bsn, wallet), "documentsoort": "toeslagen"})
     assert (other.status_code, other.json()["code"]) == (404, "not_issued_here")
-    SourceRecord.objects.filter(holder_id=BELASTING, bsn=citizen_bsn, document_type="inkomen").delete()
+    SourceRecord.objects.filter(holder_oin=BELASTING, bsn=citizen_bsn, document_type="inkomen").delete()
     none = _ask(demo_world, {"appbeheerderverklaring": _assertion(citizen_bsn, wallet), "documentsoort": "inkomen"})
     assert (none.status_code, none.json()["code"]) == (404, "no_data")
     assert citizen_bsn not in none.text

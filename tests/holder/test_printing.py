@@ -16,7 +16,7 @@ PRINT = "/belastingkantoor/api/v1/afdrukken"
 @pytest.fixture
 def copy(demo_world, wallet):
     """A copy of one citizen's income, issued to their wallet key, and that citizen's BSN."""
-    bsn = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
     body = {"appbeheerderverklaring": _assertion(bsn, wallet), "documentsoort": "inkomen"}
     issued = httpx.post(f"{demo_world.url}/belastingkantoor/api/v1/verklaringen", json=body, timeout=30)
     return sdjwt_vc.present(issued.json()["verklaring"], ["belastingjaar"]), bsn

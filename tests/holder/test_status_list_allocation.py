@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blauweknop.holder.allocation import shuffled_index
-from blauweknop.holder.models import IssuedCredential, SourceRecord, StatusListRecord
-from blauweknop.scheme.models import Organisation
+from blauweknop.holder.models import IssuedCredential, SourceRecord, StatusListRecord, Tenant
 from tests.holder.test_issue_credential import BELASTING, _assertion, _verify
 
 
@@ -35,7 +34,7 @@ def test_two_lists_shuffle_differently():
 @pytest.mark.django_db(transaction=True)
 def test_issuance_runs_on_into_new_lists_when_one_is_full(demo_world, wallet, settings):
     settings.STATUS_LIST_SIZE = 4
-    bsn = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
     credentials = []
     for _ in range(10):
         body = {"appbeheerderverklaring": _assertion(bsn, wallet), "documentsoort": "inkomen"}
@@ -54,7 +53,7 @@ def test_issuance_runs_on_into_new_lists_when_one_is_full(demo_world, wallet, se
 @pytest.mark.django_db
 def test_a_nearly_full_list_allocates_like_an_empty_one(settings):
     settings.STATUS_LIST_SIZE = 2**17
-    holder = Organisation.objects.create(oin="00000009999999999000", name="Test", slug="test", is_holder=True)
+    holder = Tenant.objects.create(oin="00000009999999999000", slug="test", issuer_url="http://testserver/test")
     status_list = StatusListRecord.objects.current(holder)
     StatusListRecord.objects.filter(pk=status_list.pk).update(allocated=2**17 - 1)
     fields = {"document_type": "inkomen", "subject": "s", "data_digest": "d", "expires_at": "2030-01-01T00:00Z"}

@@ -16,13 +16,13 @@ SLUGS = {BELASTING: "belastingkantoor", GEMEENTE: "gemeente-voorbeeldstad"}
 def debtor(demo_world):
     """A citizen with debts at both the tax office and the municipality."""
     at = lambda oin: set(  # noqa: E731
-        SourceRecord.objects.filter(holder_id=oin, document_type="vorderingen").values_list("bsn", flat=True)
+        SourceRecord.objects.filter(holder_oin=oin, document_type="vorderingen").values_list("bsn", flat=True)
     )
     both = sorted(at(BELASTING) & at(GEMEENTE))
     if not both:  # the seeded world is random; make one such citizen when it has none
         bsn = sorted(at(BELASTING))[0]
-        data = SourceRecord.objects.get(holder_id=BELASTING, document_type="vorderingen", bsn=bsn).data
-        SourceRecord.objects.create(holder_id=GEMEENTE, document_type="vorderingen", bsn=bsn, data=data)
+        data = SourceRecord.objects.get(holder_oin=BELASTING, document_type="vorderingen", bsn=bsn).data
+        SourceRecord.objects.create(holder_oin=GEMEENTE, document_type="vorderingen", bsn=bsn, data=data)
         return bsn
     return both[0]
 
@@ -46,7 +46,7 @@ def test_a_download_at_one_holder_leaves_another_holders_copies_valid(demo_world
 def test_changed_data_at_one_holder_supersedes_only_that_holders_copies(demo_world, debtor, wallet):
     at_gemeente = _press(demo_world, GEMEENTE, debtor, wallet)
     at_belasting = _press(demo_world, BELASTING, debtor, wallet)
-    record = SourceRecord.objects.get(holder_id=BELASTING, document_type="vorderingen", bsn=debtor)
+    record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="vorderingen", bsn=debtor)
     record.data = {"vorderingen": [{**record.data["vorderingen"][0], "openstaandBedragInCenten": 1}]}
     record.save()
     _press(demo_world, BELASTING, debtor, wallet)

@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from blauweknop.holder.models import IssuedCredential, UsedAssertion
+from blauweknop.holder.models import IssuedCredential, Tenant, UsedAssertion
 from blauweknop.holder.tasks import RETAIN_AFTER_EXPIRY, forget_expired_credentials, forget_used_assertions
 from blauweknop.protocol.status_list import INVALID, VALID
-from blauweknop.scheme.models import Organisation
 from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,7 +26,7 @@ def _credential(holder, expired_ago, status=VALID):
 
 @pytest.fixture
 def holder():
-    return Organisation.objects.create(oin="00000009999999999000", name="Test", slug="test", is_holder=True)
+    return Tenant.objects.create(oin="00000009999999999000", slug="test", issuer_url="http://testserver/test")
 
 
 def test_records_of_valid_credentials_go_a_month_after_they_expired(holder):

@@ -8,11 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from blauweknop import keystore
-from blauweknop.holder.models import IssuedCredential, StatusListRecord
+from blauweknop.holder.models import IssuedCredential, StatusListRecord, Tenant
 from blauweknop.holder.tasks import publish_status_lists
 from blauweknop.protocol import status_list
 from blauweknop.protocol.jwk import KeySet, jwks
-from blauweknop.scheme.models import Organisation
 from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +22,7 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 @pytest.fixture
 def holder(settings):
     settings.STATUS_LIST_SIZE = 64
-    return Organisation.objects.create(oin="00000009999999999000", name="Test", slug="test", is_holder=True)
+    return Tenant.objects.create(oin="00000009999999999000", slug="test", issuer_url="http://testserver/test")
 
 
 def _issue(holder, count=1):

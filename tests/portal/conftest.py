@@ -14,7 +14,7 @@ GEMEENTE = "00000001823288444000"
 @pytest.fixture
 def citizen_bsn(demo_world):
     """A demo citizen with income and debts at the tax office."""
-    records = SourceRecord.objects.filter(holder_id=BELASTING)
+    records = SourceRecord.objects.filter(holder_oin=BELASTING)
     with_income = set(records.filter(document_type="inkomen").values_list("bsn", flat=True))
     with_debts = records.filter(document_type="vorderingen", bsn__in=with_income)
     return with_debts.values_list("bsn", flat=True).first() or sorted(with_income)[0]
@@ -23,8 +23,8 @@ def citizen_bsn(demo_world):
 @pytest.fixture
 def two_citizen_bsns(demo_world):
     """Two demo citizens that both the tax office and the municipality hold data about."""
-    at_tax_office = set(SourceRecord.objects.filter(holder_id=BELASTING).values_list("bsn", flat=True))
-    at_municipality = set(SourceRecord.objects.filter(holder_id=GEMEENTE).values_list("bsn", flat=True))
+    at_tax_office = set(SourceRecord.objects.filter(holder_oin=BELASTING).values_list("bsn", flat=True))
+    at_municipality = set(SourceRecord.objects.filter(holder_oin=GEMEENTE).values_list("bsn", flat=True))
     both = sorted(at_tax_office & at_municipality)
     assert len(both) >= 2
     return both[:2]

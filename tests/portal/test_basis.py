@@ -49,7 +49,7 @@ def test_pages_behind_login_send_the_citizen_to_digid_first(client, demo_world):
 def test_the_blauwe_knop_shows_every_field_in_plain_words(citizen, citizen_bsn):
     page = _press(citizen)
     html = page.content.decode()
-    income = SourceRecord.objects.get(holder_id=BELASTING, document_type="inkomen", bsn=citizen_bsn).data
+    income = SourceRecord.objects.get(holder_oin=BELASTING, document_type="inkomen", bsn=citizen_bsn).data
     assert "Verzamelinkomen" in html and "Het inkomen waarmee toeslagen en huur worden berekend." in html
     euros = f"{income['verzamelinkomenInCenten'] // 100:,}".replace(",", ".")
     assert f"€ {euros}," in html

@@ -32,7 +32,7 @@ def test_a_genuine_copy_is_echt_en_geldig_with_its_fields(citizen):
 
 def test_a_copy_whose_data_changed_is_superseded(citizen, citizen_bsn):
     old = _copy(citizen)
-    record = SourceRecord.objects.get(holder_id=BELASTING, document_type="inkomen", bsn=citizen_bsn)
+    record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="inkomen", bsn=citizen_bsn)
     record.data = {**record.data, "toetsingsinkomenInCenten": record.data["toetsingsinkomenInCenten"] + 1}
     record.save()
     _copy(citizen)

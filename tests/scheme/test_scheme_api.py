@@ -49,10 +49,10 @@ def test_each_holder_publishes_its_issuer_metadata(demo_world):
 
 
 def test_status_lists_are_signed_and_cacheable(demo_world):
-    from blauweknop.holder.models import StatusListRecord
-    from blauweknop.scheme.models import Organisation
+    from blauweknop.holder.models import StatusListRecord, Tenant
 
-    record = StatusListRecord.objects.current(Organisation.objects.get(slug="boeteninning"))
+    tenant = Tenant.objects.learn("00000001002564440000", "boeteninning", f"{demo_world.url}/boeteninning")
+    record = StatusListRecord.objects.current(tenant)
     response = httpx.get(record.uri)
     assert response.headers["Content-Type"] == "application/statuslist+jwt"
     assert "max-age" in response.headers["Cache-Control"]

@@ -39,7 +39,7 @@ def hanging_operator():
 
 
 def _issue(server, wallet):
-    bsn = SourceRecord.objects.filter(holder_id=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
     body = {"appbeheerderverklaring": _assertion(bsn, wallet), "documentsoort": "inkomen"}
     return httpx.post(f"{server.url}/belastingkantoor/api/v1/verklaringen", json=body, timeout=30)
 

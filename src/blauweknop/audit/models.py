@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from blauweknop.audit.pseudonyms import pseudonym
+from blauweknop.display import ACTIVITIES, DOWNLOAD
 
 
 def new_trace_id() -> str:
@@ -31,7 +32,7 @@ class AccessRecord(models.Model):
     """One read of a citizen's data, with the fields of the Logboek Dataverwerkingen and VNG logging."""
 
     class Activity(models.TextChoices):
-        DOWNLOAD = "basis-downloaden", _("U heeft een gewaarmerkte kopie gedownload")
+        DOWNLOAD = DOWNLOAD, ACTIVITIES[DOWNLOAD]
 
     trace_id = models.CharField(max_length=32, default=new_trace_id)
     span_id = models.CharField(max_length=16, default=new_span_id)

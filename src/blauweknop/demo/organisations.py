@@ -100,3 +100,8 @@ ORGANISATIONS: list[dict[str, Any]] = [
     },
 ]
 PORTAL_OIN = "00000001234567890000"
+
+
+def demo_holder_oins() -> list[str]:
+    """The OINs of the demo's holders: what a demo holder deployment issues for unless told otherwise."""
+    return [spec["oin"] for spec in ORGANISATIONS if spec.get("is_holder")]

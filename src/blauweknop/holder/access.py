@@ -8,16 +8,16 @@ from django.db import transaction
 
 from blauweknop.audit.models import AccessRecord
 from blauweknop.holder import sessions
+from blauweknop.holder.tenants import Holder
 from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.scheme.models import Organisation
 
 LIMIT = 500
 
 
-def records_for(holder: Organisation, assertion: str, scheme: SchemeDocument) -> list[dict[str, Any]]:
+def records_for(holder: Holder, assertion: str, scheme: SchemeDocument) -> list[dict[str, Any]]:
     """The access records about the citizen in ``assertion`` at ``holder``, newest first."""
     with transaction.atomic():
-        session = sessions.accept(holder, assertion, scheme)
+        session = sessions.accept(holder.oin, assertion, scheme)
         records = AccessRecord.objects.about(session.bsn).filter(holder_oin=holder.oin)[:LIMIT]
         return [
             {

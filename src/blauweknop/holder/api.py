@@ -1,4 +1,7 @@
-"""The holder API, one per organisation under its own prefix: ``/<slug>/api/v1/``."""
+"""The holder API, one per organisation under its own prefix: ``/<slug>/api/v1/``.
+
+The one place where the holder's refusals (:mod:`blauweknop.holder.errors`) become HTTP answers.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +16,12 @@ from django.utils import timezone
 from ninja import Path, Schema, Status
 from pydantic import Field
 
-from blauweknop.api import make_api
-from blauweknop.holder import access, issuing, printing
+from blauweknop.api import make_api, problem
+from blauweknop.holder import access, issuing, printing, tenants
+from blauweknop.holder.errors import HolderError, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.models import StatusListRecord
+from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.scheme.client import scheme_client
-from blauweknop.scheme.models import Organisation
 
 api = make_api(
     title="Gegevenshouder API",
@@ -26,13 +30,21 @@ api = make_api(
 )
 T = TypeVar("T")
 
+# The HTTP status of each kind of refusal by the holder's services.
+STATUS_FOR_ERROR: dict[type[HolderError], int] = {NotHere: 404, NotOurs: 400, NotYours: 403, Replayed: 401}
 
-def _at_holder(slug: str, work: Callable[..., T], *args: object) -> T:
-    """``work(organisation, *args)`` for the holder at ``slug`` (404 if none). Blocking.
+
+@api.exception_handler(HolderError)
+def refused(request: HttpRequest, exc: HolderError) -> HttpResponse:
+    return problem(STATUS_FOR_ERROR.get(type(exc), 400), exc.code, exc.detail)
+
+
+def _at_holder(slug: str, scheme: SchemeDocument, work: Callable[..., T], *args: object) -> T:
+    """``work(holder, *args)`` for this deployment's holder at ``slug`` (404 if none). Blocking.
 
     The look-up and the work share one hand-off to the sync thread: a hand-off costs more than the look-up.
     """
-    return work(get_object_or_404(Organisation.objects.holders(), slug=slug), *args)
+    return work(tenants.at(scheme, slug), *args)
 
 
 class VerklaringAanvraag(Schema):
@@ -53,7 +65,7 @@ class Verklaring(Schema):
 async def issue_credential(request: HttpRequest, body: VerklaringAanvraag, holder: str = Path(...)) -> Status:
     scheme = await scheme_client.current()
     issued = await sync_to_async(_at_holder)(
-        holder, issuing.issue, body.appbeheerderverklaring, body.documentsoort, scheme
+        holder, scheme, issuing.issue, body.appbeheerderverklaring, body.documentsoort, scheme
     )
     return Status(
         201,
@@ -88,7 +100,7 @@ class Inzages(Schema):
 @api.post("/inzage", response=Inzages, summary="Wie heeft de gegevens van deze burger ingezien?")
 async def access_records(request: HttpRequest, body: InzageAanvraag, holder: str = Path(...)) -> dict:
     scheme = await scheme_client.current()
-    records = await sync_to_async(_at_holder)(holder, access.records_for, body.appbeheerderverklaring, scheme)
+    records = await sync_to_async(_at_holder)(holder, scheme, access.records_for, body.appbeheerderverklaring, scheme)
     return {"inzages": records}
 
 
@@ -104,7 +116,7 @@ class AfdrukAanvraag(Schema):
 async def print_pdf(request: HttpRequest, body: AfdrukAanvraag, holder: str = Path(...)) -> HttpResponse:
     scheme = await scheme_client.current()
     document = await sync_to_async(_at_holder)(
-        holder, printing.print_copy, body.appbeheerderverklaring, body.verklaring, body.taal, scheme
+        holder, scheme, printing.print_copy, body.appbeheerderverklaring, body.verklaring, body.taal, scheme
     )
     response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="gewaarmerkte-kopie.pdf"'

@@ -18,18 +18,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from blauweknop import keystore, metrics
-from blauweknop.api import ApiProblem
 from blauweknop.audit.models import AccessRecord
 from blauweknop.audit.pseudonyms import pseudonym
+from blauweknop.document_types import DocumentType
 from blauweknop.holder import sessions
+from blauweknop.holder.errors import NotHere
 from blauweknop.holder.models import IssuedCredential
 from blauweknop.holder.sources import source_adapter
+from blauweknop.holder.tenants import Holder
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.status_list import INVALID, StatusReference
-from blauweknop.scheme import catalogue
-from blauweknop.scheme.catalogue import DocumentType
-from blauweknop.scheme.models import Organisation
 
 VALID_FOR = 90 * 86400  # a copy is valid for 90 days; its status says sooner when the data changed
 PURPOSE = "De burger downloadt een gewaarmerkte kopie van de eigen gegevens."
@@ -51,26 +50,26 @@ def _digest(data: object) -> str:
     return hmac.new(settings.PSEUDONYM_KEY.encode(), canonical, hashlib.sha256).hexdigest()
 
 
-def issue(holder: Organisation, assertion: str, type_id: str, scheme: SchemeDocument) -> Issued:
+def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) -> Issued:
     """Issue the ``type_id`` document about the citizen in ``assertion`` to their wallet key."""
-    if type_id not in holder.document_types:
-        raise ApiProblem(404, "not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
-    document_type = catalogue.document_type(type_id)
+    document_type = holder.catalogue.get(type_id)
+    if not holder.issues(type_id) or document_type is None:
+        raise NotHere("not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
     now = timezone.now()
     with transaction.atomic():
-        session = sessions.accept(holder, assertion, scheme)
+        session = sessions.accept(holder.oin, assertion, scheme)
         data = source_adapter().lookup(holder.oin, session.bsn, document_type)
         if data is None:
-            raise ApiProblem(404, "no_data", f"{holder.name} has no {type_id} about this citizen.")
+            raise NotHere("no_data", f"{holder.name} has no {type_id} about this citizen.")
         document_type.validate(data)
         subject, digest = pseudonym(session.bsn), _digest(data)
         # This holder's copies with other data are outdated now: verifiers will see them as superseded.
         # Other holders' copies of the same type are theirs to withdraw.
         IssuedCredential.objects.valid().filter(
-            status_list__holder=holder, subject=subject, document_type=type_id
+            status_list__holder=holder.tenant, subject=subject, document_type=type_id
         ).exclude(data_digest=digest).update(status=INVALID)
         record = IssuedCredential.allocate(
-            holder,
+            holder.tenant,
             document_type=type_id,
             subject=subject,
             data_digest=digest,

@@ -5,13 +5,22 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 
 from blauweknop.api import problem
+from blauweknop.holder import tenants
+from blauweknop.holder.errors import NotHere
 from blauweknop.protocol import sdjwt_vc
-from blauweknop.scheme.models import Organisation
+from blauweknop.scheme.client import SchemeUnavailable, scheme_client
 
 
-def issuer_metadata(request: HttpRequest, slug: str) -> JsonResponse:
-    """The holder's issuer URL and public keys; a problem (JSON, like the answer asked for) for an unknown holder."""
-    holder = Organisation.objects.holders().filter(slug=slug).first()
-    if holder is None:
-        return problem(404, "not_found", "No holder in this deployment issues credentials under this address.")
-    return JsonResponse(sdjwt_vc.issuer_metadata(holder.issuer_url, holder.public_jwks.get("keys", [])))
+async def issuer_metadata(request: HttpRequest, slug: str) -> JsonResponse:
+    """The holder's issuer URL and public keys, as the scheme document lists them.
+
+    A problem (JSON, like the answer asked for) for an unknown holder, or while no scheme document is in hand.
+    """
+    try:
+        holder = tenants.find(await scheme_client.current(), slug)
+    except NotHere as exc:
+        return problem(404, exc.code, exc.detail)
+    except SchemeUnavailable as exc:
+        return problem(exc.status, exc.code, exc.detail)
+    keys = [key.jwk for key in holder.keys.keys]
+    return JsonResponse(sdjwt_vc.issuer_metadata(holder.endpoints["issuer"], keys))

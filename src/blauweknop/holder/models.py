@@ -1,4 +1,8 @@
-"""What a holder keeps: its demo source registry, its status lists and what it issued."""
+"""What a holder keeps: its tenants, its demo source registry, its status lists and what it issued.
+
+Nothing here points at another role's tables: a holder learns about its own organisations (its
+tenants) from the verified scheme document, and keeps only what it needs between requests.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,52 @@ from blauweknop import keystore
 from blauweknop.holder.allocation import shuffled_index
 from blauweknop.protocol import status_list
 from blauweknop.protocol.status_list import INVALID, VALID, StatusList
-from blauweknop.scheme.models import Organisation
+
+
+class TenantQuerySet(models.QuerySet["Tenant"]):
+    def learn(self, oin: str, slug: str, issuer_url: str) -> Tenant:
+        """The tenant ``oin`` as the scheme document describes it now, stored on first use or after a change."""
+        tenant = self.filter(pk=oin).first()
+        if tenant is not None and (tenant.slug, tenant.issuer_url) == (slug, issuer_url):
+            return tenant
+        try:
+            with transaction.atomic():
+                tenant, _ = self.update_or_create(oin=oin, defaults={"slug": slug, "issuer_url": issuer_url})
+        except IntegrityError:  # a concurrent request stored it first
+            tenant = self.get(pk=oin)
+        return tenant
+
+
+class Tenant(models.Model):
+    """An organisation this holder deployment issues for (``BLAUWEKNOP_HOLDER_OINS``).
+
+    The row only remembers what the scheme document said when it was last used, so the worker can
+    sign status lists without it; the scheme document stays the source of the slug and issuer URL.
+    """
+
+    oin = models.CharField(max_length=20, primary_key=True)
+    slug = models.SlugField(unique=True, help_text="The last path segment of the issuer URL.")
+    issuer_url = models.URLField(help_text="The iss of the credentials, from the scheme document.")
+
+    objects = TenantQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.oin
+
+    @property
+    def status_lists_url(self) -> str:
+        """Where this tenant's status lists are published, each under its number."""
+        return f"{self.issuer_url.rstrip('/')}/api/v1/statuslijsten/"
 
 
 class SourceRecord(models.Model):
-    """The demo's source registry: one document per citizen and document type (a holder's own table)."""
+    """The demo's source registry: one document per citizen and document type.
 
-    holder = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="source_records")
+    It stands for the organisation's own systems, which know it by its OIN and know nothing of
+    the Blauwe Knop's tables (see blauweknop.holder.sources).
+    """
+
+    holder_oin = models.CharField(max_length=20)
     document_type = models.CharField(max_length=40)
     bsn = models.CharField(max_length=9)
     data = models.JSONField()
@@ -29,28 +72,23 @@ class SourceRecord(models.Model):
     class Meta:
         db_table = "holder_bronregistratie"
         constraints = [
-            models.UniqueConstraint(fields=["holder", "document_type", "bsn"], name="one_document_per_citizen")
+            models.UniqueConstraint(fields=["holder_oin", "document_type", "bsn"], name="one_document_per_citizen")
         ]
 
     def __repr__(self) -> str:  # the BSN stays out of logs and tracebacks
-        return f"SourceRecord(holder={self.holder_id}, type={self.document_type}, pk={self.pk})"
-
-
-def _lists_url(holder: Organisation) -> str:
-    """Where a holder's status lists are published, each under its number."""
-    return f"{holder.url}/api/v1/statuslijsten/"
+        return f"SourceRecord(holder={self.holder_oin}, type={self.document_type}, pk={self.pk})"
 
 
 class StatusListRecordQuerySet(models.QuerySet["StatusListRecord"]):
-    def at(self, holder: Organisation, uri: str) -> StatusListRecord | None:
+    def at(self, holder: Tenant, uri: str) -> StatusListRecord | None:
         """The holder's list that is published at ``uri``, if any."""
-        own = re.fullmatch(re.escape(_lists_url(holder)) + r"([1-9][0-9]{0,8})", uri)
+        own = re.fullmatch(re.escape(holder.status_lists_url) + r"([1-9][0-9]{0,8})", uri)
         record = self.filter(holder=holder, number=int(own[1])).first() if own else None
         if record is not None:
             record.holder = holder
         return record
 
-    def current(self, holder: Organisation) -> StatusListRecord:
+    def current(self, holder: Tenant) -> StatusListRecord:
         """The holder's newest list, which new credentials go into; the first one is made on first use."""
         latest = self.filter(holder=holder).defer("token").order_by("-number").first()
         return latest or self.start(holder, 1)
@@ -73,7 +111,7 @@ class StatusListRecordQuerySet(models.QuerySet["StatusListRecord"]):
                 published += record.publish()
         return published
 
-    def start(self, holder: Organisation, number: int) -> StatusListRecord:
+    def start(self, holder: Tenant, number: int) -> StatusListRecord:
         """List ``number`` of ``holder``, made now unless a concurrent request made it first."""
         try:
             with transaction.atomic():
@@ -87,7 +125,7 @@ class StatusListRecordQuerySet(models.QuerySet["StatusListRecord"]):
 class StatusListRecord(models.Model):
     """One Token Status List of a holder. Positions are handed out in order, indexes shuffled."""
 
-    holder = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_lists")
+    holder = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="status_lists")
     number = models.PositiveIntegerField()
     size = models.PositiveIntegerField(help_text="How many credentials this list holds; fixed when it is made.")
     allocated = models.PositiveIntegerField(default=0, help_text="How many positions were handed out.")
@@ -107,7 +145,7 @@ class StatusListRecord(models.Model):
     @property
     def uri(self) -> str:
         """Where verifiers fetch this list."""
-        return f"{_lists_url(self.holder)}{self.number}"
+        return f"{self.holder.status_lists_url}{self.number}"
 
     TTL = 300  # seconds verifiers may cache the list; they refuse a token older than this
     RESIGN_AFTER = 120  # the worker signs again well within the TTL, so a stored token stays servable
@@ -211,7 +249,7 @@ class IssuedCredential(models.Model):
         constraints = [models.UniqueConstraint(fields=["status_list", "idx"], name="one_credential_per_index")]
 
     @classmethod
-    def allocate(cls, holder: Organisation, **fields: object) -> IssuedCredential:
+    def allocate(cls, holder: Tenant, **fields: object) -> IssuedCredential:
         """Record a new credential in the holder's current status list, starting the next list when it is full.
 
         Never fails for lack of indexes, costs the same at any occupancy, and never reuses an index.

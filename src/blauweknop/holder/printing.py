@@ -11,35 +11,34 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from blauweknop import keystore, pdf
-from blauweknop.api import ApiProblem
 from blauweknop.display import rows
 from blauweknop.holder import sessions
+from blauweknop.holder.errors import NotOurs, NotYours
 from blauweknop.holder.models import StatusListRecord
+from blauweknop.holder.tenants import Holder
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.errors import ProtocolError
-from blauweknop.protocol.jwk import KeySet, thumbprint
+from blauweknop.protocol.jwk import thumbprint
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.status_list import StatusListClient
-from blauweknop.scheme import catalogue
-from blauweknop.scheme.models import Organisation
 
 logger = logging.getLogger(__name__)
 
 
-def _own_status_list(holder: Organisation, uri: str) -> str:
+def _own_status_list(holder: Holder, uri: str) -> str:
     # The holder's own statuses come from its own database, not over HTTP to itself: the token a
     # GET of that list would serve.
-    record = StatusListRecord.objects.at(holder, uri)
+    record = StatusListRecord.objects.at(holder.tenant, uri)
     if record is None:
-        raise ApiProblem(400, "not_issued_here", f"{holder.name} did not issue this copy.")
+        raise NotOurs("not_issued_here", f"{holder.name} did not issue this copy.")
     return record.served_token(timezone.now())[0]
 
 
-def _verified_own_copy(holder: Organisation, presentation: str) -> sdjwt_vc.VerifiedCredential:
+def _verified_own_copy(holder: Holder, presentation: str) -> sdjwt_vc.VerifiedCredential:
     try:
         verified = sdjwt_vc.verify(
             presentation,
-            KeySet.from_jwks(holder.public_jwks),
+            holder.keys,
             status_lists=StatusListClient(lambda uri: _own_status_list(holder, uri)),
             require_key_binding=False,
         )
@@ -47,25 +46,25 @@ def _verified_own_copy(holder: Organisation, presentation: str) -> sdjwt_vc.Veri
         logger.warning("print refused: holder=%s code=%s", holder.oin, exc.code)
         raise
     if verified.iss != holder.issuer_url:
-        raise ApiProblem(400, "not_issued_here", f"{holder.name} did not issue this copy.")
+        raise NotOurs("not_issued_here", f"{holder.name} did not issue this copy.")
     return verified
 
 
-def print_copy(holder: Organisation, assertion: str, presentation: str, language: str, scheme: SchemeDocument) -> bytes:
+def print_copy(holder: Holder, assertion: str, presentation: str, language: str, scheme: SchemeDocument) -> bytes:
     """A signed PDF of ``presentation``: a valid copy issued by ``holder`` to the citizen in ``assertion``.
 
     Signing costs CPU and lends the holder's name, so only a certified app manager may ask, once
     per assertion, and only for the logged-in citizen's own copy (bound to their wallet key).
     """
     with transaction.atomic():
-        session = sessions.accept(holder, assertion, scheme)
+        session = sessions.accept(holder.oin, assertion, scheme)
     verified = _verified_own_copy(holder, presentation)
     if verified.holder_jwk is None or thumbprint(verified.holder_jwk) != thumbprint(session.wallet_jwk):
         logger.warning("print refused: holder=%s code=not_your_copy", holder.oin)
-        raise ApiProblem(403, "not_your_copy", "This copy was issued to another wallet than the citizen's.")
-    document_type = next((t for t in catalogue.document_types().values() if t.vct == verified.vct), None)
+        raise NotYours("not_your_copy", "This copy was issued to another wallet than the citizen's.")
+    document_type = holder.catalogue.by_vct(verified.vct)
     if document_type is None:
-        raise ApiProblem(400, "unknown_document_type", "This copy is of a type the catalogue does not know.")
+        raise NotOurs("unknown_document_type", "This copy is of a type the catalogue does not know.")
     with translation.override(language):
         name = document_type.name[language]
         issued = timezone.localtime(datetime.fromtimestamp(verified.issued_at or 0, tz=UTC))

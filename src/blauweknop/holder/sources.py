@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils.module_loading import import_string
 
-from blauweknop.scheme.catalogue import DocumentType
+from blauweknop.document_types import DocumentType
 
 
 class SourceAdapter(Protocol):
@@ -33,7 +33,7 @@ class SqlTableAdapter:
         self,
         table: str = "holder_bronregistratie",
         *,
-        holder_column: str = "holder_id",
+        holder_column: str = "holder_oin",
         bsn_column: str = "bsn",
         type_column: str = "document_type",
         data_column: str = "data",

@@ -6,11 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
 
-from blauweknop.audit.models import AccessRecord
+from blauweknop import document_types
+from blauweknop.display import ACTIVITIES
 from blauweknop.portal import session
 from blauweknop.portal.holders import access_report
 from blauweknop.portal.pages import arender
-from blauweknop.scheme import catalogue
 from blauweknop.scheme.client import scheme_client
 
 
@@ -21,8 +21,7 @@ async def access_log(request: HttpRequest) -> HttpResponse:
     scheme = await scheme_client.current()
     report = await access_report(scheme, await session.citizen(request, user))
     participants = {**scheme.organisations, **scheme.app_managers}
-    types = catalogue.document_types()
-    activities = dict(AccessRecord.Activity.choices)
+    types = document_types.of(scheme).by_id
     entries = [
         {
             "at": parse_datetime(r["tijdstip"]),
@@ -33,7 +32,7 @@ async def access_log(request: HttpRequest) -> HttpResponse:
                 if r["documentsoort"] in types
                 else {"nl": r["documentsoort"], "en": r["documentsoort"]}
             ),
-            "activity": activities.get(r["activiteit"], r["activiteit"]),
+            "activity": ACTIVITIES.get(r["activiteit"], r["activiteit"]),
         }
         for r in report.records
     ]

@@ -10,14 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from blauweknop import pdf
+from blauweknop import document_types, pdf
 from blauweknop.display import rows
 from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
-from blauweknop.scheme import catalogue
 from blauweknop.scheme.client import scheme_client
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -88,7 +87,7 @@ async def verify_page(request: HttpRequest) -> HttpResponse:
         context = {"form": UploadForm(), "verdict": NOT_GENUINE, "ask": True}
         return await arender(request, "portal/verify.html", context)
     issuer = scheme.issuer(result.iss)
-    document_type = next((t for t in catalogue.document_types().values() if t.vct == result.vct), None)
+    document_type = document_types.of(scheme).by_vct(result.vct)
     context = {
         "form": UploadForm(),
         "result": result,

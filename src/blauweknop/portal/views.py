@@ -19,14 +19,15 @@ from django.shortcuts import redirect
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from blauweknop import document_types
 from blauweknop.display import rows
+from blauweknop.document_types import DocumentType
 from blauweknop.portal import session
 from blauweknop.portal.holders import fetch_all, print_copy
 from blauweknop.portal.pages import arender
 from blauweknop.portal.selection import select
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
-from blauweknop.scheme import catalogue
 from blauweknop.scheme.client import scheme_client
 
 FORMATS = ("sdjwt", "pdf", "json", "csv")
@@ -52,8 +53,10 @@ async def home(request: HttpRequest) -> HttpResponse:
 @login_required
 async def organisation(request: HttpRequest, oin: str) -> HttpResponse:
     """The organisation's Mijn-omgeving with the Blauwe Knop."""
-    holder = _holder(await scheme_client.current(), oin)
-    types = [catalogue.document_type(t) for t in holder.document_types]
+    scheme = await scheme_client.current()
+    holder = _holder(scheme, oin)
+    catalogue = document_types.of(scheme)
+    types = [t for t in map(catalogue.get, holder.document_types) if t is not None]
     return await arender(request, "portal/organisation.html", {"holder": holder, "types": types})
 
 
@@ -76,11 +79,11 @@ async def press(request: HttpRequest, oin: str) -> HttpResponse:
 @login_required
 async def data(request: HttpRequest, oin: str) -> HttpResponse:
     """The citizen's data from this holder, per category, with every field to choose."""
+    catalogue = document_types.of(await scheme_client.current())
     categories = [
-        {"type": catalogue.document_type(type_id), "rows": rows(catalogue.document_type(type_id), claims)}
-        for type_id, claims in (
-            (t, _data_claims(sdjwt.unverified_claims(c))) for t, c in (await session.credentials(request, oin)).items()
-        )
+        {"type": document_type, "rows": rows(document_type, _data_claims(sdjwt.unverified_claims(credential)))}
+        for type_id, credential in (await session.credentials(request, oin)).items()
+        if (document_type := catalogue.get(type_id)) is not None
     ]
     return await arender(request, "portal/data.html", {"oin": oin, "categories": categories})
 
@@ -92,11 +95,11 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
         return redirect("portal:data", oin=oin)
     credentials = await session.credentials(request, oin)
     type_id, chosen, fmt = request.POST.get("documentsoort"), request.POST.getlist("veld"), request.POST.get("formaat")
-    if type_id not in credentials or fmt not in FORMATS:
+    document_type = document_types.of(await scheme_client.current()).get(type_id or "")
+    if type_id not in credentials or fmt not in FORMATS or document_type is None:
         messages.error(request, _("Die download kennen we niet. Druk opnieuw op de Blauwe Knop."))
         return redirect("portal:data", oin=oin)
     credential = credentials[type_id]
-    document_type = catalogue.document_type(type_id)
     claims = _data_claims(sdjwt.unverified_claims(credential))
     if not chosen or not set(chosen) <= {row.path for row in rows(document_type, claims)}:
         messages.error(request, _("Kies minstens één gegeven om te downloaden. Zet een vinkje bij wat u wilt delen."))
@@ -128,7 +131,7 @@ def _data_claims(claims: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in claims.items() if k not in sdjwt_vc.PLAIN_CLAIMS}
 
 
-def _csv(document_type: catalogue.DocumentType, selected: dict[str, Any]) -> str:
+def _csv(document_type: DocumentType, selected: dict[str, Any]) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # so that spreadsheet programs read the accents right
     writer = csv.writer(out)

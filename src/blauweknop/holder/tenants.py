@@ -1,0 +1,72 @@
+"""The organisations a holder deployment issues for, as the verified scheme document describes them.
+
+A deployment names its tenants by OIN only (``BLAUWEKNOP_HOLDER_OINS``) and holds their private
+keys; their names, issuer URLs, public keys and document types come from the scheme document. The
+URL slug a tenant is served under is the last path segment of its issuer URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from blauweknop import document_types
+from blauweknop.document_types import Catalogue
+from blauweknop.holder.errors import NotHere
+from blauweknop.holder.models import Tenant
+from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+
+
+@dataclass(frozen=True)
+class Holder:
+    """One tenant as it acts on a request: what the scheme document says now, and its row here."""
+
+    participant: Participant
+    tenant: Tenant
+    catalogue: Catalogue
+
+    @property
+    def oin(self) -> str:
+        return self.participant.oin
+
+    @property
+    def name(self) -> str:
+        return self.participant.name
+
+    @property
+    def issuer_url(self) -> str:
+        return self.tenant.issuer_url
+
+    @property
+    def keys(self) -> KeySet:
+        """The public keys the scheme document lists for this holder."""
+        return self.participant.keys
+
+    def issues(self, type_id: str) -> bool:
+        """Whether the scheme document lists ``type_id`` among what this holder issues."""
+        return type_id in self.participant.document_types
+
+
+def slug_of(issuer_url: str) -> str:
+    """The URL slug a holder is served under: the last path segment of its issuer URL."""
+    return urlsplit(issuer_url).path.rstrip("/").rpartition("/")[2]
+
+
+def find(scheme: SchemeDocument, slug: str) -> Participant:
+    """This deployment's tenant served at ``slug``; :class:`NotHere` when none is. Reads no database."""
+    for oin in settings.HOLDER_OINS:
+        participant = scheme.organisations.get(oin)
+        issuer = participant.endpoints.get("issuer", "") if participant else ""
+        if participant and HOLDER in participant.roles and issuer and slug_of(issuer) == slug:
+            return participant
+    raise NotHere("not_found", "No holder in this deployment issues credentials under this address.")
+
+
+def at(scheme: SchemeDocument, slug: str) -> Holder:
+    """The tenant served at ``slug``, its row stored or brought up to date on first use. Blocking."""
+    participant = find(scheme, slug)
+    tenant = Tenant.objects.learn(participant.oin, slug, participant.endpoints["issuer"])
+    return Holder(participant, tenant, document_types.of(scheme))
