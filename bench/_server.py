@@ -103,8 +103,8 @@ def citizens() -> list[tuple[str, str]]:
     """(holder OIN, BSN) pairs that have a debts document, read from the demo's database."""
     from blauweknop.holder.models import SourceRecord
 
-    rows = SourceRecord.objects.filter(holder_id__in=SLUGS, document_type="vorderingen")
-    return list(rows.values_list("holder_id", "bsn"))
+    rows = SourceRecord.objects.filter(holder_oin__in=SLUGS, document_type="vorderingen")
+    return list(rows.values_list("holder_oin", "bsn"))
 
 
 def assertion(holder_oin: str, bsn: str, wallet_jwk: dict) -> str:
