@@ -5,12 +5,12 @@ import pytest
 
 from blauweknop import keystore
 from blauweknop.audit.models import AccessRecord
-from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.demo.organisations import PORTAL_OIN
 from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol import scheme_document, sdjwt_vc, session_assertion
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.status_list import StatusListClient
+from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client, trust_anchor
 from blauweknop.scheme.models import Organisation

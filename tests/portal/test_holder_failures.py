@@ -4,9 +4,9 @@ import logging
 
 import pytest
 
-from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.portal.holders import MAX_ANSWER_BYTES
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
+from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation

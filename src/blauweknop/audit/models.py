@@ -8,8 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.display import ACTIVITIES, DOWNLOAD
+from blauweknop.pseudonyms import pseudonym
 
 
 def new_trace_id() -> str:

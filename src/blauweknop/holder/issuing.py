@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from blauweknop import keystore, metrics
 from blauweknop.audit.models import AccessRecord
-from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import sessions
 from blauweknop.holder.errors import NotHere
@@ -29,6 +28,7 @@ from blauweknop.holder.tenants import Holder
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.status_list import INVALID, StatusReference
+from blauweknop.pseudonyms import pseudonym
 
 VALID_FOR = 90 * 86400  # a copy is valid for 90 days; its status says sooner when the data changed
 PURPOSE = "De burger downloadt een gewaarmerkte kopie van de eigen gegevens."

@@ -19,13 +19,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from blauweknop import keystore
-from blauweknop.audit.pseudonyms import pseudonym
 from blauweknop.db import release_before_waiting
 from blauweknop.portal.verification import TIMEOUT, tls_context, verify_credential
 from blauweknop.protocol import session_assertion
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.pseudonyms import pseudonym
 
 logger = logging.getLogger(__name__)
 
