@@ -185,3 +185,36 @@ def test_processes_of_the_demo_making_one_key_at_once_all_read_the_same_whole_ke
     assert errors == []
     assert len({json.dumps(jwk, sort_keys=True) for jwk in results}) == 1
     assert files_under(tmp_path) == [tmp_path / "stelsel.jwk"], "no draft is left behind"
+
+
+def test_it_refuses_a_holder_role_that_names_no_organisation_outside_the_demo(tmp_path):
+    env = production_environment(tmp_path / "data", BLAUWEKNOP_ROLES="holder")
+    del env["BLAUWEKNOP_HOLDER_OINS"]
+    done = load_settings(env, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "plays the holder role, but BLAUWEKNOP_HOLDER_OINS names no organisation" in done.stderr
+    assert load_settings({**env, "BLAUWEKNOP_ROLES": "scheme,portal"}, cwd=tmp_path).returncode == 0
+
+
+def test_it_refuses_a_holder_oin_that_is_not_one(tmp_path):
+    env = production_environment(tmp_path / "data", BLAUWEKNOP_HOLDER_OINS="00000009999999999000,12345")
+    done = load_settings(env, cwd=tmp_path)
+    assert done.returncode != 0 and "BLAUWEKNOP_HOLDER_OINS must list OINs of 20 digits, not 12345" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected", "absent"),
+    [
+        ("scheme", {"blauweknop.scheme", "blauweknop.demo"}, {"blauweknop.holder", "blauweknop.portal", "solo"}),
+        ("holder", {"blauweknop.holder", "blauweknop.audit", "blauweknop.demo"}, {"blauweknop.scheme", "privates"}),
+        ("portal", {"blauweknop.portal", "digid_eherkenning", "solo"}, {"blauweknop.scheme", "blauweknop.demo"}),
+    ],
+)
+def test_the_installed_apps_follow_the_roles(tmp_path, roles, expected, absent):
+    env = production_environment(tmp_path / "data", BLAUWEKNOP_ROLES=roles)
+    done = load_settings(env, cwd=tmp_path, expression="[settings.INSTALLED_APPS, settings.MIDDLEWARE]")
+    assert done.returncode == 0, done.stderr
+    apps, middleware = json.loads(done.stdout)
+    assert expected <= set(apps) and not absent & set(apps)
+    assert {"blauweknop.accounts", "django_tasks_db", "django_prometheus", "csp"} <= set(apps)
+    assert ("blauweknop.portal.outage.SchemeOutageMiddleware" in middleware) == (roles == "portal")

@@ -43,3 +43,21 @@ def test_seeding_twice_leaves_one_world_and_a_newer_scheme_document():
     assert PublishedDocument.objects.current().version == 2
     assert "Demo BSNs" in out.getvalue()
     assert all(o.public_jwks["keys"] for o in Organisation.objects.all())
+
+
+def test_with_the_holder_role_alone_it_fills_only_its_own_tenants_sources(settings):
+    settings.BLAUWEKNOP_ROLES = ["holder"]
+    settings.HOLDER_OINS = ["00000001003214345000"]  # the tax office
+    out = io.StringIO()
+    call_command("seed_demo", citizens=20, stdout=out)
+    assert set(SourceRecord.objects.values_list("holder_oin", flat=True)) == {"00000001003214345000"}
+    assert set(SourceRecord.objects.values_list("document_type", flat=True)) == {"inkomen", "vorderingen"}
+    assert not Organisation.objects.exists() and not PublishedDocument.objects.exists()
+    assert "Demo BSNs" in out.getvalue() and "scheme document" not in out.getvalue()
+
+
+def test_with_the_scheme_role_alone_it_registers_and_publishes_and_writes_no_sources(settings):
+    settings.BLAUWEKNOP_ROLES = ["scheme"]
+    call_command("seed_demo", citizens=20, stdout=io.StringIO())
+    assert Organisation.objects.count() == 8 and PublishedDocument.objects.current().version == 1
+    assert not SourceRecord.objects.exists()

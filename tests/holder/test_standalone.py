@@ -142,11 +142,19 @@ def test_a_holder_only_deployment_starts_from_an_empty_database_and_issues_a_cop
         assert answer.status_code == 201, answer.text
         verified = verify_credential(answer.json()["verklaring"], scheme)
         metadata = httpx.get(f"{holder.base_url}/.well-known/jwt-vc-issuer/{BELASTING['slug']}").json()
+        # Without the portal there are no pages to link to: an unknown address is a problem, not a 500.
+        nowhere = httpx.get(f"{holder.base_url}/nergens/")
+        unknown = httpx.post(
+            f"{holder.base_url}/gemeente-voorbeeldstad/api/v1/verklaringen",
+            json={"appbeheerderverklaring": assertion, "documentsoort": "persoonsgegevens"},
+        )
 
     assert verified.iss == issuer == f"{holder.base_url}/{BELASTING['slug']}"
     assert verified.vct == next(t["vct"] for t in scheme.document_types if t["id"] == "inkomen")
     assert verified.claims["belastingjaar"]
     assert metadata["issuer"] == issuer
+    assert (nowhere.status_code, nowhere.headers["Content-Type"]) == (404, "application/problem+json")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")  # not a tenant of this deployment
     # The tenant's row was learnt from the scheme document on first use.
     assert holder.database.query("SELECT oin, slug, issuer_url FROM holder_tenant") == [
         (BELASTING["oin"], BELASTING["slug"], issuer)
