@@ -10,13 +10,15 @@ Starts the demo (see ``_server.py``) on SQLite, or on PostgreSQL when DATABASE_U
    but 201 and any transport error counts as an error. It prints requests/s, requests/s per worker as a
    fraction of the floor's requests/s per core, p50/p99 latency and the server's CPU per request;
 3. times pressing the Blauwe Knop (a logged-in citizen at one holder: the portal asks the holder for every
-   document type over HTTP and verifies each copy) on one worker, one press at a time: the p50 of the POST.
+   document type over HTTP and verifies each copy) on one worker, one press at a time: the p50 of the POST,
+   and the server's CPU per press (the holder's side included: it is the same process).
 
 The client runs on the same machine: on two cores, two workers share the CPU with it.
 
-    python bench/http_bench.py [--requests 400] [--workers 1 2] [--profile]
+    python bench/http_bench.py [--requests 400] [--workers 1 2] [--presses 20] [--press-only] [--profile PY_SPY]
 
-``--profile /path/to/py-spy`` samples one worker (every thread) at concurrency 8 instead and prints the top frames.
+``--profile /path/to/py-spy`` samples one worker (every thread) at concurrency 8 instead and prints the top frames;
+with ``--profile-press`` it samples presses of the Blauwe Knop instead.
 Last line: ``http: issuance <req/s> per worker = <ratio>x of the crypto floor`` (the best one-worker
 throughput). It is a report: it always exits 0.
 """
@@ -28,6 +30,7 @@ import asyncio
 import collections
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -164,6 +167,25 @@ async def _press(base: str, holder_oin: str, bsn: str, presses: int) -> list[flo
         return timings
 
 
+def presses(base: str, pid: int, pairs: list[tuple[str, str]], n: int) -> dict[str, float]:
+    """``n`` presses of the first demo citizen at its holder, one at a time: p50 and max ms, server CPU ms per press.
+
+    The server CPU also counts the holder's side (the same process) and the GET of the page with the button.
+    """
+    oin, bsn = pairs[0]
+    cpu = _cpu_seconds(pid)
+    timings = [s * 1000 for s in asyncio.run(_press(base, oin, bsn, n))]
+    cpu = _cpu_seconds(pid) - cpu
+    return {"p50": statistics.median(timings), "max": max(timings), "cpu_ms": cpu / n * 1000, "n": n}
+
+
+def _press_line(r: dict[str, float]) -> str:
+    return (
+        f"press (one holder, one worker): p50 {r['p50']:.1f} ms, max {r['max']:.1f} ms over {r['n']} presses, "
+        f"{r['cpu_ms']:.1f} ms server CPU per press"
+    )
+
+
 def _profile_report(raw: Path, top: int = 22) -> None:
     """Share of the server's busy samples per frame (inclusive) and per leaf, from py-spy's collapsed stacks."""
     inclusive: collections.Counter = collections.Counter()
@@ -175,7 +197,8 @@ def _profile_report(raw: Path, top: int = 22) -> None:
         for frame in set(frames):
             inclusive[frame] += int(count)
     total = sum(leaves.values())
-    for title, counter in (("inclusive", inclusive), ("self", leaves)):
+    ours = collections.Counter({frame: n for frame, n in inclusive.items() if "(blauweknop/" in frame})
+    for title, counter in (("inclusive", inclusive), ("inclusive, project code only,", ours), ("self", leaves)):
         print(f"  top {top} by {title} share of {total} busy samples:")
         for frame, n in counter.most_common(top):
             print(f"    {n / total:6.1%}  {frame[:150]}")
@@ -187,6 +210,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--presses", type=int, default=20)
     parser.add_argument("--profile", metavar="PY_SPY", help="profile one worker at concurrency 8 with this py-spy")
+    parser.add_argument("--profile-press", action="store_true", help="with --profile: profile presses instead")
+    parser.add_argument("--profile-raw", type=Path, help="with --profile: keep py-spy's collapsed stacks here")
+    parser.add_argument("--press-only", action="store_true", help="time the presses only, on one worker")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bk-http-") as folder:
         env = environment(Path(folder), free_port())
@@ -201,21 +227,33 @@ def main() -> int:
             raw = Path(folder) / "server.collapsed"
             with serving(env, log, 1) as server:
                 issuance(base, server.pid, pairs, wallet_jwk, 8, 50)  # warm up
+                presses(base, server.pid, pairs, 5)
                 spy = [args.profile, "record", "--pid", str(server.pid), "--format", "raw", "--output", str(raw)]
                 recorder = subprocess.Popen([*spy, "--rate", "500", "--nonblocking"], stdout=subprocess.DEVNULL)  # noqa: S603
                 time.sleep(1)  # py-spy attaches
-                result = issuance(base, server.pid, pairs, wallet_jwk, 8, args.requests)
+                if args.profile_press:
+                    summary = _press_line(presses(base, server.pid, pairs, args.presses))
+                else:
+                    result = issuance(base, server.pid, pairs, wallet_jwk, 8, args.requests)
+                    summary = f"{result['rps']:.0f} req/s, {result['cpu_ms']:.1f} ms server CPU per request"
                 recorder.send_signal(signal.SIGINT)
                 recorder.wait(timeout=60)
-            print(f"profiled: {result['rps']:.0f} req/s, {result['cpu_ms']:.1f} ms server CPU per request")
+            print(f"profiled: {summary}")
             _profile_report(raw)
+            if args.profile_raw:
+                shutil.copyfile(raw, args.profile_raw)
+            return 0
+        if args.press_only:
+            with serving(env, log, 1) as server:
+                presses(base, server.pid, pairs, 5)  # warm up: connections, scheme document, status lists
+                print(f"{database()}: {_press_line(presses(base, server.pid, pairs, args.presses))}")
             return 0
         with serving(env, log, 1):
             floor = crypto_floor(base, pairs, wallet_jwk)
         print(f"{database()}: crypto floor (verify assertion + issue copy) {floor:.0f} req/s per core")
         print("  workers  conc   req/s  per-worker  x-floor   p50 ms   p99 ms  errors  server-CPU ms/req")
         best: dict[int, float] = {}
-        press_ms: list[float] = []
+        pressed: dict[str, float] = {}
         for workers in args.workers:
             with serving(env, log, workers) as server:
                 issuance(base, server.pid, pairs, wallet_jwk, 8, 40)  # warm up: connections, status lists
@@ -229,13 +267,9 @@ def main() -> int:
                         f"{r['cpu_ms']:17.1f}"
                     )
                 if workers == 1 and args.presses:
-                    oin, bsn = pairs[0]
-                    press_ms = [s * 1000 for s in asyncio.run(_press(base, oin, bsn, args.presses))]
-        if press_ms:
-            print(
-                f"  press (one holder, one worker): p50 {statistics.median(press_ms):.1f} ms, "
-                f"max {max(press_ms):.1f} ms over {len(press_ms)} presses"
-            )
+                    pressed = presses(base, server.pid, pairs, args.presses)
+        if pressed:
+            print(f"  {_press_line(pressed)}")
         if 1 in best and 2 in best:
             print(f"  two workers / one worker: {best[2] / best[1]:.2f}x")
         print(f"  {log.read_text(errors='replace').count('Traceback')} tracebacks in the server log")
