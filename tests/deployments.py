@@ -45,6 +45,8 @@ COMMAND_TIMEOUT = 120  # seconds for one management command
 # Settings a process must never inherit from the shell that runs the tests (e.g. its PostgreSQL DATABASE_URL).
 FOREIGN_PREFIXES = ("BLAUWEKNOP_", "DJANGO_", "DATABASE_")
 READY = "/gezondheid/klaar"
+# The tables each role's apps bring, by name prefix; a deployment must hold none of another role's.
+ROLE_TABLES = {"scheme": ("scheme_",), "holder": ("holder_", "audit_"), "portal": ("portal_", "digid_eherkenning_")}
 TRACEBACK = "Traceback (most recent call last)"
 
 
@@ -203,6 +205,17 @@ class Deployment:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def roles(self) -> list[str]:
+        return self.env["BLAUWEKNOP_ROLES"].split(",")
+
+    def role_tables(self) -> tuple[list[str], list[str]]:
+        """The tables in its database of the roles it plays, and those of the roles it does not play."""
+        own = tuple(prefix for role in self.roles for prefix in ROLE_TABLES[role])
+        other = tuple(prefix for role, prefixes in ROLE_TABLES.items() if role not in self.roles for prefix in prefixes)
+        tables = sorted(self.database.tables())
+        return [t for t in tables if t.startswith(own)], [t for t in tables if t.startswith(other)]
 
     def manage(self, *args: str) -> str:
         """Run ``manage.py *args`` in this deployment's environment; its output (not logged)."""
