@@ -64,7 +64,7 @@ def test_it_issues_a_copy_that_verifies_through_the_scheme(demo_world, citizen_b
 def test_every_issuance_leaves_an_access_record_without_the_bsn(demo_world, citizen_bsn, wallet):
     _ask(demo_world, {"appbeheerderverklaring": _assertion(citizen_bsn, wallet), "documentsoort": "inkomen"})
     record = AccessRecord.objects.about(citizen_bsn).get()
-    assert (record.holder_oin, record.actor_oin, record.document_type) == (BELASTING, PORTAL_OIN, "inkomen")
+    assert (record.holder_id, record.actor_oin, record.document_type) == (BELASTING, PORTAL_OIN, "inkomen")
     assert record.subject == pseudonym(citizen_bsn) and citizen_bsn not in str(record.__dict__)
     assert record.purpose and record.legal_basis == "verzoek-betrokkene"
 

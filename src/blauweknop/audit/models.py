@@ -38,7 +38,7 @@ class AccessRecord(models.Model):
     span_id = models.CharField(max_length=16, default=new_span_id)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     subject = models.CharField(max_length=64, db_index=True, help_text=_("Pseudoniem van de burger, nooit het BSN."))
-    holder_oin = models.CharField(max_length=20)
+    holder = models.ForeignKey("holder.Tenant", on_delete=models.PROTECT, related_name="access_records")
     actor_oin = models.CharField(max_length=20, help_text=_("Wie vroeg: de app of de organisatie."))
     activity = models.CharField(max_length=40, choices=Activity.choices)
     purpose = models.CharField(max_length=200)

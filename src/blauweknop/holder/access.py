@@ -18,7 +18,7 @@ def records_for(holder: Holder, assertion: str, scheme: SchemeDocument) -> list[
     """The access records about the citizen in ``assertion`` at ``holder``, newest first."""
     with transaction.atomic():
         session = sessions.accept(holder.oin, assertion, scheme)
-        records = AccessRecord.objects.about(session.bsn).filter(holder_oin=holder.oin)[:LIMIT]
+        records = AccessRecord.objects.about(session.bsn).filter(holder=holder.tenant)[:LIMIT]
         return [
             {
                 "tijdstip": r.at,

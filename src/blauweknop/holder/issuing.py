@@ -88,7 +88,7 @@ def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) 
         AccessRecord.objects.create(
             at=now,
             subject=subject,
-            holder_oin=holder.oin,
+            holder=holder.tenant,
             actor_oin=session.app_manager_oin,
             activity=AccessRecord.Activity.DOWNLOAD,
             purpose=PURPOSE,
