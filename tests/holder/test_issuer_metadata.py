@@ -3,6 +3,8 @@
 import httpx
 import pytest
 
+from blauweknop.scheme.client import scheme_client
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -18,3 +20,15 @@ def test_an_unknown_holder_gets_a_problem_not_an_html_page(demo_world):
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_found"
+
+
+def test_without_a_scheme_document_it_answers_a_problem_not_an_html_page(client, settings):
+    # The metadata comes from the scheme document now: with none in hand, the answer says so in JSON.
+    settings.SCHEME_URL = "http://127.0.0.1:9/stelsel"  # nothing listens there
+    scheme_client.forget()
+    try:
+        response = client.get("/.well-known/jwt-vc-issuer/belastingkantoor")
+    finally:
+        scheme_client.forget()
+    assert (response.status_code, response["Content-Type"]) == (503, "application/problem+json")
+    assert response.json()["code"] == "scheme_unavailable"

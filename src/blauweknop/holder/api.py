@@ -36,6 +36,7 @@ STATUS_FOR_ERROR: dict[type[HolderError], int] = {NotHere: 404, NotOurs: 400, No
 
 @api.exception_handler(HolderError)
 def refused(request: HttpRequest, exc: HolderError) -> HttpResponse:
+    """A refusal of the holder's services as problem+json: the status of its kind, its own code."""
     return problem(STATUS_FOR_ERROR.get(type(exc), 400), exc.code, exc.detail)
 
 
