@@ -4,7 +4,8 @@ A holder-only deployment starts from an empty database with nothing but the sche
 address and trust anchor, its own OIN and key, and its source; it issues over HTTP a copy that the
 portal's own verification accepts. Portal-only and scheme-only deployments migrate and start with
 only their own apps' tables. Real processes (uvicorn) and real HTTP, configured only through the
-environment, without demo mode.
+environment, without demo mode. The holder has a fresh SQLite file of its own; the operator and the
+portal use PostgreSQL on the PostgreSQL pass of make test.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from blauweknop.protocol import scheme_document, session_assertion
 from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk, jwks
 from tests.deployments import Deployment, fresh_database, key_variables, new_deployment, prepare, serving
 
+pytestmark = pytest.mark.database  # its deployments' databases are PostgreSQL on that pass of make test
 BELASTING = next(spec for spec in ORGANISATIONS if spec["slug"] == "belastingkantoor")
 CITIZENS = 12
 
@@ -75,7 +77,7 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
         deployment = new_deployment(
             "operator", folder, roles=["scheme"], database=database, env=key_variables({"stelsel": keys["stelsel"]})
         )
-        holder_database = stack.enter_context(fresh_database("standalone_holder", folder / "databases"))
+        holder_database = stack.enter_context(fresh_database("standalone_holder", folder / "databases", postgres=False))
         # Only the holder's address is needed now, to admit it; it is configured and started by the test.
         holder = new_deployment("holder", folder, roles=["holder"], database=holder_database)
         deployment.prepare(
