@@ -40,6 +40,7 @@ SIGNING_KEY = re.compile(r"BLAUWEKNOP_KEY_(?:STELSEL|\d{20}|<NAME>)(?:_FILE)?")
 
 
 def source_text() -> str:
+    """Every Python file of the package, as one text."""
     return "\n".join(path.read_text(encoding="utf-8") for path in SRC.rglob("*.py"))
 
 
@@ -124,6 +125,8 @@ def commands_run() -> list[list[str]]:
 
 
 def test_the_yaml_files_parse():
+    for path in DEPLOY.rglob("*.yaml"):
+        assert all(isinstance(doc, dict) for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))), path
     assert our_services()
     assert {obj["kind"] for obj in kubernetes_objects()} >= {"ConfigMap", "Deployment", "Job", "Service"}
 
