@@ -6,6 +6,7 @@ database table here, as by default). Each fetches from the holder through the re
 
 import asyncio
 import logging
+import os
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from blauweknop.portal import verification
 from blauweknop.portal.verification import StatusLists
 from blauweknop.protocol import sdjwt_vc, status_list
 from blauweknop.protocol.errors import VerificationError
-from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk
 from blauweknop.protocol.validity import now_or
 from blauweknop.scheme.client import scheme_client
 from tests.holder.test_issue_credential import _assertion
@@ -115,3 +116,14 @@ def test_it_keeps_no_more_status_lists_in_memory_than_it_may(copy, downloads):
     shared_cache.delete(shared_cache.key("statuslijst", reference.uri))
     _verify(lists, copy)
     assert len(downloads) == 2
+
+
+def test_it_leaves_no_outsized_status_list_in_the_shared_cache():
+    key = SigningKey(generate_jwk())
+    uri = "https://houder.example/api/v1/statuslijsten/1"
+    noisy = status_list.StatusList(4 * verification.SHARED_BYTES, bits=8)
+    noisy.data = bytearray(os.urandom(len(noisy.data)))  # random statuses do not compress
+    token = status_list.sign(noisy, key, uri=uri, iss="https://houder.example")
+    assert len(token) > verification.SHARED_BYTES
+    StatusLists(lambda _: token).token(uri, KeySet([key.public_jwk]))
+    assert shared_cache.read(shared_cache.key("statuslijst", uri)) is None

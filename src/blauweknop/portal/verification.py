@@ -28,6 +28,8 @@ from blauweknop.protocol.validity import now_or
 logger = logging.getLogger(__name__)
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 KEPT_BYTES = 32 * 1024 * 1024  # status list tokens this process keeps in memory; the oldest go first
+# A holder's list is a few kB; a larger token (a hostile issuer's, say) is not left in the shared cache.
+SHARED_BYTES = 256 * 1024
 
 
 @functools.cache
@@ -117,7 +119,7 @@ class StatusLists(StatusListClient):
         except Exception as exc:  # whatever the transport raises, the verifier just cannot tell
             raise VerificationError("status_unavailable") from exc
         token = status_list.verify(text, keys, uri=uri, now=now)
-        if seconds := self._keep(uri, text, token, now):
+        if (seconds := self._keep(uri, text, token, now)) and len(text) <= SHARED_BYTES:
             shared_cache.write(cache_key, text, seconds)
         return token
 
