@@ -32,8 +32,10 @@ READ_BY_PACKAGE = {
     "FORWARDED_ALLOW_IPS": "uvicorn",
     "PROMETHEUS_MULTIPROC_DIR": "prometheus_client",
 }
-# Names the interpreter, pip and the shell read; the images' own environment.
+# Names the interpreter, pip and the shell read (the images' own environment), and the pod's address
+# that Kubernetes fills in (the downward API) for use in another variable's value.
 PLATFORM = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_CACHE_DIR"}
+PLATFORM |= {"POD_IP"}
 # Services that run other projects' images, configured by those images' own variables.
 THIRD_PARTY_SERVICES = {"postgres", "redis"}
 SIGNING_KEY = re.compile(r"BLAUWEKNOP_KEY_(?:STELSEL|\d{20}|<NAME>)(?:_FILE)?")
@@ -138,6 +140,8 @@ def test_every_variable_the_files_set_is_read_by_the_code():
     for obj in kubernetes_objects():
         if obj["kind"] == "ConfigMap":
             names |= set(obj["data"])
+        for container in obj.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+            names |= {variable["name"] for variable in container.get("env", [])}
     assert len(names) > 20
     assert problems_with_names(names) == []
 
