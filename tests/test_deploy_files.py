@@ -180,6 +180,7 @@ def test_every_file_the_image_copies_is_in_the_repository():
             continue
         for source in sources:
             assert (REPO / source).exists(), f"COPY {source}: not in the repository"
+    assert os.access(DEPLOY / "entrypoint.sh", os.X_OK), "the image runs the entrypoint as it was copied"
     ignored = (REPO / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".git", ".venv", "node_modules", "var"} <= set(ignored)
 
