@@ -142,3 +142,11 @@ def test_with_several_worker_processes_the_counts_add_up(tmp_path):
     status, _, page = run(SCRAPE).partition("\n")
     assert status == "200"
     assert 'blauweknop_credentials_issued_total{document_type="inkomen",holder="00000001003214345000"} 2.0' in page
+
+
+def test_it_answers_over_plain_http_where_pages_redirect_to_https(client, settings):
+    # Prometheus scrapes each pod inside the cluster over plain http; a redirect would lose every scrape.
+    settings.METRICS_TOKEN = TOKEN
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/controleren/").status_code == 301
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200

@@ -258,7 +258,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # ends TLS, uvicorn's --proxy-headers (with --forwarded-allow-ips) tells Django the request was https.
 HTTPS = BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^gezondheid/"]  # probes inside the cluster speak plain http
+# Probes and the metrics scrape come from inside the cluster, over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^gezondheid/", r"^metrics$"]
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
 X_FRAME_OPTIONS = "DENY"
