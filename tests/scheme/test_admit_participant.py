@@ -63,6 +63,16 @@ def refusal(tmp_path: Path, content: Any, *args: str) -> str:
     return str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://holder-a:8000", "http://10.0.0.7:8000", "https://[2001:db8::7]", "https://houder.gemeente.example/bk"],
+)
+def test_it_admits_an_address_on_a_private_network(tmp_path, base_url):
+    # Inside a cluster or a Compose network, holders are reached by a bare service name.
+    admit(tmp_path, holder(base_url=base_url))
+    assert Organisation.objects.get(oin=HOLDER_OIN).base_url == base_url
+
+
 def test_it_admits_a_holder_and_publishes_it_in_the_scheme_document(tmp_path):
     output = admit(tmp_path, holder(), "--publish")
 
@@ -128,6 +138,11 @@ OFF_CURVE = {**public_jwk(KEY), "y": public_jwk(PRIVATE)["y"]}
         (holder(slug="water schap/"), "slug may only hold"),
         (holder(base_url="ftp://waterschap.example"), "base_url must be a web address"),
         (holder(base_url="https://waterschap.example/?a=b"), "without ? or #"),
+        (holder(base_url="https://water schap.example"), "base_url must be a web address"),
+        (holder(base_url="https://beheer:geheim@waterschap.example"), "base_url must be a web address"),
+        (holder(base_url="https://waterschap.example:99999"), "base_url must be a web address"),
+        (holder(base_url="https://-waterschap.example"), "base_url must be a web address"),
+        (holder(base_url="https://"), "base_url must be a web address"),
         (holder(roles=[]), "roles must be a list"),
         (holder(roles=["holder", "bank"]), "Unknown roles: bank"),
         (holder(roles=["holder", "app_manager"]), "app_manager cannot have other roles"),

@@ -6,12 +6,15 @@ the result. Every problem in a file is reported at once, in a sentence that says
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import ip_address
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_slug
+from django.core.validators import validate_slug
 
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.identifiers import is_valid_oin
@@ -25,7 +28,8 @@ LANGUAGES = ("nl", "en")
 CONTACT_FIELDS = ("telefoon", "website")
 JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use")  # what a public signing key needs, nothing else
 MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KEYS = 200, 50, 200, 500, 10
-_url = URLValidator(schemes=["http", "https"])
+# A host name of one or more labels: a bare service name on a private network is an address too.
+_HOST = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*", re.ASCII)
 
 
 class Refused(Exception):
@@ -134,12 +138,30 @@ def _slug(value: Any) -> str:
     return slug
 
 
+def _is_host(host: str) -> bool:
+    try:
+        ip_address(host)
+    except ValueError:
+        return _HOST.fullmatch(host) is not None
+    return True
+
+
 def _web_address(value: Any, what: str) -> str:
     address = _text(value, what, MAX_URL)
     try:
-        _url(address)
-    except ValidationError:
-        raise Refused([f"{what} must be a web address that starts with https:// or http://."]) from None
+        parts = urlsplit(address)
+        port_ok = parts.port is None or parts.port > 0  # reading .port refuses one that is out of range
+    except ValueError:
+        port_ok = False
+    if not (
+        port_ok
+        and parts.scheme in ("http", "https")
+        and parts.hostname
+        and _is_host(parts.hostname)
+        and "@" not in parts.netloc  # no user name or password in an address everyone reads
+        and not any(c.isspace() for c in address)
+    ):
+        raise Refused([f"{what} must be a web address that starts with https:// or http://."])
     return address
 
 
