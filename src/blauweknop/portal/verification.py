@@ -95,17 +95,20 @@ class StatusLists(StatusListClient):
                 self._kept_size -= len(self._kept.popitem(last=False)[1][0])
         return until - now
 
-    def token(self, uri: str, keys: KeyResolver) -> StatusListToken:
-        """The verified list at ``uri``: kept, shared or fetched; else ``status_unavailable``. Blocking."""
+    def token(self, uri: str, keys: KeyResolver, *, fresh: bool = False) -> StatusListToken:
+        """The verified list at ``uri``: kept, shared or fetched; else ``status_unavailable``. Blocking.
+
+        ``fresh``: from its publisher now, whatever is kept (what it fetched is still kept for others).
+        """
         now = now_or(None)
-        kept = self._in_memory(uri, now)
+        kept = None if fresh else self._in_memory(uri, now)
         if kept is not None:
             try:
                 return status_list.verify(kept, keys, uri=uri, now=now)
             except ProtocolError:
                 pass  # e.g. its issuer's key left the scheme: ask again
         cache_key = shared_cache.key("statuslijst", uri)
-        shared = shared_cache.read(cache_key)
+        shared = None if fresh else shared_cache.read(cache_key)
         if isinstance(shared, str):
             try:
                 token = status_list.verify(shared, keys, uri=uri, now=now)
@@ -127,14 +130,29 @@ class StatusLists(StatusListClient):
         """The status of the credential at ``ref``, from a list signed by one of ``keys``. Blocking."""
         return self.token(ref.uri, keys).status_list.get(ref.idx)
 
+    def fresh(self) -> StatusListClient:
+        """These lists as a client that asks each publisher now, for a verification that must see the latest status."""
+        lists = self
+
+        class FromPublisher(StatusListClient):
+            def status(self, ref: StatusReference, keys: KeyResolver) -> int:
+                return lists.token(ref.uri, keys, fresh=True).status_list.get(ref.idx)
+
+        return FromPublisher(self._fetch)
+
 
 status_lists = StatusLists()
 
 
-def verify_credential(presentation: str, scheme: SchemeDocument) -> sdjwt_vc.VerifiedCredential:
-    """Verify with every check, the status from :data:`status_lists`.
+def verify_credential(presentation: str, scheme: SchemeDocument, *, fresh: bool = False) -> sdjwt_vc.VerifiedCredential:
+    """Verify with every check, the status from :data:`status_lists` (``fresh``: from each publisher now).
+
+    A copy the portal just received is checked against a kept list (its index is new, so an older
+    list still says VALID rightly); a copy someone hands in on the verify page may have been
+    withdrawn a minute ago, so that check asks the publisher (R8).
 
     Blocking: call it through ``sync_to_async(..., thread_sensitive=False)`` from async views, so
     that a status list served by this same process can still be answered meanwhile.
     """
-    return sdjwt_vc.verify(presentation, scheme.issuer_keys(), status_lists=status_lists, require_key_binding=False)
+    lists = status_lists.fresh() if fresh else status_lists
+    return sdjwt_vc.verify(presentation, scheme.issuer_keys(), status_lists=lists, require_key_binding=False)

@@ -60,9 +60,11 @@ def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential:
     """Verify an upload: a .sdjwt copy, or a PDF with its signature and the copy inside."""
     if pdf.is_pdf(content):
         return pdf.check(
-            content, lambda presentation: verify_credential(presentation, scheme), signers=scheme.issuer_thumbprints()
+            content,
+            lambda presentation: verify_credential(presentation, scheme, fresh=True),
+            signers=scheme.issuer_thumbprints(),
         )
-    return verify_credential(content.decode("ascii").strip(), scheme)
+    return verify_credential(content.decode("ascii").strip(), scheme, fresh=True)
 
 
 def _moment(timestamp: int | None) -> datetime | None:
