@@ -11,7 +11,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -223,7 +223,36 @@ class StatusListRecord(models.Model):
         if not taken:
             return None
         self.refresh_from_db(fields=["allocated"])
-        return shuffled_index(bytes(self.shuffle_key), self.allocated - 1, self.size)
+        return self.index_of(self.allocated - 1)
+
+    def index_of(self, position: int) -> int:
+        """The shuffled index of the credential at ``position`` of this list."""
+        return shuffled_index(bytes(self.shuffle_key), position, self.size)
+
+
+# Takes the next position of the holder's newest list in one statement (both SQLite and PostgreSQL
+# have RETURNING): the hot path of every issuance, where the ORM would need a SELECT, an UPDATE and a
+# SELECT again. No row back: the holder has no list yet, or its newest one is full.
+_TAKE_FROM_NEWEST = """
+UPDATE holder_statuslistrecord SET allocated = allocated + 1
+WHERE id = (SELECT id FROM holder_statuslistrecord WHERE holder_id = %s ORDER BY number DESC LIMIT 1)
+  AND allocated < size
+RETURNING id, number, size, allocated, shuffle_key
+"""
+
+
+def _take_from_newest(holder: Tenant) -> tuple[StatusListRecord, int] | None:
+    """The holder's newest list and the index just taken from it, or ``None`` (see ``_TAKE_FROM_NEWEST``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_FROM_NEWEST, [holder.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, number, size, allocated, shuffle_key = row
+    status_list = StatusListRecord(
+        pk=pk, holder=holder, number=number, size=size, allocated=allocated, shuffle_key=bytes(shuffle_key)
+    )
+    return status_list, status_list.index_of(allocated - 1)
 
 
 class IssuedCredentialQuerySet(models.QuerySet["IssuedCredential"]):
@@ -255,9 +284,13 @@ class IssuedCredential(models.Model):
         Never fails for lack of indexes, costs the same at any occupancy, and never reuses an index.
         Call inside the caller's transaction.
         """
-        status_list = StatusListRecord.objects.current(holder)
-        while (idx := status_list.take()) is None:
-            status_list = StatusListRecord.objects.start(holder, status_list.number + 1)
+        if (taken := _take_from_newest(holder)) is not None:
+            status_list, idx = taken
+        else:  # the first list, or the newest is full: the ORM's way, which also starts lists
+            status_list = StatusListRecord.objects.current(holder)
+            status_list.holder = holder
+            while (idx := status_list.take()) is None:
+                status_list = StatusListRecord.objects.start(holder, status_list.number + 1)
         return cls.objects.create(status_list=status_list, idx=idx, **fields)
 
 
@@ -269,13 +302,17 @@ class UsedAssertion(models.Model):
 
     @classmethod
     def use(cls, jti: str, expires_at: datetime) -> bool:
-        """Mark ``jti`` used; ``False`` when it was used before. Call inside the caller's transaction."""
-        try:
-            with transaction.atomic():
-                cls.objects.create(jti=jti, expires_at=expires_at)
-        except IntegrityError:
-            return False
-        return True
+        """Mark ``jti`` used; ``False`` when it was used before. Call inside the caller's transaction.
+
+        One statement that cannot fail on a used id (ON CONFLICT DO NOTHING, SQLite and PostgreSQL),
+        so the caller's transaction needs no savepoint around it; a used id inserts no row.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO holder_usedassertion (jti, expires_at) VALUES (%s, %s) ON CONFLICT (jti) DO NOTHING",
+                [jti, connection.ops.adapt_datetimefield_value(expires_at)],
+            )
+            return cursor.rowcount == 1
 
     @classmethod
     def forget_expired(cls, now: datetime) -> int:
