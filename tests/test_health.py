@@ -15,15 +15,21 @@ import pytest
 from django.http import HttpResponse
 from django.test import AsyncClient
 
+from blauweknop import keystore
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.scheme.client import scheme_client
+from tests.holder.test_issue_credential import BELASTING
 from tests.test_settings import production_environment
 
 REPO = Path(__file__).resolve().parents[1]
 
 PROBE = """
-import json, django
+import json, os, django
 django.setup()
+from django.core.management import call_command
 from django.test import Client
+if os.environ.get("MIGRATE_FIRST"):
+    call_command("migrate", verbosity=0)
 client = Client(HTTP_HOST="blauweknop.example")
 for path in ("/gezondheid/live", "/gezondheid/klaar"):
     answer = client.get(path)
@@ -55,21 +61,35 @@ def probe(tmp_path: Path, **environment: str) -> list[list]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
+MIGRATED = {"database": "ok", "migrations": "ok"}
+NO_SCHEME = {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}
+
+
+def test_it_is_not_ready_before_the_migrations_of_its_version_ran(tmp_path):
+    # Kubernetes starts new web pods beside the migrate job: they must get no traffic before it is done.
+    live, klaar = probe(tmp_path, BLAUWEKNOP_ROLES="scheme")
+    assert live[0] == 200
+    assert [klaar[0], klaar[2]] == [
+        503,
+        {"status": "unavailable", "checks": {"database": "ok", "migrations": "pending"}},
+    ]
+
+
 @pytest.mark.parametrize(
     ("roles", "ready"),
     [
-        ("scheme", [200, {"status": "ok", "checks": {"database": "ok"}}]),
-        ("holder", [503, {"status": "unavailable", "checks": {"database": "ok", "scheme": "scheme_unavailable"}}]),
-        ("portal", [503, {"status": "unavailable", "checks": {"database": "ok", "scheme": "scheme_unavailable"}}]),
+        ("scheme", [200, {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}]),
+        ("holder", [503, {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}]),
+        ("portal", [503, {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}]),
         (
             "scheme,holder,portal",
-            [503, {"status": "unavailable", "checks": {"database": "ok", "scheme": "scheme_unavailable"}}],
+            [503, {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}],
         ),
     ],
 )
 def test_every_role_answers_both_probes_over_plain_http_without_login(tmp_path, roles, ready):
     # Production settings redirect http to https; probes inside the cluster are exempt.
-    live, klaar = probe(tmp_path, BLAUWEKNOP_ROLES=roles)
+    live, klaar = probe(tmp_path, BLAUWEKNOP_ROLES=roles, MIGRATE_FIRST="1")
     assert live == [200, "application/json", {"status": "ok"}]
     assert [klaar[0], klaar[2]] == ready
 
@@ -82,15 +102,30 @@ def test_it_is_not_ready_but_alive_when_the_database_does_not_answer(tmp_path):
         BLAUWEKNOP_DB_POOL_TIMEOUT="1",
     )
     assert live[0] == 200
-    assert [klaar[0], klaar[2]] == [503, {"status": "unavailable", "checks": {"database": "unavailable"}}]
+    assert [klaar[0], klaar[2]] == [
+        503,
+        {"status": "unavailable", "checks": {"database": "unavailable", "migrations": "unavailable"}},
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_is_ready_with_the_database_and_a_scheme_document(demo_world):
     answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "checks": {"database": "ok", "scheme": "ok"}}
+    assert answer.json() == {"status": "ok", "checks": {**MIGRATED, "scheme": "ok"}}
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_whose_key_the_scheme_does_not_list_is_not_ready(demo_world, monkeypatch, caplog):
+    # A key from another key folder than the one the operator admitted: every copy would be refused.
+    stray = SigningKey(generate_jwk())
+    real = keystore.signing_key
+    monkeypatch.setattr(keystore, "signing_key", lambda name: stray if name == BELASTING else real(name))
+    answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
+    assert answer.status_code == 503
+    assert answer.json()["checks"] == {**MIGRATED, "scheme": "key_not_in_scheme"}
+    assert f"holder {BELASTING} signs with a key the scheme document does not list" in caplog.text
 
 
 @pytest.mark.django_db
@@ -102,7 +137,7 @@ def test_it_is_not_ready_when_the_scheme_operator_is_down_and_no_document_is_in_
     finally:
         scheme_client.forget()
     assert answer.status_code == 503
-    assert answer.json()["checks"] == {"database": "ok", "scheme": "scheme_unavailable"}
+    assert answer.json()["checks"] == {**MIGRATED, "scheme": "scheme_unavailable"}
 
 
 def asgi_get(path: str) -> tuple[HttpResponse, float]:
@@ -130,5 +165,5 @@ def test_a_hanging_scheme_operator_does_not_hang_the_probe(settings):
         answer, waited = asgi_get("/gezondheid/klaar")
     scheme_client.forget()
     assert answer.status_code == 503
-    assert answer.json()["checks"] == {"database": "ok", "scheme": "timeout"}
+    assert answer.json()["checks"] == {**MIGRATED, "scheme": "timeout"}
     assert waited < 5  # the fetch itself would wait 10 s for an answer

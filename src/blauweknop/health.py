@@ -2,8 +2,10 @@
 
 ``/gezondheid/live``: the process answers (nothing else is touched, so a database outage never
 gets healthy processes restarted). ``/gezondheid/klaar``: this process can serve requests now:
-the database answers and, for a holder or a portal, a valid scheme document is in hand or can be
-fetched. Each check gets a few seconds at most; the answer names each check and its outcome.
+the database answers with every migration of this version applied (new pods wait for the migrate
+job), for a holder or a portal a valid scheme document is in hand or can be fetched, and a holder
+signs with keys the scheme document lists for it (else every copy it made would be refused). Each
+check gets a few seconds at most; the answer names each check and its outcome.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from collections.abc import Awaitable, Callable
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
-from blauweknop.scheme.client import SchemeUnavailable, scheme_client
+from blauweknop import keystore
+from blauweknop.api import ApiProblem
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.jwk import thumbprint
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
 CHECK_TIMEOUT = 2.0  # seconds per check: a probe must get its answer before it gives up itself
@@ -30,13 +38,52 @@ def _database() -> None:
         cursor.execute("SELECT 1")
 
 
+class NotReady(Exception):
+    """A check's own reason, as a short code for the answer."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_migrated = False  # once every migration is applied, it stays so for this process's version
+
+
+@sync_to_async
+def _migrations() -> None:
+    global _migrated
+    if not _migrated:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise NotReady("pending")
+        _migrated = True
+
+
+def keys_not_in_scheme(scheme: SchemeDocument) -> list[str]:
+    """The holder OINs served here whose signing key the scheme document does not list for them. Blocking.
+
+    A tenant the scheme does not list (not admitted yet) is left out: nothing is served under it.
+    """
+    mismatched = [
+        oin
+        for oin in settings.HOLDER_OINS
+        if (participant := scheme.organisations.get(oin)) is not None
+        and thumbprint(keystore.signing_key(oin).public_jwk) not in participant.keys.thumbprints()
+    ]
+    for oin in mismatched:
+        logger.warning("holder %s signs with a key the scheme document does not list for it", oin)
+    return mismatched
+
+
 async def _scheme() -> None:
-    await scheme_client.current()
+    scheme = await scheme_client.current()
+    if "holder" in settings.BLAUWEKNOP_ROLES and await sync_to_async(keys_not_in_scheme)(scheme):
+        raise NotReady("key_not_in_scheme")
 
 
 def checks() -> dict[str, Callable[[], Awaitable[None]]]:
     """The readiness checks this deployment's roles need, by name."""
-    needed: dict[str, Callable[[], Awaitable[None]]] = {"database": _database}
+    needed: dict[str, Callable[[], Awaitable[None]]] = {"database": _database, "migrations": _migrations}
     if SCHEME_ROLES & set(settings.BLAUWEKNOP_ROLES):
         needed["scheme"] = _scheme
     return needed
@@ -50,7 +97,7 @@ async def _outcome(name: str, check: Callable[[], Awaitable[None]]) -> str:
         logger.warning("not ready: the %s check failed (%s)", name, type(exc).__name__)
         if isinstance(exc, TimeoutError):
             return "timeout"
-        return exc.code if isinstance(exc, SchemeUnavailable) else "unavailable"
+        return exc.code if isinstance(exc, NotReady | ApiProblem | ProtocolError) else "unavailable"
     return "ok"
 
 
