@@ -39,6 +39,18 @@ def test_a_copy_whose_data_changed_is_superseded(citizen, citizen_bsn):
     assert "Deze kopie is vervangen" in page and "Echt en geldig" not in page
 
 
+@pytest.mark.parametrize("formaat", ["json", "csv"])
+def test_a_download_that_carries_no_seal_is_not_called_a_fake(citizen, formaat):
+    # The citizen's own JSON or CSV is not "niet echt": it has no seal to check, and the page says so.
+    citizen.post(f"/organisaties/{BELASTING}/blauwe-knop/")
+    export = citizen.post(
+        f"/organisaties/{BELASTING}/downloaden/",
+        {"documentsoort": "inkomen", "veld": ["belastingjaar"], "formaat": formaat},
+    ).content
+    page = _check(citizen, export, name=f"inkomen.{formaat}").content.decode()
+    assert "Dit bestand kunnen we niet controleren" in page and "niet echt" not in page
+
+
 def test_a_changed_copy_is_not_genuine(citizen):
     genuine = _copy(citizen).decode()
     jwt, rest = genuine.split(".", 1)
@@ -50,8 +62,8 @@ def test_a_changed_copy_is_not_genuine(citizen):
 @pytest.mark.parametrize(
     ("content", "status", "explanation"),
     [
-        (b"\x89PNG\r\n\x1a\n\x00\x00", 400, "Dit is geen gewaarmerkte kopie. Kies het bestand dat u kreeg."),
-        (b"hallo", 200, "Deze kopie is niet echt of is veranderd. Gebruik deze gegevens niet."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", 400, "Dit bestand kunnen we niet controleren."),
+        (b"hallo", 400, "Dit bestand kunnen we niet controleren."),
         (b"", 400, "Het verstuurde bestand is leeg."),
     ],
     ids=["picture", "text", "empty"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
@@ -20,6 +21,8 @@ from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.scheme.client import scheme_client
 
 MAX_UPLOAD = 2 * 1024 * 1024
+# What an SD-JWT looks like from afar: a signed JWT (three base64url parts), then "~".
+SDJWT_SHAPE = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+~")
 
 # What a receiver should understand and do, per kind of failure.
 VERDICTS = {
@@ -51,8 +54,16 @@ class UploadForm(forms.Form):
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(_("Dit bestand is te groot. Een gewaarmerkte kopie is kleiner dan 2 MB."))
         content = upload.read()
-        if not pdf.is_pdf(content) and not content.strip().isascii():
-            raise forms.ValidationError(_("Dit is geen gewaarmerkte kopie. Kies het bestand dat u kreeg."))
+        if pdf.is_pdf(content):
+            return content
+        if not SDJWT_SHAPE.match(content.strip()) or not content.strip().isascii():
+            # A JSON or CSV download, a picture: anyone can write or change one, so there is nothing to check.
+            raise forms.ValidationError(
+                _(
+                    "Dit bestand kunnen we niet controleren. Alleen de PDF en het .sdjwt-bestand van een "
+                    "gewaarmerkte kopie zijn te controleren. Vraag de persoon om een van die twee."
+                )
+            )
         return content
 
 
