@@ -1,4 +1,4 @@
-"""Database connections and waiting on other services.
+"""Database connections, waiting on other services, and SQLite's writers taking turns.
 
 A request holds its database connection until it ends. If it waits on another service while
 holding it (a holder, the scheme operator, a status list), a few slow calls can take every
@@ -9,10 +9,34 @@ So a view gives its connection back before it waits; the next query simply takes
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from asgiref.sync import sync_to_async
-from django.db import connections
+from django.db import connections, transaction
+
+# SQLite has one writer at a time. A writer that finds the lock taken sleeps in SQLite's busy
+# handler in growing steps (up to 100 ms) and may lose to a newcomer, so under load one request
+# waits hundreds of milliseconds while the lock is mostly free. Writers of one process queue here
+# instead, first come first served; other processes still meet SQLite's own lock.
+_sqlite_writer = threading.Lock()
 
 
 async def release_before_waiting() -> None:
     """Return this request's database connections (to the pool) before an outbound call."""
     await sync_to_async(connections.close_all)()
+
+
+@contextmanager
+def write_transaction(using: str = "default") -> Iterator[None]:
+    """``transaction.atomic()`` for a short transaction that writes; on SQLite, in turn with this process's writers.
+
+    Inside a transaction already begun it only nests: that one may hold SQLite's lock already.
+    """
+    if connections[using].vendor != "sqlite" or connections[using].in_atomic_block:
+        with transaction.atomic(using=using):
+            yield
+        return
+    with _sqlite_writer, transaction.atomic(using=using):
+        yield

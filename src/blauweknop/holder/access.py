@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from blauweknop.audit.models import AccessRecord
+from blauweknop.db import write_transaction
 from blauweknop.holder import sessions
 from blauweknop.holder.tenants import Holder
 from blauweknop.protocol.scheme_document import SchemeDocument
@@ -16,7 +15,7 @@ LIMIT = 500
 
 def records_for(holder: Holder, assertion: str, scheme: SchemeDocument) -> list[dict[str, Any]]:
     """The access records about the citizen in ``assertion`` at ``holder``, newest first."""
-    with transaction.atomic():
+    with write_transaction():
         session = sessions.accept(holder.oin, assertion, scheme)
         records = AccessRecord.objects.about(session.bsn).filter(holder=holder.tenant)[:LIMIT]
         return [

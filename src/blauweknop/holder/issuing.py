@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from blauweknop import keystore, metrics
 from blauweknop.audit.models import AccessRecord
+from blauweknop.db import write_transaction
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import sessions
 from blauweknop.holder.errors import NotHere
@@ -56,7 +56,7 @@ def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) 
     if not holder.issues(type_id) or document_type is None:
         raise NotHere("not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
     now = timezone.now()
-    with transaction.atomic():
+    with write_transaction():
         session = sessions.accept(holder.oin, assertion, scheme)
         data = source_adapter().lookup(holder.oin, session.bsn, document_type)
         if data is None:

@@ -6,11 +6,11 @@ import logging
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from blauweknop import keystore, pdf
+from blauweknop.db import write_transaction
 from blauweknop.display import rows
 from blauweknop.holder import sessions
 from blauweknop.holder.errors import NotOurs, NotYours
@@ -56,7 +56,7 @@ def print_copy(holder: Holder, assertion: str, presentation: str, language: str,
     Signing costs CPU and lends the holder's name, so only a certified app manager may ask, once
     per assertion, and only for the logged-in citizen's own copy (bound to their wallet key).
     """
-    with transaction.atomic():
+    with write_transaction():
         session = sessions.accept(holder.oin, assertion, scheme)
     verified = _verified_own_copy(holder, presentation)
     if verified.holder_jwk is None or thumbprint(verified.holder_jwk) != thumbprint(session.wallet_jwk):

@@ -1,0 +1,52 @@
+"""SQLite's writers of one process take turns in order, not in SQLite's sleeping busy handler (issue 7, item 5)."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from blauweknop import db
+from blauweknop.holder.models import UsedAssertion
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _in_thread(work, log: list[str]) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+            log.append("done")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _write() -> None:
+    with db.write_transaction():
+        UsedAssertion.objects.create(jti="written", expires_at=timezone.now())
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_it_lets_a_second_writer_of_this_process_wait_its_turn_before_it_begins():
+    log: list[str] = []
+    with db._sqlite_writer:  # another writer of this process is inside
+        second = _in_thread(_write, log)
+        time.sleep(0.3)
+        assert log == [] and not UsedAssertion.objects.exists()
+    second.join(10)
+    assert log == ["done"] and UsedAssertion.objects.filter(jti="written").exists()
+
+
+def test_it_only_nests_inside_a_transaction_already_begun():
+    def nested() -> None:
+        with db.write_transaction(), db.write_transaction():
+            UsedAssertion.objects.create(jti="nested", expires_at=timezone.now())
+
+    log: list[str] = []
+    _in_thread(nested, log).join(10)
+    assert log == ["done"]  # taking the lock twice would have waited forever
