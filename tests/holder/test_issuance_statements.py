@@ -10,9 +10,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from blauweknop.holder import api, issuing
-from blauweknop.holder.models import SourceRecord, StatusListRecord, UsedAssertion
+from blauweknop.holder.models import IssuedCredential, SourceRecord, StatusListRecord, UsedAssertion
 from blauweknop.scheme.client import scheme_client
 from tests.holder.test_issue_credential import BELASTING, _assertion
 
@@ -59,3 +60,15 @@ def test_the_positions_taken_in_one_list_are_consecutive_and_recorded(scheme, wa
     indexes = sorted(status_list.credentials.values_list("idx", flat=True))
     assert status_list.allocated == 3
     assert indexes == sorted(status_list.index_of(position) for position in range(3))
+
+
+def test_it_leaves_the_published_token_alone_when_the_list_it_allocated_from_is_saved(scheme, wallet):
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    _issue(scheme, wallet, bsn)
+    status_list = StatusListRecord.objects.get(holder_id=BELASTING)
+    assert status_list.publish()
+    fields = {"document_type": "inkomen", "subject": "s", "data_digest": "d", "expires_at": timezone.now()}
+    allocated = IssuedCredential.allocate(status_list.holder, **fields).status_list
+    allocated.save()
+    status_list.refresh_from_db()
+    assert status_list.token and status_list.token_signed_at and status_list.allocated == 2

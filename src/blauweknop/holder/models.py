@@ -237,7 +237,7 @@ _TAKE_FROM_NEWEST = """
 UPDATE holder_statuslistrecord SET allocated = allocated + 1
 WHERE id = (SELECT id FROM holder_statuslistrecord WHERE holder_id = %s ORDER BY number DESC LIMIT 1)
   AND allocated < size
-RETURNING id, number, size, allocated, shuffle_key
+RETURNING id, holder_id, number, size, allocated, shuffle_key
 """
 
 
@@ -248,11 +248,12 @@ def _take_from_newest(holder: Tenant) -> tuple[StatusListRecord, int] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, number, size, allocated, shuffle_key = row
-    status_list = StatusListRecord(
-        pk=pk, holder=holder, number=number, size=size, allocated=allocated, shuffle_key=bytes(shuffle_key)
-    )
-    return status_list, status_list.index_of(allocated - 1)
+    # As if loaded with only() these fields (in the model's order): the token fields stay deferred,
+    # so no save() of this instance can blank them.
+    fields = ["id", "holder_id", "number", "size", "allocated", "shuffle_key"]
+    status_list = StatusListRecord.from_db(connection.alias, fields, row)
+    status_list.holder = holder
+    return status_list, status_list.index_of(status_list.allocated - 1)
 
 
 class IssuedCredentialQuerySet(models.QuerySet["IssuedCredential"]):
