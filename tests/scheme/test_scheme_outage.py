@@ -7,6 +7,7 @@ plain words (503) and APIs answer problem+json 503. A hanging operator never sta
 import asyncio
 import logging
 import socket
+import threading
 import time
 
 import httpx
@@ -101,3 +102,49 @@ def test_without_any_document_the_first_request_says_503_not_500(deployment, set
         page = httpx.get(deployment.url + "/", timeout=30)
     assert page.status_code == 503
     assert "no valid scheme document" in caplog.text
+
+
+@pytest.fixture
+def endless_operator():
+    """An operator that answers with a body twice the cap, and counts the bytes it got out before the reader hung up."""
+    sent = {"bytes": 0, "accept_encoding": None}
+    size = 2 * client.MAX_DOCUMENT_BYTES
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+
+        def serve() -> None:
+            connection, _ = sock.accept()
+            with connection:
+                request = connection.recv(65536).decode("latin-1").lower()
+                sent["accept_encoding"] = request.partition("accept-encoding:")[2].partition("\r\n")[0].strip()
+                connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+                chunk = b"A" * 65536
+                try:
+                    while sent["bytes"] < size:
+                        sent["bytes"] += connection.send(chunk)
+                except OSError:
+                    pass  # the reader stopped: what it was sent so far is the figure
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/stelsel", sent, thread
+
+
+def test_it_refuses_a_scheme_document_larger_than_the_limit(
+    demo_world, settings, monkeypatch, endless_operator, caplog
+):
+    url, sent, thread = endless_operator
+    assert httpx.get(demo_world.url + "/", timeout=30).status_code == 200  # the document is in hand
+    in_hand = asyncio.run(scheme_client.current())
+    settings.SCHEME_URL = url
+    monkeypatch.setattr(client, "REFRESH_AFTER", 0)  # the shared copy is too old: go to the operator
+
+    scheme_client.refresh()
+    thread.join(timeout=30)
+
+    assert "scheme document refresh failed" in caplog.text and "scheme_too_large" in caplog.text
+    assert sent["accept_encoding"] == "identity"  # no content coding: no gzip bomb either
+    # The reader hung up at the cap: far less than the body went out (the rest is socket buffers).
+    assert sent["bytes"] < 1.5 * client.MAX_DOCUMENT_BYTES
+    assert asyncio.run(scheme_client.current()) is in_hand

@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 REFRESH_AFTER = 300  # seconds: a suspension is seen everywhere within five minutes
 RETRY_AFTER = 30  # seconds between attempts while the operator cannot be reached
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+# The demo's document (seven organisations and the catalogue of document types) is 25 kB; one with a
+# thousand participants a few MB. Past this, a body is junk or an attack on memory, not a scheme.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 
 
 class SchemeUnavailable(ApiProblem):
@@ -61,12 +64,32 @@ def check(token: str, previous: SchemeDocument | None) -> SchemeDocument:
     return document
 
 
+class SchemeTooLarge(Exception):
+    """The operator's answer is longer than any scheme document: reading stopped at the cap."""
+
+    code = "scheme_too_large"
+
+
 def download() -> str:
-    """The scheme document as the operator publishes it now, unverified. Blocking."""
-    with httpx.Client(timeout=TIMEOUT) as client:
-        response = client.get(f"{settings.SCHEME_URL}/api/v1/stelseldocument")
+    """The scheme document as the operator publishes it now, unverified. Blocking.
+
+    Raises :class:`SchemeTooLarge` as soon as more than ``MAX_DOCUMENT_BYTES`` arrived.
+    """
+    # Raw bytes, no content coding (no gzip bomb), read in chunks up to the cap: whoever is on the
+    # path to the operator must not be able to fill this process's memory before the signature check.
+    with (
+        httpx.Client(timeout=TIMEOUT) as client,
+        client.stream(
+            "GET", f"{settings.SCHEME_URL}/api/v1/stelseldocument", headers={"Accept-Encoding": "identity"}
+        ) as response,
+    ):
         response.raise_for_status()
-    return response.text.strip()
+        body = bytearray()
+        for chunk in response.iter_raw():
+            body += chunk
+            if len(body) > MAX_DOCUMENT_BYTES:
+                raise SchemeTooLarge(f"the scheme document is larger than {MAX_DOCUMENT_BYTES} bytes")
+    return body.decode("utf-8", errors="replace").strip()  # anything not ASCII fails the signature check
 
 
 def _shared_key() -> str:
@@ -127,7 +150,7 @@ class SchemeClient:
         try:
             shared = from_shared_cache(self._document)
             document, age = shared if shared is not None else (fetch(self._document), 0.0)
-        except (httpx.HTTPError, ProtocolError) as exc:
+        except (httpx.HTTPError, ProtocolError, SchemeTooLarge) as exc:
             code = getattr(exc, "code", type(exc).__name__)
             logger.warning("scheme document refresh failed from %s: %s", settings.SCHEME_URL, code)
             metrics.scheme_refresh_failures.labels(code).inc()
