@@ -42,3 +42,77 @@ def test_it_builds_once_per_scheme_version_and_validates_with_the_published_sche
     with pytest.raises(InvalidInput) as caught:
         newer.validate(data)
     assert caught.value.code == "bad_claims"
+
+
+def _with_schema(type_id: str, schema: dict) -> dict:
+    return {
+        **catalogue.document_type("inkomen").publish(),
+        "id": type_id,
+        "vct": f"urn:test:{type_id}",
+        "schema": schema,
+    }
+
+
+def _nested(depth: int) -> dict:
+    schema: dict = {"type": "object"}
+    for _ in range(depth):
+        schema = {"type": "object", "properties": {"x": schema}}
+    return schema
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        _nested(300),  # RecursionError once escaped and took every type with it
+        {"$ref": "http://127.0.0.1:9/evil.json"},
+        {"$ref": "#/$defs/nope"},
+        {"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"},
+        {"type": "object", "properties": {"plaats": {"type": "string", "pattern": "^(\\w|\\w|\\w|\\w)*!$"}}},
+        {"type": "object", "properties": {"plaats": {"type": "string", "pattern": "(a+)+$"}}},
+        {"type": "object", "properties": {"plaats": {"type": "string", "pattern": "\\w*\\w*\\w*!"}}},
+        {"type": "object", "properties": {"plaats": {"type": "string", "pattern": "(a)\\1"}}},
+    ],
+    ids=[
+        "deep",
+        "remote-ref",
+        "dangling-ref",
+        "ref-loop",
+        "alternation-star",
+        "nested-plus",
+        "adjacent-stars",
+        "backref",
+    ],
+)
+def test_it_leaves_out_a_type_whose_schema_it_cannot_check_quickly_and_keeps_the_others(schema):
+    good = catalogue.document_type("inkomen").publish()
+    built = document_types.of(_scheme(10, [good, _with_schema("kapot", schema)]))
+    assert list(built.by_id) == ["inkomen"]
+
+
+def test_the_catalogues_own_patterns_are_allowed():
+    assert list(document_types.of(_scheme(11, [t.publish() for t in catalogue.document_types().values()])).by_id)
+
+
+def test_it_leaves_out_a_type_whose_words_lack_a_language():
+    # Pages show a label in Dutch or English; a label in one language only once gave a 500 on the verify page.
+    entry = catalogue.document_type("inkomen").publish()
+    one_language = {**entry, "fields": [{**entry["fields"][0], "label": {"nl": "Jaar"}}, *entry["fields"][1:]]}
+    assert document_types.of(_scheme(12, [one_language])).by_id == {}
+    assert document_types.of(_scheme(13, [{**entry, "name": {"nl": "Inkomen"}}])).by_id == {}
+
+
+def test_it_validates_against_the_schema_of_the_scheme_version_in_force_even_under_the_same_type_version():
+    # A corrected schema published under the same type version must be the one used, not the first one seen.
+    entry = catalogue.document_type("inkomen").publish()
+    data = {"belastingjaar": 2025, "verzamelinkomenInCenten": 100, "toetsingsinkomenInCenten": 100}
+    wrong = {**entry, "schema": {**entry["schema"], "required": ["nope"]}}
+    with pytest.raises(InvalidInput):
+        document_types.of(_scheme(14, [wrong])).document_type("inkomen").validate(data)
+    document_types.of(_scheme(15, [entry])).document_type("inkomen").validate(data)
+
+
+def test_it_leaves_out_every_type_whose_id_appears_twice():
+    entry = catalogue.document_type("inkomen").publish()
+    other = catalogue.document_type("toeslagen").publish()
+    built = document_types.of(_scheme(16, [entry, {**entry, "vct": "urn:test:tweede"}, other]))
+    assert list(built.by_id) == ["toeslagen"]

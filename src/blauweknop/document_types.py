@@ -3,19 +3,31 @@
 The scheme operator keeps the catalogue as files (``blauweknop.scheme.catalogue``) and publishes it
 in the signed scheme document; holders and portals read it from there only, so a holder or a portal
 on its own machines needs no copy of the operator's files (R1). Each type is built once per scheme
-version, and each JSON Schema validator once per type and version.
+version, with its JSON Schema validator.
+
+An entry is signed by the operator, but the holder validates every document against its schema
+inside a request: a schema may only use the few keywords documents need (nothing that refers
+elsewhere, loops or nests without end), and a ``pattern`` only in a shape that cannot backtrack
+for long. A type outside that profile is left out, with a warning in the log; the others stay.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import jsonschema
 
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.scheme_document import SchemeDocument
+
+logger = logging.getLogger(__name__)
+LANGUAGES = ("nl", "en")
 
 
 @dataclass(frozen=True)
@@ -46,9 +58,16 @@ class DocumentType:
         generic = ".".join(part for part in claim_path.split(".") if not part.isdigit())
         return next((f for f in self.fields if f.path == generic), None)
 
+    @cached_property
+    def _validator(self) -> jsonschema.protocols.Validator:
+        # Built once per type of one scheme version (the catalogue is built once per version).
+        return jsonschema.Draft202012Validator(
+            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+
     def validate(self, data: Any) -> None:
         """Refuse data that does not match the schema, naming the place that is wrong."""
-        error = jsonschema.exceptions.best_match(_validator(self).iter_errors(data))
+        error = jsonschema.exceptions.best_match(self._validator.iter_errors(data))
         if error is not None:
             where = ".".join(str(p) for p in error.absolute_path) or "(top)"
             raise InvalidInput("bad_claims", f"The {self.id} data does not match the catalogue at {where}.")
@@ -69,25 +88,60 @@ class DocumentType:
         }
 
 
-_validators: dict[tuple[str, int], jsonschema.protocols.Validator] = {}
-_validators_lock = threading.Lock()
+# What a catalogue schema may use: enough to describe a document, nothing that refers elsewhere.
+KEYWORDS = frozenset(
+    {
+        "type", "properties", "required", "additionalProperties", "items", "enum", "const", "format", "pattern",
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems",
+        "maxItems", "title", "description",
+    }
+)  # fmt: skip
+MAX_DEPTH = 16  # the catalogue's deepest schema nests 4 levels
+MAX_NODES = 2_000
+MAX_PATTERN = 200
+_QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")  # (a+)+, (a|a)*: the shapes that backtrack exponentially
+_UNBOUNDED = re.compile(r"(?<!\\)[*+]|\{[0-9]+,\}")
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
 
 
-def _validator(document_type: DocumentType) -> jsonschema.protocols.Validator:
-    """One validator per type and version: a version's schema never changes, and compiling one costs."""
-    key = (document_type.id, document_type.version)
-    with _validators_lock:
-        if key not in _validators:
-            _validators[key] = jsonschema.Draft202012Validator(
-                document_type.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-            )
-        return _validators[key]
+def _safe_pattern(pattern: Any) -> bool:
+    """A regular expression that cannot backtrack for long: no quantified group, no backreference, and
+    at most one unbounded repeat (``\\w*\\w*!`` is polynomial in the input)."""
+    if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN:
+        return False
+    if _QUANTIFIED_GROUP.search(pattern) or _BACKREFERENCE.search(pattern) or len(_UNBOUNDED.findall(pattern)) > 1:
+        return False
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def _within_profile(schema: Any) -> bool:
+    """Whether ``schema`` keeps to :data:`KEYWORDS`, :data:`MAX_DEPTH` and safe patterns (iterative: any depth)."""
+    pending, seen = [(schema, 0)], 0
+    while pending:
+        node, depth = pending.pop()
+        seen += 1
+        if not isinstance(node, dict) or depth > MAX_DEPTH or seen > MAX_NODES or not set(node) <= KEYWORDS:
+            return False
+        if "pattern" in node and not _safe_pattern(node["pattern"]):
+            return False
+        properties = node.get("properties", {})
+        if not isinstance(properties, dict):
+            return False
+        children = list(properties.values())
+        children += [node[k] for k in ("items", "additionalProperties") if isinstance(node.get(k), dict)]
+        pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _text(value: Any) -> dict[str, str]:
-    return (
-        {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(value, dict) else {}
-    )
+    """Words in Dutch and English; an entry without both cannot be shown on every page."""
+    if not isinstance(value, dict) or not all(isinstance(value.get(language), str) for language in LANGUAGES):
+        raise TypeError("words in Dutch and English are needed")
+    return {language: value[language] for language in LANGUAGES}
 
 
 def from_entry(entry: dict[str, Any]) -> DocumentType | None:
@@ -102,19 +156,20 @@ def from_entry(entry: dict[str, Any]) -> DocumentType | None:
             for f in entry["fields"]
         )
         schema, version = entry["schema"], entry["version"]
-        if not isinstance(schema, dict) or isinstance(version, bool) or not isinstance(version, int):
-            return None
+        if isinstance(version, bool) or not isinstance(version, int) or not _within_profile(schema):
+            raise TypeError("a schema outside the profile")
         jsonschema.Draft202012Validator.check_schema(schema)
         return DocumentType(
             id=str(entry["id"]),
             vct=str(entry["vct"]),
             version=version,
             name=_text(entry["name"]),
-            description=_text(entry.get("description")),
+            description=_text(entry.get("description", {"nl": "", "en": ""})),
             schema=schema,
             fields=fields,
         )
-    except (KeyError, TypeError, jsonschema.exceptions.SchemaError):
+    except (KeyError, TypeError, jsonschema.exceptions.SchemaError) as exc:
+        logger.warning("catalogue entry %.40r left out: %s", entry.get("id") if isinstance(entry, dict) else None, exc)
         return None
 
 
@@ -151,8 +206,11 @@ def of(scheme: SchemeDocument) -> Catalogue:
     with _catalogues_lock:
         found = _catalogues.get(key)
         if found is None:
-            types = (from_entry(entry) for entry in scheme.document_types)
-            found = _catalogues[key] = Catalogue({t.id: t for t in types if t is not None})
+            types = [t for t in (from_entry(entry) for entry in scheme.document_types) if t is not None]
+            twice = {i for i, n in Counter(t.id for t in types).items() if n > 1}
+            if twice:  # which one is meant cannot be told: neither is used
+                logger.warning("catalogue ids appear twice and are left out: %s", ", ".join(sorted(twice))[:200])
+            found = _catalogues[key] = Catalogue({t.id: t for t in types if t.id not in twice})
             for old in sorted(_catalogues, key=lambda k: k[1])[:-KEEP_VERSIONS]:
                 del _catalogues[old]
         return found

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from blauweknop.document_types import Catalogue, DocumentType, Field
+from blauweknop.document_types import Catalogue, DocumentType, Field, from_entry
 
 KINDS = frozenset({"text", "date", "money", "year", "boolean", "percentage"})
 SENSITIVITIES = frozenset({"normaal", "gevoelig", "bijzonder"})
@@ -42,6 +42,8 @@ def _load(path: Path) -> DocumentType:
     for f in fields:
         if f.kind not in KINDS or f.sensitivity not in SENSITIVITIES or set(f.label) != {"nl", "en"}:
             raise ValueError(f"{path.name}: field {f.path} has a wrong kind, sensitivity or labels")
+    if from_entry(document_type.publish()) != document_type:  # e.g. a pattern that could backtrack for long
+        raise ValueError(f"{path.name}: holders and portals would leave this type out (see blauweknop.document_types)")
     return document_type
 
 
