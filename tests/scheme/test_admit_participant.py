@@ -119,6 +119,10 @@ def test_it_updates_an_admitted_participant_and_keeps_its_certification(tmp_path
 
 PRIVATE = generate_jwk()
 OFF_CURVE = {**public_jwk(KEY), "y": public_jwk(PRIVATE)["y"]}
+ED_KEY = generate_jwk("EdDSA")
+# json.loads takes these; a check that recurses over them does not.
+DEEP_LIST = json.dumps(holder(contact=None))[:-1] + ', "contact": ' + "[" * 800 + "]" * 800 + "}"
+DEEP_OBJECT = json.dumps(holder(description=None))[:-1] + ', "description": ' + '{"a": ' * 700 + "1" + "}" * 701
 
 
 @pytest.mark.parametrize(
@@ -167,6 +171,15 @@ OFF_CURVE = {**public_jwk(KEY), "y": public_jwk(PRIVATE)["y"]}
         (holder(document_types=["vorderingen", "paspoort"]), "Not in the catalogue: paspoort"),
         (holder(document_types="vorderingen"), "must be a list"),
         (holder(roles=["requester"]), "Only a holder issues documents"),
+        (holder(name="Gemeente \ud800 X"), "'name' holds a broken character"),
+        (holder(description={"nl": "Een \udc00", "en": "One"}), "'description' holds a broken character"),
+        (holder(name="Gemeente \u202eX"), "'name' holds a character that turns the direction"),
+        (holder(jwks={"keys": [{**public_jwk(KEY), "kid": "a\u2066b"}]}), "'jwks' holds a character that turns"),
+        (DEEP_LIST, "'contact' is nested more than"),
+        (DEEP_OBJECT, "'description' is nested more than"),
+        (holder(jwks={"keys": [{**public_jwk(KEY), "kid": "k" * 500_000}]}), "kid longer than 100 characters"),
+        (holder(jwks={"keys": [{**public_jwk(KEY), "use": "x" * 500_000}]}), "'use' must be 'sig'"),
+        (holder(jwks={"keys": [{**public_jwk(ED_KEY), "y": "A" * 500_000}]}), "not allowed: y"),
     ],
 )
 def test_it_refuses_a_bad_file_and_writes_nothing(tmp_path, content, says):

@@ -27,7 +27,17 @@ OPTIONAL = ("document_types", "contact")
 LANGUAGES = ("nl", "en")
 CONTACT_FIELDS = ("telefoon", "website")
 JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use")  # what a public signing key needs, nothing else
-MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KEYS = 200, 50, 200, 500, 10
+MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KEYS, MAX_KID = 200, 50, 200, 500, 10, 100
+MAX_DEPTH = 8  # a good file nests four levels at most: jwks, keys, a key, its members
+# What no text of a participant may hold, and why, in the order they are reported. Every value is one
+# line of text: PostgreSQL refuses a NUL, and no page should show the other control characters. A lone
+# surrogate is no character at all (nothing can store or print it); a bidi control makes a name read
+# differently from what it says ("Gemeente \u202eXYZ" shows as "Gemeente ZYX").
+_BAD_CHARACTERS = (
+    (re.compile(r"[\x00-\x1f\x7f-\x9f]"), "a control character (such as a NUL or a line break)"),
+    (re.compile(r"[\ud800-\udfff]"), "a broken character (half of a UTF-16 surrogate pair, such as \\ud800)"),
+    (re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"), "a character that turns the direction of text"),
+)
 # A host name of one or more labels: a bare service name on a private network is an address too.
 _HOST = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*", re.ASCII)
 
@@ -53,12 +63,8 @@ def admission(raw: Any) -> Admission:
     if not isinstance(raw, Mapping):
         raise Refused(["The file must hold one JSON object that describes the participant."])
     problems = [f"The field {name!r} is missing." for name in REQUIRED if name not in raw]
-    # Every value is one line of text; PostgreSQL refuses a NUL, and no page should show the others.
-    problems += [
-        f"The field {name!r} holds a control character (such as a NUL or a line break)."
-        for name in raw
-        if _has_control(raw[name])
-    ]
+    unreadable = {name: found for name in raw if (found := _unreadable(name, raw[name]))}
+    problems += [problem for found in unreadable.values() for problem in found]
     problems += [
         f"The field {name!r} is unknown; check its spelling." for name in raw if name not in (*REQUIRED, *OPTIONAL)
     ]
@@ -74,13 +80,13 @@ def admission(raw: Any) -> Admission:
     )
     values: dict[str, Any] = {}
     for name, check in checks:
-        if name in raw:
+        if name in raw and name not in unreadable:  # the checks would trip over it, or echo it
             try:
                 values[name] = check(raw[name])
             except Refused as refused:
                 problems += refused.problems
     roles = values.get("roles", set())
-    document_types = raw.get("document_types", [])
+    document_types = raw.get("document_types", []) if "document_types" not in unreadable else []
     try:
         values["document_types"] = _document_types(document_types, is_holder="holder" in roles)
     except Refused as refused:
@@ -100,15 +106,25 @@ def admission(raw: Any) -> Admission:
     return Admission(values["oin"], fields)
 
 
-def _has_control(value: Any) -> bool:
-    """Whether a control character hides anywhere in ``value`` (keys included)."""
-    if isinstance(value, str):
-        return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value)
-    if isinstance(value, Mapping):
-        return any(_has_control(k) or _has_control(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_control(item) for item in value)
-    return False
+def _unreadable(name: str, value: Any) -> list[str]:
+    """Why field ``name`` cannot be checked or stored: nesting too deep, characters no text may hold.
+
+    Walks ``value`` (keys included) with a stack of its own, not by recursion: ``json.loads`` takes
+    hundreds of levels of nesting that a recursive walk would fail on.
+    """
+    found: set[int] = set()
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [f"The field {name!r} is nested more than {MAX_DEPTH} levels deep."]
+        if isinstance(item, str):
+            found.update(kind for kind, (pattern, _) in enumerate(_BAD_CHARACTERS) if pattern.search(item))
+        elif isinstance(item, Mapping):
+            stack += [(part, depth + 1) for pair in item.items() for part in pair]
+        elif isinstance(item, list):
+            stack += [(part, depth + 1) for part in item]
+    return [f"The field {name!r} holds {_BAD_CHARACTERS[kind][1]}." for kind in sorted(found)]
 
 
 def _text(value: Any, what: str, limit: int) -> str:
@@ -201,11 +217,16 @@ def _jwks(value: Any) -> dict[str, Any]:
         except ProtocolError as exc:
             problems.append(f"Key {number} in the jwks is not usable: {exc.message}")
             continue
-        if extra := sorted(set(key) - set(JWK_MEMBERS)):
+        allowed = set(JWK_MEMBERS) - ({"y"} if key["kty"] == "OKP" else set())  # an Ed25519 key is x alone
+        if extra := sorted(set(key) - allowed):
             problems.append(f"Key {number} in the jwks has members that are not allowed: {', '.join(extra)[:200]}.")
             continue
         if not isinstance(key.get("kid"), str) or not key["kid"]:
             problems.append(f"Key {number} in the jwks has no 'kid'.")
+        elif len(key["kid"]) > MAX_KID:
+            problems.append(f"Key {number} in the jwks has a kid longer than {MAX_KID} characters.")
+        if key.get("use", "sig") != "sig":
+            problems.append(f"Key {number} in the jwks: 'use' must be 'sig' (a signing key), or left out.")
     if problems:
         raise Refused(problems)
     kids = [key["kid"] for key in keys]
