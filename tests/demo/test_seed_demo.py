@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from blauweknop.demo.citizens import make_citizens
 from blauweknop.holder.models import SourceRecord
@@ -61,3 +62,45 @@ def test_with_the_scheme_role_alone_it_registers_and_publishes_and_writes_no_sou
     call_command("seed_demo", citizens=20, stdout=io.StringIO())
     assert Organisation.objects.count() == 8 and PublishedDocument.objects.current().version == 1
     assert not SourceRecord.objects.exists()
+
+
+TAX_OFFICE = "00000001003214345000"
+
+
+def _a_real_record() -> SourceRecord:
+    # A citizen of the holder's own registry: not one of the demo's, so never seed_demo's to replace.
+    return SourceRecord.objects.create(holder_oin=TAX_OFFICE, document_type="inkomen", bsn="123456782", data={})
+
+
+@pytest.fixture
+def real_holder(settings):
+    """A holder deployment outside the demo, with one row of its real registry in the source table."""
+    settings.DEMO = False
+    settings.BLAUWEKNOP_ROLES = ["holder"]
+    settings.HOLDER_OINS = [TAX_OFFICE]
+    return _a_real_record()
+
+
+def test_it_refuses_to_write_fictional_people_outside_the_demo(real_holder):
+    with pytest.raises(CommandError) as refused:
+        call_command("seed_demo", citizens=5, stdout=io.StringIO())
+    assert "--fictional-data" in str(refused.value)
+    assert list(SourceRecord.objects.all()) == [real_holder]
+
+
+def test_it_refuses_to_register_fictional_organisations_outside_the_demo(settings):
+    settings.DEMO = False
+    settings.BLAUWEKNOP_ROLES = ["scheme"]
+    with pytest.raises(CommandError):
+        call_command("seed_demo", citizens=5, stdout=io.StringIO())
+    assert not Organisation.objects.exists() and not PublishedDocument.objects.exists()
+
+
+def test_it_never_deletes_rows_it_did_not_make(real_holder):
+    out = io.StringIO()
+    call_command("seed_demo", "--fictional-data", citizens=5, stdout=out)
+    call_command("seed_demo", "--fictional-data", citizens=5, stdout=out)  # replaces its own rows, and only those
+    assert SourceRecord.objects.filter(pk=real_holder.pk).exists()
+    demo_bsns = {citizen.bsn for citizen in make_citizens(count=5)}
+    assert set(SourceRecord.objects.exclude(pk=real_holder.pk).values_list("bsn", flat=True)) <= demo_bsns
+    assert "Demo world ready" in out.getvalue()

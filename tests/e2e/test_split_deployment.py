@@ -145,7 +145,10 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
         prepare({operator: admissions, portal: (), **{holder: () for holder in holders.values()}})
         stack.enter_context(serving(operator))
         # seed_demo with the holder role only: the demo sources of its own organisation, learnt from the scheme.
-        in_parallel(lambda h=holder: h.manage("seed_demo", "--citizens", str(CITIZENS)) for holder in holders.values())
+        in_parallel(
+            lambda h=holder: h.manage("seed_demo", "--fictional-data", "--citizens", str(CITIZENS))
+            for holder in holders.values()
+        )
         stack.enter_context(serving(portal, *holders.values()))
         yield Split(operator, holders, portal, *citizen_at_both_holders())
 

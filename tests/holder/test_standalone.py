@@ -113,7 +113,7 @@ def test_a_holder_only_deployment_starts_from_an_empty_database_and_issues_a_cop
         }
     )
     # Its source: the demo's generator writes the tax office's records; no scheme table is needed for that.
-    holder.prepare(("seed_demo", "--citizens", str(CITIZENS)))
+    holder.prepare(("seed_demo", "--fictional-data", "--citizens", str(CITIZENS)))
     _own_tables_only(holder)
     assert holder.database.query("SELECT COUNT(*) FROM holder_tenant") == [(0,)]
 

@@ -3,6 +3,10 @@
 With the scheme role: the demo organisations, their public keys, and a published scheme document.
 With the holder role: the demo source records of this deployment's tenants (``BLAUWEKNOP_HOLDER_OINS``)
 and nothing else: a holder learns the rest from the scheme document. The demo plays both.
+
+Outside the demo (``BLAUWEKNOP_DEMO`` off) it refuses unless ``--fictional-data`` says the operator
+knows it writes fictional organisations and citizens (a trial deployment). It never deletes a
+source row it did not make: a second run replaces only the rows of the demo citizens.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from blauweknop.protocol.jwk import jwks
 from blauweknop.scheme import catalogue
 
 DEMO_BSNS_SHOWN = 3
+BSNS_PER_DELETE = 500  # well under SQLite's limit on the parameters of one statement
 
 
 def register_organisations() -> int:
@@ -38,7 +43,7 @@ def register_organisations() -> int:
 
 
 def fill_sources(people: list[Citizen], oins: list[str]) -> int:
-    """The demo source records of the holders ``oins``, replacing theirs; how many."""
+    """The demo source records of the holders ``oins``, replacing earlier demo rows of these people; how many."""
     from blauweknop.holder.models import SourceRecord
 
     slugs = {spec["slug"]: spec["oin"] for spec in ORGANISATIONS if spec["oin"] in oins}
@@ -50,7 +55,12 @@ def fill_sources(people: list[Citizen], oins: list[str]) -> int:
     ]
     for record in records:  # the generator must keep to the catalogue, like any real source
         catalogue.document_type(record.document_type).validate(record.data)
-    SourceRecord.objects.filter(holder_oin__in=oins).delete()
+    # Only the rows of the demo's own citizens: whatever else the table holds is someone's registry.
+    bsns = [person.bsn for person in people]
+    for start in range(0, len(bsns), BSNS_PER_DELETE):
+        SourceRecord.objects.filter(
+            holder_oin__in=slugs.values(), bsn__in=bsns[start : start + BSNS_PER_DELETE]
+        ).delete()
     SourceRecord.objects.bulk_create(records)
     return len(records)
 
@@ -61,11 +71,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
         parser.add_argument("--citizens", type=int, default=DEFAULT_COUNT)
+        parser.add_argument(
+            "--fictional-data",
+            action="store_true",
+            help="Outside the demo: yes, write fictional organisations and citizens (a trial deployment only).",
+        )
 
-    def handle(self, *args: Any, seed: int, citizens: int, **options: Any) -> None:
+    def handle(self, *args: Any, seed: int, citizens: int, fictional_data: bool, **options: Any) -> None:
         roles = set(settings.BLAUWEKNOP_ROLES)
         if not roles & {"scheme", "holder"}:
             raise CommandError("seed_demo fills the scheme and holder roles; this deployment plays neither.")
+        if not (settings.DEMO or fictional_data):
+            raise CommandError(
+                "Nothing was changed: this is not the demo (BLAUWEKNOP_DEMO is off), and seed_demo writes fictional "
+                "organisations and citizens into the scheme's register and the holders' source tables. "
+                "For a trial deployment without real data, run it again with --fictional-data."
+            )
         people = make_citizens(seed, citizens)
         with transaction.atomic():  # everything at once, or nothing: a half-seeded demo confuses more than an error
             sources = fill_sources(people, settings.HOLDER_OINS) if "holder" in roles else 0
