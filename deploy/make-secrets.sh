@@ -30,6 +30,10 @@ for name in $DEPLOYMENTS; do
     random | keep "${name}_django_secret_key"
     random | keep "${name}_pseudonym_key"
     echo "postgres://${name}:$(cat "${name}_db_password")@${POSTGRES_HOST}:5432/${name}" | keep "${name}_database_url"
+    # The deployment's own Redis (compose.yaml: redis-<name>): its password, and the URL that carries it.
+    random | keep "${name}_redis_password"
+    echo "requirepass $(cat "${name}_redis_password")" | keep "${name}_redis.conf"
+    echo "redis://:$(cat "${name}_redis_password")@redis-$(echo "$name" | tr _ -):6379/0" | keep "${name}_cache_url"
 done
 for name in stelsel $OINS; do
     [ -e "$name.jwk" ] || $BLAUWEKNOP keys generate --out "$name.jwk"

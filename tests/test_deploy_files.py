@@ -13,6 +13,7 @@ import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -37,7 +38,7 @@ READ_BY_PACKAGE = {
 PLATFORM = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_CACHE_DIR"}
 PLATFORM |= {"POD_IP"}
 # Services that run other projects' images, configured by those images' own variables.
-THIRD_PARTY_SERVICES = {"postgres", "redis"}
+THIRD_PARTY_IMAGES = ("docker.io/library/",)
 SIGNING_KEY = re.compile(r"BLAUWEKNOP_KEY_(?:STELSEL|\d{20}|<NAME>)(?:_FILE)?")
 
 
@@ -79,7 +80,8 @@ def compose() -> dict:
 
 
 def our_services() -> dict[str, dict]:
-    return {name: spec for name, spec in compose()["services"].items() if name not in THIRD_PARTY_SERVICES}
+    services = compose()["services"].items()
+    return {name: spec for name, spec in services if not spec["image"].startswith(THIRD_PARTY_IMAGES)}
 
 
 def kustomization() -> dict:
@@ -251,21 +253,58 @@ def test_every_secret_file_a_service_reads_is_mounted_in_it():
         assert f"{database}_db_password" in postgres["secrets"]
 
 
-def test_make_secrets_makes_every_file_compose_reads(tmp_path):
-    (tmp_path / "make-secrets.sh").write_bytes((DEPLOY / "make-secrets.sh").read_bytes())
+def make_secrets(folder: Path) -> None:
+    """Run deploy/make-secrets.sh as if ``folder`` were deploy/."""
+    (folder / "make-secrets.sh").write_bytes((DEPLOY / "make-secrets.sh").read_bytes())
     blauweknop = Path(sys.executable).with_name("blauweknop")  # the command of this venv
     subprocess.run(
-        ["/bin/sh", str(tmp_path / "make-secrets.sh")],
+        ["/bin/sh", str(folder / "make-secrets.sh")],
         env={**os.environ, "BLAUWEKNOP": str(blauweknop)},
         check=True,
         capture_output=True,
         timeout=120,
     )
+
+
+def test_make_secrets_makes_every_file_compose_reads(tmp_path):
+    make_secrets(tmp_path)
     for name, spec in compose()["secrets"].items():
         assert (tmp_path / spec["file"]).is_file(), f"make-secrets.sh does not make {spec['file']} ({name})"
     mounted = our_services()["scheme-migrate"]["volumes"][0].split(":")[0]
     assert sorted(p.name for p in (tmp_path / mounted).iterdir()) == ["holder-a.json", "holder-b.json", "portal.json"]
     assert (tmp_path / "secrets").stat().st_mode & 0o077 == 0, "the secrets folder is the owner's only"
+
+
+def mounted_at(service: dict, path: str) -> str:
+    """The name of the secret a service sees at ``path`` (short or long syntax)."""
+    for secret in service.get("secrets", []):
+        source, target = (secret, secret) if isinstance(secret, str) else (secret["source"], secret.get("target"))
+        if path == f"/run/secrets/{target or source}":
+            return source
+    raise AssertionError(f"nothing is mounted at {path}")
+
+
+def test_no_two_deployments_share_a_cache_and_each_cache_has_its_own_password(tmp_path):
+    # Django's cache unpickles what it reads: write access to a deployment's cache runs code in it.
+    make_secrets(tmp_path)
+    services, files = compose()["services"], compose()["secrets"]
+    caches = {}
+    for group in deployments().values():
+        env = group["web"]["environment"]
+        assert "BLAUWEKNOP_CACHE_URL" not in env, "the cache URL holds a password: it comes from a secret file"
+        for kind in ("web", "worker", "scheduler", "migrate"):
+            assert group[kind]["environment"].get("BLAUWEKNOP_CACHE_URL_FILE") == env["BLAUWEKNOP_CACHE_URL_FILE"]
+        secret = mounted_at(group["web"], env["BLAUWEKNOP_CACHE_URL_FILE"])
+        caches[group["web"]["name"]] = urlsplit((tmp_path / files[secret]["file"]).read_text().strip())
+    assert len(caches) == 4
+    assert len({url.hostname for url in caches.values()}) == 4, "two deployments share a Redis"
+    assert len({url.password for url in caches.values()}) == 4 and all(url.password for url in caches.values())
+    for url in caches.values():
+        redis = services[url.hostname]
+        config = redis["command"][1]  # redis-server <config file> ...
+        assert redis["command"][0] == "redis-server"
+        conf = (tmp_path / files[mounted_at(redis, config)]["file"]).read_text()
+        assert f"requirepass {url.password}\n" in conf
 
 
 @pytest.mark.parametrize("component", ["web", "worker", "scheduler"])
