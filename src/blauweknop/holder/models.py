@@ -30,7 +30,7 @@ class TenantQuerySet(models.QuerySet["Tenant"]):
         try:
             with transaction.atomic():
                 tenant, _ = self.update_or_create(oin=oin, defaults={"slug": slug, "issuer_url": issuer_url})
-        except IntegrityError:  # a concurrent request stored it first
+        except IntegrityError:  # a concurrent request stored it first: the OIN is the only unique column
             tenant = self.get(pk=oin)
         return tenant
 
@@ -43,8 +43,10 @@ class Tenant(models.Model):
     """
 
     oin = models.CharField(max_length=20, primary_key=True)
-    slug = models.SlugField(unique=True, help_text="The last path segment of the issuer URL.")
-    issuer_url = models.URLField(help_text="The iss of the credentials, from the scheme document.")
+    # Not unique, no length limit: tenants may swap or take over addresses between scheme versions,
+    # and an address is as long as the operator made it. Requests find a tenant through the scheme.
+    slug = models.TextField(help_text="The last path segment of the issuer URL.")
+    issuer_url = models.TextField(help_text="The iss of the credentials, from the scheme document.")
 
     objects = TenantQuerySet.as_manager()
 

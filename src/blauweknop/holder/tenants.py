@@ -61,6 +61,8 @@ def find(scheme: SchemeDocument, slug: str) -> Participant:
         participant = scheme.organisations.get(oin)
         issuer = participant.endpoints.get("issuer", "") if participant else ""
         if participant and HOLDER in participant.roles and issuer and slug_of(issuer) == slug:
+            if not participant.is_certified:  # refused before anything is used up or written
+                raise NotHere("not_certified", f"{participant.name} may not issue certified copies now.")
             return participant
     raise NotHere("not_found", "No holder in this deployment issues credentials under this address.")
 
