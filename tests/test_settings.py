@@ -20,6 +20,7 @@ from django.db import connection, transaction
 
 from blauweknop import keystore
 from blauweknop.demo import first_run
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
 
 REPO = Path(__file__).resolve().parents[1]
 SQLITE = "django.db.backends.sqlite3"
@@ -39,6 +40,8 @@ def production_environment(data_dir: Path, **extra: str) -> dict[str, str]:
         "BLAUWEKNOP_BASE_URL": "https://blauweknop.example",
         "BLAUWEKNOP_DATA_DIR": str(data_dir),
         "BLAUWEKNOP_HOLDER_OINS": "00000009999999999000",
+        "BLAUWEKNOP_SCHEME_URL": "https://stelsel.blauweknop.example/stelsel",
+        "BLAUWEKNOP_SCHEME_JWKS": json.dumps({"keys": [SigningKey(generate_jwk()).public_jwk]}),
         **extra,
     }
 
@@ -218,3 +221,37 @@ def test_the_installed_apps_follow_the_roles(tmp_path, roles, expected, absent):
     assert expected <= set(apps) and not absent & set(apps)
     assert {"blauweknop.accounts", "django_tasks_db", "django_prometheus", "csp"} <= set(apps)
     assert ("blauweknop.portal.outage.SchemeOutageMiddleware" in middleware) == (roles == "portal")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "BLAUWEKNOP_STATUS_LIST_SIZE",
+            "0",
+            "BLAUWEKNOP_STATUS_LIST_SIZE must be 1 or more",
+        ),  # issuance looped forever
+        ("BLAUWEKNOP_STATUS_LIST_SIZE", "-1", "BLAUWEKNOP_STATUS_LIST_SIZE must be 1 or more"),
+        ("BLAUWEKNOP_STATUS_LIST_SIZE", "abc", "BLAUWEKNOP_STATUS_LIST_SIZE must be a whole number"),
+        ("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{x", "BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS must be a JSON object"),
+        ("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "[1]", "BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS must be a JSON object"),
+        ("BLAUWEKNOP_SCHEME_JWKS", "{x", "BLAUWEKNOP_SCHEME_JWKS must be a JSON object"),
+        ("BLAUWEKNOP_SCHEME_JWKS", '{"sleutels": []}', "BLAUWEKNOP_SCHEME_JWKS must be the operator's JWK Set"),
+        ("BLAUWEKNOP_ROLES", ",", "BLAUWEKNOP_ROLES names no role"),
+        ("DJANGO_SECRET_KEY_FILE", "/nergens/geheim", "DJANGO_SECRET_KEY_FILE names a file that cannot be read"),
+    ],
+)
+def test_it_refuses_a_setting_it_cannot_work_with_and_names_it(tmp_path, setting, value, message):
+    done = load_settings(production_environment(tmp_path / "data", **{setting: value}), cwd=tmp_path)
+    assert done.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in done.stderr
+
+
+@pytest.mark.parametrize("missing", ["BLAUWEKNOP_SCHEME_URL", "BLAUWEKNOP_SCHEME_JWKS"])
+def test_a_deployment_without_the_scheme_role_needs_the_operators_address_and_key(tmp_path, missing):
+    # Without them a holder fetched from, and trusted, itself: it started but could never become ready.
+    env = production_environment(tmp_path / "data", BLAUWEKNOP_ROLES="holder,portal")
+    del env[missing]
+    done = load_settings(env, cwd=tmp_path)
+    assert done.returncode != 0
+    assert f"ImproperlyConfigured: {missing} is not set" in done.stderr

@@ -23,7 +23,10 @@ from blauweknop.protocol.identifiers import is_valid_oin
 def env(name: str, default: str = "") -> str:
     """A setting from ``NAME``, or from the file named by ``NAME_FILE`` (for container secrets)."""
     if f"{name}_FILE" in os.environ:
-        return Path(os.environ[f"{name}_FILE"]).read_text().strip()
+        try:
+            return Path(os.environ[f"{name}_FILE"]).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE names a file that cannot be read ({exc.strerror}).") from None
     return os.environ.get(name, default)
 
 
@@ -40,13 +43,27 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-def envint(name: str, default: int) -> int:
-    """A whole number; anything else is a configuration error."""
+def envint(name: str, default: int, *, minimum: int | None = None) -> int:
+    """A whole number, at least ``minimum``; anything else is a configuration error."""
     value = env(name, str(default))
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {number}")
+    return number
+
+
+def envjson(name: str, default: str) -> dict:
+    """A JSON object; anything else is a configuration error that names the setting."""
+    try:
+        value = json.loads(env(name, default))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a JSON object, and is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object ({{...}})")
+    return value
 
 
 def secret(name: str) -> str:
@@ -84,6 +101,8 @@ ALL_ROLES = ("scheme", "holder", "portal")
 BLAUWEKNOP_ROLES = envlist("BLAUWEKNOP_ROLES", ",".join(ALL_ROLES))
 if unknown := set(BLAUWEKNOP_ROLES) - set(ALL_ROLES):
     raise ImproperlyConfigured(f"BLAUWEKNOP_ROLES has unknown roles: {', '.join(sorted(unknown))}")
+if not BLAUWEKNOP_ROLES:
+    raise ImproperlyConfigured(f"BLAUWEKNOP_ROLES names no role: use one or more of {', '.join(ALL_ROLES)}")
 
 # The organisations a holder deployment issues for, by OIN; all else about them comes from the scheme
 # document. The demo issues for its own holders; elsewhere they must be named.
@@ -104,6 +123,13 @@ KEY_DIR = Path(env("BLAUWEKNOP_KEY_DIR", str(DATA_DIR / "keys")))
 # The scheme operator's public keys (a JWKS): the trust anchor. Empty means: this deployment is
 # the scheme operator, so its own key is the anchor.
 SCHEME_JWKS = env("BLAUWEKNOP_SCHEME_JWKS")
+if SCHEME_JWKS and not isinstance(envjson("BLAUWEKNOP_SCHEME_JWKS", "{}").get("keys"), list):
+    raise ImproperlyConfigured('BLAUWEKNOP_SCHEME_JWKS must be the operator\'s JWK Set: {"keys": [...]}')
+if "scheme" not in BLAUWEKNOP_ROLES and not DEMO:
+    # Without these it would trust, and fetch from, itself: it could never become ready.
+    for needed in ("BLAUWEKNOP_SCHEME_URL", "BLAUWEKNOP_SCHEME_JWKS"):
+        if not env(needed):
+            raise ImproperlyConfigured(f"{needed} is not set: a deployment without the scheme role needs it.")
 # The public verify page that PDFs point to (the portal's, wherever it runs).
 VERIFY_URL = env("BLAUWEKNOP_VERIFY_URL", BASE_URL + "/controleren/")
 # The portal's own OIN: it signs session assertions to holders as this certified app manager.
@@ -112,9 +138,9 @@ PORTAL_OIN = env("BLAUWEKNOP_PORTAL_OIN", "00000001234567890000")
 METRICS_TOKEN = env("BLAUWEKNOP_METRICS_TOKEN")
 # How a holder reads its own registry (see blauweknop.holder.sources).
 SOURCE_ADAPTER = env("BLAUWEKNOP_SOURCE_ADAPTER", "blauweknop.holder.sources.SqlTableAdapter")
-SOURCE_ADAPTER_OPTIONS = json.loads(env("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{}"))
+SOURCE_ADAPTER_OPTIONS = envjson("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{}")
 # Credentials per status list; a holder starts the next list when one is full.
-STATUS_LIST_SIZE = int(env("BLAUWEKNOP_STATUS_LIST_SIZE", str(2**17)))
+STATUS_LIST_SIZE = envint("BLAUWEKNOP_STATUS_LIST_SIZE", 2**17, minimum=1)
 
 # Each role brings its own apps, and so its own tables and migrations; none needs another role's.
 ROLE_APPS = {
@@ -200,9 +226,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         "pool": {
-            "min_size": envint("BLAUWEKNOP_DB_POOL_MIN", 2),
-            "max_size": envint("BLAUWEKNOP_DB_POOL_MAX", 10),
-            "timeout": envint("BLAUWEKNOP_DB_POOL_TIMEOUT", 30),
+            "min_size": envint("BLAUWEKNOP_DB_POOL_MIN", 2, minimum=0),
+            "max_size": envint("BLAUWEKNOP_DB_POOL_MAX", 10, minimum=1),
+            "timeout": envint("BLAUWEKNOP_DB_POOL_TIMEOUT", 30, minimum=1),
         },
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
