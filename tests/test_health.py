@@ -63,6 +63,7 @@ def probe(tmp_path: Path, **environment: str) -> list[list]:
 
 MIGRATED = {"database": "ok", "migrations": "ok"}
 NO_SCHEME = {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}
+HOLDER_NO_SCHEME = {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable", "source": "ok"}}
 
 
 def test_it_is_not_ready_before_the_migrations_of_its_version_ran(tmp_path):
@@ -78,13 +79,10 @@ def test_it_is_not_ready_before_the_migrations_of_its_version_ran(tmp_path):
 @pytest.mark.parametrize(
     ("roles", "ready"),
     [
-        ("scheme", [200, {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}]),
-        ("holder", [503, {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}]),
-        ("portal", [503, {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}]),
-        (
-            "scheme,holder,portal",
-            [503, {"status": "unavailable", "checks": {**MIGRATED, "scheme": "scheme_unavailable"}}],
-        ),
+        ("scheme", [200, {"status": "ok", "checks": MIGRATED}]),
+        ("holder", [503, HOLDER_NO_SCHEME]),
+        ("portal", [503, NO_SCHEME]),
+        ("scheme,holder,portal", [503, HOLDER_NO_SCHEME]),
     ],
 )
 def test_every_role_answers_both_probes_over_plain_http_without_login(tmp_path, roles, ready):
@@ -112,7 +110,7 @@ def test_it_is_not_ready_but_alive_when_the_database_does_not_answer(tmp_path):
 def test_it_is_ready_with_the_database_and_a_scheme_document(demo_world):
     answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "checks": {**MIGRATED, "scheme": "ok"}}
+    assert answer.json() == {"status": "ok", "checks": {**MIGRATED, "scheme": "ok", "source": "ok"}}
     assert answer.headers["Cache-Control"] == "no-store"
 
 
@@ -124,7 +122,7 @@ def test_a_holder_whose_key_the_scheme_does_not_list_is_not_ready(demo_world, mo
     monkeypatch.setattr(keystore, "signing_key", lambda name: stray if name == BELASTING else real(name))
     answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
     assert answer.status_code == 503
-    assert answer.json()["checks"] == {**MIGRATED, "scheme": "key_not_in_scheme"}
+    assert answer.json()["checks"] == {**MIGRATED, "scheme": "key_not_in_scheme", "source": "ok"}
     assert f"holder {BELASTING} signs with a key the scheme document does not list" in caplog.text
 
 
@@ -137,7 +135,7 @@ def test_it_is_not_ready_when_the_scheme_operator_is_down_and_no_document_is_in_
     finally:
         scheme_client.forget()
     assert answer.status_code == 503
-    assert answer.json()["checks"] == {**MIGRATED, "scheme": "scheme_unavailable"}
+    assert answer.json()["checks"] == {**MIGRATED, "scheme": "scheme_unavailable", "source": "ok"}
 
 
 def asgi_get(path: str) -> tuple[HttpResponse, float]:
@@ -165,5 +163,13 @@ def test_a_hanging_scheme_operator_does_not_hang_the_probe(settings):
         answer, waited = asgi_get("/gezondheid/klaar")
     scheme_client.forget()
     assert answer.status_code == 503
-    assert answer.json()["checks"] == {**MIGRATED, "scheme": "timeout"}
+    assert answer.json()["checks"] == {**MIGRATED, "scheme": "timeout", "source": "ok"}
     assert waited < 5  # the fetch itself would wait 10 s for an answer
+
+
+def test_a_holder_whose_source_adapter_cannot_be_made_is_not_ready(tmp_path):
+    # It passed every check and failed at the first press.
+    _live, klaar = probe(
+        tmp_path, BLAUWEKNOP_ROLES="holder", BLAUWEKNOP_SOURCE_ADAPTER="gemeente.bron.BestaatNiet", MIGRATE_FIRST="1"
+    )
+    assert klaar[0] == 503 and klaar[2]["checks"]["source"] == "unavailable"

@@ -81,11 +81,20 @@ async def _scheme() -> None:
         raise NotReady("key_not_in_scheme")
 
 
+@sync_to_async
+def _source() -> None:
+    from blauweknop.holder.sources import source_adapter  # the holder role's own code, only where it runs
+
+    source_adapter()  # a class that cannot be found or made fails here, not at the first press
+
+
 def checks() -> dict[str, Callable[[], Awaitable[None]]]:
     """The readiness checks this deployment's roles need, by name."""
     needed: dict[str, Callable[[], Awaitable[None]]] = {"database": _database, "migrations": _migrations}
     if SCHEME_ROLES & set(settings.BLAUWEKNOP_ROLES):
         needed["scheme"] = _scheme
+    if "holder" in settings.BLAUWEKNOP_ROLES:
+        needed["source"] = _source
     return needed
 
 

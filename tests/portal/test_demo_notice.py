@@ -1,0 +1,12 @@
+"""Only the demo says that everyone in it is made up: a real portal must not (the split deployment showed it)."""
+
+import pytest
+
+NOTICE = "Dit is een demo. Alle organisaties en personen zijn verzonnen."
+
+
+@pytest.mark.parametrize(("demo", "shown"), [(True, True), (False, False)])
+def test_the_demo_notice_is_on_the_pages_of_the_demo_only(client, settings, demo, shown):
+    settings.DEMO = demo
+    page = client.get("/controleren/").content.decode()
+    assert (NOTICE in page) is shown
