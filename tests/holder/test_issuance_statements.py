@@ -43,6 +43,12 @@ def test_it_issues_in_nine_statements_once_the_holder_has_a_status_list(scheme, 
     assert len(queries) == STATEMENTS, "\n".join(q["sql"][:120] for q in queries.captured_queries)
 
 
+def test_it_supersedes_without_a_self_join(scheme, wallet):
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
+    updates = [q["sql"] for q in _issue(scheme, wallet, bsn).captured_queries if "holder_issuedcredential" in q["sql"]]
+    assert updates and not [sql for sql in updates if "JOIN" in sql.upper()]
+
+
 def test_it_refuses_a_used_id_in_one_statement_without_a_savepoint_and_the_transaction_goes_on(demo_world):
     expires_at = datetime.now(UTC) + timedelta(minutes=2)
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:

@@ -22,7 +22,7 @@ from blauweknop.db import write_transaction
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import sessions
 from blauweknop.holder.errors import NotHere
-from blauweknop.holder.models import IssuedCredential
+from blauweknop.holder.models import IssuedCredential, StatusListRecord
 from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
 from blauweknop.protocol import sdjwt_vc
@@ -64,9 +64,11 @@ def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) 
         document_type.validate(data)
         subject, digest = pseudonym(session.bsn), _digest(data)
         # This holder's copies with other data are outdated now: verifiers will see them as superseded.
-        # Other holders' copies of the same type are theirs to withdraw.
+        # Other holders' copies of the same type are theirs to withdraw. The lists as a subquery, not
+        # a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to build and to run.
+        own_lists = StatusListRecord.objects.filter(holder=holder.tenant)
         IssuedCredential.objects.valid().filter(
-            status_list__holder=holder.tenant, subject=subject, document_type=type_id
+            status_list__in=own_lists, subject=subject, document_type=type_id
         ).exclude(data_digest=digest).update(status=INVALID)
         record = IssuedCredential.allocate(
             holder.tenant,
