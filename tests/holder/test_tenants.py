@@ -27,7 +27,8 @@ def _scheme(version: int, issuers: dict[str, str], certification: str = scheme_d
         )
         for oin, issuer in issuers.items()
     ]
-    payload = scheme_document.build(iss="https://stelsel.example", version=version, organisations=organisations)
+    # An issuer of its own: catalogues are kept per (iss, version), and other tests use these versions too.
+    payload = scheme_document.build(iss="https://stelsel.tenants.example", version=version, organisations=organisations)
     return scheme_document.verify(scheme_document.sign(payload, OPERATOR), KeySet([OPERATOR.public_jwk]))
 
 
