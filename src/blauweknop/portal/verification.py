@@ -18,6 +18,7 @@ from collections.abc import Callable
 import httpx
 
 from blauweknop import shared_cache
+from blauweknop.downloads import read_at_most
 from blauweknop.protocol import sdjwt_vc, status_list
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeyResolver
@@ -47,12 +48,7 @@ def download(uri: str) -> str:
         http.stream("GET", uri, headers=headers) as answer,
     ):
         answer.raise_for_status()
-        body = bytearray()
-        for chunk in answer.iter_raw():
-            body += chunk
-            if len(body) > MAX_TOKEN_BYTES:
-                raise ValueError(f"the status list is larger than {MAX_TOKEN_BYTES} bytes")
-    return body.decode("utf-8")
+        return read_at_most(answer, MAX_TOKEN_BYTES).decode("utf-8")
 
 
 class StatusLists(StatusListClient):

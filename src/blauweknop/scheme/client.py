@@ -26,6 +26,7 @@ from django.conf import settings
 from blauweknop import keystore, metrics, shared_cache
 from blauweknop.api import ApiProblem
 from blauweknop.db import release_before_waiting
+from blauweknop.downloads import TooLarge, read_at_most
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeySet
@@ -64,7 +65,7 @@ def check(token: str, previous: SchemeDocument | None) -> SchemeDocument:
     return document
 
 
-class SchemeTooLarge(Exception):
+class SchemeTooLarge(TooLarge):
     """The operator's answer is longer than any scheme document: reading stopped at the cap."""
 
     code = "scheme_too_large"
@@ -84,11 +85,7 @@ def download() -> str:
         ) as response,
     ):
         response.raise_for_status()
-        body = bytearray()
-        for chunk in response.iter_raw():
-            body += chunk
-            if len(body) > MAX_DOCUMENT_BYTES:
-                raise SchemeTooLarge(f"the scheme document is larger than {MAX_DOCUMENT_BYTES} bytes")
+        body = read_at_most(response, MAX_DOCUMENT_BYTES, SchemeTooLarge)
     return body.decode("utf-8", errors="replace").strip()  # anything not ASCII fails the signature check
 
 
