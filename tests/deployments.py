@@ -39,6 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from blauweknop.protocol.jwk import jwks
+
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0  # seconds for a web process to answer its health check
 COMMAND_TIMEOUT = 120  # seconds for one management command
@@ -58,6 +60,26 @@ def clean_environment() -> dict[str, str]:
 def key_variables(keys: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """``BLAUWEKNOP_KEY_<NAME>`` variables for private JWKs by name (an OIN, or ``stelsel``)."""
     return {f"BLAUWEKNOP_KEY_{name.upper()}": json.dumps(dict(jwk)) for name, jwk in keys.items()}
+
+
+def participant_file(
+    folder: Path, spec: Mapping[str, Any], roles: list[str], base_url: str, key: Mapping[str, Any]
+) -> str:
+    """Write the file the operator admits a demo organisation from (``manage.py admit_participant``); its path."""
+    path = folder / f"deelnemer-{spec['oin']}.json"
+    description = {
+        "oin": spec["oin"],
+        "name": spec["name"],
+        "slug": spec["slug"],
+        "base_url": base_url,
+        "roles": roles,
+        "document_types": spec.get("document_types", []),
+        "jwks": jwks([key]),
+        "description": spec["description"],
+        "contact": spec["contact"],
+    }
+    path.write_text(json.dumps(description))
+    return str(path)
 
 
 def free_port() -> int:

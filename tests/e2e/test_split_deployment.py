@@ -33,6 +33,7 @@ from tests.deployments import (
     in_parallel,
     key_variables,
     new_deployment,
+    participant_file,
     postgres_url,
     prepare,
     serving,
@@ -58,21 +59,6 @@ class Split:
     portal: Deployment
     bsn: str
     bsns: list[str]
-
-
-def participant(spec: dict[str, Any], roles: list[str], base_url: str, key: dict[str, Any]) -> dict[str, Any]:
-    """The file the operator admits a participant from, made from a demo organisation."""
-    return {
-        "oin": spec["oin"],
-        "name": spec["name"],
-        "slug": spec["slug"],
-        "base_url": base_url,
-        "roles": roles,
-        "document_types": spec.get("document_types", []),
-        "jwks": jwks([key]),
-        "description": spec["description"],
-        "contact": spec["contact"],
-    }
 
 
 def citizen_at_both_holders() -> tuple[str, list[str]]:
@@ -133,14 +119,14 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
             for name, spec in HOLDERS.items()
         }
         files = [
-            participant(spec, ["holder"], holders[name].base_url, keys[spec["oin"]]) for name, spec in HOLDERS.items()
+            participant_file(folder, spec, ["holder"], holders[name].base_url, keys[spec["oin"]])
+            for name, spec in HOLDERS.items()
         ]
-        files.append(participant(PORTAL, ["app_manager"], portal.base_url, keys[PORTAL_OIN]))
-        admissions = []
-        for number, description in enumerate(files, start=1):
-            path = folder / f"participant-{number}.json"
-            path.write_text(json.dumps(description))
-            admissions.append(("admit_participant", str(path), *(["--publish"] if number == len(files) else [])))
+        files.append(participant_file(folder, PORTAL, ["app_manager"], portal.base_url, keys[PORTAL_OIN]))
+        admissions = [
+            ("admit_participant", path, *(["--publish"] if number == len(files) else []))
+            for number, path in enumerate(files, start=1)
+        ]
 
         prepare({operator: admissions, portal: (), **{holder: () for holder in holders.values()}})
         stack.enter_context(serving(operator))

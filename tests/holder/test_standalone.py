@@ -24,7 +24,15 @@ from blauweknop.demo.organisations import ORGANISATIONS, PORTAL_OIN
 from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol import scheme_document, session_assertion
 from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk, jwks
-from tests.deployments import Deployment, fresh_database, key_variables, new_deployment, prepare, serving
+from tests.deployments import (
+    Deployment,
+    fresh_database,
+    key_variables,
+    new_deployment,
+    participant_file,
+    prepare,
+    serving,
+)
 
 pytestmark = pytest.mark.database  # its deployments' databases are PostgreSQL on that pass of make test
 BELASTING = next(spec for spec in ORGANISATIONS if spec["slug"] == "belastingkantoor")
@@ -49,23 +57,6 @@ class Operator:
         }
 
 
-def _participant(folder: Path, spec: dict, roles: list[str], base_url: str, key: dict) -> str:
-    path = folder / f"{spec['oin']}.json"
-    description = {
-        "oin": spec["oin"],
-        "name": spec["name"],
-        "slug": spec["slug"],
-        "base_url": base_url,
-        "roles": roles,
-        "document_types": spec.get("document_types", []),
-        "jwks": jwks([key]),
-        "description": spec["description"],
-        "contact": spec["contact"],
-    }
-    path.write_text(json.dumps(description))
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
     """A scheme-only deployment that admitted the tax office (whose holder runs elsewhere) and the portal."""
@@ -81,10 +72,13 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
         # Only the holder's address is needed now, to admit it; it is configured and started by the test.
         holder = new_deployment("holder", folder, roles=["holder"], database=holder_database)
         deployment.prepare(
-            ("admit_participant", _participant(folder, BELASTING, ["holder"], holder.base_url, keys[BELASTING["oin"]])),
             (
                 "admit_participant",
-                _participant(folder, portal_spec, ["app_manager"], "https://portaal.example", keys[PORTAL_OIN]),
+                participant_file(folder, BELASTING, ["holder"], holder.base_url, keys[BELASTING["oin"]]),
+            ),
+            (
+                "admit_participant",
+                participant_file(folder, portal_spec, ["app_manager"], "https://portaal.example", keys[PORTAL_OIN]),
                 "--publish",
             ),
         )
