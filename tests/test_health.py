@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.test import AsyncClient
 
 from blauweknop import keystore
+from blauweknop.holder import tenants
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.scheme.client import scheme_client
 from tests.holder.test_issue_credential import BELASTING
@@ -173,3 +174,13 @@ def test_a_holder_whose_source_adapter_cannot_be_made_is_not_ready(tmp_path):
         tmp_path, BLAUWEKNOP_ROLES="holder", BLAUWEKNOP_SOURCE_ADAPTER="gemeente.bron.BestaatNiet", MIGRATE_FIRST="1"
     )
     assert klaar[0] == 503 and klaar[2]["checks"]["source"] == "unavailable"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_two_of_whose_tenants_share_an_address_is_not_ready(demo_world, monkeypatch, caplog):
+    # The second could never be reached: its requests were answered as the first one's.
+    monkeypatch.setattr(tenants, "slug_of", lambda issuer: "zelfde")
+    answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
+    assert answer.status_code == 503
+    assert answer.json()["checks"] == {**MIGRATED, "scheme": "address_shared", "source": "ok"}
+    assert "two tenants of this holder share the address zelfde" in caplog.text

@@ -75,10 +75,22 @@ def keys_not_in_scheme(scheme: SchemeDocument) -> list[str]:
     return mismatched
 
 
+def _holder_problem(scheme: SchemeDocument) -> str | None:
+    """Why this holder cannot serve what the scheme document says it serves, as a code; ``None`` if it can."""
+    from blauweknop.holder.tenants import shared_slugs  # the holder role's own code, only where it runs
+
+    if keys_not_in_scheme(scheme):
+        return "key_not_in_scheme"
+    if shared := shared_slugs(scheme):
+        logger.warning("two tenants of this holder share the address %.60s: only one can be reached", min(shared))
+        return "address_shared"
+    return None
+
+
 async def _scheme() -> None:
     scheme = await scheme_client.current()
-    if "holder" in settings.BLAUWEKNOP_ROLES and await sync_to_async(keys_not_in_scheme)(scheme):
-        raise NotReady("key_not_in_scheme")
+    if "holder" in settings.BLAUWEKNOP_ROLES and (problem := await sync_to_async(_holder_problem)(scheme)):
+        raise NotReady(problem)
 
 
 @sync_to_async

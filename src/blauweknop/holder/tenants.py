@@ -7,6 +7,7 @@ URL slug a tenant is served under is the last path segment of its issuer URL.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -53,6 +54,16 @@ class Holder:
 def slug_of(issuer_url: str) -> str:
     """The URL slug a holder is served under: the last path segment of its issuer URL."""
     return urlsplit(issuer_url).path.rstrip("/").rpartition("/")[2]
+
+
+def shared_slugs(scheme: SchemeDocument) -> set[str]:
+    """The slugs under which the scheme document puts two or more of this deployment's tenants: one is unreachable."""
+    slugs = Counter(
+        slug_of(participant.endpoints.get("issuer", ""))
+        for oin in settings.HOLDER_OINS
+        if (participant := scheme.organisations.get(oin)) is not None and participant.endpoints.get("issuer")
+    )
+    return {slug for slug, count in slugs.items() if count > 1}
 
 
 def find(scheme: SchemeDocument, slug: str) -> Participant:
