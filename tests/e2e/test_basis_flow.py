@@ -135,7 +135,7 @@ def test_basis_flow(javascript, demo_server, new_context, steps, tmp_path):
     chosen = choose_fields(page)
     data_page = page.url
     copies = [steps.download(page, tmp_path, kind, CATEGORY) for kind in ("sdjwt", "pdf")]
-    assert all(copy.name.startswith(f"{CATEGORY}-") for copy in copies)
+    assert all(copy.name.startswith(f"{HOLDER_SLUG}-{CATEGORY}-") for copy in copies)
     assert_pdf_signature_holds(copies[1])
 
     for copy in copies:

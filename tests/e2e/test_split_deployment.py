@@ -140,11 +140,12 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
 
 
 def untick_one_field(page: Any, category: str) -> tuple[str, set[str]]:
-    """On the data page: untick the last field of ``category``; that field and the ones still ticked."""
+    """On the data page: untick the last ticked field of ``category``; that field and the ones still ticked."""
     boxes = page.locator(f"form:has(input[name=documentsoort][value={category}]) input[type=checkbox][name=veld]")
-    assert boxes.count() > 1, f"the data page shows fewer than two {category} fields"
-    paths = [boxes.nth(i).get_attribute("value") for i in range(boxes.count())]
-    boxes.nth(len(paths) - 1).uncheck()
+    ticked = [box for box in (boxes.nth(i) for i in range(boxes.count())) if box.is_checked()]
+    assert len(ticked) > 1, f"the data page ticks fewer than two {category} fields"
+    ticked[-1].uncheck()
+    paths = [box.get_attribute("value") for box in ticked]
     return paths[-1], set(paths[:-1])
 
 

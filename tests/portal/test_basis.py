@@ -60,7 +60,7 @@ def test_the_blauwe_knop_shows_every_field_in_plain_words(citizen, citizen_bsn):
 def test_a_downloaded_copy_holds_exactly_the_chosen_fields(citizen, deployment):
     _press(citizen)
     response = _download(citizen, ["belastingjaar", "toetsingsinkomenInCenten"], "sdjwt")
-    assert response["Content-Disposition"].startswith('attachment; filename="inkomen-')
+    assert response["Content-Disposition"].startswith('attachment; filename="belastingkantoor-inkomen-')
     scheme = scheme_document.verify(httpx.get(f"{deployment.url}/stelsel/api/v1/stelseldocument").text, trust_anchor())
     result = sdjwt_vc.verify(
         response.content.decode(),
@@ -76,7 +76,8 @@ def test_json_and_csv_hold_the_same_choice(citizen):
     _press(citizen)
     as_json = json.loads(_download(citizen, ["belastingjaar"], "json").content)
     assert list(as_json) == ["belastingjaar"]
-    rows = list(csv.reader(io.StringIO(_download(citizen, ["belastingjaar"], "csv").content.decode("utf-8-sig"))))
+    body = _download(citizen, ["belastingjaar"], "csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
     assert rows == [["gegeven", "omschrijving", "waarde"], ["belastingjaar", "Jaar", str(as_json["belastingjaar"])]]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from blauweknop.document_types import DocumentType
+
 
 def select(value: Any, chosen: set[str], path: str = "") -> Any:
     """Only the chosen leaf paths (and what holds them); list items without a chosen field vanish.
@@ -19,3 +21,16 @@ def select(value: Any, chosen: set[str], path: str = "") -> Any:
         kept_items = [v for v in kept_items if v is not None]
         return kept_items or None
     return value if path.rstrip(".") in chosen else None
+
+
+# Fields the catalogue marks this way are shared only when needed (R3: minimal by default), e.g. the BSN.
+UNTICKED_SENSITIVITY = "bijzonder"
+
+
+def ticked_by_default(document_type: DocumentType, paths: list[str]) -> set[str]:
+    """The paths that start ticked on the data page: all but those the catalogue marks as special."""
+    return {
+        path
+        for path in paths
+        if (field := document_type.field(path)) is None or field.sensitivity != UNTICKED_SENSITIVITY
+    }

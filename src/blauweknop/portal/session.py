@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 WALLET = "bk_wallet"
 LEVEL = "bk_assurance_level"
+CHOICES = "bk_choices"  # {holder oin: {document type: [chosen paths]}}, the last choice sent per type
 
 SESSION_AGE = 15 * 60  # DigiD's rule for a session, also for the mock
 PRUNE_BATCH = 500
@@ -78,6 +79,25 @@ async def credentials(request: HttpRequest, oin: str) -> dict[str, str]:
     """The copies from holder ``oin`` fetched in this session, by document type."""
     kept = SessionCopies.objects.filter(session_id=request.session.session_key, holder_oin=oin)
     return await kept.values_list("credentials", flat=True).afirst() or {}
+
+
+async def keep_choice(request: HttpRequest, oin: str, type_id: str, paths: list[str]) -> None:
+    """Remember the fields the citizen last sent for one type, so the data page shows them again."""
+    kept = await request.session.aget(CHOICES, {})
+    kept.setdefault(oin, {})[type_id] = paths
+    await request.session.aset(CHOICES, kept)
+
+
+async def choices(request: HttpRequest, oin: str) -> dict[str, list[str]]:
+    """The fields last sent per document type of holder ``oin``; a type not in it was not sent yet."""
+    return (await request.session.aget(CHOICES, {})).get(oin, {})
+
+
+async def forget_choices(request: HttpRequest, oin: str) -> None:
+    """Fresh copies from holder ``oin`` start from the default choice again."""
+    kept = await request.session.aget(CHOICES, {})
+    if kept.pop(oin, None) is not None:
+        await request.session.aset(CHOICES, kept)
 
 
 def prune(now: datetime) -> int:

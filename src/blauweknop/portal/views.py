@@ -6,8 +6,6 @@ this process, and must not hold the one thread that serves them.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from typing import Any
@@ -21,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from blauweknop import document_types
 from blauweknop.display import rows
-from blauweknop.document_types import DocumentType
 from blauweknop.portal import session
+from blauweknop.portal.downloads import csv_text, file_name
 from blauweknop.portal.holders import fetch_all, print_copy
 from blauweknop.portal.pages import arender
-from blauweknop.portal.selection import select
+from blauweknop.portal.selection import select, ticked_by_default
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
@@ -71,6 +69,7 @@ async def press(request: HttpRequest, oin: str) -> HttpResponse:
     citizen = await session.citizen(request, user)
     fetched = await fetch_all(scheme, holder, citizen)
     await session.keep_credentials(request, oin, {f.type_id: f.credential for f in fetched if f.credential})
+    await session.forget_choices(request, oin)
     for problem in {f.problem for f in fetched if f.problem}:
         messages.error(request, problem)  # stored by the (sync) middleware, after this view
     return redirect("portal:data", oin=oin)
@@ -78,14 +77,23 @@ async def press(request: HttpRequest, oin: str) -> HttpResponse:
 
 @login_required
 async def data(request: HttpRequest, oin: str) -> HttpResponse:
-    """The citizen's data from this holder, per category, with every field to choose."""
-    catalogue = document_types.of(await scheme_client.current())
-    categories = [
-        {"type": document_type, "rows": rows(document_type, _data_claims(sdjwt.unverified_claims(credential)))}
-        for type_id, credential in (await session.credentials(request, oin)).items()
-        if (document_type := catalogue.get(type_id)) is not None
-    ]
-    return await arender(request, "portal/data.html", {"oin": oin, "categories": categories})
+    """The citizen's data from this holder, per category, with every field to choose.
+
+    A field starts ticked unless the catalogue marks it as special; after a download or an error
+    the boxes show what the citizen last sent for that category.
+    """
+    scheme = await scheme_client.current()
+    holder, catalogue = _holder(scheme, oin), document_types.of(scheme)
+    chosen = await session.choices(request, oin)
+    categories = []
+    for type_id, credential in (await session.credentials(request, oin)).items():
+        if (document_type := catalogue.get(type_id)) is None:
+            continue
+        fields = rows(document_type, _data_claims(sdjwt.unverified_claims(credential)))
+        paths = [row.path for row in fields]
+        ticked = set(chosen[type_id]) if type_id in chosen else ticked_by_default(document_type, paths)
+        categories.append({"type": document_type, "rows": fields, "ticked": ticked})
+    return await arender(request, "portal/data.html", {"oin": oin, "holder": holder, "categories": categories})
 
 
 @login_required
@@ -101,11 +109,13 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
         return redirect("portal:data", oin=oin)
     credential = credentials[type_id]
     claims = _data_claims(sdjwt.unverified_claims(credential))
-    if not chosen or not set(chosen) <= {row.path for row in rows(document_type, claims)}:
+    known = {row.path for row in rows(document_type, claims)}
+    await session.keep_choice(request, oin, type_id, [path for path in chosen if path in known])
+    if not chosen or not set(chosen) <= known:
         messages.error(request, _("Kies minstens één gegeven om te downloaden. Zet een vinkje bij wat u wilt delen."))
         return redirect("portal:data", oin=oin)
+    holder = _holder(await scheme_client.current(), oin)
     if fmt == "pdf":
-        holder = _holder(await scheme_client.current(), oin)
         language = "en" if (get_language() or "nl").startswith("en") else "nl"
         citizen = await session.citizen(request, await request.auser())
         printed = await print_copy(holder, citizen, sdjwt_vc.present(credential, chosen), language)
@@ -121,27 +131,11 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
         body = json.dumps(select(claims, set(chosen)), ensure_ascii=False, indent=2)
         content_type = "application/json; charset=utf-8"
     else:
-        body, content_type = _csv(document_type, select(claims, set(chosen))), "text/csv; charset=utf-8"
+        body, content_type = csv_text(document_type, select(claims, set(chosen))), "text/csv; charset=utf-8"
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{type_id}-{date.today().isoformat()}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{file_name(holder, type_id, fmt, date.today())}"'
     return response
 
 
 def _data_claims(claims: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in claims.items() if k not in sdjwt_vc.PLAIN_CLAIMS}
-
-
-def _csv(document_type: DocumentType, selected: dict[str, Any]) -> str:
-    out = io.StringIO()
-    out.write("\ufeff")  # so that spreadsheet programs read the accents right
-    writer = csv.writer(out)
-    writer.writerow([_("gegeven"), _("omschrijving"), _("waarde")])
-    for row in rows(document_type, selected):
-        writer.writerow([row.path, row.label, _raw(selected, row.path)])
-    return out.getvalue()
-
-
-def _raw(claims: Any, path: str) -> Any:
-    for part in path.split("."):
-        claims = claims[int(part)] if isinstance(claims, list) else claims[part]
-    return claims
