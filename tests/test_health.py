@@ -179,7 +179,7 @@ def test_a_holder_whose_source_adapter_cannot_be_made_is_not_ready(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_a_holder_two_of_whose_tenants_share_an_address_is_not_ready(demo_world, monkeypatch, caplog):
     # The second could never be reached: its requests were answered as the first one's.
-    monkeypatch.setattr(tenants, "slug_of", lambda issuer: "zelfde")
+    monkeypatch.setattr(tenants, "issuer_slug", lambda issuer: "zelfde")
     answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
     assert answer.status_code == 503
     assert answer.json()["checks"] == {**MIGRATED, "scheme": "address_shared", "source": "ok"}

@@ -177,3 +177,15 @@ def test_a_version_must_be_a_positive_whole_number(keys):
     for version in (0, -1, "3", True):
         with pytest.raises(InvalidInput):
             _payload(keys, version=version)
+
+
+@pytest.mark.parametrize(
+    ("issuer", "slug"),
+    [
+        ("https://houder.example/gemeente-voorbeeldstad", "gemeente-voorbeeldstad"),
+        ("https://houder.example/bk/belastingkantoor/", "belastingkantoor"),
+        ("https://houder.example", ""),
+    ],
+)
+def test_a_holder_is_known_by_the_last_path_segment_of_its_issuer_url(issuer, slug):
+    assert scheme_document.issuer_slug(issuer) == slug

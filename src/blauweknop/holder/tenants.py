@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -18,7 +17,7 @@ from blauweknop.document_types import Catalogue
 from blauweknop.holder.errors import NotHere
 from blauweknop.holder.models import Tenant
 from blauweknop.protocol.jwk import KeySet
-from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument, issuer_slug
 
 
 @dataclass(frozen=True)
@@ -51,15 +50,10 @@ class Holder:
         return type_id in self.participant.document_types
 
 
-def slug_of(issuer_url: str) -> str:
-    """The URL slug a holder is served under: the last path segment of its issuer URL."""
-    return urlsplit(issuer_url).path.rstrip("/").rpartition("/")[2]
-
-
 def shared_slugs(scheme: SchemeDocument) -> set[str]:
     """The slugs under which the scheme document puts two or more of this deployment's tenants: one is unreachable."""
     slugs = Counter(
-        slug_of(participant.endpoints.get("issuer", ""))
+        issuer_slug(participant.endpoints.get("issuer", ""))
         for oin in settings.HOLDER_OINS
         if (participant := scheme.organisations.get(oin)) is not None and participant.endpoints.get("issuer")
     )
@@ -71,7 +65,7 @@ def find(scheme: SchemeDocument, slug: str) -> Participant:
     for oin in settings.HOLDER_OINS:
         participant = scheme.organisations.get(oin)
         issuer = participant.endpoints.get("issuer", "") if participant else ""
-        if participant and HOLDER in participant.roles and issuer and slug_of(issuer) == slug:
+        if participant and HOLDER in participant.roles and issuer and issuer_slug(issuer) == slug:
             if not participant.is_certified:  # refused before anything is used up or written
                 raise NotHere("not_certified", f"{participant.name} may not issue certified copies now.")
             return participant

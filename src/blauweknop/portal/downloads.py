@@ -6,14 +6,13 @@ import csv
 import io
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from blauweknop.display import format_value, rows
 from blauweknop.document_types import DocumentType
-from blauweknop.protocol.scheme_document import Participant
+from blauweknop.protocol.scheme_document import Participant, issuer_slug
 
 # Dutch spreadsheet programs split on ";" (the comma is their decimal sign); the BOM makes them read UTF-8.
 CSV_SEPARATOR = ";"
@@ -25,8 +24,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def organisation_slug(participant: Participant) -> str:
     """The short name the organisation is known by in the scheme: the last path segment of its issuer
     URL (also its address at the holder), or else its name; only letters, digits and hyphens."""
-    issuer = participant.endpoints.get("issuer", "")
-    return slugify(urlsplit(issuer).path.rstrip("/").rpartition("/")[2]) or slugify(participant.name) or "organisatie"
+    return slugify(issuer_slug(participant.endpoints.get("issuer", ""))) or slugify(participant.name) or "organisatie"
 
 
 def file_name(participant: Participant, type_id: str, fmt: str, on: date) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from blauweknop.protocol import jws
 from blauweknop.protocol.errors import InvalidInput, ProtocolError, VerificationError
@@ -43,6 +44,11 @@ class Participant:
     def is_certified(self) -> bool:
         """Only a certified participant may act; suspended and revoked ones may not."""
         return self.certification == CERTIFIED
+
+
+def issuer_slug(issuer_url: str) -> str:
+    """The last path segment of a holder's issuer URL: the short name it is served and known under."""
+    return urlsplit(issuer_url).path.rstrip("/").rpartition("/")[2]
 
 
 def participant_entry(
