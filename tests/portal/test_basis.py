@@ -34,7 +34,7 @@ def _download(client, fields, fmt, type_id="inkomen"):
 def test_the_mock_login_keeps_the_bsn_out_of_every_url(client, citizen_bsn, demo_world):
     wrong = log_in(client, "123456789")
     assert wrong.status_code == 200
-    assert "Dit is geen geldig BSN" in wrong.content.decode()
+    assert "Dit nummer bestaat niet als BSN" in wrong.content.decode()
     right = log_in(client, citizen_bsn, next_url=f"/organisaties/{BELASTING}/")
     assert right.status_code == 302 and right["Location"] == f"/organisaties/{BELASTING}/"
     assert citizen_bsn not in right["Location"]

@@ -34,11 +34,14 @@ class BsnForm(forms.Form):
     )
 
     def clean_bsn(self) -> str:
-        value = "".join(self.cleaned_data["bsn"].split())
+        # Written in groups, as on a passport: spaces, dots and hyphens are not part of the number.
+        value = "".join(self.cleaned_data["bsn"].replace(".", " ").replace("-", " ").split())
         if len(value) != 9 or not value.isdigit():
             raise forms.ValidationError(_("Een BSN heeft 9 cijfers. Kijk het nummer na op uw paspoort of rijbewijs."))
         if not is_valid_bsn(value):  # nine digits that fail the eleven test: a typing error, not the length
-            raise forms.ValidationError(_("Dit is geen geldig BSN. Kijk elk cijfer na op uw paspoort of rijbewijs."))
+            raise forms.ValidationError(
+                _("Dit nummer bestaat niet als BSN. Kijk elk cijfer na op uw paspoort of rijbewijs.")
+            )
         return value
 
 
@@ -89,7 +92,13 @@ def mock_login(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     """Log out: the session, the wallet key and every copy in it are gone."""
     auth.logout(request)
-    messages.info(request, _("U bent uitgelogd. Uw gegevens zijn van deze computer gewist."))
+    messages.info(
+        request,
+        _(
+            "U bent uitgelogd. Wat u downloadde, staat nog op deze computer. "
+            "Is dit niet uw eigen computer? Gooi die bestanden dan weg."
+        ),
+    )
     response = redirect("portal:home")
     response.delete_cookie(WAS_LOGGED_IN, samesite="Lax")
     return response
