@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
@@ -32,32 +34,31 @@ def _release() -> None:
             connection.close()
 
 
-def read(cache_key: str) -> Any:
-    """What the cache holds under ``cache_key``, or ``None`` (also when it cannot be reached). Blocking."""
+@contextmanager
+def _reaching(failure: str) -> Iterator[None]:
+    """Whatever the backend raises is logged as ``failure`` and passed over: without the cache, we fetch."""
     try:
-        return cache.get(cache_key)
-    except Exception as exc:  # whatever the backend raises: without the cache we fetch, as before it
-        logger.warning("shared cache not readable: %s", type(exc).__name__)
-        return None
+        yield
+    except Exception as exc:
+        logger.warning("shared cache %s: %s", failure, type(exc).__name__)
     finally:
         _release()
+
+
+def read(cache_key: str) -> Any:
+    """What the cache holds under ``cache_key``, or ``None`` (also when it cannot be reached). Blocking."""
+    with _reaching("not readable"):
+        return cache.get(cache_key)
+    return None
 
 
 def write(cache_key: str, value: Any, seconds: float) -> None:
     """Leave ``value`` for the other processes for ``seconds``; dropped if the cache cannot take it. Blocking."""
-    try:
+    with _reaching("not writable"):
         cache.set(cache_key, value, timeout=max(1, int(seconds)))
-    except Exception as exc:  # the next process simply fetches for itself
-        logger.warning("shared cache not writable: %s", type(exc).__name__)
-    finally:
-        _release()
 
 
 def delete(cache_key: str) -> None:
     """Drop the entry under ``cache_key``, if the cache can be reached. Blocking."""
-    try:
+    with _reaching("not writable"):
         cache.delete(cache_key)
-    except Exception as exc:
-        logger.warning("shared cache not writable: %s", type(exc).__name__)
-    finally:
-        _release()
