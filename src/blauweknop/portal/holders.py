@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from blauweknop import keystore
+from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
 from blauweknop.portal.verification import TIMEOUT, tls_context, verify_credential
 from blauweknop.protocol import session_assertion
@@ -107,19 +108,18 @@ async def _post(
     """POST ``payload`` to the holder's API, reading at most ``limit`` bytes of the answer."""
     headers = {"Accept-Encoding": "identity"}  # raw bytes: the cap below is then the memory it costs
     async with client.stream("POST", f"{holder.endpoints['api']}/{path}", json=payload, headers=headers) as response:
-        body = bytearray()
-        async for chunk in response.aiter_raw():
-            body += chunk
-            if len(body) > limit:
-                logger.warning("holder %s answered %s with more than %d bytes", holder.oin, path, limit)
-                return Answer(response.status_code, "", None)
+        try:
+            body = await aread_at_most(response, limit)
+        except TooLarge:
+            logger.warning("holder %s answered %s with more than %d bytes", holder.oin, path, limit)
+            return Answer(response.status_code, "", None)
     content_type = response.headers.get("Content-Type", "")
     try:
         # As strict as the protocol core: no page can show a lone surrogate or a duplicate member.
-        parsed = json_loads(bytes(body)) if "json" in content_type else None
+        parsed = json_loads(body) if "json" in content_type else None
     except ProtocolError:
         parsed = None
-    return Answer(response.status_code, content_type, parsed, bytes(body))
+    return Answer(response.status_code, content_type, parsed, body)
 
 
 def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) -> str:

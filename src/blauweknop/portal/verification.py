@@ -18,7 +18,7 @@ from collections.abc import Callable
 import httpx
 
 from blauweknop import shared_cache
-from blauweknop.downloads import read_at_most
+from blauweknop.capped import read_at_most
 from blauweknop.protocol import sdjwt_vc, status_list
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeyResolver

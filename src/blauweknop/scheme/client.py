@@ -25,8 +25,8 @@ from django.conf import settings
 
 from blauweknop import keystore, metrics, shared_cache
 from blauweknop.api import ApiProblem
+from blauweknop.capped import TooLarge, read_at_most
 from blauweknop.db import release_before_waiting
-from blauweknop.downloads import TooLarge, read_at_most
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeySet

@@ -22,3 +22,13 @@ def read_at_most(response: httpx.Response, limit: int, too_large: type[TooLarge]
         if len(body) > limit:
             raise too_large(f"the answer is larger than {limit} bytes")
     return bytes(body)
+
+
+async def aread_at_most(response: httpx.Response, limit: int, too_large: type[TooLarge] = TooLarge) -> bytes:
+    """:func:`read_at_most` for a response streamed by an async client."""
+    body = bytearray()
+    async for chunk in response.aiter_raw():
+        body += chunk
+        if len(body) > limit:
+            raise too_large(f"the answer is larger than {limit} bytes")
+    return bytes(body)
