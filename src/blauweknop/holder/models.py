@@ -236,8 +236,8 @@ class StatusListRecord(models.Model):
 # have RETURNING): the hot path of every issuance, where the ORM would need a SELECT, an UPDATE and a
 # SELECT again. No row back: the holder has no list yet, or its newest one is full.
 _TAKE_FROM_NEWEST = """
-UPDATE holder_statuslistrecord SET allocated = allocated + 1
-WHERE id = (SELECT id FROM holder_statuslistrecord WHERE holder_id = %s ORDER BY number DESC LIMIT 1)
+UPDATE {table} SET allocated = allocated + 1
+WHERE id = (SELECT id FROM {table} WHERE holder_id = %s ORDER BY number DESC LIMIT 1)
   AND allocated < size
 RETURNING id, holder_id, number, size, allocated, shuffle_key
 """
@@ -246,7 +246,7 @@ RETURNING id, holder_id, number, size, allocated, shuffle_key
 def _take_from_newest(holder: Tenant) -> tuple[StatusListRecord, int] | None:
     """The holder's newest list and the index just taken from it, or ``None`` (see ``_TAKE_FROM_NEWEST``)."""
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_FROM_NEWEST, [holder.pk])
+        cursor.execute(_TAKE_FROM_NEWEST.format(table=StatusListRecord._meta.db_table), [holder.pk])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -312,7 +312,7 @@ class UsedAssertion(models.Model):
         """
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO holder_usedassertion (jti, expires_at) VALUES (%s, %s) ON CONFLICT (jti) DO NOTHING",
+                f"INSERT INTO {cls._meta.db_table} (jti, expires_at) VALUES (%s, %s) ON CONFLICT (jti) DO NOTHING",  # noqa: S608
                 [jti, connection.ops.adapt_datetimefield_value(expires_at)],
             )
             return cursor.rowcount == 1
