@@ -27,3 +27,60 @@ class SessionCopies(models.Model):
 
     def __repr__(self) -> str:  # the copies hold personal data; keep them out of logs and tracebacks
         return f"SessionCopies(holder={self.holder_oin}, pk={self.pk})"
+
+
+class PrintedCopy(models.Model):
+    """A printed copy that can be checked by its code, without uploading the file.
+
+    The server keeps the copy sealed under a key derived from the code and finds it by a hash of
+    the code, so neither the copy nor the code can be read from the database alone.
+    """
+
+    lookup = models.CharField(max_length=64, unique=True)
+    sealed = models.BinaryField()
+    citizen = models.CharField(max_length=64, db_index=True)  # keyed pseudonym, never the BSN
+    holder_oin = models.CharField(max_length=20)
+    document_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "portal_afgedruktekopieen"
+
+    def __repr__(self) -> str:
+        return f"PrintedCopy(holder={self.holder_oin}, pk={self.pk})"
+
+
+class WalletKey(models.Model):
+    """Which citizen a wallet key belongs to, so a check of their copy shows on their own access page.
+
+    Every session has its own wallet key; a copy carries it (``cnf``). Kept as long as copies bound
+    to it may still be valid.
+    """
+
+    thumbprint = models.CharField(max_length=64, primary_key=True)
+    citizen = models.CharField(max_length=64, db_index=True)  # keyed pseudonym, never the BSN
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "portal_portemonneesleutels"
+
+
+class CitizenEvent(models.Model):
+    """Something done with a citizen's copy in this portal: downloaded in a format, or checked by someone."""
+
+    class Activity(models.TextChoices):
+        DOWNLOADED = "gedownload"
+        CHECKED = "gecontroleerd"
+
+    citizen = models.CharField(max_length=64)  # keyed pseudonym, never the BSN
+    holder_oin = models.CharField(max_length=20)
+    document_type = models.CharField(max_length=100)
+    activity = models.CharField(max_length=20, choices=Activity.choices)
+    format = models.CharField(max_length=10, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "portal_gebeurtenissen"
+        indexes = [models.Index(fields=["citizen", "-at"], name="events_of_citizen")]
