@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,8 +22,9 @@ from django.utils.translation import gettext as _
 from blauweknop import keystore
 from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
+from blauweknop.portal.events import remember_wallet
 from blauweknop.portal.verification import TIMEOUT, tls_context, verify_credential
-from blauweknop.protocol import session_assertion
+from blauweknop.protocol import sdjwt, session_assertion
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
@@ -182,7 +184,11 @@ async def fetch_all(scheme: SchemeDocument, holder: Participant, citizen: Citize
     """Every document type the holder issues, asked for at the same time."""
     await release_before_waiting()
     async with _client() as client:
-        return list(await asyncio.gather(*(_fetch(client, scheme, holder, t, citizen) for t in holder.document_types)))
+        fetched = await asyncio.gather(*(_fetch(client, scheme, holder, t, citizen) for t in holder.document_types))
+    expiries = [sdjwt.unverified_claims(f.credential)["exp"] for f in fetched if f.credential]
+    if expiries:  # a check of any of these copies, until the last expires, shows on the citizen's access page
+        await remember_wallet(citizen, datetime.fromtimestamp(max(expiries), UTC))
+    return list(fetched)
 
 
 @dataclass(frozen=True)

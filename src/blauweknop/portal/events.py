@@ -1,0 +1,69 @@
+"""What happens to a citizen's copies in this portal, recorded for their access page.
+
+A holder records what it did (a copy fetched for viewing, printed); only the portal sees a download
+or a check on the verify page, so it records those itself, under the citizen's keyed pseudonym.
+A check is recorded only when the copy can be tied to a citizen: directly (a printed copy's code)
+or through the wallet key the copy is bound to (``cnf``), remembered when the copies were fetched.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from asgiref.sync import sync_to_async
+
+from blauweknop.db import write_transaction
+from blauweknop.portal.models import CitizenEvent, WalletKey
+from blauweknop.protocol.jwk import thumbprint
+from blauweknop.pseudonyms import pseudonym
+
+if TYPE_CHECKING:
+    from blauweknop.portal.holders import Citizen
+
+FORMATS = frozenset({"sdjwt", "pdf", "json", "csv"})
+
+
+async def record_download(citizen: Citizen, holder_oin: str, type_id: str, fmt: str) -> None:
+    """Record that ``citizen`` downloaded their copy of ``type_id`` from ``holder_oin`` as ``fmt``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown download format {fmt!r}")
+    await CitizenEvent.objects.acreate(
+        citizen=pseudonym(citizen.bsn),
+        holder_oin=holder_oin,
+        document_type=type_id,
+        activity=CitizenEvent.Activity.DOWNLOADED,
+        format=fmt,
+    )
+
+
+def _remember(key: str, subject: str, until: datetime) -> None:
+    with write_transaction():
+        WalletKey.objects.bulk_create(
+            [WalletKey(thumbprint=key, citizen=subject, expires_at=until)], ignore_conflicts=True
+        )
+        # Only ever later: copies of another holder fetched with this key earlier may last longer.
+        WalletKey.objects.filter(thumbprint=key, citizen=subject, expires_at__lt=until).update(expires_at=until)
+
+
+async def remember_wallet(citizen: Citizen, until: datetime) -> None:
+    """Remember that the citizen's wallet key is theirs until ``until``, so checks of their copies show up."""
+    await sync_to_async(_remember)(thumbprint(citizen.wallet_jwk), pseudonym(citizen.bsn), until)
+
+
+async def record_check(
+    holder_oin: str, type_id: str, *, wallet_thumbprint: str | None = None, citizen: str | None = None
+) -> None:
+    """Record that someone checked a copy of ``type_id`` from ``holder_oin`` on the verify page.
+
+    ``citizen`` is the keyed pseudonym when it is known (a printed copy); otherwise the citizen is
+    found through ``wallet_thumbprint``. A copy that cannot be tied to a citizen is not recorded.
+    """
+    if citizen is None and wallet_thumbprint is not None:
+        owners = WalletKey.objects.filter(thumbprint=wallet_thumbprint).values_list("citizen", flat=True)
+        citizen = await owners.afirst()
+    if citizen is None:
+        return
+    await CitizenEvent.objects.acreate(
+        citizen=citizen, holder_oin=holder_oin, document_type=type_id, activity=CitizenEvent.Activity.CHECKED
+    )
