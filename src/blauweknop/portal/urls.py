@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from blauweknop.portal import access, login, verify, views
+from blauweknop.portal import access, help, login, verify, views
 
 app_name = "portal"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("uitloggen/", login.logout, name="logout"),
     path("controleren/", verify.verify_page, name="verify"),
     path("mijn-inzage/", access.access_log, name="access-log"),
+    path("hulp/", help.help_page, name="help"),
     path("knop/", TemplateView.as_view(template_name="portal/button.html"), name="button"),
     path("organisaties/<str:oin>/", views.organisation, name="organisation"),
     path("organisaties/<str:oin>/blauwe-knop/", views.press, name="press"),
