@@ -272,7 +272,6 @@ NODE_MODULES = Path(env("BLAUWEKNOP_NODE_MODULES", str(PACKAGE_DIR.parent.parent
 STATICFILES_DIRS = [
     PACKAGE_DIR / "static",
     ("vendor/utrecht", NODE_MODULES / "@utrecht" / "component-library-css" / "dist"),
-    ("vendor/tokens", NODE_MODULES / "@nl-design-system-unstable" / "voorbeeld-design-tokens" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True  # serve straight from the folders above, also without collectstatic
 

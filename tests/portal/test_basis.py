@@ -116,7 +116,7 @@ def test_logging_out_forgets_every_copy(citizen):
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/blauweknop/site.css", "/static/vendor/utrecht/index.css", "/static/vendor/tokens/theme.css"]
+    "path", ["/static/blauweknop/site.css", "/static/vendor/utrecht/index.css", "/static/blauweknop/theme.css"]
 )
 def test_the_nl_design_system_styles_and_ours_are_served(client, path):
     response = client.get(path)
