@@ -8,6 +8,15 @@ from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk
 from blauweknop.scheme import catalogue
 
+INCOME = {
+    "burgerservicenummer": "999990019",
+    "naam": {"voornamen": "Sam", "geslachtsnaam": "Jansen"},
+    "geboorte": {"datum": "1990-01-02"},
+    "belastingjaar": 2025,
+    "verzamelinkomenInCenten": 100,
+    "toetsingsinkomenInCenten": 100,
+}
+
 KEY = SigningKey(generate_jwk())
 
 
@@ -37,7 +46,7 @@ def test_it_builds_once_per_scheme_version_and_validates_with_the_published_sche
     assert first is again
     narrower = {**entry, "version": entry["version"] + 1, "schema": {**entry["schema"], "required": ["nieuwVeld"]}}
     newer = document_types.of(_scheme(4, [narrower])).document_type("inkomen")
-    data = {"belastingjaar": 2025, "verzamelinkomenInCenten": 100, "toetsingsinkomenInCenten": 100}
+    data = INCOME
     first.document_type("inkomen").validate(data)
     with pytest.raises(InvalidInput) as caught:
         newer.validate(data)
@@ -104,7 +113,7 @@ def test_it_leaves_out_a_type_whose_words_lack_a_language():
 def test_it_validates_against_the_schema_of_the_scheme_version_in_force_even_under_the_same_type_version():
     # A corrected schema published under the same type version must be the one used, not the first one seen.
     entry = catalogue.document_type("inkomen").publish()
-    data = {"belastingjaar": 2025, "verzamelinkomenInCenten": 100, "toetsingsinkomenInCenten": 100}
+    data = INCOME
     wrong = {**entry, "schema": {**entry["schema"], "required": ["nope"]}}
     with pytest.raises(InvalidInput):
         document_types.of(_scheme(14, [wrong])).document_type("inkomen").validate(data)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from blauweknop.demo.citizens import make_citizens
+from blauweknop.demo.organisations import ORGANISATIONS
 from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.scheme.models import Organisation, PublishedDocument
@@ -104,3 +105,19 @@ def test_it_never_deletes_rows_it_did_not_make(real_holder):
     demo_bsns = {citizen.bsn for citizen in make_citizens(count=5)}
     assert set(SourceRecord.objects.exclude(pk=real_holder.pk).values_list("bsn", flat=True)) <= demo_bsns
     assert "Demo world ready" in out.getvalue()
+
+
+def test_every_demo_document_names_the_citizen_it_is_about():
+    for citizen in make_citizens(7, 30):
+        person = citizen.documents[("gemeente-voorbeeldstad", "persoonsgegevens")]
+        for document in citizen.documents.values():
+            assert document["burgerservicenummer"] == citizen.bsn
+            assert document["naam"] == person["naam"]
+            assert document["geboorte"]["datum"] == person["geboorte"]["datum"]
+
+
+def test_each_demo_holder_declares_exactly_the_document_types_it_holds():
+    # An organisation without data of a type must not be listed as having it (issue 8, item 7).
+    held = {key for citizen in make_citizens() for key in citizen.documents}
+    declared = {(spec["slug"], type_id) for spec in ORGANISATIONS for type_id in spec.get("document_types", [])}
+    assert declared == held

@@ -53,7 +53,7 @@ def test_it_issues_a_copy_that_verifies_through_the_scheme(demo_world, citizen_b
     assert response.status_code == 201
     assert response.headers["API-Version"] == "1.0.0"
     body = response.json()
-    assert body["documentsoort"] == "inkomen" and body["vct"].endswith("/vct/inkomen/1")
+    assert body["documentsoort"] == "inkomen" and body["vct"].endswith("/vct/inkomen/2")
     result = _verify(demo_world, body["verklaring"])
     expected = SourceRecord.objects.get(holder_oin=BELASTING, document_type="inkomen", bsn=citizen_bsn).data
     assert result.claims == expected

@@ -47,7 +47,7 @@ def test_changed_data_at_one_holder_supersedes_only_that_holders_copies(demo_wor
     at_gemeente = _press(demo_world, GEMEENTE, debtor, wallet)
     at_belasting = _press(demo_world, BELASTING, debtor, wallet)
     record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="vorderingen", bsn=debtor)
-    record.data = {"vorderingen": [{**record.data["vorderingen"][0], "openstaandBedragInCenten": 1}]}
+    record.data = {**record.data, "vorderingen": [{**record.data["vorderingen"][0], "openstaandBedragInCenten": 1}]}
     record.save()
     _press(demo_world, BELASTING, debtor, wallet)
     assert _verify(demo_world, at_gemeente).claims["vorderingen"]

@@ -25,11 +25,14 @@ CREDITORS = {
     "belastingkantoor": [("Belastingkantoor Voorbeeldland", "Inkomstenbelasting {year}")],
     "boeteninning": [("Boeteninning Voorbeeldland", "Verkeersboete"), ("Boeteninning Voorbeeldland", "Boete OV")],
 }
+# Where to object: an address, not a sentence, so that the catalogue's words say it in either language.
 OBJECTION = {
-    "gemeente-voorbeeldstad": "Maak binnen 6 weken bezwaar via gemeente-voorbeeldstad.example/bezwaar of bel 14 012.",
-    "belastingkantoor": "Maak binnen 6 weken bezwaar via belastingkantoor.example/bezwaar.",
-    "boeteninning": "Niet eens met de boete? Ga binnen 6 weken naar boeteninning.example/beroep.",
+    "gemeente-voorbeeldstad": "https://gemeente-voorbeeldstad.example/bezwaar",
+    "belastingkantoor": "https://belastingkantoor.example/bezwaar",
+    "boeteninning": "https://boeteninning.example/beroep",
 }
+PAYMENT_TERM = timedelta(days=30)  # a demand is sent this long before it is due
+OBJECTION_TERM = timedelta(weeks=6)  # and can be objected to for this long after it was sent
 
 
 @dataclass
@@ -64,14 +67,16 @@ def _debts(rng: random.Random, holder: str, year: int) -> list[dict[str, Any]]:
         creditor, what = rng.choice(CREDITORS[holder])
         original = _cents(rng, 40, 2500)
         paid = rng.choice((0, 0, original // 4, original // 2))
+        due = TODAY + timedelta(days=rng.randrange(-90, 120))
         debt: dict[str, Any] = {
             "schuldeiser": creditor,
             "kenmerk": f"{holder[:3].upper()}-{year}-{rng.randrange(10**7):07d}-{n}",
             "omschrijving": what.format(year=year),
             "oorspronkelijkBedragInCenten": original,
             "openstaandBedragInCenten": original - paid,
-            "vervaldatum": (TODAY + timedelta(days=rng.randrange(-90, 120))).isoformat(),
-            "bezwaarMaken": OBJECTION[holder],
+            "vervaldatum": due.isoformat(),
+            "bezwaarTot": (due - PAYMENT_TERM + OBJECTION_TERM).isoformat(),
+            "bezwaarVia": OBJECTION[holder],
         }
         if rng.random() < 0.4:
             debt["betalingsregeling"] = {"actief": True, "bedragPerMaandInCenten": max(1000, original // 12)}
@@ -157,5 +162,12 @@ def make_citizens(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> list[
                 "startAflossing": date(TODAY.year + rng.randrange(-8, 3), 1, 1).isoformat(),
                 "fase": phase,
             }
+        # Every document names its subject, so that a receiver can match a copy to the person handing it in.
+        subject = {
+            "burgerservicenummer": bsn,
+            "naam": person["naam"],
+            "geboorte": {"datum": person["geboorte"]["datum"]},
+        }
+        citizen.documents = {key: {**subject, **document} for key, document in citizen.documents.items()}
         citizens.append(citizen)
     return citizens
