@@ -39,9 +39,7 @@ def assert_shared_look(page: lxml.html.HtmlElement) -> None:
     assert page.xpath(f"//head/link[@rel='icon'][@href='{MARK}'][@type='image/svg+xml']"), "no favicon"
     assert page.xpath("//header//a[@href='/hulp/']"), "the header has no link to the help page"
     assert page.xpath("//footer//a[@href='/hulp/']"), "the footer has no link to the help page"
-    assert not page.xpath("//footer//a[contains(@href, '/knop/')]"), (
-        "the citizen's footer links the organisations' page"
-    )
+    assert not page.xpath("//footer//a[contains(@href, '/knop/')]"), "the footer links /knop/"
     stylesheets = page.xpath("//head/link[@rel='stylesheet']/@href")
     assert "/static/blauweknop/theme.css" in stylesheets
     assert not [href for href in stylesheets if "tokens" in href or "voorbeeld" in href], stylesheets
