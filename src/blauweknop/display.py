@@ -13,9 +13,20 @@ from django.utils.translation import gettext as _
 
 from blauweknop.document_types import DocumentType
 
-# What a holder's access record says was done, as the holder API names it, in people's words.
-DOWNLOAD = "basis-downloaden"
-ACTIVITIES = {DOWNLOAD: gettext_lazy("U heeft een gewaarmerkte kopie gedownload")}
+# What was done with a citizen's data, in people's words: what a holder recorded (as its API names
+# it), and what the portal recorded itself (its event, a colon, and the format or the way of checking).
+FETCHED = "basis-ophalen"  # the Blauwe Knop was pressed: the holder issued copies to view
+PRINTED = "basis-afdrukken"  # the holder signed a PDF of a copy
+ACTIVITIES = {
+    FETCHED: gettext_lazy("Opgehaald om te bekijken, op uw verzoek"),
+    PRINTED: gettext_lazy("Afgedrukt als PDF, op uw verzoek"),
+    "gedownload:sdjwt": gettext_lazy("U heeft een digitale kopie gedownload (.sdjwt)"),
+    "gedownload:pdf": gettext_lazy("U heeft een PDF gedownload"),
+    "gedownload:json": gettext_lazy("U heeft een JSON-bestand gedownload"),
+    "gedownload:csv": gettext_lazy("U heeft een CSV-bestand gedownload, voor een spreadsheet"),
+    "gecontroleerd:bestand": gettext_lazy("Iemand heeft uw kopie gecontroleerd op de controlepagina"),
+    "gecontroleerd:code": gettext_lazy("Iemand heeft uw afdruk gecontroleerd met de controlecode"),
+}
 
 
 @dataclass(frozen=True)

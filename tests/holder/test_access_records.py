@@ -35,7 +35,7 @@ def test_a_citizen_sees_their_own_reads_and_nobody_elses(demo_world):
     _post(demo_world, "verklaringen", {"appbeheerderverklaring": _assertion(alice), "documentsoort": "inkomen"})
     own = _post(demo_world, "inzage", {"appbeheerderverklaring": _assertion(alice)}).json()["inzages"]
     assert [(r["documentsoort"], r["gevraagdDoor"], r["activiteit"]) for r in own] == [
-        ("inkomen", PORTAL_OIN, "basis-downloaden")
+        ("inkomen", PORTAL_OIN, "basis-ophalen")
     ]
     assert own[0]["doel"] and own[0]["grondslag"] == "verzoek-betrokkene"
     assert _post(demo_world, "inzage", {"appbeheerderverklaring": _assertion(bob)}).json() == {"inzages": []}

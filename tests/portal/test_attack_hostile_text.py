@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_it_refuses_access_records_with_a_lone_surrogate(citizen, hostile_holder, caplog):  # noqa: F811
-    record = b'{"tijdstip": "2026-11-01T10:00:00+00:00", "gevraagdDoor": "\\ud800", "documentsoort": "x", '
+    record = (
+        b'{"tijdstip": "2026-11-01T10:00:00+00:00", "kenmerk": "0123456789abcdef", '
+        b'"gevraagdDoor": "\\ud800", "documentsoort": "x", '
+    )
     hostile_holder.answer = (200, JSON, b'{"inzages": [' + record + b'"activiteit": "x"}]}')
     response = citizen.get("/mijn-inzage/")
     assert response.status_code == 200

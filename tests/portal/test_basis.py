@@ -14,7 +14,7 @@ from blauweknop.scheme import publication
 from blauweknop.scheme.client import trust_anchor
 from blauweknop.scheme.models import Organisation
 
-from .conftest import BELASTING, checkbox_paths, log_in
+from .conftest import BELASTING, checkbox_paths, download_form, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def _press(client):
 
 def _download(client, fields, fmt, type_id="inkomen"):
     return client.post(
-        f"/organisaties/{BELASTING}/downloaden/", {"documentsoort": type_id, "veld": fields, "formaat": fmt}
+        f"/organisaties/{BELASTING}/downloaden/", download_form(type_id, fields, fmt)
     )
 
 
@@ -106,7 +106,7 @@ def test_every_fetch_shows_up_in_who_has_looked_at_my_data(citizen):
     _press(citizen)
     page = citizen.get("/mijn-inzage/").content.decode()
     assert "Belastingkantoor Voorbeeldland" in page and "Inkomen" in page
-    assert "U heeft een gewaarmerkte kopie gedownload" in page
+    assert "Opgehaald om te bekijken, op uw verzoek" in page
 
 
 def test_logging_out_forgets_every_copy(citizen):

@@ -33,7 +33,7 @@ def test_a_download_is_recorded_under_the_pseudonym_in_its_format():
 
 
 def test_it_refuses_a_format_that_is_not_a_download():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="format"):
         async_to_sync(events.record_download)(_citizen(), HOLDER, "inkomen", "exe")
     assert not CitizenEvent.objects.exists()
 
@@ -52,7 +52,7 @@ def test_a_check_is_tied_to_the_citizen_through_their_wallet_key():
     async_to_sync(events.remember_wallet)(citizen, datetime.now(UTC) + timedelta(days=1))
     async_to_sync(events.record_check)(HOLDER, "inkomen", wallet_thumbprint=thumbprint(citizen.wallet_jwk))
     event = CitizenEvent.objects.get()
-    assert (event.citizen, event.activity, event.format) == (pseudonym(BSN), "gecontroleerd", "")
+    assert (event.citizen, event.activity, event.format) == (pseudonym(BSN), "gecontroleerd", "bestand")
 
 
 def test_it_records_no_check_it_cannot_tie_to_a_citizen():
@@ -63,4 +63,5 @@ def test_it_records_no_check_it_cannot_tie_to_a_citizen():
 
 def test_a_check_by_printed_code_names_the_citizen_directly():
     async_to_sync(events.record_check)(HOLDER, "vorderingen", citizen=pseudonym(BSN))
-    assert CitizenEvent.objects.get().citizen == pseudonym(BSN)
+    event = CitizenEvent.objects.get()
+    assert (event.citizen, event.format) == (pseudonym(BSN), "code")

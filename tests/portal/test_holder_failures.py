@@ -133,7 +133,10 @@ def test_a_hostile_holder_leaves_the_access_log_standing(citizen, hostile_holder
 
 
 def test_an_unknown_document_type_in_the_access_log_is_named_in_english_too(citizen, hostile_holder):
-    record = b'{"tijdstip": "2026-11-01T10:00:00+00:00", "gevraagdDoor": "x", "documentsoort": "nieuwe-soort", '
+    record = (
+        b'{"tijdstip": "2026-11-01T10:00:00+00:00", "kenmerk": "0123456789abcdef", '
+        b'"gevraagdDoor": "x", "documentsoort": "nieuwe-soort", '
+    )
     hostile_holder.answer = (200, JSON, b'{"inzages": [' + record + b'"activiteit": "x"}]}')
     citizen.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = citizen.get("/mijn-inzage/").content.decode()

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from blauweknop.display import ACTIVITIES, DOWNLOAD
+from blauweknop.display import ACTIVITIES, FETCHED, PRINTED
 from blauweknop.pseudonyms import pseudonym
 
 
@@ -32,7 +32,8 @@ class AccessRecord(models.Model):
     """One read of a citizen's data, with the fields of the Logboek Dataverwerkingen and VNG logging."""
 
     class Activity(models.TextChoices):
-        DOWNLOAD = DOWNLOAD, ACTIVITIES[DOWNLOAD]
+        FETCHED = FETCHED, ACTIVITIES[FETCHED]
+        PRINTED = PRINTED, ACTIVITIES[PRINTED]
 
     trace_id = models.CharField(max_length=32, default=new_trace_id)
     span_id = models.CharField(max_length=16, default=new_span_id)
@@ -50,3 +51,5 @@ class AccessRecord(models.Model):
 
     class Meta:
         ordering = ["-at"]
+        # A citizen's page of records at one holder, newest first, ties broken by span id.
+        indexes = [models.Index(fields=["holder", "subject", "-at", "-span_id"], name="records_of_subject")]

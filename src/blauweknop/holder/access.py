@@ -1,31 +1,77 @@
-"""A holder tells a citizen (through their app manager) every read of their data it recorded."""
+"""A holder records what it did with a citizen's data, and tells the citizen (through their app manager).
+
+Each record says truly what happened: copies fetched for the citizen to view (the Blauwe Knop),
+or a copy printed as a signed PDF. What the citizen then does with a copy (download it, hand it
+over) happens outside the holder; the app manager records that itself.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from blauweknop.audit.models import AccessRecord
+from blauweknop.audit.paging import Bound, page
 from blauweknop.db import write_transaction
+from blauweknop.display import FETCHED, PRINTED, rows
+from blauweknop.document_types import DocumentType
 from blauweknop.holder import sessions
 from blauweknop.holder.tenants import Holder
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.session_assertion import SessionAssertion
+from blauweknop.pseudonyms import pseudonym
 
-LIMIT = 500
+# Why, in the words of the Logboek Dataverwerkingen: the processing activity's purpose.
+PURPOSES = {
+    FETCHED: "De burger bekijkt de eigen gegevens.",
+    PRINTED: "De burger laat een kopie van de eigen gegevens afdrukken als PDF.",
+}
+LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 15 and 20: the citizen asks for their own data
 
 
-def records_for(holder: Holder, assertion: str, scheme: SchemeDocument) -> list[dict[str, Any]]:
-    """The access records about the citizen in ``assertion`` at ``holder``, newest first."""
+def record(
+    holder: Holder, session: SessionAssertion, activity: str, type_id: str, fields: list[str], at: datetime
+) -> None:
+    """Write the access record of ``activity`` on the citizen's ``type_id`` data, asked for in ``session``."""
+    AccessRecord.objects.create(
+        at=at,
+        subject=pseudonym(session.bsn),
+        holder=holder.tenant,
+        actor_oin=session.app_manager_oin,
+        activity=activity,
+        purpose=PURPOSES[activity],
+        legal_basis=LEGAL_BASIS,
+        document_type=type_id,
+        fields=fields,
+    )
+
+
+def fields_in(document_type: DocumentType, claims: dict[str, Any]) -> list[str]:
+    """The catalogue paths of the fields in ``claims`` (e.g. of a presentation), in catalogue order."""
+    present = {field.path for row in rows(document_type, claims) if (field := document_type.field(row.path))}
+    return [field.path for field in document_type.fields if field.path in present]
+
+
+def records_for(
+    holder: Holder, assertion: str, scheme: SchemeDocument, bound: Bound | None, limit: int
+) -> list[dict[str, Any]]:
+    """One page of the access records about the citizen in ``assertion`` at ``holder``, newest first.
+
+    At most ``limit`` records just beyond ``bound`` (the newest without one); ties at one moment
+    are ordered by the record's span id, its ``kenmerk``.
+    """
     with write_transaction():
         session = sessions.accept(holder.oin, assertion, scheme)
-        records = AccessRecord.objects.about(session.bsn).filter(holder=holder.tenant)[:LIMIT]
+        records = AccessRecord.objects.filter(holder=holder.tenant, subject=pseudonym(session.bsn))
         return [
             {
                 "tijdstip": r.at,
+                "kenmerk": r.span_id,
                 "documentsoort": r.document_type,
                 "gevraagdDoor": r.actor_oin,
                 "activiteit": r.activity,
                 "doel": r.purpose,
                 "grondslag": r.legal_basis,
             }
-            for r in records
+            for r in page(records, bound, limit, key="span_id")
         ]

@@ -14,9 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Path, Schema, Status
-from pydantic import Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from blauweknop.api import make_api, problem
+from blauweknop.audit.paging import MAX_PAGE, Bound
 from blauweknop.holder import access, issuing, printing, tenants
 from blauweknop.holder.errors import HolderError, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.models import StatusListRecord
@@ -79,14 +80,37 @@ async def issue_credential(request: HttpRequest, body: VerklaringAanvraag, holde
     )
 
 
+class Positie(Schema):
+    """A place among the citizen's records: a moment, and at that moment, a record's ``kenmerk``."""
+
+    tijdstip: AwareDatetime
+    kenmerk: str | None = Field(None, pattern=r"^[0-9a-f]{16}$", description="Without it: the moment alone.")
+
+
 class InzageAanvraag(Schema):
-    """Ask which reads of the citizen's data this holder recorded. The BSN is in the assertion."""
+    """Ask which reads of the citizen's data this holder recorded, a page at a time. The BSN is in the assertion."""
 
     appbeheerderverklaring: str = Field(min_length=20, max_length=8000)
+    voor: Positie | None = Field(None, description="Only records older than this place: the next page.")
+    na: Positie | None = Field(None, description="Only records newer than this place: the page before.")
+    aantal: int = Field(MAX_PAGE, ge=1, le=MAX_PAGE, description="At most this many records, newest first.")
+
+    @model_validator(mode="after")
+    def one_direction(self) -> InzageAanvraag:
+        """A page lies before a place or after it, not both."""
+        if self.voor is not None and self.na is not None:
+            raise ValueError("Give voor or na, not both.")
+        return self
+
+    def bound(self) -> Bound | None:
+        """Where the asked page starts."""
+        place, older = (self.voor, True) if self.voor is not None else (self.na, False)
+        return None if place is None else Bound(place.tijdstip, place.kenmerk, older)
 
 
 class Inzage(Schema):
     tijdstip: datetime
+    kenmerk: str = Field(description="The record's span id: orders records of one moment, and names it.")
     documentsoort: str
     gevraagdDoor: str = Field(description="OIN of the app manager or requester that asked.")
     activiteit: str
@@ -101,7 +125,9 @@ class Inzages(Schema):
 @api.post("/inzage", response=Inzages, summary="Wie heeft de gegevens van deze burger ingezien?")
 async def access_records(request: HttpRequest, body: InzageAanvraag, holder: str = Path(...)) -> dict:
     scheme = await scheme_client.current()
-    records = await sync_to_async(_at_holder)(holder, scheme, access.records_for, body.appbeheerderverklaring, scheme)
+    records = await sync_to_async(_at_holder)(
+        holder, scheme, access.records_for, body.appbeheerderverklaring, scheme, body.bound(), body.aantal
+    )
     return {"inzages": records}
 
 

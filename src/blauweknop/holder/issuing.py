@@ -17,10 +17,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from blauweknop import keystore, metrics
-from blauweknop.audit.models import AccessRecord
 from blauweknop.db import write_transaction
+from blauweknop.display import FETCHED
 from blauweknop.document_types import DocumentType
-from blauweknop.holder import sessions
+from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotHere
 from blauweknop.holder.models import IssuedCredential, StatusListRecord
 from blauweknop.holder.sources import source_adapter
@@ -31,8 +31,6 @@ from blauweknop.protocol.status_list import INVALID, StatusReference
 from blauweknop.pseudonyms import pseudonym
 
 VALID_FOR = 90 * 86400  # a copy is valid for 90 days; its status says sooner when the data changed
-PURPOSE = "De burger downloadt een gewaarmerkte kopie van de eigen gegevens."
-LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 15 and 20: the citizen asks for their own data
 
 
 @dataclass(frozen=True)
@@ -87,16 +85,6 @@ def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) 
             valid_for=VALID_FOR,
             now=int(now.timestamp()),
         )
-        AccessRecord.objects.create(
-            at=now,
-            subject=subject,
-            holder=holder.tenant,
-            actor_oin=session.app_manager_oin,
-            activity=AccessRecord.Activity.DOWNLOAD,
-            purpose=PURPOSE,
-            legal_basis=LEGAL_BASIS,
-            document_type=type_id,
-            fields=[f.path for f in document_type.fields],
-        )
+        access.record(holder, session, FETCHED, type_id, [f.path for f in document_type.fields], now)
     metrics.credentials_issued.labels(holder.oin, type_id).inc()  # counted once committed
     return Issued(credential, document_type, record.expires_at)

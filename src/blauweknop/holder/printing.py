@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from blauweknop import keystore, pdf
 from blauweknop.db import write_transaction
-from blauweknop.display import rows
-from blauweknop.holder import sessions
+from blauweknop.display import PRINTED, rows
+from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotOurs, NotYours
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.holder.tenants import Holder
@@ -87,4 +87,8 @@ def print_copy(holder: Holder, assertion: str, presentation: str, language: str,
             verify_url=settings.VERIFY_URL,
             language=language,
         )
-    return pdf.make(page, presentation, keystore.signing_key(holder.oin), signer_name=holder.name, oin=holder.oin)
+    document = pdf.make(page, presentation, keystore.signing_key(holder.oin), signer_name=holder.name, oin=holder.oin)
+    fields = access.fields_in(document_type, verified.claims)
+    with write_transaction():  # only once the PDF exists: the record says what truly happened
+        access.record(holder, session, PRINTED, document_type.id, fields, timezone.now())
+    return document

@@ -1,39 +1,110 @@
-"""'Wie heeft mijn gegevens ingezien?': every read of the citizen's data, asked of every holder."""
+"""'Wie heeft mijn gegevens ingezien?': what every holder and this portal recorded about the citizen's data.
+
+The holders say what they did (copies fetched to view, printed); the portal says what happened to
+the copies here (downloaded, checked on the verify page). One page at a time, newest first: each
+source is asked for just one page beyond the last entry shown, and the answers are merged.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from blauweknop import document_types
 from blauweknop.display import ACTIVITIES
 from blauweknop.portal import session
-from blauweknop.portal.holders import access_report
+from blauweknop.portal.events import events_of
+from blauweknop.portal.holders import Citizen, access_report
+from blauweknop.portal.models import CitizenEvent
 from blauweknop.portal.pages import arender
+from blauweknop.portal.timeline import (
+    PAGE_SIZE,
+    PORTAL,
+    Entry,
+    Page,
+    Place,
+    bound_at,
+    holder_query,
+    merge,
+    place_from,
+    portal_key,
+)
+from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
+
+
+def _holder_entry(record: dict[str, Any]) -> Entry:
+    place = Place(parse_datetime(record["tijdstip"]), record["houder"], record["kenmerk"])
+    return Entry(place, record["houder"], record["documentsoort"], record["gevraagdDoor"], record["activiteit"])
+
+
+def _portal_entry(event: CitizenEvent) -> Entry:
+    place = Place(event.at, PORTAL, portal_key(event.pk))
+    return Entry(place, event.holder_oin, event.document_type, "", f"{event.activity}:{event.format}")
+
+
+async def _page(scheme: SchemeDocument, citizen: Citizen, place: Place | None, older: bool) -> tuple[Page, list[str]]:
+    """One page of entries beyond ``place``, and the names of the holders that did not answer."""
+    asked = PAGE_SIZE + 1  # one more than shown: whether there is more beyond the page
+    own_bound = bound_at(place, PORTAL, older) if place is not None else None
+    report, events = await asyncio.gather(
+        access_report(scheme, citizen, lambda oin: holder_query(place, oin, older, asked)),
+        events_of(citizen, own_bound, asked),
+    )
+    parts: dict[str, list[Entry]] = {PORTAL: [_portal_entry(e) for e in events]}
+    for record in report.records:
+        parts.setdefault(record["houder"], []).append(_holder_entry(record))
+    return merge(parts.values(), place, older, PAGE_SIZE), report.silent
+
+
+def _shown(
+    entry: Entry, participants: dict[str, Participant], types: dict[str, document_types.DocumentType]
+) -> dict[str, Any]:
+    """An entry in people's words: organisations by name, the data by its name, what was done."""
+    if entry.actor_oin:
+        actor = participants[entry.actor_oin].name if entry.actor_oin in participants else entry.actor_oin
+    else:  # the portal's own events: a download is the citizen's, a check someone else's
+        actor = _("U") if entry.activity.startswith("gedownload:") else _("Iemand met uw kopie")
+    holder = participants.get(entry.holder_oin)
+    document = types.get(entry.document_type)
+    return {
+        "at": entry.place.at,
+        "holder": holder.name if holder else entry.holder_oin,
+        "actor": actor,
+        "document": document.name if document else {"nl": entry.document_type, "en": entry.document_type},
+        "activity": ACTIVITIES.get(entry.activity, entry.activity),
+    }
 
 
 @login_required
 async def access_log(request: HttpRequest) -> HttpResponse:
-    """What every holder recorded about the logged-in citizen, newest first, in plain words."""
+    """One page of what was done with the logged-in citizen's data, newest first, in plain words.
+
+    ``?voor=`` shows the entries older than a place, ``?na=`` those newer; a place that is not one
+    (typed, changed) shows the newest.
+    """
     user = await request.auser()
     scheme = await scheme_client.current()
-    report = await access_report(scheme, await session.citizen(request, user))
-    participants = {**scheme.organisations, **scheme.app_managers}
+    citizen = await session.citizen(request, user)
+    older_than, newer_than = place_from(request.GET.get("voor", "")), place_from(request.GET.get("na", ""))
+    place, older = (newer_than, False) if newer_than and not older_than else (older_than, True)
+    page, silent = await _page(scheme, citizen, place, older)
+    if not older and not page.more:  # nothing newer beyond this page: show the newest page, full
+        place, older = None, True
+        page, silent = await _page(scheme, citizen, place, older)
     types = document_types.of(scheme).by_id
-    entries = [
-        {
-            "at": parse_datetime(r["tijdstip"]),
-            "holder": participants[r["houder"]].name,
-            "actor": participants[r["gevraagdDoor"]].name if r["gevraagdDoor"] in participants else r["gevraagdDoor"],
-            "document": (
-                types[r["documentsoort"]].name
-                if r["documentsoort"] in types
-                else {"nl": r["documentsoort"], "en": r["documentsoort"]}
-            ),
-            "activity": ACTIVITIES.get(r["activiteit"], r["activiteit"]),
-        }
-        for r in report.records
-    ]
-    return await arender(request, "portal/access_log.html", {"entries": entries, "silent": report.silent})
+    participants = {**scheme.organisations, **scheme.app_managers}
+    entries = page.entries
+    context = {
+        "entries": [_shown(entry, participants, types) for entry in entries],
+        "silent": silent,
+        "older": entries[-1].place.token() if entries and (page.more or not older) else None,
+        "newer": entries[0].place.token() if entries and place is not None else None,
+        "paged": place is not None,
+    }
+    return await arender(request, "portal/access_log.html", context)

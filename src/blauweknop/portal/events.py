@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 
+from blauweknop.audit.paging import Bound, page
 from blauweknop.db import write_transaction
 from blauweknop.portal.models import CitizenEvent, WalletKey
 from blauweknop.protocol.jwk import thumbprint
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from blauweknop.portal.holders import Citizen
 
 FORMATS = frozenset({"sdjwt", "pdf", "json", "csv"})
+# How a copy was checked, kept in the event's ``format``: its file uploaded, or a printed copy's code.
+BY_FILE, BY_CODE = "bestand", "code"
 
 
 async def record_download(citizen: Citizen, holder_oin: str, type_id: str, fmt: str) -> None:
@@ -59,11 +62,25 @@ async def record_check(
     ``citizen`` is the keyed pseudonym when it is known (a printed copy); otherwise the citizen is
     found through ``wallet_thumbprint``. A copy that cannot be tied to a citizen is not recorded.
     """
+    way = BY_CODE if citizen is not None else BY_FILE
     if citizen is None and wallet_thumbprint is not None:
         owners = WalletKey.objects.filter(thumbprint=wallet_thumbprint).values_list("citizen", flat=True)
         citizen = await owners.afirst()
     if citizen is None:
         return
     await CitizenEvent.objects.acreate(
-        citizen=citizen, holder_oin=holder_oin, document_type=type_id, activity=CitizenEvent.Activity.CHECKED
+        citizen=citizen,
+        holder_oin=holder_oin,
+        document_type=type_id,
+        activity=CitizenEvent.Activity.CHECKED,
+        format=way,
     )
+
+
+def _page(subject: str, bound: Bound | None, limit: int) -> list[CitizenEvent]:
+    return page(CitizenEvent.objects.filter(citizen=subject), bound, limit)
+
+
+async def events_of(citizen: Citizen, bound: Bound | None, limit: int) -> list[CitizenEvent]:
+    """At most ``limit`` of the citizen's events just beyond ``bound`` (the newest without one), newest first."""
+    return await sync_to_async(_page)(pseudonym(citizen.bsn), bound, limit)

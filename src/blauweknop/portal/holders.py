@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +38,8 @@ MAX_ANSWER_BYTES = 1024 * 1024
 MAX_PDF_BYTES = 8 * 1024 * 1024  # a printed copy is a few pages
 # A holder's error code goes into our log only if it looks like one: a hostile holder could put a BSN in it.
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
-RECORD_FIELDS = ("tijdstip", "gevraagdDoor", "documentsoort", "activiteit")
+RECORD_FIELDS = ("tijdstip", "kenmerk", "gevraagdDoor", "documentsoort", "activiteit")
+KENMERK = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -203,14 +205,19 @@ def _is_record(record: Any) -> bool:
     if not isinstance(record, dict) or not all(isinstance(record.get(f), str) for f in RECORD_FIELDS):
         return False
     try:
-        return parse_datetime(record["tijdstip"]) is not None
+        moment = parse_datetime(record["tijdstip"])
     except ValueError:  # well formed, but not a real moment (e.g. month 13)
         return False
+    # A record without a moment in a time zone or a proper kenmerk cannot be put in order.
+    return moment is not None and moment.tzinfo is not None and KENMERK.fullmatch(record["kenmerk"]) is not None
 
 
-async def _records(client: httpx.AsyncClient, holder: Participant, citizen: Citizen) -> list[dict[str, Any]] | None:
+async def _records(
+    client: httpx.AsyncClient, holder: Participant, citizen: Citizen, paging: dict[str, Any]
+) -> list[dict[str, Any]] | None:
     try:
-        answer = await _post(client, holder, "inzage", {"appbeheerderverklaring": _assertion(holder, citizen)})
+        payload = {"appbeheerderverklaring": _assertion(holder, citizen), **paging}
+        answer = await _post(client, holder, "inzage", payload)
     except httpx.HTTPError as exc:
         logger.warning(
             "holder %s not reachable for access records: code unreachable (%s)", holder.oin, type(exc).__name__
@@ -225,13 +232,18 @@ async def _records(client: httpx.AsyncClient, holder: Participant, citizen: Citi
     return [{**record, "houder": holder.oin} for record in records]
 
 
-async def access_report(scheme: SchemeDocument, citizen: Citizen) -> AccessReport:
-    """Ask every certified holder at once which reads of the citizen's data it recorded."""
+async def access_report(
+    scheme: SchemeDocument, citizen: Citizen, paging: Callable[[str], dict[str, Any]]
+) -> AccessReport:
+    """Ask every certified holder at once for a page of the reads of the citizen's data it recorded.
+
+    ``paging`` gives, for a holder's OIN, which page to ask it for (see the holder API's ``inzage``).
+    """
     holders = [p for p in scheme.organisations.values() if scheme.is_certified(p.oin, HOLDER)]
     await release_before_waiting()
     async with _client() as client:
-        answers = await asyncio.gather(*(_records(client, holder, citizen) for holder in holders))
-    records = sorted((r for answer in answers if answer for r in answer), key=lambda r: r["tijdstip"], reverse=True)
+        answers = await asyncio.gather(*(_records(client, holder, citizen, paging(holder.oin)) for holder in holders))
+    records = [r for answer in answers if answer for r in answer]
     silent = [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]
     return AccessReport(records, silent)
 
