@@ -39,6 +39,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import KeepTogether
 
@@ -71,8 +72,30 @@ class Page:
     lines: list[str]  # who issued it, when, and about what
     rows: list[tuple[str, str]]  # label, value
     check_text: str  # how to check that it is genuine
-    verify_url: str
+    verify_url: str  # printed as text and as a QR code
     language: str
+    code_text: str = ""  # the copy's check code, when it has one ("Controlecode: XXXX-XXXX-XXXX")
+
+
+# The Blauwe Knop mark, as static/blauweknop/mark.svg draws it: three discs, as fractions of its radius.
+MARK_DISCS = ((1.0, colors.HexColor("#154c8f")), (0.72, colors.white), (0.52, colors.HexColor("#3d7cc9")))
+MARK_SIZE = 16 * mm
+
+
+def _draw_mark(canvas: Canvas, x: float, y: float, size: float = MARK_SIZE) -> None:
+    """The Blauwe Knop mark with its lower left corner at ``x``, ``y``: round at any size."""
+    radius = size / 2
+    canvas.saveState()
+    for fraction, colour in MARK_DISCS:
+        canvas.setFillColor(colour)
+        canvas.circle(x + radius, y + radius, radius * fraction, stroke=0, fill=1)
+    canvas.restoreState()
+
+
+def _mark_on_page(canvas: Canvas, document: SimpleDocTemplate) -> None:
+    """Every page carries the mark in its top right corner, beside the title."""
+    width, height = document.pagesize
+    _draw_mark(canvas, width - document.rightMargin - MARK_SIZE, height - document.topMargin - MARK_SIZE)
 
 
 def _render(page: Page) -> bytes:
@@ -107,20 +130,22 @@ def _render(page: Page) -> bytes:
     code = io.BytesIO()
     qrcode.make(page.verify_url, box_size=8, border=2).save(code, format="PNG")
     code.seek(0)
-    story = [Paragraph(escape(page.title), heading), Spacer(1, 4 * mm)]
+    story = [Paragraph(escape(page.title), heading.clone("h1-beside-mark", rightIndent=MARK_SIZE)), Spacer(1, 4 * mm)]
     story += [Paragraph(escape(line), body) for line in page.lines]
     story += [Spacer(1, 6 * mm), table, Spacer(1, 8 * mm)]
+    code_line = [Paragraph(escape(page.code_text), strong.clone("code", fontSize=14, leading=20))]
     story.append(
         KeepTogether(
             [
                 Paragraph(escape(page.check_text), body),
+                *(code_line if page.code_text else []),
                 Paragraph(escape(page.verify_url), strong),
                 Spacer(1, 3 * mm),
                 Image(code, width=35 * mm, height=35 * mm, hAlign="LEFT"),
             ]
         )
     )
-    document.build(story)
+    document.build(story, onFirstPage=_mark_on_page, onLaterPages=_mark_on_page)
     return out.getvalue()
 
 

@@ -21,6 +21,7 @@ from blauweknop.audit.paging import MAX_PAGE, Bound
 from blauweknop.holder import access, issuing, printing, tenants
 from blauweknop.holder.errors import HolderError, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.models import StatusListRecord
+from blauweknop.protocol import check_code
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
@@ -137,13 +138,26 @@ class AfdrukAanvraag(Schema):
     appbeheerderverklaring: str = Field(min_length=20, max_length=8000, description="The app manager's assertion.")
     verklaring: str = Field(min_length=20, max_length=200_000)
     taal: Literal["nl", "en"] = "nl"
+    controlecode: str | None = Field(
+        None,
+        pattern=check_code.PATTERN,
+        description="The check code the app manager keeps this copy under (12 Crockford base32 characters, "
+        "upper case); the PDF prints it with the address and QR code of the copy's verify page.",
+    )
 
 
 @api.post("/afdrukken", summary="Maak een ondertekende PDF van een kopie van deze houder")
 async def print_pdf(request: HttpRequest, body: AfdrukAanvraag, holder: str = Path(...)) -> HttpResponse:
     scheme = await scheme_client.current()
     document = await sync_to_async(_at_holder)(
-        holder, scheme, printing.print_copy, body.appbeheerderverklaring, body.verklaring, body.taal, scheme
+        holder,
+        scheme,
+        printing.print_copy,
+        body.appbeheerderverklaring,
+        body.verklaring,
+        body.taal,
+        scheme,
+        body.controlecode,
     )
     response = HttpResponse(document, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="gewaarmerkte-kopie.pdf"'

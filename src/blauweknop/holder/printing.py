@@ -16,7 +16,7 @@ from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotOurs, NotYours
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.holder.tenants import Holder
-from blauweknop.protocol import sdjwt_vc
+from blauweknop.protocol import check_code, sdjwt_vc
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import thumbprint
 from blauweknop.protocol.scheme_document import SchemeDocument
@@ -50,11 +50,31 @@ def _verified_own_copy(holder: Holder, presentation: str) -> sdjwt_vc.VerifiedCr
     return verified
 
 
-def print_copy(holder: Holder, assertion: str, presentation: str, language: str, scheme: SchemeDocument) -> bytes:
+def _check_by(code: str | None) -> tuple[str, str, str]:
+    """How a reader checks the paper: the explanation, the address (text and QR code), the code line."""
+    if code is None:
+        explanation = _(
+            "Is dit echt? Ga naar deze pagina of scan de code. Upload dit PDF-bestand. "
+            "U ziet dan of de gegevens echt zijn en nog gelden."
+        )
+        return explanation, settings.VERIFY_URL, ""
+    explanation = _(
+        "Is dit echt? Scan de QR-code, of ga naar de pagina hieronder. Of ga naar %(url)s en vul de "
+        "controlecode in. U ziet dan wie deze kopie maakte, welke gegevens erin staan en of ze nog gelden."
+    ) % {"url": settings.VERIFY_URL}
+    shown = check_code.formatted(code)
+    return explanation, f"{settings.VERIFY_URL}{shown}/", _("Controlecode: %(code)s") % {"code": shown}
+
+
+def print_copy(
+    holder: Holder, assertion: str, presentation: str, language: str, scheme: SchemeDocument, code: str | None = None
+) -> bytes:
     """A signed PDF of ``presentation``: a valid copy issued by ``holder`` to the citizen in ``assertion``.
 
     Signing costs CPU and lends the holder's name, so only a certified app manager may ask, once
     per assertion, and only for the logged-in citizen's own copy (bound to their wallet key).
+    ``code``: the check code the app manager keeps this copy under (normalised); the PDF prints it
+    with the address and QR code that open the copy's verify page.
     """
     with write_transaction():
         session = sessions.accept(holder.oin, assertion, scheme)
@@ -68,11 +88,14 @@ def print_copy(holder: Holder, assertion: str, presentation: str, language: str,
     with translation.override(language):
         name = document_type.name[language]
         issued = timezone.localtime(datetime.fromtimestamp(verified.issued_at or 0, tz=UTC))
+        valid_until = timezone.localtime(datetime.fromtimestamp(verified.expires_at, tz=UTC))
+        explanation, verify_url, code_text = _check_by(code)
         page = pdf.Page(
             title=_("Gewaarmerkte kopie: %(name)s") % {"name": name},
             lines=[
                 _("Van: %(holder)s (OIN %(oin)s)") % {"holder": holder.name, "oin": holder.oin},
                 _("Gemaakt op: %(when)s") % {"when": formats.date_format(issued, "j F Y, H:i")},
+                _("Geldig tot: %(when)s") % {"when": formats.date_format(valid_until, "j F Y")},
                 _("In dit bestand zit ook de digitale kopie (%(file)s). Die is ondertekend.")
                 % {"file": pdf.ATTACHMENT},
             ],
@@ -80,12 +103,10 @@ def print_copy(holder: Holder, assertion: str, presentation: str, language: str,
                 (row.label if not row.item else f"{row.item}. {row.label}", row.value)
                 for row in rows(document_type, verified.claims)
             ],
-            check_text=_(
-                "Is dit echt? Ga naar deze pagina of scan de code. Upload dit PDF-bestand. "
-                "U ziet dan of de gegevens echt zijn en nog gelden."
-            ),
-            verify_url=settings.VERIFY_URL,
+            check_text=explanation,
+            verify_url=verify_url,
             language=language,
+            code_text=code_text,
         )
     document = pdf.make(page, presentation, keystore.signing_key(holder.oin), signer_name=holder.name, oin=holder.oin)
     fields = access.fields_in(document_type, verified.claims)

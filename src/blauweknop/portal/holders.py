@@ -248,12 +248,17 @@ async def access_report(
     return AccessReport(records, silent)
 
 
-async def print_copy(holder: Participant, citizen: Citizen, presentation: str, language: str) -> bytes | None:
+async def print_copy(
+    holder: Participant, citizen: Citizen, presentation: str, language: str, code: str | None = None
+) -> bytes | None:
     """A PDF of ``presentation``, signed by the holder that issued it; ``None`` if it cannot be made now.
 
     The holder prints only for a certified app manager, and only the logged-in citizen's own copy.
+    ``code``: the check code this portal keeps the copy under, printed on the PDF.
     """
     payload = {"appbeheerderverklaring": _assertion(holder, citizen), "verklaring": presentation, "taal": language}
+    if code is not None:
+        payload["controlecode"] = code
     await release_before_waiting()
     try:
         async with _client() as client:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("inloggen/", login.mock_login, name="login"),
     path("uitloggen/", login.logout, name="logout"),
     path("controleren/", verify.verify_page, name="verify"),
+    path("controleren/met-code/", verify.code_entered, name="verify-code-form"),
+    path("controleren/<str:code>/", verify.code_page, name="verify-code"),
     path("mijn-inzage/", access.access_log, name="access-log"),
     path("hulp/", help.help_page, name="help"),
     path("knop/", TemplateView.as_view(template_name="portal/button.html"), name="button"),

@@ -1,21 +1,34 @@
-"""The public verify page: anyone uploads a certified copy and sees, in plain words, what it is."""
+"""The public verify page: anyone checks a certified copy, by its file or by the code on the paper.
+
+Both ways end in the same check (:func:`_check`) and the same page: who issued it, whether it is
+genuine and still valid, what it shows, or in plain words why not and what to do next.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from blauweknop import document_types, pdf
 from blauweknop.display import rows
+from blauweknop.portal import attempts, events, printed, verdicts
 from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
-from blauweknop.protocol.errors import ProtocolError, VerificationError
+from blauweknop.protocol import check_code
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.jwk import thumbprint
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.scheme.client import scheme_client
@@ -23,24 +36,24 @@ from blauweknop.scheme.client import scheme_client
 MAX_UPLOAD = 2 * 1024 * 1024
 # What an SD-JWT looks like from afar: a signed JWT (three base64url parts), then "~".
 SDJWT_SHAPE = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+~")
+UNKNOWN_CODE = gettext_lazy(
+    "Deze controlecode kennen we niet. Kijk de code na: 12 letters en cijfers, zoals op de kopie. "
+    "Een code werkt alleen zolang de kopie geldig is."
+)
+TOO_MANY = gettext_lazy("U heeft te vaak een verkeerde code ingevuld. Probeer het over een kwartier opnieuw.")
 
-# What a receiver should understand and do, per kind of failure.
-VERDICTS = {
-    "revoked": gettext_lazy(
-        "Deze kopie is vervangen: de gegevens zijn daarna veranderd. Vraag de persoon om een nieuwe kopie."
-    ),
-    "suspended": gettext_lazy("Deze kopie is tijdelijk niet geldig. Vraag de persoon om een nieuwe kopie."),
-    "expired": gettext_lazy("Deze kopie is verlopen. Vraag de persoon om een nieuwe kopie."),
-    "status_unavailable": gettext_lazy(
-        "We konden nu niet nagaan of deze kopie nog geldt. Probeer het over een paar minuten opnieuw."
-    ),
-    "unknown_issuer": gettext_lazy("We weten niet wie deze kopie maakte. Vertrouw deze gegevens niet."),
-    "unknown_key": gettext_lazy("We weten niet wie deze kopie maakte. Vertrouw deze gegevens niet."),
-    "not_certified": gettext_lazy("De maker van deze kopie mag nu geen kopieën uitgeven. Vertrouw deze gegevens niet."),
-}
-NOT_GENUINE = gettext_lazy("Deze kopie is niet echt of is veranderd. Gebruik deze gegevens niet.")
-# Verdicts that already say what to do next; after the others the page tells whom to ask.
-SAY_WHAT_NEXT = frozenset({"revoked", "suspended", "expired", "status_unavailable"})
+
+def _is_export(content: bytes) -> bool:
+    """Whether ``content`` is one of the portal's own JSON or CSV downloads (or looks like one)."""
+    try:
+        text = content.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        return False
+    try:
+        return isinstance(json.loads(text), dict | list)
+    except ValueError:
+        first = text.partition("\n")[0]
+        return "\x00" not in text and (";" in first or "," in first)
 
 
 class UploadForm(forms.Form):
@@ -54,10 +67,9 @@ class UploadForm(forms.Form):
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(_("Dit bestand is te groot. Een gewaarmerkte kopie is kleiner dan 2 MB."))
         content = upload.read()
-        if pdf.is_pdf(content):
+        if pdf.is_pdf(content) or _is_export(content):
             return content
         if not SDJWT_SHAPE.match(content.strip()) or not content.strip().isascii():
-            # A JSON or CSV download, a picture: anyone can write or change one, so there is nothing to check.
             raise forms.ValidationError(
                 _(
                     "Dit bestand kunnen we niet controleren. Alleen de PDF en het .sdjwt-bestand van een "
@@ -67,47 +79,134 @@ class UploadForm(forms.Form):
         return content
 
 
+class CodeForm(forms.Form):
+    # A plain Field, not a CharField: that one refuses a NUL in words of its own, and every code we
+    # cannot use must get the same answer.
+    controlecode = forms.Field(
+        label=gettext_lazy("Controlecode"),
+        help_text=gettext_lazy("Die staat op de papieren kopie, bij de QR-code. Bijvoorbeeld: 7KQ2-M9XD-4TRB."),
+        error_messages={"required": gettext_lazy("Vul de controlecode in. Die staat op de papieren kopie.")},
+    )
+
+    def clean_controlecode(self) -> str:
+        code = check_code.normalise(self.cleaned_data["controlecode"])
+        if code is None:  # the same words as for a code we do not know: nothing to learn from the difference
+            raise forms.ValidationError(UNKNOWN_CODE)
+        return code
+
+
 def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential:
-    """Verify an upload: a .sdjwt copy, or a PDF with its signature and the copy inside."""
+    """Verify a copy: a .sdjwt presentation, or a PDF with its signature and the copy inside. Blocking."""
     if pdf.is_pdf(content):
+        # Every holder in the scheme may have signed it, certified or not: a suspended holder's
+        # copy is then refused for what it is (not_certified), not as a stranger's.
+        signers = frozenset().union(*(p.keys.thumbprints() for p in scheme.organisations.values()))
         return pdf.check(
-            content,
-            lambda presentation: verify_credential(presentation, scheme, fresh=True),
-            signers=scheme.issuer_thumbprints(),
+            content, lambda presentation: verify_credential(presentation, scheme, fresh=True), signers=signers
         )
     return verify_credential(content.decode("ascii").strip(), scheme, fresh=True)
+
+
+def _subject(claims: dict[str, Any]) -> str | None:
+    """Whom the copy is about, as far as it says: name and date of birth, so a receiver can match the person."""
+    name, birth = claims.get("naam"), claims.get("geboorte")
+    parts = [name.get(k) for k in ("voornamen", "voorvoegsel", "geslachtsnaam")] if isinstance(name, dict) else []
+    shown = " ".join(part for part in parts if isinstance(part, str) and part)
+    born = birth.get("datum") if isinstance(birth, dict) else None
+    try:
+        day = parse_date(born) if isinstance(born, str) else None
+    except ValueError:  # well formed, but not a real day
+        day = None
+    if day is not None:
+        when = _("geboren op %(date)s") % {"date": date_format(day, "j F Y")}
+        shown = f"{shown}, {when}" if shown else when
+    return shown or None
 
 
 def _moment(timestamp: int | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
 
 
-async def verify_page(request: HttpRequest) -> HttpResponse:
-    """Upload a copy; see who issued it, whether it is genuine and still valid, and what it shows."""
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method != "POST" or not form.is_valid():
-        return await arender(
-            request, "portal/verify.html", {"form": form}, status=400 if request.method == "POST" else 200
-        )
+async def _outcome(content: bytes) -> tuple[dict[str, Any], VerifiedCredential | None]:
+    """The page's context for checking ``content``, and the verified copy if it is valid."""
     scheme = await scheme_client.current()
     try:
-        result = await sync_to_async(_check, thread_sensitive=False)(form.cleaned_data["bestand"], scheme)
-    except VerificationError as exc:
-        verdict = VERDICTS.get(exc.code, NOT_GENUINE)
-        context = {"form": UploadForm(), "verdict": verdict, "code": exc.code, "ask": exc.code not in SAY_WHAT_NEXT}
-        return await arender(request, "portal/verify.html", context)
-    except ProtocolError:
-        context = {"form": UploadForm(), "verdict": NOT_GENUINE, "ask": True}
-        return await arender(request, "portal/verify.html", context)
-    issuer = scheme.issuer(result.iss)
+        result = await sync_to_async(_check, thread_sensitive=False)(content, scheme)
+    except ProtocolError as exc:
+        return {"verdict": verdicts.for_code(exc.code)}, None
     document_type = document_types.of(scheme).by_vct(result.vct)
     context = {
-        "form": UploadForm(),
         "result": result,
-        "issuer": issuer,
+        "issuer": scheme.issuer(result.iss),
         "document_type": document_type,
         "rows": rows(document_type, result.claims) if document_type else [],
+        "subject": _subject(result.claims),
         "issued_at": _moment(result.issued_at),
         "valid_until": _moment(result.expires_at),
     }
-    return await arender(request, "portal/verify.html", context)
+    return context, result
+
+
+def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) -> Any:
+    forms_ = {"form": UploadForm(), "code_form": CodeForm()}
+    return arender(request, "portal/verify.html", forms_ | context, status=status)
+
+
+@require_POST
+async def code_entered(request: HttpRequest) -> HttpResponse:
+    """The code form on the verify page: on to the code's own page, or the error next to the field."""
+    form = CodeForm(request.POST)
+    if await attempts.blocked(request):
+        return await _render(request, {"code_form": _with_error(TOO_MANY)}, status=429)
+    if not form.is_valid():
+        await attempts.count_wrong(request)
+        return await _render(request, {"code_form": form}, status=400)
+    return redirect("portal:verify-code", code=check_code.formatted(form.cleaned_data["controlecode"]))
+
+
+async def verify_page(request: HttpRequest) -> HttpResponse:
+    """Check a copy by its file."""
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method != "POST" or not form.is_valid():
+        return await _render(request, {"form": form}, status=400 if request.method == "POST" else 200)
+    content = form.cleaned_data["bestand"]
+    if not pdf.is_pdf(content) and _is_export(content):
+        return await _render(request, {"verdict": verdicts.NO_SEAL})
+    context, result = await _outcome(content)
+    if result is not None:
+        holder_jwk = result.holder_jwk
+        await events.record_check(
+            context["issuer"].oin,
+            _type_id(context),
+            wallet_thumbprint=thumbprint(holder_jwk) if isinstance(holder_jwk, dict) else None,
+        )
+    return await _render(request, context)
+
+
+def _type_id(context: dict[str, Any]) -> str:
+    document_type = context["document_type"]
+    return document_type.id if document_type is not None else "-"
+
+
+@require_GET
+async def code_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The printed copy with this check code, checked as if its file was uploaded; no login."""
+    if await attempts.blocked(request):
+        return await _render(request, {"code_form": _with_error(TOO_MANY)}, status=429)
+    opened = await printed.open_copy(code)
+    if opened is None:
+        await attempts.count_wrong(request)
+        return await _render(request, {"code_form": _with_error(UNKNOWN_CODE)}, status=404)
+    context, result = await _outcome(opened.presentation.encode("ascii"))
+    if result is not None:
+        await events.record_check(context["issuer"].oin, _type_id(context), citizen=opened.citizen)
+    shown = check_code.formatted(check_code.normalise(code) or "")
+    return await _render(request, {**context, "checked_code": shown})
+
+
+def _with_error(message: str) -> CodeForm:
+    """An empty code form with ``message`` next to its field."""
+    form = CodeForm({"controlecode": ""})
+    form.is_valid()
+    form.errors["controlecode"] = form.error_class([message])
+    return form

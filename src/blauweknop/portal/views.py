@@ -21,8 +21,9 @@ from blauweknop import document_types
 from blauweknop.display import rows
 from blauweknop.portal import session
 from blauweknop.portal.downloads import csv_text, file_name
-from blauweknop.portal.holders import fetch_all, print_copy
+from blauweknop.portal.holders import fetch_all
 from blauweknop.portal.pages import arender
+from blauweknop.portal.printed import print_checkable
 from blauweknop.portal.selection import select, ticked_by_default
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
@@ -118,7 +119,7 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
     if fmt == "pdf":
         language = "en" if (get_language() or "nl").startswith("en") else "nl"
         citizen = await session.citizen(request, await request.auser())
-        printed = await print_copy(holder, citizen, sdjwt_vc.present(credential, chosen), language)
+        printed = await print_checkable(holder, citizen, sdjwt_vc.present(credential, chosen), language, type_id)
         if printed is None:
             messages.error(
                 request, _("De PDF kon nu niet worden gemaakt. Probeer het later nog eens, of download de kopie.")
