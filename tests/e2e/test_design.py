@@ -1,0 +1,110 @@
+"""The shared look in a real browser (issue 8, items 1, 9 and 10), at 1280 and 320 CSS pixels, in Dutch and
+English, with JavaScript on and off: the header fits the screen, the Blauwe Knop mark stays round (its box is
+as wide as it is high, in the header and in the button), nothing scrolls sideways at 320 px, the header's links
+and buttons look alike, and axe finds no WCAG violations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_accessibility import describe, snapshot
+
+pytestmark = pytest.mark.e2e
+
+WIDTHS = [1280, 320]
+LANGUAGES = {"nl": "Nederlands", "en": "English"}
+PUBLIC = ["/", "/hulp/", "/knop/"]
+# What makes two header items look alike, as the browser computes it.
+LOOK = """el => { const s = getComputedStyle(el);
+    return [s.color, s.fontSize, s.fontFamily, s.fontWeight, s.textDecorationLine, s.backgroundColor].join(' | '); }"""
+
+
+def assert_round(box: dict[str, float] | None, what: str) -> None:
+    assert box is not None, f"{what} is not shown"
+    assert box["width"] >= 24, f"{what} is smaller than 24 px: {box}"
+    assert abs(box["width"] - box["height"]) < 0.5, f"{what} is squashed: {box['width']} x {box['height']}"
+
+
+def assert_fits(page: Any, width: int) -> None:
+    """Nothing sticks out to the right: no sideways scrolling, every header item inside the screen."""
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} scrolls sideways at {width} px: {scroll_width} px wide"
+    for item in page.locator("header a, header button, header span").all():
+        if not item.is_visible():
+            continue  # the tagline gives way on a small screen
+        box = item.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (
+            f"{item.inner_text()!r} sticks out of the header at {width} px: {box}"
+        )
+
+
+def assert_header_items_look_alike(page: Any) -> None:
+    """Links and buttons in the header share one look (the current language is bold, as it should)."""
+    looks = {
+        item.inner_text(): item.evaluate(LOOK)
+        for item in page.locator("header .blauweknop-nav__action:not([aria-current])").all()
+    }
+    assert len(looks) >= 2, looks
+    assert len(set(looks.values())) == 1, f"the header's items differ in style: {looks}"
+
+
+def choose_language(page: Any, steps: Any, language: str) -> None:
+    page.goto(steps.server.base_url + "/")
+    steps.submit(page, page.get_by_role("button", name=LANGUAGES[language], exact=True))
+    assert page.locator("html").get_attribute("lang") == language
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("language", list(LANGUAGES))
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_public_pages_keep_their_shape(new_context, steps, width, language, javascript):
+    context = new_context(viewport={"width": width, "height": 800}, java_script_enabled=javascript)
+    page = context.new_page()
+    choose_language(page, steps, language)
+    for path in PUBLIC:
+        page.goto(steps.server.base_url + path)
+        assert_round(page.locator("header img.blauweknop-mark").bounding_box(), f"the header's mark on {path}")
+        assert_fits(page, width)
+        assert_header_items_look_alike(page)
+        favicon = page.locator("link[rel=icon]").get_attribute("href")
+        assert page.request.get(steps.server.base_url + favicon).headers["content-type"].startswith("image/svg+xml")
+        if path == "/knop/":
+            assert_round(page.locator("main .blauweknop-button__mark").bounding_box(), "the button's mark")
+        if javascript:  # axe runs in the page, so it needs JavaScript; the layout is the same without it
+            violations = snapshot(page)["violations"]
+            assert not violations, f"axe on {page.url} at {width} px:\n" + describe(violations)
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_header_of_a_logged_in_citizen_fits_and_looks_alike(new_context, steps, demo_server, width, language):
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    steps.log_in(page, demo_server.bsns[1])
+    choose_language(page, steps, language)
+    logged_in = {"nl": "Ingelogd", "en": "Logged in"}[language]
+    assert page.locator("header .blauweknop-nav__text").inner_text().startswith(logged_in)
+    for path in ["/", "/mijn-inzage/", "/hulp/"]:
+        page.goto(demo_server.base_url + path)
+        assert_round(page.locator("header img.blauweknop-mark").bounding_box(), f"the header's mark on {path}")
+        assert_fits(page, width)
+        assert_header_items_look_alike(page)
+    violations = snapshot(page)["violations"]
+    assert not violations, f"axe on {page.url} at {width} px:\n" + describe(violations)
+
+
+def test_the_help_page_leads_to_checking_a_copy_and_organisations_to_the_button(new_context, steps):
+    page = new_context(viewport={"width": 320, "height": 800}).new_page()
+    page.goto(steps.server.base_url + "/")
+    page.locator("header a[href='/hulp/']").click()
+    page.wait_for_url("**/hulp/")
+    page.get_by_role("link", name="Wie kunt u bellen?").first.click()
+    assert page.url.endswith("/hulp/#bellen")
+    page.locator("main a[href='/knop/']").click()
+    page.wait_for_url("**/knop/")
+    assert page.locator("footer a[href='/knop/']").count() == 0
+    page.locator("main a[href='/hulp/#organisaties']").click()  # the way back
+    page.wait_for_url("**/hulp/#organisaties")
+    page.locator("main a[href='/controleren/']").click()
+    page.wait_for_url("**/controleren/")
