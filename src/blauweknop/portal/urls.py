@@ -18,4 +18,5 @@ urlpatterns = [
     path("organisaties/<str:oin>/blauwe-knop/", views.press, name="press"),
     path("organisaties/<str:oin>/gegevens/", views.data, name="data"),
     path("organisaties/<str:oin>/downloaden/", views.download, name="download"),
+    path("organisaties/<str:oin>/taal/", views.switch_language, name="data-language"),
 ]
