@@ -39,26 +39,6 @@ def test_a_copy_whose_data_changed_is_superseded(citizen, citizen_bsn):
     assert "Deze kopie is vervangen" in page and "Echt en geldig" not in page
 
 
-@pytest.mark.parametrize("formaat", ["json", "csv"])
-def test_a_download_that_carries_no_seal_is_not_called_a_fake(citizen, formaat):
-    # The citizen's own JSON or CSV is not "niet echt": it has no seal to check, and the page says so.
-    citizen.post(f"/organisaties/{BELASTING}/blauwe-knop/")
-    export = citizen.post(
-        f"/organisaties/{BELASTING}/downloaden/",
-        {"documentsoort": "inkomen", "veld": ["belastingjaar"], "formaat": formaat},
-    ).content
-    page = _check(citizen, export, name=f"inkomen.{formaat}").content.decode()
-    assert "Dit bestand kunnen we niet controleren" in page and "niet echt" not in page
-
-
-def test_a_changed_copy_is_not_genuine(citizen):
-    genuine = _copy(citizen).decode()
-    jwt, rest = genuine.split(".", 1)
-    tampered = (jwt + "." + rest.replace("e", "f", 1)).encode()
-    page = _check(citizen, tampered).content.decode()
-    assert "niet echt" in page and "Echt en geldig" not in page
-
-
 @pytest.mark.parametrize(
     ("content", "status", "explanation"),
     [
@@ -96,11 +76,3 @@ def _pdf(client, fields=("belastingjaar", "verzamelinkomenInCenten")):
 def test_a_signed_pdf_is_checked_too(citizen):
     page = _check(citizen, _pdf(citizen), name="kopie.pdf").content.decode()
     assert "Echt en geldig" in page and page.count('data-path="') == 2
-
-
-def test_a_pdf_changed_after_signing_is_not_genuine(citizen):
-    document = bytearray(_pdf(citizen))
-    at = document.index(b"/Producer")  # change one byte inside the signed range
-    document[at + 2] ^= 0x01
-    page = _check(citizen, bytes(document), name="kopie.pdf").content.decode()
-    assert "Echt en geldig" not in page and "niet echt" in page
