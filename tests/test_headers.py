@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.portal.conftest import download_form
 from tests.test_settings import production_environment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def test_pages_and_downloads_with_personal_data_are_never_stored(client, demo_wo
     pages.append(client.get(pressed["Location"]))
     download = client.post(
         f"/organisaties/{BELASTING}/downloaden/",
-        {"documentsoort": "inkomen", "veld": ["belastingjaar"], "formaat": "json"},
+        download_form("inkomen", ["belastingjaar"], "json"),
     )
     assert [page.status_code for page in [*pages, download]] == [200, 200, 200, 200]
     assert {page["Cache-Control"] for page in [*pages, download]} == {"no-store"}

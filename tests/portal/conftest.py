@@ -43,7 +43,17 @@ def citizen(client, citizen_bsn):
 
 
 def checkbox_paths(html: str) -> list[str]:
-    return re.findall(r'name="veld" value="([^"]+)"', html)
+    return re.findall(r'name="veld-[^"]+" value="([^"]+)"', html)
+
+
+def download_form(type_id: str, fields: list[str], fmt: str) -> dict[str, list[str] | str]:
+    """The data page's form with only ``fields`` of ``type_id`` ticked (and the items they are in), for ``fmt``."""
+    items = {int(m.group(1)) + 1 for path in fields if (m := re.match(r"[A-Za-z]+\.(\d+)\.", path))}
+    return {
+        f"veld-{type_id}": list(fields),
+        f"onderdeel-{type_id}": [str(n) for n in sorted(items)],
+        "download": f"{type_id}:{fmt}",
+    }
 
 
 def browser(base_url: str, bsn: str) -> httpx.Client:

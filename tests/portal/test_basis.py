@@ -14,7 +14,7 @@ from blauweknop.scheme import publication
 from blauweknop.scheme.client import trust_anchor
 from blauweknop.scheme.models import Organisation
 
-from .conftest import BELASTING, checkbox_paths, log_in
+from .conftest import BELASTING, checkbox_paths, download_form, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def _press(client):
 
 def _download(client, fields, fmt, type_id="inkomen"):
     return client.post(
-        f"/organisaties/{BELASTING}/downloaden/", {"documentsoort": type_id, "veld": fields, "formaat": fmt}
+        f"/organisaties/{BELASTING}/downloaden/", download_form(type_id, fields, fmt)
     )
 
 

@@ -2,14 +2,17 @@
 
 import csv
 import io
+import json
 import re
 from datetime import date
 
 import pytest
 
 from blauweknop.holder.models import SourceRecord
+from blauweknop.portal.models import CitizenEvent
+from blauweknop.pseudonyms import pseudonym
 
-from .conftest import BELASTING, GEMEENTE, log_in
+from .conftest import BELASTING, GEMEENTE, download_form, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,25 +23,46 @@ def _press(client, oin):
     return client.get(response["Location"]).content.decode()
 
 
+def _form(html: str) -> dict[str, list[str]]:
+    """What the data page's form sends as it is shown: its hidden fields and every ticked box."""
+    form = re.search(r'<form id="gegevens"(.*?)</form>', html, re.S).group(1)
+    sent: dict[str, list[str]] = {}
+    for tag in re.findall(r"<input [^>]*>", form):
+        name, value = re.search(r'name="([^"]+)"', tag).group(1), re.search(r'value="([^"]*)"', tag).group(1)
+        if 'type="hidden"' in tag or " checked" in tag:
+            sent.setdefault(name, []).append(value)
+    return sent
+
+
 def _download(client, oin, type_id, fields, fmt):
-    return client.post(f"/organisaties/{oin}/downloaden/", {"documentsoort": type_id, "veld": fields, "formaat": fmt})
+    return client.post(f"/organisaties/{oin}/downloaden/", download_form(type_id, fields, fmt))
+
+
+def _send(client, form, download, oin=BELASTING):
+    """Send the data page's ``form`` as its button ``download`` would."""
+    return client.post(f"/organisaties/{oin}/downloaden/", {**form, "download": download})
+
+
+def _section(html: str, type_id: str) -> str:
+    return re.search(rf'<details [^>]*data-documentsoort="{type_id}".*?</details>', html, re.S).group(0)
 
 
 def _ticked(html: str, type_id: str) -> set[str]:
-    """The paths whose box is ticked in the form of ``type_id``."""
-    form = re.search(rf'value="{type_id}">(.*?)</form>', html, re.S).group(1)
-    return set(re.findall(r'name="veld" value="([^"]+)" checked', form))
+    """The paths whose box is ticked in the section of ``type_id``."""
+    return set(re.findall(rf'name="veld-{type_id}" value="([^"]+)" checked', _section(html, type_id)))
 
 
 def _all(html: str, type_id: str) -> set[str]:
-    form = re.search(rf'value="{type_id}">(.*?)</form>', html, re.S).group(1)
-    return set(re.findall(r'name="veld" value="([^"]+)"', form))
+    return set(re.findall(rf'name="veld-{type_id}" value="([^"]+)"', _section(html, type_id)))
 
 
 @pytest.fixture
-def resident(client, two_citizen_bsns):
-    """A citizen logged in, with personal data at the municipality (which carries the BSN)."""
-    assert log_in(client, two_citizen_bsns[0]).status_code == 302
+def resident(client, demo_world):
+    """A citizen logged in, with personal data (which carries the BSN) and debts at the municipality."""
+    debtors = SourceRecord.objects.filter(holder_oin=GEMEENTE, document_type="vorderingen").values_list("bsn")
+    bsn = SourceRecord.objects.filter(holder_oin=GEMEENTE, bsn__in=debtors).values_list("bsn", flat=True).first()
+    assert bsn is not None, "no demo citizen has debts at the municipality"
+    assert log_in(client, bsn).status_code == 302
     return client
 
 
@@ -52,8 +76,11 @@ def test_it_leaves_the_bsn_unticked_as_the_catalogue_marks_it_bijzonder(resident
 
 def test_it_keeps_what_the_citizen_chose_after_an_error(resident):
     html = _press(resident, GEMEENTE)
+    form = _form(html)
     debts_before = _ticked(html, "vorderingen")
-    assert _download(resident, GEMEENTE, "persoonsgegevens", [], "csv").status_code == 302
+    form["veld-persoonsgegevens"] = []
+    response = _send(resident, form, "persoonsgegevens:csv", GEMEENTE)
+    assert response.status_code == 302
     html = resident.get(f"/organisaties/{GEMEENTE}/gegevens/").content.decode()
     assert "Kies minstens één gegeven" in html
     assert _ticked(html, "persoonsgegevens") == set()  # nothing sent, nothing ticked
@@ -129,3 +156,104 @@ def test_it_refuses_to_let_a_text_value_run_as_a_spreadsheet_formula(citizen, ci
     _press(citizen, BELASTING)
     rows = _csv_rows(_download(citizen, BELASTING, "vorderingen", ["vorderingen.0.omschrijving"], "csv"))
     assert rows[1][2] == '\'=HYPERLINK("https://example.invalid","klik")'
+
+
+def test_it_says_calmly_that_an_organisation_has_no_data_of_a_type(client, demo_world):
+    at_municipality = SourceRecord.objects.filter(holder_oin=GEMEENTE)
+    with_debts = at_municipality.filter(document_type="vorderingen").values_list("bsn", flat=True)
+    bsn = at_municipality.exclude(bsn__in=with_debts).values_list("bsn", flat=True).first()
+    assert log_in(client, bsn).status_code == 302
+    html = _press(client, GEMEENTE)
+    said = "Gemeente Voorbeeldstad heeft geen openstaande betalingen over u."
+    assert said in html
+    before = html[: html.index(said)]
+    assert before[before.rindex('role="') :].startswith('role="status"'), "information, not an alert"
+    assert 'role="alert"' not in html
+
+
+def _debts(bsn, *debts):
+    """Give the citizen exactly these debts at the tax office: (still owed in cents, last day to pay)."""
+    record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="vorderingen", bsn=bsn)
+    template = record.data["vorderingen"][0]
+    record.data["vorderingen"] = [
+        {**template, "kenmerk": f"K-{n}", "openstaandBedragInCenten": owed, "vervaldatum": due.isoformat()}
+        for n, (owed, due) in enumerate(debts)
+    ]
+    record.save()
+
+
+def test_it_shows_the_total_still_owed_and_since_when_a_payment_is_late(citizen, citizen_bsn):
+    today = date.today()
+    _debts(
+        citizen_bsn,
+        (10000, date(today.year - 1, 3, 1)),  # late
+        (2345, date(today.year + 1, 1, 1)),  # not due yet
+        (0, date(today.year - 1, 4, 1)),  # paid: never late
+    )
+    html = _press(citizen, BELASTING)
+    debts = _section(html, "vorderingen")
+    assert re.search(r"Totaal nog te betalen: <strong>€\s123,45</strong>", debts)
+    assert debts.count("te laat sinds") == 1
+    assert f"te laat sinds 2 maart {today.year - 1}" in debts
+    assert "Totaal nog te betalen" not in _section(html, "inkomen")  # income is no debt
+
+
+def test_it_leaves_out_every_field_of_an_unticked_item_without_javascript(citizen, citizen_bsn):
+    today = date.today()
+    _debts(citizen_bsn, (100, today), (200, today))
+    form = _form(_press(citizen, BELASTING))
+    assert form["onderdeel-vorderingen"] == ["1", "2"]
+    form["onderdeel-vorderingen"] = ["2"]  # the first debt's own box unticked; its fields still ticked
+    response = _send(citizen, form, "vorderingen:json")
+    sent = json.loads(response.content)
+    assert [debt["kenmerk"] for debt in sent["vorderingen"]] == ["K-1"]
+    html = citizen.get(f"/organisaties/{BELASTING}/gegevens/").content.decode()
+    assert not {p for p in _ticked(html, "vorderingen") if p.startswith("vorderingen.0.")}
+    assert 'name="onderdeel-vorderingen" value="1" checked' not in html
+    assert 'name="onderdeel-vorderingen" value="2" checked' in html
+
+
+def test_it_keeps_every_choice_after_a_language_switch(resident):
+    html = _press(resident, GEMEENTE)
+    form = _form(html)
+    form["veld-persoonsgegevens"] = ["naam.geslachtsnaam"]
+    form["veld-vorderingen"] = form["veld-vorderingen"][:1]
+    response = resident.post(f"/organisaties/{GEMEENTE}/taal/", {**form, "language": "en"})
+    assert (response.status_code, response["Location"]) == (302, f"/organisaties/{GEMEENTE}/gegevens/")
+    html = resident.get(response["Location"]).content.decode()
+    assert '<html lang="en"' in html
+    assert _ticked(html, "persoonsgegevens") == {"naam.geslachtsnaam"}
+    assert _ticked(html, "vorderingen") == set(form["veld-vorderingen"])
+    # the switch on this page belongs to its form, so that it sends the choices along
+    switch = r'<button [^>]*form="gegevens" formaction="/organisaties/\d+/taal/" name="language" value="nl"'
+    assert re.search(switch, html)
+
+
+def test_it_answers_a_double_click_with_one_download_and_one_record(citizen, citizen_bsn):
+    form = _form(_press(citizen, BELASTING))
+    first, again = _send(citizen, form, "inkomen:sdjwt"), _send(citizen, form, "inkomen:sdjwt")
+    other = _send(citizen, form, "inkomen:csv")
+    assert (first.status_code, again.status_code, other.status_code) == (200, 204, 200)
+    assert again.content == b""
+    recorded = CitizenEvent.objects.filter(citizen=pseudonym(citizen_bsn), activity=CitizenEvent.Activity.DOWNLOADED)
+    assert sorted(recorded.values_list("format", flat=True)) == ["csv", "sdjwt"]
+    # a new page is a new choice: the same download from it is a second file
+    form = _form(citizen.get(f"/organisaties/{BELASTING}/gegevens/").content.decode())
+    assert _send(citizen, form, "inkomen:sdjwt").status_code == 200
+
+
+def test_it_records_no_download_that_did_not_happen(citizen, citizen_bsn):
+    form = _form(_press(citizen, BELASTING))
+    form["veld-inkomen"] = []
+    assert _send(citizen, form, "inkomen:sdjwt").status_code == 302
+    assert not CitizenEvent.objects.filter(citizen=pseudonym(citizen_bsn)).exists()
+
+
+def test_it_offers_the_pdf_first_a_way_back_and_sections_that_fold(citizen):
+    html = _press(citizen, BELASTING)
+    for type_id in ("inkomen", "vorderingen"):
+        section = _section(html, type_id)
+        assert re.match(r"<details [^>]*open", section) and "<summary>" in section
+        buttons = re.findall(r'name="download" value="[^:]+:(\w+)"', section)
+        assert buttons == ["pdf", "sdjwt", "csv", "json"]
+    assert re.search(rf'class="[^"]*blauweknop-back"><a [^>]*href="/organisaties/{BELASTING}/"', html)

@@ -17,7 +17,7 @@ from blauweknop.protocol.jwk import thumbprint
 from blauweknop.protocol.status_list import StatusListClient
 from blauweknop.scheme.client import trust_anchor
 
-from .conftest import BELASTING
+from .conftest import BELASTING, download_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def printed(citizen):
     citizen.post(f"/organisaties/{BELASTING}/blauwe-knop/")
     response = citizen.post(
         f"/organisaties/{BELASTING}/downloaden/",
-        {"documentsoort": "inkomen", "veld": ["belastingjaar", "verzamelinkomenInCenten"], "formaat": "pdf"},
+        download_form("inkomen", ["belastingjaar", "verzamelinkomenInCenten"], "pdf"),
     )
     assert response["Content-Disposition"].endswith('.pdf"')
     return response.content

@@ -16,7 +16,7 @@ from blauweknop.portal import session
 from blauweknop.portal.models import SessionCopies
 from blauweknop.protocol import sdjwt
 
-from .conftest import BELASTING, GEMEENTE, browser, checkbox_paths, log_in
+from .conftest import BELASTING, GEMEENTE, browser, checkbox_paths, download_form, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,7 +34,7 @@ def _end(client):
 
 def _first_category(html):
     """The document type and one field of the first category on a data page."""
-    type_id = re.search(r'name="documentsoort" value="([^"]+)"', html).group(1)
+    type_id = re.search(r'data-documentsoort="([^"]+)"', html).group(1)
     return type_id, checkbox_paths(html)[0]
 
 
@@ -97,7 +97,7 @@ def test_two_presses_at_two_holders_at_the_same_time_keep_both_holders_copies(tw
             type_id, field = _first_category(page)
             download = client.post(
                 f"/organisaties/{oin}/downloaden/",
-                data={"documentsoort": type_id, "veld": field, "formaat": "sdjwt"},
+                data=download_form(type_id, [field], "sdjwt"),
                 headers={"X-CSRFToken": client.cookies["csrftoken"]},
             )
             wallets.append(sdjwt.unverified_claims(download.text)["cnf"]["jwk"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from blauweknop.display import Row
 from blauweknop.document_types import DocumentType
 
 
@@ -34,3 +35,13 @@ def ticked_by_default(document_type: DocumentType, paths: list[str]) -> set[str]
         for path in paths
         if (field := document_type.field(path)) is None or field.sensitivity != UNTICKED_SENSITIVITY
     }
+
+
+def chosen(ticked: list[str], kept_items: list[str], offered: list[Row]) -> list[str]:
+    """The paths of ``offered`` the citizen sent ticked, in page order, without those of an unticked item.
+
+    ``kept_items`` are the numbers of the items whose own box is still ticked: unticking an item leaves
+    out all its fields, also without JavaScript to untick them one by one. What was not offered is ignored.
+    """
+    sent = set(ticked)
+    return [row.path for row in offered if row.path in sent and (row.item is None or str(row.item) in kept_items)]

@@ -81,10 +81,10 @@ async def credentials(request: HttpRequest, oin: str) -> dict[str, str]:
     return await kept.values_list("credentials", flat=True).afirst() or {}
 
 
-async def keep_choice(request: HttpRequest, oin: str, type_id: str, paths: list[str]) -> None:
-    """Remember the fields the citizen last sent for one type, so the data page shows them again."""
+async def keep_choices(request: HttpRequest, oin: str, paths: dict[str, list[str]]) -> None:
+    """Remember the fields the citizen last sent per type, so the data page shows them again."""
     kept = await request.session.aget(CHOICES, {})
-    kept.setdefault(oin, {})[type_id] = paths
+    kept.setdefault(oin, {}).update(paths)
     await request.session.aset(CHOICES, kept)
 
 

@@ -7,29 +7,37 @@ this process, and must not hold the one thread that serves them.
 from __future__ import annotations
 
 import json
-from datetime import date
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.i18n import set_language
 
 from blauweknop import document_types
-from blauweknop.display import rows
-from blauweknop.portal import session
-from blauweknop.portal.downloads import csv_text, file_name
+from blauweknop.display import Row, rows
+from blauweknop.document_types import DocumentType
+from blauweknop.portal import data_page, events, session
+from blauweknop.portal.downloads import csv_text, file_name, first_served, repeat_key, served_before
 from blauweknop.portal.holders import fetch_all
 from blauweknop.portal.pages import arender
 from blauweknop.portal.printed import print_checkable
-from blauweknop.portal.selection import select, ticked_by_default
+from blauweknop.portal.selection import chosen, select, ticked_by_default
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
 FORMATS = ("sdjwt", "pdf", "json", "csv")
+
+
+def _language() -> str:
+    return "en" if (get_language() or "nl").startswith("en") else "nl"
 
 
 def _holder(scheme: SchemeDocument, oin: str) -> Participant:
@@ -73,52 +81,100 @@ async def press(request: HttpRequest, oin: str) -> HttpResponse:
     await session.forget_choices(request, oin)
     for problem in {f.problem for f in fetched if f.problem}:
         messages.error(request, problem)  # stored by the (sync) middleware, after this view
+    catalogue = document_types.of(scheme)
+    for document_type in (catalogue.get(f.type_id) for f in fetched if f.absent):
+        if document_type is not None:  # nothing to fetch is no failure: said as plain information
+            kind = document_type.name[_language()].lower()
+            messages.info(request, _("%(name)s heeft geen %(kind)s over u.") % {"name": holder.name, "kind": kind})
     return redirect("portal:data", oin=oin)
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """A copy fetched in this session, as the data page offers it: its type, its data and its fields."""
+
+    type: DocumentType
+    credential: str
+    claims: dict[str, Any]
+    rows: list[Row]
+
+
+async def _copies(request: HttpRequest, oin: str, scheme: SchemeDocument) -> dict[str, _Copy]:
+    catalogue, copies = document_types.of(scheme), {}
+    for type_id, credential in (await session.credentials(request, oin)).items():
+        if (document_type := catalogue.get(type_id)) is not None:
+            claims = _data_claims(sdjwt.unverified_claims(credential))
+            copies[type_id] = _Copy(document_type, credential, claims, rows(document_type, claims))
+    return copies
+
+
+def _chosen(form: QueryDict, type_id: str, copy: _Copy) -> list[str]:
+    return chosen(form.getlist(f"veld-{type_id}"), form.getlist(f"onderdeel-{type_id}"), copy.rows)
 
 
 @login_required
 async def data(request: HttpRequest, oin: str) -> HttpResponse:
     """The citizen's data from this holder, per category, with every field to choose.
 
-    A field starts ticked unless the catalogue marks it as special; after a download or an error
-    the boxes show what the citizen last sent for that category.
+    A field starts ticked unless the catalogue marks it as special; after a download, an error or a
+    language switch the boxes show what the citizen last sent. One form holds every category, so
+    that the language switch can send along what was ticked.
     """
     scheme = await scheme_client.current()
-    holder, catalogue = _holder(scheme, oin), document_types.of(scheme)
-    chosen = await session.choices(request, oin)
-    categories = []
-    for type_id, credential in (await session.credentials(request, oin)).items():
-        if (document_type := catalogue.get(type_id)) is None:
-            continue
-        fields = rows(document_type, _data_claims(sdjwt.unverified_claims(credential)))
-        paths = [row.path for row in fields]
-        ticked = set(chosen[type_id]) if type_id in chosen else ticked_by_default(document_type, paths)
-        categories.append({"type": document_type, "rows": fields, "ticked": ticked})
-    return await arender(request, "portal/data.html", {"oin": oin, "holder": holder, "categories": categories})
+    holder = _holder(scheme, oin)
+    kept, today = await session.choices(request, oin), timezone.localdate()
+    categories = [
+        data_page.category(
+            copy.type,
+            copy.claims,
+            set(kept[type_id]) if type_id in kept else ticked_by_default(copy.type, [row.path for row in copy.rows]),
+            today,
+        )
+        for type_id, copy in (await _copies(request, oin, scheme)).items()
+    ]
+    # A new token per page shown: the same form sent twice is one click twice, a new page a new choice.
+    context = {"oin": oin, "holder": holder, "categories": categories, "form_token": secrets.token_urlsafe(16)}
+    return await arender(request, "portal/data.html", context)
+
+
+@login_required
+async def switch_language(request: HttpRequest, oin: str) -> HttpResponse:
+    """The language switch of the data page: keep what the citizen ticked, then switch as anywhere else."""
+    if request.method != "POST":
+        return redirect("portal:data", oin=oin)
+    copies = await _copies(request, oin, await scheme_client.current())
+    await session.keep_choices(request, oin, {t: _chosen(request.POST, t, copy) for t, copy in copies.items()})
+    return set_language(request)
 
 
 @login_required
 async def download(request: HttpRequest, oin: str) -> HttpResponse:
-    """The chosen fields of one category: a signed copy (.sdjwt), a signed PDF, JSON or CSV."""
+    """The chosen fields of one category: a PDF, a signed copy (.sdjwt), CSV or JSON.
+
+    The same form sent again within seconds (a double click) gets no second file: 204 keeps the page.
+    """
     if request.method != "POST":  # e.g. back from DigiD after the session ran out
         return redirect("portal:data", oin=oin)
-    credentials = await session.credentials(request, oin)
-    type_id, chosen, fmt = request.POST.get("documentsoort"), request.POST.getlist("veld"), request.POST.get("formaat")
-    document_type = document_types.of(await scheme_client.current()).get(type_id or "")
-    if type_id not in credentials or fmt not in FORMATS or document_type is None:
+    scheme = await scheme_client.current()
+    copies = await _copies(request, oin, scheme)
+    choices = {t: _chosen(request.POST, t, copy) for t, copy in copies.items()}
+    await session.keep_choices(request, oin, choices)
+    type_id, _colon, fmt = request.POST.get("download", "").partition(":")
+    if type_id not in copies or fmt not in FORMATS:
         messages.error(request, _("Die download kennen we niet. Druk opnieuw op de Blauwe Knop."))
         return redirect("portal:data", oin=oin)
-    credential = credentials[type_id]
-    claims = _data_claims(sdjwt.unverified_claims(credential))
-    known = {row.path for row in rows(document_type, claims)}
-    await session.keep_choice(request, oin, type_id, [path for path in chosen if path in known])
-    if not chosen or not set(chosen) <= known:
+    if not choices[type_id]:
         messages.error(request, _("Kies minstens één gegeven om te downloaden. Zet een vinkje bij wat u wilt delen."))
         return redirect("portal:data", oin=oin)
-    holder = _holder(await scheme_client.current(), oin)
+    repeat = repeat_key(request.session.session_key or "", request.POST)
+    if await served_before(repeat):
+        return HttpResponse(status=204)
+    copy, chosen = copies[type_id], choices[type_id]
+    document_type, credential, claims = copy.type, copy.credential, copy.claims
+    holder = _holder(scheme, oin)
+    citizen = await session.citizen(request, await request.auser())
     if fmt == "pdf":
-        language = "en" if (get_language() or "nl").startswith("en") else "nl"
-        citizen = await session.citizen(request, await request.auser())
+        language = _language()
         printed = await print_checkable(holder, citizen, sdjwt_vc.present(credential, chosen), language, type_id)
         if printed is None:
             messages.error(
@@ -133,8 +189,10 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
         content_type = "application/json; charset=utf-8"
     else:
         body, content_type = csv_text(document_type, select(claims, set(chosen))), "text/csv; charset=utf-8"
+    if await first_served(repeat):  # a click sent twice before the first answer came is one download
+        await events.record_download(citizen, oin, type_id, fmt)
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{file_name(holder, type_id, fmt, date.today())}"'
+    response["Content-Disposition"] = f'attachment; filename="{file_name(holder, type_id, fmt, timezone.localdate())}"'
     return response
 
 
