@@ -61,6 +61,7 @@ class Fetched:
     type_id: str
     credential: str | None = None
     problem: str | None = None
+    absent: bool = False  # the holder has no data of this type about the citizen: information, not a problem
 
 
 def _client() -> httpx.AsyncClient:
@@ -126,15 +127,16 @@ async def _post(
     return Answer(response.status_code, content_type, parsed, body)
 
 
-def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) -> str:
+def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) -> Fetched:
     code = answer.error_code() if answer.content_type.startswith("application/problem+json") else "-"
-    if code == "no_data":
+    if code == "no_data" and answer.status == 404:
         logger.info("holder %s has no %s for citizen %s", holder.oin, type_id, subject)
-        return _("%(name)s heeft geen gegevens van deze soort over u.") % {"name": holder.name}
+        return Fetched(type_id, absent=True)
     logger.warning(
         "holder %s refused %s for citizen %s: HTTP %d, code %s", holder.oin, type_id, subject, answer.status, code
     )
-    return _("%(name)s gaf nu geen gegevens. Probeer het later nog eens.") % {"name": holder.name}
+    refused = _("%(name)s gaf nu geen gegevens. Probeer het later nog eens.") % {"name": holder.name}
+    return Fetched(type_id, problem=refused)
 
 
 async def _fetch(
@@ -154,7 +156,7 @@ async def _fetch(
         )
         return Fetched(type_id, problem=_unreachable(holder))
     if answer.status != 201:
-        return Fetched(type_id, problem=_refusal(answer, holder, type_id, subject))
+        return _refusal(answer, holder, type_id, subject)
     credential = answer.body.get("verklaring") if isinstance(answer.body, dict) else None
     try:
         if not isinstance(credential, str):
