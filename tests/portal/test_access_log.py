@@ -1,0 +1,190 @@
+"""'Wie heeft mijn gegevens ingezien?' says what truly happened, and pages through it without gaps or doubles."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from blauweknop.audit.models import AccessRecord
+from blauweknop.demo.organisations import PORTAL_OIN
+from blauweknop.holder.models import Tenant
+from blauweknop.portal import access
+from blauweknop.portal.models import CitizenEvent
+from blauweknop.pseudonyms import pseudonym
+from blauweknop.scheme import publication
+from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.models import Organisation
+
+from .conftest import BELASTING, GEMEENTE, download_form
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FETCHED = "Opgehaald om te bekijken, op uw verzoek"
+PRINTED = "Afgedrukt als PDF, op uw verzoek"
+DOWNLOADED = {
+    "sdjwt": "U heeft een digitale kopie gedownload (.sdjwt)",
+    "pdf": "U heeft een PDF gedownload",
+    "json": "U heeft een JSON-bestand gedownload",
+    "csv": "U heeft een CSV-bestand gedownload, voor een spreadsheet",
+}
+CHECKED = "Iemand heeft uw kopie gecontroleerd op de controlepagina"
+EVERY_SENTENCE = (FETCHED, PRINTED, CHECKED, *DOWNLOADED.values())
+
+
+def _press(client, oin=BELASTING):
+    assert client.post(f"/organisaties/{oin}/blauwe-knop/").status_code == 302
+
+
+def _download(client, fmt, fields=("belastingjaar",)):
+    response = client.post(f"/organisaties/{BELASTING}/downloaden/", download_form("inkomen", list(fields), fmt))
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    return response
+
+
+def _said(client, path="/mijn-inzage/") -> dict[str, int]:
+    page = client.get(path).content.decode()
+    return {sentence: page.count(f">{sentence}<") for sentence in EVERY_SENTENCE if f">{sentence}<" in page}
+
+
+def test_it_says_fetched_to_view_when_the_button_is_pressed_not_downloaded(citizen):
+    _press(citizen)
+    said = _said(citizen)
+    assert set(said) == {FETCHED}  # one per document type fetched; nothing was downloaded
+    assert said[FETCHED] == AccessRecord.objects.count()
+
+
+@pytest.mark.parametrize("fmt", ["sdjwt", "json", "csv"])
+def test_a_download_is_recorded_in_its_format(citizen, fmt):
+    _press(citizen)
+    _download(citizen, fmt)
+    said = _said(citizen)
+    assert said.pop(DOWNLOADED[fmt]) == 1
+    assert set(said) == {FETCHED}
+
+
+def test_a_pdf_is_said_to_be_printed_by_the_holder_and_downloaded_by_you(citizen):
+    _press(citizen)
+    _download(citizen, "pdf")
+    said = _said(citizen)
+    assert (said.pop(PRINTED), said.pop(DOWNLOADED["pdf"])) == (1, 1)
+    assert set(said) == {FETCHED}
+    printed = AccessRecord.objects.get(activity="basis-afdrukken")
+    assert (printed.document_type, printed.fields, printed.actor_oin) == ("inkomen", ["belastingjaar"], PORTAL_OIN)
+
+
+def test_a_check_on_the_verify_page_shows_as_a_check_by_someone(citizen):
+    _press(citizen)
+    copy = _download(citizen, "sdjwt").content
+    receiver = Client()
+    receiver.post("/controleren/", {"bestand": _upload(copy)})
+    page = citizen.get("/mijn-inzage/").content.decode()
+    assert f">{CHECKED}<" in page and ">Iemand met uw kopie<" in page
+
+
+def test_it_says_nothing_that_did_not_happen(citizen):
+    assert _said(citizen) == {}
+    assert (
+        "Er is nog niets met uw gegevens gebeurd via de Blauwe Knop." in citizen.get("/mijn-inzage/").content.decode()
+    )
+    _press(citizen)
+    refused = citizen.post(f"/organisaties/{BELASTING}/downloaden/", download_form("inkomen", [], "json"))
+    assert refused.status_code == 302  # nothing chosen: nothing downloaded
+    Client().post("/controleren/", {"bestand": _upload(b"geen kopie")})
+    assert set(_said(citizen)) == {FETCHED}
+    assert not CitizenEvent.objects.exists()
+
+
+def _upload(content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile("kopie.sdjwt", content, content_type="application/octet-stream")
+
+
+def _entries(html: str) -> list[str]:
+    return re.findall(r'data-label="Welke gegevens">([^<]+)</td>', html)
+
+
+def _link(html: str, name: str) -> str | None:
+    found = re.search(rf'href="(\?[^"]+)"[^>]*>{name}<', html)
+    return "/mijn-inzage/" + found.group(1) if found else None
+
+
+@pytest.fixture
+def crowded_log(citizen, citizen_bsn, monkeypatch):
+    """47 entries at the tax office, the municipality and the portal, most at one and the same moment."""
+    monkeypatch.setattr(access, "PAGE_SIZE", 5)
+    _press(citizen, BELASTING)
+    _press(citizen, GEMEENTE)
+    AccessRecord.objects.all().delete()
+    subject, moment = pseudonym(citizen_bsn), datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+    names = []
+    for oin in (BELASTING, GEMEENTE):
+        for n in range(15):
+            name = f"{oin[-9:-3]}-{n:02d}"
+            at = moment if n < 12 else moment - timedelta(minutes=n)
+            AccessRecord.objects.create(
+                at=at,
+                subject=subject,
+                holder=Tenant.objects.get(pk=oin),
+                actor_oin=PORTAL_OIN,
+                activity="basis-ophalen",
+                purpose="p",
+                legal_basis="verzoek-betrokkene",
+                document_type=name,
+            )
+            names.append(name)
+    for n in range(17):
+        name = f"portaal-{n:02d}"
+        at = moment if n < 10 else moment + timedelta(seconds=n)
+        CitizenEvent.objects.create(
+            citizen=subject, holder_oin=BELASTING, document_type=name, activity="gedownload", format="csv", at=at
+        )
+        names.append(name)
+    return citizen, names
+
+
+def test_paging_has_no_gaps_or_doubles_across_holders_with_equal_timestamps(crowded_log):
+    citizen, names = crowded_log
+    pages, path = [], "/mijn-inzage/"
+    while path is not None:
+        html = citizen.get(path).content.decode()
+        pages.append(_entries(html))
+        path = _link(html, "Oudere")
+    seen = [name for page in pages for name in page]
+    assert sorted(seen) == sorted(names)  # every entry once: no gap, no double
+    assert all(len(page) == 5 for page in pages[:-1]) and len(pages) == 10
+    # And back again, newer page by newer page, to the newest.
+    back, path = [], _link(html, "Nieuwere")
+    while path is not None:
+        html = citizen.get(path).content.decode()
+        back.append(_entries(html))
+        path = _link(html, "Nieuwere")
+    assert sorted(name for page in back for name in page) == sorted(seen[: -len(pages[-1])])
+    assert back[-1] == pages[0]
+
+
+def test_a_holder_that_is_down_is_named_and_the_rest_is_shown(crowded_log, deployment):
+    citizen, _ = crowded_log
+    Organisation.objects.filter(oin=GEMEENTE).update(base_url="http://127.0.0.1:9")
+    publication.publish()
+    scheme_client.forget()
+    html = citizen.get("/mijn-inzage/").content.decode()
+    assert "Kijk later nog eens: Gemeente Voorbeeldstad" in html
+    assert _entries(html) and all(not name.startswith(GEMEENTE[-9:-3]) for name in _entries(html))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "voor=x",
+        "na=2026-13-45T10:00:00Z~portaal~00000000000000000001",
+        "voor=2026-11-01T10:00:00~portaal~1",
+        "voor=2026-11-01T10:00:00Z~portaal~abc",
+        "na=2026-11-01T10:00:00Z~123~0123456789abcdef",
+        "voor=" + "~" * 5000,
+    ],
+)
+def test_it_shows_the_newest_for_a_place_that_is_not_one(citizen, query):
+    _press(citizen)
+    response = citizen.get(f"/mijn-inzage/?{query}")
+    assert response.status_code == 200 and f">{FETCHED}<" in response.content.decode()
