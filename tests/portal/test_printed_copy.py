@@ -21,7 +21,7 @@ from blauweknop.protocol import check_code, sdjwt_vc
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
 
-from .conftest import BELASTING
+from .conftest import BELASTING, download_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FIELDS = ("belastingjaar", "verzamelinkomenInCenten")
@@ -31,7 +31,8 @@ CODE_ON_PAPER = re.compile(r"Controlecode: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})
 def download(client, fmt, fields=FIELDS, type_id="inkomen"):
     """Press the Blauwe Knop and download ``fields`` of ``type_id`` as ``fmt``, as the data page's form sends it."""
     client.post(f"/organisaties/{BELASTING}/blauwe-knop/")
-    form = {"download": f"{type_id}:{fmt}", f"veld-{type_id}": list(fields), "formulier": secrets.token_hex(8)}
+    # A page token of its own: the same form sent twice in a row is taken for a double click.
+    form = download_form(type_id, list(fields), fmt) | {"formulier": secrets.token_hex(8)}
     response = client.post(f"/organisaties/{BELASTING}/downloaden/", form)
     assert response.status_code == 200, response.status_code
     return response.content

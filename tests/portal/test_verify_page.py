@@ -5,16 +5,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from blauweknop.holder.models import SourceRecord
 
-from .conftest import BELASTING
+from .conftest import BELASTING, download_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _copy(client, fields=("belastingjaar",)):
     client.post(f"/organisaties/{BELASTING}/blauwe-knop/")
-    response = client.post(
-        f"/organisaties/{BELASTING}/downloaden/", {"documentsoort": "inkomen", "veld": list(fields), "formaat": "sdjwt"}
-    )
+    response = client.post(f"/organisaties/{BELASTING}/downloaden/", download_form("inkomen", list(fields), "sdjwt"))
     return response.content
 
 
@@ -66,9 +64,7 @@ def test_the_page_needs_no_login_and_works_in_english(client, demo_world):
 
 def _pdf(client, fields=("belastingjaar", "verzamelinkomenInCenten")):
     client.post(f"/organisaties/{BELASTING}/blauwe-knop/")
-    response = client.post(
-        f"/organisaties/{BELASTING}/downloaden/", {"documentsoort": "inkomen", "veld": list(fields), "formaat": "pdf"}
-    )
+    response = client.post(f"/organisaties/{BELASTING}/downloaden/", download_form("inkomen", list(fields), "pdf"))
     assert response["Content-Type"] == "application/pdf"
     return response.content
 
