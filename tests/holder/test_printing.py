@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from blauweknop import pdf
+from blauweknop.audit.models import AccessRecord
 from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
@@ -49,3 +50,16 @@ def test_it_refuses_a_copy_issued_to_another_wallet(demo_world, copy, caplog):
     response = _print(demo_world, presentation, _assertion(bsn, someone_else))
     assert (response.status_code, response.json()["code"]) == (403, "not_your_copy")
     assert f"print refused: holder={BELASTING} code=not_your_copy" in caplog.text
+
+
+def test_a_print_is_recorded_as_printed_with_the_fields_on_paper(demo_world, copy, wallet):
+    presentation, bsn = copy
+    assert _print(demo_world, presentation, _assertion(bsn, wallet)).status_code == 200
+    printed = AccessRecord.objects.about(bsn).get(activity="basis-afdrukken")
+    assert (printed.document_type, printed.fields) == ("inkomen", ["belastingjaar"])
+
+
+def test_it_records_no_print_it_refused(demo_world, copy):
+    presentation, bsn = copy
+    assert _print(demo_world, presentation, _assertion(bsn, SigningKey(generate_jwk()))).status_code == 403
+    assert not AccessRecord.objects.filter(activity="basis-afdrukken").exists()
