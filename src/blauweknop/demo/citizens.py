@@ -47,14 +47,12 @@ class Citizen:
         return f"Citizen({self.name!r})"
 
 
-def reserved_test_bsns(rng: random.Random, count: int) -> list[str]:
-    """``count`` distinct BSNs in the test range that pass the 11-proef."""
-    found: set[str] = set()
-    while len(found) < count:
+def _test_bsn(rng: random.Random, taken: set[str]) -> str:
+    """A BSN in the test range that passes the 11-proef and is not in ``taken``."""
+    while True:
         candidate = f"999{rng.randrange(10**6):06d}"
-        if is_valid_bsn(candidate):
-            found.add(candidate)
-    return sorted(found)
+        if candidate not in taken and is_valid_bsn(candidate):
+            return candidate
 
 
 def _cents(rng: random.Random, low: int, high: int) -> int:
@@ -110,12 +108,19 @@ def _person(fake: Faker, rng: random.Random, bsn: str) -> tuple[str, dict[str, A
 
 
 def make_citizens(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT) -> list[Citizen]:
-    """The demo's citizens: the same list for the same seed and count."""
+    """The demo's citizens: the same list for the same seed, and the first ``n`` the same for any count >= ``n``.
+
+    Each citizen is made whole before the next, so that a smaller world is the start of a larger one:
+    the portal's demo login can name the first few citizens without knowing how many were seeded.
+    """
     rng = random.Random(seed)
     fake = Faker("nl_NL")
     fake.seed_instance(seed)
-    citizens = []
-    for bsn in reserved_test_bsns(rng, count):
+    citizens: list[Citizen] = []
+    taken: set[str] = set()
+    for _ in range(count):
+        bsn = _test_bsn(rng, taken)
+        taken.add(bsn)
         name, person = _person(fake, rng, bsn)
         citizen = Citizen(bsn, name)
         citizen.documents[("gemeente-voorbeeldstad", "persoonsgegevens")] = person

@@ -1,4 +1,6 @@
-"""The fictional organisations of the demo. Every name says it is an example; OINs are made up."""
+"""The fictional organisations of the demo: made-up names, OINs and addresses, phone numbers of the form
+0800 000 00xx that reach nobody. The demo's pages say once that everything is made up (the demo notice),
+so names and numbers need no "(voorbeeld)". Each holder declares only the document types it holds."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
             "nl": "De gemeente waar u woont. Zij houdt uw adres bij en int de gemeentelijke belastingen.",
             "en": "The municipality where you live. It keeps your address and collects local taxes.",
         },
-        "contact": {"telefoon": "14 012", "website": "https://gemeente-voorbeeldstad.example/hulp"},
+        "contact": {"telefoon": "0800 000 0001", "website": "https://gemeente-voorbeeldstad.example/hulp"},
         "is_holder": True,
         "document_types": ["persoonsgegevens", "vorderingen"],
     },
@@ -25,7 +27,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
             "nl": "Stelt uw inkomen vast en int de rijksbelastingen.",
             "en": "Sets your income and collects national taxes.",
         },
-        "contact": {"telefoon": "0800 0543 (voorbeeld)", "website": "https://belastingkantoor.example/hulp"},
+        "contact": {"telefoon": "0800 000 0002", "website": "https://belastingkantoor.example/hulp"},
         "is_holder": True,
         "document_types": ["inkomen", "vorderingen"],
     },
@@ -37,7 +39,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
             "nl": "Geeft studiefinanciering en int de studieschuld.",
             "en": "Provides student finance and collects student debt.",
         },
-        "contact": {"telefoon": "050 599 7755 (voorbeeld)", "website": "https://studiefinanciering.example/hulp"},
+        "contact": {"telefoon": "0800 000 0003", "website": "https://studiefinanciering.example/hulp"},
         "is_holder": True,
         "document_types": ["studieschuld"],
     },
@@ -49,7 +51,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
             "nl": "Int verkeersboetes en andere boetes van de overheid.",
             "en": "Collects traffic fines and other government fines.",
         },
-        "contact": {"telefoon": "058 233 9000 (voorbeeld)", "website": "https://boeteninning.example/hulp"},
+        "contact": {"telefoon": "0800 000 0004", "website": "https://boeteninning.example/hulp"},
         "is_holder": True,
         "document_types": ["vorderingen"],
     },
@@ -61,19 +63,19 @@ ORGANISATIONS: list[dict[str, Any]] = [
             "nl": "Betaalt huurtoeslag, zorgtoeslag en andere toeslagen.",
             "en": "Pays rent allowance, health care allowance and other allowances.",
         },
-        "contact": {"telefoon": "0800 0543 (voorbeeld)", "website": "https://toeslagendienst.example/hulp"},
+        "contact": {"telefoon": "0800 000 0005", "website": "https://toeslagendienst.example/hulp"},
         "is_holder": True,
         "document_types": ["toeslagen"],
     },
     {
         "oin": "00000003271247970000",
-        "name": "Woningcorporatie Thuisbasis (voorbeeld)",
+        "name": "Woningcorporatie Thuisbasis",
         "slug": "woningcorporatie-thuisbasis",
         "description": {
             "nl": "Verhuurt sociale huurwoningen en vraagt daarvoor uw inkomen.",
             "en": "Rents out social housing and asks for your income to do so.",
         },
-        "contact": {"telefoon": "020 123 4567 (voorbeeld)", "website": "https://thuisbasis.example/hulp"},
+        "contact": {"telefoon": "0800 000 0006", "website": "https://thuisbasis.example/hulp"},
         "is_requester": True,
     },
     {
@@ -84,18 +86,18 @@ ORGANISATIONS: list[dict[str, Any]] = [
             "nl": "Een bank die uw inkomen en schulden vraagt voor een lening of hypotheek.",
             "en": "A bank that asks for your income and debts for a loan or mortgage.",
         },
-        "contact": {"telefoon": "030 765 4321 (voorbeeld)", "website": "https://spaarbank.example/hulp"},
+        "contact": {"telefoon": "0800 000 0007", "website": "https://spaarbank.example/hulp"},
         "is_requester": True,
     },
     {
         "oin": "00000001234567890000",
-        "name": "Burgerportaal Blauwe Knop (voorbeeld)",
+        "name": "Burgerportaal Blauwe Knop",
         "slug": "burgerportaal",
         "description": {
             "nl": "De app waarin u inlogt met DigiD en uw gegevens ophaalt.",
             "en": "The app where you log in with DigiD and fetch your data.",
         },
-        "contact": {"telefoon": "0800 1234 (voorbeeld)", "website": "https://burgerportaal.example/hulp"},
+        "contact": {"telefoon": "0800 000 0008", "website": "https://burgerportaal.example/hulp"},
         "is_app_manager": True,
     },
 ]

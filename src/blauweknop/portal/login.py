@@ -1,7 +1,9 @@
 """Logging in with the DigiD mock, and logging out.
 
 django-digid-eherkenning's own mock sends the BSN back in a URL; this view keeps it in the POST
-body and authenticates with that package's mock backend, as real DigiD would through SAML.
+body and authenticates with that package's mock backend, as real DigiD would through SAML. It offers
+the demo citizens to pick from, so nobody has to look up a test BSN; the pick is a key, never a BSN.
+Without the mock (``DIGID_MOCK`` off) the page does not exist.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import auth, messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from blauweknop.demo import showcase
 from blauweknop.portal import session
 from blauweknop.protocol.identifiers import is_valid_bsn
 
@@ -24,6 +27,7 @@ MOCK_ASSURANCE_LEVEL = "midden"  # what DigiD asks for by default
 # Set at login, removed at logout: a browser that still has it but no session had its session end.
 WAS_LOGGED_IN = "bk_was_ingelogd"
 WAS_LOGGED_IN_AGE = 12 * 3600
+EXAMPLE = "voorbeeldburger"  # the form field of a demo citizen picked from the list
 
 
 class BsnForm(forms.Form):
@@ -54,25 +58,44 @@ def _next(request: HttpRequest) -> str:
     return resolve_url("portal:home")
 
 
+def _log_in(request: HttpRequest, bsn: str, first_name: str = "") -> HttpResponse | None:
+    """Log in as ``bsn`` through the mock backend and go on; ``None`` when the backend says no."""
+    user = auth.authenticate(request, bsn=bsn)
+    if user is None:
+        return None
+    if first_name and user.first_name != first_name:  # the header greets a demo citizen by name
+        user.first_name = first_name
+        user.save(update_fields=["first_name"])
+    auth.login(request, user)
+    session.set_assurance_level(request, MOCK_ASSURANCE_LEVEL)
+    response = redirect(_next(request))
+    response.set_cookie(
+        WAS_LOGGED_IN,
+        "1",
+        max_age=WAS_LOGGED_IN_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mock_login(request: HttpRequest) -> HttpResponse:
-    """The demo's stand-in for DigiD: type a (test) BSN. Says so when the previous session ended."""
-    form = BsnForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = auth.authenticate(request, bsn=form.cleaned_data["bsn"])
-        if user is not None:
-            auth.login(request, user)
-            session.set_assurance_level(request, MOCK_ASSURANCE_LEVEL)
-            response = redirect(_next(request))
-            response.set_cookie(
-                WAS_LOGGED_IN,
-                "1",
-                max_age=WAS_LOGGED_IN_AGE,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
+    """The demo's stand-in for DigiD: pick a demo citizen or type a (test) BSN. Says so when the previous
+    session ended."""
+    if not settings.DIGID_MOCK:
+        raise Http404
+    picked = request.method == "POST" and EXAMPLE in request.POST
+    form, pick_error = BsnForm(None if picked else request.POST or None), None
+    if picked:
+        example = showcase.picked(request.POST[EXAMPLE])
+        if example is not None and (response := _log_in(request, example.bsn, example.first_name)):
+            return response
+        pick_error = _("Inloggen als deze persoon lukte niet. Kies iemand anders, of vul een BSN in.")
+    elif request.method == "POST" and form.is_valid():
+        if response := _log_in(request, form.cleaned_data["bsn"]):
             return response
         form.add_error(None, _("Inloggen lukte niet. Probeer het opnieuw."))
     ended = request.COOKIES.get(WAS_LOGGED_IN) == "1" and not request.user.is_authenticated
@@ -82,7 +105,14 @@ def mock_login(request: HttpRequest) -> HttpResponse:
         if ended
         else None
     )
-    response = render(request, "portal/login.html", {"form": form, "next": _next(request), "ended": notice})
+    context = {
+        "form": form,
+        "pick_error": pick_error,
+        "next": _next(request),
+        "ended": notice,
+        "examples": showcase.examples(),
+    }
+    response = render(request, "portal/login.html", context)
     if ended:
         response.delete_cookie(WAS_LOGGED_IN, samesite="Lax")  # told once is enough
     return response
