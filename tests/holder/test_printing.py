@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+from django.conf import settings
 
 from blauweknop import pdf
 from blauweknop.audit.models import AccessRecord
@@ -9,6 +10,7 @@ from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from tests.holder.test_issue_credential import BELASTING, _assertion
+from tests.portal.test_printed_copy import pdf_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PRINT = "/belastingkantoor/api/v1/afdrukken"
@@ -63,3 +65,27 @@ def test_it_records_no_print_it_refused(demo_world, copy):
     presentation, bsn = copy
     assert _print(demo_world, presentation, _assertion(bsn, SigningKey(generate_jwk()))).status_code == 403
     assert not AccessRecord.objects.filter(activity="basis-afdrukken").exists()
+
+
+def test_it_prints_the_check_code_with_its_address_and_the_end_of_validity(demo_world, copy, wallet, tmp_path):
+    presentation, bsn = copy
+    body = {"appbeheerderverklaring": _assertion(bsn, wallet), "verklaring": presentation}
+    printed = httpx.post(demo_world.url + PRINT, json=body | {"controlecode": "7KQ2M9XD4TRB"}, timeout=30)
+    assert printed.status_code == 200
+    text = pdf_text(printed.content, tmp_path)
+    assert "Controlecode: 7KQ2-M9XD-4TRB" in text
+    assert f"{settings.VERIFY_URL}7KQ2-M9XD-4TRB/" in text and "Geldig tot:" in text
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["7kq2m9xd4trb", "7KQ2-M9XD-4TRB", "7KQ2M9XD4TR", "7KQ2M9XD4TRU", "7KQ2M9XD4TRB\n", "Ä" * 12, "7" * 10_000, 12],
+    ids=["lower", "hyphens", "short", "letter-u", "newline", "unicode", "long", "number"],
+)
+def test_it_refuses_a_check_code_that_is_not_twelve_crockford_characters(demo_world, copy, wallet, code):
+    presentation, bsn = copy
+    body = {"appbeheerderverklaring": _assertion(bsn, wallet), "verklaring": presentation, "controlecode": code}
+    response = httpx.post(demo_world.url + PRINT, json=body, timeout=30)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_input"
