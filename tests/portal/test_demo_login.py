@@ -39,7 +39,7 @@ def test_it_refuses_a_pick_that_is_not_on_the_list(client):
 def test_typing_a_bsn_still_logs_in(client):
     example = showcase.examples()[-1]
     assert log_in(client, example.bsn).status_code == 302
-    assert get_user(client).bsn == example.bsn
+    assert get_user(client).bsn == example.bsn and get_user(client).first_name == example.first_name
 
 
 def test_without_the_digid_mock_there_is_no_list_and_no_mock_login(client, settings):

@@ -58,11 +58,12 @@ def _next(request: HttpRequest) -> str:
     return resolve_url("portal:home")
 
 
-def _log_in(request: HttpRequest, bsn: str, first_name: str = "") -> HttpResponse | None:
+def _log_in(request: HttpRequest, bsn: str) -> HttpResponse | None:
     """Log in as ``bsn`` through the mock backend and go on; ``None`` when the backend says no."""
     user = auth.authenticate(request, bsn=bsn)
     if user is None:
         return None
+    first_name = showcase.first_name(bsn)
     if first_name and user.first_name != first_name:  # the header greets a demo citizen by name
         user.first_name = first_name
         user.save(update_fields=["first_name"])
@@ -91,7 +92,7 @@ def mock_login(request: HttpRequest) -> HttpResponse:
     form, pick_error = BsnForm(None if picked else request.POST or None), None
     if picked:
         example = showcase.picked(request.POST[EXAMPLE])
-        if example is not None and (response := _log_in(request, example.bsn, example.first_name)):
+        if example is not None and (response := _log_in(request, example.bsn)):
             return response
         pick_error = _("Inloggen als deze persoon lukte niet. Kies iemand anders, of vul een BSN in.")
     elif request.method == "POST" and form.is_valid():
