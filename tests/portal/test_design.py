@@ -15,6 +15,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
+from blauweknop.accounts.models import User
 from tests.portal.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,8 +93,6 @@ def test_it_refuses_to_style_the_header_links_and_buttons_differently(citizen):
 
 @pytest.mark.parametrize(("first_name", "shown"), [("Noor", "Ingelogd als Noor"), ("", "Ingelogd")])
 def test_it_names_the_citizen_in_the_header_only_when_the_first_name_is_known(client, citizen_bsn, first_name, shown):
-    from blauweknop.accounts.models import User
-
     log_in(client, citizen_bsn)
     User.objects.filter(bsn=citizen_bsn).update(first_name=first_name)
     texts = [text for _, text in header_items(page_of(client.get("/")))]
