@@ -254,7 +254,7 @@ def new_context(
 
 
 # The data page's two download buttons, by the kind of copy they give.
-DOWNLOADS = {"sdjwt": "Download gewaarmerkte kopie (.sdjwt)", "pdf": "Download om te lezen of te printen (PDF)"}
+DOWNLOADS = {"sdjwt": "Download om digitaal in te leveren (.sdjwt)", "pdf": "Download om te lezen of te printen (PDF)"}
 
 
 class Steps:
@@ -292,8 +292,8 @@ class Steps:
     def download(self, page: Any, target: Path, kind: str, category: str | None = None) -> Path:
         """On the data page: download a copy (``kind`` "sdjwt" or "pdf") of ``category`` (default: the first
         shown), with the fields as ticked, into ``target``."""
-        forms = page.locator("form:has(input[name=documentsoort])")
-        form = forms.filter(has=page.locator(f"input[name=documentsoort][value='{category}']")) if category else forms
+        sections = page.locator("details[data-documentsoort]")
+        form = page.locator(f"details[data-documentsoort='{category}']") if category else sections
         with page.expect_download() as info:
             form.first.get_by_role("button", name=DOWNLOADS[kind]).click()
         download = info.value

@@ -45,12 +45,13 @@ def leaves(value: Any, path: tuple[str, ...] = ()) -> dict[str, Any]:
 
 def choose_fields(page: Any) -> dict[str, str]:
     """Untick every inkomen field but KEEP; return the kept fields as the data page shows them."""
-    form = page.locator(f"form:has(input[name=documentsoort][value={CATEGORY}])")
+    form = page.locator(f"details[data-documentsoort={CATEGORY}]")
     assert form.count() == 1, f"the data page has no {CATEGORY} category for this citizen"
-    boxes = form.locator("input[type=checkbox][name=veld]")
+    boxes = form.locator(f"input[type=checkbox][name=veld-{CATEGORY}]")
     paths = [boxes.nth(i).get_attribute("value") for i in range(boxes.count())]
     assert set(KEEP) < set(paths), f"expected more fields than {KEEP} in {CATEGORY}, found {paths}"
-    assert all(boxes.nth(i).is_checked() for i in range(boxes.count())), "every field must start ticked"
+    unticked = [p for i, p in enumerate(paths) if not boxes.nth(i).is_checked()]
+    assert unticked in ([], ["burgerservicenummer"]), "every field but the BSN must start ticked"
     shown = {}
     for i, path in enumerate(paths):
         box = boxes.nth(i)

@@ -141,7 +141,7 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Split]:
 
 def untick_one_field(page: Any, category: str) -> tuple[str, set[str]]:
     """On the data page: untick the last ticked field of ``category``; that field and the ones still ticked."""
-    boxes = page.locator(f"form:has(input[name=documentsoort][value={category}]) input[type=checkbox][name=veld]")
+    boxes = page.locator(f"details[data-documentsoort={category}] input[type=checkbox][name=veld-{category}]")
     ticked = [box for box in (boxes.nth(i) for i in range(boxes.count())) if box.is_checked()]
     assert len(ticked) > 1, f"the data page ticks fewer than two {category} fields"
     ticked[-1].uncheck()

@@ -1,0 +1,122 @@
+"""The data page in a real browser, with JavaScript on and off, at 1280 and 320 px, in Dutch and English:
+sections that fold, the total still owed, "te laat sinds", unticking a whole debt, choices that survive
+an error and the language switch, and a double click that gives one download.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from blauweknop.demo.citizens import make_citizens
+from blauweknop.demo.organisations import ORGANISATIONS
+
+from .conftest import CITIZENS
+
+pytestmark = pytest.mark.e2e
+
+WORDS = {
+    "nl": {"switch": "English", "total": "Totaal nog te betalen", "late": "te laat sinds", "none": "Kies minstens één"},
+    "en": {"switch": "Nederlands", "total": "Total still to pay", "late": "late since", "none": "Choose at least one"},
+}
+WIDTHS = {"1280": {"width": 1280, "height": 900}, "320": {"width": 320, "height": 640}}
+
+
+def _debtor() -> tuple[str, str, list[dict[str, Any]]]:
+    """A demo citizen with two or more debts at one holder, one of them late: BSN, holder name, debts."""
+    names = {o["slug"]: o["name"] for o in ORGANISATIONS}
+    today = date.today()
+    for citizen in make_citizens(count=CITIZENS):
+        for (slug, type_id), document in sorted(citizen.documents.items()):
+            debts = document.get("vorderingen", []) if type_id == "vorderingen" else []
+            late = [d for d in debts if date.fromisoformat(d["vervaldatum"]) < today and d["openstaandBedragInCenten"]]
+            if len(debts) >= 2 and late:
+                return citizen.bsn, names[slug], debts
+    pytest.fail("no demo citizen has two debts at one holder, one of them late")
+
+
+def _euros(cents: int, language: str) -> str:
+    whole, rest = f"{Decimal(cents) / 100:,.2f}".split(".")
+    return "€ " + (f"{whole.replace(',', '.')},{rest}" if language == "nl" else f"{whole}.{rest}")
+
+
+def _boxes(page: Any, selector: str) -> list[bool]:
+    boxes = page.locator(selector)
+    return [boxes.nth(i).is_checked() for i in range(boxes.count())]
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_the_data_page_keeps_every_choice_and_gives_one_download_per_click(
+    new_context, steps, tmp_path, javascript, width, language
+):
+    bsn, holder, debts = _debtor()
+    page = new_context(java_script_enabled=javascript, viewport=WIDTHS[width]).new_page()
+    steps.log_in(page, bsn, organisation=holder)
+    if language == "en":
+        steps.submit(page, page.get_by_role("button", name="English"))
+    steps.press_blue_button(page)
+    words = WORDS[language]
+
+    debts_section = page.locator("details[data-documentsoort=vorderingen]")
+    assert debts_section.get_attribute("open") is not None, "every category starts open"
+    owed = sum(d["openstaandBedragInCenten"] for d in debts)
+    assert f"{words['total']}: {_euros(owed, language)}" in debts_section.inner_text()
+    today = date.today()
+    late = [d for d in debts if date.fromisoformat(d["vervaldatum"]) < today and d["openstaandBedragInCenten"]]
+    assert debts_section.get_by_text(words["late"]).count() == len(late)
+
+    # The section folds and unfolds, also without JavaScript (details/summary).
+    first_field = debts_section.locator("input[name=veld-vorderingen]").first
+    debts_section.locator("summary").click()
+    assert not first_field.is_visible(), "a folded category hides its fields"
+    debts_section.locator("summary").click()
+    assert first_field.is_visible()
+
+    # Untick the first debt as a whole: with JavaScript its fields follow at once; without, the server leaves them out.
+    item_fields = "input[name=veld-vorderingen][value^='vorderingen.0.']"
+    debts_section.locator("input[name=onderdeel-vorderingen][value='1']").uncheck()
+    assert not any(_boxes(page, item_fields)) if javascript else all(_boxes(page, item_fields))
+    other = page.locator("details[data-documentsoort]:not([data-documentsoort=vorderingen]) input[name^=veld-]:checked")
+    other_id = other.first.get_attribute("id")
+    page.locator(f"[id='{other_id}']").uncheck()
+
+    # The language switch sends the choices along.
+    steps.submit(page, page.get_by_role("button", name=words["switch"]))
+    language = "en" if language == "nl" else "nl"
+    words = WORDS[language]
+    assert page.locator("html").get_attribute("lang") == language
+    assert not page.locator("input[name=onderdeel-vorderingen][value='1']").is_checked()
+    assert not any(_boxes(page, item_fields)), "the unticked debt stays left out after the switch"
+    assert not page.locator(f"[id='{other_id}']").is_checked(), "an unticked field stays unticked after the switch"
+
+    # A double click on a download gives one file, with the first debt left out.
+    downloads: list[Any] = []
+    page.on("download", lambda download: downloads.append(download))
+    page.locator("button[name=download][value='vorderingen:json']").dblclick()
+    deadline = time.monotonic() + 10
+    while not downloads and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(2000)  # room for a second file, if the click were sent twice
+    assert len(downloads) == 1, f"a double click gave {len(downloads)} downloads"
+    path = tmp_path / "debts.json"
+    downloads[0].save_as(path)
+    kept = [d["kenmerk"] for d in json.loads(path.read_text())["vorderingen"]]
+    assert kept == [d["kenmerk"] for d in debts[1:]]
+
+    # An error (nothing chosen in a category) keeps every choice, too.
+    other_section = page.locator("details[data-documentsoort]:not([data-documentsoort=vorderingen])").first
+    ticked = other_section.locator("input[name^=veld-]:checked")
+    while ticked.count():
+        ticked.first.uncheck()
+    steps.submit(page, other_section.locator("button[name=download][value$=':csv']"))
+    assert words["none"] in page.locator("[role=alert]").inner_text()
+    assert not any(_boxes(page, item_fields)), "the unticked debt stays left out after an error"
+    assert not page.locator("input[name=onderdeel-vorderingen][value='1']").is_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]["width"], "no sideways scrolling"
