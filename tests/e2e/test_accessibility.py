@@ -25,6 +25,7 @@ PAGES = [
     "verify-refused",
     "too-large",
     "access-log",
+    "help",
     "button",
     "not-found",
     "outage",
@@ -129,7 +130,11 @@ def walk(
     assert page.locator("table tbody tr").count() > 0, "the access log does not list the fetches just made"
     seen["access-log"] = snapshot(page)
 
-    page.locator("footer a[href='/knop/']").click()
+    page.locator("header a[href='/hulp/']").click()
+    page.wait_for_url("**/hulp/")
+    seen["help"] = snapshot(page)
+
+    page.locator("main a[href='/knop/']").click()  # for organisations: linked from the help page only
     page.wait_for_url("**/knop/")
     seen["button"] = snapshot(page)
 
