@@ -169,13 +169,12 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
     repeat = repeat_key(request.session.session_key or "", request.POST)
     if await served_before(repeat):
         return HttpResponse(status=204)
-    copy, chosen = copies[type_id], choices[type_id]
+    copy, paths = copies[type_id], choices[type_id]
     document_type, credential, claims = copy.type, copy.credential, copy.claims
     holder = _holder(scheme, oin)
     citizen = await session.citizen(request, await request.auser())
     if fmt == "pdf":
-        language = _language()
-        printed = await print_checkable(holder, citizen, sdjwt_vc.present(credential, chosen), language, type_id)
+        printed = await print_checkable(holder, citizen, sdjwt_vc.present(credential, paths), _language(), type_id)
         if printed is None:
             messages.error(
                 request, _("De PDF kon nu niet worden gemaakt. Probeer het later nog eens, of download de kopie.")
@@ -183,12 +182,12 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
             return redirect("portal:data", oin=oin)
         body, content_type = printed, "application/pdf"
     elif fmt == "sdjwt":
-        body, content_type = sdjwt_vc.present(credential, chosen), "application/dc+sd-jwt"
+        body, content_type = sdjwt_vc.present(credential, paths), "application/dc+sd-jwt"
     elif fmt == "json":
-        body = json.dumps(select(claims, set(chosen)), ensure_ascii=False, indent=2)
+        body = json.dumps(select(claims, set(paths)), ensure_ascii=False, indent=2)
         content_type = "application/json; charset=utf-8"
     else:
-        body, content_type = csv_text(document_type, select(claims, set(chosen))), "text/csv; charset=utf-8"
+        body, content_type = csv_text(document_type, select(claims, set(paths))), "text/csv; charset=utf-8"
     if await first_served(repeat):  # a click sent twice before the first answer came is one download
         await events.record_download(citizen, oin, type_id, fmt)
     response = HttpResponse(body, content_type=content_type)
