@@ -25,6 +25,10 @@ def test_the_wheel_carries_templates_static_files_catalogue_and_translations(tmp
         "blauweknop/portal/templates/portal/home.html",
         "blauweknop/portal/templates/portal/outage.html",
         "blauweknop/static/blauweknop/site.css",
+        "blauweknop/static/blauweknop/theme.css",
+        "blauweknop/static/blauweknop/knop.css",
+        "blauweknop/static/blauweknop/mark.svg",
+        "blauweknop/portal/templates/portal/help/help.html",  # a template one folder deeper
         "blauweknop/scheme/catalogue/vorderingen.json",
         "blauweknop/scheme/catalogue/legal_bases.json",
         "blauweknop/locale/en/LC_MESSAGES/django.po",
