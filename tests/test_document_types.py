@@ -125,3 +125,11 @@ def test_it_leaves_out_every_type_whose_id_appears_twice():
     other = catalogue.document_type("toeslagen").publish()
     built = document_types.of(_scheme(16, [entry, {**entry, "vct": "urn:test:tweede"}, other]))
     assert list(built.by_id) == ["toeslagen"]
+
+
+def test_words_for_coded_values_travel_in_the_scheme_document_and_a_bad_set_leaves_the_type_out():
+    entry = catalogue.document_type("toeslagen").publish()
+    built = document_types.of(_scheme(30, [entry])).document_type("toeslagen")
+    assert built.field("toeslagen.0.soort").words("zorgtoeslag", "en") == "Health care allowance"
+    fields = [{**f, "values": ["zorgtoeslag"]} if f["path"] == "toeslagen.soort" else f for f in entry["fields"]]
+    assert document_types.of(_scheme(31, [{**entry, "fields": fields}])).get("toeslagen") is None

@@ -96,7 +96,8 @@ def rows(document_type: DocumentType, claims: dict[str, Any]) -> list[Row]:
                 Row(
                     concrete,
                     label,
-                    format_value(field.kind if field else "text", value),
+                    (field.words(value, language) if field else None)
+                    or format_value(field.kind if field else "text", value),
                     field.help[language] if field else "",
                     item,
                 ),

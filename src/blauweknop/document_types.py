@@ -13,6 +13,7 @@ for long. A type outside that profile is left out, with a warning in the log; th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -39,6 +40,12 @@ class Field:
     sensitivity: str
     label: dict[str, str]
     help: dict[str, str]
+    # Words in both languages for each coded value (an enum), so that no code reaches people as it is stored.
+    values: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+
+    def words(self, value: Any, language: str) -> str | None:
+        """The words for a coded ``value`` in ``language``, or ``None`` when it has none."""
+        return self.values[value][language] if isinstance(value, str) and value in self.values else None
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,14 @@ class DocumentType:
             "description": self.description,
             "schema": self.schema,
             "fields": [
-                {"path": f.path, "kind": f.kind, "sensitivity": f.sensitivity, "label": f.label, "help": f.help}
+                {
+                    "path": f.path,
+                    "kind": f.kind,
+                    "sensitivity": f.sensitivity,
+                    "label": f.label,
+                    "help": f.help,
+                    **({"values": f.values} if f.values else {}),
+                }
                 for f in self.fields
             ],
         }
@@ -144,6 +158,13 @@ def _text(value: Any) -> dict[str, str]:
     return {language: value[language] for language in LANGUAGES}
 
 
+def _values(value: Any) -> dict[str, dict[str, str]]:
+    """Words for coded values, each in Dutch and English."""
+    if not isinstance(value, dict):
+        raise TypeError("the words for coded values must be an object")
+    return {str(code): _text(words) for code, words in value.items()}
+
+
 def from_entry(entry: dict[str, Any]) -> DocumentType | None:
     """A document type from one entry of a verified scheme document; ``None`` for an entry it cannot use.
 
@@ -152,7 +173,14 @@ def from_entry(entry: dict[str, Any]) -> DocumentType | None:
     """
     try:
         fields = tuple(
-            Field(str(f["path"]), str(f["kind"]), str(f["sensitivity"]), _text(f["label"]), _text(f["help"]))
+            Field(
+                str(f["path"]),
+                str(f["kind"]),
+                str(f["sensitivity"]),
+                _text(f["label"]),
+                _text(f["help"]),
+                _values(f.get("values", {})),
+            )
             for f in entry["fields"]
         )
         schema, version = entry["schema"], entry["version"]

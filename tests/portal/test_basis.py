@@ -26,9 +26,7 @@ def _press(client):
 
 
 def _download(client, fields, fmt, type_id="inkomen"):
-    return client.post(
-        f"/organisaties/{BELASTING}/downloaden/", download_form(type_id, fields, fmt)
-    )
+    return client.post(f"/organisaties/{BELASTING}/downloaden/", download_form(type_id, fields, fmt))
 
 
 def test_the_mock_login_keeps_the_bsn_out_of_every_url(client, citizen_bsn, demo_world):
@@ -54,7 +52,10 @@ def test_the_blauwe_knop_shows_every_field_in_plain_words(citizen, citizen_bsn):
     euros = f"{income['verzamelinkomenInCenten'] // 100:,}".replace(",", ".")
     assert f"€ {euros}," in html
     assert {"belastingjaar", "verzamelinkomenInCenten"} <= set(checkbox_paths(html))
-    assert citizen_bsn not in html  # the tax office's documents do not carry the BSN
+    # The copy names its subject; the BSN is offered, but shared only when the citizen ticks it.
+    assert f"{income['naam']['geslachtsnaam']}</strong>" in html
+    assert "burgerservicenummer" in checkbox_paths(html)
+    assert 'name="veld-inkomen" value="burgerservicenummer" checked' not in html
 
 
 def test_a_downloaded_copy_holds_exactly_the_chosen_fields(citizen, deployment):
@@ -83,7 +84,7 @@ def test_json_and_csv_hold_the_same_choice(citizen):
 
 def test_choosing_nothing_or_something_unknown_is_explained(citizen):
     _press(citizen)
-    for fields in ([], ["burgerservicenummer"], ["../../etc"]):
+    for fields in ([], ["adres.woonplaats"], ["../../etc"]):  # none, not in this copy, no field at all
         response = _download(citizen, fields, "sdjwt")
         assert response.status_code == 302
         page = citizen.get(response["Location"]).content.decode()

@@ -91,3 +91,13 @@ def test_it_refuses_a_document_that_does_not_say_whom_it_is_about():
     with pytest.raises(InvalidInput):
         catalogue.document_type("inkomen").validate(income)
     catalogue.document_type("inkomen").validate({**income, **SUBJECT})
+
+
+def test_every_coded_value_has_words_in_dutch_and_english():
+    # A citizen reads "Kindgebonden budget" or "Child budget", never the stored code kindgebondenBudget.
+    for document_type in catalogue.document_types().values():
+        for field in document_type.fields:
+            leaf = document_type.schema
+            for part in field.path.split("."):
+                leaf = leaf.get("items", leaf)["properties"][part]
+            assert set(field.values) == set(leaf.get("enum", [])), field.path

@@ -22,12 +22,13 @@ KINDS = frozenset({"text", "date", "money", "year", "boolean", "percentage"})
 SENSITIVITIES = frozenset({"normaal", "gevoelig", "bijzonder"})
 
 
-def _leaf_paths(schema: dict[str, Any], prefix: str = "") -> set[str]:
+def _leaves(schema: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The schema of every leaf, by its generic path."""
     if schema.get("type") == "object":
-        return {p for name, sub in schema["properties"].items() for p in _leaf_paths(sub, f"{prefix}{name}.")}
+        return {p: s for name, sub in schema["properties"].items() for p, s in _leaves(sub, f"{prefix}{name}.").items()}
     if schema.get("type") == "array":
-        return _leaf_paths(schema["items"], prefix)
-    return {prefix.rstrip(".")}
+        return _leaves(schema["items"], prefix)
+    return {prefix.rstrip("."): schema}
 
 
 def _load(path: Path) -> DocumentType:
@@ -36,12 +37,17 @@ def _load(path: Path) -> DocumentType:
     document_type = DocumentType(**{**raw, "fields": fields})
     jsonschema.Draft202012Validator.check_schema(document_type.schema)
     # Every leaf in the schema is explained, and every explanation is about a leaf that exists.
-    described = {f.path for f in fields}
-    if described != _leaf_paths(document_type.schema):
-        raise ValueError(f"{path.name}: fields and schema differ: {described ^ _leaf_paths(document_type.schema)}")
+    described, leaves = {f.path for f in fields}, _leaves(document_type.schema)
+    if described != set(leaves):
+        raise ValueError(f"{path.name}: fields and schema differ: {described ^ set(leaves)}")
     for f in fields:
         if f.kind not in KINDS or f.sensitivity not in SENSITIVITIES or set(f.label) != {"nl", "en"}:
             raise ValueError(f"{path.name}: field {f.path} has a wrong kind, sensitivity or labels")
+        # Every coded value has words in both languages: none reaches people as it is stored.
+        if set(f.values) != set(leaves[f.path].get("enum", [])) or any(
+            set(w) != {"nl", "en"} for w in f.values.values()
+        ):
+            raise ValueError(f"{path.name}: field {f.path} needs words in Dutch and English for exactly its enum")
     if from_entry(document_type.publish()) != document_type:  # e.g. a pattern that could backtrack for long
         raise ValueError(f"{path.name}: holders and portals would leave this type out (see blauweknop.document_types)")
     return document_type
