@@ -1,5 +1,8 @@
 """What a copy says about whom: a receiver can tell that a copy is about someone else (issue 8, item 3)."""
 
+import shutil
+import subprocess
+
 import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +13,7 @@ from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol import sdjwt_vc
 from tests.holder.test_issue_credential import _assertion
 
-from .conftest import BELASTING
+from .conftest import BELASTING, download_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # What the data page ticks by default for income, the subject's name and date of birth included.
@@ -47,3 +50,17 @@ def test_someone_elses_income_copy_shows_on_the_verify_page_whom_it_is_about(
     first_names, surname, born = _who(presenter)
     assert first_names not in html or surname not in html
     assert born not in html
+
+
+def test_the_printed_copy_names_whom_it_is_about(citizen, citizen_bsn, tmp_path):
+    citizen.post(f"/organisaties/{BELASTING}/blauwe-knop/")
+    printed = citizen.post(f"/organisaties/{BELASTING}/downloaden/", download_form("inkomen", SHARED, "pdf"))
+    assert printed["Content-Disposition"].endswith('.pdf"')
+    (tmp_path / "kopie.pdf").write_bytes(printed.content)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "poppler-utils (pdftotext) must be installed by the test setup"
+    done = subprocess.run([pdftotext, str(tmp_path / "kopie.pdf"), "-"], capture_output=True, text=True, check=True)
+    text = " ".join(done.stdout.split())
+    for part in _who(citizen_bsn):
+        assert part in text
+    assert citizen_bsn not in text  # not ticked, so not on paper
