@@ -3,6 +3,10 @@
 An organisation connects its own registry by writing one class with a ``lookup`` method and
 naming it in ``BLAUWEKNOP_SOURCE_ADAPTER``; nothing else changes. The built-in adapter reads a
 SQL table with a BSN column, a document type column and a JSON document column.
+
+Every document names whom it is about (``burgerservicenummer``, ``naam``, ``geboorte.datum``, as
+the catalogue requires of every type), so that a receiver can match a copy to the person handing it
+in; an adapter whose registry keeps these apart joins them in. A document without them is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ class SourceAdapter(Protocol):
     """Looks up the document of one type about one citizen at one holder."""
 
     def lookup(self, holder_oin: str, bsn: str, document_type: DocumentType) -> dict[str, Any] | None:
-        """The document as the catalogue defines it, or ``None`` when the holder has nothing."""
+        """The document as the catalogue defines it, its subject included, or ``None`` when the holder has nothing."""
         ...
 
 
