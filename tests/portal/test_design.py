@@ -99,6 +99,12 @@ def test_it_names_the_citizen_in_the_header_only_when_the_first_name_is_known(cl
     assert texts[3] == shown
 
 
+def test_the_header_marks_the_page_you_are_on(citizen):
+    for path, current in [("/hulp/", "Hulp"), ("/mijn-inzage/", "Wie heeft mijn gegevens ingezien?")]:
+        links = page_of(citizen.get(path)).xpath("//header//a[@aria-current='page']")
+        assert [" ".join(link.text_content().split()) for link in links] == [current], path
+
+
 def test_it_refuses_to_show_account_items_to_someone_not_logged_in(client, demo_world):
     texts = [text for _, text in header_items(page_of(client.get("/")))]
     assert texts == ["Hulp", "Nederlands", "English"]
