@@ -20,10 +20,11 @@ DEFAULT_SEED = 20261128
 POSTCODE_LETTERS = "ABCDEGHJKLMNPRSTVWXZ"
 DEFAULT_COUNT = 200
 TODAY = date(2026, 11, 1)  # the demo's "today", so the data is the same whenever it is made
+# Who is owed, and for what: a kind from the catalogue, whose words it gives in Dutch and English.
 CREDITORS = {
-    "gemeente-voorbeeldstad": [("Gemeente Voorbeeldstad", "Gemeentelijke belastingen {year}")],
-    "belastingkantoor": [("Belastingkantoor Voorbeeldland", "Inkomstenbelasting {year}")],
-    "boeteninning": [("Boeteninning Voorbeeldland", "Verkeersboete"), ("Boeteninning Voorbeeldland", "Boete OV")],
+    "gemeente-voorbeeldstad": [("Gemeente Voorbeeldstad", "gemeentelijkeBelastingen")],
+    "belastingkantoor": [("Belastingkantoor Voorbeeldland", "inkomstenbelasting")],
+    "boeteninning": [("Boeteninning Voorbeeldland", "verkeersboete"), ("Boeteninning Voorbeeldland", "ovBoete")],
 }
 # Where to object: an address, not a sentence, so that the catalogue's words say it in either language.
 OBJECTION = {
@@ -62,14 +63,14 @@ def _cents(rng: random.Random, low: int, high: int) -> int:
 def _debts(rng: random.Random, holder: str, year: int) -> list[dict[str, Any]]:
     debts = []
     for n in range(rng.choice((1, 1, 1, 2, 3))):
-        creditor, what = rng.choice(CREDITORS[holder])
+        creditor, kind = rng.choice(CREDITORS[holder])
         original = _cents(rng, 40, 2500)
         paid = rng.choice((0, 0, original // 4, original // 2))
         due = TODAY + timedelta(days=rng.randrange(-90, 120))
         debt: dict[str, Any] = {
             "schuldeiser": creditor,
             "kenmerk": f"{holder[:3].upper()}-{year}-{rng.randrange(10**7):07d}-{n}",
-            "omschrijving": what.format(year=year),
+            "soort": kind,
             "oorspronkelijkBedragInCenten": original,
             "openstaandBedragInCenten": original - paid,
             "vervaldatum": due.isoformat(),
