@@ -12,7 +12,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "name": "Gemeente Voorbeeldstad",
         "slug": "gemeente-voorbeeldstad",
         "description": {
-            "nl": "De gemeente waar u woont. Zij houdt uw adres bij en int de gemeentelijke belastingen.",
+            "nl": "De gemeente waar u woont. De gemeente houdt uw adres bij en haalt de gemeentelijke belastingen op.",
             "en": "The municipality where you live. It keeps your address and collects local taxes.",
         },
         "contact": {"telefoon": "0800 000 0001", "website": "https://gemeente-voorbeeldstad.example/hulp"},
@@ -24,7 +24,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "name": "Belastingkantoor Voorbeeldland",
         "slug": "belastingkantoor",
         "description": {
-            "nl": "Stelt uw inkomen vast en int de rijksbelastingen.",
+            "nl": "Stelt uw inkomen vast en haalt de belastingen van het Rijk op.",
             "en": "Sets your income and collects national taxes.",
         },
         "contact": {"telefoon": "0800 000 0002", "website": "https://belastingkantoor.example/hulp"},
@@ -36,8 +36,8 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "name": "Studiefinanciering Voorbeeldland",
         "slug": "studiefinanciering",
         "description": {
-            "nl": "Geeft studiefinanciering en int de studieschuld.",
-            "en": "Provides student finance and collects student debt.",
+            "nl": "Geeft studiefinanciering en regelt het terugbetalen van de studieschuld.",
+            "en": "Provides student finance and arranges the repayment of student debt.",
         },
         "contact": {"telefoon": "0800 000 0003", "website": "https://studiefinanciering.example/hulp"},
         "is_holder": True,
@@ -48,7 +48,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "name": "Boeteninning Voorbeeldland",
         "slug": "boeteninning",
         "description": {
-            "nl": "Int verkeersboetes en andere boetes van de overheid.",
+            "nl": "Haalt verkeersboetes en andere boetes van de overheid op.",
             "en": "Collects traffic fines and other government fines.",
         },
         "contact": {"telefoon": "0800 000 0004", "website": "https://boeteninning.example/hulp"},
