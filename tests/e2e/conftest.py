@@ -220,18 +220,21 @@ class Screenshots:
 @pytest.fixture(scope="session")
 def open_context(browser: Any, requested_urls: list[str]) -> Callable[..., AbstractContextManager[Any]]:
     """A browser context (Dutch by default, every request recorded, every page saved as a screenshot
-    into a folder named ``name``), closed when the with-block ends."""
+    into a folder named ``name`` unless ``shoot_every_page`` is off), closed when the with-block ends."""
 
     @contextmanager
-    def context_for(name: str, **options: Any) -> Iterator[Any]:
+    def context_for(name: str, *, shoot_every_page: bool = True, **options: Any) -> Iterator[Any]:
         context = browser.new_context(**{"locale": "nl-NL", "accept_downloads": True, **options})
         context.set_default_timeout(15_000)
         context.on("request", lambda request: requested_urls.append(request.url))
-        screenshots = Screenshots(context, SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-"))
+        # A test that names its own screenshots (test_every_page) need not pay for a second set.
+        folder = SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")
+        screenshots = Screenshots(context, folder) if shoot_every_page else None
         try:
             yield context
         finally:
-            screenshots.wait()
+            if screenshots:
+                screenshots.wait()
             context.close()
 
     return context_for

@@ -1,0 +1,380 @@
+"""Every page of the citizen's portal, as a reviewer looks at it: in Dutch and in English, at 1280 and
+320 CSS pixels, with JavaScript on and off.
+
+Per page and per combination: axe-core finds no WCAG 2.2 AA violation, nothing scrolls sideways, the page
+is in the chosen language (``<html lang>`` and a word of that language in its main content, and no Dutch
+left on an English page), no demo BSN is in an address the browser asked for, and a full-page screenshot
+is saved as ``var/screenshots/pages/<page>-<nl|en>-<1280|320>-<js|nojs>.png``.
+
+One walk per language and JavaScript setting goes through the portal as a citizen does (log in, press the
+Blauwe Knop, download, check the copies, look at the access page, log out); each page it reaches is looked
+at in both widths. The page list comes from the portal's own URLs, so a new page cannot go unseen.
+
+axe-core needs JavaScript, and a page without it never runs timers (axe waits on them), so the pages of a
+walk without JavaScript are audited as served: their HTML (a browser without JavaScript builds no other DOM)
+is replayed at the same address in a second browser that runs axe and nothing of the site's own scripts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import Resolver404, resolve
+
+from blauweknop.portal import urls as portal_urls
+from tests.e2e.conftest import AXE, SCREENSHOTS, DemoServer, Steps
+
+pytestmark = pytest.mark.e2e
+
+SHOTS = SCREENSHOTS / "pages"
+LANGUAGES = ("nl", "en")
+WIDTHS = (1280, 320)
+SCRIPTING = {"js": True, "nojs": False}
+HEIGHT = 800  # the viewport's height; screenshots are of the full page
+HOLDER = "Belastingkantoor Voorbeeldland"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_RUN = """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
+    .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => ({target: n.target.join(' '), html: n.html.slice(0, 200)}))}))"""
+# The text a reader gets in the page's own language: not the language switch (each in its own language),
+# code samples or scripts.
+PAGE_STATE = """() => {
+    const main = document.querySelector('main') || document.body;
+    const body = document.body.cloneNode(true);
+    const own = document.documentElement.lang;
+    body.querySelectorAll('script, style, template, pre, code, [translate=no]').forEach(e => e.remove());
+    body.querySelectorAll('[lang]').forEach(e => { if (e.lang !== own) e.remove(); });
+    return {url: location.href, lang: document.documentElement.lang, title: document.title,
+            width: document.documentElement.scrollWidth, main: main.innerText, text: body.textContent};
+}"""
+# Routes that only take a POST and answer with another page: they are actions, not pages.
+ACTIONS = frozenset(
+    {
+        "uitloggen/",
+        "controleren/met-code/",
+        "organisaties/<str:oin>/blauwe-knop/",
+        "organisaties/<str:oin>/downloaden/",
+        "organisaties/<str:oin>/taal/",
+    }
+)
+# Words that only a Dutch text has: one of them on an English page is a sentence left untranslated.
+DUTCH = frozenset(
+    {
+        *("uw", "het", "een", "niet", "zijn", "wordt", "deze", "naar", "bij", "voor", "met", "ook", "nog", "wat"),
+        *("hier", "geen", "gegevens", "kopie", "organisatie", "downloaden", "controleren", "inloggen"),
+        *("uitloggen", "ingezien", "bestand", "waarom", "wanneer"),
+    }
+)
+
+
+def help_pages() -> dict[str, str]:
+    """The help pages the portal has (A adds them under hulp/), by page name: their paths."""
+    routes = [str(pattern.pattern) for pattern in portal_urls.urlpatterns]
+    found = [route for route in routes if route.startswith("hulp/") and "<" not in route]
+    return {("help-" + route.removeprefix("hulp/").strip("/")).rstrip("-"): "/" + route for route in found}
+
+
+HELP = help_pages()
+# Each page, and a word its main content has in Dutch and in English (lower case).
+WORDS: dict[str, tuple[str, str]] = {
+    "home": ("organisatie", "organisation"),
+    "login": ("inloggen", "log in"),
+    "organisation": ("blauwe knop", "blue button"),
+    "data": ("gegevens", "your"),
+    "verify": ("controleren", "check"),
+    "verify-genuine": ("echt en geldig", "genuine and valid"),
+    "verify-tampered": ("niet geldig", "not valid"),
+    "verify-json": ("controleren", "check"),
+    "verify-code": ("geldig", "valid"),
+    "access": ("gegevens", "data"),
+    "button": ("knop", "button"),
+    **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
+    "not-found": ("bestaat niet", "does not exist"),
+    "logged-out": ("uitgelogd", "logged out"),
+}
+PAGES = list(WORDS)
+
+
+@dataclass
+class Look:
+    """What one page showed at one width."""
+
+    url: str
+    lang: str
+    title: str
+    scroll_width: int
+    main: str
+    text: str
+    violations: list[dict[str, Any]]
+    screenshot: Path
+    requested: list[str]
+
+
+@dataclass
+class Seen:
+    """Everything the walks saw: looks by (page, language, width, scripting), and why a page was not reached."""
+
+    looks: dict[tuple[str, str, int, str], Look] = field(default_factory=dict)
+    unreached: dict[tuple[str, str, str], str] = field(default_factory=dict)
+
+    def look(self, page: str, language: str, width: int, scripting: str) -> Look:
+        """The look of ``page``, or a failure that says why the walk did not get there."""
+        reason = self.unreached.get((page, language, scripting))
+        assert reason is None, f"the walk ({language}, {scripting}) did not reach the page {page}: {reason}"
+        return self.looks[page, language, width, scripting]
+
+
+def run_axe(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page (axe is already in it, from the context's init script)."""
+    return page.evaluate(AXE_RUN, AXE_TAGS)
+
+
+class Replay:
+    """A browser page with JavaScript that shows the HTML of a page served without it, at the same address,
+    with the site's own scripts refused, so that axe audits what a browser without JavaScript shows."""
+
+    def __init__(self, context: Any) -> None:
+        self.html = ""
+        self.page = context.new_page()
+        self.page.route("**/*", self.serve)
+
+    def serve(self, route: Any) -> None:
+        kind = route.request.resource_type
+        if kind == "document":
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=self.html)
+        elif kind == "script":
+            route.abort()
+        else:
+            route.continue_()
+
+    def violations(self, shown: Any, width: int) -> list[dict[str, Any]]:
+        """axe's violations on the page ``shown`` (without JavaScript) at ``width`` pixels."""
+        html = shown.content()
+        if html != self.html or self.page.url != shown.url:
+            self.html = html
+            self.page.goto(shown.url)
+        self.page.set_viewport_size({"width": width, "height": HEIGHT})
+        return run_axe(self.page)
+
+
+class Walk:
+    """One citizen's way through the portal in one language, with or without JavaScript."""
+
+    def __init__(
+        self, context: Any, replay: Replay | None, server: DemoServer, language: str, scripting: str, folder: Path
+    ) -> None:
+        self.server, self.language, self.scripting, self.folder = server, language, scripting, folder
+        self.replay = replay
+        self.requested: list[str] = []
+        context.on("request", lambda request: self.requested.append(request.url))
+        self.page = context.new_page()
+        self.seen = Seen()
+        self.files: dict[str, Path] = {}
+        self.organisation = ""
+
+    def visit(self, name: str, reach: Callable[[], None]) -> None:
+        """Reach the page ``name`` with ``reach``, then look at it at every width; a failure is noted, not raised,
+        so one broken page does not hide the others."""
+        start = len(self.requested)
+        try:
+            reach()
+            for width in WIDTHS:
+                self.seen.looks[name, self.language, width, self.scripting] = self.look(name, width, start)
+        except Exception as exc:  # reported by every test of this page
+            self.seen.unreached[name, self.language, self.scripting] = f"{type(exc).__name__}: {exc}"
+
+    def look(self, name: str, width: int, start: int) -> Look:
+        page = self.page
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        state = page.evaluate(PAGE_STATE)
+        violations = self.replay.violations(page, width) if self.replay else run_axe(page)
+        screenshot = SHOTS / f"{name}-{self.language}-{width}-{self.scripting}.png"
+        page.screenshot(path=screenshot, full_page=True)
+        return Look(
+            url=state["url"],
+            lang=state["lang"],
+            title=state["title"],
+            scroll_width=state["width"],
+            main=state["main"],
+            text=state["text"],
+            violations=violations,
+            screenshot=screenshot,
+            requested=[*self.requested[start:], page.url],
+        )
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.server.base_url + path)
+
+    def download(self, fmt: str) -> Path:
+        """Download the first category on the data page as ``fmt``, with the boxes as they are."""
+        with self.page.expect_download() as info:
+            self.page.locator(f"button[name=download][value$=':{fmt}']").first.click()
+        path = self.folder / f"{self.language}-{self.scripting}.{fmt}"
+        info.value.save_as(path)
+        return path
+
+    def upload(self, copy: Path) -> None:
+        """Check ``copy`` on the verify page, by its file."""
+        self.go("/controleren/")
+        self.page.locator("#id_bestand").set_input_files(copy)
+        Steps.submit(self.page, self.page.locator("form:has(#id_bestand) button[type=submit]"))
+
+    def walk(self) -> Seen:
+        """Every page, in the order a citizen meets them."""
+        self.visit("home", self.home)
+        self.visit("login", lambda: self.go(self.organisation))
+        self.visit("organisation", self.log_in)
+        self.visit("data", self.press)
+        self.visit("verify", lambda: self.go("/controleren/"))
+        self.visit("verify-genuine", lambda: self.upload(self.files["sdjwt"]))
+        self.visit("verify-tampered", lambda: self.upload(self.tampered()))
+        self.visit("verify-json", lambda: self.upload(self.files["json"]))
+        self.visit("verify-code", lambda: self.go(f"/controleren/{printed_code(self.files['pdf'])}/"))
+        self.visit("access", lambda: self.go("/mijn-inzage/"))
+        self.visit("button", lambda: self.go("/knop/"))
+        for name, path in HELP.items():
+            self.visit(name, lambda path=path: self.go(path))
+        self.visit("not-found", lambda: self.go("/deze-pagina-is-er-niet/"))
+        self.visit("logged-out", self.log_out)
+        return self.seen
+
+    def home(self) -> None:
+        self.go("/")
+        self.organisation = self.page.get_by_role("link", name=HOLDER, exact=True).first.get_attribute("href")
+
+    def log_in(self) -> None:
+        self.page.locator("#id_bsn").fill(self.server.bsns[0])
+        Steps.submit(self.page, self.page.locator("form:has(#id_bsn) button[type=submit]"))
+        assert urlsplit(self.page.url).path == self.organisation, f"login led to {self.page.url}"
+
+    def press(self) -> None:
+        Steps.submit(self.page, self.page.locator("form[action$='/blauwe-knop/'] button[type=submit]"))
+        assert self.page.url.endswith("/gegevens/"), f"the Blauwe Knop led to {self.page.url}"
+        data_page = self.page.url
+        self.files = {fmt: self.download(fmt) for fmt in ("sdjwt", "pdf", "json")}
+        assert self.page.url == data_page, "a download left the data page"
+
+    def tampered(self) -> Path:
+        text = self.files["sdjwt"].read_text().strip()
+        tampered = self.folder / f"{self.language}-{self.scripting}-tampered.sdjwt"
+        tampered.write_text(text[:40] + ("A" if text[40] != "A" else "B") + text[41:])
+        return tampered
+
+    def log_out(self) -> None:
+        Steps.submit(self.page, self.page.locator("form[action='/uitloggen/'] button[type=submit]"))
+
+
+def printed_code(copy: Path) -> str:
+    """The check code printed on a PDF copy, from the address printed beside its QR code."""
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "poppler-utils must be installed (scripts/install-test-tools.sh)"
+    text = subprocess.run([pdftotext, str(copy), "-"], capture_output=True, text=True, timeout=30, check=True).stdout
+    found = re.search(r"/controleren/([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/", text)
+    assert found, f"the PDF shows no address of the form /controleren/<code>/:\n{text[:2000]}"
+    return found.group(1)
+
+
+@pytest.fixture(scope="module")
+def seen(open_context: Callable[..., Any], demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Seen:
+    """Every page, walked once per language and JavaScript setting, each looked at in every width."""
+    assert AXE.exists(), f"{AXE} is missing: run npm ci"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    folder = tmp_path_factory.mktemp("every-page")
+    everything = Seen()
+    with open_context("every-page-replay", shoot_every_page=False) as replay_context:
+        replay_context.add_init_script(path=str(AXE))
+        replay = Replay(replay_context)
+        for language in LANGUAGES:
+            for scripting, javascript in SCRIPTING.items():
+                options = {"locale": {"nl": "nl-NL", "en": "en-GB"}[language], "java_script_enabled": javascript}
+                with open_context(f"every-page-{language}-{scripting}", shoot_every_page=False, **options) as context:
+                    context.add_cookies([{"name": "django_language", "value": language, "url": demo_server.base_url}])
+                    if javascript:
+                        context.add_init_script(path=str(AXE))
+                    walk = Walk(context, None if javascript else replay, demo_server, language, scripting, folder)
+                    found = walk.walk()
+                everything.looks.update(found.looks)
+                everything.unreached.update(found.unreached)
+    return everything
+
+
+EVERY_LOOK = pytest.mark.parametrize(
+    ("name", "language", "width", "scripting"),
+    [
+        pytest.param(name, language, width, scripting, id=f"{name}-{language}-{width}-{scripting}")
+        for name in PAGES
+        for language in LANGUAGES
+        for width in WIDTHS
+        for scripting in SCRIPTING
+    ],
+)
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.extend(f"    at {node['target']}: {node['html']}" for node in violation["nodes"])
+    return "\n".join(lines)
+
+
+@EVERY_LOOK
+def test_it_has_no_accessibility_violations(seen, name, language, width, scripting):
+    look = seen.look(name, language, width, scripting)
+    assert not look.violations, f"axe: {len(look.violations)} WCAG violations on {look.url}:\n" + describe(
+        look.violations
+    )
+
+
+@EVERY_LOOK
+def test_it_refuses_to_scroll_sideways(seen, name, language, width, scripting):
+    look = seen.look(name, language, width, scripting)
+    assert look.scroll_width <= width, f"{look.url} is {look.scroll_width} px wide in a {width} px window"
+
+
+@EVERY_LOOK
+def test_it_is_in_the_chosen_language(seen, name, language, width, scripting):
+    look = seen.look(name, language, width, scripting)
+    assert look.lang == language, f"{look.url} has <html lang={look.lang!r}>, not {language!r}"
+    word = WORDS[name][LANGUAGES.index(language)]
+    assert re.search(rf"\b{re.escape(word)}\b", look.main.lower()), f"{look.url} does not say {word!r}:\n{look.main}"
+    if language == "en":
+        left = sorted({w for w in re.findall(r"[a-zà-ÿ]+", look.text.lower()) if w in DUTCH})
+        assert not left, f"the English page {look.url} still has Dutch words {left}"
+
+
+@EVERY_LOOK
+def test_it_has_no_bsn_in_any_address(seen, demo_server, name, language, width, scripting):
+    look = seen.look(name, language, width, scripting)
+    leaked = [url for url in look.requested if demo_server.bsn_leaks(url)]
+    assert not leaked, f"a demo BSN is in an address asked for on the way to {name}: {leaked}"
+
+
+@EVERY_LOOK
+def test_it_saves_a_full_page_screenshot(seen, name, language, width, scripting):
+    look = seen.look(name, language, width, scripting)
+    assert look.screenshot.stat().st_size > 0, f"{look.screenshot} is empty"
+    assert look.screenshot.read_bytes().startswith(b"\x89PNG"), f"{look.screenshot} is not a PNG"
+
+
+def test_it_walks_every_page_of_the_portal(seen):
+    """Every page the portal's URLs name is walked (actions that only answer a POST aside): a new page fails here
+    until it is added above."""
+    walked = set()
+    for look in seen.looks.values():
+        with contextlib.suppress(Resolver404):  # the not-found page
+            walked.add(resolve(urlsplit(look.url).path).route)
+    routes = {str(pattern.pattern) for pattern in portal_urls.urlpatterns}
+    missing = sorted(routes - ACTIONS - walked)
+    assert not missing, f"pages of the portal no walk reached: {missing}"
