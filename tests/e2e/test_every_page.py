@@ -1,10 +1,11 @@
 """Every page of the citizen's portal, as a reviewer looks at it: in Dutch and in English, at 1280 and
 320 CSS pixels, with JavaScript on and off.
 
-Per page and per combination: axe-core finds no WCAG 2.2 AA violation, nothing scrolls sideways, the page
-is in the chosen language (``<html lang>`` and a word of that language in its main content, and no Dutch
-left on an English page), no demo BSN is in an address the browser asked for, and a full-page screenshot
-is saved as ``var/screenshots/pages/<page>-<nl|en>-<1280|320>-<js|nojs>.png``.
+Per page and per combination: axe-core finds no WCAG 2.2 AA violation, nothing scrolls sideways, no word is
+broken over two lines (a box too narrow to read), the page is in the chosen language (``<html lang>`` and a
+word of that language in its main content, and no Dutch left on an English page), no demo BSN is in an
+address the browser asked for, and a full-page screenshot is saved as
+``var/screenshots/pages/<page>-<nl|en>-<1280|320>-<js|nojs>.png``.
 
 One walk per language and JavaScript setting goes through the portal as a citizen does (log in, press the
 Blauwe Knop, download, check the copies, look at the access page, log out); each page it reaches is looked
@@ -55,6 +56,34 @@ PAGE_STATE = """() => {
     body.querySelectorAll('[lang]').forEach(e => { if (e.lang !== own) e.remove(); });
     return {url: location.href, lang: document.documentElement.lang, title: document.title,
             width: document.documentElement.scrollWidth, main: main.innerText, text: body.textContent};
+}"""
+# Words that the browser broke over two lines or more, as in a box too narrow for one word. Only whole words of
+# letters count (an address or a code sample may wrap anywhere), and only text that is shown (not visually hidden).
+BROKEN_WORDS = """() => {
+    const shown = element => {
+        for (let e = element; e && e !== document.body; e = e.parentElement) {
+            const style = getComputedStyle(e);
+            if (style.clipPath !== 'none' || !['auto', ''].includes(style.clip)) return false;
+            if (['PRE', 'CODE'].includes(e.tagName)) return false;
+        }
+        return true;
+    };
+    const broken = [], range = document.createRange();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node && broken.length < 10; node = walker.nextNode()) {
+        const box = node.parentElement;
+        if (!node.data.trim() || !shown(box)) continue;
+        for (const word of node.data.matchAll(/(?<=^|[\\s(])\\p{L}{2,}(?=$|[\\s).,:;!?])/gu)) {
+            range.setStart(node, word.index);
+            range.setEnd(node, word.index + word[0].length);
+            const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+            if (lines.size > 1) {
+                broken.push(`${word[0]} in <${box.tagName.toLowerCase()} class="${box.className}">`);
+                break;
+            }
+        }
+    }
+    return broken;
 }"""
 # Routes that only take a POST and answer with another page: they are actions, not pages.
 ACTIONS = frozenset(
@@ -115,6 +144,7 @@ class Look:
     main: str
     text: str
     violations: list[dict[str, Any]]
+    broken_words: list[str]
     screenshot: Path
     requested: list[str]
 
@@ -207,6 +237,7 @@ class Walk:
             main=state["main"],
             text=state["text"],
             violations=violations,
+            broken_words=page.evaluate(BROKEN_WORDS),
             screenshot=screenshot,
             requested=[*self.requested[start:], page.url],
         )
@@ -341,6 +372,12 @@ def test_it_has_no_accessibility_violations(seen, name, language, width, scripti
 def test_it_refuses_to_scroll_sideways(seen, name, language, width, scripting):
     look = seen.look(name, language, width, scripting)
     assert look.scroll_width <= width, f"{look.url} is {look.scroll_width} px wide in a {width} px window"
+
+
+@EVERY_LOOK
+def test_it_keeps_words_whole(seen, name, language, width, scripting):
+    look = seen.look(name, language, width, scripting)
+    assert not look.broken_words, f"{look.url} breaks words over lines at {width} px: {look.broken_words}"
 
 
 @EVERY_LOOK
