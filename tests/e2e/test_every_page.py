@@ -295,9 +295,11 @@ class Walk:
         assert self.page.url == data_page, "a download left the data page"
 
     def tampered(self) -> Path:
+        """The downloaded .sdjwt with one character of its signed claims changed, as someone who edits it would."""
         text = self.files["sdjwt"].read_text().strip()
+        at = text.index(".") + 20  # inside the payload, which the signature covers
         tampered = self.folder / f"{self.language}-{self.scripting}-tampered.sdjwt"
-        tampered.write_text(text[:40] + ("A" if text[40] != "A" else "B") + text[41:])
+        tampered.write_text(text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :])
         return tampered
 
     def log_out(self) -> None:
