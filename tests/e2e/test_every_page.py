@@ -19,6 +19,7 @@ is replayed at the same address in a second browser that runs axe and nothing of
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ import pytest
 from django.urls import Resolver404, resolve
 
 from blauweknop.portal import urls as portal_urls
+from blauweknop.protocol.encoding import b64url_decode, b64url_encode
 from tests.e2e.conftest import AXE, SCREENSHOTS, DemoServer, Steps
 
 pytestmark = pytest.mark.e2e
@@ -295,11 +297,17 @@ class Walk:
         assert self.page.url == data_page, "a download left the data page"
 
     def tampered(self) -> Path:
-        """The downloaded .sdjwt with one character of its signed claims changed, as someone who edits it would."""
-        text = self.files["sdjwt"].read_text().strip()
-        at = text.index(".") + 20  # inside the payload, which the signature covers
+        """The downloaded .sdjwt with one shared value made larger, as someone who edits a copy would do."""
+        issuer_signed, *disclosures = self.files["sdjwt"].read_text().strip().split("~")
+        changed = False
+        for i, disclosure in enumerate(disclosures):
+            decoded = json.loads(b64url_decode(disclosure)) if disclosure else None
+            if not changed and isinstance(decoded, list) and isinstance(decoded[-1], int):
+                decoded[-1] += 100_000
+                disclosures[i], changed = b64url_encode(json.dumps(decoded).encode()), True
+        assert changed, "the copy shares no number to change"
         tampered = self.folder / f"{self.language}-{self.scripting}-tampered.sdjwt"
-        tampered.write_text(text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :])
+        tampered.write_text("~".join([issuer_signed, *disclosures]))
         return tampered
 
     def log_out(self) -> None:
