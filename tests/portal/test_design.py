@@ -118,10 +118,17 @@ def test_the_help_page_answers_every_question_in_both_languages(client, demo_wor
     assert "15 minuten" in text and "Informatiepunt Digitale Overheid" in text
     assert "verzonnen" in page.xpath("string(//section[@aria-labelledby='bellen'])"), "no demo help desk"
     assert page.xpath("//main//a[@href='/controleren/']") and page.xpath("//main//a[@href='/knop/']")
-    client.post("/i18n/setlang/", {"language": "en", "next": "/hulp/"})
-    english = page_of(client.get("/hulp/"))
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"), [("/hulp/", "Help and explanation"), ("/knop/", "The Blue Button on your own website")]
+)
+def test_it_refuses_to_leave_dutch_on_the_english_help_and_button_pages(client, demo_world, path, heading):
+    page = page_of(client.get(path))
+    client.post("/i18n/setlang/", {"language": "en", "next": path})
+    english = page_of(client.get(path))
     assert english.get("lang") == "en"
-    assert english.xpath("string(//h1)") == "Help and explanation"
+    assert english.xpath("string(//h1)") == heading
     # Every heading, paragraph and list item is in English: none reads the same as in Dutch.
     blocks = "//main//*[self::h1 or self::h2 or self::h3 or self::p or self::li]"
     untranslated = [
