@@ -52,12 +52,16 @@ AXE_RUN = """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', va
 # code samples or scripts.
 PAGE_STATE = """() => {
     const main = document.querySelector('main') || document.body;
-    const body = document.body.cloneNode(true);
-    const own = document.documentElement.lang;
-    body.querySelectorAll('script, style, template, pre, code, [translate=no]').forEach(e => e.remove());
-    body.querySelectorAll('[lang]').forEach(e => { if (e.lang !== own) e.remove(); });
+    const own = document.documentElement.lang, text = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const box = node.parentElement;
+        if (box.closest('script, style, template, pre, code, [translate=no]')) continue;
+        if (box.closest('[lang]').lang !== own) continue;
+        text.push(node.data);
+    }
     return {url: location.href, lang: document.documentElement.lang, title: document.title,
-            width: document.documentElement.scrollWidth, main: main.innerText, text: body.textContent};
+            width: document.documentElement.scrollWidth, main: main.innerText, text: text.join(' ')};
 }"""
 # Words that the browser broke over two lines or more, as in a box too narrow for one word. Only whole words of
 # letters count (an address or a code sample may wrap anywhere), and only text that is shown (not visually hidden).
@@ -87,6 +91,8 @@ BROKEN_WORDS = """() => {
     }
     return broken;
 }"""
+# A field's name as the catalogue spells it (camelCase, as verzamelinkomenInCenten): people read labels.
+RAW_NAME = re.compile(r"\b[a-z]+[A-Z][A-Za-z]*\b")
 # Routes that only take a POST and answer with another page: they are actions, not pages.
 ACTIONS = frozenset(
     {
@@ -397,8 +403,16 @@ def test_it_is_in_the_chosen_language(seen, name, language, width, scripting):
     word = WORDS[name][LANGUAGES.index(language)]
     assert re.search(rf"\b{re.escape(word)}\b", look.main.lower()), f"{look.url} does not say {word!r}:\n{look.main}"
     if language == "en":
-        left = sorted({w for w in re.findall(r"[a-zà-ÿ]+", look.text.lower()) if w in DUTCH})
+        words = re.findall(r"[a-zà-ÿ]+", f"{look.title} {look.text}".lower())
+        left = sorted({w for w in words if w in DUTCH})
         assert not left, f"the English page {look.url} still has Dutch words {left}"
+
+
+@EVERY_LOOK
+def test_it_shows_no_raw_field_names(seen, name, language, width, scripting):
+    look = seen.look(name, language, width, scripting)
+    raw = sorted(set(RAW_NAME.findall(look.text)))
+    assert not raw, f"{look.url} shows names meant for computers, not people: {raw}"
 
 
 @EVERY_LOOK
