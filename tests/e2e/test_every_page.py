@@ -44,6 +44,7 @@ WIDTHS = (1280, 320)
 SCRIPTING = {"js": True, "nojs": False}
 HEIGHT = 800  # the viewport's height; screenshots are of the full page
 HOLDER = "Belastingkantoor Voorbeeldland"
+NOT_A_BSN = "123456789"  # nine digits that fail the eleven test
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_RUN = """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
     .map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -125,6 +126,7 @@ HELP = help_pages()
 WORDS: dict[str, tuple[str, str]] = {
     "home": ("organisatie", "organisation"),
     "login": ("inloggen", "log in"),
+    "login-error": ("bestaat niet", "does not exist"),
     "organisation": ("blauwe knop", "blue button"),
     "data": ("gegevens", "your"),
     "verify": ("controleren", "check"),
@@ -137,6 +139,7 @@ WORDS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
     "not-found": ("bestaat niet", "does not exist"),
     "logged-out": ("uitgelogd", "logged out"),
+    "outage": ("probeer", "try"),
 }
 PAGES = list(WORDS)
 
@@ -208,9 +211,17 @@ class Walk:
     """One citizen's way through the portal in one language, with or without JavaScript."""
 
     def __init__(
-        self, context: Any, replay: Replay | None, server: DemoServer, language: str, scripting: str, folder: Path
+        self,
+        context: Any,
+        replay: Replay | None,
+        server: DemoServer,
+        outage_url: str,
+        language: str,
+        scripting: str,
+        folder: Path,
     ) -> None:
-        self.server, self.language, self.scripting, self.folder = server, language, scripting, folder
+        self.server, self.outage_url, self.language, self.scripting = server, outage_url, language, scripting
+        self.folder = folder
         self.replay = replay
         self.requested: list[str] = []
         context.on("request", lambda request: self.requested.append(request.url))
@@ -271,6 +282,7 @@ class Walk:
         """Every page, in the order a citizen meets them."""
         self.visit("home", self.home)
         self.visit("login", lambda: self.go(self.organisation))
+        self.visit("login-error", lambda: self.log_in_as(NOT_A_BSN))
         self.visit("organisation", self.log_in)
         self.visit("data", self.press)
         self.visit("verify", lambda: self.go("/controleren/"))
@@ -284,15 +296,19 @@ class Walk:
             self.visit(name, lambda path=path: self.go(path))
         self.visit("not-found", lambda: self.go("/deze-pagina-is-er-niet/"))
         self.visit("logged-out", self.log_out)
+        self.visit("outage", lambda: self.page.goto(self.outage_url + "/"))
         return self.seen
 
     def home(self) -> None:
         self.go("/")
         self.organisation = self.page.get_by_role("link", name=HOLDER, exact=True).first.get_attribute("href")
 
-    def log_in(self) -> None:
-        self.page.locator("#id_bsn").fill(self.server.bsns[0])
+    def log_in_as(self, bsn: str) -> None:
+        self.page.locator("#id_bsn").fill(bsn)
         Steps.submit(self.page, self.page.locator("form:has(#id_bsn) button[type=submit]"))
+
+    def log_in(self) -> None:
+        self.log_in_as(self.server.bsns[0])
         assert urlsplit(self.page.url).path == self.organisation, f"login led to {self.page.url}"
 
     def press(self) -> None:
@@ -331,7 +347,12 @@ def printed_code(copy: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def seen(open_context: Callable[..., Any], demo_server: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Seen:
+def seen(
+    open_context: Callable[..., Any],
+    demo_server: DemoServer,
+    outage_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Seen:
     """Every page, walked once per language and JavaScript setting, each looked at in every width."""
     assert AXE.exists(), f"{AXE} is missing: run npm ci"
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -349,7 +370,8 @@ def seen(open_context: Callable[..., Any], demo_server: DemoServer, tmp_path_fac
                     context.add_cookies([{"name": "django_language", "value": language, "url": demo_server.base_url}])
                     if javascript:
                         context.add_init_script(path=str(AXE))
-                    walk = Walk(context, None if javascript else replay, demo_server, language, scripting, folder)
+                    replayed = None if javascript else replay
+                    walk = Walk(context, replayed, demo_server, outage_url, language, scripting, folder)
                     found = walk.walk()
                 everything.looks.update(found.looks)
                 everything.unreached.update(found.unreached)
