@@ -44,6 +44,7 @@ WIDTHS = (1280, 320)
 SCRIPTING = {"js": True, "nojs": False}
 HEIGHT = 800  # the viewport's height; screenshots are of the full page
 HOLDER = "Belastingkantoor Voorbeeldland"
+NO_DATA_HOLDER = "Toeslagendienst Voorbeeldland"  # the walk's citizen gets no allowance: it holds nothing of theirs
 NOT_A_BSN = "123456789"  # nine digits that fail the eleven test
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_RUN = """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
@@ -134,6 +135,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "verify-tampered": ("niet geldig", "not valid"),
     "verify-json": ("controleren", "check"),
     "verify-code": ("geldig", "valid"),
+    "data-none": ("gegevens", "data"),
     "access": ("gegevens", "data"),
     "button": ("knop", "button"),
     **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
@@ -290,6 +292,7 @@ class Walk:
         self.visit("verify-tampered", lambda: self.upload(self.tampered()))
         self.visit("verify-json", lambda: self.upload(self.files["json"]))
         self.visit("verify-code", lambda: self.go(f"/controleren/{printed_code(self.files['pdf'])}/"))
+        self.visit("data-none", self.press_where_nothing_is)
         self.visit("access", lambda: self.go("/mijn-inzage/"))
         self.visit("button", lambda: self.go("/knop/"))
         for name, path in HELP.items():
@@ -317,6 +320,13 @@ class Walk:
         data_page = self.page.url
         self.files = {fmt: self.download(fmt) for fmt in ("sdjwt", "pdf", "json")}
         assert self.page.url == data_page, "a download left the data page"
+
+    def press_where_nothing_is(self) -> None:
+        """Press the Blauwe Knop at an organisation that holds no data of this citizen."""
+        self.go("/")
+        self.page.get_by_role("link", name=NO_DATA_HOLDER, exact=True).first.click()
+        self.page.wait_for_url(re.compile(r"/organisaties/[^/]+/$"))
+        Steps.submit(self.page, self.page.locator("form[action$='/blauwe-knop/'] button[type=submit]"))
 
     def tampered(self) -> Path:
         """The downloaded .sdjwt with one shared value made larger, as someone who edits a copy would do."""
