@@ -3,8 +3,8 @@
 
 Per page and per combination: axe-core finds no WCAG 2.2 AA violation, nothing scrolls sideways, no word is
 broken over two lines (a box too narrow to read), the page is in the chosen language (``<html lang>`` and a
-word of that language in its main content, and no Dutch left on an English page), no demo BSN is in an
-address the browser asked for, and a full-page screenshot is saved as
+word of that language in its main content, and no Dutch left on an English page), no catalogue field name
+(camelCase) is shown, no demo BSN is in an address the browser asked for, and a full-page screenshot is saved as
 ``var/screenshots/pages/<page>-<nl|en>-<1280|320>-<js|nojs>.png``.
 
 One walk per language and JavaScript setting goes through the portal as a citizen does (log in, press the
