@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from blauweknop.audit.models import AccessRecord
-from blauweknop.audit.paging import Bound, page
 from blauweknop.db import write_transaction
 from blauweknop.display import FETCHED, PRINTED, rows
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import sessions
 from blauweknop.holder.tenants import Holder
+from blauweknop.paging import Bound, page
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.session_assertion import SessionAssertion
 from blauweknop.pseudonyms import pseudonym

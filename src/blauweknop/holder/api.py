@@ -17,10 +17,10 @@ from ninja import Path, Schema, Status
 from pydantic import AwareDatetime, Field, model_validator
 
 from blauweknop.api import make_api, problem
-from blauweknop.audit.paging import MAX_PAGE, Bound
 from blauweknop.holder import access, issuing, printing, tenants
 from blauweknop.holder.errors import HolderError, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.models import StatusListRecord
+from blauweknop.paging import MAX_PAGE, Bound
 from blauweknop.protocol import check_code
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.scheme.client import scheme_client

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 
-from blauweknop.audit.paging import Bound, page
 from blauweknop.db import write_transaction
+from blauweknop.paging import Bound, page
 from blauweknop.portal.models import CitizenEvent, WalletKey
 from blauweknop.protocol.jwk import thumbprint
 from blauweknop.pseudonyms import pseudonym

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from blauweknop.audit.paging import Bound
+from blauweknop.paging import Bound
 
 PORTAL = "portaal"  # the source of the portal's own events; sorts after every OIN
 PAGE_SIZE = 20
