@@ -7,7 +7,6 @@ source is asked for just one page beyond the last entry shown, and the answers a
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -52,10 +51,9 @@ async def _page(scheme: SchemeDocument, citizen: Citizen, place: Place | None, o
     """One page of entries beyond ``place``, and the names of the holders that did not answer."""
     asked = PAGE_SIZE + 1  # one more than shown: whether there is more beyond the page
     own_bound = bound_at(place, PORTAL, older) if place is not None else None
-    report, events = await asyncio.gather(
-        access_report(scheme, citizen, lambda oin: holder_query(place, oin, older, asked)),
-        events_of(citizen, own_bound, asked),
-    )
+    # The portal's own events first: asking the holders gives the database connection back before waiting.
+    events = await events_of(citizen, own_bound, asked)
+    report = await access_report(scheme, citizen, lambda oin: holder_query(place, oin, older, asked))
     parts: dict[str, list[Entry]] = {PORTAL: [_portal_entry(e) for e in events]}
     for record in report.records:
         parts.setdefault(record["houder"], []).append(_holder_entry(record))
