@@ -18,6 +18,7 @@ from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
 
 from .conftest import BELASTING, GEMEENTE, download_form
+from .test_holder_failures import JSON, hostile_holder  # noqa: F401 -- the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -182,9 +183,19 @@ def test_a_holder_that_is_down_is_named_and_the_rest_is_shown(crowded_log, deplo
         "voor=2026-11-01T10:00:00Z~portaal~abc",
         "na=2026-11-01T10:00:00Z~123~0123456789abcdef",
         "voor=" + "~" * 5000,
+        "voor=9999-12-31T23:59:59.999999Z~portaal~00000000000000000001",
+        "na=0001-01-01T00:00:00Z~00000000000000000000~0123456789abcdef",
     ],
 )
 def test_it_shows_the_newest_for_a_place_that_is_not_one(citizen, query):
     _press(citizen)
     response = citizen.get(f"/mijn-inzage/?{query}")
+    assert response.status_code == 200 and f">{FETCHED}<" in response.content.decode()
+
+
+def test_it_leaves_out_a_holders_record_at_a_moment_no_link_can_name(citizen, hostile_holder):  # noqa: F811
+    record = b'{"kenmerk": "0123456789abcdef", "gevraagdDoor": "x", "documentsoort": "x", "activiteit": "x", '
+    hostile_holder.answer = (200, JSON, b'{"inzages": [' + record + b'"tijdstip": "9999-12-31T23:59:59-05:00"}]}')
+    _press(citizen)
+    response = citizen.get("/mijn-inzage/")
     assert response.status_code == 200 and f">{FETCHED}<" in response.content.decode()

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from blauweknop import document_types
@@ -30,6 +29,7 @@ from blauweknop.portal.timeline import (
     bound_at,
     holder_query,
     merge,
+    moment,
     place_from,
     portal_key,
 )
@@ -37,8 +37,11 @@ from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
 
-def _holder_entry(record: dict[str, Any]) -> Entry:
-    place = Place(parse_datetime(record["tijdstip"]), record["houder"], record["kenmerk"])
+def _holder_entry(record: dict[str, Any]) -> Entry | None:
+    at = moment(record["tijdstip"])
+    if at is None:  # no link could name its place
+        return None
+    place = Place(at, record["houder"], record["kenmerk"])
     return Entry(place, record["houder"], record["documentsoort"], record["gevraagdDoor"], record["activiteit"])
 
 
@@ -56,7 +59,8 @@ async def _page(scheme: SchemeDocument, citizen: Citizen, place: Place | None, o
     report = await access_report(scheme, citizen, lambda oin: holder_query(place, oin, older, asked))
     parts: dict[str, list[Entry]] = {PORTAL: [_portal_entry(e) for e in events]}
     for record in report.records:
-        parts.setdefault(record["houder"], []).append(_holder_entry(record))
+        if (entry := _holder_entry(record)) is not None:
+            parts.setdefault(record["houder"], []).append(entry)
     return merge(parts.values(), place, older, PAGE_SIZE), report.silent
 
 

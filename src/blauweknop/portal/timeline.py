@@ -22,6 +22,7 @@ from blauweknop.paging import Bound
 PORTAL = "portaal"  # the source of the portal's own events; sorts after every OIN
 PAGE_SIZE = 20
 ONE_TICK = timedelta(microseconds=1)  # the finest step of time both databases keep
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 HOLDER_KEY = re.compile(r"[0-9a-f]{16}")
 PORTAL_KEY = re.compile(r"[0-9]{20}")
 OIN = re.compile(r"[0-9]{20}")
@@ -51,17 +52,25 @@ class Entry:
     activity: str  # a key of display.ACTIVITIES
 
 
+def moment(text: str) -> datetime | None:
+    """The moment in ``text``, in a time zone and within the years any record can have; else ``None``.
+
+    Far from those years a step of one tick, or the way to UTC, leaves the calendar.
+    """
+    try:
+        at = parse_datetime(text)
+    except ValueError:  # well formed, but not a real moment
+        return None
+    return at if at is not None and at.tzinfo is not None and EARLIEST <= at <= LATEST else None
+
+
 def place_from(token: str) -> Place | None:
     """The place in a link's ``token``; ``None`` for anything else (a link may have been typed or changed)."""
     parts = token.split("~")
     if len(parts) != 3:
         return None
-    moment, source, key = parts
-    try:
-        at = parse_datetime(moment)
-    except ValueError:  # well formed, but not a real moment
-        return None
-    if at is None or at.tzinfo is None:
+    text, source, key = parts
+    if (at := moment(text)) is None:
         return None
     valid_key = PORTAL_KEY if source == PORTAL else HOLDER_KEY if OIN.fullmatch(source) else None
     return Place(at, source, key) if valid_key and valid_key.fullmatch(key) else None
