@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 from django_tasks import task
 
@@ -10,15 +12,19 @@ from blauweknop.portal import printed, session
 from blauweknop.portal.models import WalletKey
 
 
-@task()
-def prune_sessions() -> int:
-    """Delete what has ended; how many citizen sessions.
+def prune_ended(now: datetime) -> int:
+    """Delete what has ended by ``now``; how many citizen sessions. Safe to run twice at once.
 
     Citizen sessions go with the copies in them; printed copies whose copy expired go, so their
     codes stop working; and wallet keys that no copy still valid is bound to.
     """
-    now = timezone.now()
     printed.prune(now)
     with write_transaction():
         WalletKey.objects.filter(expires_at__lt=now).delete()
     return session.prune(now)
+
+
+@task()
+def prune_sessions() -> int:
+    """Delete what has ended (:func:`prune_ended`); how many citizen sessions."""
+    return prune_ended(timezone.now())
