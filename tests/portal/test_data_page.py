@@ -257,3 +257,13 @@ def test_it_offers_the_pdf_first_a_way_back_and_sections_that_fold(citizen):
         buttons = re.findall(r'name="download" value="[^:]+:(\w+)"', section)
         assert buttons == ["pdf", "sdjwt", "csv", "json"]
     assert re.search(rf'class="[^"]*blauweknop-back"><a [^>]*href="/organisaties/{BELASTING}/"', html)
+
+
+def test_it_does_not_send_the_citizen_back_to_press_again_when_an_organisation_has_nothing(citizen, citizen_bsn):
+    student_finance = "00000001005165486000"
+    assert not SourceRecord.objects.filter(holder_oin=student_finance, bsn=citizen_bsn).exists()
+    html = _press(citizen, student_finance)
+    assert "Studiefinanciering Voorbeeldland heeft geen studieschuld over u." in html
+    assert "Ga terug en druk op de Blauwe Knop" not in html  # pressing again would not help
+    again = citizen.get(f"/organisaties/{student_finance}/gegevens/").content.decode()
+    assert "Ga terug en druk op de Blauwe Knop" in again  # a later visit: the copies may be gone
