@@ -267,3 +267,23 @@ def test_it_does_not_send_the_citizen_back_to_press_again_when_an_organisation_h
     assert "Ga terug en druk op de Blauwe Knop" not in html  # pressing again would not help
     again = citizen.get(f"/organisaties/{student_finance}/gegevens/").content.decode()
     assert "Ga terug en druk op de Blauwe Knop" in again  # a later visit: the copies may be gone
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"download": "inkomen"},
+        {"download": ":" * 500},
+        {"download": "inkomen:exe", "veld-inkomen": ["belastingjaar"]},
+        {"download": "vorderingen:json", "veld-vorderingen": ["vorderingen.0.kenmerk"], "onderdeel-vorderingen": "-1"},
+        {"download": "onbekend:json", "veld-onbekend": ["x"], "onderdeel-inkomen": ["\x00"]},
+    ],
+)
+def test_it_refuses_a_form_it_did_not_send_in_plain_words(citizen, form):
+    _press(citizen, BELASTING)
+    response = _send(citizen, form, form["download"])
+    assert (response.status_code, response["Location"]) == (302, f"/organisaties/{BELASTING}/gegevens/")
+    switched = citizen.post(
+        f"/organisaties/{BELASTING}/taal/", {**form, "language": "xx", "next": "https://evil.example/"}
+    )
+    assert switched.status_code == 302 and not switched["Location"].startswith("https://evil.example")
