@@ -29,10 +29,9 @@ logger = logging.getLogger(__name__)
 class Opened:
     """A printed copy opened with its code: the presentation to verify, and whose copy it is."""
 
+    code: str  # normalised
     presentation: str
     citizen: str  # keyed pseudonym
-    holder_oin: str
-    type_id: str
 
 
 def _lookup(code: str) -> str:
@@ -86,7 +85,7 @@ def _open(typed: str) -> Opened | None:
     except check_code.WrongCode:
         logger.warning("printed copy %s does not open with its own code: changed in the database?", found.pk)
         return None
-    return Opened(presentation, found.citizen, found.holder_oin, found.document_type)
+    return Opened(code, presentation, found.citizen)
 
 
 async def open_copy(typed: str) -> Opened | None:

@@ -28,7 +28,7 @@ from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol import check_code
 from blauweknop.protocol.errors import ProtocolError
-from blauweknop.protocol.jwk import thumbprint
+from blauweknop.protocol.jwk import checked_public_jwk, thumbprint
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.scheme.client import scheme_client
@@ -147,9 +147,10 @@ async def _outcome(content: bytes) -> tuple[dict[str, Any], VerifiedCredential |
     return context, result
 
 
-def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) -> Any:
-    forms_ = {"form": UploadForm(), "code_form": CodeForm()}
-    return arender(request, "portal/verify.html", forms_ | context, status=status)
+async def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """The verify page with ``context``, and both forms empty unless ``context`` holds them."""
+    empty = {"form": UploadForm(), "code_form": CodeForm()}
+    return await arender(request, "portal/verify.html", empty | context, status=status)
 
 
 @require_POST
@@ -174,18 +175,21 @@ async def verify_page(request: HttpRequest) -> HttpResponse:
         return await _render(request, {"verdict": verdicts.NO_SEAL})
     context, result = await _outcome(content)
     if result is not None:
-        holder_jwk = result.holder_jwk
-        await events.record_check(
-            context["issuer"].oin,
-            _type_id(context),
-            wallet_thumbprint=thumbprint(holder_jwk) if isinstance(holder_jwk, dict) else None,
-        )
+        await events.record_check(context["issuer"].oin, _type_id(context), wallet_thumbprint=_wallet(result))
     return await _render(request, context)
 
 
 def _type_id(context: dict[str, Any]) -> str:
     document_type = context["document_type"]
     return document_type.id if document_type is not None else "-"
+
+
+def _wallet(result: VerifiedCredential) -> str | None:
+    """The thumbprint of the wallet key the copy is bound to (``cnf``), if it names a usable key."""
+    try:
+        return thumbprint(checked_public_jwk(result.holder_jwk))
+    except ProtocolError:  # no key, or not one a wallet has: the check is tied to nobody
+        return None
 
 
 @require_GET
@@ -200,8 +204,7 @@ async def code_page(request: HttpRequest, code: str) -> HttpResponse:
     context, result = await _outcome(opened.presentation.encode("ascii"))
     if result is not None:
         await events.record_check(context["issuer"].oin, _type_id(context), citizen=opened.citizen)
-    shown = check_code.formatted(check_code.normalise(code) or "")
-    return await _render(request, {**context, "checked_code": shown})
+    return await _render(request, {**context, "checked_code": check_code.formatted(opened.code)})
 
 
 def _with_error(message: str) -> CodeForm:
