@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from blauweknop import document_types, keystore, pdf
 from blauweknop.portal.models import CitizenEvent, WalletKey
-from blauweknop.protocol import sdjwt_vc
+from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, thumbprint
 from blauweknop.pseudonyms import pseudonym
@@ -136,3 +136,22 @@ def test_a_check_by_upload_shows_on_the_citizens_own_record(citizen, citizen_bsn
     assert list(checks.values_list("citizen", "holder_oin", "document_type")) == [
         (pseudonym(citizen_bsn), BELASTING, "inkomen")
     ]
+
+
+def test_it_checks_a_copy_bound_to_no_usable_wallet_key_without_a_server_error(client, demo_world):
+    # A certified holder's copy whose cnf names a key without its point: the check is tied to nobody.
+    scheme = async_to_sync(scheme_client.current)()
+    now = int(timezone.now().timestamp())
+    plain = {
+        "iss": scheme.organisations[BELASTING].endpoints["issuer"],
+        "vct": document_types.of(scheme).get("inkomen").vct,
+        "iat": now,
+        "exp": now + 3600,
+        "cnf": {"jwk": {"kty": "EC", "crv": "P-256"}},
+    }
+    credential = sdjwt.issue(
+        {**plain, "belastingjaar": 2025}, keystore.signing_key(BELASTING), typ=sdjwt_vc.TYP, visible=plain
+    )
+    response = check(client, sdjwt_vc.present(credential, ["belastingjaar"]).encode())
+    assert response.status_code == 200 and "Echt en geldig" in response.content.decode()
+    assert not CitizenEvent.objects.exists()
