@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from blauweknop import document_types, keystore, pdf
 from blauweknop.portal.models import CitizenEvent, WalletKey
-from blauweknop.protocol import sdjwt, sdjwt_vc
+from blauweknop.portal.verification import status_lists
+from blauweknop.protocol import sdjwt, sdjwt_vc, status_list
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, thumbprint
 from blauweknop.pseudonyms import pseudonym
@@ -155,3 +156,22 @@ def test_it_checks_a_copy_bound_to_no_usable_wallet_key_without_a_server_error(c
     response = check(client, sdjwt_vc.present(credential, ["belastingjaar"]).encode())
     assert response.status_code == 200 and "Echt en geldig" in response.content.decode()
     assert not CitizenEvent.objects.exists()
+
+
+def test_it_says_a_suspended_copy_is_not_valid_for_now(citizen, client, monkeypatch):
+    # The demo holders only withdraw; a holder that suspends (status 2) publishes a list of 2-bit statuses.
+    copy = download(citizen, "sdjwt")
+    reference = json.loads(b64url_decode(copy.decode().split(".")[1]))["status"]["status_list"]
+    statuses = status_list.StatusList(reference["idx"] + 1, bits=2)
+    statuses.set(reference["idx"], status_list.SUSPENDED)
+    scheme = async_to_sync(scheme_client.current)()
+    token = status_list.sign(
+        statuses,
+        keystore.signing_key(BELASTING),
+        uri=reference["uri"],
+        iss=scheme.organisations[BELASTING].endpoints["issuer"],
+    )
+    monkeypatch.setattr(status_lists, "_fetch", lambda uri: token)
+    response = check(client, copy)
+    assert verdict_of(response) == "suspended"
+    assert "tijdelijk niet geldig" in response.content.decode()
