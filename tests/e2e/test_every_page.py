@@ -135,7 +135,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "verify-tampered": ("niet geldig", "not valid"),
     "verify-json": ("controleren", "check"),
     "verify-code": ("geldig", "valid"),
-    "data-none": ("gegevens", "data"),
+    "data-none": ("gegevens", "your"),
     "access": ("gegevens", "data"),
     "button": ("knop", "button"),
     **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
