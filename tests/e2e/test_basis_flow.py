@@ -128,7 +128,7 @@ def test_basis_flow(javascript, demo_server, new_context, steps, tmp_path):
     assert page.locator("h1").inner_text().startswith("Inloggen met DigiD")
     page.get_by_label("Burgerservicenummer (BSN)").fill(bsn)
     steps.submit(page, page.get_by_role("button", name="Inloggen", exact=True))
-    assert page.locator("h1").inner_text() == f"Mijn {HOLDER}"
+    assert page.locator("h1").inner_text() == f"Uw pagina bij {HOLDER}"
 
     # The Blauwe Knop, the data page, two fields chosen, the certified copy downloaded.
     steps.submit(page, page.get_by_role("button", name="Blauwe Knop: mijn gegevens"))

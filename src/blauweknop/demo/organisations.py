@@ -91,11 +91,12 @@ ORGANISATIONS: list[dict[str, Any]] = [
     },
     {
         "oin": "00000001234567890000",
-        "name": "Burgerportaal Blauwe Knop",
+        # The name its own pages show in their header: the access page names it as who fetched the data.
+        "name": "De Blauwe Knop",
         "slug": "burgerportaal",
         "description": {
-            "nl": "De app waarin u inlogt met DigiD en uw gegevens ophaalt.",
-            "en": "The app where you log in with DigiD and fetch your data.",
+            "nl": "De website waar u inlogt met DigiD en uw gegevens ophaalt.",
+            "en": "The website where you log in with DigiD and fetch your data.",
         },
         "contact": {"telefoon": "0800 000 0008", "website": "https://burgerportaal.example/hulp"},
         "is_app_manager": True,
