@@ -1,7 +1,8 @@
 """The shared look in a real browser (issue 8, items 1, 9 and 10), at 1280 and 320 CSS pixels, in Dutch and
 English, with JavaScript on and off: the header fits the screen, the Blauwe Knop mark stays round (its box is
 as wide as it is high, in the header and in the button), nothing scrolls sideways at 320 px, the header's links
-and buttons look alike, and axe finds no WCAG violations."""
+and buttons look alike, the logged-in header leaves a 320 px screen to the page (it took 250 px), and axe
+finds no WCAG violations."""
 
 from __future__ import annotations
 
@@ -107,3 +108,19 @@ def test_the_help_page_leads_to_checking_a_copy_and_organisations_to_the_button(
     page.wait_for_url("**/hulp/#organisaties")
     page.locator("main a[href='/controleren/']").click()
     page.wait_for_url("**/controleren/")
+
+
+HEADER_LIMIT = 140  # px at 320 px wide: about a quarter of a small phone's screen, the rest is the page
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_it_refuses_a_logged_in_header_taller_than_140_px_at_320_px(new_context, steps, demo_server, language):
+    page = new_context(viewport={"width": 320, "height": 640}).new_page()
+    steps.log_in(page, demo_server.bsns[1])
+    choose_language(page, steps, language)
+    for path in ["/", "/mijn-inzage/", "/hulp/"]:
+        page.goto(demo_server.base_url + path)
+        height = page.locator("header").bounding_box()["height"]
+        print(f"header at 320 px, {language}, {path}: {height:.0f} px")
+        assert height < HEADER_LIMIT, f"the header on {path} takes {height:.0f} px of a 320 px wide screen"
+        assert_fits(page, 320)
