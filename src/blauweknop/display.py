@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.utils import formats, numberformat
+from django.utils import formats
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -40,21 +40,9 @@ class Row:
     item: int | None  # 1-based position when the field belongs to a list item
 
 
-def format_value(kind: str, value: Any, *, spreadsheet: bool = False) -> str:
-    """A value as people write it: euros with cents, dates in words, yes or no.
-
-    For a ``spreadsheet`` (a Dutch one, whatever the page's language): numbers without euro sign
-    or thousands separator and with a decimal comma, and ISO dates, so that the program reads
-    them as numbers and dates it can add up and sort; an empty cell for no value.
-    """
-    if spreadsheet:
-        if value is None:
-            return ""
-        if kind in ("money", "percentage") and isinstance(value, int) and not isinstance(value, bool):
-            number = numberformat.format(Decimal(value) / 100, ",", 2)
-            return number + "%" if kind == "percentage" else number
-        if kind == "date" and isinstance(value, str):
-            return value
+def format_value(kind: str, value: Any) -> str:
+    """A value as people write it: euros with cents, dates in words, yes or no (a spreadsheet's cells:
+    ``blauweknop.portal.downloads``)."""
     if value is None:
         return "—"
     if kind == "money" and isinstance(value, int):

@@ -4,7 +4,7 @@ import csv
 import io
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -105,10 +105,10 @@ def test_it_names_every_download_after_the_organisation(citizen):
         assert response["Content-Disposition"] == expected
 
 
-def _csv_rows(response) -> list[list[str]]:
+def _csv_rows(response, separator=";") -> list[list[str]]:
     body = response.content.decode("utf-8")
     assert body.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=separator))
 
 
 @pytest.fixture
@@ -132,21 +132,23 @@ def test_it_writes_csv_for_a_dutch_spreadsheet(debtor):
     ]
     assert set(fields) <= _all(html, "vorderingen")
     rows = _csv_rows(_download(citizen, BELASTING, "vorderingen", fields, "csv"))
-    assert rows[0] == ["gegeven", "omschrijving", "waarde"]
-    # the one chosen debt is the first (and only) in the file
-    values = {row[0].replace("vorderingen.0.", ""): row[2] for row in rows[1:]}
+    assert rows[0] == ["Nog te betalen", "Betalen voor", "Betalingsregeling"]  # labels, not the catalogue's paths
+    assert len(rows) == 2  # the one chosen debt is the only row
     cents = first["openstaandBedragInCenten"]
-    assert values["openstaandBedragInCenten"] == f"{cents // 100},{cents % 100:02d}"
-    assert values["vervaldatum"] == first["vervaldatum"]  # ISO: every spreadsheet reads it as a date
-    assert values["betalingsregeling.actief"] == ("ja" if first["betalingsregeling"]["actief"] else "nee")
+    assert rows[1][0] == f"{cents // 100},{cents % 100:02d}"
+    assert rows[1][1] == first["vervaldatum"]  # ISO: every spreadsheet reads it as a date
+    assert rows[1][2] == ("ja" if first["betalingsregeling"]["actief"] else "nee")
 
 
-def test_it_writes_yes_and_no_in_an_english_csv(debtor):
+def test_it_writes_an_english_csv_for_an_english_spreadsheet(debtor):
     citizen, n, debt = debtor
     _press(citizen, BELASTING)
     citizen.cookies["django_language"] = "en"
-    rows = _csv_rows(_download(citizen, BELASTING, "vorderingen", [f"vorderingen.{n}.betalingsregeling.actief"], "csv"))
-    assert rows[1][2] == ("yes" if debt["betalingsregeling"]["actief"] else "no")
+    fields = [f"vorderingen.{n}.openstaandBedragInCenten", f"vorderingen.{n}.betalingsregeling.actief"]
+    rows = _csv_rows(_download(citizen, BELASTING, "vorderingen", fields, "csv"), separator=",")
+    assert rows[0] == ["Still to pay", "Payment plan"]
+    cents = debt["openstaandBedragInCenten"]
+    assert rows[1] == [f"{cents // 100}.{cents % 100:02d}", "yes" if debt["betalingsregeling"]["actief"] else "no"]
 
 
 def test_it_refuses_to_let_a_text_value_run_as_a_spreadsheet_formula(citizen, citizen_bsn):
@@ -155,7 +157,7 @@ def test_it_refuses_to_let_a_text_value_run_as_a_spreadsheet_formula(citizen, ci
     record.save()
     _press(citizen, BELASTING)
     rows = _csv_rows(_download(citizen, BELASTING, "vorderingen", ["vorderingen.0.omschrijving"], "csv"))
-    assert rows[1][2] == '\'=HYPERLINK("https://example.invalid","klik")'
+    assert rows[1][0] == '\'=HYPERLINK("https://example.invalid","klik")'
 
 
 def test_it_says_calmly_that_an_organisation_has_no_data_of_a_type(client, demo_world):
@@ -164,7 +166,7 @@ def test_it_says_calmly_that_an_organisation_has_no_data_of_a_type(client, demo_
     bsn = at_municipality.exclude(bsn__in=with_debts).values_list("bsn", flat=True).first()
     assert log_in(client, bsn).status_code == 302
     html = _press(client, GEMEENTE)
-    said = "Gemeente Voorbeeldstad heeft geen openstaande betalingen over u."
+    said = "U hoeft niets te betalen aan Gemeente Voorbeeldstad."
     assert said in html
     before = html[: html.index(said)]
     assert before[before.rindex('role="') :].startswith('role="status"'), "information, not an alert"
@@ -213,6 +215,55 @@ def test_it_leaves_out_every_field_of_an_unticked_item_without_javascript(citize
     assert 'name="onderdeel-vorderingen" value="2" checked' in html
 
 
+def test_it_says_by_an_item_s_own_box_that_without_its_tick_nothing_of_the_item_is_downloaded(citizen, citizen_bsn):
+    _debts(citizen_bsn, (100, date.today()))
+    html = _section(_press(citizen, BELASTING), "vorderingen")
+    start = html.index("blauweknop-item__box")
+    box = html[start : html.index('name="veld-vorderingen"', start)]
+    assert 'name="onderdeel-vorderingen" value="1" checked' in box
+    hint = "Zonder vinkje hier komt niets van dit onderdeel in uw bestand, ook niet wat hieronder aangevinkt staat."
+    assert re.search(rf'id="onderdeel-uitleg-vorderingen-1">{hint}<', box), "the box's own description"
+    # Without JavaScript the fields below keep their ticks: the style sheet shows this while the box is unticked.
+    assert re.search(r'class="[^"]*blauweknop-left-out">Dit onderdeel komt niet in uw bestand.<', box)
+
+
+def test_it_names_an_item_by_what_it_is_and_says_that_a_tick_shares_nothing_yet(citizen, citizen_bsn):
+    _debts(citizen_bsn, (100, date.today()))
+    html = _press(citizen, BELASTING)
+    lead = "Wat een vinkje heeft, komt in uw bestand. U deelt nog niets: dat doet u pas als u het bestand aan iemand"
+    assert lead + " geeft." in html
+    assert "Zet een vinkje bij wat u wilt delen" not in html
+    label = re.search(r'value="1" checked aria-describedby="[^"]+">\s*<strong>([^<]+)</strong>', html).group(1)
+    assert re.fullmatch(r"[A-Z][^,]+, K-0, € 1,00", label), label
+    assert "Nummer 1" not in html
+
+
+def test_it_marks_a_last_day_to_object_that_has_passed(citizen, citizen_bsn):
+    today = date.today()
+    _debts(citizen_bsn, (100, today), (100, today))
+    record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="vorderingen", bsn=citizen_bsn)
+    record.data["vorderingen"][0]["bezwaarTot"] = (today - timedelta(days=1)).isoformat()
+    record.data["vorderingen"][1]["bezwaarTot"] = today.isoformat()  # the last day itself is still open
+    record.save()
+    debts = _section(_press(citizen, BELASTING), "vorderingen")
+    assert debts.count("(deze datum is voorbij)") == 1
+    assert "(deze datum is voorbij)" in debts.split('data-onderdeel="2"')[0]
+
+
+def test_it_says_in_the_section_whose_button_was_pressed_that_nothing_was_ticked_there(citizen):
+    form = _form(_press(citizen, BELASTING))
+    form["veld-inkomen"] = []
+    response = _send(citizen, form, "inkomen:csv")
+    assert (response.status_code, response["Location"]) == (302, f"/organisaties/{BELASTING}/gegevens/#soort-inkomen")
+    html = citizen.get(response["Location"].partition("#")[0]).content.decode()
+    said = "Kies minstens één gegeven bij Inkomen. Zet er een vinkje bij en download opnieuw."
+    assert re.search(rf'role="alert" id="leeg-inkomen">.*{said}', _section(html, "inkomen"), re.S)
+    assert html.count('role="alert"') == 1, "said once, where the page opens"
+    assert said not in _section(html, "vorderingen")
+    again = citizen.get(f"/organisaties/{BELASTING}/gegevens/").content.decode()
+    assert 'role="alert"' not in again, "a reload no longer shows the old error"
+
+
 def test_it_keeps_every_choice_after_a_language_switch(resident):
     html = _press(resident, GEMEENTE)
     form = _form(html)
@@ -259,14 +310,29 @@ def test_it_offers_the_pdf_first_a_way_back_and_sections_that_fold(citizen):
     assert re.search(rf'class="[^"]*blauweknop-back"><a [^>]*href="/organisaties/{BELASTING}/"', html)
 
 
-def test_it_does_not_send_the_citizen_back_to_press_again_when_an_organisation_has_nothing(citizen, citizen_bsn):
-    student_finance = "00000001005165486000"
-    assert not SourceRecord.objects.filter(holder_oin=student_finance, bsn=citizen_bsn).exists()
-    html = _press(citizen, student_finance)
-    assert "Studiefinanciering Voorbeeldland heeft geen studieschuld over u." in html
-    assert "Ga terug en druk op de Blauwe Knop" not in html  # pressing again would not help
-    again = citizen.get(f"/organisaties/{student_finance}/gegevens/").content.decode()
-    assert "Ga terug en druk op de Blauwe Knop" in again  # a later visit: the copies may be gone
+ALLOWANCES = "00000001001806418000"
+NOT_FETCHED = "Er zijn nog geen gegevens opgehaald."
+
+
+def test_it_says_once_that_there_is_nothing_to_download_when_an_organisation_has_nothing(client, demo_world):
+    bsn = SourceRecord.objects.exclude(bsn__in=SourceRecord.objects.filter(holder_oin=ALLOWANCES).values("bsn"))
+    assert log_in(client, bsn.values_list("bsn", flat=True).first()).status_code == 302
+    html = _press(client, ALLOWANCES)
+    said = "U krijgt geen toeslag van Toeslagendienst Voorbeeldland. Er is dus niets om te downloaden."
+    assert html.count(said) == 1
+    assert "geen toeslagen over u" not in html
+    assert NOT_FETCHED not in html  # pressing again would not help
+    assert re.search(r'<a [^>]*href="/">Terug naar het begin</a>', html)
+    again = client.get(f"/organisaties/{ALLOWANCES}/gegevens/").content.decode()
+    assert said in again and NOT_FETCHED not in again  # reloaded: still true, still said once
+
+
+def test_it_offers_the_blauwe_knop_itself_when_nothing_was_fetched(citizen):
+    html = citizen.get(f"/organisaties/{BELASTING}/gegevens/").content.decode()
+    assert NOT_FETCHED in html and "Ga terug" not in html
+    press = re.search(rf'<form action="/organisaties/{BELASTING}/blauwe-knop/" method="post">(.*?)</form>', html, re.S)
+    assert press and 'class="blauweknop-button" type="submit"' in press.group(1)
+    assert "csrfmiddlewaretoken" in press.group(1)
 
 
 @pytest.mark.parametrize(
@@ -282,7 +348,8 @@ def test_it_does_not_send_the_citizen_back_to_press_again_when_an_organisation_h
 def test_it_refuses_a_form_it_did_not_send_in_plain_words(citizen, form):
     _press(citizen, BELASTING)
     response = _send(citizen, form, form["download"])
-    assert (response.status_code, response["Location"]) == (302, f"/organisaties/{BELASTING}/gegevens/")
+    assert response.status_code == 302
+    assert response["Location"].partition("#")[0] == f"/organisaties/{BELASTING}/gegevens/"
     switched = citizen.post(
         f"/organisaties/{BELASTING}/taal/", {**form, "language": "xx", "next": "https://evil.example/"}
     )

@@ -3,8 +3,9 @@
 from datetime import date
 
 import pytest
+from django.utils import translation
 
-from blauweknop.portal.data_page import late_since, total_owed
+from blauweknop.portal.data_page import category, late_since, nothing_of, total_owed
 from blauweknop.scheme.catalogue import document_types
 
 TODAY = date(2026, 11, 29)
@@ -44,3 +45,44 @@ def test_a_payment_is_late_from_the_day_after_its_last_day_while_money_is_owed()
 def test_it_refuses_to_call_a_payment_late_on_claims_it_cannot_read(claims, owed):
     assert late_since(claims, TODAY) == {}
     assert total_owed(document_types()["vorderingen"], claims) == owed
+
+
+def _debt_item(**fields):
+    return {"vorderingen": [{**_debt(60500, "2026-01-01"), **fields}]}
+
+
+def test_it_names_an_item_by_its_kind_reference_and_amount():
+    catalogue = document_types()
+    debts = _debt_item(soort="inkomstenbelasting", kenmerk="BEL-2025-001", oorspronkelijkBedragInCenten=90000)
+    item = category(catalogue["vorderingen"], debts, set(), TODAY).items[0]
+    assert item.name == "Inkomstenbelasting, BEL-2025-001, € 605,00"  # what is still owed, not the first amount
+    allowance = {"toeslagen": [{"soort": "huurtoeslag", "jaar": 2026, "bedragPerMaandInCenten": 31200}]}
+    assert category(catalogue["toeslagen"], allowance, set(), TODAY).items[0].name == "Huurtoeslag, 2026, € 312,00"
+    with translation.override("en"):
+        item = category(catalogue["vorderingen"], debts, set(), TODAY).items[0]
+    assert item.name == "Income tax, BEL-2025-001, € 605.00"
+
+
+def test_it_leaves_an_item_unnamed_when_its_type_has_nothing_to_name_it_by():
+    debts = {"vorderingen": [{"omschrijving": "iets"}]}
+    assert category(document_types()["vorderingen"], debts, set(), TODAY).items[0].name is None
+
+
+def test_it_marks_a_last_day_to_object_that_has_passed():
+    debts = {"vorderingen": [_debt(0, "2026-01-01") | {"bezwaarTot": day} for day in ("2026-11-28", "2026-11-29")]}
+    debts["vorderingen"].append(_debt(0, "2026-01-01") | {"bezwaarTot": "2026-02-30"})
+    items = category(document_types()["vorderingen"], debts, set(), TODAY).items
+    passed = [[f.row.path for f in item.fields if f.passed] for item in items]
+    assert passed == [["vorderingen.0.bezwaarTot"], [], []]  # the last day itself is still open
+
+
+@pytest.mark.parametrize(
+    ("type_id", "said"),
+    [
+        ("toeslagen", "U krijgt geen toeslag van Dienst X."),
+        ("vorderingen", "U hoeft niets te betalen aan Dienst X."),
+        ("studieschuld", "U heeft geen studieschuld bij Dienst X."),
+    ],
+)
+def test_it_says_in_the_type_s_own_words_that_an_organisation_has_none_of_it(type_id, said):
+    assert nothing_of(document_types()[type_id], "Dienst X") == said

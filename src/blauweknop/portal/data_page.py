@@ -11,6 +11,9 @@ from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
 from blauweknop.display import Row, format_value, rows
 from blauweknop.document_types import DocumentType
 
@@ -18,6 +21,18 @@ from blauweknop.document_types import DocumentType
 OWED = ("vorderingen.openstaandBedragInCenten", "totaleSchuldInCenten")
 # A payment is late after the last day to pay ("vervaldatum"), while an amount of it is still owed.
 DUE_DATE, STILL_OWED = "vorderingen.vervaldatum", "openstaandBedragInCenten"
+# A last day to act that people must not mistake for one still open once it has passed.
+DEADLINES = ("vorderingen.bezwaarTot",)
+# What names a list item (e.g. one debt) on the data page, when its type has them: its kind, its reference, its amount.
+KIND, REFERENCES = "soort", ("kenmerk", "jaar")
+# Per document type: what it means that an organisation holds none of it about the citizen, in plain words.
+NOTHING = {
+    "toeslagen": gettext_lazy("U krijgt geen toeslag van %(name)s."),
+    "vorderingen": gettext_lazy("U hoeft niets te betalen aan %(name)s."),
+    "studieschuld": gettext_lazy("U heeft geen studieschuld bij %(name)s."),
+    "inkomen": gettext_lazy("%(name)s heeft geen gegevens over uw inkomen."),
+    "persoonsgegevens": gettext_lazy("%(name)s heeft geen persoonsgegevens van u."),
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,7 @@ class Field:
     row: Row
     ticked: bool
     late_since: date | None = None  # the first day it was late, for a due date that has passed
+    passed: bool = False  # a last day to act (e.g. to object) that lies before today
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,7 @@ class Item:
 
     number: int | None
     fields: list[Field]
+    name: str | None = None  # e.g. "Inkomstenbelasting, BEL-2025-001, € 605,00"; None when nothing names it
 
     @property
     def ticked(self) -> bool:
@@ -47,6 +64,7 @@ class Category:
     """One document type on the data page."""
 
     type: DocumentType
+    title: str  # the type's name in the page's language
     items: list[Item]
     total_owed: str | None  # formatted like the rows; None when the type holds no debts
 
@@ -99,12 +117,54 @@ def late_since(claims: dict[str, Any], today: date) -> dict[str, date]:
     return late
 
 
+def passed_deadlines(claims: dict[str, Any], today: date) -> set[str]:
+    """The concrete paths of every last day to act (:data:`DEADLINES`) that lies before ``today``."""
+    passed = set()
+    for deadline in DEADLINES:
+        for path, day in _values(claims, deadline.split(".")):
+            try:
+                if isinstance(day, str) and date.fromisoformat(day) < today:
+                    passed.add(path)
+            except ValueError:
+                continue
+    return passed
+
+
+def item_name(document_type: DocumentType, item: list[Row]) -> str | None:
+    """Words that tell one list item from the others: its kind, its reference and its amount, as shown.
+
+    The amount is what is still owed when the item has it, else its first amount. ``None`` when the
+    type has none of these fields.
+    """
+    by_name: dict[str, Row] = {}
+    for row in item:
+        field = document_type.field(row.path)
+        if field is not None:
+            name = "owed" if field.path in OWED else "money" if field.kind == "money" else field.path.rsplit(".")[-1]
+            by_name.setdefault(name, row)
+    reference = next((by_name[name] for name in REFERENCES if name in by_name), None)
+    parts = [by_name.get(KIND), reference, by_name.get("owed") or by_name.get("money")]
+    return ", ".join(row.value for row in parts if row is not None) or None
+
+
+def nothing_of(document_type: DocumentType, holder_name: str) -> str:
+    """The plain sentence that the organisation ``holder_name`` holds nothing of this type about the citizen."""
+    words = NOTHING.get(document_type.id) or _("%(name)s heeft geen %(kind)s over u.")
+    return str(words) % {"name": holder_name, "kind": document_type.name[_language()].lower()}
+
+
 def category(document_type: DocumentType, claims: dict[str, Any], ticked: set[str], today: date) -> Category:
     """The data page's view of one copy: ``ticked`` are the paths that show a tick."""
-    late = late_since(claims, today)
-    items = [
-        Item(number, [Field(row, row.path in ticked, late.get(row.path)) for row in group])
-        for number, group in groupby(rows(document_type, claims), key=lambda row: row.item)
-    ]
+    late, passed = late_since(claims, today), passed_deadlines(claims, today)
+    items = []
+    for number, group in groupby(rows(document_type, claims), key=lambda row: row.item):
+        shown = list(group)
+        fields = [Field(row, row.path in ticked, late.get(row.path), row.path in passed) for row in shown]
+        items.append(Item(number, fields, item_name(document_type, shown) if number else None))
     owed = total_owed(document_type, claims)
-    return Category(document_type, items, None if owed is None else format_value("money", owed))
+    title = document_type.name[_language()]
+    return Category(document_type, title, items, None if owed is None else format_value("money", owed))
+
+
+def _language() -> str:
+    return "en" if (get_language() or "nl").startswith("en") else "nl"

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 WALLET = "bk_wallet"
 LEVEL = "bk_assurance_level"
 CHOICES = "bk_choices"  # {holder oin: {document type: [chosen paths]}}, the last choice sent per type
+ABSENT = "bk_absent"  # {holder oin: [document types]}: what the holder said, at the last press, it has none of
+NOTHING_CHOSEN = "bk_nothing_chosen"  # [holder oin, document type]: a download sent with nothing ticked, said once
 
 SESSION_AGE = 15 * 60  # DigiD's rule for a session, also for the mock
 PRUNE_BATCH = 500
@@ -98,6 +100,29 @@ async def forget_choices(request: HttpRequest, oin: str) -> None:
     kept = await request.session.aget(CHOICES, {})
     if kept.pop(oin, None) is not None:
         await request.session.aset(CHOICES, kept)
+
+
+async def keep_absent(request: HttpRequest, oin: str, type_ids: list[str]) -> None:
+    """Remember which document types holder ``oin`` said it has none of, replacing what an earlier press said."""
+    kept = await request.session.aget(ABSENT, {})
+    kept[oin] = type_ids
+    await request.session.aset(ABSENT, kept)
+
+
+async def absent(request: HttpRequest, oin: str) -> list[str]:
+    """The document types holder ``oin`` has none of about the citizen, as it said at the last press."""
+    return (await request.session.aget(ABSENT, {})).get(oin, [])
+
+
+async def note_nothing_chosen(request: HttpRequest, oin: str, type_id: str) -> None:
+    """The citizen asked for a download of ``type_id`` with nothing ticked: the next data page says so there."""
+    await request.session.aset(NOTHING_CHOSEN, [oin, type_id])
+
+
+async def nothing_chosen(request: HttpRequest, oin: str) -> str | None:
+    """The document type of holder ``oin`` last downloaded with nothing ticked, once; then it is forgotten."""
+    noted = await request.session.apop(NOTHING_CHOSEN, None)
+    return noted[1] if isinstance(noted, list) and noted[0] == oin else None
 
 
 def prune(now: datetime) -> int:

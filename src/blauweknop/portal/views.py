@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -79,13 +80,10 @@ async def press(request: HttpRequest, oin: str) -> HttpResponse:
     fetched = await fetch_all(scheme, holder, citizen)
     await session.keep_credentials(request, oin, {f.type_id: f.credential for f in fetched if f.credential})
     await session.forget_choices(request, oin)
+    # Nothing to fetch is no failure: the data page says it as plain information, as long as the session lasts.
+    await session.keep_absent(request, oin, [f.type_id for f in fetched if f.absent])
     for problem in {f.problem for f in fetched if f.problem}:
         messages.error(request, problem)  # stored by the (sync) middleware, after this view
-    catalogue = document_types.of(scheme)
-    for document_type in (catalogue.get(f.type_id) for f in fetched if f.absent):
-        if document_type is not None:  # nothing to fetch is no failure: said as plain information
-            kind = document_type.name[_language()].lower()
-            messages.info(request, _("%(name)s heeft geen %(kind)s over u.") % {"name": holder.name, "kind": kind})
     return redirect("portal:data", oin=oin)
 
 
@@ -122,6 +120,7 @@ async def data(request: HttpRequest, oin: str) -> HttpResponse:
     """
     scheme = await scheme_client.current()
     holder = _holder(scheme, oin)
+    catalogue = document_types.of(scheme)
     kept, today = await session.choices(request, oin), timezone.localdate()
     categories = [
         data_page.category(
@@ -132,8 +131,18 @@ async def data(request: HttpRequest, oin: str) -> HttpResponse:
         )
         for type_id, copy in (await _copies(request, oin, scheme)).items()
     ]
-    # A new token per page shown: the same form sent twice is one click twice, a new page a new choice.
-    context = {"oin": oin, "holder": holder, "categories": categories, "form_token": secrets.token_urlsafe(16)}
+    absent = [t for t in map(catalogue.get, await session.absent(request, oin)) if t is not None]
+    context = {
+        "oin": oin,
+        "holder": holder,
+        "categories": categories,
+        "nothing_of": [data_page.nothing_of(t, holder.name) for t in absent],
+        # Every type the holder issues answered "none": there is nothing to download, and pressing again will not help.
+        "nothing_at_all": not categories and bool(absent) and set(holder.document_types) <= {t.id for t in absent},
+        "nothing_chosen": await session.nothing_chosen(request, oin),
+        # A new token per page shown: the same form sent twice is one click twice, a new page a new choice.
+        "form_token": secrets.token_urlsafe(16),
+    }
     return await arender(request, "portal/data.html", context)
 
 
@@ -163,9 +172,9 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
     if type_id not in copies or fmt not in FORMATS:
         messages.error(request, _("Die download kennen we niet. Druk opnieuw op de Blauwe Knop."))
         return redirect("portal:data", oin=oin)
-    if not choices[type_id]:
-        messages.error(request, _("Kies minstens één gegeven om te downloaden. Zet een vinkje bij wat u wilt delen."))
-        return redirect("portal:data", oin=oin)
+    if not choices[type_id]:  # said in the section of the button pressed, where the page opens
+        await session.note_nothing_chosen(request, oin, type_id)
+        return redirect(reverse("portal:data", kwargs={"oin": oin}) + f"#soort-{type_id}")
     repeat = repeat_key(request.session.session_key or "", request.POST)
     if await served_before(repeat):
         return HttpResponse(status=204)
@@ -187,7 +196,8 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
         body = json.dumps(select(claims, set(paths)), ensure_ascii=False, indent=2)
         content_type = "application/json; charset=utf-8"
     else:
-        body, content_type = csv_text(document_type, select(claims, set(paths))), "text/csv; charset=utf-8"
+        body = csv_text(document_type, select(claims, set(paths)), _language())
+        content_type = "text/csv; charset=utf-8"
     if await first_served(repeat):  # a click sent twice before the first answer came is one download
         await events.record_download(citizen, oin, type_id, fmt)
     response = HttpResponse(body, content_type=content_type)
