@@ -8,13 +8,25 @@ shift as new records arrive; a position does not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 50  # the most records one page may hold; keeps every answer bounded
+# The years any record can have. Far beyond them a step of one tick, or the way to UTC, leaves the calendar.
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def within_years(at: datetime) -> datetime | None:
+    """``at`` in UTC if it is in a time zone and within the years any record can have; else ``None``.
+
+    Comparing first is safe at any moment; converting is safe only once it is known to be near.
+    """
+    if at.tzinfo is None or at.utcoffset() is None or not EARLIEST <= at < LATEST:
+        return None
+    return at.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,10 @@ def test_it_pages_by_place_ties_broken_by_kenmerk_without_gaps_or_doubles(demo_w
         {"voor": {"tijdstip": "2026-11-01T10:00:00+00:00"}, "na": {"tijdstip": "2026-11-01T10:00:00+00:00"}},
         {"voor": {"tijdstip": "2026-11-01T10:00:00"}},  # no time zone: which moment is it?
         {"voor": {"tijdstip": "2026-11-01T10:00:00Z", "kenmerk": "' OR 1=1 --"}},
+        {"voor": {"tijdstip": "9999-12-31T23:59:59-14:00"}},  # in UTC: beyond the calendar
+        {"na": {"tijdstip": "0001-01-01T00:00:00+14:00"}},
+        {"voor": {"tijdstip": "2101-01-01T00:00:00Z"}},
+        {"na": {"tijdstip": "1999-12-31T23:59:59Z"}},
     ],
 )
 def test_it_refuses_a_page_it_cannot_answer_in_bounds(demo_world, paging):

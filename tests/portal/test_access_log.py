@@ -9,7 +9,7 @@ from django.test import Client
 
 from blauweknop.audit.models import AccessRecord
 from blauweknop.demo.organisations import PORTAL_OIN
-from blauweknop.holder.models import Tenant
+from blauweknop.holder.models import SourceRecord, Tenant
 from blauweknop.portal import access
 from blauweknop.portal.models import CitizenEvent
 from blauweknop.pseudonyms import pseudonym
@@ -17,7 +17,7 @@ from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
 
-from .conftest import BELASTING, GEMEENTE, download_form
+from .conftest import BELASTING, GEMEENTE, download_form, log_in
 from .test_holder_failures import JSON, hostile_holder  # noqa: F401 -- the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -164,6 +164,21 @@ def test_paging_has_no_gaps_or_doubles_across_holders_with_equal_timestamps(crow
     assert back[-1] == pages[0]
 
 
+def test_it_refuses_to_put_a_holders_record_id_or_a_moment_in_a_link(crowded_log):
+    citizen, _ = crowded_log
+    kenmerken = set(AccessRecord.objects.values_list("span_id", flat=True))
+    html, path, links = "", "/mijn-inzage/", []
+    while path is not None:
+        html = citizen.get(path).content.decode()
+        links += re.findall(r'href="([^"]*)"', html)
+        path = _link(html, "Oudere")
+    paging = [link for link in links if "voor=" in link or "na=" in link]
+    assert len(paging) >= 10
+    for link in paging:
+        assert not any(kenmerk in link for kenmerk in kenmerken)
+        assert "~" not in link and "2026" not in link and "portaal" not in link and BELASTING not in link
+
+
 def test_a_holder_that_is_down_is_named_and_the_rest_is_shown(crowded_log, deployment):
     citizen, _ = crowded_log
     Organisation.objects.filter(oin=GEMEENTE).update(base_url="http://127.0.0.1:9")
@@ -185,17 +200,43 @@ def test_a_holder_that_is_down_is_named_and_the_rest_is_shown(crowded_log, deplo
         "voor=" + "~" * 5000,
         "voor=9999-12-31T23:59:59.999999Z~portaal~00000000000000000001",
         "na=0001-01-01T00:00:00Z~00000000000000000000~0123456789abcdef",
+        "voor=9999-12-31T23:59:59.999999%2B00:00~portaal~00000000000000000001",
+        "voor=8999-12-31T23:59:59.999999-14:00~portaal~00000000000000000001",
+        "na=8999-12-31T23:59:59.999999-14:00~00000000000000000000~0123456789abcdef",
+        "voor=0001-01-01T00:00:00%2B14:00~portaal~00000000000000000001",
+        "na=0001-01-01T00:00:00%2B14:00~00000000000000000000~0123456789abcdef",
+        "voor=2101-01-01T00:00:00Z~portaal~00000000000000000001",
+        "na=1999-12-31T23:59:59Z~00000000000000000000~0123456789abcdef",
     ],
 )
 def test_it_shows_the_newest_for_a_place_that_is_not_one(citizen, query):
     _press(citizen)
     response = citizen.get(f"/mijn-inzage/?{query}")
-    assert response.status_code == 200 and f">{FETCHED}<" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and f">{FETCHED}<" in html
+    assert _link(html, "Nieuwste") is None and _link(html, "Nieuwere") is None  # the newest page itself
 
 
-def test_it_leaves_out_a_holders_record_at_a_moment_no_link_can_name(citizen, hostile_holder):  # noqa: F811
+def test_it_refuses_a_place_from_a_link_that_was_changed_or_is_another_citizens(crowded_log, citizen_bsn):
+    citizen, _ = crowded_log
+    older = _link(citizen.get("/mijn-inzage/").content.decode(), "Oudere")
+    token = older.split("voor=", 1)[1]
+    changed = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    for query in (f"voor={changed}", f"na={token}x", f"voor={token[:20]}"):
+        html = citizen.get(f"/mijn-inzage/?{query}").content.decode()
+        assert _link(html, "Nieuwste") is None and _link(html, "Nieuwere") is None
+    someone_else = SourceRecord.objects.exclude(bsn=citizen_bsn).values_list("bsn", flat=True).first()
+    other = Client()
+    log_in(other, someone_else)
+    assert _link(other.get(older).content.decode(), "Nieuwste") is None
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+14:00", "2150-01-01T00:00:00Z"])
+def test_it_leaves_out_a_holders_record_at_a_moment_no_link_can_name(citizen, hostile_holder, caplog, at):  # noqa: F811
     record = b'{"kenmerk": "0123456789abcdef", "gevraagdDoor": "x", "documentsoort": "x", "activiteit": "x", '
-    hostile_holder.answer = (200, JSON, b'{"inzages": [' + record + b'"tijdstip": "9999-12-31T23:59:59-05:00"}]}')
+    hostile_holder.answer = (200, JSON, b'{"inzages": [' + record + b'"tijdstip": "' + at.encode() + b'"}]}')
     _press(citizen)
     response = citizen.get("/mijn-inzage/")
-    assert response.status_code == 200 and f">{FETCHED}<" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and f">{FETCHED}<" in html and ">x<" not in html
+    assert any("out of range; left out" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)

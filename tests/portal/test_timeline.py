@@ -6,7 +6,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from blauweknop.paging import Bound
-from blauweknop.portal.timeline import PORTAL, Entry, Place, bound_at, merge, place_from, portal_key
+from blauweknop.portal.timeline import (
+    PORTAL,
+    Entry,
+    Place,
+    bound_at,
+    from_link,
+    merge,
+    moment,
+    place_from,
+    portal_key,
+    to_link,
+)
 
 SOURCES = ("00000001003214345000", "00000001823288444000", PORTAL)
 START = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -80,3 +91,19 @@ def test_paging_gives_every_entry_once_in_order_older_and_newer(timeline):
 def test_a_place_survives_its_link():
     place = Place(START + timedelta(microseconds=7), SOURCES[0], "0123456789abcdef")
     assert place_from(place.token()) == place
+
+
+def test_a_sealed_place_opens_only_with_its_key_and_context_and_says_nothing():
+    place, key = Place(START, SOURCES[0], "0123456789abcdef"), bytes(32)
+    link = to_link(place, key, b"citizen-a")
+    assert from_link(link, key, b"citizen-a") == place
+    assert "0123456789abcdef" not in link and SOURCES[0] not in link and "~" not in link
+    assert from_link(link, key, b"citizen-b") is None and from_link(link, bytes([1]) * 32, b"citizen-a") is None
+    for broken in ("", "x", "é" * 20, link[:10], link + "A", "=" * 5, "A" * 1000):
+        assert from_link(broken, key, b"citizen-a") is None
+
+
+def test_it_refuses_a_moment_outside_the_years_any_record_can_have():
+    assert moment("2026-11-01T10:00:00-14:00") == datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
+    for text in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2100-01-01T00:00:00Z", "2026-11-01T10:00"):
+        assert moment(text) is None

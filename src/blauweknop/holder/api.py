@@ -14,13 +14,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Path, Schema, Status
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from blauweknop.api import make_api, problem
 from blauweknop.holder import access, issuing, printing, tenants
 from blauweknop.holder.errors import HolderError, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.models import StatusListRecord
-from blauweknop.paging import MAX_PAGE, Bound
+from blauweknop.paging import EARLIEST, LATEST, MAX_PAGE, Bound, within_years
 from blauweknop.protocol import check_code
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.scheme.client import scheme_client
@@ -86,6 +86,14 @@ class Positie(Schema):
 
     tijdstip: AwareDatetime
     kenmerk: str | None = Field(None, pattern=r"^[0-9a-f]{16}$", description="Without it: the moment alone.")
+
+    @field_validator("tijdstip")
+    @classmethod
+    def in_range(cls, at: datetime) -> datetime:
+        """A moment any record can have, in UTC: far beyond those years no database can compare it."""
+        if (utc := within_years(at)) is None:
+            raise ValueError(f"Give a moment from {EARLIEST.year} up to {LATEST.year}.")
+        return utc
 
 
 class InzageAanvraag(Schema):

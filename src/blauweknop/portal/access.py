@@ -7,8 +7,12 @@ source is asked for just one page beyond the last entry shown, and the answers a
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -27,19 +31,24 @@ from blauweknop.portal.timeline import (
     Page,
     Place,
     bound_at,
+    from_link,
     holder_query,
     merge,
     moment,
-    place_from,
     portal_key,
+    to_link,
 )
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
+from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
+
+logger = logging.getLogger(__name__)
 
 
 def _holder_entry(record: dict[str, Any]) -> Entry | None:
     at = moment(record["tijdstip"])
-    if at is None:  # no link could name its place
+    if at is None:  # no link could name its place: one misbehaving holder must not break the page
+        logger.warning("holder %s sent an access record at a moment out of range; left out", record["houder"])
         return None
     place = Place(at, record["houder"], record["kenmerk"])
     return Entry(place, record["houder"], record["documentsoort"], record["gevraagdDoor"], record["activiteit"])
@@ -83,17 +92,24 @@ def _shown(
     }
 
 
+def _link_key() -> bytes:
+    """The key that seals the places in this page's links, derived from the deployment's secret key."""
+    return hmac.new(settings.SECRET_KEY.encode(), b"blauweknop.portal.access:links", hashlib.sha256).digest()
+
+
 @login_required
 async def access_log(request: HttpRequest) -> HttpResponse:
     """One page of what was done with the logged-in citizen's data, newest first, in plain words.
 
-    ``?voor=`` shows the entries older than a place, ``?na=`` those newer; a place that is not one
-    (typed, changed) shows the newest.
+    ``?voor=`` shows the entries older than a place, ``?na=`` those newer. A place travels sealed
+    for this citizen; one that is not (typed, changed, another citizen's) shows the newest.
     """
     user = await request.auser()
     scheme = await scheme_client.current()
     citizen = await session.citizen(request, user)
-    older_than, newer_than = place_from(request.GET.get("voor", "")), place_from(request.GET.get("na", ""))
+    key, context = _link_key(), pseudonym(citizen.bsn).encode()
+    older_than = from_link(request.GET.get("voor", ""), key, context)
+    newer_than = from_link(request.GET.get("na", ""), key, context)
     place, older = (newer_than, False) if newer_than and not older_than else (older_than, True)
     page, silent = await _page(scheme, citizen, place, older)
     if not older and not page.more:  # nothing newer beyond this page: show the newest page, full
@@ -105,8 +121,8 @@ async def access_log(request: HttpRequest) -> HttpResponse:
     context = {
         "entries": [_shown(entry, participants, types) for entry in entries],
         "silent": silent,
-        "older": entries[-1].place.token() if entries and (page.more or not older) else None,
-        "newer": entries[0].place.token() if entries and place is not None else None,
+        "older": to_link(entries[-1].place, key, context) if entries and (page.more or not older) else None,
+        "newer": to_link(entries[0].place, key, context) if entries and place is not None else None,
         "paged": place is not None,
     }
     return await arender(request, "portal/access_log.html", context)

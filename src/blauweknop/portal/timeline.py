@@ -3,29 +3,36 @@
 Every entry has a place in one total order: its moment, then its source (a holder's OIN, or the
 portal), then its key within that source (the holder's ``kenmerk``, the portal's event number).
 A page starts just beyond the place of the last entry shown, so paging never skips or repeats an
-entry, also when entries of several sources share a moment. A place says nothing about the
-citizen, so it may travel in a link.
+entry, also when entries of several sources share a moment. A place names a holder's own record
+(its ``kenmerk``), which at that holder leads to the citizen: it travels in a link only sealed
+(:func:`to_link`), so the link says nothing and cannot be changed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.utils.dateparse import parse_datetime
 
-from blauweknop.paging import Bound
+from blauweknop.paging import Bound, within_years
 
 PORTAL = "portaal"  # the source of the portal's own events; sorts after every OIN
 PAGE_SIZE = 20
 ONE_TICK = timedelta(microseconds=1)  # the finest step of time both databases keep
-EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 HOLDER_KEY = re.compile(r"[0-9a-f]{16}")
 PORTAL_KEY = re.compile(r"[0-9]{20}")
 OIN = re.compile(r"[0-9]{20}")
+NONCE = 12  # bytes, for AES-GCM
+MAX_LINK = 160  # characters: a sealed place is about 120; anything longer is not one of ours
 
 
 @dataclass(frozen=True, order=True)
@@ -53,15 +60,12 @@ class Entry:
 
 
 def moment(text: str) -> datetime | None:
-    """The moment in ``text``, in a time zone and within the years any record can have; else ``None``.
-
-    Far from those years a step of one tick, or the way to UTC, leaves the calendar.
-    """
+    """The moment in ``text`` in UTC, if in a time zone and within the years a record can have; else ``None``."""
     try:
         at = parse_datetime(text)
     except ValueError:  # well formed, but not a real moment
         return None
-    return at if at is not None and at.tzinfo is not None and EARLIEST <= at <= LATEST else None
+    return within_years(at) if at is not None else None
 
 
 def place_from(token: str) -> Place | None:
@@ -74,6 +78,25 @@ def place_from(token: str) -> Place | None:
         return None
     valid_key = PORTAL_KEY if source == PORTAL else HOLDER_KEY if OIN.fullmatch(source) else None
     return Place(at, source, key) if valid_key and valid_key.fullmatch(key) else None
+
+
+def to_link(place: Place, key: bytes, context: bytes) -> str:
+    """``place`` sealed for a link (AES-256-GCM under ``key``, bound to ``context``): opaque and unchangeable."""
+    nonce = os.urandom(NONCE)
+    sealed = nonce + AESGCM(key).encrypt(nonce, place.token().encode("ascii"), context)
+    return base64.urlsafe_b64encode(sealed).decode("ascii").rstrip("=")
+
+
+def from_link(text: str, key: bytes, context: bytes) -> Place | None:
+    """The place :func:`to_link` sealed under ``key`` and ``context``; ``None`` for anything else."""
+    if len(text) > MAX_LINK or not text.isascii():
+        return None
+    try:
+        sealed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        opened = AESGCM(key).decrypt(sealed[:NONCE], sealed[NONCE:], context)
+    except (binascii.Error, ValueError, InvalidTag):  # not base64, too short, or not sealed by us for this citizen
+        return None
+    return place_from(opened.decode("ascii", errors="replace"))
 
 
 def portal_key(number: int) -> str:
