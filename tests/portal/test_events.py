@@ -65,3 +65,34 @@ def test_a_check_by_printed_code_names_the_citizen_directly():
     async_to_sync(events.record_check)(HOLDER, "vorderingen", citizen=pseudonym(BSN))
     event = CitizenEvent.objects.get()
     assert (event.citizen, event.format) == (pseudonym(BSN), "code")
+
+
+def _check_by_file(citizen: Citizen, type_id: str = "inkomen") -> None:
+    async_to_sync(events.record_check)(HOLDER, type_id, wallet_thumbprint=thumbprint(citizen.wallet_jwk))
+
+
+def test_it_refuses_to_record_a_copy_checked_again_within_the_hour():
+    citizen = _citizen()
+    async_to_sync(events.remember_wallet)(citizen, datetime.now(UTC) + timedelta(days=1))
+    for _ in range(60):  # link previews, a page refreshed: the citizen's page would fill up
+        _check_by_file(citizen)
+    async_to_sync(events.record_check)(HOLDER, "inkomen", citizen=pseudonym(BSN))  # the paper: another copy
+    _check_by_file(citizen, "vorderingen")
+    assert sorted(CitizenEvent.objects.values_list("document_type", "format")) == [
+        ("inkomen", "bestand"),
+        ("inkomen", "code"),
+        ("vorderingen", "bestand"),
+    ]
+    CitizenEvent.objects.update(at=datetime.now(UTC) - events.CHECKS_APART - timedelta(seconds=1))
+    _check_by_file(citizen)
+    assert CitizenEvent.objects.filter(document_type="inkomen", format="bestand").count() == 2
+
+
+def test_it_refuses_to_keep_events_past_their_retention():
+    now = datetime.now(UTC)
+    for age in (events.RETENTION + timedelta(days=1), events.RETENTION + timedelta(days=400), timedelta(days=30)):
+        CitizenEvent.objects.create(
+            citizen=pseudonym(BSN), holder_oin=HOLDER, document_type="inkomen", activity="gedownload", at=now - age
+        )
+    assert events.prune(now) == 2
+    assert list(CitizenEvent.objects.values_list("at", flat=True)) == [now - timedelta(days=30)]

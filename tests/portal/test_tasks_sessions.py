@@ -6,8 +6,9 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from blauweknop.portal.models import SessionCopies
-from blauweknop.portal.tasks import prune_sessions
+from blauweknop.portal.events import RETENTION
+from blauweknop.portal.models import CitizenEvent, SessionCopies
+from blauweknop.portal.tasks import forget_old_events, prune_sessions
 from tests.concurrency import at_once
 
 from .conftest import BELASTING
@@ -29,3 +30,13 @@ def test_two_workers_pruning_at_once_delete_each_ended_session_once():
     assert sum(results) == 30
     assert list(Session.objects.values_list("pk", flat=True)) == ["live"]
     assert list(SessionCopies.objects.values_list("session_id", flat=True)) == ["live"]
+
+
+def test_the_worker_forgets_events_past_their_retention():
+    old = timezone.now() - RETENTION - timedelta(days=1)
+    CitizenEvent.objects.create(
+        citizen="p", holder_oin=BELASTING, document_type="inkomen", activity="gedownload", at=old
+    )
+    CitizenEvent.objects.create(citizen="p", holder_oin=BELASTING, document_type="inkomen", activity="gedownload")
+    assert forget_old_events.call() == 1
+    assert CitizenEvent.objects.get().at > old

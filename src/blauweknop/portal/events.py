@@ -4,14 +4,17 @@ A holder records what it did (a copy fetched for viewing, printed); only the por
 or a check on the verify page, so it records those itself, under the citizen's keyed pseudonym.
 A check is recorded only when the copy can be tied to a citizen: directly (a printed copy's code)
 or through the wallet key the copy is bound to (``cnf``), remembered when the copies were fetched.
+Anyone with a copy can check it as often as they like (link previews, repeats): one check an hour
+per copy is recorded, so nobody can flood the citizen's page. Events are kept for :data:`RETENTION`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
 from blauweknop.db import write_transaction
 from blauweknop.paging import Bound, page
@@ -25,6 +28,11 @@ if TYPE_CHECKING:
 FORMATS = frozenset({"sdjwt", "pdf", "json", "csv"})
 # How a copy was checked, kept in the event's ``format``: its file uploaded, or a printed copy's code.
 BY_FILE, BY_CODE = "bestand", "code"
+# Checks of one copy within this long of one recorded are the same news to the citizen: not recorded again.
+CHECKS_APART = timedelta(hours=1)
+# How long the citizen's page shows what happened here: 18 months, then it is deleted.
+RETENTION = timedelta(days=548)
+PRUNE_BATCH = 1000  # events deleted per transaction: a long backlog never holds the database's write lock long
 
 
 async def record_download(citizen: Citizen, holder_oin: str, type_id: str, fmt: str) -> None:
@@ -60,7 +68,8 @@ async def record_check(
     """Record that someone checked a copy of ``type_id`` from ``holder_oin`` on the verify page.
 
     ``citizen`` is the keyed pseudonym when it is known (a printed copy); otherwise the citizen is
-    found through ``wallet_thumbprint``. A copy that cannot be tied to a citizen is not recorded.
+    found through ``wallet_thumbprint``. A copy that cannot be tied to a citizen is not recorded, nor
+    a check of a copy within :data:`CHECKS_APART` of the one recorded last.
     """
     way = BY_CODE if citizen is not None else BY_FILE
     if citizen is None and wallet_thumbprint is not None:
@@ -68,13 +77,40 @@ async def record_check(
         citizen = await owners.afirst()
     if citizen is None:
         return
-    await CitizenEvent.objects.acreate(
-        citizen=citizen,
-        holder_oin=holder_oin,
-        document_type=type_id,
-        activity=CitizenEvent.Activity.CHECKED,
-        format=way,
+    await sync_to_async(_record_check)(
+        CitizenEvent(
+            citizen=citizen,
+            holder_oin=holder_oin,
+            document_type=type_id,
+            activity=CitizenEvent.Activity.CHECKED,
+            format=way,
+            at=timezone.now(),
+        )
     )
+
+
+def _record_check(event: CitizenEvent) -> None:
+    """Write ``event`` unless the same copy's check was recorded within :data:`CHECKS_APART`."""
+    with write_transaction():
+        recent = CitizenEvent.objects.filter(
+            citizen=event.citizen,
+            holder_oin=event.holder_oin,
+            document_type=event.document_type,
+            activity=event.activity,
+            format=event.format,
+            at__gt=event.at - CHECKS_APART,
+        )
+        if not recent.exists():
+            event.save()
+
+
+def prune(now: datetime) -> int:
+    """Delete the events older than :data:`RETENTION` at ``now``, a batch at a time; how many. Safe to run twice."""
+    deleted, before = 0, now - RETENTION
+    while keys := list(CitizenEvent.objects.filter(at__lt=before).values_list("pk", flat=True)[:PRUNE_BATCH]):
+        with write_transaction():
+            deleted += CitizenEvent.objects.filter(pk__in=keys).delete()[0]
+    return deleted
 
 
 def _page(subject: str, bound: Bound | None, limit: int) -> list[CitizenEvent]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from blauweknop.db import write_transaction
-from blauweknop.portal import printed, session
+from blauweknop.portal import events, printed, session
 from blauweknop.portal.models import WalletKey
 
 
@@ -28,3 +28,9 @@ def prune_ended(now: datetime) -> int:
 def prune_sessions() -> int:
     """Delete what has ended (:func:`prune_ended`); how many citizen sessions."""
     return prune_ended(timezone.now())
+
+
+@task()
+def forget_old_events() -> int:
+    """Delete the citizen's events older than their retention (:data:`events.RETENTION`); how many."""
+    return events.prune(timezone.now())
