@@ -4,6 +4,9 @@ import re
 import secrets
 import shutil
 import subprocess
+import threading
+import time
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -20,6 +23,7 @@ from blauweknop.portal.tasks import prune_sessions
 from blauweknop.protocol import check_code, sdjwt_vc
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
+from tests.concurrency import at_once
 
 from .conftest import BELASTING, download_form
 
@@ -81,7 +85,14 @@ def test_the_code_form_forgives_case_spaces_and_look_alikes(paper):
     _, code = paper
     typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
     response = Client().post("/controleren/met-code/", {"controlecode": f"  {typed} "})
-    assert response.status_code == 302 and response["Location"] == f"/controleren/{code}/"
+    assert response.status_code == 200 and "Echt en geldig" in response.content.decode()
+    assert f"Gecontroleerd met controlecode {code}." in response.content.decode()
+
+
+def test_it_shows_the_result_of_the_code_form_without_sending_the_code_to_an_address(paper):
+    _, code = paper
+    response = Client().post("/controleren/met-code/", {"controlecode": code})
+    assert response.status_code == 200 and not response.has_header("Location")
 
 
 def test_a_superseded_printed_copy_says_vervangen(paper, client, citizen, citizen_bsn):
@@ -187,6 +198,7 @@ def test_it_refuses_to_look_up_codes_after_too_many_wrong_ones(paper, client, mo
         assert client.get(f"/controleren/{check_code.formatted(check_code.new_code())}/").status_code == 404
     blocked = client.get(f"/controleren/{code}/")  # even the right code: no oracle once blocked
     assert blocked.status_code == 429 and "te vaak een verkeerde code" in blocked.content.decode()
+    assert "over 15 minuten" in blocked.content.decode() and "PDF-bestand" in blocked.content.decode()
     assert client.post("/controleren/met-code/", {"controlecode": code}).status_code == 429
     elsewhere = Client(REMOTE_ADDR="192.0.2.7")  # another address is not blocked
     assert elsewhere.get(f"/controleren/{code}/").status_code == 200
@@ -197,3 +209,79 @@ def test_it_counts_an_ipv6_client_by_its_network(client, demo_world, monkeypatch
     for host in ("2001:db8::1", "2001:db8::2"):
         Client(REMOTE_ADDR=host).get("/controleren/AAAA-AAAA-AAAA/")
     assert Client(REMOTE_ADDR="2001:db8::3").get("/controleren/AAAA-AAAA-AAAA/").status_code == 429
+
+
+def test_it_refuses_wrong_codes_beyond_the_limit_even_when_they_come_at_once(demo_world, monkeypatch):
+    monkeypatch.setattr(attempts, "WRONG_CODES", 10)
+
+    def wrong_code() -> int:
+        return Client(REMOTE_ADDR="198.51.100.9").get(f"/controleren/{check_code.new_code()}/").status_code
+
+    statuses, failures = at_once(wrong_code, workers=50)
+    assert not failures
+    assert Counter(statuses) == {404: 10, 429: 40}
+
+
+class Unsealing:
+    """check_code.unseal, slowed down, counting how many run at the same moment."""
+
+    def __init__(self, real, seconds: float) -> None:
+        self.real, self.seconds = real, seconds
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, *args):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(self.seconds)
+            return self.real(*args)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def _check_from_many_addresses(code: str, workers: int) -> list[int]:
+    addresses = iter(range(workers))
+    lock = threading.Lock()
+
+    def check() -> int:
+        with lock:
+            host = f"192.0.2.{next(addresses) + 1}"
+        return Client(REMOTE_ADDR=host).get(f"/controleren/{code}/").status_code
+
+    statuses, failures = at_once(check, workers=workers)
+    assert not failures
+    return statuses
+
+
+def test_it_never_opens_more_copies_at_once_than_its_cap(paper, monkeypatch):
+    _, code = paper
+    unsealing = Unsealing(check_code.unseal, seconds=0.2)
+    monkeypatch.setattr(printed.check_code, "unseal", unsealing)
+    statuses = _check_from_many_addresses(code, workers=12)
+    assert statuses == [200] * 12  # the others waited their turn
+    assert 1 < unsealing.most <= printed.UNSEALING
+
+
+def test_it_refuses_a_check_that_waits_too_long_with_busy_in_plain_words(paper, monkeypatch):
+    _, code = paper
+    monkeypatch.setattr(printed.check_code, "unseal", Unsealing(check_code.unseal, seconds=1.0))
+    monkeypatch.setattr(printed, "_unsealing", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(printed, "BUSY_WAIT", 0.1)
+    assert sorted(_check_from_many_addresses(code, workers=3)) == [200, 503, 503]
+    busy = Client(REMOTE_ADDR="192.0.2.99")
+    with printed._unsealing:  # every turn taken
+        response = busy.get(f"/controleren/{code}/")
+    assert response.status_code == 503 and response["Retry-After"] == "60"
+    assert "Het is nu erg druk. Probeer het over een minuut nog eens." in response.content.decode()
+
+
+def test_it_refuses_to_open_one_code_too_often(paper, monkeypatch):
+    _, code = paper
+    monkeypatch.setattr(attempts, "CHECKS_PER_CODE", 2)
+    assert [Client(REMOTE_ADDR=f"192.0.2.{n}").get(f"/controleren/{code}/").status_code for n in (1, 2)] == [200, 200]
+    refused = Client(REMOTE_ADDR="192.0.2.3").get(f"/controleren/{code}/")
+    assert refused.status_code == 429
+    assert "al heel vaak gecontroleerd" in refused.content.decode() and "PDF-bestand" in refused.content.decode()

@@ -54,6 +54,13 @@ def test_anything_else_gets_a_clear_error(client, demo_world, content, status, e
     assert "Echt en geldig" not in page
 
 
+def test_it_asks_to_choose_a_file_when_the_upload_is_empty(client, demo_world):
+    response = client.post("/controleren/", {})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Kies eerst een bestand." in page and "Dit veld is verplicht" not in page
+
+
 def test_the_page_needs_no_login_and_works_in_english(client, demo_world):
     dutch = client.get("/controleren/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Een gewaarmerkte kopie controleren" in dutch  # Dutch first, whatever the browser prefers

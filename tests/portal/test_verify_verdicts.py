@@ -59,7 +59,7 @@ def test_it_says_a_copy_changed_after_signing_was_changed(citizen):
     changed = ".".join([header, b64url_encode(json.dumps(claims).encode()), signature]) + "~" + rest
     response = check(citizen, changed.encode())
     assert verdict_of(response) == "changed"
-    assert "veranderd nadat de organisatie die ondertekende" in response.content.decode()
+    assert "veranderd nadat de organisatie de kopie ondertekende" in response.content.decode()
 
 
 def test_it_says_a_pdf_changed_after_signing_was_changed(citizen):

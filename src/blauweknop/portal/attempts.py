@@ -1,22 +1,36 @@
-"""A limit on wrong check codes per client address, so the verify page cannot be used to guess codes.
+"""Limits on the verify page's check codes: per client address, and per code.
 
-A code has 60 random bits, so guessing one is hopeless anyway; the limit also keeps anyone from
-using the page to make the server look up codes by the thousand. Counted in the deployment's
-shared cache, so every process counts together. If the cache cannot be reached the page keeps
-working (a lost count, not a lost page), which the 60 bits make safe.
+Per address: a code has 60 random bits, so guessing one is hopeless anyway; the limit also keeps
+anyone from using the page to make the server look up codes by the thousand. Per code: a valid
+code costs an scrypt to open, so one code checked again and again is limited too.
+
+Counted in the deployment's shared cache, so every process counts together, and counted at once
+(an atomic increment) before the work it limits, so requests that come together cannot all slip
+under the limit. If the cache cannot be reached the page keeps working (a lost count, not a lost
+page), which the 60 bits make safe.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import logging
 
 from asgiref.sync import sync_to_async
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connection, connections
 from django.http import HttpRequest
 
 from blauweknop import shared_cache
+from blauweknop.db import write_transaction
+
+logger = logging.getLogger(__name__)
 
 WRONG_CODES = 20  # wrong codes per address before the page stops looking codes up
 WINDOW = 15 * 60  # seconds after the last wrong code that the count is kept
+CHECKS_PER_CODE = 30  # checks of one code within CODE_WINDOW
+CODE_WINDOW = 60 * 60  # seconds after the last check of a code that its count is kept
 
 
 def _address(request: HttpRequest) -> str:
@@ -31,18 +45,66 @@ def _address(request: HttpRequest) -> str:
     return str(address)
 
 
-def _key(request: HttpRequest) -> str:
+def _add(cache_key: str, delta: int, seconds: int) -> int:
+    cache.add(cache_key, 0, seconds)
+    try:
+        count = cache.incr(cache_key, delta)
+    except ValueError:  # it expired between add and incr
+        cache.set(cache_key, delta, seconds)
+        return delta
+    cache.touch(cache_key, seconds)
+    return count
+
+
+def _lock(cache_key: str) -> None:
+    # PostgreSQL: a lock on this count until the transaction ends. SQLite's IMMEDIATE transaction
+    # already lets one writer in at a time.
+    if connection.vendor == "postgresql":
+        number = int.from_bytes(hashlib.sha256(cache_key.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+
+
+def count(cache_key: str, delta: int, seconds: int) -> int | None:
+    """Add ``delta`` to the count under ``cache_key``, kept ``seconds`` after this; the new count. Blocking.
+
+    ``None`` when the cache cannot be reached.
+    """
+    try:
+        if not isinstance(caches[DEFAULT_CACHE_ALIAS], DatabaseCache):
+            return _add(cache_key, delta, seconds)  # Redis increments atomically
+        # The database cache's incr reads, then writes: one writer at a time, in one transaction.
+        with write_transaction():
+            _lock(cache_key)
+            return _add(cache_key, delta, seconds)
+    except Exception as exc:
+        logger.warning("attempt count not kept: %s", type(exc).__name__)
+        return None
+    finally:
+        for opened in connections.all(initialized_only=True):
+            if not opened.in_atomic_block:  # give it back before the request waits on anything else
+                opened.close()
+
+
+def _address_key(request: HttpRequest) -> str:
     return shared_cache.key("controlecode-pogingen", _address(request))
 
 
-async def blocked(request: HttpRequest) -> bool:
-    """Whether this client typed too many wrong codes lately."""
-    count = await sync_to_async(shared_cache.read)(_key(request))
-    return isinstance(count, int) and count >= WRONG_CODES
+async def take(request: HttpRequest) -> bool:
+    """Count one try of a code for this client; whether it may try now (``False``: too many wrong ones).
+
+    A try that turns out right is given back (:func:`give_back`): the count is of wrong and pending tries.
+    """
+    tries = await sync_to_async(count)(_address_key(request), 1, WINDOW)
+    return tries is None or tries <= WRONG_CODES
 
 
-async def count_wrong(request: HttpRequest) -> None:
-    """Count one wrong code for this client; the count lasts :data:`WINDOW` after the last one."""
-    key = _key(request)
-    count = await sync_to_async(shared_cache.read)(key)
-    await sync_to_async(shared_cache.write)(key, (count if isinstance(count, int) else 0) + 1, WINDOW)
+async def give_back(request: HttpRequest) -> None:
+    """Uncount the try of a code that was right."""
+    await sync_to_async(count)(_address_key(request), -1, WINDOW)
+
+
+def code_checked(lookup: str) -> bool:
+    """Count one check of the code stored under ``lookup``; whether it may be opened now. Blocking."""
+    checks = count(shared_cache.key("controlecode-controles", lookup), 1, CODE_WINDOW)
+    return checks is None or checks <= CHECKS_PER_CODE

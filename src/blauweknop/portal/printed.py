@@ -9,6 +9,7 @@ exactly as an uploaded file. The row lives as long as the copy is valid; the pru
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from blauweknop.db import write_transaction
+from blauweknop.portal import attempts
 from blauweknop.portal.holders import Citizen, print_copy
 from blauweknop.portal.models import PrintedCopy
 from blauweknop.protocol import check_code, sdjwt
@@ -23,6 +25,19 @@ from blauweknop.protocol.scheme_document import Participant
 from blauweknop.pseudonyms import pseudonym
 
 logger = logging.getLogger(__name__)
+
+# Opening a copy runs scrypt at 32 MiB: this many at once per process bound the memory it takes.
+UNSEALING = 3
+BUSY_WAIT = 10.0  # seconds a check waits for its turn before the page says it is busy
+_unsealing = threading.BoundedSemaphore(UNSEALING)
+
+
+class Busy(Exception):
+    """Too many copies are being opened in this process: try again shortly."""
+
+
+class TooOften(Exception):
+    """This code was checked too often lately (:data:`attempts.CHECKS_PER_CODE`)."""
 
 
 @dataclass(frozen=True)
@@ -79,17 +94,27 @@ def _open(typed: str) -> Opened | None:
     found = PrintedCopy.objects.filter(lookup=_lookup(code) if code else "-").first()
     if found is None or code is None:
         return None
+    if not attempts.code_checked(found.lookup):
+        raise TooOften
     context = _context(found.holder_oin, found.document_type, found.citizen)
+    if not _unsealing.acquire(timeout=BUSY_WAIT):
+        raise Busy
     try:
         presentation = check_code.unseal(bytes(found.sealed), code, context)
     except check_code.WrongCode:
         logger.warning("printed copy %s does not open with its own code: changed in the database?", found.pk)
         return None
+    finally:
+        _unsealing.release()
     return Opened(code, presentation, found.citizen)
 
 
 async def open_copy(typed: str) -> Opened | None:
-    """The printed copy whose code someone typed, or ``None`` for a code that is malformed or unknown."""
+    """The printed copy whose code someone typed, or ``None`` for a code that is malformed or unknown.
+
+    :class:`TooOften` if the code was checked too often lately, :class:`Busy` if its turn to be
+    opened did not come within :data:`BUSY_WAIT`.
+    """
     return await sync_to_async(_open)(typed)
 
 

@@ -29,7 +29,8 @@ CHANGED = Verdict(
     "changed",
     NOT_VALID,
     gettext_lazy(
-        "Deze kopie is veranderd nadat de organisatie die ondertekende. U kunt dus niet zien welke gegevens echt zijn."
+        "Deze kopie is veranderd nadat de organisatie de kopie ondertekende. "
+        "U kunt dus niet zien welke gegevens echt zijn."
     ),
     gettext_lazy(
         "Gebruik deze gegevens niet. Vraag de persoon om een nieuwe kopie uit de Blauwe Knop, "

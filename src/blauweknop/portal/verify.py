@@ -14,7 +14,6 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -40,7 +39,18 @@ UNKNOWN_CODE = gettext_lazy(
     "Deze controlecode kennen we niet. Kijk de code na: 12 letters en cijfers, zoals op de kopie. "
     "Een code werkt alleen zolang de kopie geldig is."
 )
-TOO_MANY = gettext_lazy("U heeft te vaak een verkeerde code ingevuld. Probeer het over een kwartier opnieuw.")
+OR_THE_FILE = gettext_lazy(
+    "Heeft u de kopie ook als PDF-bestand? Controleer dan dat bestand, hieronder. Dat kan meteen."
+)
+TOO_MANY = gettext_lazy(
+    "Vanaf dit netwerk is te vaak een verkeerde code ingevuld. Misschien deed iemand anders dat. "
+    "Probeer het over 15 minuten opnieuw."
+)
+CODE_TOO_OFTEN = gettext_lazy(
+    "Deze code is het afgelopen uur al heel vaak gecontroleerd. Probeer het over een uur opnieuw."
+)
+BUSY = gettext_lazy("Het is nu erg druk. Probeer het over een minuut nog eens.")
+BUSY_RETRY = 60  # seconds, in the Retry-After header of the busy page
 
 
 def _is_export(content: bytes) -> bool:
@@ -60,6 +70,7 @@ class UploadForm(forms.Form):
     bestand = forms.FileField(
         label=gettext_lazy("Bestand met de gewaarmerkte kopie"),
         help_text=gettext_lazy("Het PDF-bestand of het .sdjwt-bestand dat u van iemand kreeg."),
+        error_messages={"required": gettext_lazy("Kies eerst een bestand.")},
     )
 
     def clean_bestand(self) -> bytes:
@@ -155,19 +166,19 @@ async def _render(request: HttpRequest, context: dict[str, Any], status: int = 2
 
 @require_POST
 async def code_entered(request: HttpRequest) -> HttpResponse:
-    """The code form on the verify page: on to the code's own page, or the error next to the field."""
+    """The code form on the verify page: the copy it opens, shown at once (no address with the code in it)."""
     form = CodeForm(request.POST)
-    if await attempts.blocked(request):
-        return await _render(request, {"code_form": _with_error(TOO_MANY)}, status=429)
-    if not form.is_valid():
-        await attempts.count_wrong(request)
-        return await _render(request, {"code_form": form}, status=400)
-    return redirect("portal:verify-code", code=check_code.formatted(form.cleaned_data["controlecode"]))
+    if form.is_valid():
+        return await _by_code(request, form.cleaned_data["controlecode"])
+    if not await attempts.take(request):
+        return await _refused(request, TOO_MANY, status=429)
+    return await _render(request, {"code_form": form}, status=400)
 
 
 async def verify_page(request: HttpRequest) -> HttpResponse:
     """Check a copy by its file."""
-    form = UploadForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, even one without a file: else an empty upload would get no error at all.
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method != "POST" or not form.is_valid():
         return await _render(request, {"form": form}, status=400 if request.method == "POST" else 200)
     content = form.cleaned_data["bestand"]
@@ -195,16 +206,35 @@ def _wallet(result: VerifiedCredential) -> str | None:
 @require_GET
 async def code_page(request: HttpRequest, code: str) -> HttpResponse:
     """The printed copy with this check code, checked as if its file was uploaded; no login."""
-    if await attempts.blocked(request):
-        return await _render(request, {"code_form": _with_error(TOO_MANY)}, status=429)
-    opened = await printed.open_copy(code)
-    if opened is None:
-        await attempts.count_wrong(request)
+    return await _by_code(request, code)
+
+
+async def _by_code(request: HttpRequest, typed: str) -> HttpResponse:
+    """The verify page for the copy a typed code opens, or why it did not open and what to do."""
+    if not await attempts.take(request):
+        return await _refused(request, TOO_MANY, status=429)
+    try:
+        opened = await printed.open_copy(typed)
+    except printed.TooOften:
+        await attempts.give_back(request)
+        return await _refused(request, CODE_TOO_OFTEN, status=429)
+    except printed.Busy:
+        await attempts.give_back(request)
+        response = await _render(request, {"code_form": _with_error(BUSY)}, status=503)
+        response["Retry-After"] = str(BUSY_RETRY)
+        return response
+    if opened is None:  # a wrong code stays counted
         return await _render(request, {"code_form": _with_error(UNKNOWN_CODE)}, status=404)
+    await attempts.give_back(request)
     context, result = await _outcome(opened.presentation.encode("ascii"))
     if result is not None:
         await events.record_check(context["issuer"].oin, _type_id(context), citizen=opened.citizen)
     return await _render(request, {**context, "checked_code": check_code.formatted(opened.code)})
+
+
+async def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    """The page that refuses to look a code up now: ``message``, and that the file can be checked meanwhile."""
+    return await _render(request, {"code_form": _with_error(f"{message} {OR_THE_FILE}")}, status=status)
 
 
 def _with_error(message: str) -> CodeForm:
