@@ -1,6 +1,8 @@
 """The data page in a real browser, with JavaScript on and off, at 1280 and 320 px, in Dutch and English:
-sections that fold, the total still owed, "te laat sinds", unticking a whole debt, choices that survive
-an error and the language switch, and a double click that gives one download.
+sections that fold, the total still owed, "te laat sinds", a debt named by its reference, unticking a whole
+debt (said beside its box, also when its fields keep their ticks), choices that survive an error and the
+language switch, a double click that gives one download, and an error shown in the section whose button
+was pressed, where the page opens.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from blauweknop.demo.citizens import make_citizens
 from blauweknop.demo.organisations import ORGANISATIONS
@@ -21,8 +24,20 @@ from .conftest import CITIZENS
 pytestmark = pytest.mark.e2e
 
 WORDS = {
-    "nl": {"switch": "English", "total": "Totaal nog te betalen", "late": "te laat sinds", "none": "Kies minstens één"},
-    "en": {"switch": "Nederlands", "total": "Total still to pay", "late": "late since", "none": "Choose at least one"},
+    "nl": {
+        "switch": "English",
+        "total": "Totaal nog te betalen",
+        "late": "te laat sinds",
+        "none": "Kies minstens één",
+        "left out": "Dit onderdeel komt niet in uw bestand.",
+    },
+    "en": {
+        "switch": "Nederlands",
+        "total": "Total still to pay",
+        "late": "late since",
+        "none": "Choose at least one",
+        "left out": "This part does not go into your file.",
+    },
 }
 WIDTHS = {"1280": {"width": 1280, "height": 900}, "320": {"width": 320, "height": 640}}
 
@@ -81,8 +96,13 @@ def test_the_data_page_keeps_every_choice_and_gives_one_download_per_click(
 
     # Untick the first debt as a whole: with JavaScript its fields follow at once; without, the server leaves them out.
     item_fields = "input[name=veld-vorderingen][value^='vorderingen.0.']"
+    first_item = debts_section.locator(".blauweknop-item__box").first
+    assert debts[0]["kenmerk"] in first_item.locator("label").inner_text(), "a debt is named by its reference"
+    left_out = first_item.get_by_text(words["left out"])
+    assert not left_out.is_visible()
     debts_section.locator("input[name=onderdeel-vorderingen][value='1']").uncheck()
     assert not any(_boxes(page, item_fields)) if javascript else all(_boxes(page, item_fields))
+    assert left_out.is_visible(), "beside the box: nothing of this debt goes into the file, whatever shows ticked"
     other = page.locator("details[data-documentsoort]:not([data-documentsoort=vorderingen]) input[name^=veld-]:checked")
     other_id = other.first.get_attribute("id")
     page.locator(f"[id='{other_id}']").uncheck()
@@ -122,7 +142,10 @@ def test_the_data_page_keeps_every_choice_and_gives_one_download_per_click(
     while ticked.count():
         ticked.first.uncheck()
     steps.submit(page, other_section.locator("button[name=download][value$=':csv']"))
-    assert words["none"] in page.locator("[role=alert]").inner_text()
+    alert = other_section.locator("[role=alert]")
+    assert words["none"] in alert.inner_text() and other_section.locator("h2").inner_text() in alert.inner_text()
+    assert page.url.endswith(f"#soort-{other_section.get_attribute('data-documentsoort')}")
+    expect(alert).to_be_in_viewport()  # the page opens at the section whose button was pressed
     assert not any(_boxes(page, item_fields)), "the unticked debt stays left out after an error"
     assert not page.locator("input[name=onderdeel-vorderingen][value='1']").is_checked()
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]["width"], "no sideways scrolling"
