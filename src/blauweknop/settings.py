@@ -309,10 +309,17 @@ MAX_REQUEST_BODY = envint("BLAUWEKNOP_MAX_REQUEST_BODY", 256 * 1024)
 MAX_UPLOAD_BODY = envint("BLAUWEKNOP_MAX_UPLOAD_BODY", 2 * 1024 * 1024 + 64 * 1024)
 UPLOAD_PATHS = ("/controleren/",)
 
+# Every line goes through one handler that masks check codes in paths (blauweknop.log_filters).
+# uvicorn configures its own loggers before it loads this app; this configuration comes later and
+# sends theirs (the access log writes every path) through that handler too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"hide_check_codes": {"()": "blauweknop.log_filters.HideCheckCodes"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["hide_check_codes"]}},
+    "loggers": {
+        name: {"handlers": ["console"], "propagate": False} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+    },
     "root": {"handlers": ["console"], "level": env("BLAUWEKNOP_LOG_LEVEL", "INFO")},
 }
