@@ -6,6 +6,8 @@ every command they run exists; every file the image copies is in the repository;
 has the four deployments of the Basis variant, each complete; the settings table is complete.
 """
 
+import asyncio
+import ipaddress
 import os
 import re
 import shlex
@@ -19,6 +21,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core.management import get_commands
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy"
@@ -343,3 +346,22 @@ def test_kubernetes_migrates_in_a_job_and_every_pod_gets_the_settings_and_secret
     for variable, value in config["data"].items():
         if variable.endswith("_FILE"):
             assert any(value.startswith(mount + "/") for mount in mounts), f"{variable}: {value} is not mounted"
+
+
+def test_it_refuses_a_client_address_the_client_wrote_itself_in_kubernetes():
+    """The per-address limits (wrong check codes) count the address the ingress saw, not one the client sent."""
+    (config,) = [obj for obj in kubernetes_objects() if obj["kind"] == "ConfigMap"]
+    trusted = config["data"]["FORWARDED_ALLOW_IPS"]
+    # An address of the first trusted network ("*": any address is trusted, so any will do).
+    first = trusted.split(",")[0].strip()
+    ingress = "10.0.0.7" if first == "*" else str(next(ipaddress.ip_network(first).hosts()))
+    seen: list[str] = []
+
+    async def app(scope, receive, send) -> None:
+        seen.append(scope["client"][0])
+
+    # The client claims an address of its own; the ingress controller appends the one it saw.
+    headers = [(b"x-forwarded-for", b"192.0.2.66, 203.0.113.5")]
+    scope = {"type": "http", "scheme": "http", "client": (ingress, 40000), "headers": headers}
+    asyncio.run(ProxyHeadersMiddleware(app, trusted_hosts=trusted)(scope, None, None))
+    assert seen == ["203.0.113.5"]
