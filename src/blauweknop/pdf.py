@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -41,7 +42,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import KeepTogether
 
 from blauweknop.protocol.encoding import b64url_encode
 from blauweknop.protocol.errors import ProtocolError, VerificationError
@@ -75,11 +75,18 @@ class Page:
     verify_url: str  # printed as text and as a QR code
     language: str
     code_text: str = ""  # the copy's check code, when it has one ("Controlecode: XXXX-XXXX-XXXX")
+    page_text: str = "pagina %(page)d van %(pages)d"  # the page number at the foot of every page
 
 
 # The Blauwe Knop mark, as static/blauweknop/mark.svg draws it: three discs, as fractions of its radius.
 MARK_DISCS = ((1.0, colors.HexColor("#154c8f")), (0.72, colors.white), (0.52, colors.HexColor("#3d7cc9")))
 MARK_SIZE = 16 * mm
+MARGIN = 20 * mm
+# The mark sits in the top margin, above the text of every page, so it never covers any of it.
+MARK_TOP = 8 * mm  # from the top edge of the page
+TOP_MARGIN = MARK_TOP + MARK_SIZE + 4 * mm
+FOOTER_Y = 10 * mm  # the page number's baseline, in the bottom margin
+QR_SIZE = 35 * mm
 
 
 def _draw_mark(canvas: Canvas, x: float, y: float, size: float = MARK_SIZE) -> None:
@@ -93,9 +100,32 @@ def _draw_mark(canvas: Canvas, x: float, y: float, size: float = MARK_SIZE) -> N
 
 
 def _mark_on_page(canvas: Canvas, document: SimpleDocTemplate) -> None:
-    """Every page carries the mark in its top right corner, beside the title."""
+    """Every page carries the mark in its top right corner, in the margin above the text."""
     width, height = document.pagesize
-    _draw_mark(canvas, width - document.rightMargin - MARK_SIZE, height - document.topMargin - MARK_SIZE)
+    _draw_mark(canvas, width - document.rightMargin - MARK_SIZE, height - MARK_TOP - MARK_SIZE)
+
+
+def _numbered(footer: Callable[[int, int], str]) -> type[Canvas]:
+    """A canvas that writes ``footer(page, pages)`` at the foot of every page, once it knows how many there are."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self.setFont("Vera", 9)
+                self.drawString(MARGIN, FOOTER_Y, footer(number, len(self._pages)))
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
 
 
 def _render(page: Page) -> bytes:
@@ -105,10 +135,10 @@ def _render(page: Page) -> bytes:
         pagesize=A4,
         title=page.title,
         lang=page.language,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=TOP_MARGIN,
+        bottomMargin=MARGIN,
     )
     styles = getSampleStyleSheet()
     heading = styles["Title"].clone("h1", fontName="Vera-Bold", alignment=0)
@@ -130,22 +160,26 @@ def _render(page: Page) -> bytes:
     code = io.BytesIO()
     qrcode.make(page.verify_url, box_size=8, border=2).save(code, format="PNG")
     code.seek(0)
-    story = [Paragraph(escape(page.title), heading.clone("h1-beside-mark", rightIndent=MARK_SIZE)), Spacer(1, 4 * mm)]
-    story += [Paragraph(escape(line), body) for line in page.lines]
-    story += [Spacer(1, 6 * mm), table, Spacer(1, 8 * mm)]
-    code_line = [Paragraph(escape(page.code_text), strong.clone("code", fontSize=14, leading=20))]
-    story.append(
-        KeepTogether(
-            [
-                Paragraph(escape(page.check_text), body),
-                *(code_line if page.code_text else []),
-                Paragraph(escape(page.verify_url), strong),
-                Spacer(1, 3 * mm),
-                Image(code, width=35 * mm, height=35 * mm, hAlign="LEFT"),
-            ]
-        )
+    # Who made it, until when it holds and how to check it come first, beside the QR code: a
+    # reader who prints only the first page can still check the copy.
+    about = [Paragraph(escape(line), body) for line in page.lines]
+    about += [Spacer(1, 3 * mm), Paragraph(escape(page.check_text), body)]
+    if page.code_text:
+        about.append(Paragraph(escape(page.code_text), strong.clone("code", fontSize=14, leading=20)))
+    header = Table(
+        [[about, Image(code, width=QR_SIZE, height=QR_SIZE)]],
+        colWidths=[document.width - QR_SIZE - 4 * mm, QR_SIZE + 4 * mm],
+        style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)],
     )
-    document.build(story, onFirstPage=_mark_on_page, onLaterPages=_mark_on_page)
+    # The address on a line of its own, the page's full width: a long host name must not break the code.
+    address = Paragraph(escape(page.verify_url), body.clone("address", fontSize=9))
+    story = [Paragraph(escape(page.title), heading), Spacer(1, 2 * mm), header, address, Spacer(1, 6 * mm), table]
+
+    def footer(number: int, pages: int) -> str:
+        numbered = page.page_text % {"page": number, "pages": pages}
+        return f"{page.code_text}    {numbered}" if page.code_text else numbered
+
+    document.build(story, onFirstPage=_mark_on_page, onLaterPages=_mark_on_page, canvasmaker=_numbered(footer))
     return out.getvalue()
 
 

@@ -89,3 +89,33 @@ def test_it_refuses_a_check_code_that_is_not_twelve_crockford_characters(demo_wo
     assert response.status_code == 400
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize(
+    ("language", "says", "not_says"),
+    [
+        (
+            "nl",
+            [
+                "De persoon koos zelf welke gegevens in deze kopie staan. Er kunnen gegevens zijn weggelaten.",
+                "pagina 1 van 1",
+            ],
+            ["OIN", "gegevens.sdjwt"],
+        ),
+        (
+            "en",
+            ["The person chose which data are in this copy. Some data may have been left out.", "page 1 of 1"],
+            ["OIN", "gegevens.sdjwt", "In dit bestand", "De persoon", "Gemaakt op", "Geldig tot", "pagina"],
+        ),
+    ],
+)
+def test_it_prints_in_plain_words_of_the_readers_language_that_data_may_be_left_out(
+    demo_world, copy, wallet, tmp_path, language, says, not_says
+):
+    presentation, bsn = copy
+    body = {"appbeheerderverklaring": _assertion(bsn, wallet), "verklaring": presentation, "taal": language}
+    printed = httpx.post(demo_world.url + PRINT, json=body, timeout=30)
+    assert printed.status_code == 200
+    text = " ".join(pdf_text(printed.content, tmp_path).split())
+    assert all(words in text for words in says), text
+    assert not [words for words in not_says if words in text], text

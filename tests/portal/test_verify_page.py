@@ -26,6 +26,13 @@ def test_a_genuine_copy_is_echt_en_geldig_with_its_fields(citizen):
     assert page.count('data-path="') == 2
 
 
+def test_it_refuses_to_call_a_genuine_copy_complete(citizen):
+    # Whether fields were left out cannot be told (hidden ones look like decoys): it is always said.
+    page = _check(citizen, _copy(citizen, ["belastingjaar"])).content.decode()
+    assert "Echt en geldig" in page
+    assert "De persoon koos zelf welke gegevens in deze kopie staan. Er kunnen gegevens zijn weggelaten." in page
+
+
 def test_a_copy_whose_data_changed_is_superseded(citizen, citizen_bsn):
     # Right away: the press just now kept the list that still says "valid", the verify page asks anew (R8).
     old = _copy(citizen)

@@ -93,11 +93,14 @@ def print_copy(
         page = pdf.Page(
             title=_("Gewaarmerkte kopie: %(name)s") % {"name": name},
             lines=[
-                _("Van: %(holder)s (OIN %(oin)s)") % {"holder": holder.name, "oin": holder.oin},
+                _("Van: %(holder)s") % {"holder": holder.name},
                 _("Gemaakt op: %(when)s") % {"when": formats.date_format(issued, "j F Y, H:i")},
                 _("Geldig tot: %(when)s") % {"when": formats.date_format(valid_until, "j F Y")},
-                _("In dit bestand zit ook de digitale kopie (%(file)s). Die is ondertekend.")
-                % {"file": pdf.ATTACHMENT},
+                _("%(holder)s heeft deze kopie ondertekend. Zo is te zien of iemand de gegevens veranderde.")
+                % {"holder": holder.name},
+                # A receiver cannot tell whether fields were left out (the digests of hidden ones look
+                # like decoys), so every copy says it may be incomplete, as the verify page does.
+                _("De persoon koos zelf welke gegevens in deze kopie staan. Er kunnen gegevens zijn weggelaten."),
             ],
             rows=[
                 (row.label if not row.item else f"{row.item}. {row.label}", row.value)
@@ -107,6 +110,7 @@ def print_copy(
             verify_url=verify_url,
             language=language,
             code_text=code_text,
+            page_text=_("pagina %(page)d van %(pages)d"),
         )
     document = pdf.make(page, presentation, keystore.signing_key(holder.oin), signer_name=holder.name, oin=holder.oin)
     fields = access.fields_in(document_type, verified.claims)
