@@ -17,15 +17,18 @@ from blauweknop.document_types import DocumentType
 # it), and what the portal recorded itself (its event, a colon, and the format or the way of checking).
 FETCHED = "basis-ophalen"  # the Blauwe Knop was pressed: the holder issued copies to view
 PRINTED = "basis-afdrukken"  # the holder signed a PDF of a copy
+SEARCHED = "basis-zoeken"  # the Blauwe Knop was pressed, and the holder had nothing of that kind
 ACTIVITIES = {
     FETCHED: gettext_lazy("Opgehaald om te bekijken, op uw verzoek"),
-    PRINTED: gettext_lazy("Afgedrukt als PDF, op uw verzoek"),
+    # The portal asks for a PDF only when the citizen downloads one: the holder's print is that download.
+    PRINTED: gettext_lazy("U heeft een PDF gemaakt en gedownload"),
+    SEARCHED: gettext_lazy("Op uw verzoek gezocht, niets gevonden"),
     "gedownload:sdjwt": gettext_lazy("U heeft een digitale kopie gedownload (.sdjwt)"),
-    "gedownload:pdf": gettext_lazy("U heeft een PDF gedownload"),
+    "gedownload:pdf": gettext_lazy("U heeft een PDF gedownload"),  # recorded until the holder's print said it
     "gedownload:json": gettext_lazy("U heeft een JSON-bestand gedownload"),
     "gedownload:csv": gettext_lazy("U heeft een CSV-bestand gedownload, voor een spreadsheet"),
-    "gecontroleerd:bestand": gettext_lazy("Iemand heeft uw kopie gecontroleerd op de controlepagina"),
-    "gecontroleerd:code": gettext_lazy("Iemand heeft uw afdruk gecontroleerd met de controlecode"),
+    "gecontroleerd:bestand": gettext_lazy("Uw kopie is gecontroleerd op de controlepagina"),
+    "gecontroleerd:code": gettext_lazy("Uw afdruk is gecontroleerd met de controlecode"),
 }
 
 

@@ -1,6 +1,7 @@
 """'Wie heeft mijn gegevens ingezien?' in a real browser says what truly happened (issue 8, item 6): the press
-as a fetch to view, the PDF as printed by the holder and downloaded by the citizen, the .sdjwt as downloaded,
-and a receiver's check on the verify page; with and without JavaScript, at 1280 and 320 px, in Dutch and English."""
+as a fetch to view, the PDF as one entry (made by the holder for the citizen's download), the .sdjwt as
+downloaded, and a check on the verify page (by the citizen, or someone they gave the copy to); with and without
+JavaScript, at 1280 and 320 px, in Dutch and English."""
 
 from __future__ import annotations
 
@@ -13,17 +14,17 @@ pytestmark = pytest.mark.e2e
 SAID = {
     "nl": (
         "Opgehaald om te bekijken, op uw verzoek",
-        "Afgedrukt als PDF, op uw verzoek",
-        "U heeft een PDF gedownload",
+        "U heeft een PDF gemaakt en gedownload",
         "U heeft een digitale kopie gedownload (.sdjwt)",
-        "Iemand heeft uw kopie gecontroleerd op de controlepagina",
+        "Uw kopie is gecontroleerd op de controlepagina",
+        "U, of iemand aan wie u de kopie gaf",
     ),
     "en": (
         "Fetched for you to view, at your request",
-        "Printed as a PDF, at your request",
-        "You downloaded a PDF",
+        "You made and downloaded a PDF",
         "You downloaded a digital copy (.sdjwt)",
-        "Someone checked your copy on the verify page",
+        "Your copy was checked on the verify page",
+        "You, or someone you gave the copy to",
     ),
 }
 

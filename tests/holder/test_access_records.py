@@ -10,6 +10,7 @@ from blauweknop.audit.models import AccessRecord
 from blauweknop.demo.organisations import PORTAL_OIN
 from blauweknop.holder.models import SourceRecord, Tenant
 from blauweknop.protocol import session_assertion
+from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.pseudonyms import pseudonym
 
@@ -43,6 +44,18 @@ def test_a_citizen_sees_their_own_reads_and_nobody_elses(demo_world):
     ]
     assert own[0]["doel"] and own[0]["grondslag"] == "verzoek-betrokkene"
     assert _post(demo_world, "inzage", {"appbeheerderverklaring": _assertion(bob)}).json() == {"inzages": []}
+
+
+def test_a_look_up_that_found_nothing_is_recorded_too(demo_world):
+    known = set(SourceRecord.objects.values_list("bsn", flat=True))
+    bsn = next(b for n in range(100_000_000, 999_999_999, 7919) if is_valid_bsn(b := str(n)) and b not in known)
+    body = {"appbeheerderverklaring": _assertion(bsn), "documentsoort": "inkomen"}
+    refused = _post(demo_world, "verklaringen", body)
+    assert (refused.status_code, refused.json()["code"]) == (404, "no_data")
+    own = _post(demo_world, "inzage", {"appbeheerderverklaring": _assertion(bsn)}).json()["inzages"]
+    assert [(r["documentsoort"], r["activiteit"], r["gevraagdDoor"]) for r in own] == [
+        ("inkomen", "basis-zoeken", PORTAL_OIN)
+    ]
 
 
 def test_asking_needs_a_fresh_assertion(demo_world):

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from blauweknop.audit.models import AccessRecord
-from blauweknop.demo.organisations import PORTAL_OIN
+from blauweknop.demo.organisations import ORGANISATIONS, PORTAL_OIN
 from blauweknop.holder.models import SourceRecord, Tenant
 from blauweknop.portal import access
 from blauweknop.portal.models import CitizenEvent
@@ -23,15 +23,16 @@ from .test_holder_failures import JSON, hostile_holder  # noqa: F401 -- the fixt
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FETCHED = "Opgehaald om te bekijken, op uw verzoek"
-PRINTED = "Afgedrukt als PDF, op uw verzoek"
+PRINTED = "U heeft een PDF gemaakt en gedownload"
+SEARCHED = "Op uw verzoek gezocht, niets gevonden"
 DOWNLOADED = {
     "sdjwt": "U heeft een digitale kopie gedownload (.sdjwt)",
     "pdf": "U heeft een PDF gedownload",
     "json": "U heeft een JSON-bestand gedownload",
     "csv": "U heeft een CSV-bestand gedownload, voor een spreadsheet",
 }
-CHECKED = "Iemand heeft uw kopie gecontroleerd op de controlepagina"
-EVERY_SENTENCE = (FETCHED, PRINTED, CHECKED, *DOWNLOADED.values())
+CHECKED = "Uw kopie is gecontroleerd op de controlepagina"
+EVERY_SENTENCE = (FETCHED, PRINTED, SEARCHED, CHECKED, *DOWNLOADED.values())
 
 
 def _press(client, oin=BELASTING):
@@ -65,12 +66,19 @@ def test_a_download_is_recorded_in_its_format(citizen, fmt):
     assert set(said) == {FETCHED}
 
 
-def test_a_pdf_is_said_to_be_printed_by_the_holder_and_downloaded_by_you(citizen):
+def _rows(html: str) -> list[tuple[str, str]]:
+    """What happened and by whom, row by row."""
+    return re.findall(r'data-label="Wat gebeurde er">([^<]+)</td>.*?data-label="Door wie">([^<]+)</td>', html, re.S)
+
+
+def test_it_refuses_to_show_one_pdf_download_as_two_entries(citizen):
     _press(citizen)
     _download(citizen, "pdf")
     said = _said(citizen)
-    assert (said.pop(PRINTED), said.pop(DOWNLOADED["pdf"])) == (1, 1)
+    assert said.pop(PRINTED) == 1  # the holder made it for this download: one entry, by you, not "afgedrukt"
     assert set(said) == {FETCHED}
+    assert (PRINTED, "U") in _rows(citizen.get("/mijn-inzage/").content.decode())
+    assert not CitizenEvent.objects.exists()
     printed = AccessRecord.objects.get(activity="basis-afdrukken")
     assert (printed.document_type, printed.fields, printed.actor_oin) == ("inkomen", ["belastingjaar"], PORTAL_OIN)
 
@@ -80,8 +88,24 @@ def test_a_check_on_the_verify_page_shows_as_a_check_by_someone(citizen):
     copy = _download(citizen, "sdjwt").content
     receiver = Client()
     receiver.post("/controleren/", {"bestand": _upload(copy)})
-    page = citizen.get("/mijn-inzage/").content.decode()
-    assert f">{CHECKED}<" in page and ">Iemand met uw kopie<" in page
+    rows = _rows(citizen.get("/mijn-inzage/").content.decode())
+    assert (CHECKED, "U, of iemand aan wie u de kopie gaf") in rows  # most often it was the citizen
+    assert not any("Iemand" in what or "Iemand" in who for what, who in rows)
+
+
+def test_a_press_at_an_organisation_with_nothing_shows_that_it_looked_you_up(client, demo_world):
+    issued = set(next(o for o in ORGANISATIONS if o["oin"] == GEMEENTE)["document_types"])
+    held: dict[str, set[str]] = {}
+    for bsn, type_id in SourceRecord.objects.filter(holder_oin=GEMEENTE).values_list("bsn", "document_type"):
+        held.setdefault(bsn, set()).add(type_id)
+    bsn, kinds = next((bsn, kinds) for bsn, kinds in sorted(held.items()) if kinds < issued)
+    assert log_in(client, bsn).status_code == 302
+    _press(client, GEMEENTE)
+    rows = _rows(client.get("/mijn-inzage/").content.decode())
+    assert rows.count((SEARCHED, "De Blauwe Knop")) == len(issued - kinds)
+    searched = AccessRecord.objects.filter(activity="basis-zoeken")
+    assert set(searched.values_list("document_type", flat=True)) == issued - kinds
+    assert all(record.fields == [] and record.actor_oin == PORTAL_OIN for record in searched)
 
 
 def test_it_says_nothing_that_did_not_happen(citizen):

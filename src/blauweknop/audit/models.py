@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from blauweknop.display import ACTIVITIES, FETCHED, PRINTED
+from blauweknop.display import ACTIVITIES, FETCHED, PRINTED, SEARCHED
 from blauweknop.pseudonyms import pseudonym
 
 
@@ -34,6 +34,7 @@ class AccessRecord(models.Model):
     class Activity(models.TextChoices):
         FETCHED = FETCHED, ACTIVITIES[FETCHED]
         PRINTED = PRINTED, ACTIVITIES[PRINTED]
+        SEARCHED = SEARCHED, ACTIVITIES[SEARCHED]
 
     trace_id = models.CharField(max_length=32, default=new_trace_id)
     span_id = models.CharField(max_length=16, default=new_span_id)

@@ -1,7 +1,8 @@
 """A holder records what it did with a citizen's data, and tells the citizen (through their app manager).
 
 Each record says truly what happened: copies fetched for the citizen to view (the Blauwe Knop),
-or a copy printed as a signed PDF. What the citizen then does with a copy (download it, hand it
+a search that found nothing of a kind (the holder still looked the citizen up), or a copy printed
+as a signed PDF. What the citizen then does with a copy (download it, hand it
 over) happens outside the holder; the app manager records that itself.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from blauweknop.audit.models import AccessRecord
 from blauweknop.db import write_transaction
-from blauweknop.display import FETCHED, PRINTED, rows
+from blauweknop.display import FETCHED, PRINTED, SEARCHED, rows
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import sessions
 from blauweknop.holder.tenants import Holder
@@ -24,6 +25,7 @@ from blauweknop.pseudonyms import pseudonym
 # Why, in the words of the Logboek Dataverwerkingen: the processing activity's purpose.
 PURPOSES = {
     FETCHED: "De burger bekijkt de eigen gegevens.",
+    SEARCHED: "De burger wil de eigen gegevens bekijken; er waren geen gegevens van deze soort.",
     PRINTED: "De burger laat een kopie van de eigen gegevens afdrukken als PDF.",
 }
 LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 15 and 20: the citizen asks for their own data

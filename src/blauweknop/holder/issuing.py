@@ -12,13 +12,14 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from blauweknop import keystore, metrics
 from blauweknop.db import write_transaction
-from blauweknop.display import FETCHED
+from blauweknop.display import FETCHED, SEARCHED
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotHere
@@ -27,6 +28,7 @@ from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.session_assertion import SessionAssertion
 from blauweknop.protocol.status_list import INVALID, StatusReference
 from blauweknop.pseudonyms import pseudonym
 
@@ -49,7 +51,11 @@ def _digest(data: object) -> str:
 
 
 def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) -> Issued:
-    """Issue the ``type_id`` document about the citizen in ``assertion`` to their wallet key."""
+    """Issue the ``type_id`` document about the citizen in ``assertion`` to their wallet key.
+
+    With no such data about the citizen, the look-up is recorded all the same (the citizen sees it),
+    then refused as :class:`NotHere` ``no_data``.
+    """
     document_type = holder.catalogue.get(type_id)
     if not holder.issues(type_id) or document_type is None:
         raise NotHere("not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
@@ -58,33 +64,44 @@ def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) 
         session = sessions.accept(holder.oin, assertion, scheme)
         data = source_adapter().lookup(holder.oin, session.bsn, document_type)
         if data is None:
-            raise NotHere("no_data", f"{holder.name} has no {type_id} about this citizen.")
-        document_type.validate(data)
-        subject, digest = pseudonym(session.bsn), _digest(data)
-        # This holder's copies with other data are outdated now: verifiers will see them as superseded.
-        # Other holders' copies of the same type are theirs to withdraw. The lists as a subquery, not
-        # a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to build and to run.
-        own_lists = StatusListRecord.objects.filter(holder=holder.tenant)
-        IssuedCredential.objects.valid().filter(
-            status_list__in=own_lists, subject=subject, document_type=type_id
-        ).exclude(data_digest=digest).update(status=INVALID)
-        record = IssuedCredential.allocate(
-            holder.tenant,
-            document_type=type_id,
-            subject=subject,
-            data_digest=digest,
-            expires_at=now + timezone.timedelta(seconds=VALID_FOR),
-        )
-        credential = sdjwt_vc.issue(
-            data,
-            keystore.signing_key(holder.oin),
-            iss=holder.issuer_url,
-            vct=document_type.vct,
-            holder_jwk=session.wallet_jwk,
-            status=StatusReference(record.status_list.uri, record.idx),
-            valid_for=VALID_FOR,
-            now=int(now.timestamp()),
-        )
-        access.record(holder, session, FETCHED, type_id, [f.path for f in document_type.fields], now)
+            access.record(holder, session, SEARCHED, type_id, [], now)
+        else:
+            issued = _sign(holder, session, document_type, data, now)
+    if data is None:  # refused once the record of the search is committed
+        raise NotHere("no_data", f"{holder.name} has no {type_id} about this citizen.")
     metrics.credentials_issued.labels(holder.oin, type_id).inc()  # counted once committed
+    return issued
+
+
+def _sign(
+    holder: Holder, session: SessionAssertion, document_type: DocumentType, data: dict[str, Any], now: datetime
+) -> Issued:
+    """Sign ``data`` for the citizen of ``session``; inside the caller's transaction."""
+    type_id = document_type.id
+    document_type.validate(data)
+    subject, digest = pseudonym(session.bsn), _digest(data)
+    # This holder's copies with other data are outdated now: verifiers will see them as superseded.
+    # Other holders' copies of the same type are theirs to withdraw. The lists as a subquery, not
+    # a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to build and to run.
+    own_lists = StatusListRecord.objects.filter(holder=holder.tenant)
+    same = IssuedCredential.objects.valid().filter(status_list__in=own_lists, subject=subject, document_type=type_id)
+    same.exclude(data_digest=digest).update(status=INVALID)
+    record = IssuedCredential.allocate(
+        holder.tenant,
+        document_type=type_id,
+        subject=subject,
+        data_digest=digest,
+        expires_at=now + timezone.timedelta(seconds=VALID_FOR),
+    )
+    credential = sdjwt_vc.issue(
+        data,
+        keystore.signing_key(holder.oin),
+        iss=holder.issuer_url,
+        vct=document_type.vct,
+        holder_jwk=session.wallet_jwk,
+        status=StatusReference(record.status_list.uri, record.idx),
+        valid_for=VALID_FOR,
+        now=int(now.timestamp()),
+    )
+    access.record(holder, session, FETCHED, type_id, [f.path for f in document_type.fields], now)
     return Issued(credential, document_type, record.expires_at)

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from blauweknop import document_types
-from blauweknop.display import ACTIVITIES
+from blauweknop.display import ACTIVITIES, PRINTED
 from blauweknop.portal import session
 from blauweknop.portal.events import events_of
 from blauweknop.portal.holders import Citizen, access_report
@@ -77,10 +77,12 @@ def _shown(
     entry: Entry, participants: dict[str, Participant], types: dict[str, document_types.DocumentType]
 ) -> dict[str, Any]:
     """An entry in people's words: organisations by name, the data by its name, what was done."""
-    if entry.actor_oin:
+    if entry.activity == PRINTED or entry.activity.startswith("gedownload:"):  # only the citizen makes a file
+        actor = _("U")
+    elif entry.actor_oin:
         actor = participants[entry.actor_oin].name if entry.actor_oin in participants else entry.actor_oin
-    else:  # the portal's own events: a download is the citizen's, a check someone else's
-        actor = _("U") if entry.activity.startswith("gedownload:") else _("Iemand met uw kopie")
+    else:  # a check: whoever has the copy, which is most often the citizen
+        actor = _("U, of iemand aan wie u de kopie gaf")
     holder = participants.get(entry.holder_oin)
     document = types.get(entry.document_type)
     return {

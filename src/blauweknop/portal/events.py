@@ -39,6 +39,8 @@ async def record_download(citizen: Citizen, holder_oin: str, type_id: str, fmt: 
     """Record that ``citizen`` downloaded their copy of ``type_id`` from ``holder_oin`` as ``fmt``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown download format {fmt!r}")
+    if fmt == "pdf":  # the holder made it for this download and recorded that: one entry, not two
+        return
     await CitizenEvent.objects.acreate(
         citizen=pseudonym(citizen.bsn),
         holder_oin=holder_oin,
