@@ -37,6 +37,13 @@ def axe_clean(page: Any, javascript: bool) -> None:
         assert violations == [], violations
 
 
+def check_by_code(page: Any, steps: Any, code: str) -> None:
+    """Type ``code`` as someone reading the paper would (lower case, with spaces) and check it."""
+    page.locator("#id_controlecode").fill(" ".join(code.lower().replace("-", "")))
+    steps.submit(page, page.locator("form[action='/controleren/met-code/'] button[type=submit]"))
+    assert page.url.endswith("/controleren/met-code/"), page.url  # the result, with no code in the address
+
+
 def fields_on_page(page: Any) -> dict[str, str]:
     cells = page.locator("td[data-path]")
     return {cells.nth(i).get_attribute("data-path"): cells.nth(i).inner_text().strip() for i in range(cells.count())}
@@ -64,22 +71,23 @@ def test_the_code_on_a_downloaded_pdf_opens_its_fields_in_the_browser(
     page.goto(demo_server.base_url + "/controleren/")
     if language != "nl":
         steps.submit(page, page.get_by_role("button", name=LANGUAGE_BUTTON[language], exact=True))
-    page.locator("#id_controlecode").fill(" ".join(code.lower().replace("-", "")))  # as typed from paper
-    steps.submit(page, page.locator("form[action='/controleren/met-code/'] button[type=submit]"))
-    assert page.url.endswith(f"/controleren/{code}/"), page.url
+    check_by_code(page, steps, code)
     assert page.locator(".blauweknop-verdict--ok h2").inner_text().strip() == SHOWN[language]
     fields = fields_on_page(page)
     assert fields, "the code page shows no fields"
     axe_clean(page, javascript)
     assert page.locator("html").get_attribute("lang") == language
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "the code page scrolls sideways"
-    if language != "nl":  # the paper is in Dutch: compare the values in Dutch, on the same page
+    if language != "nl":  # the paper is in Dutch: compare the values in Dutch
         steps.submit(page, page.get_by_role("button", name=LANGUAGE_BUTTON["nl"], exact=True))
-        assert page.url.endswith(f"/controleren/{code}/"), "the language switch left the code page"
+        assert page.url.endswith("/controleren/"), "the language switch did not lead back to the verify page"
+        check_by_code(page, steps, code)
         assert set(fields_on_page(page)) == set(fields)
         fields = fields_on_page(page)
     for value in fields.values():
         assert value in text, f"{value!r} is on the page but not on the paper"
+    assert not [url for url in requested_urls if code in url], "the typed code was sent to an address"
+    assert code not in demo_server.log_text(), "the check code was logged"
 
     page.goto(demo_server.base_url + "/controleren/AAAA-AAAA-AAAA/")
     error = page.locator("#controlecode-fout")

@@ -93,6 +93,9 @@ def test_it_shows_the_result_of_the_code_form_without_sending_the_code_to_an_add
     _, code = paper
     response = Client().post("/controleren/met-code/", {"controlecode": code})
     assert response.status_code == 200 and not response.has_header("Location")
+    # The language switch on that result sends the reader back to its address: the verify page, not a 405.
+    again = Client().get("/controleren/met-code/")
+    assert again.status_code == 302 and again["Location"] == "/controleren/"
 
 
 def test_a_superseded_printed_copy_says_vervangen(paper, client, citizen, citizen_bsn):

@@ -14,11 +14,12 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from blauweknop import document_types, pdf
 from blauweknop.display import rows
@@ -164,9 +165,14 @@ async def _render(request: HttpRequest, context: dict[str, Any], status: int = 2
     return await arender(request, "portal/verify.html", empty | context, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 async def code_entered(request: HttpRequest) -> HttpResponse:
-    """The code form on the verify page: the copy it opens, shown at once (no address with the code in it)."""
+    """The code form on the verify page: the copy it opens, shown at once (no address with the code in it).
+
+    A GET (the language switch on the result, a reload) goes to the verify page: the code is not kept.
+    """
+    if request.method == "GET":
+        return redirect("portal:verify")
     form = CodeForm(request.POST)
     if form.is_valid():
         return await _by_code(request, form.cleaned_data["controlecode"])
