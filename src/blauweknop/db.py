@@ -9,6 +9,7 @@ So a view gives its connection back before it waits; the next query simply takes
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,3 +41,15 @@ def write_transaction(using: str = "default") -> Iterator[None]:
         return
     with _sqlite_writer, transaction.atomic(using=using):
         yield
+
+
+def lock_name(name: str, using: str = "default") -> None:
+    """Inside a writing transaction: wait until no other transaction holds ``name``, then hold it until this one ends.
+
+    For a read, then a write that depends on it. On PostgreSQL an advisory lock; SQLite's writing
+    transaction already lets one writer in at a time.
+    """
+    if connections[using].vendor == "postgresql":
+        number = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])

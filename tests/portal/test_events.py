@@ -10,6 +10,7 @@ from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import CitizenEvent, WalletKey
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, thumbprint
 from blauweknop.pseudonyms import pseudonym
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BSN = "999993653"
@@ -96,3 +97,13 @@ def test_it_refuses_to_keep_events_past_their_retention():
         )
     assert events.prune(now) == 2
     assert list(CitizenEvent.objects.values_list("at", flat=True)) == [now - timedelta(days=30)]
+
+
+def test_it_refuses_to_record_one_copy_checked_at_the_same_moment_twice():
+    def check() -> None:
+        event = CitizenEvent(citizen=pseudonym(BSN), holder_oin=HOLDER, document_type="inkomen", format="bestand")
+        events._record_check(event)
+
+    _results, failures = at_once(check, workers=6)
+    assert failures == []
+    assert CitizenEvent.objects.count() == 1

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from blauweknop.db import write_transaction
+from blauweknop.db import lock_name, write_transaction
 from blauweknop.paging import Bound, page
 from blauweknop.portal.models import CitizenEvent, WalletKey
 from blauweknop.protocol.jwk import thumbprint
@@ -94,6 +94,8 @@ async def record_check(
 def _record_check(event: CitizenEvent) -> None:
     """Write ``event`` unless the same copy's check was recorded within :data:`CHECKS_APART`."""
     with write_transaction():
+        # Checks of one copy at the same moment: one of them is recorded, the others see it.
+        lock_name(f"check:{event.citizen}:{event.holder_oin}:{event.document_type}:{event.format}")
         recent = CitizenEvent.objects.filter(
             citizen=event.citizen,
             holder_oin=event.holder_oin,
