@@ -1,8 +1,9 @@
 """'Wie heeft mijn gegevens ingezien?': what every holder and this portal recorded about the citizen's data.
 
-The holders say what they did (copies fetched to view, printed); the portal says what happened to
-the copies here (downloaded, checked on the verify page). One page at a time, newest first: each
-source is asked for just one page beyond the last entry shown, and the answers are merged.
+The holders say what they did (copies fetched to view, a look-up that found nothing, a PDF made for
+a download); the portal says what happened to the copies here (downloaded, checked on the verify
+page). One page at a time, newest first: each source is asked for just one page beyond the last
+entry shown, and the answers are merged.
 """
 
 from __future__ import annotations
