@@ -12,6 +12,7 @@ from blauweknop.demo.organisations import ORGANISATIONS, PORTAL_OIN
 from blauweknop.holder.models import SourceRecord, Tenant
 from blauweknop.portal import access
 from blauweknop.portal.models import CitizenEvent
+from blauweknop.portal.timeline import PORTAL, Place, portal_key, to_link
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
@@ -239,6 +240,14 @@ def test_it_shows_the_newest_for_a_place_that_is_not_one(citizen, query):
     html = response.content.decode()
     assert response.status_code == 200 and f">{FETCHED}<" in html
     assert _link(html, "Nieuwste") is None and _link(html, "Nieuwere") is None  # the newest page itself
+
+
+@pytest.mark.parametrize("at", [datetime(2150, 1, 1, tzinfo=UTC), datetime(1999, 12, 31, 23, 59, tzinfo=UTC)])
+def test_it_shows_the_newest_for_a_sealed_place_outside_the_years_a_record_can_have(citizen, citizen_bsn, at):
+    _press(citizen)
+    sealed = to_link(Place(at, PORTAL, portal_key(1)), access._link_key(), pseudonym(citizen_bsn).encode())
+    html = citizen.get(f"/mijn-inzage/?voor={sealed}").content.decode()
+    assert f">{FETCHED}<" in html and _link(html, "Nieuwste") is None
 
 
 def test_it_refuses_a_place_from_a_link_that_was_changed_or_is_another_citizens(crowded_log, citizen_bsn):
