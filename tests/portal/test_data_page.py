@@ -325,6 +325,9 @@ def test_it_says_once_that_there_is_nothing_to_download_when_an_organisation_has
     assert re.search(r'<a [^>]*href="/">Terug naar het begin</a>', html)
     again = client.get(f"/organisaties/{ALLOWANCES}/gegevens/").content.decode()
     assert said in again and NOT_FETCHED not in again  # reloaded: still true, still said once
+    client.cookies["django_language"] = "en"
+    english = client.get(f"/organisaties/{ALLOWANCES}/gegevens/").content.decode()
+    assert "You get no allowance from Toeslagendienst Voorbeeldland. So there is nothing to download." in english
 
 
 def test_it_offers_the_blauwe_knop_itself_when_nothing_was_fetched(citizen):
