@@ -273,3 +273,12 @@ def test_it_leaves_out_a_holders_record_at_a_moment_no_link_can_name(citizen, ho
     html = response.content.decode()
     assert response.status_code == 200 and f">{FETCHED}<" in html and ">x<" not in html
     assert any("out of range; left out" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_it_names_this_portal_as_its_header_does_in_either_language(citizen):
+    _press(citizen)
+    assert (FETCHED, "De Blauwe Knop") in _rows(citizen.get("/mijn-inzage/").content.decode())
+    citizen.cookies["django_language"] = "en"
+    english = citizen.get("/mijn-inzage/").content.decode()
+    assert "The Blue Button</td>" in english
+    assert "De Blauwe Knop</td>" not in english

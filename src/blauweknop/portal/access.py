@@ -80,6 +80,8 @@ def _shown(
     """An entry in people's words: organisations by name, the data by its name, what was done."""
     if entry.activity == PRINTED or entry.activity.startswith("gedownload:"):  # only the citizen makes a file
         actor = _("U")
+    elif entry.actor_oin == settings.PORTAL_OIN:  # this website: named as its own header names it
+        actor = _("De Blauwe Knop")
     elif entry.actor_oin:
         actor = participants[entry.actor_oin].name if entry.actor_oin in participants else entry.actor_oin
     else:  # a check: whoever has the copy, which is most often the citizen
