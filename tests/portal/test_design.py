@@ -182,3 +182,8 @@ def test_the_mark_is_round_blue_and_named():
 def test_it_refuses_to_serve_the_example_theme():
     assert not any("voorbeeld" in str(folder) for folder in settings.STATICFILES_DIRS)
     assert "voorbeeld" not in (REPO / "package.json").read_text()
+
+
+def test_the_help_page_says_how_long_the_record_of_downloads_and_checks_is_kept(client, demo_world):
+    data = page_of(client.get("/hulp/")).xpath("string(//section[@aria-labelledby='gegevens'])")
+    assert "18 maanden" in data and "binnen een uur" in data

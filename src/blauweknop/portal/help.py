@@ -7,10 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from blauweknop.portal.events import RETENTION
 from blauweknop.portal.session import SESSION_AGE
 
 
 @require_safe
 def help_page(request: HttpRequest) -> HttpResponse:
     """The one help page, a section per question, with a table of contents at the top."""
-    return render(request, "portal/help/help.html", {"session_minutes": SESSION_AGE // 60})
+    context = {"session_minutes": SESSION_AGE // 60, "event_months": round(RETENTION.days * 12 / 365)}
+    return render(request, "portal/help/help.html", context)
