@@ -12,18 +12,17 @@ page), which the 60 bits make safe.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 
 from asgiref.sync import sync_to_async
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connection, connections
+from django.db import connections
 from django.http import HttpRequest
 
 from blauweknop import shared_cache
-from blauweknop.db import write_transaction
+from blauweknop.db import lock_name, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -56,15 +55,6 @@ def _add(cache_key: str, delta: int, seconds: int) -> int:
     return count
 
 
-def _lock(cache_key: str) -> None:
-    # PostgreSQL: a lock on this count until the transaction ends. SQLite's IMMEDIATE transaction
-    # already lets one writer in at a time.
-    if connection.vendor == "postgresql":
-        number = int.from_bytes(hashlib.sha256(cache_key.encode()).digest()[:8], "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
-
-
 def count(cache_key: str, delta: int, seconds: int) -> int | None:
     """Add ``delta`` to the count under ``cache_key``, kept ``seconds`` after this; the new count. Blocking.
 
@@ -75,7 +65,7 @@ def count(cache_key: str, delta: int, seconds: int) -> int | None:
             return _add(cache_key, delta, seconds)  # Redis increments atomically
         # The database cache's incr reads, then writes: one writer at a time, in one transaction.
         with write_transaction():
-            _lock(cache_key)
+            lock_name(cache_key)
             return _add(cache_key, delta, seconds)
     except Exception as exc:
         logger.warning("attempt count not kept: %s", type(exc).__name__)
