@@ -40,7 +40,6 @@ from blauweknop.portal.timeline import (
     to_link,
 )
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
-from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
@@ -112,7 +111,7 @@ async def access_log(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     scheme = await scheme_client.current()
     citizen = await session.citizen(request, user)
-    key, context = _link_key(), pseudonym(citizen.bsn).encode()
+    key, context = _link_key(), citizen.pseudonym.encode()
     older_than = from_link(request.GET.get("voor", ""), key, context)
     newer_than = from_link(request.GET.get("na", ""), key, context)
     place, older = (newer_than, False) if newer_than and not older_than else (older_than, True)

@@ -20,7 +20,6 @@ from blauweknop.db import lock_name, write_transaction
 from blauweknop.paging import Bound, page
 from blauweknop.portal.models import CitizenEvent, WalletKey
 from blauweknop.protocol.jwk import thumbprint
-from blauweknop.pseudonyms import pseudonym
 
 if TYPE_CHECKING:
     from blauweknop.portal.holders import Citizen
@@ -42,7 +41,7 @@ async def record_download(citizen: Citizen, holder_oin: str, type_id: str, fmt: 
     if fmt == "pdf":  # the holder made it for this download and recorded that: one entry, not two
         return
     await CitizenEvent.objects.acreate(
-        citizen=pseudonym(citizen.bsn),
+        citizen=citizen.pseudonym,
         holder_oin=holder_oin,
         document_type=type_id,
         activity=CitizenEvent.Activity.DOWNLOADED,
@@ -61,7 +60,7 @@ def _remember(key: str, subject: str, until: datetime) -> None:
 
 async def remember_wallet(citizen: Citizen, until: datetime) -> None:
     """Remember that the citizen's wallet key is theirs until ``until``, so checks of their copies show up."""
-    await sync_to_async(_remember)(thumbprint(citizen.wallet_jwk), pseudonym(citizen.bsn), until)
+    await sync_to_async(_remember)(thumbprint(citizen.wallet_jwk), citizen.pseudonym, until)
 
 
 async def record_check(
@@ -123,4 +122,4 @@ def _page(subject: str, bound: Bound | None, limit: int) -> list[CitizenEvent]:
 
 async def events_of(citizen: Citizen, bound: Bound | None, limit: int) -> list[CitizenEvent]:
     """At most ``limit`` of the citizen's events just beyond ``bound`` (the newest without one), newest first."""
-    return await sync_to_async(_page)(pseudonym(citizen.bsn), bound, limit)
+    return await sync_to_async(_page)(citizen.pseudonym, bound, limit)

@@ -53,6 +53,11 @@ class Citizen:
     def __repr__(self) -> str:
         return "Citizen(...)"
 
+    @property
+    def pseudonym(self) -> str:
+        """How logs and records name this citizen: the keyed pseudonym, never the BSN."""
+        return pseudonym(self.bsn)
+
 
 @dataclass(frozen=True)
 class Fetched:
@@ -142,7 +147,7 @@ def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) ->
 async def _fetch(
     client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
 ) -> Fetched:
-    subject = pseudonym(citizen.bsn)
+    subject = citizen.pseudonym
     payload = {"appbeheerderverklaring": _assertion(holder, citizen), "documentsoort": type_id}
     try:
         answer = await _post(client, holder, "verklaringen", payload)

@@ -22,7 +22,6 @@ from blauweknop.portal.holders import Citizen, print_copy
 from blauweknop.portal.models import PrintedCopy
 from blauweknop.protocol import check_code, sdjwt
 from blauweknop.protocol.scheme_document import Participant
-from blauweknop.pseudonyms import pseudonym
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ async def print_checkable(
     code = check_code.new_code()
     printed = await print_copy(holder, citizen, presentation, language, code)
     if printed is not None:
-        await sync_to_async(_keep)(code, presentation, holder.oin, type_id, pseudonym(citizen.bsn))
+        await sync_to_async(_keep)(code, presentation, holder.oin, type_id, citizen.pseudonym)
     return printed
 
 

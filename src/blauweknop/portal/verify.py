@@ -68,6 +68,8 @@ def _is_export(content: bytes) -> bool:
 
 
 class UploadForm(forms.Form):
+    sealless = False  # whether the file is one of our JSON or CSV downloads, which carry no seal to check
+
     bestand = forms.FileField(
         label=gettext_lazy("Bestand met de gewaarmerkte kopie"),
         help_text=gettext_lazy("Het PDF-bestand of het .sdjwt-bestand dat u van iemand kreeg."),
@@ -79,7 +81,10 @@ class UploadForm(forms.Form):
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(_("Dit bestand is te groot. Een gewaarmerkte kopie is kleiner dan 2 MB."))
         content = upload.read()
-        if pdf.is_pdf(content) or _is_export(content):
+        if pdf.is_pdf(content):
+            return content
+        if _is_export(content):
+            self.sealless = True
             return content
         if not SDJWT_SHAPE.match(content.strip()) or not content.strip().isascii():
             raise forms.ValidationError(
@@ -188,7 +193,7 @@ async def verify_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return await _render(request, {"form": form}, status=400 if request.method == "POST" else 200)
     content = form.cleaned_data["bestand"]
-    if not pdf.is_pdf(content) and _is_export(content):
+    if form.sealless:
         return await _render(request, {"verdict": verdicts.NO_SEAL})
     context, result = await _outcome(content)
     if result is not None:
