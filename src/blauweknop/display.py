@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import formats
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from blauweknop import i18n
 from blauweknop.document_types import DocumentType
 
 # What was done with a citizen's data, in people's words: what a holder recorded (as its API names
@@ -72,7 +73,7 @@ def _leaves(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...
 
 def rows(document_type: DocumentType, claims: dict[str, Any]) -> list[Row]:
     """The fields of ``claims`` in catalogue order, list items kept together."""
-    language = "en" if (get_language() or "nl").startswith("en") else "nl"
+    language = i18n.language()
     order = {f.path: n for n, f in enumerate(document_type.fields)}
     result = []
     for path, value in _leaves(claims):

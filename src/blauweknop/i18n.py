@@ -16,3 +16,8 @@ class DutchFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def language() -> str:
+    """The active language as the catalogue's words are keyed: "en" or "nl"."""
+    return "en" if (translation.get_language() or "nl").startswith("en") else "nl"

@@ -11,11 +11,12 @@ from datetime import date, timedelta
 from itertools import groupby
 from typing import Any
 
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from blauweknop.display import Row, format_value, rows
 from blauweknop.document_types import DocumentType
+from blauweknop.i18n import language
 
 # The catalogue fields that hold an amount still owed: their sum is the category's total of debts.
 OWED = ("vorderingen.openstaandBedragInCenten", "totaleSchuldInCenten")
@@ -150,7 +151,7 @@ def item_name(document_type: DocumentType, item: list[Row]) -> str | None:
 def nothing_of(document_type: DocumentType, holder_name: str) -> str:
     """The plain sentence that the organisation ``holder_name`` holds nothing of this type about the citizen."""
     words = NOTHING.get(document_type.id) or _("%(name)s heeft geen %(kind)s over u.")
-    return str(words) % {"name": holder_name, "kind": document_type.name[_language()].lower()}
+    return str(words) % {"name": holder_name, "kind": document_type.name[language()].lower()}
 
 
 def category(document_type: DocumentType, claims: dict[str, Any], ticked: set[str], today: date) -> Category:
@@ -162,9 +163,5 @@ def category(document_type: DocumentType, claims: dict[str, Any], ticked: set[st
         fields = [Field(row, row.path in ticked, late.get(row.path), row.path in passed) for row in shown]
         items.append(Item(number, fields, item_name(document_type, shown) if number else None))
     owed = total_owed(document_type, claims)
-    title = document_type.name[_language()]
+    title = document_type.name[language()]
     return Category(document_type, title, items, None if owed is None else format_value("money", owed))
-
-
-def _language() -> str:
-    return "en" if (get_language() or "nl").startswith("en") else "nl"

@@ -17,13 +17,13 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.i18n import set_language
 
 from blauweknop import document_types
 from blauweknop.display import Row, rows
 from blauweknop.document_types import DocumentType
+from blauweknop.i18n import language
 from blauweknop.portal import data_page, events, session
 from blauweknop.portal.downloads import csv_text, file_name, first_served, repeat_key, served_before
 from blauweknop.portal.holders import fetch_all
@@ -35,10 +35,6 @@ from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocum
 from blauweknop.scheme.client import scheme_client
 
 FORMATS = ("sdjwt", "pdf", "json", "csv")
-
-
-def _language() -> str:
-    return "en" if (get_language() or "nl").startswith("en") else "nl"
 
 
 def _holder(scheme: SchemeDocument, oin: str) -> Participant:
@@ -183,7 +179,7 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
     holder = _holder(scheme, oin)
     citizen = await session.citizen(request, await request.auser())
     if fmt == "pdf":
-        printed = await print_checkable(holder, citizen, sdjwt_vc.present(credential, paths), _language(), type_id)
+        printed = await print_checkable(holder, citizen, sdjwt_vc.present(credential, paths), language(), type_id)
         if printed is None:
             messages.error(
                 request, _("De PDF kon nu niet worden gemaakt. Probeer het later nog eens, of download de kopie.")
@@ -196,7 +192,7 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
         body = json.dumps(select(claims, set(paths)), ensure_ascii=False, indent=2)
         content_type = "application/json; charset=utf-8"
     else:
-        body = csv_text(document_type, select(claims, set(paths)), _language())
+        body = csv_text(document_type, select(claims, set(paths)), language())
         content_type = "text/csv; charset=utf-8"
     if await first_served(repeat):  # a click sent twice before the first answer came is one download
         await events.record_download(citizen, oin, type_id, fmt)
