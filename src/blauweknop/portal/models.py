@@ -14,11 +14,21 @@ from django.utils import timezone
 
 
 class SessionCopies(models.Model):
-    """The certified copies one holder issued in one citizen session, by document type."""
+    """The certified copies one holder issued in one citizen session, by document type, and how it answered."""
+
+    class Outcome(models.TextChoices):
+        FETCHED = "opgehaald"  # verified copies (maybe none: see ``absent``)
+        NONE = "geen"  # the holder has no data of any of its types about the citizen
+        UNREACHABLE = "onbereikbaar"  # down, too slow, or an error answer
+        UNTRUSTED = "onbetrouwbaar"  # it answered with data that failed verification
+        SKIPPED = "overgeslagen"  # kept failing lately: not asked for a while (circuit breaker)
+        NOT_TAKING_PART = "doet-niet-mee"  # suspended or revoked in the scheme: not asked
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
     holder_oin = models.CharField(max_length=20)
     credentials = models.JSONField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.FETCHED)
+    absent = models.JSONField(default=list)  # the document types the holder said it has none of
     fetched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -84,3 +94,41 @@ class CitizenEvent(models.Model):
     class Meta:
         db_table = "portal_gebeurtenissen"
         indexes = [models.Index(fields=["citizen", "-at"], name="events_of_citizen")]
+
+
+class VaultKey(models.Model):
+    """A citizen's own key for their vault (kluis), stored wrapped: the database alone cannot unwrap it.
+
+    Deleting it makes every copy sealed under it unreadable, wherever a copy of the rows may linger.
+    """
+
+    citizen = models.CharField(max_length=64, primary_key=True)  # keyed pseudonym, never the BSN
+    wrapped = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "portal_kluissleutels"
+
+    def __repr__(self) -> str:
+        return "VaultKey(...)"
+
+
+class VaultCopy(models.Model):
+    """A certified copy the citizen asked to keep in their vault, sealed under their vault key."""
+
+    citizen = models.CharField(max_length=64)  # keyed pseudonym, never the BSN
+    holder_oin = models.CharField(max_length=20)
+    document_type = models.CharField(max_length=100)
+    sealed = models.BinaryField()
+    fetched_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    kept_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "portal_kluiskopieen"
+        constraints = [
+            models.UniqueConstraint(fields=["citizen", "holder_oin", "document_type"], name="one_vault_copy_per_type")
+        ]
+
+    def __repr__(self) -> str:
+        return f"VaultCopy(holder={self.holder_oin}, pk={self.pk})"
