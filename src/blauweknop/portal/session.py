@@ -9,6 +9,7 @@ kept after the session ends: keeping data longer is the wallet's job, and only w
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,15 +58,37 @@ async def citizen(request: HttpRequest, user: Any) -> Citizen:
     return Citizen(user.bsn, level, SigningKey(wallet).public_jwk)
 
 
-def _keep(session_key: str, oin: str, credentials: dict[str, str]) -> None:
-    row = SessionCopies(session_id=session_key, holder_oin=oin, credentials=credentials)
+@dataclass(frozen=True)
+class HolderAnswer:
+    """How one holder last answered in this session: its verified copies, what it has none of, or why not."""
+
+    oin: str
+    outcome: str  # a SessionCopies.Outcome value
+    credentials: dict[str, str]  # document type: the copy as issued, verified when it was fetched
+    absent: list[str]
+    fetched_at: datetime
+
+    def __repr__(self) -> str:  # the copies hold personal data
+        return f"HolderAnswer({self.oin}, {self.outcome})"
+
+
+def _keep(
+    session_key: str,
+    oin: str,
+    credentials: dict[str, str],
+    outcome: str = SessionCopies.Outcome.FETCHED,
+    absent: list[str] | None = None,
+) -> None:
+    row = SessionCopies(
+        session_id=session_key, holder_oin=oin, credentials=credentials, outcome=outcome, absent=absent or []
+    )
     try:
         with transaction.atomic():
             SessionCopies.objects.bulk_create(
                 [row],
                 update_conflicts=True,
                 unique_fields=["session", "holder_oin"],
-                update_fields=["credentials", "fetched_at"],
+                update_fields=["credentials", "outcome", "absent", "fetched_at"],
             )
     except IntegrityError:  # the session row is gone: the citizen logged out, or it was pruned
         # The next page sends the citizen to the login page, which says that the session ended.
@@ -75,6 +98,23 @@ def _keep(session_key: str, oin: str, credentials: dict[str, str]) -> None:
 async def keep_credentials(request: HttpRequest, oin: str, credentials: dict[str, str]) -> None:
     """Keep this holder's fresh copies for the rest of the session, replacing its older ones."""
     await sync_to_async(_keep)(request.session.session_key, oin, credentials)
+
+
+async def keep_answer(session_key: str, oin: str, outcome: str, credentials: dict[str, str], absent: list[str]) -> None:
+    """Keep how holder ``oin`` answered, replacing its earlier answer; safe while a response is streamed.
+
+    Takes the session key, not the request: a streamed page can no longer change the session itself.
+    """
+    await sync_to_async(_keep)(session_key, oin, credentials, outcome, absent)
+
+
+async def answers(request: HttpRequest) -> dict[str, HolderAnswer]:
+    """Every holder's last answer in this session (from the overview or a press of its button), by OIN."""
+    rows = SessionCopies.objects.filter(session_id=request.session.session_key).order_by("holder_oin")
+    return {
+        row.holder_oin: HolderAnswer(row.holder_oin, row.outcome, row.credentials, row.absent, row.fetched_at)
+        async for row in rows
+    }
 
 
 async def credentials(request: HttpRequest, oin: str) -> dict[str, str]:
