@@ -1,0 +1,243 @@
+"""The overview's server time with 20 holders that each answer after L ms, as a ratio to L (issue 9, item 5).
+
+Starts the demo (see ``_server.py``) on SQLite, or on PostgreSQL when DATABASE_URL is set, with one
+uvicorn worker and the overview's timeout well above every L (``--timeout``). Before it starts, the
+scheme operator admits 20 stand-in holders (``manage.py admit_participant``: each its own signing key,
+issuing ``vorderingen``, at the address of ``bench/stand_in_holders.py``) and suspends the demo's own
+holders, so the overview asks exactly those 20. The stand-in answers every request after L ms with a
+genuine SD-JWT VC for the logged-in citizen and serves signed status lists; the portal verifies each
+copy (issuer in the scheme, signature, time, status) as it would any holder's.
+
+A citizen logs in through the DigiD mock (a new session per L). The first GET ``/overzicht/`` of a
+session fetches from every holder; each later run asks to fetch again (POST ``/overzicht/``, answered
+303) and times GET ``/overzicht/`` from the request to the end of the streamed page. A page that does not
+show all 20 holders' data stops the benchmark: it would measure an error page. Per L it prints the median
+and p90 of the runs, the median as a ratio to L and the portal's CPU per page; then the portal's peak
+memory (VmHWM of the uvicorn process). ``--press`` times the Basis press at one stand-in holder instead,
+a check of the harness itself.
+
+    python bench/centraal.py [--delays 50 200 1000] [--runs 10] [--warm-ups 2] [--timeout 5] [--press]
+
+Last line: ``centraal: 20 holders at L=200 ms: <ratio>x`` (target: at most 1.25x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import copy
+import io
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from _server import GEMEENTE, REPO, citizens, database, environment, free_port, prepare, serving, setup_client
+from concurrency import TOKEN, TROUBLE, _logged_in
+from http_bench import _cpu_seconds, _percentile
+
+HOLDERS = 20
+REPORTED = 200  # the L of the last line
+CSRF_FIELD = "csrfmiddlewaretoken"
+
+
+class NoData(Exception):
+    """A page lacked a holder's data: the run measured something else than the overview of 20 holders."""
+
+
+def _marker(number: int) -> str:
+    """The reference (kenmerk) of every debt stand-in holder ``number`` issues: it shows when its data does."""
+    return f"PROEF-{number:02d}-"
+
+
+def _holders(count: int) -> list[dict[str, Any]]:
+    """``count`` stand-in holders: OIN, name, slug, a private key of their own."""
+    from blauweknop.protocol.jwk import generate_jwk
+
+    return [
+        {
+            "oin": f"000000099{n:02d}000000000",
+            "name": f"Proefhouder {n:02d}",
+            "slug": f"proefhouder-{n:02d}",
+            "number": n,
+            "key": generate_jwk(),
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+def admit(folder: Path, base_url: str, holders: list[dict[str, Any]]) -> None:
+    """Admit ``holders`` at ``base_url`` as the operator does, suspend the demo's own holders, publish once."""
+    from django.core.management import call_command
+
+    from blauweknop.protocol.jwk import SigningKey, jwks
+    from blauweknop.scheme import publication
+    from blauweknop.scheme.models import Organisation
+
+    for holder in holders:
+        participant = {
+            **{name: holder[name] for name in ("oin", "name", "slug")},
+            "base_url": base_url,
+            "roles": ["holder"],
+            "document_types": ["vorderingen"],
+            "jwks": jwks([SigningKey(holder["key"]).public_jwk]),
+            "description": {"nl": "Een houder voor de meting.", "en": "A holder for the benchmark."},
+        }
+        file = folder / f"{holder['slug']}.json"
+        file.write_text(json.dumps(participant))
+        call_command("admit_participant", str(file), stdout=io.StringIO())
+    ours = [holder["oin"] for holder in holders]
+    Organisation.objects.holders().exclude(oin__in=ours).update(certification=Organisation.Certification.SUSPENDED)
+    publication.publish()
+
+
+def stand_in_config(base_url: str, holders: list[dict[str, Any]], bsn: str) -> dict[str, Any]:
+    """What the stand-in serves: each holder's key, and the demo citizen's debts as each holder's own."""
+    from blauweknop.holder.sources import source_adapter
+    from blauweknop.scheme import catalogue
+
+    document_type = catalogue.document_type("vorderingen")
+    demo = source_adapter().lookup(GEMEENTE, bsn, document_type)
+    data = {}
+    for holder in holders:
+        own = copy.deepcopy(demo)
+        for i, debt in enumerate(own["vorderingen"]):
+            debt.update(schuldeiser=holder["name"], kenmerk=f"{_marker(holder['number'])}{i + 1}")
+        data[holder["slug"]] = own
+    return {
+        "base_url": base_url,
+        "holders": [{"slug": h["slug"], "key": h["key"]} for h in holders],
+        "documents": {"vorderingen": {"vct": document_type.vct, "data": data}},
+    }
+
+
+@contextlib.contextmanager
+def stand_in(config: Path, port: int, delay_ms: int, log: Path) -> Iterator[subprocess.Popen]:
+    """The stand-in holders, answering after ``delay_ms``, until the block ends."""
+    command = [sys.executable, "bench/stand_in_holders.py", str(config), "--port", str(port)]
+    command += ["--delay-ms", str(delay_ms)]
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _check(status: int, page: str, holders: list[dict[str, Any]]) -> None:
+    """Refuse a page that is not the data of every one of ``holders``."""
+    missing = [h["name"] for h in holders if _marker(h["number"]) not in page]
+    trouble = [t for t in TROUBLE if t in page]
+    if status != 200 or missing or trouble:
+        raise NoData(f"HTTP {status}, without data of {missing[:5]} ({len(missing)}), trouble: {trouble}")
+
+
+async def _overviews(base: str, bsn: str, holders: list[dict[str, Any]], warm_ups: int, runs: int) -> list[float]:
+    """Seconds per overview page, to the end of its streamed body, after ``warm_ups`` untimed ones."""
+    timings = []
+    page = ""
+    async with contextlib.aclosing(await _logged_in(base, bsn)) as browser:
+        for run in range(warm_ups + runs):
+            if run:  # the first page of a session fetches by itself; then the citizen asks again
+                again = await browser.post(f"{base}/overzicht/", data={CSRF_FIELD: TOKEN.search(page)[1]})
+                if again.status_code != 303:
+                    raise NoData(f"fetching again answered HTTP {again.status_code}")
+            started = time.perf_counter()
+            async with browser.stream("GET", f"{base}/overzicht/") as response:
+                page = (await response.aread()).decode()
+            elapsed = time.perf_counter() - started
+            _check(response.status_code, page, holders)
+            if run >= warm_ups:
+                timings.append(elapsed)
+    return timings
+
+
+async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, runs: int) -> list[float]:
+    """Seconds per Basis press at one stand-in holder, with a check that its data shows."""
+    timings = []
+    async with contextlib.aclosing(await _logged_in(base, bsn)) as browser:
+        for run in range(warm_ups + runs):
+            page = await browser.get(f"{base}/organisaties/{holder['oin']}/")
+            started = time.perf_counter()
+            pressed = await browser.post(
+                f"{base}/organisaties/{holder['oin']}/blauwe-knop/", data={CSRF_FIELD: TOKEN.search(page.text)[1]}
+            )
+            elapsed = time.perf_counter() - started
+            data = await browser.get(f"{base}/organisaties/{holder['oin']}/gegevens/")
+            _check(pressed.status_code - 302 + 200, data.text, [holder])
+            if run >= warm_ups:
+                timings.append(elapsed)
+    return timings
+
+
+def peak_memory_mib(pid: int) -> float:
+    """The peak resident memory of process ``pid`` (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delays", type=int, nargs="+", default=[50, 200, 1000], help="L: ms before a holder answers")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--warm-ups", type=int, default=2)
+    parser.add_argument("--timeout", type=int, default=5, help="the overview's timeout per holder, seconds")
+    parser.add_argument("--press", action="store_true", help="time the Basis press at one stand-in holder instead")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bk-centraal-") as name:
+        folder = Path(name)
+        env = environment(folder, free_port())
+        env["BLAUWEKNOP_OVERVIEW_TIMEOUT"] = str(args.timeout)
+        prepare(env)
+        setup_client(env)
+        port = free_port()
+        holders = _holders(HOLDERS)
+        admit(folder, f"http://127.0.0.1:{port}", holders)
+        bsn = next(b for oin, b in citizens() if oin == GEMEENTE)
+        config = folder / "stand-in.json"
+        config.write_text(json.dumps(stand_in_config(f"http://127.0.0.1:{port}", holders, bsn)))
+        base, log = f"http://127.0.0.1:{env['PORT']}", folder / "server.log"
+        what = "Basis press at 1 holder" if args.press else f"overview of {HOLDERS} holders"
+        print(f"{database()}: {what}, {args.runs} runs after {args.warm_ups} warm-ups, timeout {args.timeout} s")
+        print("      L ms   median ms   p90 ms   median/L   portal CPU ms/page")
+        ratios = {}
+        with serving(env, log, 1) as server:
+            for delay in args.delays:
+                with stand_in(config, port, delay, folder / "stand-in.log"):
+                    cpu = _cpu_seconds(server.pid)
+                    if args.press:
+                        timings = asyncio.run(_presses(base, bsn, holders[0], args.warm_ups, args.runs))
+                    else:
+                        timings = asyncio.run(_overviews(base, bsn, holders, args.warm_ups, args.runs))
+                    cpu = (_cpu_seconds(server.pid) - cpu) / (args.warm_ups + args.runs)
+                median, p90 = statistics.median(timings) * 1000, _percentile(timings, 0.9) * 1000
+                ratios[delay] = median / delay
+                print(f"  {delay:8d}  {median:10.1f}  {p90:7.1f}  {ratios[delay]:8.2f}x  {cpu * 1000:19.1f}")
+            peak = peak_memory_mib(server.pid)
+        print(f"  portal peak memory (VmHWM of the uvicorn process): {peak:.1f} MiB")
+        print(f"  {log.read_text(errors='replace').count('Traceback')} tracebacks in the server log")
+    if REPORTED in ratios and not args.press:
+        print(f"centraal: {HOLDERS} holders at L={REPORTED} ms: {ratios[REPORTED]:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
