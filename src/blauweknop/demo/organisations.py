@@ -36,12 +36,14 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "name": "Studiefinanciering Voorbeeldland",
         "slug": "studiefinanciering",
         "description": {
-            "nl": "Geeft studiefinanciering en regelt het terugbetalen van de studieschuld.",
-            "en": "Provides student finance and arranges the repayment of student debt.",
+            "nl": "Geeft studiefinanciering en regelt het terugbetalen van de studieschuld. "
+            "Vraagt te veel betaalde studiefinanciering terug.",
+            "en": "Provides student finance and arranges the repayment of student debt. "
+            "Asks back student finance paid too much.",
         },
         "contact": {"telefoon": "0800 000 0003", "website": "https://studiefinanciering.example/hulp"},
         "is_holder": True,
-        "document_types": ["studieschuld"],
+        "document_types": ["studieschuld", "vorderingen"],
     },
     {
         "oin": "00000001002564440000",
@@ -60,12 +62,12 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "name": "Toeslagendienst Voorbeeldland",
         "slug": "toeslagendienst",
         "description": {
-            "nl": "Betaalt huurtoeslag, zorgtoeslag en andere toeslagen.",
-            "en": "Pays rent allowance, health care allowance and other allowances.",
+            "nl": "Betaalt huurtoeslag, zorgtoeslag en andere toeslagen. Vraagt te veel betaalde toeslag terug.",
+            "en": "Pays rent allowance, health care allowance and other allowances. Asks back allowance paid too much.",
         },
         "contact": {"telefoon": "0800 000 0005", "website": "https://toeslagendienst.example/hulp"},
         "is_holder": True,
-        "document_types": ["toeslagen"],
+        "document_types": ["toeslagen", "vorderingen"],
     },
     {
         "oin": "00000003271247970000",
@@ -101,6 +103,95 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "contact": {"telefoon": "0800 000 0008", "website": "https://burgerportaal.example/hulp"},
         "is_app_manager": True,
     },
+]
+# The holders added for the debt overview (issue 9): together with the ones above, a dozen organisations that
+# can say what a citizen still owes them, and two municipalities that issue the same document type.
+DEBT_HOLDERS: list[dict[str, Any]] = [
+    {
+        "oin": "00000001148755562000",
+        "name": "Waterschap Voorbeeldwater",
+        "slug": "waterschap-voorbeeldwater",
+        "description": {
+            "nl": "Zorgt voor droge voeten en schoon water. Haalt daarvoor de waterschapsbelasting op.",
+            "en": "Keeps the land dry and the water clean. Collects the water authority tax for this.",
+        },
+    },
+    {
+        "oin": "00000001181907112000",
+        "name": "Gemeente Rivierdorp",
+        "slug": "gemeente-rivierdorp",
+        "description": {
+            "nl": "Een gemeente in de buurt. Woonde u hier eerder? Dan kan de gemeente nog geld van u krijgen.",
+            "en": "A nearby municipality. Did you live here before? Then you may still owe it money.",
+        },
+    },
+    {
+        "oin": "00000001778533013000",
+        "name": "Uitkeringsdienst Voorbeeldland",
+        "slug": "uitkeringsdienst",
+        "description": {
+            "nl": "Betaalt uitkeringen als u werkloos of ziek bent. Vraagt te veel betaalde uitkering terug.",
+            "en": "Pays benefits when you are out of work or ill. Asks back benefit paid too much.",
+        },
+    },
+    {
+        "oin": "00000001180848161000",
+        "name": "Kinderbijslagbank Voorbeeldland",
+        "slug": "kinderbijslagbank",
+        "description": {
+            "nl": "Betaalt kinderbijslag en AOW. Vraagt te veel betaalde kinderbijslag terug.",
+            "en": "Pays child benefit and state pension. Asks back child benefit paid too much.",
+        },
+    },
+    {
+        "oin": "00000001543602254000",
+        "name": "Zorgbijdragekantoor Voorbeeldland",
+        "slug": "zorgbijdragekantoor",
+        "description": {
+            "nl": "Haalt de eigen bijdrage voor zorg op. En de premie van de zorgverzekering die lang niet is betaald.",
+            "en": "Collects the own contribution for care. And health insurance premium that went unpaid for long.",
+        },
+    },
+    {
+        "oin": "00000001801113635000",
+        "name": "Belastingsamenwerking Regio Voorbeeld",
+        "slug": "belastingsamenwerking",
+        "description": {
+            "nl": "Haalt belastingen op voor gemeenten en het waterschap in de regio.",
+            "en": "Collects taxes for the municipalities and the water authority in the region.",
+        },
+    },
+    {
+        "oin": "00000001005660336000",
+        "name": "Rijksincasso Alimentatie",
+        "slug": "rijksincasso-alimentatie",
+        "description": {
+            "nl": "Haalt alimentatie op als de ouder of ex-partner die moet betalen dat niet doet.",
+            "en": "Collects maintenance payments when the parent or ex-partner who must pay does not.",
+        },
+    },
+    {
+        "oin": "00000001579573023000",
+        "name": "Wegenbelastingdienst Voorbeeldland",
+        "slug": "wegenbelastingdienst",
+        "description": {
+            "nl": "Haalt de belasting op voor auto's, motoren en andere voertuigen op de weg.",
+            "en": "Collects the tax on cars, motorbikes and other vehicles on the road.",
+        },
+    },
+]
+FIRST_DEBT_HOLDER_LINE = 9  # the phone numbers of the added holders follow those of the organisations above
+ORGANISATIONS += [
+    {
+        **spec,
+        "contact": {
+            "telefoon": f"0800 000 {line:04d}",
+            "website": f"https://{spec['slug']}.example/hulp",
+        },
+        "is_holder": True,
+        "document_types": ["vorderingen"],
+    }
+    for line, spec in enumerate(DEBT_HOLDERS, start=FIRST_DEBT_HOLDER_LINE)
 ]
 PORTAL_OIN = "00000001234567890000"
 

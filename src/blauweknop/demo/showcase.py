@@ -4,6 +4,9 @@ They come from the start of the demo world of the default seed (``make_citizens`
 citizens the same whatever the count), so the portal names them without asking a holder, and it
 greets any citizen of that world by first name. A world seeded with another ``--seed`` has other
 people: then log in by typing one of the BSNs seed_demo printed.
+
+The one with the most data comes first: in the default world, someone who owes :data:`MANY_DEBTS` or
+more organisations, whose situation says that the overview of all debts is worth seeing with them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from blauweknop.demo.citizens import DEFAULT_COUNT, DEFAULT_SEED, TODAY, Citizen
 
 POOL = 12  # the smallest world the tests seed; every demo world starts with these citizens
 SHOWN = 5
+MANY_DEBTS = 6  # owing this many organisations makes the overview of all debts worth seeing
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Example:
             parts.append(_("Moet nog geld betalen aan 1 organisatie."))
         elif self.owed_to:
             parts.append(_("Moet nog geld betalen aan %(count)s organisaties.") % {"count": self.owed_to})
+        if self.owed_to >= MANY_DEBTS:
+            parts.append(_("Goed om het overzicht van alle schulden te bekijken."))
         if self.allowances:
             parts.append(_("Krijgt toeslag."))
         if self.student_debt:
