@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock check demo walkthrough test lint format bench bench-concurrency bench-http clean
+.PHONY: install lock check demo walkthrough test lint format bench bench-concurrency bench-http bench-centraal clean
 
 # Every Python dependency, test tools and ruff included, comes pinned with hashes from requirements.lock.
 $(STAMP): pyproject.toml requirements.lock package.json package-lock.json
@@ -85,6 +85,10 @@ bench-concurrency: $(STAMP) $(MO)
 bench-http: $(STAMP) $(MO)
 	$(BIN)/python bench/http_bench.py
 	scripts/with-postgres.sh $(BIN)/python bench/http_bench.py
+
+# The overview with 20 stand-in holders that each answer after L ms (50, 200, 1000): its time as a ratio to L.
+bench-centraal: $(STAMP) $(MO)
+	$(BIN)/python bench/centraal.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
