@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -76,6 +76,26 @@ class Page:
     language: str
     code_text: str = ""  # the copy's check code, when it has one ("Controlecode: XXXX-XXXX-XXXX")
     page_text: str = "pagina %(page)d van %(pages)d"  # the page number at the foot of every page
+    parts: list[Part] = field(default_factory=list)  # more sections after the rows, e.g. one per source
+
+
+@dataclass(frozen=True)
+class Part:
+    """A section of a page with its own heading, sentences and rows, e.g. what one source said."""
+
+    heading: str
+    lines: list[str]
+    rows: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file embedded in the PDF before it is signed, so that the signature covers it."""
+
+    name: str
+    data: bytes
+    mime_type: str
+    description: str
 
 
 # The Blauwe Knop mark, as static/blauweknop/mark.svg draws it: three discs, as fractions of its radius.
@@ -128,6 +148,23 @@ def _numbered(footer: Callable[[int, int], str]) -> type[Canvas]:
     return NumberedCanvas
 
 
+def _table(rows: list[tuple[str, str]], strong: Any, body: Any) -> Table:
+    table = Table(
+        [[Paragraph(escape(label), strong), Paragraph(escape(value), body)] for label, value in rows],
+        colWidths=[65 * mm, 105 * mm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef3f8")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
 def _render(page: Page) -> bytes:
     out = io.BytesIO()
     document = SimpleDocTemplate(
@@ -144,19 +181,7 @@ def _render(page: Page) -> bytes:
     heading = styles["Title"].clone("h1", fontName="Vera-Bold", alignment=0)
     body = styles["BodyText"].clone("body", fontName="Vera", fontSize=11, leading=15)
     strong = body.clone("strong", fontName="Vera-Bold")
-    table = Table(
-        [[Paragraph(escape(label), strong), Paragraph(escape(value), body)] for label, value in page.rows],
-        colWidths=[65 * mm, 105 * mm],
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef3f8")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
+    table = _table(page.rows, strong, body)
     code = io.BytesIO()
     qrcode.make(page.verify_url, box_size=8, border=2).save(code, format="PNG")
     code.seek(0)
@@ -173,7 +198,13 @@ def _render(page: Page) -> bytes:
     )
     # The address on a line of its own, the page's full width: a long host name must not break the code.
     address = Paragraph(escape(page.verify_url), body.clone("address", fontSize=9))
-    story = [Paragraph(escape(page.title), heading), Spacer(1, 2 * mm), header, address, Spacer(1, 6 * mm), table]
+    story = [Paragraph(escape(page.title), heading), Spacer(1, 2 * mm), header, address, Spacer(1, 6 * mm)]
+    story += [table] if page.rows else []
+    subheading = styles["Heading2"].clone("h2", fontName="Vera-Bold")
+    for part in page.parts:
+        story += [Paragraph(escape(part.heading), subheading)]
+        story += [Paragraph(escape(line), body) for line in part.lines]
+        story += [Spacer(1, 2 * mm), _table(part.rows, strong, body)] if part.rows else []
 
     def footer(number: int, pages: int) -> str:
         numbered = page.page_text % {"page": number, "pages": pages}
@@ -233,23 +264,30 @@ def _certificate(key: SigningKey, name: str, oin: str) -> tuple[asn1_keys.Privat
 
 def make(page: Page, credential: str, key: SigningKey, *, signer_name: str, oin: str) -> bytes:
     """Render ``page``, embed ``credential`` and sign the whole as ``signer_name`` (PAdES B-B)."""
+    copy = Attachment(ATTACHMENT, credential.encode("ascii"), "application/dc+sd-jwt", "Gewaarmerkte kopie (SD-JWT VC)")
+    return make_with(page, [copy], key, signer_name=signer_name, oin=oin)
+
+
+def make_with(page: Page, attachments: list[Attachment], key: SigningKey, *, signer_name: str, oin: str) -> bytes:
+    """Render ``page``, embed ``attachments`` and sign the whole as ``signer_name`` (PAdES B-B)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(_render(page)))
-    embedded = EmbeddedFileObject.from_file_data(
-        writer,
-        data=credential.encode("ascii"),
-        mime_type="application/dc+sd-jwt",
-        params=EmbeddedFileParams(embed_size=True, embed_checksum=True),
-    )
-    # Embedded before signing, in the same update: the signature covers the credential too.
-    embed_file(
-        writer,
-        FileSpec(
-            file_spec_string=ATTACHMENT,
-            file_name=ATTACHMENT,
-            embedded_data=embedded,
-            description="Gewaarmerkte kopie (SD-JWT VC)",
-        ),
-    )
+    for attachment in attachments:
+        embedded = EmbeddedFileObject.from_file_data(
+            writer,
+            data=attachment.data,
+            mime_type=attachment.mime_type,
+            params=EmbeddedFileParams(embed_size=True, embed_checksum=True),
+        )
+        # Embedded before signing, in the same update: the signature covers the attachments too.
+        embed_file(
+            writer,
+            FileSpec(
+                file_spec_string=attachment.name,
+                file_name=attachment.name,
+                embedded_data=embedded,
+                description=attachment.description,
+            ),
+        )
     private, certificate = _certificate(key, signer_name, oin)
     signer = signers.SimpleSigner(
         signing_cert=certificate, signing_key=private, cert_registry=SimpleCertificateStore.from_certs([certificate])

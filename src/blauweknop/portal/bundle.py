@@ -1,0 +1,158 @@
+"""The debt overview as one bundle to hand over: each source's own certified copy, and one PDF over them all.
+
+A ZIP with, per holder and debt type, its copy as an ``.sdjwt`` presentation (every debt field and the
+name and birth date; the BSN left out), one PDF made and signed by the portal that lists every debt and
+says plainly which source certified which part, and ``inhoud.json``: each file's name, SHA-256, source
+and type. The portal does not certify others' data: the PDF's signature only makes the bundle tamper-
+evident (it holds every part and its fingerprint); each part is checked against its own source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from blauweknop import keystore, pdf
+from blauweknop.document_types import DocumentType
+from blauweknop.i18n import language
+from blauweknop.portal.debts import Debt
+from blauweknop.portal.downloads import file_name
+from blauweknop.protocol import sdjwt, sdjwt_vc
+from blauweknop.protocol.scheme_document import Participant
+
+# A bundle is a few copies of a few kB and one PDF of a few pages; far more means something is wrong.
+MAX_BUNDLE_BYTES = 8 * 1024 * 1024
+MANIFEST = "inhoud.json"
+SIGNER = "De Blauwe Knop"  # the portal's name in its signing certificate, in every language
+LEFT_OUT = frozenset({"burgerservicenummer"})  # the overview is handed over; the BSN is not needed for it
+
+
+class TooLarge(Exception):
+    """The bundle would be larger than :data:`MAX_BUNDLE_BYTES`."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One source's certified copy in the bundle."""
+
+    holder: Participant
+    type: DocumentType
+    presentation: str  # the copy as an SD-JWT VC presentation, without the BSN
+    file_name: str
+
+    @property
+    def sha256(self) -> str:
+        """The fingerprint of the file, as the manifest and the PDF print it."""
+        return hashlib.sha256(self.presentation.encode("ascii")).hexdigest()
+
+
+def presentation(credential: str) -> str:
+    """The copy with every data claim disclosed except :data:`LEFT_OUT`."""
+    claims = sdjwt.unverified_claims(credential)
+    return sdjwt_vc.present(credential, [k for k in claims if k not in sdjwt_vc.PLAIN_CLAIMS | LEFT_OUT])
+
+
+def part(holder: Participant, document_type: DocumentType, credential: str, today: date) -> Part:
+    """One source's part of the bundle, named like its own download (``<organisation>-<type>-<date>.sdjwt``)."""
+    return Part(holder, document_type, presentation(credential), file_name(holder, document_type.id, "sdjwt", today))
+
+
+def _subject(claims: Mapping[str, Any]) -> str | None:
+    """Whom the copies are about, from a copy's name and birth date, when it has them."""
+    name = claims.get("naam") if isinstance(claims.get("naam"), dict) else {}
+    words = [name.get(k) for k in ("voornamen", "voorvoegsel", "geslachtsnaam") if isinstance(name.get(k), str)]
+    born = claims.get("geboorte", {}).get("datum") if isinstance(claims.get("geboorte"), dict) else None
+    if not words:
+        return None
+    when = formats.date_format(date.fromisoformat(born), "j F Y") if isinstance(born, str) else None
+    return " ".join(words) + (", " + _("geboren op %(day)s") % {"day": when} if when else "")
+
+
+def _debt_rows(debt: Debt) -> list[tuple[str, str]]:
+    """One debt as label and value rows, the same words the web page uses."""
+    rows = [
+        (_("Waarvoor"), debt.what_for or "—"),
+        (_("Kenmerk"), debt.reference or "—"),
+        (_("Eerste bedrag"), debt.original_text),
+        (_("Openstaand bedrag"), debt.outstanding_text),
+    ]
+    if debt.due:
+        overdue = " " + _("(te laat)") if debt.overdue else ""
+        rows.append((_("Vervaldatum"), formats.date_format(debt.due, "j F Y") + overdue))
+    if debt.arrangement:
+        rows.append((_("Betalingsregeling"), _("ja, %(amount)s per maand") % {"amount": debt.monthly_text}))
+    if debt.pay_to:
+        words = [w for w in (debt.pay_to.account, debt.pay_to.name, debt.pay_to.reference) if w]
+        rows.append((_("Betalen"), ", ".join(words)))
+    if debt.object_via or debt.object_until:
+        until = formats.date_format(debt.object_until, "j F Y") if debt.object_until else ""
+        rows.append((_("Bezwaar maken"), " ".join(w for w in (debt.object_via, until) if w)))
+    return rows
+
+
+def summary(parts: list[Part], debts: list[Debt], total: str, today: date) -> bytes:
+    """The portal's PDF over every part, signed with the portal's own key, with each part embedded."""
+    verify_url = settings.VERIFY_URL
+    subject = next((s for p in parts if (s := _subject(sdjwt.unverified_claims(p.presentation)))), None)
+    sections = []
+    for p in parts:
+        said = [
+            _(
+                "Dit deel komt van %(holder)s en is door %(holder)s ondertekend. "
+                "Controleer het met het bestand %(file)s op %(url)s."
+            )
+            % {"holder": p.holder.name, "file": p.file_name, "url": verify_url},
+            _("Vingerafdruk van het bestand (SHA-256): %(sha)s") % {"sha": p.sha256},
+        ]
+        rows = [row for d in debts if (d.holder_oin, d.type_id) == (p.holder.oin, p.type.id) for row in _debt_rows(d)]
+        sections.append(pdf.Part(f"{p.holder.name}: {p.type.name[language()]}", said, rows))
+    page = pdf.Page(
+        title=_("Schuldenoverzicht"),
+        lines=[
+            _("Gemaakt op %(day)s door De Blauwe Knop.") % {"day": formats.date_format(today, "j F Y")},
+            *([_("Over: %(subject)s") % {"subject": subject}] if subject else []),
+            _("Totaal nog te betalen: %(total)s") % {"total": total},
+            _("De Blauwe Knop heeft deze gegevens niet zelf gecontroleerd of ondertekend; alleen samengevoegd."),
+        ],
+        rows=[],
+        check_text=_("Elk deel is ondertekend door de organisatie waar het vandaan komt. Controleer elk deel op:"),
+        verify_url=verify_url,
+        language=language(),
+        page_text=_("pagina %(page)d van %(pages)d"),
+        parts=sections,
+    )
+    attachments = [
+        pdf.Attachment(p.file_name, p.presentation.encode("ascii"), "application/dc+sd-jwt", p.holder.name)
+        for p in parts
+    ]
+    key = keystore.signing_key(settings.PORTAL_OIN)
+    return pdf.make_with(page, attachments, key, signer_name=SIGNER, oin=settings.PORTAL_OIN)
+
+
+def _entry(name: str, data: bytes, oin: str, type_id: str) -> dict[str, str]:
+    return {"bestand": name, "sha256": hashlib.sha256(data).hexdigest(), "oin": oin, "documentsoort": type_id}
+
+
+def zip_file(parts: list[Part], summary_pdf: bytes, today: date) -> bytes:
+    """The bundle: every part, the PDF and the manifest; :class:`TooLarge` beyond :data:`MAX_BUNDLE_BYTES`."""
+    files = [(p.file_name, p.presentation.encode("ascii"), p.holder.oin, p.type.id) for p in parts]
+    files.append((f"schuldenoverzicht-{today.isoformat()}.pdf", summary_pdf, settings.PORTAL_OIN, "schuldenoverzicht"))
+    if sum(len(data) for _name, data, _oin, _type in files) > MAX_BUNDLE_BYTES:
+        raise TooLarge
+    manifest = {"gemaaktOp": today.isoformat(), "bestanden": [_entry(*f) for f in files]}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, data, _oin, _type in files:
+            bundle.writestr(name, data)
+        bundle.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
+    return out.getvalue()

@@ -1,0 +1,349 @@
+"""The debt overview ("Vorderingenoverzicht"): every debt from every organisation's verified copy, in one list.
+
+Pure functions of the copies' claims, the holders as the scheme describes them and the day: the view
+fetches nothing here, so a test can pass any claims and any date. Amounts stay integer cents; the
+page formats them. A holder that did not answer is named, never left out silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from blauweknop.display import format_value, rows
+from blauweknop.document_types import DocumentType
+from blauweknop.i18n import language
+from blauweknop.portal import data_page
+from blauweknop.protocol.scheme_document import Participant
+
+DEBTS, STUDY_DEBT = "vorderingen", "studieschuld"
+DEBT_TYPES = (DEBTS, STUDY_DEBT)
+# The answers that tell the whole truth about a holder: its copies, or that it has nothing about the citizen.
+COMPLETE = ("opgehaald", "geen")
+
+# The page's choices as GET parameters: anything outside these lists falls back to the first (the default).
+SORTS = ("vervaldatum", "bedrag", "schuldeiser")
+ARRANGEMENTS = ("", "met", "zonder")
+ONLY_LATE = "1"
+MAX_PARAMETER = 40  # an OIN is 20 digits; a longer value is not one of ours and is not even compared
+
+
+@dataclass(frozen=True)
+class PayTo:
+    """How to pay one debt (catalogue v3 ``betaalwijze``): the account, whose it is, what to write with it."""
+
+    account: str | None
+    name: str | None
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class Debt:
+    """One debt as the overview shows it."""
+
+    holder_oin: str
+    creditor: str  # the holder's name, as the scheme has it
+    type_id: str
+    name: str  # words that tell this debt from others: kind, reference, amount (data_page.item_name)
+    reference: str | None
+    what_for: str | None
+    original: int | None  # cents
+    outstanding: int  # cents
+    due: date | None
+    late_since: date | None  # the first late day, when the due date passed and something is still owed
+    arrangement: bool
+    monthly: int | None  # cents, in the payment arrangement
+    pay_to: PayTo | None
+    phone: str | None
+    website: str | None
+    object_via: str | None
+    object_until: date | None
+    object_passed: bool
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the last day to pay has passed while something is still owed."""
+        return self.late_since is not None
+
+    @property
+    def original_text(self) -> str:
+        """The first amount in euros, or a dash."""
+        return format_value("money", self.original)
+
+    @property
+    def outstanding_text(self) -> str:
+        """What is still owed, in euros."""
+        return format_value("money", self.outstanding)
+
+    @property
+    def monthly_text(self) -> str:
+        """The amount per month of the arrangement, in euros, or a dash."""
+        return format_value("money", self.monthly)
+
+
+@dataclass(frozen=True)
+class CreditorTotal:
+    """What is still owed to one organisation, over all its debts (not only those shown)."""
+
+    oin: str
+    name: str
+    count: int
+    outstanding: int  # cents
+
+    @property
+    def outstanding_text(self) -> str:
+        """The total in euros."""
+        return format_value("money", self.outstanding)
+
+
+@dataclass(frozen=True)
+class View:
+    """How the citizen chose to see the list: the sort and the filters, each from an allow-list."""
+
+    sort: str = SORTS[0]
+    creditor: str = ""  # an OIN among the creditors, or "" for all
+    only_late: bool = False
+    arrangement: str = ARRANGEMENTS[0]
+
+    @property
+    def filtered(self) -> bool:
+        """Whether some debts may be left out of the list."""
+        return bool(self.creditor or self.only_late or self.arrangement)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The debt overview: the debts shown, the totals and who is missing."""
+
+    debts: list[Debt]  # after the filters, in the chosen order
+    creditors: list[CreditorTotal]  # every organisation with debts, by name
+    total: int  # cents still owed over every debt
+    shown_total: int  # cents still owed over the debts shown
+    count: int  # every debt, shown or not
+    missing: list[str]  # names of the holders we have no (complete) answer from
+    view: View
+
+    @property
+    def total_text(self) -> str:
+        """The overall total in euros."""
+        return format_value("money", self.total)
+
+    @property
+    def shown_total_text(self) -> str:
+        """The total of the debts shown, in euros."""
+        return format_value("money", self.shown_total)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _cents(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _https(value: Any) -> str | None:
+    """A link the page may show: only an https address; anything else (``javascript:``) is left out."""
+    return value if isinstance(value, str) and value.startswith("https://") and len(value) <= 300 else None
+
+
+def contact(holder: Participant) -> tuple[str | None, str | None]:
+    """Whom to call: the holder's phone number and help website from the scheme document, when it has them."""
+    found = holder.info.get("contact") if isinstance(holder.info, Mapping) else None
+    found = found if isinstance(found, Mapping) else {}
+    return _text(found.get("telefoon")), _https(found.get("website"))
+
+
+def _pay_to(value: Any) -> PayTo | None:
+    if not isinstance(value, Mapping):
+        return None
+    pay_to = PayTo(
+        _text(value.get("rekeningnummer")), _text(value.get("tenNameVan")), _text(value.get("betalingskenmerk"))
+    )
+    return pay_to if any((pay_to.account, pay_to.name, pay_to.reference)) else None
+
+
+def _names(document_type: DocumentType, claims: dict[str, Any]) -> dict[int, str]:
+    """By 1-based item number: the words that name each list item, as the data page names it."""
+    by_item: dict[int, list[Any]] = {}
+    for row in rows(document_type, claims):
+        if row.item is not None:
+            by_item.setdefault(row.item, []).append(row)
+    return {item: data_page.item_name(document_type, shown) or "" for item, shown in by_item.items()}
+
+
+def debts_of(holder: Participant, document_type: DocumentType, claims: dict[str, Any], today: date) -> list[Debt]:
+    """The debts in one holder's copy of ``vorderingen`` (each item) or ``studieschuld`` (one line)."""
+    phone, website = contact(holder)
+    if document_type.id == STUDY_DEBT:
+        owed = _cents(claims.get("totaleSchuldInCenten"))
+        if owed is None:
+            return []
+        monthly = _cents(claims.get("aflossingPerMaandInCenten"))
+        title = document_type.name[language()]
+        return [
+            Debt(
+                holder_oin=holder.oin,
+                creditor=holder.name,
+                type_id=STUDY_DEBT,
+                name=f"{title}, {format_value('money', owed)}",
+                reference=None,
+                what_for=title,
+                original=None,
+                outstanding=owed,
+                due=None,
+                late_since=None,
+                arrangement=bool(monthly),
+                monthly=monthly,
+                pay_to=None,
+                phone=phone,
+                website=website,
+                object_via=None,
+                object_until=None,
+                object_passed=False,
+            )
+        ]
+    items = claims.get(DEBTS)
+    if not isinstance(items, list):
+        return []
+    late, passed = data_page.late_since(claims, today), data_page.passed_deadlines(claims, today)
+    kind, names = document_type.field(f"{DEBTS}.soort"), _names(document_type, claims)
+    found = []
+    for index, item in enumerate(items):
+        owed = _cents(item.get("openstaandBedragInCenten")) if isinstance(item, dict) else None
+        if owed is None:  # not a debt the list can add up
+            continue
+        words = kind.words(item.get("soort"), language()) if kind else None
+        plan = item.get("betalingsregeling") if isinstance(item.get("betalingsregeling"), dict) else {}
+        found.append(
+            Debt(
+                holder_oin=holder.oin,
+                creditor=holder.name,
+                type_id=DEBTS,
+                name=names.get(index + 1) or holder.name,
+                reference=_text(item.get("kenmerk")),
+                what_for=words or _text(item.get("omschrijving")),
+                original=_cents(item.get("oorspronkelijkBedragInCenten")),
+                outstanding=owed,
+                due=_day(item.get("vervaldatum")),
+                late_since=late.get(f"{DEBTS}.{index}.vervaldatum"),
+                arrangement=plan.get("actief") is True,
+                monthly=_cents(plan.get("bedragPerMaandInCenten")) if plan.get("actief") is True else None,
+                pay_to=_pay_to(item.get("betaalwijze")),
+                phone=phone,
+                website=website,
+                object_via=_https(item.get("bezwaarVia")),
+                object_until=_day(item.get("bezwaarTot")),
+                object_passed=f"{DEBTS}.{index}.bezwaarTot" in passed,
+            )
+        )
+    return found
+
+
+def _first(query: Mapping[str, Any], name: str) -> str:
+    value = query.get(name, "")
+    return value if isinstance(value, str) and len(value) <= MAX_PARAMETER else ""
+
+
+def choose(query: Mapping[str, Any], creditors: Iterable[str]) -> View:
+    """The view the GET parameters ask for; a value outside its allow-list means the default."""
+    sort, creditor, arrangement = _first(query, "sorteer"), _first(query, "schuldeiser"), _first(query, "regeling")
+    return View(
+        sort=sort if sort in SORTS else SORTS[0],
+        creditor=creditor if creditor in set(creditors) else "",
+        only_late=_first(query, "te-laat") == ONLY_LATE,
+        arrangement=arrangement if arrangement in ARRANGEMENTS else ARRANGEMENTS[0],
+    )
+
+
+def _sort_key(sort: str) -> Any:
+    far = date.max  # a debt without a due date comes last
+    if sort == "bedrag":
+        return lambda d: (-d.outstanding, d.due or far, d.creditor.casefold())
+    if sort == "schuldeiser":
+        return lambda d: (d.creditor.casefold(), d.due or far, -d.outstanding)
+    return lambda d: (d.due or far, d.creditor.casefold(), -d.outstanding)
+
+
+def shown(debts: Iterable[Debt], view: View) -> list[Debt]:
+    """The debts that pass ``view``'s filters, in its order."""
+    kept = [
+        d
+        for d in debts
+        if (not view.creditor or d.holder_oin == view.creditor)
+        and (not view.only_late or d.overdue)
+        and (not view.arrangement or d.arrangement == (view.arrangement == "met"))
+    ]
+    return sorted(kept, key=_sort_key(view.sort))
+
+
+def totals(debts: Iterable[Debt]) -> list[CreditorTotal]:
+    """What is still owed per organisation, by name."""
+    by_holder: dict[str, tuple[str, int, int]] = {}
+    for d in debts:
+        name, count, owed = by_holder.get(d.holder_oin, (d.creditor, 0, 0))
+        by_holder[d.holder_oin] = (name, count + 1, owed + d.outstanding)
+    found = [CreditorTotal(oin, name, count, owed) for oin, (name, count, owed) in by_holder.items()]
+    return sorted(found, key=lambda total: total.name.casefold())
+
+
+def missing(
+    holders: Iterable[Participant], outcomes: Mapping[str, str], delivered: Mapping[str, set[str]]
+) -> list[str]:
+    """The names of the holders of debts whose answer is not complete, by name.
+
+    ``outcomes`` is each holder's last answer (a ``SessionCopies.Outcome`` value; no entry: never asked);
+    ``delivered`` the debt types each one gave a copy of or said it has none of.
+    """
+    names = set()
+    for holder in holders:
+        issued = set(DEBT_TYPES) & set(holder.document_types)
+        if not issued:
+            continue
+        outcome = outcomes.get(holder.oin)
+        if outcome not in COMPLETE or (outcome == "opgehaald" and not issued <= delivered.get(holder.oin, set())):
+            names.add(holder.name)
+    return sorted(names, key=str.casefold)
+
+
+def overview(
+    holders: Mapping[str, Participant],
+    catalogue: Mapping[str, DocumentType],
+    copies: Mapping[tuple[str, str], dict[str, Any]],
+    outcomes: Mapping[str, str],
+    delivered: Mapping[str, set[str]],
+    query: Mapping[str, Any],
+    today: date,
+) -> Overview:
+    """The debt overview of ``copies`` ({(holder OIN, document type): claims}) as ``query`` asks to see it.
+
+    ``holders`` are the certified holders in the scheme, by OIN; a copy of a holder or type not among
+    them or not a debt type is left out.
+    """
+    every = [
+        debt
+        for (oin, type_id), claims in copies.items()
+        if type_id in DEBT_TYPES and oin in holders and type_id in catalogue
+        for debt in debts_of(holders[oin], catalogue[type_id], claims, today)
+    ]
+    creditors = totals(every)
+    view = choose(query, (c.oin for c in creditors))
+    listed = shown(every, view)
+    return Overview(
+        debts=listed,
+        creditors=creditors,
+        total=sum(d.outstanding for d in every),
+        shown_total=sum(d.outstanding for d in listed),
+        count=len(every),
+        missing=missing(holders.values(), outcomes, delivered),
+        view=view,
+    )
