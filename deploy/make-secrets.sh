@@ -25,6 +25,7 @@ keep() { if [ -e "$1" ]; then cat >/dev/null; else cat >"$1"; echo "made deploy/
 
 random | keep postgres_password
 random | keep metrics_token
+random | keep portal_vault_key  # only the portal has a vault (docs/vault.md)
 for name in $DEPLOYMENTS; do
     random | keep "${name}_db_password"
     random | keep "${name}_django_secret_key"

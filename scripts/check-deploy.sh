@@ -11,6 +11,7 @@ env -u BLAUWEKNOP_DEMO -u DATABASE_URL \
   DJANGO_SETTINGS_MODULE=blauweknop.settings \
   DJANGO_SECRET_KEY="$(secret)" \
   BLAUWEKNOP_PSEUDONYM_KEY="$(secret)" \
+  BLAUWEKNOP_VAULT_KEY="$(secret)" \
   DJANGO_ALLOWED_HOSTS=blauweknop.example \
   DJANGO_DEBUG=False \
   BLAUWEKNOP_BASE_URL=https://blauweknop.example \

@@ -287,6 +287,7 @@ def new_deployment(
         "DJANGO_SETTINGS_MODULE": "blauweknop.settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "BLAUWEKNOP_PSEUDONYM_KEY": secrets.token_urlsafe(50),
+        "BLAUWEKNOP_VAULT_KEY": secrets.token_urlsafe(50),
         "BLAUWEKNOP_ROLES": ",".join(roles),
         "BLAUWEKNOP_BASE_URL": f"http://127.0.0.1:{port}",
         "BLAUWEKNOP_DATA_DIR": str(data_dir),

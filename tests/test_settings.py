@@ -35,6 +35,7 @@ def production_environment(data_dir: Path, **extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "blauweknop.settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "BLAUWEKNOP_PSEUDONYM_KEY": secrets.token_urlsafe(50),
+        "BLAUWEKNOP_VAULT_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "blauweknop.example",
         "DJANGO_DEBUG": "False",
         "BLAUWEKNOP_BASE_URL": "https://blauweknop.example",
@@ -66,7 +67,7 @@ def test_no_generated_secret_or_key_is_in_git():
     assert leaked == []
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "BLAUWEKNOP_PSEUDONYM_KEY"])
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "BLAUWEKNOP_PSEUDONYM_KEY", "BLAUWEKNOP_VAULT_KEY"])
 def test_it_refuses_to_start_without_a_secret_outside_the_demo(tmp_path, missing):
     env = production_environment(tmp_path / "data")
     del env[missing]
@@ -88,13 +89,14 @@ def test_loading_the_settings_writes_nothing_and_follows_the_project_not_the_cur
 def test_the_demo_reads_the_secrets_its_first_run_made_and_never_makes_them_itself(tmp_path):
     data = tmp_path / "data"
     demo = production_environment(data, BLAUWEKNOP_DEMO="True")
-    del demo["DJANGO_SECRET_KEY"], demo["BLAUWEKNOP_PSEUDONYM_KEY"]
+    for variable in first_run.DEMO_SECRETS:
+        del demo[variable]
     before = load_settings(demo, cwd=tmp_path)
     assert "python -m blauweknop.demo.first_run" in before.stderr
     assert files_under(tmp_path) == []
 
     made = first_run.prepare(data)
-    assert len(made) == 2
+    assert len(made) == len(first_run.DEMO_SECRETS)
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in made)
     assert first_run.prepare(data) == [], "a second run keeps the secrets it made"
     after = load_settings(demo, cwd=tmp_path, expression="settings.SECRET_KEY")

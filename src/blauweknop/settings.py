@@ -103,6 +103,8 @@ if unknown := set(BLAUWEKNOP_ROLES) - set(ALL_ROLES):
     raise ImproperlyConfigured(f"BLAUWEKNOP_ROLES has unknown roles: {', '.join(sorted(unknown))}")
 if not BLAUWEKNOP_ROLES:
     raise ImproperlyConfigured(f"BLAUWEKNOP_ROLES names no role: use one or more of {', '.join(ALL_ROLES)}")
+# The server half of the key to each citizen's vault (docs/vault.md); only a portal has a vault.
+VAULT_KEY = secret("BLAUWEKNOP_VAULT_KEY") if "portal" in BLAUWEKNOP_ROLES else ""
 
 # The organisations a holder deployment issues for, by OIN; all else about them comes from the scheme
 # document. The demo issues for its own holders; elsewhere they must be named.
@@ -134,6 +136,11 @@ if "scheme" not in BLAUWEKNOP_ROLES and not DEMO:
 VERIFY_URL = env("BLAUWEKNOP_VERIFY_URL", BASE_URL + "/controleren/")
 # The portal's own OIN: it signs session assertions to holders as this certified app manager.
 PORTAL_OIN = env("BLAUWEKNOP_PORTAL_OIN", "00000001234567890000")
+# The overview asks every holder at once; one that has not answered within this many seconds shows as unreachable.
+OVERVIEW_TIMEOUT = envint("BLAUWEKNOP_OVERVIEW_TIMEOUT", 5, minimum=1)
+# A holder that failed this many answers in a row is not asked for BREAKER_WAIT seconds, then once on trial.
+BREAKER_FAILURES = envint("BLAUWEKNOP_BREAKER_FAILURES", 3, minimum=1)
+BREAKER_WAIT = envint("BLAUWEKNOP_BREAKER_WAIT", 60, minimum=1)
 # The bearer token the operator's monitoring sends for /metrics; without one, /metrics does not exist.
 METRICS_TOKEN = env("BLAUWEKNOP_METRICS_TOKEN")
 # How a holder reads its own registry (see blauweknop.holder.sources).

@@ -1,7 +1,7 @@
 """The demo's first run: its secrets are made once, explicitly, under the data folder.
 
 ``python -m blauweknop.demo.first_run`` (``make demo`` and the browser tests run it) makes the
-data folder, a Django secret key and a pseudonym key, readable by the owner only. The settings
+data folder, a Django secret key, a pseudonym key and a vault key, readable by the owner only. The settings
 only read them, and only with ``BLAUWEKNOP_DEMO=True``: a real deployment gets its secrets from
 the environment. This module imports nothing from Django, because the settings cannot load
 before these secrets exist.
@@ -17,7 +17,11 @@ from pathlib import Path
 # The project folder (with manage.py); the data folder is anchored here, not to the current directory.
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 # Each secret the demo makes, by the variable a real deployment sets instead.
-DEMO_SECRETS = {"DJANGO_SECRET_KEY": "django-secret-key", "BLAUWEKNOP_PSEUDONYM_KEY": "pseudonym-key"}
+DEMO_SECRETS = {
+    "DJANGO_SECRET_KEY": "django-secret-key",
+    "BLAUWEKNOP_PSEUDONYM_KEY": "pseudonym-key",
+    "BLAUWEKNOP_VAULT_KEY": "vault-key",
+}
 
 
 def data_dir() -> Path:
