@@ -114,6 +114,7 @@ def main() -> int:
             "DJANGO_SETTINGS_MODULE": "blauweknop.settings",
             "DJANGO_SECRET_KEY": "pdf-bomb-memory",
             "BLAUWEKNOP_PSEUDONYM_KEY": "pdf-bomb-memory",
+            "BLAUWEKNOP_VAULT_KEY": "pdf-bomb-memory",
             "BLAUWEKNOP_DATA_DIR": tmp,
             "PYTHONPATH": str(ROOT / "src"),
             "HOLDER_OIN": HOLDER_OIN,
