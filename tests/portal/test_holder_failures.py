@@ -54,7 +54,7 @@ def test_a_copy_that_fails_verification_is_named_untrusted_and_logged(citizen, c
     assert UNTRUSTED.format(name="Belastingkantoor Voorbeeldland") in page
     assert UNREACHABLE not in page and not checkbox_paths(page)
     logged = _warnings(caplog, BELASTING)
-    assert logged and all("failed verification: code unknown_key" in line for line in logged)
+    assert logged and all("reason unknown_issuer (code unknown_key)" in line for line in logged)
     assert all(pseudonym(citizen_bsn) in line for line in logged)
     # The other holder, whose copies do verify, is not affected.
     other = _press(citizen, GEMEENTE)
@@ -67,7 +67,7 @@ def test_an_unreachable_holder_is_named_unreachable_and_logged(citizen, caplog):
     assert f"Gemeente Voorbeeldstad {UNREACHABLE}" in page
     assert "stuurde gegevens die we niet konden controleren" not in page
     logged = _warnings(caplog, GEMEENTE)
-    assert logged and all("code unreachable" in line for line in logged)
+    assert logged and all("reason unreachable (ConnectError)" in line for line in logged)
     assert checkbox_paths(_press(citizen, BELASTING))
 
 

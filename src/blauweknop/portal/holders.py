@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -40,6 +43,21 @@ MAX_PDF_BYTES = 8 * 1024 * 1024  # a printed copy is a few pages
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 RECORD_FIELDS = ("tijdstip", "kenmerk", "gevraagdDoor", "documentsoort", "activiteit")
 KENMERK = re.compile(r"[0-9a-f]{16}")
+# Worth asking once more: the connection failed or broke, or a proxy said the holder is busy or away.
+TRANSIENT_ERRORS = (httpx.NetworkError, httpx.RemoteProtocolError, httpx.TimeoutException)
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
+RETRY_PAUSE = (0.1, 0.3)  # seconds, drawn at random so that portals that failed together do not retry together
+RETRY_NEEDS = 0.2  # seconds an answer takes at least: a retry with less time left is not made
+# What the operator's log calls a copy that failed verification, by the protocol's error code (others: that code).
+VERIFICATION_REASONS = {
+    "not_certified": "suspended_participant",  # signed by a holder the scheme suspended or revoked
+    "unknown_organisation": "unknown_issuer",
+    "unknown_key": "unknown_issuer",  # a key the scheme does not list for that holder
+    "suspended": "revoked",  # its status list says it is not valid now
+}
+_jitter = random.SystemRandom()
+# Verifying waits on status lists (blocking HTTP): its own threads, so that 20 holders' lists are fetched at once.
+_VERIFYING = ThreadPoolExecutor(max_workers=32, thread_name_prefix="verify")
 
 
 @dataclass(frozen=True)
@@ -59,19 +77,47 @@ class Citizen:
         return pseudonym(self.bsn)
 
 
+class Kind(StrEnum):
+    """How a holder answered for one document type: the overview tells these apart, Basis shows their problem."""
+
+    COPY = "copy"  # a copy the portal verified itself
+    ABSENT = "absent"  # the holder has no data of this type about the citizen: information, not a problem
+    UNREACHABLE = "unreachable"  # down, too slow, a 5xx, or its status list could not be had
+    REFUSED = "refused"  # it answered with an error other than "no data"
+    UNTRUSTED = "untrusted"  # it sent something that failed verification
+
+
 @dataclass(frozen=True)
 class Fetched:
-    """What a holder answered for one document type: a verified credential, or why not."""
+    """What a holder answered for one document type: a verified credential, or why not.
+
+    ``reason`` is the code the operator's log names the failure by (``timeout``, ``http_503``, ``bad_signature``...);
+    ``transient``: asking once more soon may well work (a dropped connection, a 502/503/504).
+    """
 
     type_id: str
+    kind: Kind
     credential: str | None = None
     problem: str | None = None
-    absent: bool = False  # the holder has no data of this type about the citizen: information, not a problem
+    reason: str = ""
+    transient: bool = False
+
+    def __repr__(self) -> str:  # the copy holds personal data
+        return f"Fetched({self.type_id}, {self.kind})"
+
+    @property
+    def absent(self) -> bool:
+        """The holder said it has no data of this type about the citizen."""
+        return self.kind == Kind.ABSENT
 
 
-def _client() -> httpx.AsyncClient:
-    """A client for one fan-out to holders; connections live as long as the fan-out, in its own event loop."""
-    return httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context())
+def http_client(requests: int = 0) -> httpx.AsyncClient:
+    """A client for one fan-out to holders; connections live as long as the fan-out, in its own event loop.
+
+    ``requests``: how many may be under way at once, so that none waits for a free connection.
+    """
+    limits = httpx.Limits(max_connections=max(requests, 100), max_keepalive_connections=max(requests, 20))
+    return httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context(), limits=limits)
 
 
 def _unreachable(holder: Participant) -> str:
@@ -132,19 +178,42 @@ async def _post(
     return Answer(response.status_code, content_type, parsed, body)
 
 
+def _failure(
+    holder: Participant,
+    type_id: str,
+    subject: str,
+    kind: Kind,
+    reason: str,
+    *,
+    problem: str,
+    transient: bool = False,
+    detail: str = "-",
+) -> Fetched:
+    """A failure to fetch ``type_id``, logged for the operator by ``reason`` (never with a value from the answer)."""
+    logger.warning(
+        "holder %s gave no copy of %s for citizen %s: reason %s (%s)", holder.oin, type_id, subject, reason, detail
+    )
+    return Fetched(type_id, kind, problem=problem, reason=reason, transient=transient)
+
+
 def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) -> Fetched:
     code = answer.error_code() if answer.content_type.startswith("application/problem+json") else "-"
     if code == "no_data" and answer.status == 404:
         logger.info("holder %s has no %s for citizen %s", holder.oin, type_id, subject)
-        return Fetched(type_id, absent=True)
-    logger.warning(
-        "holder %s refused %s for citizen %s: HTTP %d, code %s", holder.oin, type_id, subject, answer.status, code
+        return Fetched(type_id, Kind.ABSENT)
+    return _failure(
+        holder,
+        type_id,
+        subject,
+        Kind.UNREACHABLE if answer.status >= 500 else Kind.REFUSED,
+        f"http_{answer.status}",
+        problem=_("%(name)s gaf nu geen gegevens. Probeer het later nog eens.") % {"name": holder.name},
+        transient=answer.status in TRANSIENT_STATUSES,
+        detail=f"code {code}",
     )
-    refused = _("%(name)s gaf nu geen gegevens. Probeer het later nog eens.") % {"name": holder.name}
-    return Fetched(type_id, problem=refused)
 
 
-async def _fetch(
+async def _attempt(
     client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
 ) -> Fetched:
     subject = citizen.pseudonym
@@ -152,14 +221,16 @@ async def _fetch(
     try:
         answer = await _post(client, holder, "verklaringen", payload)
     except httpx.HTTPError as exc:
-        logger.warning(
-            "holder %s not reachable for %s, citizen %s: code unreachable (%s)",
-            holder.oin,
+        return _failure(
+            holder,
             type_id,
             subject,
-            type(exc).__name__,
+            Kind.UNREACHABLE,
+            "timeout" if isinstance(exc, httpx.TimeoutException) else "unreachable",
+            problem=_unreachable(holder),
+            transient=isinstance(exc, TRANSIENT_ERRORS),
+            detail=type(exc).__name__,
         )
-        return Fetched(type_id, problem=_unreachable(holder))
     if answer.status != 201:
         return _refusal(answer, holder, type_id, subject)
     credential = answer.body.get("verklaring") if isinstance(answer.body, dict) else None
@@ -167,37 +238,57 @@ async def _fetch(
         if not isinstance(credential, str):
             raise ProtocolError("malformed", "The holder's answer holds no credential.")
         # The portal shows nothing it could not verify itself, with the checks any receiver makes.
-        await sync_to_async(verify_credential, thread_sensitive=False)(credential, scheme)
+        await sync_to_async(verify_credential, thread_sensitive=False, executor=_VERIFYING)(credential, scheme)
     except ProtocolError as exc:
         if exc.code == "status_unavailable":  # genuine or not, its status list could not be had now: an outage
-            logger.warning(
-                "holder %s not reachable for the status of %s, citizen %s: code %s",
-                holder.oin,
-                type_id,
-                subject,
-                exc.code,
+            return _failure(
+                holder, type_id, subject, Kind.UNREACHABLE, exc.code, problem=_unreachable(holder), transient=True
             )
-            return Fetched(type_id, problem=_unreachable(holder))
-        logger.warning(
-            "holder %s sent a copy of %s for citizen %s that failed verification: code %s",
-            holder.oin,
-            type_id,
-            subject,
-            exc.code,
+        reason = VERIFICATION_REASONS.get(exc.code, exc.code)
+        return _failure(
+            holder, type_id, subject, Kind.UNTRUSTED, reason, problem=_untrusted(holder), detail=f"code {exc.code}"
         )
-        return Fetched(type_id, problem=_untrusted(holder))
-    return Fetched(type_id, credential=credential)
+    return Fetched(type_id, Kind.COPY, credential=credential)
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    scheme: SchemeDocument,
+    holder: Participant,
+    type_id: str,
+    citizen: Citizen,
+    *,
+    deadline: float | None = None,
+) -> Fetched:
+    """The holder's copy of ``type_id`` for the citizen, verified here; or why there is none.
+
+    A transient failure is asked again once, after a short pause, if ``deadline`` (on the event
+    loop's clock; ``None``: no deadline) leaves time for it.
+    """
+    fetched = await _attempt(client, scheme, holder, type_id, citizen)
+    pause = _jitter.uniform(*RETRY_PAUSE)
+    if not fetched.transient or (
+        deadline is not None and asyncio.get_running_loop().time() + pause + RETRY_NEEDS > deadline
+    ):
+        return fetched
+    logger.info("asking holder %s again for %s in %d ms", holder.oin, type_id, pause * 1000)
+    await asyncio.sleep(pause)
+    return await _attempt(client, scheme, holder, type_id, citizen)
 
 
 async def fetch_all(scheme: SchemeDocument, holder: Participant, citizen: Citizen) -> list[Fetched]:
     """Every document type the holder issues, asked for at the same time."""
     await release_before_waiting()
-    async with _client() as client:
-        fetched = await asyncio.gather(*(_fetch(client, scheme, holder, t, citizen) for t in holder.document_types))
-    expiries = [sdjwt.unverified_claims(f.credential)["exp"] for f in fetched if f.credential]
-    if expiries:  # a check of any of these copies, until the last expires, shows on the citizen's access page
-        await remember_wallet(citizen, datetime.fromtimestamp(max(expiries), UTC))
+    async with http_client(len(holder.document_types)) as client:
+        fetched = await asyncio.gather(*(fetch(client, scheme, holder, t, citizen) for t in holder.document_types))
+    await remember_copies(citizen, [f.credential for f in fetched if f.credential])
     return list(fetched)
+
+
+async def remember_copies(citizen: Citizen, credentials: list[str]) -> None:
+    """A check of any of these verified copies, until the last expires, shows on the citizen's access page."""
+    if expiries := [sdjwt.unverified_claims(c)["exp"] for c in credentials]:
+        await remember_wallet(citizen, datetime.fromtimestamp(max(expiries), UTC))
 
 
 @dataclass(frozen=True)
@@ -248,7 +339,7 @@ async def access_report(
     """
     holders = [p for p in scheme.organisations.values() if scheme.is_certified(p.oin, HOLDER)]
     await release_before_waiting()
-    async with _client() as client:
+    async with http_client() as client:
         answers = await asyncio.gather(*(_records(client, holder, citizen, paging(holder.oin)) for holder in holders))
     records = [r for answer in answers if answer for r in answer]
     silent = [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]
@@ -268,7 +359,7 @@ async def print_copy(
         payload["controlecode"] = code
     await release_before_waiting()
     try:
-        async with _client() as client:
+        async with http_client() as client:
             answer = await _post(client, holder, "afdrukken", payload, limit=MAX_PDF_BYTES)
     except httpx.HTTPError as exc:
         logger.warning("holder %s not reachable for printing: code unreachable (%s)", holder.oin, type(exc).__name__)

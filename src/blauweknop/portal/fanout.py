@@ -1,0 +1,174 @@
+"""Ask every holder at once, each within its own deadline: one answer per holder, as soon as it is in.
+
+Built for failure: a holder that is down, slow, in error, or sends what does not verify costs the
+others nothing; what it sent is dropped, never passed on. A holder that kept failing is skipped for
+a while (:mod:`blauweknop.portal.breaker`). The whole fan-out takes at most the timeout, however
+many holders there are: they are asked side by side over one client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from blauweknop.db import release_before_waiting
+from blauweknop.portal import breaker
+from blauweknop.portal.holders import Citizen, Fetched, Kind, fetch, http_client, remember_copies
+from blauweknop.portal.models import SessionCopies
+from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+
+logger = logging.getLogger(__name__)
+
+Outcome = SessionCopies.Outcome
+# After the last holder's answer, the breaker's bookkeeping may take this much longer, no more.
+BOOKKEEPING = 0.05
+
+
+@dataclass(frozen=True)
+class HolderResult:
+    """One holder's answer to the fan-out.
+
+    ``outcome`` is ``opgehaald`` when every type was answered (data or none; ``geen`` when all were
+    none); otherwise the failure (``onbereikbaar``, ``onbetrouwbaar``), while ``credentials`` may still
+    hold other types that verified. ``overgeslagen``: its circuit is open; ``doet-niet-mee``: it is
+    suspended or revoked in the scheme. Neither of those two was asked.
+    """
+
+    holder: Participant
+    outcome: str  # a SessionCopies.Outcome value
+    credentials: dict[str, str]  # document type: a copy the portal verified (never anything unverified)
+    absent: list[str]  # the types the holder said it has none of
+
+    def __repr__(self) -> str:  # the copies hold personal data
+        return f"HolderResult({self.holder.oin}, {self.outcome})"
+
+
+def outcome(fetched: Iterable[Fetched]) -> str:
+    """The holder's outcome from its answers per type: a failure if any type failed, untrusted first."""
+    kinds = {f.kind for f in fetched}
+    if Kind.UNTRUSTED in kinds:
+        return Outcome.UNTRUSTED
+    if kinds & {Kind.UNREACHABLE, Kind.REFUSED}:
+        return Outcome.UNREACHABLE
+    return Outcome.NONE if kinds <= {Kind.ABSENT} else Outcome.FETCHED
+
+
+def result(holder: Participant, fetched: list[Fetched]) -> HolderResult:
+    """The holder's result from its answers per type."""
+    return HolderResult(
+        holder,
+        outcome(fetched),
+        {f.type_id: f.credential for f in fetched if f.kind == Kind.COPY and f.credential is not None},
+        [f.type_id for f in fetched if f.absent],
+    )
+
+
+def _log_unasked(holder: Participant, citizen: Citizen, reason: str) -> None:
+    logger.warning(
+        "holder %s gave no copy of %s for citizen %s: reason %s (not asked)",
+        holder.oin,
+        ",".join(holder.document_types) or "-",
+        citizen.pseudonym,
+        reason,
+    )
+
+
+async def _within(
+    deadline: float,
+    client: httpx.AsyncClient,
+    scheme: SchemeDocument,
+    holder: Participant,
+    type_id: str,
+    citizen: Citizen,
+) -> Fetched:
+    """:func:`holders.fetch` until ``deadline``; at the deadline its requests are cancelled and it is unreachable."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await fetch(client, scheme, holder, type_id, citizen, deadline=deadline)
+    except TimeoutError:
+        logger.warning(
+            "holder %s gave no copy of %s for citizen %s: reason timeout (no answer in time)",
+            holder.oin,
+            type_id,
+            citizen.pseudonym,
+        )
+        unreachable = _("%(name)s is nu niet bereikbaar. Probeer het later nog eens.") % {"name": holder.name}
+        return Fetched(type_id, Kind.UNREACHABLE, problem=unreachable, reason="timeout")
+
+
+async def _ask(
+    deadline: float,
+    client: httpx.AsyncClient,
+    scheme: SchemeDocument,
+    holder: Participant,
+    citizen: Citizen,
+    results: asyncio.Queue[HolderResult],
+) -> None:
+    """Ask one holder for every type it issues, put its result in ``results``, then count it for its circuit."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout_at(deadline):
+            asked = await breaker.may_ask(holder.oin, trial=max(deadline - loop.time(), 0))
+    except TimeoutError:
+        asked = True  # the cache did not say in time; the deadline has passed anyway, so nothing is asked
+    if not asked:
+        _log_unasked(holder, citizen, "circuit_open")
+        results.put_nowait(HolderResult(holder, Outcome.SKIPPED, {}, []))
+        return
+    fetched = await asyncio.gather(
+        *(_within(deadline, client, scheme, holder, t, citizen) for t in holder.document_types)
+    )
+    answer = result(holder, fetched)
+    results.put_nowait(answer)
+    await breaker.record(holder.oin, failed=answer.outcome not in (Outcome.FETCHED, Outcome.NONE))
+
+
+async def ask_all(
+    scheme: SchemeDocument, citizen: Citizen, *, timeout: float | None = None
+) -> AsyncIterator[HolderResult]:
+    """Every holder in the scheme at once; each result as soon as that holder is done; all within ``timeout``.
+
+    ``timeout``: seconds (default ``settings.OVERVIEW_TIMEOUT``). A holder not done by then is
+    yielded as unreachable at that moment, and its requests are cancelled. Suspended and revoked
+    holders are not asked; neither are holders whose circuit is open: both are yielded first.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (settings.OVERVIEW_TIMEOUT if timeout is None else timeout)
+    holders = [p for p in scheme.organisations.values() if HOLDER in p.roles]
+    for holder in holders:
+        if not scheme.is_certified(holder.oin, HOLDER):
+            _log_unasked(holder, citizen, f"{holder.certification}_participant")
+            yield HolderResult(holder, Outcome.NOT_TAKING_PART, {}, [])
+    asking = [h for h in holders if scheme.is_certified(h.oin, HOLDER)]
+    if not asking:
+        return
+    await release_before_waiting()
+    results: asyncio.Queue[HolderResult] = asyncio.Queue()
+    pending = {h.oin: h for h in asking}
+    copies: list[str] = []
+    async with http_client(sum(len(h.document_types) for h in asking)) as client:
+        tasks = [asyncio.create_task(_ask(deadline, client, scheme, h, citizen, results)) for h in asking]
+        try:
+            async with asyncio.timeout_at(deadline + BOOKKEEPING):
+                while pending:
+                    answer = await results.get()
+                    del pending[answer.holder.oin]
+                    copies += answer.credentials.values()
+                    yield answer
+        except TimeoutError:  # only if a holder's task failed to put its result: it cannot hold up the others
+            for holder in pending.values():
+                _log_unasked(holder, citizen, "timeout")
+                yield HolderResult(holder, Outcome.UNREACHABLE, {}, [])
+        finally:
+            await remember_copies(citizen, copies)
+            # What is left is the circuits' bookkeeping, a few ms.
+            await asyncio.wait(tasks, timeout=BOOKKEEPING)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
