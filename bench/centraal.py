@@ -17,6 +17,10 @@ memory (VmHWM of the uvicorn process). ``--press`` times the Basis press at one 
 a check of the harness itself.
 
     python bench/centraal.py [--delays 50 200 1000] [--runs 10] [--warm-ups 2] [--timeout 5] [--press]
+                             [--profile PY_SPY]
+
+``--profile /path/to/py-spy`` samples the portal (every thread) during the runs of each L and prints the
+top frames, inclusive and by themselves, as ``bench/http_bench.py --profile`` does.
 
 Last line: ``centraal: 20 holders at L=200 ms: <ratio>x`` (target: at most 1.25x).
 """
@@ -29,6 +33,7 @@ import contextlib
 import copy
 import io
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -42,11 +47,26 @@ import httpx
 
 from _server import GEMEENTE, REPO, citizens, database, environment, free_port, prepare, serving, setup_client
 from concurrency import TOKEN, TROUBLE, _logged_in
-from http_bench import _cpu_seconds, _percentile
+from http_bench import _cpu_seconds, _percentile, _profile_report
 
 HOLDERS = 20
 REPORTED = 200  # the L of the last line
 CSRF_FIELD = "csrfmiddlewaretoken"
+
+
+class Meter:
+    """The CPU seconds processes spent between ``start`` and ``stop``, from /proc."""
+
+    def __init__(self, **pids: int) -> None:
+        self.pids, self.spent = pids, dict.fromkeys(pids, 0.0)
+
+    def start(self) -> None:
+        """Begin counting (again: a restart loses what was counted)."""
+        self._started = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def stop(self) -> None:
+        """Stop counting."""
+        self.spent = {name: _cpu_seconds(pid) - self._started[name] for name, pid in self.pids.items()}
 
 
 class NoData(Exception):
@@ -153,12 +173,16 @@ def _fetched(holder: dict[str, Any]) -> str:
     return f'data-oin="{holder["oin"]}" data-uitkomst="opgehaald"'
 
 
-async def _overviews(base: str, bsn: str, holders: list[dict[str, Any]], warm_ups: int, runs: int) -> list[float]:
+async def _overviews(
+    base: str, bsn: str, holders: list[dict[str, Any]], warm_ups: int, runs: int, meter: Meter
+) -> list[float]:
     """Seconds per overview page, to the end of its streamed body, after ``warm_ups`` untimed ones."""
     timings = []
     page = ""
     async with contextlib.aclosing(await _logged_in(base, bsn)) as browser:
         for run in range(warm_ups + runs):
+            if run == warm_ups:
+                meter.start()
             if run:  # the first page of a session fetches by itself; then the citizen asks again
                 again = await browser.post(f"{base}/overzicht/", data={CSRF_FIELD: TOKEN.search(page)[1]})
                 if again.status_code != 303:
@@ -170,14 +194,17 @@ async def _overviews(base: str, bsn: str, holders: list[dict[str, Any]], warm_up
             _check(response.status_code, page, {h["name"]: _fetched(h) for h in holders})
             if run >= warm_ups:
                 timings.append(elapsed)
+    meter.stop()
     return timings
 
 
-async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, runs: int) -> list[float]:
+async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, runs: int, meter: Meter) -> list[float]:
     """Seconds per Basis press at one stand-in holder, with a check that its data shows."""
     timings = []
     async with contextlib.aclosing(await _logged_in(base, bsn)) as browser:
         for run in range(warm_ups + runs):
+            if run == warm_ups:
+                meter.start()
             page = await browser.get(f"{base}/organisaties/{holder['oin']}/")
             started = time.perf_counter()
             pressed = await browser.post(
@@ -190,7 +217,24 @@ async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, r
             _check(data.status_code, data.text, {holder["name"]: _marker(holder["number"])})
             if run >= warm_ups:
                 timings.append(elapsed)
+    meter.stop()
     return timings
+
+
+@contextlib.contextmanager
+def sampled(py_spy: str | None, pid: int, raw: Path) -> Iterator[None]:
+    """Sample process ``pid`` (every thread) with py-spy while the block runs, when ``py_spy`` is given."""
+    if py_spy is None:
+        yield
+        return
+    command = [py_spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(raw), "--rate", "500", "--gil"]
+    recorder = subprocess.Popen([*command, "--nonblocking"], stdout=subprocess.DEVNULL)  # noqa: S603
+    time.sleep(1)  # py-spy attaches
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=60)
 
 
 def peak_memory_mib(pid: int) -> float:
@@ -208,6 +252,7 @@ def main() -> int:
     parser.add_argument("--warm-ups", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=5, help="the overview's timeout per holder, seconds")
     parser.add_argument("--press", action="store_true", help="time the Basis press at one stand-in holder instead")
+    parser.add_argument("--profile", metavar="PY_SPY", help="sample the portal with this py-spy; print the top frames")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bk-centraal-") as name:
         folder = Path(name)
@@ -224,20 +269,29 @@ def main() -> int:
         base, log = f"http://127.0.0.1:{env['PORT']}", folder / "server.log"
         what = "Basis press at 1 holder" if args.press else f"overview of {HOLDERS} holders"
         print(f"{database()}: {what}, {args.runs} runs after {args.warm_ups} warm-ups, timeout {args.timeout} s")
-        print("      L ms   median ms   p90 ms   median/L   portal CPU ms/page")
+        print("      L ms   median ms   p90 ms   median/L   CPU ms/page: portal  stand-in")
         ratios = {}
         with serving(env, log, 1) as server:
             for delay in args.delays:
-                with stand_in(config, port, delay, folder / "stand-in.log"):
-                    cpu = _cpu_seconds(server.pid)
+                raw = folder / f"portal-{delay}.collapsed"
+                with (
+                    stand_in(config, port, delay, folder / "stand-in.log") as holding,
+                    sampled(args.profile, server.pid, raw),
+                ):
+                    meter = Meter(portal=server.pid, stand_in=holding.pid)
                     if args.press:
-                        timings = asyncio.run(_presses(base, bsn, holders[0], args.warm_ups, args.runs))
+                        timings = asyncio.run(_presses(base, bsn, holders[0], args.warm_ups, args.runs, meter))
                     else:
-                        timings = asyncio.run(_overviews(base, bsn, holders, args.warm_ups, args.runs))
-                    cpu = (_cpu_seconds(server.pid) - cpu) / (args.warm_ups + args.runs)
+                        timings = asyncio.run(_overviews(base, bsn, holders, args.warm_ups, args.runs, meter))
                 median, p90 = statistics.median(timings) * 1000, _percentile(timings, 0.9) * 1000
                 ratios[delay] = median / delay
-                print(f"  {delay:8d}  {median:10.1f}  {p90:7.1f}  {ratios[delay]:8.2f}x  {cpu * 1000:19.1f}")
+                cpu = {name: seconds * 1000 / args.runs for name, seconds in meter.spent.items()}
+                print(
+                    f"  {delay:8d}  {median:10.1f}  {p90:7.1f}  {ratios[delay]:8.2f}x  "
+                    f"{cpu['portal']:19.1f}  {cpu['stand_in']:8.1f}"
+                )
+                if args.profile:
+                    _profile_report(raw)
             peak = peak_memory_mib(server.pid)
         print(f"  portal peak memory (VmHWM of the uvicorn process): {peak:.1f} MiB")
         print(f"  {log.read_text(errors='replace').count('Traceback')} tracebacks in the server log")
