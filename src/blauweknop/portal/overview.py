@@ -1,8 +1,197 @@
-"""Placeholder: the overview of every organisation (being built)."""
+"""Mijn overzicht: what every organisation holds about the citizen, on one page.
 
-from django.http import Http404, HttpRequest, HttpResponse
+The first visit of a session (or a press of "fetch again") asks every holder at once and streams the
+page: its top first, then one section per organisation as soon as it answered, then the end, so a
+slow organisation never holds up the others and the page is complete within the fan-out's timeout,
+also without JavaScript. Each answer is kept in the session as it arrives; later visits show the
+kept answers without asking anyone again.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from blauweknop import document_types
+from blauweknop.db import release_before_waiting
+from blauweknop.display import Row, format_value, rows
+from blauweknop.document_types import Catalogue
+from blauweknop.i18n import language
+from blauweknop.portal import data_page, session
+from blauweknop.portal.holders import Citizen
+from blauweknop.portal.models import SessionCopies
+from blauweknop.portal.overview_adapter_tmp import ask_all
+from blauweknop.portal.pages import arender
+from blauweknop.protocol import sdjwt, sdjwt_vc
+from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.scheme.client import scheme_client
+
+Outcome = SessionCopies.Outcome
+PAGE, SECTION, END = "portal/overview.html", "portal/overview_section.html", "portal/overview_end.html"
+FETCH_AGAIN = "bk_overview_fetch_again"  # set by "fetch again" (POST), taken by the next GET
+# Every copy repeats who it is about; the overview shows what each organisation adds, the data page the rest.
+IDENTITY = ("burgerservicenummer", "naam.", "geboorte.datum")
+KEY_VALUES = 5  # values per document type at most; the organisation's own page has them all
+ANSWERED = (Outcome.FETCHED, Outcome.NONE)
 
 
+@dataclass(frozen=True)
+class Kind:
+    """One document type in an organisation's section: its name and the values that say most."""
+
+    type_id: str
+    title: str
+    values: list[Row]
+    items: list[str]  # a name per list item (e.g. each allowance), when the type has a list
+    total_owed: str | None  # for debts: what is still to pay in all, formatted
+    debts: int  # for debts: how many
+
+
+@dataclass(frozen=True)
+class Source:
+    """One organisation's section: how it answered, and what it gave."""
+
+    holder: Participant
+    outcome: str
+    kinds: list[Kind]
+    nothing_of: list[str]  # plain sentences for each document type it has none of
+
+    @property
+    def failed(self) -> bool:
+        """It gave no answer we can show: the section says whom to call."""
+        return self.outcome not in ANSWERED
+
+    @property
+    def keepable(self) -> list[str]:
+        """The ``kopie`` values of the vault's keep form: "<oin>:<type>"."""
+        return [f"{self.holder.oin}:{kind.type_id}" for kind in self.kinds]
+
+
+def _kind(catalogue: Catalogue, type_id: str, credential: str) -> Kind | None:
+    document_type = catalogue.get(type_id)
+    if document_type is None:
+        return None
+    claims = {k: v for k, v in sdjwt.unverified_claims(credential).items() if k not in sdjwt_vc.PLAIN_CLAIMS}
+    shown = rows(document_type, claims)
+    owed = data_page.total_owed(document_type, claims)
+    items = [list(group) for number, group in groupby(shown, key=lambda row: row.item) if number]
+    values = [
+        row
+        for row in shown
+        if row.item is None and not row.path.startswith(IDENTITY) and row.path not in data_page.OWED
+    ]
+    return Kind(
+        type_id,
+        document_type.name[language()],
+        values[:KEY_VALUES],
+        [] if owed is not None else [data_page.item_name(document_type, item) or "" for item in items],
+        None if owed is None else format_value("money", owed),
+        len(items) if owed is not None else 0,
+    )
+
+
+def source(
+    catalogue: Catalogue, holder: Participant, outcome: str, credentials: dict[str, str], absent: list[str]
+) -> Source:
+    """An organisation's section from its answer; copies are shown only when it answered with data."""
+    shown = credentials if outcome == Outcome.FETCHED else {}
+    kinds = [kind for type_id, credential in shown.items() if (kind := _kind(catalogue, type_id, credential))]
+    nothing_of = [data_page.nothing_of(t, holder.name) for t in map(catalogue.get, absent) if t is not None]
+    return Source(holder, outcome, kinds, nothing_of if outcome in ANSWERED else [])
+
+
+def summary(outcomes: Iterable[str]) -> tuple[int, int]:
+    """How many organisations answered (with data or with "none"), of how many asked."""
+    outcomes = list(outcomes)
+    return sum(outcome in ANSWERED for outcome in outcomes), len(outcomes)
+
+
+def _holders(scheme: SchemeDocument) -> list[Participant]:
+    return [p for p in scheme.organisations.values() if HOLDER in p.roles]
+
+
+def _see_other(url: str) -> HttpResponse:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303  # after a POST: GET the page, and "back" does not send the form again
+    return response
+
+
+@login_required
 async def overview(request: HttpRequest) -> HttpResponse:
-    """Placeholder."""
-    raise Http404
+    """The overview: fetched from every organisation and streamed, or the answers kept in this session."""
+    if request.method == "POST":  # "fetch again": the GET it leads to asks every organisation anew
+        await request.session.aset(FETCH_AGAIN, True)
+        return _see_other(reverse("portal:overview"))
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    scheme = await scheme_client.current()
+    kept = await session.answers(request)
+    # Taken now: the session is saved when the response starts, before a streamed page ends.
+    again = await request.session.apop(FETCH_AGAIN, False)
+    certified = {p.oin for p in _holders(scheme) if p.is_certified}
+    if again or not certified <= kept.keys():
+        return await _streamed(request, scheme)
+    catalogue = document_types.of(scheme)
+    sources = sorted(
+        (
+            source(catalogue, scheme.organisations[oin], answer.outcome, answer.credentials, answer.absent)
+            for oin, answer in kept.items()
+            if oin in scheme.organisations
+        ),
+        key=lambda s: s.holder.name,
+    )
+    answered, asked = summary(s.outcome for s in sources)
+    context = {
+        "sources": sources,
+        "answered": answered,
+        "asked": asked,
+        "fetched_at": min(answer.fetched_at for answer in kept.values()),
+    }
+    return await arender(request, PAGE, context)
+
+
+async def _streamed(request: HttpRequest, scheme: SchemeDocument) -> StreamingHttpResponse:
+    """The page in parts: the top (rendered now, with the header's forms), each answer, the end."""
+    holders = _holders(scheme)
+    citizen = await session.citizen(request, await request.auser())
+    mark = secrets.token_hex(16)  # where the answers and the end go in the rendered page; in no content
+    context = {"streaming": True, "mark": mark, "asked": len(holders), "seconds": math.ceil(settings.OVERVIEW_TIMEOUT)}
+    page = await sync_to_async(render_to_string)(PAGE, context, request)
+    top, _, rest = page.partition(f"<!--{mark}:antwoorden-->")
+    between, _, bottom = rest.partition(f"<!--{mark}:einde-->")
+    parts = {"top": top, "between": between, "bottom": bottom}
+    fill = {"csrf_token": get_token(request)}
+    response = StreamingHttpResponse(
+        _parts(request.session.session_key or "", scheme, citizen, parts, fill), content_type="text/html; charset=utf-8"
+    )
+    response["X-Accel-Buffering"] = "no"  # a proxy in front (nginx) passes each part on at once
+    return response
+
+
+async def _parts(
+    session_key: str, scheme: SchemeDocument, citizen: Citizen, parts: dict[str, str], fill: dict[str, Any]
+) -> AsyncIterator[str]:
+    yield parts["top"]
+    catalogue, outcomes = document_types.of(scheme), []
+    async for result in ask_all(scheme, citizen):
+        await session.keep_answer(session_key, result.holder.oin, result.outcome, result.credentials, result.absent)
+        await release_before_waiting()  # no connection held while the others are awaited
+        outcomes.append(result.outcome)
+        shown = source(catalogue, result.holder, result.outcome, result.credentials, result.absent)
+        yield render_to_string(SECTION, {**fill, "source": shown})
+    answered, asked = summary(outcomes)
+    yield parts["between"]
+    yield render_to_string(END, {**fill, "answered": answered, "asked": asked, "streamed": True})
+    yield parts["bottom"]
