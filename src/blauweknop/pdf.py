@@ -181,7 +181,6 @@ def _render(page: Page) -> bytes:
     heading = styles["Title"].clone("h1", fontName="Vera-Bold", alignment=0)
     body = styles["BodyText"].clone("body", fontName="Vera", fontSize=11, leading=15)
     strong = body.clone("strong", fontName="Vera-Bold")
-    table = _table(page.rows, strong, body)
     code = io.BytesIO()
     qrcode.make(page.verify_url, box_size=8, border=2).save(code, format="PNG")
     code.seek(0)
@@ -199,7 +198,7 @@ def _render(page: Page) -> bytes:
     # The address on a line of its own, the page's full width: a long host name must not break the code.
     address = Paragraph(escape(page.verify_url), body.clone("address", fontSize=9))
     story = [Paragraph(escape(page.title), heading), Spacer(1, 2 * mm), header, address, Spacer(1, 6 * mm)]
-    story += [table] if page.rows else []
+    story += [_table(page.rows, strong, body)] if page.rows else []
     subheading = styles["Heading2"].clone("h2", fontName="Vera-Bold")
     for part in page.parts:
         story += [Paragraph(escape(part.heading), subheading)]

@@ -17,7 +17,9 @@ CITY, FINES, STUDY, TAX = "00000001823288444000", "00000001002564440000", "00000
 
 
 def _holder(oin, name, types, info=None):
-    return Participant(oin, name, frozenset({"holder"}), "gecertificeerd", None, {}, KeySet([]), tuple(types), info or {})
+    return Participant(
+        oin, name, frozenset({"holder"}), "gecertificeerd", None, {}, KeySet([]), tuple(types), info or {}
+    )
 
 
 HOLDERS = {
@@ -178,7 +180,9 @@ def test_it_leaves_out_what_is_missing_or_malformed_without_failing():
                 {"kenmerk": "NO-AMOUNT"},
                 "not a debt",
                 _debt("BOOL", True, "2026-01-01"),
-                _debt("ODD", 7, "not a date", betalingsregeling="yes", betaalwijze=[1], bezwaarVia="javascript:alert(1)"),
+                _debt(
+                    "ODD", 7, "not a date", betalingsregeling="yes", betaalwijze=[1], bezwaarVia="javascript:alert(1)"
+                ),
             ]
         },
         (FINES, "vorderingen"): {"vorderingen": "not a list"},
@@ -186,7 +190,13 @@ def test_it_leaves_out_what_is_missing_or_malformed_without_failing():
         ("00000009999999999000", "vorderingen"): FINE_DEBTS,  # not a holder in the scheme
     }
     only, odd_one = _overview(copies=odd).debts  # no due date, then by creditor, then the larger amount first
-    assert (only.reference, only.outstanding, only.due, only.pay_to, only.object_via) == ("ONLY-OWED", 100, None, None, None)
+    assert (only.reference, only.outstanding, only.due, only.pay_to, only.object_via) == (
+        "ONLY-OWED",
+        100,
+        None,
+        None,
+        None,
+    )
     assert only.original_text == "—" and not only.arrangement
     assert (odd_one.reference, odd_one.due, odd_one.arrangement, odd_one.pay_to, odd_one.object_via) == (
         "ODD",

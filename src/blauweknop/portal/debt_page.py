@@ -64,7 +64,7 @@ def _overview(kept: _Session, scheme: SchemeDocument, query: Any) -> Overview:
     copies = {key: sdjwt.unverified_claims(credential) for key, credential in kept.credentials.items()}
     return overview(
         _holders(scheme),
-        document_types.of(scheme),
+        document_types.of(scheme).by_id,
         copies,
         kept.outcomes,
         kept.delivered,
@@ -104,7 +104,7 @@ async def download_bundle(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     scheme, today = await scheme_client.current(), timezone.localdate()
     kept = await _from_session(request)
-    holders, catalogue = _holders(scheme), document_types.of(scheme)
+    holders, catalogue = _holders(scheme), document_types.of(scheme).by_id
     parts = [
         bundle.part(holders[oin], catalogue[type_id], credential, today)
         for (oin, type_id), credential in sorted(kept.credentials.items())
