@@ -30,9 +30,9 @@ from blauweknop.display import Row, format_value, rows
 from blauweknop.document_types import Catalogue
 from blauweknop.i18n import language
 from blauweknop.portal import data_page, session
+from blauweknop.portal.fanout import ask_all
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import SessionCopies
-from blauweknop.portal.overview_adapter_tmp import ask_all
 from blauweknop.portal.pages import arender
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
@@ -105,11 +105,11 @@ def _kind(catalogue: Catalogue, type_id: str, credential: str) -> Kind | None:
 def source(
     catalogue: Catalogue, holder: Participant, outcome: str, credentials: dict[str, str], absent: list[str]
 ) -> Source:
-    """An organisation's section from its answer; copies are shown only when it answered with data."""
-    shown = credentials if outcome == Outcome.FETCHED else {}
-    kinds = [kind for type_id, credential in shown.items() if (kind := _kind(catalogue, type_id, credential))]
+    """An organisation's section from its answer: its copies (always verified), also those of a holder
+    that failed for its other types, and what it has none of."""
+    kinds = [kind for type_id, credential in credentials.items() if (kind := _kind(catalogue, type_id, credential))]
     nothing_of = [data_page.nothing_of(t, holder.name) for t in map(catalogue.get, absent) if t is not None]
-    return Source(holder, outcome, kinds, nothing_of if outcome in ANSWERED else [])
+    return Source(holder, outcome, kinds, nothing_of if outcome != Outcome.NONE else [])
 
 
 def summary(outcomes: Iterable[str]) -> tuple[int, int]:
