@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -52,6 +52,7 @@ from http_bench import _cpu_seconds, _percentile, _profile_report
 HOLDERS = 20
 REPORTED = 200  # the L of the last line
 CSRF_FIELD = "csrfmiddlewaretoken"
+SECTION = b'data-uitkomst="opgehaald"'  # in each section of an organisation that gave verified copies
 
 
 class Meter:
@@ -67,6 +68,14 @@ class Meter:
     def stop(self) -> None:
         """Stop counting."""
         self.spent = {name: _cpu_seconds(pid) - self._started[name] for name, pid in self.pids.items()}
+
+
+class Timed(NamedTuple):
+    """Seconds from the request to the end of the page, and to the first and the last organisation's section."""
+
+    end: float
+    first: float
+    last: float
 
 
 class NoData(Exception):
@@ -175,8 +184,8 @@ def _fetched(holder: dict[str, Any]) -> str:
 
 async def _overviews(
     base: str, bsn: str, holders: list[dict[str, Any]], warm_ups: int, runs: int, meter: Meter
-) -> list[float]:
-    """Seconds per overview page, to the end of its streamed body, after ``warm_ups`` untimed ones."""
+) -> list[Timed]:
+    """The times of each overview page, to the end of its streamed body, after ``warm_ups`` untimed ones."""
     timings = []
     page = ""
     async with contextlib.aclosing(await _logged_in(base, bsn)) as browser:
@@ -187,18 +196,20 @@ async def _overviews(
                 again = await browser.post(f"{base}/overzicht/", data={CSRF_FIELD: TOKEN.search(page)[1]})
                 if again.status_code != 303:
                     raise NoData(f"fetching again answered HTTP {again.status_code}")
-            started = time.perf_counter()
+            started, body, sections = time.perf_counter(), b"", []
             async with browser.stream("GET", f"{base}/overzicht/") as response:
-                page = (await response.aread()).decode()
-            elapsed = time.perf_counter() - started
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    sections += [time.perf_counter() - started] * (body.count(SECTION) - len(sections))
+            elapsed, page = time.perf_counter() - started, body.decode()
             _check(response.status_code, page, {h["name"]: _fetched(h) for h in holders})
             if run >= warm_ups:
-                timings.append(elapsed)
+                timings.append(Timed(elapsed, sections[0], sections[-1]))
     meter.stop()
     return timings
 
 
-async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, runs: int, meter: Meter) -> list[float]:
+async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, runs: int, meter: Meter) -> list[Timed]:
     """Seconds per Basis press at one stand-in holder, with a check that its data shows."""
     timings = []
     async with contextlib.aclosing(await _logged_in(base, bsn)) as browser:
@@ -216,7 +227,7 @@ async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, r
                 raise NoData(f"the press answered HTTP {pressed.status_code}")
             _check(data.status_code, data.text, {holder["name"]: _marker(holder["number"])})
             if run >= warm_ups:
-                timings.append(elapsed)
+                timings.append(Timed(elapsed, elapsed, elapsed))
     meter.stop()
     return timings
 
@@ -269,7 +280,7 @@ def main() -> int:
         base, log = f"http://127.0.0.1:{env['PORT']}", folder / "server.log"
         what = "Basis press at 1 holder" if args.press else f"overview of {HOLDERS} holders"
         print(f"{database()}: {what}, {args.runs} runs after {args.warm_ups} warm-ups, timeout {args.timeout} s")
-        print("      L ms   median ms   p90 ms   median/L   CPU ms/page: portal  stand-in")
+        print("      L ms   median ms   p90 ms   median/L   sections from-to ms   CPU ms/page: portal  stand-in")
         ratios = {}
         with serving(env, log, 1) as server:
             for delay in args.delays:
@@ -283,11 +294,15 @@ def main() -> int:
                         timings = asyncio.run(_presses(base, bsn, holders[0], args.warm_ups, args.runs, meter))
                     else:
                         timings = asyncio.run(_overviews(base, bsn, holders, args.warm_ups, args.runs, meter))
-                median, p90 = statistics.median(timings) * 1000, _percentile(timings, 0.9) * 1000
+                ends = [t.end for t in timings]
+                median, p90 = statistics.median(ends) * 1000, _percentile(ends, 0.9) * 1000
+                first, last = (
+                    statistics.median(getattr(t, edge) for t in timings) * 1000 for edge in ("first", "last")
+                )
                 ratios[delay] = median / delay
                 cpu = {name: seconds * 1000 / args.runs for name, seconds in meter.spent.items()}
                 print(
-                    f"  {delay:8d}  {median:10.1f}  {p90:7.1f}  {ratios[delay]:8.2f}x  "
+                    f"  {delay:8d}  {median:10.1f}  {p90:7.1f}  {ratios[delay]:8.2f}x  {first:10.1f} - {last:6.1f}  "
                     f"{cpu['portal']:19.1f}  {cpu['stand_in']:8.1f}"
                 )
                 if args.profile:
