@@ -24,9 +24,10 @@ from blauweknop.protocol.scheme_document import HOLDER
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
 
-from .conftest import BELASTING, GEMEENTE
+from .conftest import BELASTING, GEMEENTE, log_in
 from .stand_in import Answering, serving
 from .test_holder_failures import _move
+from .test_overview import sections, streamed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,6 +108,21 @@ def citizen(citizen_bsn, wallet):
     return Citizen(citizen_bsn, "midden", wallet.public_jwk)
 
 
+@pytest.fixture
+def page(client, citizen_bsn, settings):
+    """Mijn overzicht as the citizen's browser gets it (a session's first visit asks every holder)."""
+    settings.OVERVIEW_TIMEOUT = TIMEOUT
+    assert log_in(client, citizen_bsn).status_code == 302
+    return lambda: streamed(client.get("/overzicht/"))
+
+
+def assert_the_page_says(page, outcome):
+    """The page shows the municipality's section with ``outcome``, and no value the stand-in sent."""
+    html = page()
+    assert sections(html)[GEMEENTE] == outcome
+    assert MARKER not in html
+
+
 def fan_out(citizen, timeout=TIMEOUT):
     """Every result of one fan-out, by holder OIN, and the seconds it took."""
 
@@ -160,16 +176,17 @@ def test_a_good_stand_in_is_trusted_so_the_faults_below_are_its_faults(stand_in,
     assert all(MARKER in _data(c) for c in gemeente.credentials.values())
 
 
-def test_a_holder_that_is_down_is_unreachable_and_the_others_come(demo_world, citizen, caplog):
+def test_a_holder_that_is_down_is_unreachable_and_the_others_come(demo_world, citizen, caplog, page):
     _move(GEMEENTE, "http://127.0.0.1:9")
     results, took = fan_out(citizen)
     assert results[GEMEENTE].outcome == "onbereikbaar" and not results[GEMEENTE].credentials
     assert_the_others_came(results)
     assert reasons(caplog) == {"unreachable"}
     assert took < TIMEOUT
+    assert_the_page_says(page, "onbereikbaar")
 
 
-def test_a_slow_holder_is_unreachable_at_the_timeout_and_holds_no_one_up(stand_in, citizen, caplog):
+def test_a_slow_holder_is_unreachable_at_the_timeout_and_holds_no_one_up(stand_in, citizen, caplog, page):
     stand_in.delay = TIMEOUT + 2
     results, took = fan_out(citizen)
     assert TIMEOUT - 0.05 <= took <= TIMEOUT + MARGIN
@@ -177,6 +194,7 @@ def test_a_slow_holder_is_unreachable_at_the_timeout_and_holds_no_one_up(stand_i
     assert_the_others_came(results)
     assert_nothing_of_the_stand_in_passed(results, stand_in)
     assert reasons(caplog) == {"timeout"}
+    assert_the_page_says(page, "onbereikbaar")
 
 
 def test_a_slow_holder_yields_last_and_the_others_as_they_come(stand_in, citizen):
@@ -198,7 +216,7 @@ def _503(server, type_id, attempt):
     return 503, "application/problem+json", b'{"code": "busy"}'
 
 
-def test_a_holder_in_error_is_asked_once_more_then_unreachable(stand_in, citizen, caplog):
+def test_a_holder_in_error_is_asked_once_more_then_unreachable(stand_in, citizen, caplog, page):
     stand_in.respond = _503
     results, took = fan_out(citizen)
     assert results[GEMEENTE].outcome == "onbereikbaar" and not results[GEMEENTE].credentials
@@ -207,6 +225,7 @@ def test_a_holder_in_error_is_asked_once_more_then_unreachable(stand_in, citizen
     assert_the_others_came(results)
     assert reasons(caplog) == {"http_503"}
     assert took < TIMEOUT
+    assert_the_page_says(page, "onbereikbaar")
 
 
 def _503_then_201(server, type_id, attempt):
@@ -237,7 +256,7 @@ def test_a_holder_in_error_is_not_asked_again_without_time_for_it(stand_in, citi
     ],
     ids=["not-json", "no-verklaring", "huge"],
 )
-def test_a_holder_answering_garbage_is_untrusted(stand_in, citizen, caplog, answer):
+def test_a_holder_answering_garbage_is_untrusted(stand_in, citizen, caplog, answer, page):
     stand_in.respond = lambda server, type_id, attempt: answer
     results, _ = fan_out(citizen)
     assert results[GEMEENTE].outcome == "onbetrouwbaar" and not results[GEMEENTE].credentials
@@ -245,6 +264,7 @@ def test_a_holder_answering_garbage_is_untrusted(stand_in, citizen, caplog, answ
     assert_the_others_came(results)
     assert reasons(caplog) == {"malformed"}
     assert len(stand_in.asked) == len(results[GEMEENTE].holder.document_types)  # not asked again
+    assert_the_page_says(page, "onbetrouwbaar")
 
 
 def _bad_signature(server, type_id, attempt):
@@ -271,7 +291,7 @@ def _unknown_address(server, type_id, attempt):
     [(_bad_signature, "bad_signature"), (_unknown_key, "unknown_issuer"), (_unknown_address, "unknown_issuer")],
     ids=["bad-signature", "key-not-in-scheme", "issuer-not-in-scheme"],
 )
-def test_a_copy_that_does_not_verify_is_untrusted(stand_in, citizen, caplog, respond, reason):
+def test_a_copy_that_does_not_verify_is_untrusted(stand_in, citizen, caplog, respond, reason, page):
     stand_in.respond = respond
     results, _ = fan_out(citizen)
     assert results[GEMEENTE].outcome == "onbetrouwbaar" and not results[GEMEENTE].credentials
@@ -279,9 +299,10 @@ def test_a_copy_that_does_not_verify_is_untrusted(stand_in, citizen, caplog, res
     assert_nothing_of_the_stand_in_passed(results, stand_in)
     assert_the_others_came(results)
     assert reasons(caplog) == {reason}
+    assert_the_page_says(page, "onbetrouwbaar")
 
 
-def test_a_suspended_holder_is_not_asked(stand_in, citizen, caplog):
+def test_a_suspended_holder_is_not_asked(stand_in, citizen, caplog, page):
     Organisation.objects.filter(oin=GEMEENTE).update(certification="suspended")
     _move(GEMEENTE, f"http://127.0.0.1:{stand_in.server_port}")
     results, _ = fan_out(citizen)
@@ -289,9 +310,10 @@ def test_a_suspended_holder_is_not_asked(stand_in, citizen, caplog):
     assert stand_in.asked == []
     assert_the_others_came(results)
     assert reasons(caplog) == {"suspended_participant"}
+    assert_the_page_says(page, "doet-niet-mee")
 
 
-def test_a_copy_signed_by_a_suspended_holder_whose_key_still_signs_is_refused(stand_in, citizen, caplog):
+def test_a_copy_signed_by_a_suspended_holder_whose_key_still_signs_is_refused(stand_in, citizen, caplog, page):
     scheme = asyncio.run(scheme_client.current())
     # A third holder, suspended in the scheme; its key still signs, and the stand-in sends a copy made with it.
     other = next(p for p in scheme.organisations.values() if HOLDER in p.roles and p.oin not in (GEMEENTE, BELASTING))
@@ -307,12 +329,14 @@ def test_a_copy_signed_by_a_suspended_holder_whose_key_still_signs_is_refused(st
     assert results[other.oin].outcome == "doet-niet-mee"
     assert_nothing_of_the_stand_in_passed(results, stand_in)
     assert reasons(caplog) == {"suspended_participant"}
+    assert_the_page_says(page, "onbetrouwbaar")
 
 
-def test_a_withdrawn_copy_is_untrusted(stand_in, citizen, caplog):
+def test_a_withdrawn_copy_is_untrusted(stand_in, citizen, caplog, page):
     stand_in.status_token = lambda: _status_token(stand_in, invalid=True)
     results, _ = fan_out(citizen)
     assert results[GEMEENTE].outcome == "onbetrouwbaar" and not results[GEMEENTE].credentials
     assert_nothing_of_the_stand_in_passed(results, stand_in)
     assert_the_others_came(results)
     assert reasons(caplog) == {"revoked"}
+    assert_the_page_says(page, "onbetrouwbaar")
