@@ -45,12 +45,12 @@ class Example:
             parts.append(_("Moet nog geld betalen aan 1 organisatie."))
         elif self.owed_to:
             parts.append(_("Moet nog geld betalen aan %(count)s organisaties.") % {"count": self.owed_to})
-        if self.owed_to >= MANY_DEBTS:
-            parts.append(_("Goed om het overzicht van alle schulden te bekijken."))
         if self.allowances:
             parts.append(_("Krijgt toeslag."))
         if self.student_debt:
             parts.append(_("Heeft een studieschuld."))
+        if self.owed_to >= MANY_DEBTS:
+            parts.append(_("Goed om het overzicht van alle schulden te bekijken."))
         if len(parts) == 1:
             parts.append(_("Heeft geen schulden en krijgt geen toeslag."))
         return " ".join(parts)
