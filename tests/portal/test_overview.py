@@ -134,3 +134,13 @@ def test_the_streamed_page_is_in_english_when_chosen(citizen):
     citizen.cookies["django_language"] = "en"
     html = " ".join(streamed(citizen.get("/overzicht/")).split())
     assert "My overview" in html and "organisations answered" in html and "Keep in my vault" in html
+
+
+def test_the_header_leads_to_the_overview_and_the_vault_and_marks_the_overview(citizen):
+    streamed(citizen.get("/overzicht/"))
+    page = lxml.html.fromstring(citizen.get("/overzicht/").content.decode())
+    assert page.xpath("//header//nav//a[@href='/overzicht/'][@aria-current='page']")
+    assert page.xpath("//header//nav//a[@href='/kluis/'][not(@aria-current)]")
+    home = lxml.html.fromstring(citizen.get("/").content.decode())
+    assert home.xpath("//main//a[@href='/overzicht/'][normalize-space()='Bekijk alles in één overzicht']")
+    assert not home.xpath("//header//a[@aria-current]")
