@@ -1,14 +1,22 @@
 """The fan-out to every holder: one result per holder, each as soon as it is in, all within the timeout."""
 
 import asyncio
+import json
 import time
+from http.server import ThreadingHTTPServer
 
 import pytest
 
+from blauweknop import keystore
 from blauweknop.portal.fanout import ask_all
 from blauweknop.portal.holders import Citizen
-from blauweknop.protocol.scheme_document import HOLDER
+from blauweknop.protocol import sdjwt_vc, status_list
+from blauweknop.protocol.scheme_document import HOLDER, issuer_slug
+from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.models import Organisation
+
+from .stand_in import Answering, serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,3 +43,55 @@ def test_every_holder_answers_once_with_verified_copies(demo_world, citizen_bsn,
     assert any(r.credentials for r in results)
     for r in results:
         assert set(r.credentials) | set(r.absent) == set(r.holder.document_types)
+
+
+class _Everyone(Answering):
+    """Every holder's API at once, each answering after ``server.delay`` with a good copy signed by its own key."""
+
+    def do_POST(self):
+        slug = self.path.split("/")[1]
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        holder = self.server.by_slug[slug]
+        time.sleep(self.server.delay)
+        vct = next(t["vct"] for t in self.server.scheme.document_types if t["id"] == body["documentsoort"])
+        base = f"http://127.0.0.1:{self.server.server_port}/{slug}"
+        credential = sdjwt_vc.issue(
+            {"naam": "Iemand"},
+            keystore.signing_key(holder.oin),
+            iss=holder.endpoints["issuer"],
+            vct=vct,
+            status=status_list.StatusReference(f"{base}/status", 0),
+        )
+        self.answer(201, "application/json", json.dumps({"verklaring": credential}).encode())
+
+    def do_GET(self):
+        slug = self.path.split("/")[1]
+        holder = self.server.by_slug[slug]
+        token = status_list.sign(
+            status_list.StatusList(16),
+            keystore.signing_key(holder.oin),
+            uri=f"http://127.0.0.1:{self.server.server_port}{self.path}",
+            iss=holder.endpoints["issuer"],
+        )
+        self.answer(200, "application/statuslist+jwt", token.encode())
+
+
+def test_the_fan_out_takes_as_long_as_the_slowest_holder_not_the_sum(demo_world, citizen_bsn, wallet, monkeypatch):
+    delay = 0.5
+    # Room for every holder's connection at once: with the default 5, the others' SYNs wait a second for a retry.
+    monkeypatch.setattr(ThreadingHTTPServer, "request_queue_size", 64)
+    with serving(_Everyone) as server:
+        for oin in Organisation.objects.filter(is_holder=True).values_list("oin", flat=True):
+            Organisation.objects.filter(oin=oin).update(base_url=f"http://127.0.0.1:{server.server_port}")
+        publication.publish()
+        scheme_client.forget()
+        server.scheme = asyncio.run(scheme_client.current())
+        holders = [p for p in server.scheme.organisations.values() if HOLDER in p.roles]
+        server.by_slug = {issuer_slug(p.endpoints["issuer"]): p for p in holders}
+        server.delay = delay
+        results, took = collect(Citizen(citizen_bsn, "midden", wallet.public_jwk))
+    assert len(holders) >= 12
+    assert {r.outcome for r in results} == {"opgehaald"}
+    requests = sum(len(p.document_types) for p in holders)
+    print(f"fan-out: {len(holders)} holders, {requests} copies, each answering after {delay} s: {took:.3f} s")
+    assert took < 3 * delay  # asked one after the other, it would take len(holders) * delay (6.5 s)
