@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from blauweknop import document_types
 from blauweknop.db import release_before_waiting
@@ -238,16 +238,8 @@ async def keep(request: HttpRequest) -> HttpResponse:
         copies.append(Kept(parsed[0], parsed[1], credential, wallet, answer.fetched_at))
     if await _store(request, citizen, copies) is not None:
         return redirect(back)
-    count = len(copies)
-    messages.success(
-        request,
-        ngettext(
-            "De kopie staat nu in uw kluis.",
-            "De %(count)d kopieën staan nu in uw kluis.",
-            count,
-        )
-        % {"count": count},
-    )
+    one = len(copies) == 1
+    messages.success(request, _("De kopie staat nu in uw kluis.") if one else _("De kopieën staan nu in uw kluis."))
     return redirect(back)
 
 
@@ -335,10 +327,8 @@ async def refresh(request: HttpRequest) -> HttpResponse:
     for problem in dict.fromkeys(p for _copies, problems in answers for p in problems):
         messages.error(request, problem)
     if fresh and await _store(request, citizen, fresh, only_replace=True) is None:
-        messages.success(
-            request,
-            ngettext("De kopie is vernieuwd.", "%(count)d kopieën zijn vernieuwd.", len(fresh)) % {"count": len(fresh)},
-        )
+        one = len(fresh) == 1
+        messages.success(request, _("De kopie is vernieuwd.") if one else _("De kopieën zijn vernieuwd."))
     return redirect("portal:vault")
 
 
@@ -362,7 +352,7 @@ async def delete(request: HttpRequest) -> HttpResponse:
     one = None if everything else next(iter(chosen))
     if form.get("zeker") != "ja":
         named = _names(await scheme_client.current(), *one) if one else None
-        context = {"everything": everything, "kopie": _id(*one) if one else None, "named": named, "count": len(chosen)}
+        context = {"everything": everything, "kopie": _id(*one) if one else None, "named": named}
         return await arender(request, "portal/vault_delete.html", context)
     if one is None:
         await sync_to_async(kluis.delete_all)(citizen)
