@@ -1,0 +1,52 @@
+"""The debt overview in a real browser: after Mijn overzicht, every debt on one page that axe finds no fault in,
+in Dutch and English, that does not scroll sideways at 320 CSS pixels, and that prints without header or forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_accessibility import describe, snapshot
+
+pytestmark = pytest.mark.e2e
+
+
+def _debts_page(demo_server, new_context, steps, **options):
+    page = new_context(**options).new_page()
+    steps.log_in(page, demo_server.bsns[0])
+    page.goto(demo_server.base_url + "/overzicht/")  # asks every organisation, then shows what they said
+    page.wait_for_load_state("load")
+    page.goto(demo_server.base_url + "/overzicht/schulden/")
+    assert page.locator(".blauweknop-debt").count() > 0, "the demo citizen's debt overview lists no debts"
+    return page
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_debt_overview_and_its_print_view_have_no_accessibility_faults(language, demo_server, new_context, steps):
+    page = _debts_page(demo_server, new_context, steps)
+    if language == "en":
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state("load")
+        assert page.locator("h1").inner_text() == "All your debts together"
+    for url in (page.url, page.url.split("?")[0] + "?weergave=afdrukken&sorteer=bedrag"):
+        page.goto(url)
+        snap = snapshot(page)
+        assert not snap["violations"], f"axe on {url} ({language}):\n" + describe(snap["violations"])
+        assert snap["lang"] == language
+
+
+def test_the_debt_overview_does_not_scroll_sideways_at_320_css_pixels(demo_server, new_context, steps):
+    page = _debts_page(demo_server, new_context, steps, viewport={"width": 320, "height": 640})
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > 321)
+            .slice(0, 10).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
+    )
+    assert widths[0] <= 320 + 1, f"the debt overview scrolls sideways at 320 px: {widths[0]}; too wide: {too_wide}"
+
+
+def test_on_paper_only_the_overview_shows(demo_server, new_context, steps):
+    page = _debts_page(demo_server, new_context, steps)
+    page.emulate_media(media="print")
+    assert not page.locator("header").is_visible() and not page.locator("form.blauweknop-debt-choice").is_visible()
+    assert page.locator(".blauweknop-debt").first.is_visible()
