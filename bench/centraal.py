@@ -45,7 +45,18 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from _server import GEMEENTE, REPO, citizens, database, environment, free_port, prepare, serving, setup_client
+from _server import (
+    GEMEENTE,
+    REPO,
+    assertion,
+    citizens,
+    database,
+    environment,
+    free_port,
+    prepare,
+    serving,
+    setup_client,
+)
 from concurrency import TOKEN, TROUBLE, _logged_in
 from http_bench import _cpu_seconds, _percentile, _profile_report
 
@@ -248,6 +259,36 @@ def sampled(py_spy: str | None, pid: int, raw: Path) -> Iterator[None]:
         recorder.wait(timeout=60)
 
 
+async def _client_floor(
+    stand_in_url: str, holders: list[dict[str, Any]], bsn: str, warm_ups: int, runs: int
+) -> list[float]:
+    """Seconds for the portal's own HTTP client (``holders.http_client``) to ask every holder at once, nothing else.
+
+    No breaker, no verification, no page: what the overview cannot go below with this client.
+    """
+    from blauweknop.portal.holders import http_client
+    from blauweknop.protocol.jwk import SigningKey, generate_jwk
+
+    wallet_jwk, timings = SigningKey(generate_jwk()).public_jwk, []
+    for run in range(warm_ups + runs):
+        bodies = [
+            (f"{stand_in_url}/{h['slug']}/api/v1/verklaringen", assertion(h["oin"], bsn, wallet_jwk)) for h in holders
+        ]
+        started = time.perf_counter()
+        async with http_client(len(holders)) as client:
+            answers = await asyncio.gather(
+                *(
+                    client.post(url, json={"appbeheerderverklaring": a, "documentsoort": "vorderingen"})
+                    for url, a in bodies
+                )
+            )
+        if run >= warm_ups:
+            timings.append(time.perf_counter() - started)
+        if any(answer.status_code != 201 for answer in answers):
+            raise NoData("a stand-in holder refused the client's request")
+    return timings
+
+
 def peak_memory_mib(pid: int) -> float:
     """The peak resident memory of process ``pid`` (VmHWM), in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -272,15 +313,18 @@ def main() -> int:
         prepare(env)
         setup_client(env)
         port = free_port()
-        holders = _holders(HOLDERS)
-        admit(folder, f"http://127.0.0.1:{port}", holders)
+        stand_in_url, holders = f"http://127.0.0.1:{port}", _holders(HOLDERS)
+        admit(folder, stand_in_url, holders)
         bsn = next(b for oin, b in citizens() if oin == GEMEENTE)
         config = folder / "stand-in.json"
-        config.write_text(json.dumps(stand_in_config(f"http://127.0.0.1:{port}", holders, bsn)))
+        config.write_text(json.dumps(stand_in_config(stand_in_url, holders, bsn)))
         base, log = f"http://127.0.0.1:{env['PORT']}", folder / "server.log"
         what = "Basis press at 1 holder" if args.press else f"overview of {HOLDERS} holders"
         print(f"{database()}: {what}, {args.runs} runs after {args.warm_ups} warm-ups, timeout {args.timeout} s")
-        print("      L ms   median ms   p90 ms   median/L   sections from-to ms   CPU ms/page: portal  stand-in")
+        print(
+            "      L ms   median ms   p90 ms   median/L   sections from-to ms   CPU ms/page: portal  stand-in"
+            "   client floor ms (/L)"
+        )
         ratios = {}
         with serving(env, log, 1) as server:
             for delay in args.delays:
@@ -292,8 +336,12 @@ def main() -> int:
                     meter = Meter(portal=server.pid, stand_in=holding.pid)
                     if args.press:
                         timings = asyncio.run(_presses(base, bsn, holders[0], args.warm_ups, args.runs, meter))
+                        floor = float("nan")
                     else:
                         timings = asyncio.run(_overviews(base, bsn, holders, args.warm_ups, args.runs, meter))
+                        floor = statistics.median(
+                            asyncio.run(_client_floor(stand_in_url, holders, bsn, args.warm_ups, args.runs))
+                        )
                 ends = [t.end for t in timings]
                 median, p90 = statistics.median(ends) * 1000, _percentile(ends, 0.9) * 1000
                 first, last = (
@@ -303,7 +351,7 @@ def main() -> int:
                 cpu = {name: seconds * 1000 / args.runs for name, seconds in meter.spent.items()}
                 print(
                     f"  {delay:8d}  {median:10.1f}  {p90:7.1f}  {ratios[delay]:8.2f}x  {first:10.1f} - {last:6.1f}  "
-                    f"{cpu['portal']:19.1f}  {cpu['stand_in']:8.1f}"
+                    f"{cpu['portal']:19.1f}  {cpu['stand_in']:8.1f}   {floor * 1000:8.1f} ({floor * 1000 / delay:.2f}x)"
                 )
                 if args.profile:
                     _profile_report(raw)
