@@ -5,13 +5,19 @@ from __future__ import annotations
 import lxml.html
 import pytest
 from asgiref.sync import async_to_sync
+from django.template.loader import render_to_string
 from django.test import Client
 
+from blauweknop import document_types
 from blauweknop.holder.models import SourceRecord
+from blauweknop.portal import overview
 from blauweknop.portal.models import SessionCopies
 from blauweknop.protocol import sdjwt
+from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
 from blauweknop.protocol.scheme_document import HOLDER
+from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.models import Organisation
 
 from .conftest import BELASTING, GEMEENTE, log_in
 from .test_holder_failures import _move
@@ -144,3 +150,38 @@ def test_the_header_leads_to_the_overview_and_the_vault_and_marks_the_overview(c
     home = lxml.html.fromstring(citizen.get("/").content.decode())
     assert home.xpath("//main//a[@href='/overzicht/'][normalize-space()='Bekijk alles in één overzicht']")
     assert not home.xpath("//header//a[@aria-current]")
+
+
+OUTCOME_WORDS = {
+    "geen": "Belastingkantoor Voorbeeldland heeft geen gegevens over u.",
+    "onbereikbaar": f"Belastingkantoor Voorbeeldland {UNREACHABLE}",
+    "onbetrouwbaar": "Belastingkantoor Voorbeeldland gaf gegevens die we niet konden controleren. "
+    "We laten ze daarom niet zien.",
+    "overgeslagen": "Belastingkantoor Voorbeeldland hebben we even overgeslagen, "
+    "omdat het de laatste keren niet lukte. Probeer het over een paar minuten opnieuw.",
+    "doet-niet-mee": "Belastingkantoor Voorbeeldland doet nu niet mee aan de Blauwe Knop.",
+}
+
+
+@pytest.mark.parametrize("outcome", list(OUTCOME_WORDS))
+def test_each_outcome_is_said_in_plain_words_and_a_failure_says_whom_to_call(demo_world, outcome):
+    scheme = async_to_sync(scheme_client.current)()
+    holder = scheme.organisations[BELASTING]
+    shown = overview.source(document_types.of(scheme), holder, outcome, {}, [])
+    html = " ".join(render_to_string(overview.SECTION, {"source": shown}).split())
+    assert OUTCOME_WORDS[outcome] in html
+    phone = holder.info["contact"]["telefoon"]
+    assert ("Bel Belastingkantoor Voorbeeldland: " in html and phone in html) == (outcome != "geen")
+    assert "Bewaar in mijn kluis" not in html and "<dl" not in html
+
+
+def test_a_copy_that_fails_verification_shows_no_value_on_the_overview(citizen):
+    Organisation.objects.filter(oin=BELASTING).update(public_jwks=jwks([SigningKey(generate_jwk()).public_jwk]))
+    publication.publish()
+    scheme_client.forget()
+    html = " ".join(streamed(citizen.get("/overzicht/")).split())
+    assert sections(html)[BELASTING] == "onbetrouwbaar"
+    assert OUTCOME_WORDS["onbetrouwbaar"] in html
+    assert "Verzamelinkomen" not in html and f'kopie" value="{BELASTING}:' not in html
+    kept = SessionCopies.objects.get(holder_oin=BELASTING)
+    assert kept.outcome == "onbetrouwbaar" and kept.credentials == {}
