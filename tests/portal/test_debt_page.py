@@ -50,11 +50,14 @@ def debtors(demo_world):
     pytest.fail("the demo world has no two citizens with debts at the same two holders")
 
 
+def _records(bsn, holders):
+    return [SourceRecord.objects.get(holder_oin=oin, document_type="vorderingen", bsn=bsn).data for oin in holders]
+
+
 def _debts_of(bsn, holders):
     """Every debt the holders hold about ``bsn``: its reference and what is still owed."""
     found = {}
-    for oin in holders:
-        data = SourceRecord.objects.get(holder_oin=oin, document_type="vorderingen", bsn=bsn).data
+    for oin, data in zip(holders, _records(bsn, holders), strict=True):
         found[oin] = {d["kenmerk"]: d["openstaandBedragInCenten"] for d in data["vorderingen"]}
     return found
 
@@ -100,6 +103,13 @@ def test_each_citizen_sees_exactly_their_own_debts_with_the_right_totals(debtors
             assert f'<td class="utrecht-table__cell blauweknop-amount">{_money(sum(debts.values()))}</td>' in html
         overall = sum(sum(debts.values()) for debts in owed[bsn].values())
         assert f"Alles bij elkaar: <strong>{_money(overall)}</strong>" in html
+        # How to pay each debt (catalogue v3), and whom to call (the scheme document).
+        paying = [
+            d["betaalwijze"] for data in _records(bsn, holders) for d in data["vorderingen"] if "betaalwijze" in d
+        ]
+        assert all(f">{how['betalingskenmerk']}</span>" in html for how in paying)
+        for oin in holders:
+            assert f">{Organisation.objects.get(oin=oin).contact['telefoon']}</a>" in html
         assert "Wat betekent dit?" in html and "Openstaand bedrag" in html
 
 
@@ -229,7 +239,7 @@ def test_a_tampered_part_fails_verification(bundle, deployment):
 
 
 def test_the_pdf_is_signed_by_the_portal_and_says_the_portal_did_not_certify_the_data(bundle, tmp_path):
-    holders, _bsn, files = bundle
+    holders, bsn, files = bundle
     (name,) = [n for n in files.namelist() if n.endswith(".pdf")]
     printed = files.read(name)
     assert pdf.signer_thumbprint(printed) == thumbprint(keystore.signing_key(settings.PORTAL_OIN).public_jwk)
@@ -242,6 +252,7 @@ def test_the_pdf_is_signed_by_the_portal_and_says_the_portal_did_not_certify_the
     for oin in holders:
         holder = scheme_document_name(oin)
         assert f"Dit deel komt van {holder} en is door {holder} ondertekend." in words
+        assert all(kenmerk in words for kenmerk in _debts_of(bsn, [oin])[oin])
     # Changed after signing, the PDF no longer passes.
     changed = printed.replace(b"Schuldenoverzicht", b"Schuldenoverzichx", 1)
     assert changed != printed

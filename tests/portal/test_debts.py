@@ -81,6 +81,7 @@ def test_it_makes_one_row_per_debt_with_every_fact_in_cents():
     )
     assert (first.due, first.arrangement, first.monthly) == (date(2026, 3, 9), True, 2500)
     assert first.pay_to == debts.PayTo("NL00BANK0123456789", "Gemeente", "42")
+    assert first.pay_to.account_text == "NL00 BANK 0123 4567 89"
     assert (first.phone, first.website) == ("0800 000 0001", None)
     assert first.object_via == "https://gemeente.example/bezwaar"
     assert found["GEM-2"].what_for == "Hondenbelasting"  # no kind: its own description

@@ -92,7 +92,7 @@ def _debt_rows(debt: Debt) -> list[tuple[str, str]]:
     if debt.arrangement:
         rows.append((_("Betalingsregeling"), _("ja, %(amount)s per maand") % {"amount": debt.monthly_text}))
     if debt.pay_to:
-        words = [w for w in (debt.pay_to.account, debt.pay_to.name, debt.pay_to.reference) if w]
+        words = [w for w in (debt.pay_to.account_text, debt.pay_to.name, debt.pay_to.reference) if w]
         rows.append((_("Betalen"), ", ".join(words)))
     if debt.object_via or debt.object_until:
         until = formats.date_format(debt.object_until, "j F Y") if debt.object_until else ""

@@ -38,6 +38,14 @@ class PayTo:
     name: str | None
     reference: str | None
 
+    @property
+    def account_text(self) -> str | None:
+        """The account number in groups of four, as banks print an IBAN: easier to read out and to type."""
+        if self.account is None:
+            return None
+        bare = "".join(self.account.split())
+        return " ".join(bare[i : i + 4] for i in range(0, len(bare), 4))
+
 
 @dataclass(frozen=True)
 class Debt:
