@@ -81,11 +81,11 @@ class Page:
 
 @dataclass(frozen=True)
 class Part:
-    """A section of a page with its own heading, sentences and rows, e.g. what one source said."""
+    """A section of a page with its own heading, sentences and tables of rows, e.g. what one source said."""
 
     heading: str
     lines: list[str]
-    rows: list[tuple[str, str]]
+    tables: list[list[tuple[str, str]]]  # e.g. one per debt; each row a label and a value
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,8 @@ def _render(page: Page) -> bytes:
     for part in page.parts:
         story += [Paragraph(escape(part.heading), subheading)]
         story += [Paragraph(escape(line), body) for line in part.lines]
-        story += [Spacer(1, 2 * mm), _table(part.rows, strong, body)] if part.rows else []
+        for rows in part.tables:
+            story += [Spacer(1, 3 * mm), _table(rows, strong, body)] if rows else []
 
     def footer(number: int, pages: int) -> str:
         numbered = page.page_text % {"page": number, "pages": pages}

@@ -78,8 +78,12 @@ def _subject(claims: Mapping[str, Any]) -> str | None:
     return " ".join(words) + (", " + _("geboren op %(day)s") % {"day": when} if when else "")
 
 
+def _day(day: date) -> str:
+    return formats.date_format(day, "j F Y")
+
+
 def _debt_rows(debt: Debt) -> list[tuple[str, str]]:
-    """One debt as label and value rows, the same words the web page uses."""
+    """One debt as label and value rows, in the words of the web page."""
     rows = [
         (_("Waarvoor"), debt.what_for or "—"),
         (_("Kenmerk"), debt.reference or "—"),
@@ -87,16 +91,26 @@ def _debt_rows(debt: Debt) -> list[tuple[str, str]]:
         (_("Openstaand bedrag"), debt.outstanding_text),
     ]
     if debt.due:
-        overdue = " " + _("(te laat)") if debt.overdue else ""
-        rows.append((_("Vervaldatum"), formats.date_format(debt.due, "j F Y") + overdue))
-    if debt.arrangement:
-        rows.append((_("Betalingsregeling"), _("ja, %(amount)s per maand") % {"amount": debt.monthly_text}))
+        rows.append((_("Vervaldatum"), _day(debt.due) + (" " + _("(te laat)") if debt.overdue else "")))
+    plan = _("ja, %(amount)s per maand") % {"amount": debt.monthly_text} if debt.monthly is not None else _("ja")
+    rows.append((_("Betalingsregeling"), plan if debt.arrangement else _("nee")))
     if debt.pay_to:
-        words = [w for w in (debt.pay_to.account_text, debt.pay_to.name, debt.pay_to.reference) if w]
-        rows.append((_("Betalen"), ", ".join(words)))
-    if debt.object_via or debt.object_until:
-        until = formats.date_format(debt.object_until, "j F Y") if debt.object_until else ""
-        rows.append((_("Bezwaar maken"), " ".join(w for w in (debt.object_via, until) if w)))
+        how = zip(
+            (_("Rekeningnummer"), _("Ten name van"), _("Betalingskenmerk")),
+            (debt.pay_to.account_text, debt.pay_to.name, debt.pay_to.reference),
+            strict=True,
+        )
+        rows.append((_("Hoe betalen"), "; ".join(f"{label}: {value}" for label, value in how if value)))
+    if debt.phone or debt.website:
+        call = [_("Bel") + " " + debt.phone if debt.phone else None, debt.website]
+        rows.append((_("Vragen? Neem contact op"), "; ".join(w for w in call if w)))
+    if debt.object_passed and debt.object_until:
+        rows.append(
+            (_("Bezwaar maken"), _("Dat kon tot %(day)s. Die datum is voorbij.") % {"day": _day(debt.object_until)})
+        )
+    elif debt.object_via or debt.object_until:
+        until = _("Kan tot en met %(day)s.") % {"day": _day(debt.object_until)} if debt.object_until else None
+        rows.append((_("Bezwaar maken"), " ".join(w for w in (until, debt.object_via) if w)))
     return rows
 
 
@@ -114,8 +128,8 @@ def summary(parts: list[Part], debts: list[Debt], total: str, today: date) -> by
             % {"holder": p.holder.name, "file": p.file_name, "url": verify_url},
             _("Vingerafdruk van het bestand (SHA-256): %(sha)s") % {"sha": p.sha256},
         ]
-        rows = [row for d in debts if (d.holder_oin, d.type_id) == (p.holder.oin, p.type.id) for row in _debt_rows(d)]
-        sections.append(pdf.Part(f"{p.holder.name}: {p.type.name[language()]}", said, rows))
+        tables = [_debt_rows(d) for d in debts if (d.holder_oin, d.type_id) == (p.holder.oin, p.type.id)]
+        sections.append(pdf.Part(f"{p.holder.name}: {p.type.name[language()]}", said, tables))
     page = pdf.Page(
         title=_("Schuldenoverzicht"),
         lines=[
