@@ -9,15 +9,16 @@ import pytest
 from asgiref.sync import async_to_sync
 from cryptography.exceptions import InvalidTag
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from blauweknop.holder.models import SourceRecord
+from blauweknop.holder.models import IssuedCredential, SourceRecord
 from blauweknop.portal import vault
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import SessionCopies, VaultCopy, VaultKey
-from blauweknop.portal.verification import verify_credential
+from blauweknop.portal.verification import status_lists, verify_credential
 from blauweknop.protocol import sdjwt
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
 from blauweknop.pseudonyms import pseudonym
@@ -416,3 +417,63 @@ def test_every_page_needs_a_login(client, demo_world):
     for url in ["/kluis/bewaren/", "/kluis/vernieuwen/", "/kluis/verwijderen/", "/kluis/downloaden/"]:
         assert client.post(url)["Location"].startswith("/inloggen/")
     assert VaultCopy.objects.count() == 0
+
+
+def test_a_refresh_of_one_copy_asks_its_holder_for_that_type_only(kept):
+    # The holder records every copy it issues as a read of the citizen's data: ask only for what is refreshed.
+    issued = {t: IssuedCredential.objects.filter(document_type=t).count() for t in ("inkomen", "vorderingen")}
+    _messages(kept, kept.post("/kluis/vernieuwen/", {"kopie": f"{BELASTING}:inkomen"}))
+    assert IssuedCredential.objects.filter(document_type="inkomen").count() == issued["inkomen"] + 1
+    assert IssuedCredential.objects.filter(document_type="vorderingen").count() == issued["vorderingen"]
+
+
+def test_a_refresh_brings_back_no_copy_deleted_meanwhile(kept, citizen_bsn):
+    who = _citizen(citizen_bsn)
+    old = next(c for c in vault.copies(who) if c.type_id == "inkomen")
+    vault.delete(who, BELASTING, "inkomen")
+    assert vault.store(who, [old], only_replace=True) == []
+    assert (BELASTING, "inkomen") not in vault.kept(who)
+
+
+def test_a_status_list_out_of_reach_says_it_cannot_be_checked_now_asking_once_per_holder(kept, monkeypatch):
+    asked = []
+
+    def down(uri):
+        asked.append(uri)
+        raise OSError("down")
+
+    monkeypatch.setattr(status_lists, "_fetch", down)
+    status_lists.forget()
+    cache.clear()
+    page = _page(kept)
+    assert page.count('data-staat="onbekend"') == VaultCopy.objects.count()
+    assert "Kan nu niet worden nagekeken. Probeer het later nog eens." in page
+    assert len(asked) == 2  # one per holder, not one per copy
+
+
+def test_a_vault_that_does_not_open_can_still_be_deleted(kept, citizen_bsn):
+    who = pseudonym(citizen_bsn)
+    VaultKey.objects.filter(citizen=who).update(wrapped=b"\x01" + b"\x00" * 60)
+    page = _page(kept)
+    assert "Uw kluis kan nu niet worden geopend." in page and 'name="alles" value="1"' in page
+    _messages(kept, kept.post("/kluis/verwijderen/", {"alles": "1", "zeker": "ja"}))
+    assert not VaultCopy.objects.filter(citizen=who).exists() and not VaultKey.objects.filter(citizen=who).exists()
+
+
+def test_a_refusal_is_logged_with_the_pseudonym_never_the_bsn(citizen, citizen_bsn, caplog):
+    _keep(citizen, f"{BELASTING}:inkomen")
+    logged = [r.getMessage() for r in caplog.records if r.name == "blauweknop.portal.vault_page"]
+    assert logged and all(pseudonym(citizen_bsn) in line and citizen_bsn not in line for line in logged)
+
+
+def test_the_vault_and_its_zip_speak_english_when_chosen(kept, settings):
+    kept.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = _page(kept)
+    assert "My vault" in page and "Valid now?" in page and "Refresh everything" in page
+    archive = zipfile.ZipFile(io.BytesIO(kept.post("/kluis/downloaden/").content))
+    assert "README.txt" in archive.namelist() and "LEESMIJ.txt" not in archive.namelist()
+    assert "These are the certified copies from your vault" in archive.read("README.txt").decode()
+
+
+def test_an_empty_vault_has_nothing_to_download(citizen):
+    assert "Uw kluis is leeg. Er is niets om te downloaden." in _messages(citizen, citizen.post("/kluis/downloaden/"))

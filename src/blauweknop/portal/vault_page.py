@@ -14,7 +14,9 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
+import httpx
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,7 +36,7 @@ from blauweknop.i18n import language
 from blauweknop.portal import session
 from blauweknop.portal import vault as kluis
 from blauweknop.portal.downloads import file_name
-from blauweknop.portal.holders import Citizen, fetch_all
+from blauweknop.portal.holders import Citizen, fetch, http_client, remember_copies
 from blauweknop.portal.pages import arender
 from blauweknop.portal.vault import Kept
 from blauweknop.portal.verification import verify_credential
@@ -282,26 +284,25 @@ def _chosen(form: QueryDict | None, in_vault: set[tuple[str, str]]) -> set[tuple
 
 
 async def _fresh(
-    scheme: SchemeDocument, holder_oin: str, type_ids: set[str], citizen: Citizen, wallet: dict
+    client: httpx.AsyncClient,
+    scheme: SchemeDocument,
+    holder_oin: str,
+    type_ids: set[str],
+    citizen: Citizen,
+    wallet: dict[str, Any],
 ) -> tuple[list[Kept], list[str]]:
     """Fresh copies of ``type_ids`` from one holder, each verified; and what to tell the citizen about the rest."""
     holder = scheme.organisations.get(holder_oin)
     if holder is None or not scheme.is_certified(holder_oin, HOLDER):
-        name = holder.name if holder else holder_oin
-        return [], [
-            _("%(name)s doet niet meer mee aan de Blauwe Knop. Die kopie kan niet worden vernieuwd.") % {"name": name}
-        ]
+        said = _("%(name)s doet niet meer mee aan de Blauwe Knop. Die kopie kan niet worden vernieuwd.")
+        return [], [said % {"name": holder.name if holder else holder_oin}]
     now, fresh, problems = timezone.now(), [], []
-    for fetched in await fetch_all(scheme, holder, citizen):
-        if fetched.type_id not in type_ids:
-            continue
+    for fetched in await asyncio.gather(*(fetch(client, scheme, holder, t, citizen) for t in sorted(type_ids))):
         if fetched.credential:
             fresh.append(Kept(holder_oin, fetched.type_id, fetched.credential, wallet, now))
         elif fetched.absent:
-            problems.append(
-                _("%(name)s heeft deze gegevens nu niet meer. De oude kopie staat nog in uw kluis.")
-                % {"name": holder.name}
-            )
+            said = _("%(name)s heeft deze gegevens nu niet meer. De oude kopie staat nog in uw kluis.")
+            problems.append(said % {"name": holder.name})
         else:
             problems.append(fetched.problem or _("%(name)s gaf nu geen gegevens.") % {"name": holder.name})
     return fresh, problems
@@ -309,7 +310,10 @@ async def _fresh(
 
 @login_required
 async def refresh(request: HttpRequest) -> HttpResponse:
-    """Fetch one kept copy (``kopie``) or all (``alles=1``) anew; a copy is replaced only by one that verified."""
+    """Fetch one kept copy (``kopie``) or all (``alles=1``) anew; a copy is replaced only by one that verified.
+
+    Only the kept types are asked for: the holder records each one asked as a read of the citizen's data.
+    """
     if request.method != "POST":
         return redirect("portal:vault")
     citizen = await _citizen(request)
@@ -322,8 +326,13 @@ async def refresh(request: HttpRequest) -> HttpResponse:
     by_holder: dict[str, set[str]] = defaultdict(set)
     for holder_oin, type_id in chosen:
         by_holder[holder_oin].add(type_id)
-    answers = await asyncio.gather(*(_fresh(scheme, oin, types, citizen, wallet) for oin, types in by_holder.items()))
+    await release_before_waiting()
+    async with http_client(len(chosen)) as client:
+        answers = await asyncio.gather(
+            *(_fresh(client, scheme, oin, types, citizen, wallet) for oin, types in by_holder.items())
+        )
     fresh = [copy for copies, _problems in answers for copy in copies]
+    await remember_copies(citizen, [copy.credential for copy in fresh])
     for problem in dict.fromkeys(p for _copies, problems in answers for p in problems):
         messages.error(request, problem)
     if fresh and await _store(request, citizen, fresh, only_replace=True) is None:
