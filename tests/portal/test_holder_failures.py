@@ -1,6 +1,9 @@
 """A holder that cannot be reached, or answers with something the portal cannot trust: told apart, logged."""
 
+import contextlib
 import logging
+import re
+import time
 
 import pytest
 
@@ -142,3 +145,26 @@ def test_an_unknown_document_type_in_the_access_log_is_named_in_english_too(citi
     page = citizen.get("/mijn-inzage/").content.decode()
     assert '<html lang="en"' in page
     assert 'data-label="Which data">nieuwe-soort</td>' in page
+
+
+class _Slow(Answering):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(self.server.delay)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the portal stopped waiting
+            self.answer(200, JSON, b'{"inzages": []}')
+
+
+def test_a_slow_holder_holds_up_the_access_log_no_longer_than_the_timeout(citizen, settings, caplog):
+    settings.OVERVIEW_TIMEOUT = 3
+    with serving(_Slow) as server:
+        server.delay = 8
+        _move(GEMEENTE, f"http://127.0.0.1:{server.server_port}")
+        started = time.monotonic()
+        response = citizen.get("/mijn-inzage/")
+        took = time.monotonic() - started
+    assert response.status_code == 200
+    silent = re.search(r"Kijk later nog eens: ([^<]+)</p>", response.content.decode())
+    assert silent and "Gemeente Voorbeeldstad" in silent.group(1).split(", ")
+    assert took < 4.5  # before: as long as the holder took (up to the client's 10 s read timeout)
+    assert any("code timeout" in line for line in _warnings(caplog, GEMEENTE))

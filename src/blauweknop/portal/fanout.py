@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from blauweknop.db import release_before_waiting
 from blauweknop.portal import breaker
@@ -79,29 +78,6 @@ def _log_unasked(holder: Participant, citizen: Citizen, reason: str) -> None:
     )
 
 
-async def _within(
-    deadline: float,
-    client: httpx.AsyncClient,
-    scheme: SchemeDocument,
-    holder: Participant,
-    type_id: str,
-    citizen: Citizen,
-) -> Fetched:
-    """:func:`holders.fetch` until ``deadline``; at the deadline its requests are cancelled and it is unreachable."""
-    try:
-        async with asyncio.timeout_at(deadline):
-            return await fetch(client, scheme, holder, type_id, citizen, deadline=deadline)
-    except TimeoutError:
-        logger.warning(
-            "holder %s gave no copy of %s for citizen %s: reason timeout (no answer in time)",
-            holder.oin,
-            type_id,
-            citizen.pseudonym,
-        )
-        unreachable = _("%(name)s is nu niet bereikbaar. Probeer het later nog eens.") % {"name": holder.name}
-        return Fetched(type_id, Kind.UNREACHABLE, problem=unreachable, reason="timeout")
-
-
 async def _ask(
     deadline: float,
     client: httpx.AsyncClient,
@@ -122,7 +98,7 @@ async def _ask(
         results.put_nowait(HolderResult(holder, Outcome.SKIPPED, {}, []))
         return
     fetched = await asyncio.gather(
-        *(_within(deadline, client, scheme, holder, t, citizen) for t in holder.document_types)
+        *(fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in holder.document_types)
     )
     answer = result(holder, fetched)
     results.put_nowait(answer)

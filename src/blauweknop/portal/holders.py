@@ -262,18 +262,25 @@ async def fetch(
 ) -> Fetched:
     """The holder's copy of ``type_id`` for the citizen, verified here; or why there is none.
 
-    A transient failure is asked again once, after a short pause, if ``deadline`` (on the event
-    loop's clock; ``None``: no deadline) leaves time for it.
+    ``deadline`` (on the event loop's clock; ``None``: none): a fetch not done by then is cancelled
+    and unreachable. A transient failure is asked again once, after a short pause, if the deadline
+    leaves time for it.
     """
-    fetched = await _attempt(client, scheme, holder, type_id, citizen)
-    pause = _jitter.uniform(*RETRY_PAUSE)
-    if not fetched.transient or (
-        deadline is not None and asyncio.get_running_loop().time() + pause + RETRY_NEEDS > deadline
-    ):
-        return fetched
-    logger.info("asking holder %s again for %s in %d ms", holder.oin, type_id, pause * 1000)
-    await asyncio.sleep(pause)
-    return await _attempt(client, scheme, holder, type_id, citizen)
+    try:
+        async with asyncio.timeout_at(deadline):
+            fetched = await _attempt(client, scheme, holder, type_id, citizen)
+            pause = _jitter.uniform(*RETRY_PAUSE)
+            if not fetched.transient or (
+                deadline is not None and asyncio.get_running_loop().time() + pause + RETRY_NEEDS > deadline
+            ):
+                return fetched
+            logger.info("asking holder %s again for %s in %d ms", holder.oin, type_id, pause * 1000)
+            await asyncio.sleep(pause)
+            return await _attempt(client, scheme, holder, type_id, citizen)
+    except TimeoutError:
+        return _failure(
+            holder, type_id, citizen.pseudonym, Kind.UNREACHABLE, "timeout", problem=_unreachable(holder), detail="late"
+        )
 
 
 async def fetch_all(scheme: SchemeDocument, holder: Participant, citizen: Citizen) -> list[Fetched]:
@@ -311,14 +318,18 @@ def _is_record(record: Any) -> bool:
 
 
 async def _records(
-    client: httpx.AsyncClient, holder: Participant, citizen: Citizen, paging: dict[str, Any]
+    client: httpx.AsyncClient, holder: Participant, citizen: Citizen, paging: dict[str, Any], deadline: float
 ) -> list[dict[str, Any]] | None:
     try:
         payload = {"appbeheerderverklaring": _assertion(holder, citizen), **paging}
-        answer = await _post(client, holder, "inzage", payload)
-    except httpx.HTTPError as exc:
+        async with asyncio.timeout_at(deadline):
+            answer = await _post(client, holder, "inzage", payload)
+    except (httpx.HTTPError, TimeoutError) as exc:
         logger.warning(
-            "holder %s not reachable for access records: code unreachable (%s)", holder.oin, type(exc).__name__
+            "holder %s not reachable for access records: code %s (%s)",
+            holder.oin,
+            "timeout" if isinstance(exc, TimeoutError | httpx.TimeoutException) else "unreachable",
+            type(exc).__name__,
         )
         return None
     records = answer.body.get("inzages") if answer.status == 200 and isinstance(answer.body, dict) else None
@@ -336,11 +347,15 @@ async def access_report(
     """Ask every certified holder at once for a page of the reads of the citizen's data it recorded.
 
     ``paging`` gives, for a holder's OIN, which page to ask it for (see the holder API's ``inzage``).
+    A holder that has not answered within ``settings.OVERVIEW_TIMEOUT`` is named as silent.
     """
     holders = [p for p in scheme.organisations.values() if scheme.is_certified(p.oin, HOLDER)]
+    deadline = asyncio.get_running_loop().time() + settings.OVERVIEW_TIMEOUT
     await release_before_waiting()
-    async with http_client() as client:
-        answers = await asyncio.gather(*(_records(client, holder, citizen, paging(holder.oin)) for holder in holders))
+    async with http_client(len(holders)) as client:
+        answers = await asyncio.gather(
+            *(_records(client, holder, citizen, paging(holder.oin), deadline) for holder in holders)
+        )
     records = [r for answer in answers if answer for r in answer]
     silent = [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]
     return AccessReport(records, silent)
