@@ -21,6 +21,8 @@ from sd_jwt.verifier import SDJWTVerifier
 from blauweknop import keystore, pdf
 from blauweknop.display import format_value
 from blauweknop.holder.models import SourceRecord
+from blauweknop.portal import bundle as bundle_module
+from blauweknop.portal.models import CitizenEvent
 from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol import scheme_document, sdjwt
 from blauweknop.protocol.errors import ProtocolError
@@ -268,6 +270,19 @@ def test_the_same_download_clicked_twice_gives_one_file(debtors):
     token = re.search(r'name="formulier" value="([^"]+)"', page).group(1)
     assert client.post("/overzicht/schulden/downloaden/", {"formulier": token}).status_code == 200
     assert client.post("/overzicht/schulden/downloaden/", {"formulier": token}).status_code == 204
+    # One download recorded per source, for the citizen's access page; the second click is not one.
+    downloads = CitizenEvent.objects.filter(activity=CitizenEvent.Activity.DOWNLOADED, format="sdjwt")
+    assert sorted(downloads.values_list("holder_oin", flat=True)) == sorted(holders)
+
+
+def test_it_refuses_a_bundle_too_large_to_make_and_says_what_to_do(debtors, monkeypatch):
+    holders, (bsn, _other) = debtors
+    monkeypatch.setattr(bundle_module, "MAX_DEBTS", 1)
+    client = _logged_in(bsn)
+    _press(client, *holders)
+    response = _download(client)
+    assert response.status_code == 302 and response["Location"] == "/overzicht/schulden/"
+    assert "Het overzicht is te groot om te downloaden." in _page(client)
 
 
 def test_without_debts_there_is_no_bundle(debtors):

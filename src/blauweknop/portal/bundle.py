@@ -32,6 +32,7 @@ from blauweknop.protocol.scheme_document import Participant
 
 # A bundle is a few copies of a few kB and one PDF of a few pages; far more means something is wrong.
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024
+MAX_DEBTS = 500  # debts the PDF lists: each is a table to lay out, and the page must answer within seconds
 MANIFEST = "inhoud.json"
 SIGNER = "De Blauwe Knop"  # the portal's name in its signing certificate, in every language
 LEFT_OUT = frozenset({"burgerservicenummer"})  # the overview is handed over; the BSN is not needed for it
@@ -157,8 +158,18 @@ def _entry(name: str, data: bytes, oin: str, type_id: str) -> dict[str, str]:
     return {"bestand": name, "sha256": hashlib.sha256(data).hexdigest(), "oin": oin, "documentsoort": type_id}
 
 
-def zip_file(parts: list[Part], summary_pdf: bytes, today: date) -> bytes:
-    """The bundle: every part, the PDF and the manifest; :class:`TooLarge` beyond :data:`MAX_BUNDLE_BYTES`."""
+def make(parts: list[Part], debts: list[Debt], total: str, today: date) -> bytes:
+    """The bundle as a ZIP: every part, the PDF over them and the manifest.
+
+    :class:`TooLarge` when the parts alone pass :data:`MAX_BUNDLE_BYTES` or the debts :data:`MAX_DEBTS`
+    (checked before the PDF is laid out), or the whole passes :data:`MAX_BUNDLE_BYTES`.
+    """
+    if sum(len(p.presentation) for p in parts) > MAX_BUNDLE_BYTES or len(debts) > MAX_DEBTS:
+        raise TooLarge
+    return _zip(parts, summary(parts, debts, total, today), today)
+
+
+def _zip(parts: list[Part], summary_pdf: bytes, today: date) -> bytes:
     files = [(p.file_name, p.presentation.encode("ascii"), p.holder.oin, p.type.id) for p in parts]
     files.append((f"schuldenoverzicht-{today.isoformat()}.pdf", summary_pdf, settings.PORTAL_OIN, "schuldenoverzicht"))
     if sum(len(data) for _name, data, _oin, _type in files) > MAX_BUNDLE_BYTES:

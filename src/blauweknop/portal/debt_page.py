@@ -114,9 +114,8 @@ async def download_bundle(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Er zijn nog geen schulden om te downloaden. Haal eerst uw gegevens op."))
         return redirect("portal:debts")
     found = _overview(kept, scheme, {})
-    summary = await sync_to_async(bundle.summary, thread_sensitive=False)(parts, found.debts, found.total_text, today)
-    try:
-        body = bundle.zip_file(parts, summary, today)
+    try:  # laying out and signing the PDF takes a core for a moment: not on the thread that serves pages
+        body = await sync_to_async(bundle.make, thread_sensitive=False)(parts, found.debts, found.total_text, today)
     except bundle.TooLarge:
         messages.error(request, _("Het overzicht is te groot om te downloaden. Download de kopieën per organisatie."))
         return redirect("portal:debts")
