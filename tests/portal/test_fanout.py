@@ -95,3 +95,20 @@ def test_the_fan_out_takes_as_long_as_the_slowest_holder_not_the_sum(demo_world,
     requests = sum(len(p.document_types) for p in holders)
     print(f"fan-out: {len(holders)} holders, {requests} copies, each answering after {delay} s: {took:.3f} s")
     assert took < 3 * delay  # asked one after the other, it would take len(holders) * delay (6.5 s)
+
+
+def test_a_consumer_slower_than_the_timeout_is_not_cancelled_and_gets_every_result(demo_world, citizen_bsn, wallet):
+    citizen = Citizen(citizen_bsn, "midden", wallet.public_jwk)
+
+    async def run():
+        scheme = await scheme_client.current()
+        results = []
+        async for result in ask_all(scheme, citizen, timeout=1.0):
+            results.append(result)
+            await asyncio.sleep(0.2)  # the page keeping the answer and rendering its section, past the deadline
+        return scheme, results
+
+    scheme, results = asyncio.run(run())
+    assert sorted(r.holder.oin for r in results) == sorted(
+        p.oin for p in scheme.organisations.values() if HOLDER in p.roles
+    )

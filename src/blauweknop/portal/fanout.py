@@ -105,6 +105,21 @@ async def _ask(
     await breaker.record(holder.oin, failed=answer.outcome not in (Outcome.FETCHED, Outcome.NONE))
 
 
+async def _next(results: asyncio.Queue[HolderResult], until: float) -> HolderResult | None:
+    """The next result, or ``None`` if none comes by ``until``.
+
+    The deadline covers this wait only, never the caller's work between two results: a timeout
+    around a ``yield`` would cancel whatever the caller awaits at that moment.
+    """
+    if not results.empty():
+        return results.get_nowait()
+    try:
+        async with asyncio.timeout_at(until):
+            return await results.get()
+    except TimeoutError:
+        return None
+
+
 async def ask_all(
     scheme: SchemeDocument, citizen: Citizen, *, timeout: float | None = None
 ) -> AsyncIterator[HolderResult]:
@@ -131,14 +146,11 @@ async def ask_all(
     async with http_client(sum(len(h.document_types) for h in asking)) as client:
         tasks = [asyncio.create_task(_ask(deadline, client, scheme, h, citizen, results)) for h in asking]
         try:
-            async with asyncio.timeout_at(deadline + BOOKKEEPING):
-                while pending:
-                    answer = await results.get()
-                    del pending[answer.holder.oin]
-                    copies += answer.credentials.values()
-                    yield answer
-        except TimeoutError:  # only if a holder's task failed to put its result: it cannot hold up the others
-            for holder in pending.values():
+            while pending and (answer := await _next(results, deadline + BOOKKEEPING)) is not None:
+                del pending[answer.holder.oin]
+                copies += answer.credentials.values()
+                yield answer
+            for holder in pending.values():  # only if a holder's task failed to put its result
                 _log_unasked(holder, citizen, "timeout")
                 yield HolderResult(holder, Outcome.UNREACHABLE, {}, [])
         finally:
