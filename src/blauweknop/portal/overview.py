@@ -96,7 +96,7 @@ def _kind(catalogue: Catalogue, type_id: str, credential: str) -> Kind | None:
         type_id,
         document_type.name[language()],
         values[:KEY_VALUES],
-        [] if owed is not None else [data_page.item_name(document_type, item) or "" for item in items],
+        [] if owed is not None else [name for item in items if (name := data_page.item_name(document_type, item))],
         None if owed is None else format_value("money", owed),
         len(items) if owed is not None else 0,
     )
