@@ -12,15 +12,17 @@ A citizen logs in through the DigiD mock (a new session per L). The first GET ``
 session fetches from every holder; each later run asks to fetch again (POST ``/overzicht/``, answered
 303) and times GET ``/overzicht/`` from the request to the end of the streamed page. A page that does not
 show all 20 holders' data stops the benchmark: it would measure an error page. Per L it prints the median
-and p90 of the runs, the median as a ratio to L and the portal's CPU per page; then the portal's peak
-memory (VmHWM of the uvicorn process). ``--press`` times the Basis press at one stand-in holder instead,
-a check of the harness itself.
+and p90 of the runs, the median as a ratio to L, when the first and the last verified section arrived, the
+CPU per page of the portal and of the stand-in, and the floor of the portal's own HTTP client (the 20
+requests alone, sent from this process); then the portal's peak memory (VmHWM of the uvicorn process).
+``--press`` times the Basis press at one stand-in holder instead, a check of the harness itself.
 
     python bench/centraal.py [--delays 50 200 1000] [--runs 10] [--warm-ups 2] [--timeout 5] [--press]
                              [--profile PY_SPY]
 
-``--profile /path/to/py-spy`` samples the portal (every thread) during the runs of each L and prints the
-top frames, inclusive and by themselves, as ``bench/http_bench.py --profile`` does.
+``--profile /path/to/py-spy`` samples the portal's thread that holds the GIL during each L and prints the
+top frames, inclusive and by themselves, as ``bench/http_bench.py --profile`` does: Python work of all
+threads is serialised on the GIL, so that is where the time after the holders' answers goes.
 
 Last line: ``centraal: 20 holders at L=200 ms: <ratio>x`` (target: at most 1.25x).
 """
@@ -245,7 +247,7 @@ async def _presses(base: str, bsn: str, holder: dict[str, Any], warm_ups: int, r
 
 @contextlib.contextmanager
 def sampled(py_spy: str | None, pid: int, raw: Path) -> Iterator[None]:
-    """Sample process ``pid`` (every thread) with py-spy while the block runs, when ``py_spy`` is given."""
+    """Sample the thread of ``pid`` that holds the GIL with py-spy while the block runs, when ``py_spy`` is given."""
     if py_spy is None:
         yield
         return
