@@ -2,12 +2,14 @@
 
 import asyncio
 import json
+import logging
 import time
 from http.server import ThreadingHTTPServer
 
 import pytest
 
 from blauweknop import keystore
+from blauweknop.portal import fanout
 from blauweknop.portal.fanout import ask_all
 from blauweknop.portal.holders import Citizen
 from blauweknop.protocol import sdjwt_vc, status_list
@@ -16,6 +18,7 @@ from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
 
+from .conftest import BELASTING, GEMEENTE
 from .stand_in import Answering, serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,3 +115,22 @@ def test_a_consumer_slower_than_the_timeout_is_not_cancelled_and_gets_every_resu
     assert sorted(r.holder.oin for r in results) == sorted(
         p.oin for p in scheme.organisations.values() if HOLDER in p.roles
     )
+
+
+def test_a_fault_of_the_portal_with_one_holder_costs_only_that_holder_and_no_waiting(
+    demo_world, citizen_bsn, wallet, monkeypatch, caplog
+):
+    real = fanout.fetch
+
+    async def faulty(client, scheme, holder, *args, **kwargs):
+        if holder.oin == GEMEENTE:
+            raise RuntimeError("a bug")
+        return await real(client, scheme, holder, *args, **kwargs)
+
+    monkeypatch.setattr(fanout, "fetch", faulty)
+    results, took = collect(Citizen(citizen_bsn, "midden", wallet.public_jwk), timeout=20)
+    by_oin = {r.holder.oin: r for r in results}
+    assert by_oin[GEMEENTE].outcome == "onbereikbaar"
+    assert by_oin[BELASTING].outcome == "opgehaald"
+    assert took < 10  # not held up until the timeout
+    assert any(r.levelno == logging.ERROR and GEMEENTE in r.getMessage() for r in caplog.records)

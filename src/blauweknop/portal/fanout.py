@@ -97,9 +97,13 @@ async def _ask(
         _log_unasked(holder, citizen, "circuit_open")
         results.put_nowait(HolderResult(holder, Outcome.SKIPPED, {}, []))
         return
-    fetched = await asyncio.gather(
-        *(fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in holder.document_types)
-    )
+    try:
+        fetched = await asyncio.gather(
+            *(fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in holder.document_types)
+        )
+    except Exception as exc:  # a fault of ours with this holder's answer costs the others nothing, nor waits
+        logger.error("holder %s: asking it failed in the portal: %s", holder.oin, type(exc).__name__)
+        fetched = [Fetched(t, Kind.UNREACHABLE, reason="portal_error") for t in holder.document_types]
     answer = result(holder, fetched)
     results.put_nowait(answer)
     await breaker.record(holder.oin, failed=answer.outcome not in (Outcome.FETCHED, Outcome.NONE))
