@@ -10,8 +10,8 @@ import pytest
 
 from blauweknop import keystore
 from blauweknop.portal import fanout
-from blauweknop.portal.fanout import ask_all
-from blauweknop.portal.holders import Citizen
+from blauweknop.portal.fanout import ask_all, outcome, result
+from blauweknop.portal.holders import Citizen, Fetched, Kind
 from blauweknop.protocol import sdjwt_vc, status_list
 from blauweknop.protocol.scheme_document import HOLDER, issuer_slug
 from blauweknop.scheme import publication
@@ -20,8 +20,6 @@ from blauweknop.scheme.models import Organisation
 
 from .conftest import BELASTING, GEMEENTE
 from .stand_in import Answering, serving
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def collect(citizen: Citizen, timeout: float = 5) -> tuple[list, float]:
@@ -36,6 +34,7 @@ def collect(citizen: Citizen, timeout: float = 5) -> tuple[list, float]:
     return asyncio.run(run())
 
 
+@pytest.mark.django_db(transaction=True)
 def test_every_holder_answers_once_with_verified_copies(demo_world, citizen_bsn, wallet):
     citizen = Citizen(citizen_bsn, "midden", wallet.public_jwk)
     results, _ = collect(citizen)
@@ -79,6 +78,7 @@ class _Everyone(Answering):
         self.answer(200, "application/statuslist+jwt", token.encode())
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_fan_out_takes_as_long_as_the_slowest_holder_not_the_sum(demo_world, citizen_bsn, wallet, monkeypatch):
     delay = 0.5
     # Room for every holder's connection at once: with the default 5, the others' SYNs wait a second for a retry.
@@ -100,14 +100,15 @@ def test_the_fan_out_takes_as_long_as_the_slowest_holder_not_the_sum(demo_world,
     assert took < 3 * delay  # asked one after the other, it would take len(holders) * delay (6.5 s)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_consumer_slower_than_the_timeout_is_not_cancelled_and_gets_every_result(demo_world, citizen_bsn, wallet):
     citizen = Citizen(citizen_bsn, "midden", wallet.public_jwk)
 
     async def run():
         scheme = await scheme_client.current()
         results = []
-        async for result in ask_all(scheme, citizen, timeout=1.0):
-            results.append(result)
+        async for answer in ask_all(scheme, citizen, timeout=1.0):
+            results.append(answer)
             await asyncio.sleep(0.2)  # the page keeping the answer and rendering its section, past the deadline
         return scheme, results
 
@@ -117,6 +118,7 @@ def test_a_consumer_slower_than_the_timeout_is_not_cancelled_and_gets_every_resu
     )
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_fault_of_the_portal_with_one_holder_costs_only_that_holder_and_no_waiting(
     demo_world, citizen_bsn, wallet, monkeypatch, caplog
 ):
@@ -134,3 +136,22 @@ def test_a_fault_of_the_portal_with_one_holder_costs_only_that_holder_and_no_wai
     assert by_oin[BELASTING].outcome == "opgehaald"
     assert took < 10  # not held up until the timeout
     assert any(r.levelno == logging.ERROR and GEMEENTE in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [
+        ((Kind.COPY, Kind.ABSENT), "opgehaald"),
+        ((Kind.ABSENT, Kind.ABSENT), "geen"),
+        ((), "geen"),
+        ((Kind.COPY, Kind.UNREACHABLE), "onbereikbaar"),
+        ((Kind.REFUSED,), "onbereikbaar"),
+        ((Kind.UNREACHABLE, Kind.UNTRUSTED, Kind.COPY), "onbetrouwbaar"),
+    ],
+)
+def test_a_holder_s_outcome_is_its_worst_answer_and_keeps_what_verified(kinds, expected):
+    fetched = [
+        Fetched(f"soort{n}", kind, credential="x" if kind == Kind.COPY else None) for n, kind in enumerate(kinds)
+    ]
+    assert outcome(fetched) == expected
+    assert set(result(None, fetched).credentials) == {f.type_id for f in fetched if f.kind == Kind.COPY}
