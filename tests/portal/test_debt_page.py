@@ -27,7 +27,8 @@ from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol import scheme_document, sdjwt
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import thumbprint
-from blauweknop.scheme.client import trust_anchor
+from blauweknop.scheme import publication
+from blauweknop.scheme.client import scheme_client, trust_anchor
 from blauweknop.scheme.models import Organisation
 
 from .conftest import log_in
@@ -86,6 +87,12 @@ def _references(html):
     return set(re.findall(r"<dt>Kenmerk</dt><dd>([^<]+)</dd>", html.split('id="uitleg"')[0]))
 
 
+def _missing(html):
+    """The organisations the page names as missing."""
+    said = re.search(r"hebben we nu geen gegevens: ([^.]+)\. Het overzicht is dus niet compleet", html)
+    return said.group(1).split(", ") if said else []
+
+
 def _money(cents):
     with translation.override("nl"):
         return format_value("money", cents)
@@ -113,6 +120,7 @@ def test_each_citizen_sees_exactly_their_own_debts_with_the_right_totals(debtors
         for oin in holders:
             assert f">{Organisation.objects.get(oin=oin).contact['telefoon']}</a>" in html
         assert "Wat betekent dit?" in html and "Openstaand bedrag" in html
+        assert not {scheme_document_name(oin) for oin in holders} & set(_missing(html))  # both answered
 
 
 def test_a_holder_that_failed_is_named_and_the_overview_says_it_is_not_complete(debtors):
@@ -127,6 +135,21 @@ def test_a_holder_that_failed_is_named_and_the_overview_says_it_is_not_complete(
     )
     assert missing and name in missing.group(1).split(", ")
     assert _references(html) == set(_debts_of(bsn, [answering])[answering])
+
+
+def test_a_holder_suspended_after_the_fetch_is_named_and_its_debts_are_no_longer_shown_or_bundled(debtors):
+    (suspended, answering), (bsn, _other) = debtors
+    client = _logged_in(bsn)
+    _press(client, suspended, answering)
+    Organisation.objects.filter(oin=suspended).update(certification="suspended")
+    publication.publish()
+    scheme_client.forget()
+    html = _page(client)
+    assert scheme_document_name(suspended) in _missing(html)
+    assert scheme_document_name(answering) not in _missing(html)
+    assert _references(html) == set(_debts_of(bsn, [answering])[answering])
+    files = zipfile.ZipFile(io.BytesIO(_download(client).content))
+    assert [entry["oin"] for entry in json.loads(files.read("inhoud.json"))["bestanden"]][:-1] == [answering]
 
 
 def scheme_document_name(oin):

@@ -1,5 +1,6 @@
 """The debt overview's rows, totals, late marks, order and filters, from claims and a day: no request, no database."""
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -18,7 +19,7 @@ CITY, FINES, STUDY, TAX = "00000001823288444000", "00000001002564440000", "00000
 
 def _holder(oin, name, types, info=None):
     return Participant(
-        oin, name, frozenset({"holder"}), "gecertificeerd", None, {}, KeySet([]), tuple(types), info or {}
+        oin, name, frozenset({"holder"}), "certified", None, {}, KeySet([]), tuple(types), info or {}
     )
 
 
@@ -216,6 +217,13 @@ def test_it_names_every_holder_that_did_not_answer_completely():
         "Boeteninning Voorbeeldland",
         "Studiefinanciering Voorbeeldland",
     ]
+
+
+def test_a_suspended_holder_is_named_missing_and_its_copies_are_left_out():
+    suspended = {**HOLDERS, CITY: dataclasses.replace(HOLDERS[CITY], certification="suspended")}
+    overview = debts.overview(suspended, document_types(), COPIES, EVERYONE, DELIVERED, {}, TODAY)
+    assert overview.missing == ["Gemeente Voorbeeldstad"]
+    assert {d.holder_oin for d in overview.debts} == {FINES, STUDY}
 
 
 def test_a_holder_that_has_nothing_is_not_missing():

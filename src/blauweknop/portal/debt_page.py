@@ -25,7 +25,7 @@ from blauweknop.portal.debts import DEBT_TYPES, SORTS, Overview, overview
 from blauweknop.portal.downloads import first_served, repeat_key, served_before
 from blauweknop.portal.pages import arender
 from blauweknop.protocol import sdjwt
-from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.protocol.scheme_document import HOLDER, REVOKED, Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
 PRINT = "afdrukken"  # ?weergave=afdrukken: the page without forms, to print
@@ -57,7 +57,8 @@ async def _from_session(request: HttpRequest) -> _Session:
 
 
 def _holders(scheme: SchemeDocument) -> dict[str, Participant]:
-    return {oin: p for oin, p in scheme.organisations.items() if scheme.is_certified(oin, HOLDER)}
+    """The holders whose answer the overview needs: the certified ones, and the suspended ones to name as missing."""
+    return {oin: p for oin, p in scheme.organisations.items() if HOLDER in p.roles and p.certification != REVOKED}
 
 
 def _overview(kept: _Session, scheme: SchemeDocument, query: Any) -> Overview:
@@ -108,7 +109,7 @@ async def download_bundle(request: HttpRequest) -> HttpResponse:
     parts = [
         bundle.part(holders[oin], catalogue[type_id], credential, today)
         for (oin, type_id), credential in sorted(kept.credentials.items())
-        if oin in holders and type_id in catalogue
+        if oin in holders and holders[oin].is_certified and type_id in catalogue
     ]
     if not parts:
         messages.error(request, _("Er zijn nog geen schulden om te downloaden. Haal eerst uw gegevens op."))

@@ -16,12 +16,13 @@ from blauweknop.display import format_value, rows
 from blauweknop.document_types import DocumentType
 from blauweknop.i18n import language
 from blauweknop.portal import data_page
+from blauweknop.portal.models import SessionCopies
 from blauweknop.protocol.scheme_document import Participant
 
 DEBTS, STUDY_DEBT = "vorderingen", "studieschuld"
 DEBT_TYPES = (DEBTS, STUDY_DEBT)
 # The answers that tell the whole truth about a holder: its copies, or that it has nothing about the citizen.
-COMPLETE = ("opgehaald", "geen")
+FETCHED, NOTHING = SessionCopies.Outcome.FETCHED, SessionCopies.Outcome.NONE
 
 # The page's choices as GET parameters: anything outside these lists falls back to the first (the default).
 SORTS = ("vervaldatum", "bedrag", "schuldeiser")
@@ -317,8 +318,8 @@ def missing(
         issued = set(DEBT_TYPES) & set(holder.document_types)
         if not issued:
             continue
-        outcome = outcomes.get(holder.oin)
-        if outcome not in COMPLETE or (outcome == "opgehaald" and not issued <= delivered.get(holder.oin, set())):
+        outcome = outcomes.get(holder.oin) if holder.is_certified else None
+        if outcome not in (FETCHED, NOTHING) or (outcome == FETCHED and not issued <= delivered.get(holder.oin, set())):
             names.add(holder.name)
     return sorted(names, key=str.casefold)
 
@@ -334,13 +335,14 @@ def overview(
 ) -> Overview:
     """The debt overview of ``copies`` ({(holder OIN, document type): claims}) as ``query`` asks to see it.
 
-    ``holders`` are the certified holders in the scheme, by OIN; a copy of a holder or type not among
-    them or not a debt type is left out.
+    ``holders`` are the holders in the scheme by OIN, certified or suspended: the copies of a suspended one
+    are left out (the scheme no longer vouches for it), but it is named as missing. A copy of another
+    organisation, or not of a debt type, is left out too.
     """
     every = [
         debt
         for (oin, type_id), claims in copies.items()
-        if type_id in DEBT_TYPES and oin in holders and type_id in catalogue
+        if type_id in DEBT_TYPES and oin in holders and holders[oin].is_certified and type_id in catalogue
         for debt in debts_of(holders[oin], catalogue[type_id], claims, today)
     ]
     creditors = totals(every)
