@@ -18,9 +18,7 @@ CITY, FINES, STUDY, TAX = "00000001823288444000", "00000001002564440000", "00000
 
 
 def _holder(oin, name, types, info=None):
-    return Participant(
-        oin, name, frozenset({"holder"}), "certified", None, {}, KeySet([]), tuple(types), info or {}
-    )
+    return Participant(oin, name, frozenset({"holder"}), "certified", None, {}, KeySet([]), tuple(types), info or {})
 
 
 HOLDERS = {
