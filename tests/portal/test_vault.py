@@ -477,3 +477,12 @@ def test_the_vault_and_its_zip_speak_english_when_chosen(kept, settings):
 
 def test_an_empty_vault_has_nothing_to_download(citizen):
     assert "Uw kluis is leeg. Er is niets om te downloaden." in _messages(citizen, citizen.post("/kluis/downloaden/"))
+
+
+def test_the_same_copy_twice_in_one_store_is_kept_once(citizen, citizen_bsn):
+    # PostgreSQL refuses an upsert that touches one row twice ("cannot affect row a second time").
+    _press(citizen, BELASTING)
+    credential = SessionCopies.objects.get(holder_oin=BELASTING).credentials["inkomen"]
+    copy = vault.Kept(BELASTING, "inkomen", credential, generate_jwk(), timezone.now())
+    vault.store(_citizen(citizen_bsn), [copy, copy])
+    assert VaultCopy.objects.count() == 1

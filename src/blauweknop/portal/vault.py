@@ -153,6 +153,7 @@ def store(citizen: Citizen, copies: Sequence[Kept], *, only_replace: bool = Fals
     """
     if any(len(copy.credential) > MAX_CREDENTIAL_CHARS for copy in copies):
         raise TooLarge
+    copies = list({(copy.holder_oin, copy.type_id): copy for copy in copies}.values())  # one upsert per row
     with write_transaction():
         lock_name(f"kluis:{citizen.pseudonym}")
         present = set(VaultCopy.objects.filter(citizen=citizen.pseudonym).values_list("holder_oin", "document_type"))
