@@ -410,6 +410,7 @@ def test_download_all_holds_exactly_the_kept_copies_each_verifying(kept, citizen
     assert "belastingkantoor-voorbeeldland-inkomen-" in " ".join(files) or any("inkomen" in n for n in files)
     readme = archive.read("LEESMIJ.txt").decode()
     assert all(name in readme for name in files)
+    assert "http://testserver/controleren/" in readme
 
 
 def test_every_page_needs_a_login(client, demo_world):

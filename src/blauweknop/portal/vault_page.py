@@ -128,9 +128,8 @@ def _names(scheme: SchemeDocument, holder_oin: str, type_id: str) -> tuple[str, 
     """The organisation's name and the document type's name in the page's language; codes if unknown."""
     participant = scheme.organisations.get(holder_oin)
     document_type = document_types.of(scheme).get(type_id)
-    return (participant.name if participant else holder_oin), (
-        document_type.name[language()] if document_type else type_id
-    )
+    holder_name = participant.name if participant else holder_oin
+    return holder_name, document_type.name[language()] if document_type else type_id
 
 
 def _id(holder_oin: str, type_id: str) -> str:
@@ -143,12 +142,12 @@ def _parse(value: str) -> tuple[str, str] | None:
     return (holder_oin, type_id) if colon and holder_oin and type_id else None
 
 
-def _form(request: HttpRequest) -> QueryDict | None:
+def _form(request: HttpRequest, citizen: Citizen) -> QueryDict | None:
     """The form sent; ``None`` if it cannot be read (e.g. far more fields than any page of ours sends)."""
     try:
         return request.POST
     except SuspiciousOperation as exc:
-        logger.warning("vault form refused: %s", type(exc).__name__)
+        logger.warning("vault form of citizen %s refused: %s", citizen.pseudonym, type(exc).__name__)
         return None
 
 
@@ -208,7 +207,8 @@ async def keep(request: HttpRequest) -> HttpResponse:
     """'Bewaar in mijn kluis': keep the copies named by ``kopie`` (``<oin>:<type>``) that this session fetched."""
     if request.method != "POST":
         return redirect("portal:vault")
-    citizen, form = await _citizen(request), _form(request)
+    citizen = await _citizen(request)
+    form = _form(request, citizen)
     if form is None:
         messages.error(request, _("Dat zijn te veel kopieën tegelijk. Kies minder en probeer het opnieuw."))
         return redirect("portal:vault")
@@ -317,7 +317,7 @@ async def refresh(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("portal:vault")
     citizen = await _citizen(request)
-    chosen = _chosen(_form(request), await sync_to_async(kluis.kept)(citizen))
+    chosen = _chosen(_form(request, citizen), await sync_to_async(kluis.kept)(citizen))
     if not chosen:
         messages.error(request, _("Die kopie staat niet in uw kluis. Kies een kopie uit de lijst."))
         return redirect("portal:vault")
@@ -347,7 +347,7 @@ async def delete(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("portal:vault")
     citizen = await _citizen(request)
-    form = _form(request)
+    form = _form(request, citizen)
     everything = form is not None and form.get("alles") == "1"
     chosen = _chosen(form, await sync_to_async(kluis.kept)(citizen))
     if not chosen:
@@ -372,8 +372,8 @@ async def delete(request: HttpRequest) -> HttpResponse:
     return redirect("portal:vault")
 
 
-def readme(names: Iterable[str]) -> str:
-    """The LEESMIJ.txt (README.txt in English) of the ZIP: what the files are and how to use them."""
+def readme(names: Iterable[str], verify_url: str) -> str:
+    """The LEESMIJ.txt (README.txt in English) of the ZIP: what the files are, how to check them, which they are."""
     listed = "\n".join(f"- {name}" for name in names)
     return (
         _(
@@ -382,16 +382,16 @@ def readme(names: Iterable[str]) -> str:
             "gevoelige gegevens zoals uw BSN. Geef een bestand alleen aan wie het echt nodig heeft.\n"
             "Wilt u maar een deel van uw gegevens delen? Haal de gegevens opnieuw op bij de Blauwe Knop en "
             "kies wat u deelt.\n\n"
-            "Een ontvanger kan elk bestand controleren op de controlepagina van de Blauwe Knop. Een kopie "
-            "geldt maar korte tijd.\n\n"
+            "Een ontvanger kan elk bestand controleren op %(url)s. Een kopie geldt maar korte tijd.\n\n"
             "De bestanden:\n"
         )
+        % {"url": verify_url}
         + listed
         + "\n"
     )
 
 
-def _zip(scheme: SchemeDocument, copies: list[Kept]) -> bytes:
+def _zip(scheme: SchemeDocument, copies: list[Kept], verify_url: str) -> bytes:
     names = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -405,7 +405,7 @@ def _zip(scheme: SchemeDocument, copies: list[Kept]) -> bytes:
             )
             names.append(name)
             archive.writestr(name, copy.credential)
-        archive.writestr("README.txt" if language() == "en" else "LEESMIJ.txt", readme(names))
+        archive.writestr("README.txt" if language() == "en" else "LEESMIJ.txt", readme(names, verify_url))
     return buffer.getvalue()
 
 
@@ -421,7 +421,9 @@ async def download(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Uw kluis is leeg. Er is niets om te downloaden."))
         return redirect("portal:vault")
     scheme = await scheme_client.current()
-    response = HttpResponse(_zip(scheme, kept), content_type="application/zip")
+    response = HttpResponse(
+        _zip(scheme, kept, request.build_absolute_uri(reverse("portal:verify"))), content_type="application/zip"
+    )
     name = _("mijn-kluis") + f"-{timezone.localdate().isoformat()}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
