@@ -16,6 +16,7 @@ import time
 import pytest
 
 from blauweknop import keystore
+from blauweknop.db import release_before_waiting
 from blauweknop.portal.fanout import ask_all
 from blauweknop.portal.holders import MAX_ANSWER_BYTES, Citizen
 from blauweknop.protocol import sdjwt, sdjwt_vc, status_list
@@ -26,6 +27,7 @@ from blauweknop.scheme.models import Organisation
 
 from .conftest import BELASTING, GEMEENTE, log_in
 from .stand_in import Answering, serving
+from .test_fanout import collect
 from .test_holder_failures import _move
 from .test_overview import sections, streamed
 
@@ -125,14 +127,7 @@ def assert_the_page_says(page, outcome):
 
 def fan_out(citizen, timeout=TIMEOUT):
     """Every result of one fan-out, by holder OIN, and the seconds it took."""
-
-    async def run():
-        scheme = await scheme_client.current()
-        started = time.monotonic()
-        results = [r async for r in ask_all(scheme, citizen, timeout=timeout)]
-        return results, time.monotonic() - started
-
-    results, took = asyncio.run(run())
+    results, took = collect(citizen, timeout)
     assert len({r.holder.oin for r in results}) == len(results)
     return {r.holder.oin: r for r in results}, took
 
@@ -205,6 +200,7 @@ def test_a_slow_holder_yields_last_and_the_others_as_they_come(stand_in, citizen
         started, order = time.monotonic(), []
         async for result in ask_all(scheme, citizen, timeout=TIMEOUT):
             order.append((result.holder.oin, time.monotonic() - started))
+        await release_before_waiting()
         return order
 
     order = asyncio.run(run())
