@@ -185,3 +185,13 @@ def test_a_copy_that_fails_verification_shows_no_value_on_the_overview(citizen):
     assert "Verzamelinkomen" not in html and f'kopie" value="{BELASTING}:' not in html
     kept = SessionCopies.objects.get(holder_oin=BELASTING)
     assert kept.outcome == "onbetrouwbaar" and kept.credentials == {}
+
+
+@pytest.mark.parametrize(
+    ("answered", "said"),
+    [(1, "1 van 3 organisaties gaf antwoord."), (2, "2 van 3 organisaties gaven antwoord.")],
+)
+def test_the_end_says_how_many_answered_in_proper_dutch(answered, said):
+    html = " ".join(render_to_string(overview.END, {"answered": answered, "asked": 3, "streamed": True}).split())
+    assert said in html
+    assert "Bij de andere staat wat er niet lukte en wie u kunt bellen." in html
