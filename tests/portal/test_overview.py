@@ -11,7 +11,7 @@ from django.test import Client
 from blauweknop import document_types
 from blauweknop.holder.models import SourceRecord
 from blauweknop.portal import overview
-from blauweknop.portal.models import SessionCopies
+from blauweknop.portal.models import SessionCopies, VaultCopy
 from blauweknop.protocol import sdjwt
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
 from blauweknop.protocol.scheme_document import HOLDER
@@ -195,3 +195,19 @@ def test_the_end_says_how_many_answered_in_proper_dutch(answered, said):
     html = " ".join(render_to_string(overview.END, {"answered": answered, "asked": 3, "streamed": True}).split())
     assert said in html
     assert "Bij de andere staat wat er niet lukte en wie u kunt bellen." in html
+
+
+def test_keep_in_my_vault_from_the_overview_keeps_that_organisations_copies_and_comes_back(citizen):
+    page = lxml.html.fromstring(streamed(citizen.get("/overzicht/")))
+    (form,) = page.xpath(f"//section[@data-oin='{BELASTING}']//form[@action='/kluis/bewaren/']")
+    fields = {
+        "kopie": form.xpath(".//input[@name='kopie']/@value"),
+        "terug": form.xpath("string(.//input[@name='terug']/@value)"),
+    }
+    assert fields["kopie"] and all(value.startswith(f"{BELASTING}:") for value in fields["kopie"])
+    response = citizen.post("/kluis/bewaren/", fields)
+    assert response.status_code == 302 and response["Location"] == "/overzicht/"
+    back = citizen.get("/overzicht/")
+    assert not back.streaming and "in uw kluis" in back.content.decode()
+    kept = set(VaultCopy.objects.values_list("holder_oin", "document_type"))
+    assert kept == {tuple(value.split(":")) for value in fields["kopie"]}
