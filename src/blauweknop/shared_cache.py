@@ -52,6 +52,13 @@ def read(cache_key: str) -> Any:
     return None
 
 
+def read_many(cache_keys: list[str]) -> dict[str, Any]:
+    """What the cache holds under each of ``cache_keys`` that it has, in one look-up. Blocking."""
+    with _reaching("not readable"):
+        return cache.get_many(cache_keys)
+    return {}
+
+
 def write(cache_key: str, value: Any, seconds: float) -> None:
     """Leave ``value`` for the other processes for ``seconds``; dropped if the cache cannot take it. Blocking."""
     with _reaching("not writable"):

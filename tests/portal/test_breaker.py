@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import caches
 
 from blauweknop import shared_cache
-from blauweknop.portal.breaker import CLOSED, Circuit, _key, _may_ask, admit, after
+from blauweknop.portal.breaker import CLOSED, Circuit, _admitted, _key, admit, after
 from blauweknop.portal.holders import Citizen
 
 from .conftest import BELASTING, GEMEENTE
@@ -41,7 +41,7 @@ def test_after_the_wait_one_trial_is_let_through_and_the_others_wait_for_it():
 
 def test_a_circuit_in_the_cache_that_is_not_one_counts_as_closed(demo_world):
     shared_cache.write(_key(GEMEENTE), {"failures": "veel", "open_until": "morgen"}, 60)
-    assert _may_ask(GEMEENTE, 5)
+    assert _admitted([GEMEENTE], 5) == {GEMEENTE}
 
 
 @pytest.fixture

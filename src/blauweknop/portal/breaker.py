@@ -76,38 +76,45 @@ def _store(oin: str, circuit: Circuit) -> None:
         shared_cache.write(_key(oin), {"failures": circuit.failures, "open_until": circuit.open_until}, FORGET_AFTER)
 
 
-def _may_ask(oin: str, trial: float) -> bool:
-    circuit = _stored(shared_cache.read(_key(oin)))
-    allowed, decided = admit(circuit, time.time(), trial)
-    if decided != circuit:
-        logger.info("holder %s: circuit half-open, one trial request", oin)
-        _store(oin, decided)
+def _admitted(oins: list[str], trial: float) -> set[str]:
+    circuits = shared_cache.read_many([_key(oin) for oin in oins])
+    now, allowed = time.time(), set()
+    for oin in oins:
+        circuit = _stored(circuits.get(_key(oin)))
+        asked, decided = admit(circuit, now, trial)
+        if decided != circuit:
+            logger.info("holder %s: circuit half-open, one trial request", oin)
+            _store(oin, decided)
+        if asked:
+            allowed.add(oin)
     return allowed
 
 
-def _record(oin: str, failed: bool) -> None:
-    circuit = _stored(shared_cache.read(_key(oin)))
-    if circuit == CLOSED and not failed:
-        return  # the usual case costs one read
+def _record(answers: dict[str, bool]) -> None:
+    circuits = shared_cache.read_many([_key(oin) for oin in answers])
     now = time.time()
-    changed = after(circuit, failed, now, threshold=settings.BREAKER_FAILURES, wait=settings.BREAKER_WAIT)
-    if changed.open_until is not None and changed.open_until != circuit.open_until:
-        logger.warning(
-            "holder %s: circuit open for %d s after %d failed answers in a row",
-            oin,
-            settings.BREAKER_WAIT,
-            changed.failures,
-        )
-    elif circuit.open_until is not None and changed == CLOSED:
-        logger.warning("holder %s: circuit closed, it answers again", oin)
-    _store(oin, changed)
+    for oin, failed in answers.items():
+        circuit = _stored(circuits.get(_key(oin)))
+        if circuit == CLOSED and not failed:
+            continue  # the usual case: nothing to write
+        changed = after(circuit, failed, now, threshold=settings.BREAKER_FAILURES, wait=settings.BREAKER_WAIT)
+        if changed.open_until is not None and changed.open_until != circuit.open_until:
+            logger.warning(
+                "holder %s: circuit open for %d s after %d failed answers in a row",
+                oin,
+                settings.BREAKER_WAIT,
+                changed.failures,
+            )
+        elif circuit.open_until is not None and changed == CLOSED:
+            logger.warning("holder %s: circuit closed, it answers again", oin)
+        _store(oin, changed)
 
 
-async def may_ask(oin: str, trial: float) -> bool:
-    """Whether the holder ``oin`` may be asked now; ``trial``: the seconds a trial request may take."""
-    return await sync_to_async(_may_ask, thread_sensitive=False)(oin, trial)
+async def admitted(oins: list[str], trial: float) -> set[str]:
+    """Which of the holders ``oins`` may be asked now, in one look-up; ``trial``: the seconds a trial may take."""
+    return await sync_to_async(_admitted, thread_sensitive=False)(oins, trial)
 
 
-async def record(oin: str, failed: bool) -> None:
-    """Count the holder's answer: ``failed`` (unreachable, an error, untrusted) or good (data or none)."""
-    await sync_to_async(_record, thread_sensitive=False)(oin, failed)
+async def record(answers: dict[str, bool]) -> None:
+    """Count each holder's answer, by OIN: failed (unreachable, an error, untrusted) or good (data or none)."""
+    await sync_to_async(_record, thread_sensitive=False)(answers)

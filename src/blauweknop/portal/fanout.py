@@ -25,8 +25,8 @@ from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocum
 logger = logging.getLogger(__name__)
 
 Outcome = SessionCopies.Outcome
-# After the last holder's answer, the breaker's bookkeeping may take this much longer, no more.
-BOOKKEEPING = 0.05
+# Past the deadline, a holder's result may take this much longer to be put in, no more.
+GRACE = 0.05
 
 
 @dataclass(frozen=True)
@@ -86,17 +86,7 @@ async def _ask(
     citizen: Citizen,
     results: asyncio.Queue[HolderResult],
 ) -> None:
-    """Ask one holder for every type it issues, put its result in ``results``, then count it for its circuit."""
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout_at(deadline):
-            asked = await breaker.may_ask(holder.oin, trial=max(deadline - loop.time(), 0))
-    except TimeoutError:
-        asked = True  # the cache did not say in time; the deadline has passed anyway, so nothing is asked
-    if not asked:
-        _log_unasked(holder, citizen, "circuit_open")
-        results.put_nowait(HolderResult(holder, Outcome.SKIPPED, {}, []))
-        return
+    """Ask one holder for every type it issues and put its result in ``results``."""
     try:
         fetched = await asyncio.gather(
             *(fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in holder.document_types)
@@ -104,9 +94,16 @@ async def _ask(
     except Exception as exc:  # a fault of ours with this holder's answer costs the others nothing, nor waits
         logger.error("holder %s: asking it failed in the portal: %s", holder.oin, type(exc).__name__)
         fetched = [Fetched(t, Kind.UNREACHABLE, reason="portal_error") for t in holder.document_types]
-    answer = result(holder, fetched)
-    results.put_nowait(answer)
-    await breaker.record(holder.oin, failed=answer.outcome not in (Outcome.FETCHED, Outcome.NONE))
+    results.put_nowait(result(holder, fetched))
+
+
+async def _circuits(deadline: float, holders: list[Participant]) -> set[str]:
+    """The OINs of ``holders`` whose circuit lets them be asked (all, if the cache does not say in time)."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await breaker.admitted([h.oin for h in holders], trial=deadline - asyncio.get_running_loop().time())
+    except TimeoutError:  # the deadline has passed: whoever is asked now is late anyway
+        return {h.oin for h in holders}
 
 
 async def _next(results: asyncio.Queue[HolderResult], until: float) -> HolderResult | None:
@@ -140,27 +137,32 @@ async def ask_all(
         if not scheme.is_certified(holder.oin, HOLDER):
             _log_unasked(holder, citizen, f"{holder.certification}_participant")
             yield HolderResult(holder, Outcome.NOT_TAKING_PART, {}, [])
-    asking = [h for h in holders if scheme.is_certified(h.oin, HOLDER)]
+    certified = [h for h in holders if scheme.is_certified(h.oin, HOLDER)]
+    await release_before_waiting()
+    allowed = await _circuits(deadline, certified) if certified else set()
+    for holder in certified:
+        if holder.oin not in allowed:
+            _log_unasked(holder, citizen, "circuit_open")
+            yield HolderResult(holder, Outcome.SKIPPED, {}, [])
+    asking = [h for h in certified if h.oin in allowed]
     if not asking:
         return
-    await release_before_waiting()
     results: asyncio.Queue[HolderResult] = asyncio.Queue()
     pending = {h.oin: h for h in asking}
-    copies: list[str] = []
+    answered: list[HolderResult] = []
     async with http_client(sum(len(h.document_types) for h in asking)) as client:
         tasks = [asyncio.create_task(_ask(deadline, client, scheme, h, citizen, results)) for h in asking]
         try:
-            while pending and (answer := await _next(results, deadline + BOOKKEEPING)) is not None:
+            while pending and (answer := await _next(results, deadline + GRACE)) is not None:
                 del pending[answer.holder.oin]
-                copies += answer.credentials.values()
+                answered.append(answer)
                 yield answer
             for holder in pending.values():  # only if a holder's task failed to put its result
                 _log_unasked(holder, citizen, "timeout")
                 yield HolderResult(holder, Outcome.UNREACHABLE, {}, [])
         finally:
-            await remember_copies(citizen, copies)
-            # What is left is the circuits' bookkeeping, a few ms.
-            await asyncio.wait(tasks, timeout=BOOKKEEPING)
-            for task in tasks:
+            for task in tasks:  # each is done once its result is in; any other is not waited for
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await remember_copies(citizen, [c for answer in answered for c in answer.credentials.values()])
+            await breaker.record({a.holder.oin: a.outcome not in (Outcome.FETCHED, Outcome.NONE) for a in answered})
