@@ -11,13 +11,14 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.deployments import free_port, run_python, start_uvicorn, stop_process, wait_until_up
-from tests.e2e.conftest import SCHEME_DOCUMENT, DemoServer, server_env
+from tests.e2e.conftest import SCHEME_DOCUMENT, SCREENSHOTS, DemoServer, server_env
 from tests.e2e.test_accessibility import describe, snapshot
 from tests.portal.stand_in import Answering, serving
 
@@ -85,10 +86,16 @@ def overview_server(demo_server: DemoServer) -> Iterator[str]:
             _move(demo_server, before)  # the other browser tests find every holder where it was
 
 
-def _complete(page: Any, started: float) -> tuple[float, float]:
-    """Seconds from ``started`` until the first organisation's section and until the end of the page arrived."""
+def _complete(page: Any, started: float, shot: Path | None = None) -> tuple[float, float]:
+    """Seconds from ``started`` until the first organisation's section and until the end of the page arrived.
+
+    While the slow holder is still awaited, the page shows what came in and says it is busy (saved to ``shot``).
+    """
     page.wait_for_selector("main section[data-oin]", state="attached")
     first = time.monotonic() - started
+    if shot is not None and first < TIMEOUT / 2:
+        assert page.locator(END).count() == 0 and page.locator(".blauweknop-overview__busy").is_visible()
+        page.screenshot(path=shot, full_page=True)
     page.wait_for_selector(END, state="attached", timeout=(TIMEOUT + 10) * 1000)
     return first, time.monotonic() - started
 
@@ -126,7 +133,8 @@ def test_the_overview_shows_every_source_and_is_complete_within_the_timeout(
     started = time.monotonic()
     with page.expect_navigation(wait_until="commit"):
         page.get_by_role("button", name="Haal alles opnieuw op").click()
-    first, complete = _complete(page, started)
+    shot = SCREENSHOTS / f"overview-while-streaming-{'js' if javascript else 'no-js'}.png"
+    first, complete = _complete(page, started, shot)
     page.wait_for_load_state("load")
     print(f"overview fetched again, {mode}: first section {first:.2f} s, end {complete:.2f} s")
     assert complete <= TIMEOUT + MARGIN, f"the page took {complete:.2f} s to complete, the timeout is {TIMEOUT} s"
