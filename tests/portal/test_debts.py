@@ -8,7 +8,7 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blauweknop.portal import debts
+from blauweknop.portal import bundle, debts
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import Participant
 from blauweknop.scheme.catalogue import document_types
@@ -228,3 +228,18 @@ def test_a_holder_that_has_nothing_is_not_missing():
     delivered = {**DELIVERED, TAX: {"vorderingen"}}
     assert _overview(outcomes={**EVERYONE, TAX: "opgehaald"}, delivered=delivered).missing == []
     assert _overview().missing == []  # "geen": nothing at all about the citizen
+
+
+@pytest.mark.parametrize(
+    ("claims", "said"),
+    [
+        ({"naam": {"voornamen": "Amin", "voorvoegsel": "van der", "geslachtsnaam": "Berg"}}, "Amin van der Berg"),
+        ({"naam": {"voornamen": "Amin"}, "geboorte": {"datum": "1969-07-23"}}, "Amin, geboren op 23 juli 1969"),
+        ({"naam": {"voornamen": "Amin"}, "geboorte": {"datum": "23-07-1969"}}, "Amin"),  # not a date: left out
+        ({"naam": "Amin", "geboorte": []}, None),
+        ({}, None),
+    ],
+)
+def test_the_bundle_names_whom_it_is_about_without_failing_on_odd_claims(claims, said):
+    with translation.override("nl"):
+        assert bundle.subject(claims) == said

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from blauweknop import keystore, pdf
 from blauweknop.document_types import DocumentType
 from blauweknop.i18n import language
-from blauweknop.portal.debts import Debt
+from blauweknop.portal.debts import Debt, parse_day
 from blauweknop.portal.downloads import file_name
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import Participant
@@ -68,15 +68,15 @@ def part(holder: Participant, document_type: DocumentType, credential: str, toda
     return Part(holder, document_type, presentation(credential), file_name(holder, document_type.id, "sdjwt", today))
 
 
-def _subject(claims: Mapping[str, Any]) -> str | None:
+def subject(claims: Mapping[str, Any]) -> str | None:
     """Whom the copies are about, from a copy's name and birth date, when it has them."""
     name = claims.get("naam") if isinstance(claims.get("naam"), dict) else {}
     words = [name.get(k) for k in ("voornamen", "voorvoegsel", "geslachtsnaam") if isinstance(name.get(k), str)]
-    born = claims.get("geboorte", {}).get("datum") if isinstance(claims.get("geboorte"), dict) else None
+    born = parse_day(claims["geboorte"].get("datum")) if isinstance(claims.get("geboorte"), dict) else None
     if not words:
         return None
-    when = formats.date_format(date.fromisoformat(born), "j F Y") if isinstance(born, str) else None
-    return " ".join(words) + (", " + _("geboren op %(day)s") % {"day": when} if when else "")
+    named = " ".join(words)
+    return named + ", " + _("geboren op %(day)s") % {"day": _day(born)} if born else named
 
 
 def _day(day: date) -> str:
@@ -118,7 +118,7 @@ def _debt_rows(debt: Debt) -> list[tuple[str, str]]:
 def summary(parts: list[Part], debts: list[Debt], total: str, today: date) -> bytes:
     """The portal's PDF over every part, signed with the portal's own key, with each part embedded."""
     verify_url = settings.VERIFY_URL
-    subject = next((s for p in parts if (s := _subject(sdjwt.unverified_claims(p.presentation)))), None)
+    subject = next((s for p in parts if (s := subject(sdjwt.unverified_claims(p.presentation)))), None)
     sections = []
     for p in parts:
         said = [

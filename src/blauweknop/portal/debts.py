@@ -153,7 +153,8 @@ def _cents(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def _day(value: Any) -> date | None:
+def parse_day(value: Any) -> date | None:
+    """An ISO date from a copy, or ``None`` when it is missing or not a date."""
     try:
         return date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -243,7 +244,7 @@ def debts_of(holder: Participant, document_type: DocumentType, claims: dict[str,
                 what_for=words or _text(item.get("omschrijving")),
                 original=_cents(item.get("oorspronkelijkBedragInCenten")),
                 outstanding=owed,
-                due=_day(item.get("vervaldatum")),
+                due=parse_day(item.get("vervaldatum")),
                 late_since=late.get(f"{DEBTS}.{index}.vervaldatum"),
                 arrangement=plan.get("actief") is True,
                 monthly=_cents(plan.get("bedragPerMaandInCenten")) if plan.get("actief") is True else None,
@@ -251,7 +252,7 @@ def debts_of(holder: Participant, document_type: DocumentType, claims: dict[str,
                 phone=phone,
                 website=website,
                 object_via=_https(item.get("bezwaarVia")),
-                object_until=_day(item.get("bezwaarTot")),
+                object_until=parse_day(item.get("bezwaarTot")),
                 object_passed=f"{DEBTS}.{index}.bezwaarTot" in passed,
             )
         )
