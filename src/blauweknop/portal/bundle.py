@@ -118,7 +118,7 @@ def _debt_rows(debt: Debt) -> list[tuple[str, str]]:
 def summary(parts: list[Part], debts: list[Debt], total: str, today: date) -> bytes:
     """The portal's PDF over every part, signed with the portal's own key, with each part embedded."""
     verify_url = settings.VERIFY_URL
-    subject = next((s for p in parts if (s := subject(sdjwt.unverified_claims(p.presentation)))), None)
+    about = next((s for p in parts if (s := subject(sdjwt.unverified_claims(p.presentation)))), None)
     sections = []
     for p in parts:
         said = [
@@ -135,7 +135,7 @@ def summary(parts: list[Part], debts: list[Debt], total: str, today: date) -> by
         title=_("Schuldenoverzicht"),
         lines=[
             _("Gemaakt op %(day)s door De Blauwe Knop.") % {"day": formats.date_format(today, "j F Y")},
-            *([_("Over: %(subject)s") % {"subject": subject}] if subject else []),
+            *([_("Over: %(subject)s") % {"subject": about}] if about else []),
             _("Totaal nog te betalen: %(total)s") % {"total": total},
             _("De Blauwe Knop heeft deze gegevens niet zelf gecontroleerd of ondertekend; alleen samengevoegd."),
         ],
