@@ -43,4 +43,4 @@ def test_it_names_a_holder_whose_status_list_is_down_unreachable(citizen, status
     assert UNTRUSTED.format(name="Belastingkantoor Voorbeeldland") not in page and REFUSED not in page
     assert not checkbox_paths(page)
     logged = _warnings(caplog, BELASTING)
-    assert logged and all("code status_unavailable" in line for line in logged)
+    assert logged and all("reason status_unavailable" in line for line in logged)

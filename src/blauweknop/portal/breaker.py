@@ -21,7 +21,7 @@ from blauweknop import shared_cache
 
 logger = logging.getLogger(__name__)
 
-FORGET_AFTER = 3600  # seconds: failures this long ago, with nothing since, no longer count
+FORGET_AFTER = 3600  # seconds: failures this long ago (after any wait), with nothing since, no longer count
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def _store(oin: str, circuit: Circuit) -> None:
     if circuit == CLOSED:
         shared_cache.delete(_key(oin))
     else:
-        shared_cache.write(_key(oin), {"failures": circuit.failures, "open_until": circuit.open_until}, FORGET_AFTER)
+        state = {"failures": circuit.failures, "open_until": circuit.open_until}
+        shared_cache.write(_key(oin), state, settings.BREAKER_WAIT + FORGET_AFTER)  # an open circuit outlives its wait
 
 
 def _admitted(oins: list[str], trial: float) -> set[str]:
