@@ -8,8 +8,9 @@ word of that language in its main content, and no Dutch left on an English page)
 ``var/screenshots/pages/<page>-<nl|en>-<1280|320>-<js|nojs>.png``.
 
 One walk per language and JavaScript setting goes through the portal as a citizen does (log in, press the
-Blauwe Knop, download, check the copies, look at the access page, log out); each page it reaches is looked
-at in both widths. The page list comes from the portal's own URLs, so a new page cannot go unseen.
+Blauwe Knop, download, check the copies, look at the access page, the overview of every organisation, the
+debts and the vault, log out); each page it reaches is looked at in both widths. The page list comes from the
+portal's own URLs, so a new page cannot go unseen.
 
 axe-core needs JavaScript, and a page without it never runs timers (axe waits on them), so the pages of a
 walk without JavaScript are audited as served: their HTML (a browser without JavaScript builds no other DOM)
@@ -103,6 +104,10 @@ ACTIONS = frozenset(
         "organisaties/<str:oin>/blauwe-knop/",
         "organisaties/<str:oin>/downloaden/",
         "organisaties/<str:oin>/taal/",
+        "overzicht/schulden/downloaden/",
+        "kluis/bewaren/",
+        "kluis/vernieuwen/",
+        "kluis/downloaden/",
     }
 )
 # Words that only a Dutch text has: one of them on an English page is a sentence left untranslated.
@@ -137,6 +142,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "verify-code": ("geldig", "valid"),
     "data-none": ("gegevens", "your"),
     "access": ("gegevens", "data"),
+    "vault-empty": ("kluis", "vault"),
+    "overview": ("organisaties", "organisations"),
+    "debts": ("schulden", "debts"),
+    "debts-print": ("schulden", "debts"),
+    "vault": ("kluis", "vault"),
+    "vault-delete": ("zeker", "sure"),
     "button": ("knop", "button"),
     **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
     "not-found": ("bestaat niet", "does not exist"),
@@ -294,6 +305,12 @@ class Walk:
         self.visit("verify-code", lambda: self.go(f"/controleren/{printed_code(self.files['pdf'])}/"))
         self.visit("data-none", self.press_where_nothing_is)
         self.visit("access", lambda: self.go("/mijn-inzage/"))
+        self.visit("vault-empty", lambda: self.go("/kluis/"))
+        self.visit("overview", lambda: self.go("/overzicht/"))
+        self.visit("debts", lambda: self.go("/overzicht/schulden/"))
+        self.visit("debts-print", lambda: self.go("/overzicht/schulden/?weergave=afdrukken"))
+        self.visit("vault", self.keep)
+        self.visit("vault-delete", lambda: self.submit("form[action$='/kluis/verwijderen/']:has(input[name=alles])"))
         self.visit("button", lambda: self.go("/knop/"))
         for name, path in HELP.items():
             self.visit(name, lambda path=path: self.go(path))
@@ -341,6 +358,16 @@ class Walk:
         tampered = self.folder / f"{self.language}-{self.scripting}-tampered.sdjwt"
         tampered.write_text("~".join([issuer_signed, *disclosures]))
         return tampered
+
+    def submit(self, form: str) -> None:
+        """Send the first form on the page that matches ``form``, by its button."""
+        Steps.submit(self.page, self.page.locator(f"{form} button[type=submit]").first)
+
+    def keep(self) -> None:
+        """Keep the first organisation's copies of the overview in the vault, then open the vault."""
+        self.go("/overzicht/")
+        self.submit("form[action$='/kluis/bewaren/']")
+        self.go("/kluis/")
 
     def log_out(self) -> None:
         Steps.submit(self.page, self.page.locator("form[action='/uitloggen/'] button[type=submit]"))
