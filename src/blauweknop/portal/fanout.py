@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from django.conf import settings
 
 from blauweknop.db import release_before_waiting
 from blauweknop.portal import breaker
-from blauweknop.portal.holders import Citizen, Fetched, Kind, fetch, http_client, remember_copies
+from blauweknop.portal.holders import Citizen, Fetched, Kind, fetch, http_client, remember_until
 from blauweknop.portal.models import SessionCopies
+from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class HolderResult:
     outcome: str  # a SessionCopies.Outcome value
     credentials: dict[str, str]  # document type: a copy the portal verified (never anything unverified)
     absent: list[str]  # the types the holder said it has none of
+    # document type: what verifying its copy found (the claims shown), so that nobody parses the copy again
+    verified: dict[str, VerifiedCredential] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # the copies hold personal data
         return f"HolderResult({self.holder.oin}, {self.outcome})"
@@ -65,6 +68,7 @@ def result(holder: Participant, fetched: list[Fetched]) -> HolderResult:
         outcome(fetched),
         {f.type_id: f.credential for f in fetched if f.kind == Kind.COPY and f.credential is not None},
         [f.type_id for f in fetched if f.absent],
+        {f.type_id: f.verified for f in fetched if f.kind == Kind.COPY and f.verified is not None},
     )
 
 
@@ -164,5 +168,5 @@ async def ask_all(
             for task in tasks:  # each is done once its result is in; any other is not waited for
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await remember_copies(citizen, [c for answer in answered for c in answer.credentials.values()])
+            await remember_until(citizen, [v.expires_at for answer in answered for v in answer.verified.values()])
             await breaker.record({a.holder.oin: a.outcome not in (Outcome.FETCHED, Outcome.NONE) for a in answered})

@@ -11,14 +11,12 @@ import logging
 import random
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import httpx
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -27,8 +25,9 @@ from blauweknop import keystore
 from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
 from blauweknop.portal.events import remember_wallet
-from blauweknop.portal.verification import TIMEOUT, tls_context, verify_credential
+from blauweknop.portal.verification import TIMEOUT, tls_context, verify_received
 from blauweknop.protocol import sdjwt, session_assertion
+from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
@@ -56,8 +55,6 @@ VERIFICATION_REASONS = {
     "suspended": "revoked",  # its status list says it is not valid now
 }
 _jitter = random.SystemRandom()
-# Verifying waits on status lists (blocking HTTP): its own threads, so that 20 holders' lists are fetched at once.
-_VERIFYING = ThreadPoolExecutor(max_workers=32, thread_name_prefix="verify")
 
 
 @dataclass(frozen=True)
@@ -93,11 +90,13 @@ class Fetched:
 
     ``reason`` is the code the operator's log names the failure by (``timeout``, ``http_503``, ``bad_signature``...);
     ``transient``: asking once more soon may well work (a dropped connection, a 502/503/504).
+    ``verified``: what verifying ``credential`` found, so that nobody parses the copy again.
     """
 
     type_id: str
     kind: Kind
     credential: str | None = None
+    verified: VerifiedCredential | None = None
     problem: str | None = None
     reason: str = ""
     transient: bool = False
@@ -238,7 +237,7 @@ async def _attempt(
         if not isinstance(credential, str):
             raise ProtocolError("malformed", "The holder's answer holds no credential.")
         # The portal shows nothing it could not verify itself, with the checks any receiver makes.
-        await sync_to_async(verify_credential, thread_sensitive=False, executor=_VERIFYING)(credential, scheme)
+        verified = await verify_received(credential, scheme)
     except ProtocolError as exc:
         if exc.code == "status_unavailable":  # genuine or not, its status list could not be had now: an outage
             return _failure(
@@ -248,7 +247,7 @@ async def _attempt(
         return _failure(
             holder, type_id, subject, Kind.UNTRUSTED, reason, problem=_untrusted(holder), detail=f"code {exc.code}"
         )
-    return Fetched(type_id, Kind.COPY, credential=credential)
+    return Fetched(type_id, Kind.COPY, credential=credential, verified=verified)
 
 
 async def fetch(
@@ -288,13 +287,18 @@ async def fetch_all(scheme: SchemeDocument, holder: Participant, citizen: Citize
     await release_before_waiting()
     async with http_client(len(holder.document_types)) as client:
         fetched = await asyncio.gather(*(fetch(client, scheme, holder, t, citizen) for t in holder.document_types))
-    await remember_copies(citizen, [f.credential for f in fetched if f.credential])
+    await remember_until(citizen, [f.verified.expires_at for f in fetched if f.verified])
     return list(fetched)
 
 
 async def remember_copies(citizen: Citizen, credentials: list[str]) -> None:
     """A check of any of these verified copies, until the last expires, shows on the citizen's access page."""
-    if expiries := [sdjwt.unverified_claims(c)["exp"] for c in credentials]:
+    await remember_until(citizen, [sdjwt.unverified_claims(c)["exp"] for c in credentials])
+
+
+async def remember_until(citizen: Citizen, expiries: list[int]) -> None:
+    """A check of the citizen's copies that expire at ``expiries`` (epoch seconds) shows on their access page."""
+    if expiries:
         await remember_wallet(citizen, datetime.fromtimestamp(max(expiries), UTC))
 
 

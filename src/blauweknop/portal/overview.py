@@ -79,11 +79,15 @@ class Source:
         return [f"{self.holder.oin}:{kind.type_id}" for kind in self.kinds]
 
 
-def _kind(catalogue: Catalogue, type_id: str, credential: str) -> Kind | None:
+def shown_claims(credential: str) -> dict[str, Any]:
+    """The data claims of a copy verified when it came in (kept in the session): what its section shows."""
+    return {k: v for k, v in sdjwt.unverified_claims(credential).items() if k not in sdjwt_vc.PLAIN_CLAIMS}
+
+
+def _kind(catalogue: Catalogue, type_id: str, claims: dict[str, Any]) -> Kind | None:
     document_type = catalogue.get(type_id)
     if document_type is None:
         return None
-    claims = {k: v for k, v in sdjwt.unverified_claims(credential).items() if k not in sdjwt_vc.PLAIN_CLAIMS}
     shown = rows(document_type, claims)
     owed = data_page.total_owed(document_type, claims)
     items = [list(group) for number, group in groupby(shown, key=lambda row: row.item) if number]
@@ -103,11 +107,11 @@ def _kind(catalogue: Catalogue, type_id: str, credential: str) -> Kind | None:
 
 
 def source(
-    catalogue: Catalogue, holder: Participant, outcome: str, credentials: dict[str, str], absent: list[str]
+    catalogue: Catalogue, holder: Participant, outcome: str, claims: dict[str, dict[str, Any]], absent: list[str]
 ) -> Source:
-    """An organisation's section from its answer: its copies (always verified), also those of a holder
-    that failed for its other types, and what it has none of."""
-    kinds = [kind for type_id, credential in credentials.items() if (kind := _kind(catalogue, type_id, credential))]
+    """An organisation's section from its answer: the data claims of its copies by type (always verified),
+    also those of a holder that failed for its other types, and what it has none of."""
+    kinds = [kind for type_id, shown in claims.items() if (kind := _kind(catalogue, type_id, shown))]
     nothing_of = [data_page.nothing_of(t, holder.name) for t in map(catalogue.get, absent) if t is not None]
     return Source(holder, outcome, kinds, nothing_of if outcome != Outcome.NONE else [])
 
@@ -146,7 +150,13 @@ async def overview(request: HttpRequest) -> HttpResponse:
     catalogue = document_types.of(scheme)
     sources = sorted(
         (
-            source(catalogue, scheme.organisations[oin], answer.outcome, answer.credentials, answer.absent)
+            source(
+                catalogue,
+                scheme.organisations[oin],
+                answer.outcome,
+                {type_id: shown_claims(credential) for type_id, credential in answer.credentials.items()},
+                answer.absent,
+            )
             for oin, answer in kept.items()
             if oin in scheme.organisations
         ),
@@ -189,7 +199,8 @@ async def _parts(
         await session.keep_answer(session_key, result.holder.oin, result.outcome, result.credentials, result.absent)
         await release_before_waiting()  # no connection held while the others are awaited
         outcomes.append(result.outcome)
-        shown = source(catalogue, result.holder, result.outcome, result.credentials, result.absent)
+        claims = {type_id: verified.claims for type_id, verified in result.verified.items()}
+        shown = source(catalogue, result.holder, result.outcome, claims, result.absent)
         yield render_to_string(SECTION, {**fill, "source": shown})
     answered, asked = summary(outcomes)
     yield parts["between"]

@@ -14,8 +14,10 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from asgiref.sync import sync_to_async
 
 from blauweknop import shared_cache
 from blauweknop.capped import read_at_most
@@ -31,6 +33,12 @@ TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 KEPT_BYTES = 32 * 1024 * 1024  # status list tokens this process keeps in memory; the oldest go first
 # A holder's list is a few kB; a larger token (a hostile issuer's, say) is not left in the shared cache.
 SHARED_BYTES = 256 * 1024
+# Verifying may wait on status lists (blocking HTTP): its own threads, so that 20 holders' lists are fetched at once.
+_VERIFYING = ThreadPoolExecutor(max_workers=32, thread_name_prefix="verify")
+
+
+class NotKept(Exception):
+    """A status list is not kept in this process's memory: it must be looked up (a blocking call)."""
 
 
 @functools.cache
@@ -126,6 +134,24 @@ class StatusLists(StatusListClient):
         """The status of the credential at ``ref``, from a list signed by one of ``keys``. Blocking."""
         return self.token(ref.uri, keys).status_list.get(ref.idx)
 
+    def kept_only(self) -> StatusListClient:
+        """These lists as a client that never waits: a list not in memory, or no longer valid, raises :class:`NotKept`."""
+        lists = self
+
+        class InMemory(StatusListClient):
+            def status(self, ref: StatusReference, keys: KeyResolver) -> int:
+                now = now_or(None)
+                kept = lists._in_memory(ref.uri, now)
+                if kept is None:
+                    raise NotKept(ref.uri)
+                try:
+                    token = status_list.verify(kept, keys, uri=ref.uri, now=now)
+                except ProtocolError as exc:  # e.g. its issuer's key left the scheme: look it up again
+                    raise NotKept(ref.uri) from exc
+                return token.status_list.get(ref.idx)
+
+        return InMemory(self._fetch)
+
     def fresh(self) -> StatusListClient:
         """These lists as a client that asks each publisher now, for a verification that must see the latest status."""
         lists = self
@@ -152,3 +178,18 @@ def verify_credential(presentation: str, scheme: SchemeDocument, *, fresh: bool 
     """
     lists = status_lists.fresh() if fresh else status_lists
     return sdjwt_vc.verify(presentation, scheme.issuer_keys(), status_lists=lists, require_key_binding=False)
+
+
+async def verify_received(presentation: str, scheme: SchemeDocument) -> sdjwt_vc.VerifiedCredential:
+    """:func:`verify_credential` for a copy a holder just sent, from an async view; every check, status included.
+
+    On the event loop itself when each status list it needs is kept in memory: then it is a
+    millisecond of CPU, less than a hop to a thread costs. Otherwise in a thread, so that a list
+    served by this same process can still be answered meanwhile.
+    """
+    try:
+        return sdjwt_vc.verify(
+            presentation, scheme.issuer_keys(), status_lists=status_lists.kept_only(), require_key_binding=False
+        )
+    except NotKept:
+        return await sync_to_async(verify_credential, thread_sensitive=False, executor=_VERIFYING)(presentation, scheme)
