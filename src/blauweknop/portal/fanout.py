@@ -20,8 +20,8 @@ from blauweknop.db import release_before_waiting
 from blauweknop.portal import breaker
 from blauweknop.portal.holders import Citizen, Fetched, Kind, fetch, http_client, remember_until
 from blauweknop.portal.models import SessionCopies
-from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 
 logger = logging.getLogger(__name__)
 

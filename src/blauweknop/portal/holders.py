@@ -27,10 +27,10 @@ from blauweknop.db import release_before_waiting
 from blauweknop.portal.events import remember_wallet
 from blauweknop.portal.verification import TIMEOUT, tls_context, verify_received
 from blauweknop.protocol import sdjwt, session_assertion
-from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.pseudonyms import pseudonym
 
 logger = logging.getLogger(__name__)

@@ -135,7 +135,7 @@ class StatusLists(StatusListClient):
         return self.token(ref.uri, keys).status_list.get(ref.idx)
 
     def kept_only(self) -> StatusListClient:
-        """These lists as a client that never waits: a list not in memory, or no longer valid, raises :class:`NotKept`."""
+        """These lists as a client that never waits: a list not kept in memory (or no longer valid) raises NotKept."""
         lists = self
 
         class InMemory(StatusListClient):
