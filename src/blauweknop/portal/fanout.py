@@ -9,6 +9,7 @@ many holders there are: they are asked side by side over one client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.conf import settings
 
 from blauweknop.db import release_before_waiting
 from blauweknop.portal import breaker
-from blauweknop.portal.holders import Citizen, Fetched, Kind, fetch, http_client, remember_until
+from blauweknop.portal.holders import Citizen, Fetched, Kind, fan_out_client, fetch, remember_until
 from blauweknop.portal.models import SessionCopies
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
@@ -134,39 +135,57 @@ async def ask_all(
     yielded as unreachable at that moment, and its requests are cancelled. Suspended and revoked
     holders are not asked; neither are holders whose circuit is open: both are yielded first.
     """
+    async with contextlib.aclosing(ask_all_in_batches(scheme, citizen, timeout=timeout)) as batches:
+        async for batch in batches:
+            for answer in batch:
+                yield answer
+
+
+async def ask_all_in_batches(
+    scheme: SchemeDocument, citizen: Citizen, *, timeout: float | None = None
+) -> AsyncIterator[list[HolderResult]]:
+    """:func:`ask_all`, each time with every result that is in by then: one or more, never none.
+
+    For a caller that keeps answers: one write for all that came in while it kept the last ones.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (settings.OVERVIEW_TIMEOUT if timeout is None else timeout)
     holders = [p for p in scheme.organisations.values() if HOLDER in p.roles]
-    for holder in holders:
-        if not scheme.is_certified(holder.oin, HOLDER):
-            _log_unasked(holder, citizen, f"{holder.certification}_participant")
-            yield HolderResult(holder, Outcome.NOT_TAKING_PART, {}, [])
     certified = [h for h in holders if scheme.is_certified(h.oin, HOLDER)]
+    if not_taking_part := [h for h in holders if h not in certified]:
+        for holder in not_taking_part:
+            _log_unasked(holder, citizen, f"{holder.certification}_participant")
+        yield [HolderResult(holder, Outcome.NOT_TAKING_PART, {}, []) for holder in not_taking_part]
     await release_before_waiting()
     allowed = await _circuits(deadline, certified) if certified else set()
-    for holder in certified:
-        if holder.oin not in allowed:
+    if skipped := [h for h in certified if h.oin not in allowed]:
+        for holder in skipped:
             _log_unasked(holder, citizen, "circuit_open")
-            yield HolderResult(holder, Outcome.SKIPPED, {}, [])
+        yield [HolderResult(holder, Outcome.SKIPPED, {}, []) for holder in skipped]
     asking = [h for h in certified if h.oin in allowed]
     if not asking:
         return
     results: asyncio.Queue[HolderResult] = asyncio.Queue()
     pending = {h.oin: h for h in asking}
     answered: list[HolderResult] = []
-    async with http_client(sum(len(h.document_types) for h in asking)) as client:
-        tasks = [asyncio.create_task(_ask(deadline, client, scheme, h, citizen, results)) for h in asking]
-        try:
-            while pending and (answer := await _next(results, deadline + GRACE)) is not None:
-                del pending[answer.holder.oin]
-                answered.append(answer)
-                yield answer
-            for holder in pending.values():  # only if a holder's task failed to put its result
-                _log_unasked(holder, citizen, "timeout")
-                yield HolderResult(holder, Outcome.UNREACHABLE, {}, [])
-        finally:
-            for task in tasks:  # each is done once its result is in; any other is not waited for
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await remember_until(citizen, [v.expires_at for answer in answered for v in answer.verified.values()])
-            await breaker.record({a.holder.oin: a.outcome not in (Outcome.FETCHED, Outcome.NONE) for a in answered})
+    client = fan_out_client()
+    tasks = [asyncio.create_task(_ask(deadline, client, scheme, h, citizen, results)) for h in asking]
+    try:
+        while pending and (answer := await _next(results, deadline + GRACE)) is not None:
+            batch = [answer]
+            while not results.empty():
+                batch.append(results.get_nowait())
+            for each in batch:
+                del pending[each.holder.oin]
+            answered += batch
+            yield batch
+        for holder in pending.values():  # only if a holder's task failed to put its result
+            _log_unasked(holder, citizen, "timeout")
+        if pending:
+            yield [HolderResult(holder, Outcome.UNREACHABLE, {}, []) for holder in pending.values()]
+    finally:
+        for task in tasks:  # each is done once its result is in; any other is not waited for
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await remember_until(citizen, [v.expires_at for answer in answered for v in answer.verified.values()])
+        await breaker.record({a.holder.oin: a.outcome not in (Outcome.FETCHED, Outcome.NONE) for a in answered})

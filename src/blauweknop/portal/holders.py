@@ -10,6 +10,7 @@ import asyncio
 import logging
 import random
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,6 +118,32 @@ def http_client(requests: int = 0) -> httpx.AsyncClient:
     """
     limits = httpx.Limits(max_connections=max(requests, 100), max_keepalive_connections=max(requests, 20))
     return httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context(), limits=limits)
+
+
+# One client per event loop for the overview's fan-out, so that its connections to holders are kept alive
+# from one overview to the next. Keyed by the loop: a connection belongs to the loop that opened it.
+_fan_out_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+FAN_OUT_CONNECTIONS = 200  # to holders at once: every holder of the scheme, each type its own request
+
+
+def fan_out_client() -> httpx.AsyncClient:
+    """The running event loop's client for fan-outs to holders; its connections are kept alive between uses.
+
+    Never closed by its users: :func:`close_fan_out_client` closes it, when the loop's work is done.
+    """
+    loop = asyncio.get_running_loop()
+    client = _fan_out_clients.get(loop)
+    if client is None or client.is_closed:
+        limits = httpx.Limits(max_connections=FAN_OUT_CONNECTIONS, max_keepalive_connections=FAN_OUT_CONNECTIONS)
+        client = _fan_out_clients[loop] = httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context(), limits=limits)
+    return client
+
+
+async def close_fan_out_client() -> None:
+    """Close the running event loop's fan-out client and its connections (at shutdown, or at the end of a test)."""
+    client = _fan_out_clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
 
 
 def _unreachable(holder: Participant) -> str:

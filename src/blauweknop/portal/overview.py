@@ -25,12 +25,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from blauweknop import document_types
-from blauweknop.db import release_before_waiting
 from blauweknop.display import Row, format_value, rows
 from blauweknop.document_types import Catalogue
 from blauweknop.i18n import language
 from blauweknop.portal import data_page, session
-from blauweknop.portal.fanout import ask_all
+from blauweknop.portal.fanout import ask_all_in_batches
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import SessionCopies
 from blauweknop.portal.pages import arender
@@ -195,13 +194,18 @@ async def _parts(
 ) -> AsyncIterator[str]:
     yield parts["top"]
     catalogue, outcomes = document_types.of(scheme), []
-    async for result in ask_all(scheme, citizen):
-        await session.keep_answer(session_key, result.holder.oin, result.outcome, result.credentials, result.absent)
-        await release_before_waiting()  # no connection held while the others are awaited
-        outcomes.append(result.outcome)
-        claims = {type_id: verified.claims for type_id, verified in result.verified.items()}
-        shown = source(catalogue, result.holder, result.outcome, claims, result.absent)
-        yield render_to_string(SECTION, {**fill, "source": shown})
+    async for batch in ask_all_in_batches(scheme, citizen):
+        # Kept before it is shown; then no database connection is held while the others are awaited.
+        await session.keep_answers(
+            session_key, (session.Answered(r.holder.oin, r.outcome, r.credentials, r.absent) for r in batch)
+        )
+        sections = []
+        for result in batch:
+            outcomes.append(result.outcome)
+            claims = {type_id: verified.claims for type_id, verified in result.verified.items()}
+            shown = source(catalogue, result.holder, result.outcome, claims, result.absent)
+            sections.append(render_to_string(SECTION, {**fill, "source": shown}))
+        yield "".join(sections)
     answered, asked = summary(outcomes)
     yield parts["between"]
     yield render_to_string(END, {**fill, "answered": answered, "asked": asked, "streamed": True})

@@ -9,13 +9,14 @@ kept after the session ends: keeping data longer is the wallet's job, and only w
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
 from django.contrib.sessions.models import Session
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -72,32 +73,43 @@ class HolderAnswer:
         return f"HolderAnswer({self.oin}, {self.outcome})"
 
 
-def _keep(
-    session_key: str,
-    oin: str,
-    credentials: dict[str, str],
-    outcome: str = SessionCopies.Outcome.FETCHED,
-    absent: list[str] | None = None,
-) -> None:
-    row = SessionCopies(
-        session_id=session_key, holder_oin=oin, credentials=credentials, outcome=outcome, absent=absent or []
-    )
+class Answered(NamedTuple):
+    """How one holder answered, to be kept: see :func:`keep_answers`."""
+
+    oin: str
+    outcome: str  # a SessionCopies.Outcome value
+    credentials: dict[str, str]  # document type: a verified copy
+    absent: list[str]
+
+
+def _keep(session_key: str, answered: list[Answered], *, release: bool = False) -> None:
+    """Keep every answer in one write; ``release``: then give the database connection back."""
+    rows = [
+        SessionCopies(
+            session_id=session_key, holder_oin=a.oin, credentials=a.credentials, outcome=a.outcome, absent=a.absent
+        )
+        for a in answered
+    ]
     try:
         with transaction.atomic():
             SessionCopies.objects.bulk_create(
-                [row],
+                rows,
                 update_conflicts=True,
                 unique_fields=["session", "holder_oin"],
                 update_fields=["credentials", "outcome", "absent", "fetched_at"],
             )
     except IntegrityError:  # the session row is gone: the citizen logged out, or it was pruned
         # The next page sends the citizen to the login page, which says that the session ended.
-        logger.info("copies of holder %s not kept: the session ended while they were fetched", oin)
+        logger.info("copies of %d holders not kept: the session ended while they were fetched", len(rows))
+    finally:
+        if release:
+            connections.close_all()
 
 
 async def keep_credentials(request: HttpRequest, oin: str, credentials: dict[str, str]) -> None:
     """Keep this holder's fresh copies for the rest of the session, replacing its older ones."""
-    await sync_to_async(_keep)(request.session.session_key, oin, credentials)
+    answered = Answered(oin, SessionCopies.Outcome.FETCHED, credentials, [])
+    await sync_to_async(_keep)(request.session.session_key, [answered])
 
 
 async def keep_answer(session_key: str, oin: str, outcome: str, credentials: dict[str, str], absent: list[str]) -> None:
@@ -105,7 +117,17 @@ async def keep_answer(session_key: str, oin: str, outcome: str, credentials: dic
 
     Takes the session key, not the request: a streamed page can no longer change the session itself.
     """
-    await sync_to_async(_keep)(session_key, oin, credentials, outcome, absent)
+    await keep_answers(session_key, [Answered(oin, outcome, credentials, absent)], release=False)
+
+
+async def keep_answers(session_key: str, answered: Iterable[Answered], *, release: bool = True) -> None:
+    """Keep how each of several holders answered, replacing their earlier answers, in one write.
+
+    As :func:`keep_answer`; ``release``: then give the database connection back (one hop to the
+    database's thread for both), for a streamed page that goes on to wait for other holders.
+    """
+    if answered := list(answered):
+        await sync_to_async(_keep)(session_key, answered, release=release)
 
 
 async def answers(request: HttpRequest) -> dict[str, HolderAnswer]:
