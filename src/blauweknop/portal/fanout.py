@@ -14,7 +14,6 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
-import httpx
 from django.conf import settings
 
 from blauweknop.db import release_before_waiting
@@ -85,13 +84,13 @@ def _log_unasked(holder: Participant, citizen: Citizen, reason: str) -> None:
 
 async def _ask(
     deadline: float,
-    client: httpx.AsyncClient,
     scheme: SchemeDocument,
     holder: Participant,
     citizen: Citizen,
     results: asyncio.Queue[HolderResult],
 ) -> None:
     """Ask one holder for every type it issues and put its result in ``results``."""
+    client = fan_out_client(holder)
     try:
         fetched = await asyncio.gather(
             *(fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in holder.document_types)
@@ -168,8 +167,7 @@ async def ask_all_in_batches(
     results: asyncio.Queue[HolderResult] = asyncio.Queue()
     pending = {h.oin: h for h in asking}
     answered: list[HolderResult] = []
-    client = fan_out_client()
-    tasks = [asyncio.create_task(_ask(deadline, client, scheme, h, citizen, results)) for h in asking]
+    tasks = [asyncio.create_task(_ask(deadline, scheme, h, citizen, results)) for h in asking]
     try:
         while pending and (answer := await _next(results, deadline + GRACE)) is not None:
             batch = [answer]

@@ -120,30 +120,33 @@ def http_client(requests: int = 0) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context(), limits=limits)
 
 
-# One client per event loop for the overview's fan-out, so that its connections to holders are kept alive
-# from one overview to the next. Keyed by the loop: a connection belongs to the loop that opened it.
-_fan_out_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
-FAN_OUT_CONNECTIONS = 200  # to holders at once: every holder of the scheme, each type its own request
+# The fan-out's clients: per event loop (a connection belongs to the loop that opened it), one per holder,
+# so that connections to holders are kept alive from one overview to the next. One pool per holder: a pool
+# checks each of its idle connections (a poll of its socket) for every request and every answer, so one
+# pool for all holders would cost each request a check of every holder's connection.
+_fan_out_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+CONNECTIONS_PER_HOLDER = 20  # at once: a request per document type, and a retry
 
 
-def fan_out_client() -> httpx.AsyncClient:
-    """The running event loop's client for fan-outs to holders; its connections are kept alive between uses.
+def fan_out_client(holder: Participant) -> httpx.AsyncClient:
+    """The running event loop's client for ``holder`` in fan-outs; its connections are kept alive between uses.
 
-    Never closed by its users: :func:`close_fan_out_client` closes it, when the loop's work is done.
+    Never closed by its users: :func:`close_fan_out_clients` closes them, when the loop's work is done.
     """
-    loop = asyncio.get_running_loop()
-    client = _fan_out_clients.get(loop)
+    clients = _fan_out_clients.setdefault(asyncio.get_running_loop(), {})
+    client = clients.get(holder.oin)
     if client is None or client.is_closed:
-        limits = httpx.Limits(max_connections=FAN_OUT_CONNECTIONS, max_keepalive_connections=FAN_OUT_CONNECTIONS)
-        client = _fan_out_clients[loop] = httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context(), limits=limits)
+        limits = httpx.Limits(max_connections=CONNECTIONS_PER_HOLDER, max_keepalive_connections=CONNECTIONS_PER_HOLDER)
+        client = clients[holder.oin] = httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context(), limits=limits)
     return client
 
 
-async def close_fan_out_client() -> None:
-    """Close the running event loop's fan-out client and its connections (at shutdown, or at the end of a test)."""
-    client = _fan_out_clients.pop(asyncio.get_running_loop(), None)
-    if client is not None:
-        await client.aclose()
+async def close_fan_out_clients() -> None:
+    """Close the running event loop's fan-out clients and their connections (at shutdown, or after a test)."""
+    clients = _fan_out_clients.pop(asyncio.get_running_loop(), {})
+    await asyncio.gather(*(client.aclose() for client in clients.values()))
 
 
 def _unreachable(holder: Participant) -> str:
