@@ -112,7 +112,20 @@ def test_it_refuses_to_show_account_items_to_someone_not_logged_in(client, demo_
 def test_the_help_page_answers_every_question(client, demo_world):
     page = page_of(client.get("/hulp/"))
     sections = page.xpath("//main//section/@aria-labelledby")
-    assert sections == ["wat", "wanneer", "soorten", "gegevens", "controleren", "bellen", "organisaties"]
+    assert sections == [
+        "wat",
+        "wanneer",
+        "soorten",
+        "overzicht",
+        "schulden",
+        "kluis",
+        "gegevens",
+        "controleren",
+        "bellen",
+        "organisaties",
+    ]
+    contents = page.xpath("//nav[contains(@class, 'blauweknop-contents')]//a/@href")
+    assert contents == [f"#{section}" for section in sections], "the table of contents misses a section"
     text = page.text_content()
     assert "15 minuten" in text and "Informatiepunt Digitale Overheid" in text
     assert "verzonnen" in page.xpath("string(//section[@aria-labelledby='bellen'])"), "no demo help desk"
@@ -188,3 +201,38 @@ def test_it_refuses_to_serve_the_example_theme():
 def test_the_help_page_says_how_long_the_record_of_downloads_and_checks_is_kept(client, demo_world):
     data = page_of(client.get("/hulp/")).xpath("string(//section[@aria-labelledby='gegevens'])")
     assert "18 maanden" in data and "binnen een uur" in data
+
+
+def section_text(page: lxml.html.HtmlElement, section: str) -> str:
+    return " ".join(page.xpath(f"string(//section[@aria-labelledby='{section}'])").split())
+
+
+def test_it_refuses_to_say_that_centraal_does_not_work_yet(client, demo_world):
+    page = page_of(client.get("/hulp/"))
+    kinds = section_text(page, "soorten")
+    assert "Basis en Centraal werken nu. Plus komt later." in kinds
+    assert "Nu werkt alleen Basis" not in kinds and "Gebruik tot die tijd Basis" not in kinds
+    assert "(komt later)" in page.xpath("string(//section[@aria-labelledby='soorten']//h3[3])")
+    assert "later" not in page.xpath("string(//section[@aria-labelledby='soorten']//h3[2])")
+
+
+def test_the_help_page_explains_the_overview_the_debts_and_their_download(client, demo_world):
+    page = page_of(client.get("/hulp/"))
+    overview = section_text(page, "overzicht")
+    assert "alle organisaties tegelijk" in overview
+    assert "niet op tijd antwoord? Dan noemen we die organisatie" in overview
+    assert "de gegevens van alle andere organisaties" in overview
+    debts = section_text(page, "schulden")
+    for term in ["kenmerk", "eerste bedrag", "openstaande bedrag", "vervaldatum", "betalingsregeling", "bezwaar"]:
+        assert term in debts.lower(), term
+    assert "Elke kopie heeft het echtheidskenmerk van de organisatie waar die vandaan komt" in debts
+
+
+def test_it_refuses_to_say_every_copy_is_thrown_away_at_logout_without_naming_the_vault(client, demo_world):
+    page = page_of(client.get("/hulp/"))
+    data = section_text(page, "gegevens")
+    assert "Dan gooien we de kopie weg." in data and "Bewaar in mijn kluis" in data
+    vault = section_text(page, "kluis")
+    assert "Dan bewaren we niets" in vault and "versleuteld" in vault and "ingelogd met DigiD" in vault
+    assert "echt weg" in vault and "ook uw BSN" in vault
+    assert "eerder intrekken" in vault and "Vernieuwen" in vault
