@@ -311,6 +311,7 @@ class Walk:
         self.visit("debts-print", lambda: self.go("/overzicht/schulden/?weergave=afdrukken"))
         self.visit("vault", self.keep)
         self.visit("vault-delete", lambda: self.submit("form[action$='/kluis/verwijderen/']:has(input[name=alles])"))
+        self.visit("vault-copy", lambda: (self.go("/kluis/"), self.submit("form[action$='/kluis/bekijken/']")))
         self.visit("button", lambda: self.go("/knop/"))
         for name, path in HELP.items():
             self.visit(name, lambda path=path: self.go(path))

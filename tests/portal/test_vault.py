@@ -5,6 +5,7 @@ import json
 import threading
 import zipfile
 
+import lxml.html
 import pytest
 from asgiref.sync import async_to_sync
 from cryptography.exceptions import InvalidTag
@@ -14,12 +15,14 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from blauweknop import document_types
+from blauweknop.display import rows
 from blauweknop.holder.models import IssuedCredential, SourceRecord
 from blauweknop.portal import vault
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import SessionCopies, VaultCopy, VaultKey
 from blauweknop.portal.verification import status_lists, verify_credential
-from blauweknop.protocol import sdjwt
+from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
@@ -415,7 +418,13 @@ def test_download_all_holds_exactly_the_kept_copies_each_verifying(kept, citizen
 
 def test_every_page_needs_a_login(client, demo_world):
     assert client.get("/kluis/")["Location"].startswith("/inloggen/")
-    for url in ["/kluis/bewaren/", "/kluis/vernieuwen/", "/kluis/verwijderen/", "/kluis/downloaden/"]:
+    for url in [
+        "/kluis/bewaren/",
+        "/kluis/vernieuwen/",
+        "/kluis/verwijderen/",
+        "/kluis/downloaden/",
+        "/kluis/bekijken/",
+    ]:
         assert client.post(url)["Location"].startswith("/inloggen/")
     assert VaultCopy.objects.count() == 0
 
@@ -487,3 +496,78 @@ def test_the_same_copy_twice_in_one_store_is_kept_once(citizen, citizen_bsn):
     copy = vault.Kept(BELASTING, "inkomen", credential, generate_jwk(), timezone.now())
     vault.store(_citizen(citizen_bsn), [copy, copy])
     assert VaultCopy.objects.count() == 1
+
+
+def _html(response):
+    assert response.status_code == 200, response.status_code
+    return lxml.html.fromstring(response.content.decode())
+
+
+def _text(element):
+    return " ".join(element.text_content().split())
+
+
+def test_the_zip_button_warns_that_your_bsn_is_in_it_and_how_to_share_less(kept):
+    page = _html(kept.get("/kluis/"))
+    (button,) = page.xpath("//form[@action='/kluis/downloaden/']//button")
+    (warning,) = page.xpath(f"//*[@id='{button.get('aria-describedby')}']")
+    said = _text(warning)
+    assert "Ook uw BSN" in said and "alleen aan iemand die u vertrouwt" in said
+    assert "Open dan de pagina van de organisatie en kies welke gegevens u downloadt" in said
+    # Next to the button: the warning comes right before the buttons.
+    assert warning.getnext() is button.getparent().getparent()
+
+
+def _shown_fields(page):
+    return [
+        (_text(item.xpath("dt")[0]), _text(item.xpath("dd")[0]))
+        for item in page.xpath("//dl[contains(@class, 'blauweknop-vault-copy__fields')]/div")
+    ]
+
+
+def test_bekijken_shows_the_kept_copys_labels_and_values_as_issued_and_whether_it_is_valid(kept, citizen_bsn):
+    copy = next(c for c in vault.copies(_citizen(citizen_bsn)) if c.type_id == "inkomen")
+    claims = {k: v for k, v in sdjwt.unverified_claims(copy.credential).items() if k not in sdjwt_vc.PLAIN_CLAIMS}
+    expected = [(row.label, row.value) for row in rows(document_types.of(_scheme()).get("inkomen"), claims)]
+    assert expected
+    record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="inkomen", bsn=citizen_bsn)
+    record.data = {**record.data, "toetsingsinkomenInCenten": record.data["toetsingsinkomenInCenten"] + 1}
+    record.save()
+    _press(kept, BELASTING)  # a new copy with the changed value: the kept one is superseded now
+    page = _html(kept.get("/kluis/"))
+    views = page.xpath("//form[@action='/kluis/bekijken/'][@method='post']//input[@name='kopie']/@value")
+    assert len(views) == VaultCopy.objects.count(), "not every kept copy can be viewed"
+    shown = _html(kept.post("/kluis/bekijken/", {"kopie": f"{BELASTING}:inkomen"}))
+    assert _shown_fields(shown) == expected, "the kept copy's values, as issued"
+    (about,) = shown.xpath("//dl[@data-kopie]")
+    assert about.get("data-kopie") == f"{BELASTING}:inkomen" and about.get("data-staat") == "ingetrokken"
+    assert "Ingetrokken of vervangen" in _text(about)
+    assert "Belastingkantoor Voorbeeldland" in _text(shown.xpath("//h1")[0])
+    other = _html(kept.post("/kluis/bekijken/", {"kopie": f"{GEMEENTE}:persoonsgegevens"}))
+    assert other.xpath("//dl[@data-kopie]/@data-staat") == ["geldig"] and _shown_fields(other)
+
+
+def test_bekijken_refuses_a_copy_not_in_the_vault_and_a_get(kept, other_bsn):
+    for value in [f"{BELASTING}:onbekend", "garbage", "", "../../etc"]:
+        page = _messages(kept, kept.post("/kluis/bekijken/", {"kopie": value}))
+        assert "Die kopie staat niet in uw kluis." in page
+    assert kept.get("/kluis/bekijken/")["Location"] == "/kluis/"
+    other = _other(other_bsn)  # another citizen cannot view this citizen's copy
+    assert "Die kopie staat niet in uw kluis." in _messages(
+        other, other.post("/kluis/bekijken/", {"kopie": f"{BELASTING}:inkomen"})
+    )
+
+
+def test_the_delete_all_question_says_how_many_copies_go(kept):
+    count = VaultCopy.objects.count()
+    asked = _html(kept.post("/kluis/verwijderen/", {"alles": "1"}))
+    assert f"U verwijdert alle {count} kopieën uit uw kluis." in _text(asked)
+
+
+def test_it_refuses_to_say_a_copy_holds_only_a_short_time_next_to_its_date(kept):
+    page = _text(_html(kept.get("/kluis/")))
+    assert "korte tijd" not in page
+    assert "geldig tot de datum bij 'Geldig tot'" in page and "eerder intrekken" in page and "Vernieuwen" in page
+    archive = zipfile.ZipFile(io.BytesIO(kept.post("/kluis/downloaden/").content))
+    readme = archive.read("LEESMIJ.txt").decode()
+    assert "korte tijd" not in readme and "eerder intrekken" in readme

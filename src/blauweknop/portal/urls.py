@@ -21,6 +21,7 @@ urlpatterns = [
     path("kluis/vernieuwen/", vault_page.refresh, name="vault-refresh"),
     path("kluis/verwijderen/", vault_page.delete, name="vault-delete"),
     path("kluis/downloaden/", vault_page.download, name="vault-download"),
+    path("kluis/bekijken/", vault_page.show, name="vault-show"),
     path("knop/", TemplateView.as_view(template_name="portal/button.html"), name="button"),
     path("organisaties/<str:oin>/", views.organisation, name="organisation"),
     path("organisaties/<str:oin>/blauwe-knop/", views.press, name="press"),

@@ -33,10 +33,11 @@ from django.utils.translation import gettext_lazy
 from blauweknop import document_types
 from blauweknop.db import release_before_waiting
 from blauweknop.i18n import language
-from blauweknop.portal import session
+from blauweknop.portal import data_page, session
 from blauweknop.portal import vault as kluis
 from blauweknop.portal.downloads import file_name
 from blauweknop.portal.holders import Citizen, fetch, http_client, remember_copies
+from blauweknop.portal.overview import shown_claims
 from blauweknop.portal.pages import arender
 from blauweknop.portal.vault import Kept
 from blauweknop.portal.verification import verify_credential
@@ -361,7 +362,7 @@ async def delete(request: HttpRequest) -> HttpResponse:
     one = None if everything else next(iter(chosen))
     if form.get("zeker") != "ja":
         named = _names(await scheme_client.current(), *one) if one else None
-        context = {"everything": everything, "kopie": _id(*one) if one else None, "named": named}
+        context = {"everything": everything, "count": len(chosen), "kopie": _id(*one) if one else None, "named": named}
         return await arender(request, "portal/vault_delete.html", context)
     if one is None:
         await sync_to_async(kluis.delete_all)(citizen)
@@ -370,6 +371,44 @@ async def delete(request: HttpRequest) -> HttpResponse:
         await sync_to_async(kluis.delete)(citizen, *one)
         messages.success(request, _("De kopie is verwijderd uit uw kluis."))
     return redirect("portal:vault")
+
+
+@login_required
+async def show(request: HttpRequest) -> HttpResponse:
+    """'Bekijken': the fields of one kept copy (``kopie``), as issued, with whether it is valid now.
+
+    Reached by POST, so that nothing about the copy is in an address; a GET goes back to the vault.
+    """
+    if request.method != "POST":
+        return redirect("portal:vault")
+    citizen = await _citizen(request)
+    chosen = _chosen(_form(request, citizen), await sync_to_async(kluis.kept)(citizen))
+    if not chosen or len(chosen) != 1:
+        messages.error(request, _("Die kopie staat niet in uw kluis. Kies een kopie uit de lijst."))
+        return redirect("portal:vault")
+    holder_oin, type_id = next(iter(chosen))
+    kept = await _opened(request, citizen)
+    copy = next((c for c in kept or [] if (c.holder_oin, c.type_id) == (holder_oin, type_id)), None)
+    if copy is None:  # the vault did not open, or the copy went meanwhile
+        return redirect("portal:vault")
+    scheme = await scheme_client.current()
+    (state,) = await _check([copy], scheme)
+    holder_name, type_name = _names(scheme, holder_oin, type_id)
+    document_type = document_types.of(scheme).get(type_id)
+    context = {
+        "id": _id(holder_oin, type_id),
+        "holder": holder_name,
+        "type": type_name,
+        "fetched_at": copy.fetched_at,
+        "expires_at": copy.expires_at,
+        "state": state.value,
+        "words": WORDS[state],
+        # The copy was verified when it was fetched; its values are shown as its holder issued them.
+        "category": data_page.category(document_type, shown_claims(copy.credential), set(), timezone.localdate())
+        if document_type
+        else None,
+    }
+    return await arender(request, "portal/vault_copy.html", context)
 
 
 def readme(names: Iterable[str], verify_url: str) -> str:
@@ -382,7 +421,9 @@ def readme(names: Iterable[str], verify_url: str) -> str:
             "gevoelige gegevens zoals uw BSN. Geef een bestand alleen aan wie het echt nodig heeft.\n"
             "Wilt u maar een deel van uw gegevens delen? Haal de gegevens opnieuw op bij de Blauwe Knop en "
             "kies wat u deelt.\n\n"
-            "Een ontvanger kan elk bestand controleren op %(url)s. Een kopie geldt maar korte tijd.\n\n"
+            "Een ontvanger kan elk bestand controleren op %(url)s. Een kopie is geldig tot de datum die erin "
+            "staat. De organisatie kan een kopie eerder intrekken, als uw gegevens veranderen. Vernieuw de "
+            "kopie dan in uw kluis.\n\n"
             "De bestanden:\n"
         )
         % {"url": verify_url}
