@@ -36,7 +36,11 @@ from .test_holder_failures import _move
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NOT_CERTIFIED_BY_US = "De Blauwe Knop heeft deze gegevens niet zelf gecontroleerd of ondertekend; alleen samengevoegd."
+WHO_SIGNED_WHAT = (
+    "Elke organisatie heeft haar eigen deel ondertekend. De Blauwe Knop heeft die handtekeningen nagekeken, "
+    "maar staat niet in voor de bedragen. De Blauwe Knop heeft dit PDF-bestand ondertekend, "
+    "zodat u ziet dat er na het maken niets is veranderd."
+)
 
 
 @pytest.fixture
@@ -111,12 +115,16 @@ def test_each_citizen_sees_exactly_their_own_debts_with_the_right_totals(debtors
         for debts in owed[bsn].values():  # the total per creditor
             assert f'<td class="utrecht-table__cell blauweknop-amount">{_money(sum(debts.values()))}</td>' in html
         overall = sum(sum(debts.values()) for debts in owed[bsn].values())
-        assert f"Alles bij elkaar: <strong>{_money(overall)}</strong>" in html
+        # Only these two were asked: the total says it leaves the others out.
+        assert re.search(rf"Samen, zonder [^<:]+: <strong>{re.escape(_money(overall))}</strong>", html)
         # How to pay each debt (catalogue v3), and whom to call (the scheme document).
         paying = [
             d["betaalwijze"] for data in _records(bsn, holders) for d in data["vorderingen"] if "betaalwijze" in d
         ]
-        assert all(f">{how['betalingskenmerk']}</span>" in html for how in paying)
+        assert all(
+            f'Zet bij uw betaling: <span class="blauweknop-code">{how["betalingskenmerk"]}</span>' in html
+            for how in paying
+        )
         for oin in holders:
             assert f">{Organisation.objects.get(oin=oin).contact['telefoon']}</a>" in html
         assert "Wat betekent dit?" in html and "Openstaand bedrag" in html
@@ -263,7 +271,7 @@ def test_a_tampered_part_fails_verification(bundle, deployment):
         verify_credential(jwt + "~" + "".join(d + "~" for d in changed), _scheme(deployment))
 
 
-def test_the_pdf_is_signed_by_the_portal_and_says_the_portal_did_not_certify_the_data(bundle, tmp_path):
+def test_the_pdf_is_signed_by_the_portal_and_says_who_signed_and_checked_what(bundle, tmp_path):
     holders, bsn, files = bundle
     (name,) = [n for n in files.namelist() if n.endswith(".pdf")]
     printed = files.read(name)
@@ -273,7 +281,8 @@ def test_the_pdf_is_signed_by_the_portal_and_says_the_portal_did_not_certify_the
     assert "Signature is Valid." in signed and "Total document signed" in signed
     text = subprocess.run([shutil.which("pdftotext"), str(tmp_path / name), "-"], capture_output=True, text=True)
     words = " ".join(text.stdout.split())
-    assert NOT_CERTIFIED_BY_US in words
+    assert WHO_SIGNED_WHAT in words and "niet zelf gecontroleerd" not in words
+    assert "SHA-256" not in words and "Controlegetal van het bestand" in words
     for oin in holders:
         holder = scheme_document_name(oin)
         assert f"Dit deel komt van {holder} en is door {holder} ondertekend." in words
@@ -312,3 +321,104 @@ def test_without_debts_there_is_no_bundle(debtors):
     client = _logged_in(debtors[1][0])
     response = client.post("/overzicht/schulden/downloaden/", {"formulier": "x"})
     assert response.status_code == 302 and response["Location"] == "/overzicht/schulden/"
+
+
+def _pdf_words(files, tmp_path):
+    (name,) = [n for n in files.namelist() if n.endswith(".pdf")]
+    (tmp_path / name).write_bytes(files.read(name))
+    text = subprocess.run([shutil.which("pdftotext"), str(tmp_path / name), "-"], capture_output=True, text=True)
+    return " ".join(text.stdout.split())
+
+
+def test_an_incomplete_bundle_says_so_in_its_pdf_and_manifest_and_the_page_warns_before(debtors, tmp_path):
+    (failing, answering), (bsn, _other) = debtors
+    down, up = scheme_document_name(failing), scheme_document_name(answering)
+    _move(failing, "http://127.0.0.1:9")
+    client = _logged_in(bsn)
+    _press(client, failing, answering)
+    assert re.search(rf"Let op: deze download is niet compleet\. Van [^<]*{re.escape(down)}", _page(client))
+    files = zipfile.ZipFile(io.BytesIO(_download(client).content))
+    words = _pdf_words(files, tmp_path)
+    assert re.search(
+        rf"hebben we nu geen gegevens: [^.]*{re.escape(down)}[^.]*\. Het overzicht is dus niet compleet", words
+    )
+    assert f"Met schulden: {up}." in words and f"Gaven nu geen antwoord: {down}." in words
+    assert re.search(r"Samen, zonder [^:]+: € [\d.]+,\d\d", words) and "Alles bij elkaar" not in words
+    manifest = json.loads(files.read("inhoud.json"))
+    assert manifest["compleet"] is False
+    assert manifest["organisaties"]["metSchulden"] == [up] and manifest["organisaties"]["geenAntwoord"] == [down]
+    assert down not in manifest["organisaties"]["nietGevraagd"]
+
+
+def test_a_press_at_one_organisation_says_the_others_were_not_asked_and_offers_to_fetch_them(debtors):
+    (pressed, other), (bsn, _other) = debtors
+    client = _logged_in(bsn)
+    _press(client, pressed)
+    html = _page(client)
+    said = re.search(r"U heeft nog niet alle organisaties gevraagd\. Nog niet gevraagd: ([^<]+)\. Het overzicht", html)
+    assert said and scheme_document_name(other) in said.group(1).split(", ")
+    assert "hebben we nu geen gegevens" not in html and "Probeer het later" not in html
+    fetch = re.search(r'<form method="post" action="/overzicht/">.*?</form>', html, re.S)
+    assert fetch and "Haal alles op" in fetch.group(0) and "csrfmiddlewaretoken" in fetch.group(0)
+    assert client.post("/overzicht/").status_code == 303
+
+
+def test_the_page_links_to_the_words_explained_and_explains_how_to_pay(debtors):
+    holders, (bsn, _other) = debtors
+    client = _logged_in(bsn)
+    _press(client, *holders)
+    html = _page(client)
+    intro = html.split('id="kiezen"')[0]
+    assert '<a class="utrecht-link utrecht-link--html-a" href="#uitleg">Wat betekenen deze woorden?</a>' in intro
+    terms = html.split('id="uitleg"')[1]
+    assert all(
+        f"<dt>{word}</dt>" in terms for word in ("Hoe betalen", "Ten name van", "Te laat", "Zet bij uw betaling")
+    )
+    assert "Noem dit nummer als u belt of schrijft." in terms
+    assert "(.sdjwt)" not in html and "bestand met een digitaal zegel" in html
+    assert re.search(r"Betaal (het openstaande bedrag: |elke maand )€", html)
+
+
+def test_a_filtered_list_says_its_total_is_of_what_is_shown(debtors):
+    holders, (bsn, _other) = debtors
+    client = _logged_in(bsn)
+    _press(client, *holders)
+    for query in (f"?schuldeiser={holders[0]}", f"?weergave=afdrukken&schuldeiser={holders[0]}"):
+        html = _page(client, query)
+        owed = _debts_of(bsn, holders[:1])[holders[0]]
+        shown = f"Alleen wat u hieronder ziet ({len(owed)} van de"
+        assert shown in html and f"<strong>{_money(sum(owed.values()))}</strong>" in html.split(shown)[1][:200]
+
+
+def test_the_print_view_names_the_person_and_who_was_asked(debtors):
+    holders, (bsn, _other) = debtors
+    client = _logged_in(bsn)
+    _press(client, *holders)
+    printed = _page(client, "?weergave=afdrukken")
+    name = _records(bsn, holders)[0]["naam"]
+    assert re.search(rf"Over: {re.escape(name['voornamen'])}[^<]*{re.escape(name['geslachtsnaam'])}", printed)
+    names = ", ".join(sorted((scheme_document_name(oin) for oin in holders), key=str.casefold))
+    assert f"<li>Met schulden: {names}.</li>" in printed and "<li>Nog niet gevraagd: " in printed
+
+
+def test_a_citizen_without_debts_is_told_so_in_words_not_an_empty_table(debtors):
+    _holders, (bsn, _other) = debtors
+    with_debts = set(
+        SourceRecord.objects.filter(document_type="vorderingen", bsn=bsn).values_list("holder_oin", flat=True)
+    )
+    others = SourceRecord.objects.filter(document_type="vorderingen").exclude(holder_oin__in=with_debts)
+    none_here = others.values_list("holder_oin", flat=True).first()
+    client = _logged_in(bsn)
+    _press(client, none_here)
+    html = _page(client)
+    assert f"U heeft bij deze organisaties geen schulden: {scheme_document_name(none_here)}." in html
+    assert "blauweknop-debt-totals" not in html
+
+
+def test_the_english_page_says_how_to_object(debtors):
+    holders, (bsn, _other) = debtors
+    client = _logged_in(bsn)
+    _press(client, *holders)
+    client.cookies["django_language"] = "en"
+    html = _page(client)
+    assert "<dt>How to object</dt>" in html and "Objecting" not in html

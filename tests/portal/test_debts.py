@@ -8,13 +8,20 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blauweknop.portal import bundle, debts
+from blauweknop.portal import debts
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import Participant
 from blauweknop.scheme.catalogue import document_types
 
 TODAY = date(2026, 3, 10)
 CITY, FINES, STUDY, TAX = "00000001823288444000", "00000001002564440000", "00000001005165486000", "00000001003214345000"
+
+
+@pytest.fixture(autouse=True)
+def _dutch():
+    """The words these tests expect are Dutch, whatever language a test before left active on this thread."""
+    with translation.override("nl"):
+        yield
 
 
 def _holder(oin, name, types, info=None):
@@ -115,10 +122,30 @@ def test_it_adds_up_per_creditor_and_overall():
 
 
 def test_it_marks_a_debt_late_only_from_the_day_after_its_due_date():
+    found = _by_reference(_overview(today=date(2026, 1, 2)))
+    assert found["CJ-1"].overdue and found["CJ-1"].late_since == date(2026, 1, 2)  # due yesterday
+    assert not _by_reference(_overview(today=date(2026, 1, 1)))["CJ-1"].overdue  # due today: still in time
     found = _by_reference(_overview())
-    assert found["GEM-1"].overdue and found["GEM-1"].late_since == TODAY  # due yesterday
-    assert not found["GEM-2"].overdue  # due today: still in time
     assert found["GEM-1"].object_passed and not found["GEM-2"].object_passed
+
+
+def test_it_does_not_call_a_debt_late_that_is_paid_by_an_active_arrangement():
+    found = _by_reference(_overview())
+    arranged = found["GEM-1"]  # due yesterday, paid month by month
+    assert arranged.late_since == TODAY and not arranged.overdue
+    assert arranged.paying_by_arrangement == "U betaalt met een regeling: € 25,00 per maand."
+    assert found["CJ-1"].overdue and found["CJ-1"].paying_by_arrangement is None
+    assert [d.reference for d in _overview({"te-laat": "1"}).debts] == ["CJ-1"]
+
+
+def test_it_says_which_amount_to_pay_and_whom_to_call_when_objecting_is_too_late():
+    found = _by_reference(_overview())
+    assert found["GEM-1"].what_to_pay == "Betaal elke maand € 25,00, zoals in uw regeling."
+    assert found["CJ-1"].what_to_pay == "Betaal het openstaande bedrag: € 99,00."
+    assert found["GEM-1"].too_late_to_object == (
+        "Dat kon tot 9 maart 2026. Die datum is voorbij. Toch niet eens met het bedrag? Bel 0800 000 0001."
+    )
+    assert found["GEM-2"].too_late_to_object is None  # the last day to object is today
 
 
 def test_it_does_not_call_a_paid_debt_late():
@@ -140,11 +167,11 @@ def test_it_sorts_by_due_date_amount_or_creditor(sort, order):
 
 def test_it_filters_by_creditor_lateness_and_arrangement():
     assert [d.reference for d in _overview({"schuldeiser": CITY}).debts] == ["GEM-1", "GEM-2"]
-    assert [d.reference for d in _overview({"te-laat": "1"}).debts] == ["CJ-1", "GEM-1"]
+    assert [d.reference for d in _overview({"te-laat": "1"}).debts] == ["CJ-1"]
     assert [d.reference for d in _overview({"regeling": "met"}).debts] == ["GEM-1", None]
     assert [d.reference for d in _overview({"regeling": "zonder"}).debts] == ["CJ-1", "GEM-2"]
-    filtered = _overview({"schuldeiser": CITY, "te-laat": "1"})
-    assert filtered.view.filtered and filtered.shown_total == 10000 and filtered.total == 1524900
+    filtered = _overview({"schuldeiser": FINES, "te-laat": "1"})
+    assert filtered.view.filtered and filtered.shown_total == 9900 and filtered.total == 1524900
     assert filtered.count == 4
 
 
@@ -217,6 +244,33 @@ def test_it_names_every_holder_that_did_not_answer_completely():
     ]
 
 
+def test_it_tells_a_holder_not_asked_apart_from_one_that_did_not_answer():
+    outcomes = {CITY: "opgehaald", FINES: "onbereikbaar", STUDY: "opgehaald"}  # the tax office never asked
+    copies = {(CITY, "vorderingen"): CITY_DEBTS}
+    overview = _overview(copies=copies, outcomes=outcomes, delivered={CITY: {"vorderingen"}, STUDY: set()})
+    assert overview.answers.not_asked == ["Belastingkantoor Voorbeeldland"]
+    assert overview.answers.unanswered == ["Boeteninning Voorbeeldland", "Studiefinanciering Voorbeeldland"]
+    assert overview.who_said_what == [
+        "Met schulden: Gemeente Voorbeeldstad.",
+        "Gaven nu geen antwoord: Boeteninning Voorbeeldland, Studiefinanciering Voorbeeldland.",
+        "Nog niet gevraagd: Belastingkantoor Voorbeeldland.",
+    ]
+
+
+def test_it_names_who_is_left_out_of_the_total_of_an_incomplete_overview():
+    assert _overview().total_label == "Alles bij elkaar"
+    assert _overview().who_said_what[-1] == "Zonder schulden bij u: Belastingkantoor Voorbeeldland."
+    copies = {key: claims for key, claims in COPIES.items() if key[0] != FINES}
+    incomplete = _overview(copies=copies, outcomes={**EVERYONE, FINES: "onbereikbaar"})
+    assert incomplete.total_label == "Samen, zonder Boeteninning Voorbeeldland"
+    assert incomplete.organisations() == {
+        "metSchulden": ["Gemeente Voorbeeldstad", "Studiefinanciering Voorbeeldland"],
+        "zonderSchulden": ["Belastingkantoor Voorbeeldland"],
+        "geenAntwoord": ["Boeteninning Voorbeeldland"],
+        "nietGevraagd": [],
+    }
+
+
 def test_a_suspended_holder_is_named_missing_and_its_copies_are_left_out():
     suspended = {**HOLDERS, CITY: dataclasses.replace(HOLDERS[CITY], certification="suspended")}
     overview = debts.overview(suspended, document_types(), COPIES, EVERYONE, DELIVERED, {}, TODAY)
@@ -242,4 +296,4 @@ def test_a_holder_that_has_nothing_is_not_missing():
 )
 def test_the_bundle_names_whom_it_is_about_without_failing_on_odd_claims(claims, said):
     with translation.override("nl"):
-        assert bundle.subject(claims) == said
+        assert debts.subject(claims) == said

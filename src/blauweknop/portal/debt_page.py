@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from blauweknop import document_types
 from blauweknop.portal import bundle, events, session
-from blauweknop.portal.debts import DEBT_TYPES, SORTS, Overview, overview
+from blauweknop.portal.debts import DEBT_TYPES, SORTS, Overview, overview, subject
 from blauweknop.portal.downloads import first_served, repeat_key, served_before
 from blauweknop.portal.pages import arender
 from blauweknop.protocol import sdjwt
@@ -61,8 +61,10 @@ def _holders(scheme: SchemeDocument) -> dict[str, Participant]:
     return {oin: p for oin, p in scheme.organisations.items() if HOLDER in p.roles and p.certification != REVOKED}
 
 
-def _overview(kept: _Session, scheme: SchemeDocument, query: Any) -> Overview:
-    copies = {key: sdjwt.unverified_claims(credential) for key, credential in kept.credentials.items()}
+def _overview(kept: _Session, scheme: SchemeDocument, query: Any) -> tuple[Overview, str | None]:
+    """The overview as ``query`` asks to see it, and whom it is about (from the first copy that names the person)."""
+    copies = {key: sdjwt.unverified_claims(credential) for key, credential in sorted(kept.credentials.items())}
+    person = next((named for claims in copies.values() if (named := subject(claims))), None)
     return overview(
         _holders(scheme),
         document_types.of(scheme).by_id,
@@ -71,7 +73,7 @@ def _overview(kept: _Session, scheme: SchemeDocument, query: Any) -> Overview:
         kept.delivered,
         query,
         timezone.localdate(),
-    )
+    ), person
 
 
 @login_required
@@ -79,11 +81,12 @@ async def debts(request: HttpRequest) -> HttpResponse:
     """Every debt from every organisation in one list, with totals, a filter and a print view."""
     scheme = await scheme_client.current()
     kept = await _from_session(request)
-    found = _overview(kept, scheme, request.GET)
+    found, person = _overview(kept, scheme, request.GET)
     printing = request.GET.get("weergave") == PRINT
     context = {
         "asked": bool(kept.outcomes),
         "overview": found,
+        "person": person,
         "sorts": SORTS,
         "printing": printing,
         "today": timezone.localdate(),
@@ -114,9 +117,9 @@ async def download_bundle(request: HttpRequest) -> HttpResponse:
     if not parts:
         messages.error(request, _("Er zijn nog geen schulden om te downloaden. Haal eerst uw gegevens op."))
         return redirect("portal:debts")
-    found = _overview(kept, scheme, {})
+    found, _person = _overview(kept, scheme, {})
     try:  # laying out and signing the PDF takes a core for a moment: not on the thread that serves pages
-        body = await sync_to_async(bundle.make, thread_sensitive=False)(parts, found.debts, found.total_text, today)
+        body = await sync_to_async(bundle.make, thread_sensitive=False)(parts, found, today)
     except bundle.TooLarge:
         messages.error(request, _("Het overzicht is te groot om te downloaden. Download de kopieën per organisatie."))
         return redirect("portal:debts")

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+
 from blauweknop.display import format_value, rows
 from blauweknop.document_types import DocumentType
 from blauweknop.i18n import language
@@ -73,8 +76,39 @@ class Debt:
 
     @property
     def overdue(self) -> bool:
-        """Whether the last day to pay has passed while something is still owed."""
-        return self.late_since is not None
+        """Whether the last day to pay has passed while something is still owed, without a payment arrangement.
+
+        A debt in an active arrangement is paid month by month as agreed: its first due date passing is not late.
+        """
+        return self.late_since is not None and not self.arrangement
+
+    @property
+    def paying_by_arrangement(self) -> str | None:
+        """Said instead of "late" when the due date passed but the citizen pays by an arrangement."""
+        if self.late_since is None or not self.arrangement:
+            return None
+        if self.monthly is None:
+            return _("U betaalt met een regeling.")
+        return _("U betaalt met een regeling: %(amount)s per maand.") % {"amount": self.monthly_text}
+
+    @property
+    def what_to_pay(self) -> str:
+        """Which amount to transfer: the monthly amount of an arrangement, or else what is still owed."""
+        if self.arrangement and self.monthly is not None:
+            return _("Betaal elke maand %(amount)s, zoals in uw regeling.") % {"amount": self.monthly_text}
+        return _("Betaal het openstaande bedrag: %(amount)s.") % {"amount": self.outstanding_text}
+
+    @property
+    def too_late_to_object(self) -> str | None:
+        """When the day to object has passed: that it has, and whom to call instead."""
+        if not (self.object_passed and self.object_until):
+            return None
+        said = _("Dat kon tot %(day)s. Die datum is voorbij.") % {
+            "day": formats.date_format(self.object_until, "j F Y")
+        }
+        if self.phone:
+            said += " " + _("Toch niet eens met het bedrag? Bel %(phone)s.") % {"phone": self.phone}
+        return said
 
     @property
     def original_text(self) -> str:
@@ -123,6 +157,15 @@ class View:
 
 
 @dataclass(frozen=True)
+class Answers:
+    """Which holders of debts said what, each list of names sorted by name."""
+
+    without_debts: list[str]  # answered completely, with no debts in the copies
+    unanswered: list[str]  # asked, but no complete answer (down, untrusted, suspended since)
+    not_asked: list[str]  # not asked in this session (only another organisation's button was pressed)
+
+
+@dataclass(frozen=True)
 class Overview:
     """The debt overview: the debts shown, the totals and who is missing."""
 
@@ -131,8 +174,45 @@ class Overview:
     total: int  # cents still owed over every debt
     shown_total: int  # cents still owed over the debts shown
     count: int  # every debt, shown or not
-    missing: list[str]  # names of the holders we have no (complete) answer from
+    answers: Answers
     view: View
+
+    @property
+    def missing(self) -> list[str]:
+        """The names of the holders we have no (complete) answer from: asked or not, by name."""
+        return sorted(self.answers.unanswered + self.answers.not_asked, key=str.casefold)
+
+    @property
+    def with_debts(self) -> list[str]:
+        """The names of the organisations with debts in the list, by name."""
+        return [c.name for c in self.creditors]
+
+    @property
+    def total_label(self) -> str:
+        """What the overall total is over: everything, or everything but the organisations that are missing."""
+        if self.missing:
+            return _("Samen, zonder %(names)s") % {"names": ", ".join(self.missing)}
+        return _("Alles bij elkaar")
+
+    @property
+    def who_said_what(self) -> list[str]:
+        """One sentence per kind of answer that some organisation gave, naming them: with debts, without, ..."""
+        lists = [
+            (_("Met schulden: %(names)s."), self.with_debts),
+            (_("Zonder schulden bij u: %(names)s."), self.answers.without_debts),
+            (_("Gaven nu geen antwoord: %(names)s."), self.answers.unanswered),
+            (_("Nog niet gevraagd: %(names)s."), self.answers.not_asked),
+        ]
+        return [sentence % {"names": ", ".join(names)} for sentence, names in lists if names]
+
+    def organisations(self) -> dict[str, list[str]]:
+        """Which organisations the overview is made of, as the bundle's ``inhoud.json`` lists them."""
+        return {
+            "metSchulden": self.with_debts,
+            "zonderSchulden": self.answers.without_debts,
+            "geenAntwoord": self.answers.unanswered,
+            "nietGevraagd": self.answers.not_asked,
+        }
 
     @property
     def total_text(self) -> str:
@@ -296,6 +376,17 @@ def shown(debts: Iterable[Debt], view: View) -> list[Debt]:
     return sorted(kept, key=_sort_key(view.sort))
 
 
+def subject(claims: Mapping[str, Any]) -> str | None:
+    """Whom the copies are about, from a copy's name and birth date, when it has them."""
+    name = claims.get("naam") if isinstance(claims.get("naam"), dict) else {}
+    words = [name.get(k) for k in ("voornamen", "voorvoegsel", "geslachtsnaam") if isinstance(name.get(k), str)]
+    born = parse_day(claims["geboorte"].get("datum")) if isinstance(claims.get("geboorte"), dict) else None
+    if not words:
+        return None
+    named = " ".join(words)
+    return named + ", " + _("geboren op %(day)s") % {"day": formats.date_format(born, "j F Y")} if born else named
+
+
 def totals(debts: Iterable[Debt]) -> list[CreditorTotal]:
     """What is still owed per organisation, by name."""
     by_holder: dict[str, tuple[str, int, int]] = {}
@@ -306,23 +397,34 @@ def totals(debts: Iterable[Debt]) -> list[CreditorTotal]:
     return sorted(found, key=lambda total: total.name.casefold())
 
 
-def missing(
-    holders: Iterable[Participant], outcomes: Mapping[str, str], delivered: Mapping[str, set[str]]
-) -> list[str]:
-    """The names of the holders of debts whose answer is not complete, by name.
+def answers(
+    holders: Iterable[Participant],
+    outcomes: Mapping[str, str],
+    delivered: Mapping[str, set[str]],
+    creditors: Iterable[str],
+) -> Answers:
+    """Every holder of debts sorted by what it said: no debts, no complete answer, or not asked at all.
 
     ``outcomes`` is each holder's last answer (a ``SessionCopies.Outcome`` value; no entry: never asked);
-    ``delivered`` the debt types each one gave a copy of or said it has none of.
+    ``delivered`` the debt types each one gave a copy of or said it has none of; ``creditors`` the OINs
+    with debts in the list (neither "without debts" nor missing).
     """
-    names = set()
+    sorted_into: dict[str, set[str]] = {"none": set(), "unanswered": set(), "not_asked": set()}
+    with_debts = set(creditors)
     for holder in holders:
         issued = set(DEBT_TYPES) & set(holder.document_types)
         if not issued:
             continue
-        outcome = outcomes.get(holder.oin) if holder.is_certified else None
-        if outcome not in (FETCHED, NOTHING) or (outcome == FETCHED and not issued <= delivered.get(holder.oin, set())):
-            names.add(holder.name)
-    return sorted(names, key=str.casefold)
+        outcome = outcomes.get(holder.oin)
+        complete = outcome == NOTHING or (outcome == FETCHED and issued <= delivered.get(holder.oin, set()))
+        if not holder.is_certified or (outcome is not None and not complete):  # a suspended one cannot answer
+            sorted_into["unanswered"].add(holder.name)
+        elif outcome is None:
+            sorted_into["not_asked"].add(holder.name)
+        elif holder.oin not in with_debts:
+            sorted_into["none"].add(holder.name)
+    by_name = {key: sorted(names, key=str.casefold) for key, names in sorted_into.items()}
+    return Answers(by_name["none"], by_name["unanswered"], by_name["not_asked"])
 
 
 def overview(
@@ -355,6 +457,6 @@ def overview(
         total=sum(d.outstanding for d in every),
         shown_total=sum(d.outstanding for d in listed),
         count=len(every),
-        missing=missing(holders.values(), outcomes, delivered),
+        answers=answers(holders.values(), outcomes, delivered, (c.oin for c in creditors)),
         view=view,
     )
