@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 
@@ -26,8 +27,12 @@ from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 logger = logging.getLogger(__name__)
 
 Outcome = SessionCopies.Outcome
+T = TypeVar("T")
 # Past the deadline, a holder's result may take this much longer to be put in, no more.
 GRACE = 0.05
+# Holders are asked one after another, each as soon as the one before waits on the network, or after this long.
+TURN = 0.005
+MAX_GATHER = 0.05  # seconds a batch of results may wait for more, at most
 
 
 @dataclass(frozen=True)
@@ -88,17 +93,30 @@ async def _ask(
     holder: Participant,
     citizen: Citizen,
     results: asyncio.Queue[HolderResult],
+    underway: asyncio.Event,
 ) -> None:
-    """Ask one holder for every type it issues and put its result in ``results``."""
+    """Ask one holder for every type it issues and put its result in ``results``.
+
+    ``underway`` is set once a request to it waits on the network, or when its result is in.
+    """
     client = fan_out_client(holder)
     try:
         fetched = await asyncio.gather(
-            *(fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in holder.document_types)
+            *(
+                fetch(client, scheme, holder, t, citizen, deadline=deadline, underway=underway.set)
+                for t in holder.document_types
+            )
         )
     except Exception as exc:  # a fault of ours with this holder's answer costs the others nothing, nor waits
         logger.error("holder %s: asking it failed in the portal: %s", holder.oin, type(exc).__name__)
         fetched = [Fetched(t, Kind.UNREACHABLE, reason="portal_error") for t in holder.document_types]
+    finally:
+        underway.set()
     results.put_nowait(result(holder, fetched))
+
+
+def _prepared(prepare: Callable[[HolderResult], T], batch: list[HolderResult]) -> list[tuple[HolderResult, T]]:
+    return [(answer, prepare(answer)) for answer in batch]
 
 
 async def _circuits(deadline: float, holders: list[Participant]) -> set[str]:
@@ -134,18 +152,30 @@ async def ask_all(
     yielded as unreachable at that moment, and its requests are cancelled. Suspended and revoked
     holders are not asked; neither are holders whose circuit is open: both are yielded first.
     """
-    async with contextlib.aclosing(ask_all_in_batches(scheme, citizen, timeout=timeout)) as batches:
+    async with contextlib.aclosing(ask_all_in_batches(scheme, citizen, _nothing, timeout=timeout)) as batches:
         async for batch in batches:
-            for answer in batch:
+            for answer, _ in batch:
                 yield answer
 
 
-async def ask_all_in_batches(
-    scheme: SchemeDocument, citizen: Citizen, *, timeout: float | None = None
-) -> AsyncIterator[list[HolderResult]]:
-    """:func:`ask_all`, each time with every result that is in by then: one or more, never none.
+def _nothing(answer: HolderResult) -> None:
+    return None
 
-    For a caller that keeps answers: one write for all that came in while it kept the last ones.
+
+async def ask_all_in_batches(
+    scheme: SchemeDocument,
+    citizen: Citizen,
+    prepare: Callable[[HolderResult], T],
+    *,
+    timeout: float | None = None,
+    gather: float = 0.0,
+) -> AsyncIterator[list[tuple[HolderResult, T]]]:
+    """:func:`ask_all`, each time with every result that is in by then (one or more), each with ``prepare(result)``.
+
+    For a caller that keeps answers: one write for several. ``gather``: seconds to wait for one more
+    result while they keep coming (a batch is yielded once none came in that long, or after
+    :data:`MAX_GATHER`): answers that come in together are then written together. ``prepare`` runs as
+    each result comes in (e.g. rendering its part of a page), while the others are still awaited.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (settings.OVERVIEW_TIMEOUT if timeout is None else timeout)
@@ -154,33 +184,40 @@ async def ask_all_in_batches(
     if not_taking_part := [h for h in holders if h not in certified]:
         for holder in not_taking_part:
             _log_unasked(holder, citizen, f"{holder.certification}_participant")
-        yield [HolderResult(holder, Outcome.NOT_TAKING_PART, {}, []) for holder in not_taking_part]
+        yield _prepared(prepare, [HolderResult(holder, Outcome.NOT_TAKING_PART, {}, []) for holder in not_taking_part])
     await release_before_waiting()
     allowed = await _circuits(deadline, certified) if certified else set()
     if skipped := [h for h in certified if h.oin not in allowed]:
         for holder in skipped:
             _log_unasked(holder, citizen, "circuit_open")
-        yield [HolderResult(holder, Outcome.SKIPPED, {}, []) for holder in skipped]
+        yield _prepared(prepare, [HolderResult(holder, Outcome.SKIPPED, {}, []) for holder in skipped])
     asking = [h for h in certified if h.oin in allowed]
     if not asking:
         return
     results: asyncio.Queue[HolderResult] = asyncio.Queue()
     pending = {h.oin: h for h in asking}
     answered: list[HolderResult] = []
-    tasks = [asyncio.create_task(_ask(deadline, scheme, h, citizen, results)) for h in asking]
+    tasks = []
     try:
+        # One at a time: started all at once, their steps interleave and no request leaves before the last is made.
+        for holder in asking:
+            underway = asyncio.Event()
+            tasks.append(asyncio.create_task(_ask(deadline, scheme, holder, citizen, results, underway)))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TURN):
+                    await underway.wait()
         while pending and (answer := await _next(results, deadline + GRACE)) is not None:
-            batch = [answer]
-            while not results.empty():
-                batch.append(results.get_nowait())
-            for each in batch:
+            batch, last = [(answer, prepare(answer))], min(loop.time() + MAX_GATHER, deadline + GRACE)
+            while len(batch) < len(pending) and (more := await _next(results, min(loop.time() + gather, last))):
+                batch.append((more, prepare(more)))
+            for each, _ in batch:
                 del pending[each.holder.oin]
-            answered += batch
+            answered += [each for each, _ in batch]
             yield batch
         for holder in pending.values():  # only if a holder's task failed to put its result
             _log_unasked(holder, citizen, "timeout")
         if pending:
-            yield [HolderResult(holder, Outcome.UNREACHABLE, {}, []) for holder in pending.values()]
+            yield _prepared(prepare, [HolderResult(holder, Outcome.UNREACHABLE, {}, []) for holder in pending.values()])
     finally:
         for task in tasks:  # each is done once its result is in; any other is not waited for
             task.cancel()

@@ -11,7 +11,7 @@ import logging
 import random
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -56,6 +56,10 @@ VERIFICATION_REASONS = {
     "suspended": "revoked",  # its status list says it is not valid now
 }
 _jitter = random.SystemRandom()
+# The moments (httpcore's trace events) from which a request waits on the network: it is sent, or a connection opens.
+UNDERWAY = frozenset(
+    {"connection.connect_tcp.started", "http11.send_request_body.complete", "http2.send_request_body.complete"}
+)
 
 
 @dataclass(frozen=True)
@@ -188,11 +192,22 @@ class Answer:
 
 
 async def _post(
-    client: httpx.AsyncClient, holder: Participant, path: str, payload: dict[str, Any], limit: int = MAX_ANSWER_BYTES
+    client: httpx.AsyncClient,
+    holder: Participant,
+    path: str,
+    payload: dict[str, Any],
+    limit: int = MAX_ANSWER_BYTES,
+    *,
+    underway: Callable[[], None] | None = None,
 ) -> Answer:
-    """POST ``payload`` to the holder's API, reading at most ``limit`` bytes of the answer."""
+    """POST ``payload`` to the holder's API, reading at most ``limit`` bytes of the answer.
+
+    ``underway`` is called once the request waits on the network (it is sent, or a connection opens).
+    """
     headers = {"Accept-Encoding": "identity"}  # raw bytes: the cap below is then the memory it costs
-    async with client.stream("POST", f"{holder.endpoints['api']}/{path}", json=payload, headers=headers) as response:
+    url = f"{holder.endpoints['api']}/{path}"
+    extensions = {} if underway is None else {"trace": _tracer(underway)}
+    async with client.stream("POST", url, json=payload, headers=headers, extensions=extensions) as response:
         try:
             body = await aread_at_most(response, limit)
         except TooLarge:
@@ -205,6 +220,14 @@ async def _post(
     except ProtocolError:
         parsed = None
     return Answer(response.status_code, content_type, parsed, body)
+
+
+def _tracer(underway: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
+    async def trace(event: str, info: Any) -> None:
+        if event in UNDERWAY:
+            underway()
+
+    return trace
 
 
 def _failure(
@@ -243,12 +266,17 @@ def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) ->
 
 
 async def _attempt(
-    client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
+    client: httpx.AsyncClient,
+    scheme: SchemeDocument,
+    holder: Participant,
+    type_id: str,
+    citizen: Citizen,
+    underway: Callable[[], None] | None = None,
 ) -> Fetched:
     subject = citizen.pseudonym
     payload = {"appbeheerderverklaring": _assertion(holder, citizen), "documentsoort": type_id}
     try:
-        answer = await _post(client, holder, "verklaringen", payload)
+        answer = await _post(client, holder, "verklaringen", payload, underway=underway)
     except httpx.HTTPError as exc:
         return _failure(
             holder,
@@ -288,16 +316,17 @@ async def fetch(
     citizen: Citizen,
     *,
     deadline: float | None = None,
+    underway: Callable[[], None] | None = None,
 ) -> Fetched:
     """The holder's copy of ``type_id`` for the citizen, verified here; or why there is none.
 
     ``deadline`` (on the event loop's clock; ``None``: none): a fetch not done by then is cancelled
     and unreachable. A transient failure is asked again once, after a short pause, if the deadline
-    leaves time for it.
+    leaves time for it. ``underway`` is called once the first request waits on the network.
     """
     try:
         async with asyncio.timeout_at(deadline):
-            fetched = await _attempt(client, scheme, holder, type_id, citizen)
+            fetched = await _attempt(client, scheme, holder, type_id, citizen, underway)
             pause = _jitter.uniform(*RETRY_PAUSE)
             if not fetched.transient or (
                 deadline is not None and asyncio.get_running_loop().time() + pause + RETRY_NEEDS > deadline

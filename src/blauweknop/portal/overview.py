@@ -29,7 +29,7 @@ from blauweknop.display import Row, format_value, rows
 from blauweknop.document_types import Catalogue
 from blauweknop.i18n import language
 from blauweknop.portal import data_page, session
-from blauweknop.portal.fanout import ask_all_in_batches
+from blauweknop.portal.fanout import HolderResult, ask_all_in_batches
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import SessionCopies
 from blauweknop.portal.pages import arender
@@ -44,6 +44,8 @@ FETCH_AGAIN = "bk_overview_fetch_again"  # set by "fetch again" (POST), taken by
 IDENTITY = ("burgerservicenummer", "naam.", "geboorte.datum")
 KEY_VALUES = 5  # values per document type at most; the organisation's own page has them all
 ANSWERED = (Outcome.FETCHED, Outcome.NONE)
+# Answers that come in within this many seconds of each other are kept in one write and shown together.
+GATHER = 0.005
 
 
 @dataclass(frozen=True)
@@ -194,18 +196,19 @@ async def _parts(
 ) -> AsyncIterator[str]:
     yield parts["top"]
     catalogue, outcomes = document_types.of(scheme), []
-    async for batch in ask_all_in_batches(scheme, citizen):
+
+    def section(result: HolderResult) -> str:
+        claims = {type_id: verified.claims for type_id, verified in result.verified.items()}
+        shown = source(catalogue, result.holder, result.outcome, claims, result.absent)
+        return render_to_string(SECTION, {**fill, "source": shown})
+
+    async for batch in ask_all_in_batches(scheme, citizen, section, gather=GATHER):
         # Kept before it is shown; then no database connection is held while the others are awaited.
         await session.keep_answers(
-            session_key, (session.Answered(r.holder.oin, r.outcome, r.credentials, r.absent) for r in batch)
+            session_key, (session.Answered(r.holder.oin, r.outcome, r.credentials, r.absent) for r, _ in batch)
         )
-        sections = []
-        for result in batch:
-            outcomes.append(result.outcome)
-            claims = {type_id: verified.claims for type_id, verified in result.verified.items()}
-            shown = source(catalogue, result.holder, result.outcome, claims, result.absent)
-            sections.append(render_to_string(SECTION, {**fill, "source": shown}))
-        yield "".join(sections)
+        outcomes += [result.outcome for result, _ in batch]
+        yield "".join(shown for _, shown in batch)
     answered, asked = summary(outcomes)
     yield parts["between"]
     yield render_to_string(END, {**fill, "answered": answered, "asked": asked, "streamed": True})
