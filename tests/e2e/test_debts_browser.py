@@ -50,3 +50,18 @@ def test_on_paper_only_the_overview_shows(demo_server, new_context, steps):
     page.emulate_media(media="print")
     assert not page.locator("header").is_visible() and not page.locator("form.blauweknop-debt-choice").is_visible()
     assert page.locator(".blauweknop-debt").first.is_visible()
+
+
+def test_a_choice_shows_its_arrow_and_an_account_number_stays_on_one_line_at_320_css_pixels(
+    demo_server, new_context, steps
+):
+    page = _debts_page(demo_server, new_context, steps, viewport={"width": 320, "height": 640})
+    arrows = page.locator("select").evaluate_all("es => es.map(e => getComputedStyle(e).backgroundImage)")
+    assert arrows and all(a.startswith(f'url("{demo_server.base_url}/static/') for a in arrows), arrows
+    for arrow in set(arrows):  # drawn by the components instead of the browser's; a data: URL the CSP would block
+        drawn = page.request.get(arrow[len('url("') : -len('")')])
+        assert drawn.ok and drawn.headers["content-type"].startswith("image/svg+xml")
+    accounts = page.locator(".blauweknop-iban")
+    assert accounts.count() > 0, "the demo citizen's debts say nowhere how to pay"
+    lines = accounts.evaluate_all("es => es.map(e => e.getClientRects().length)")
+    assert lines == [1] * len(lines), f"an account number wraps at 320 px: {lines}"
