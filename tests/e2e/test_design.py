@@ -124,3 +124,34 @@ def test_it_refuses_a_logged_in_header_taller_than_140_px_at_320_px(new_context,
         print(f"header at 320 px, {language}, {path}: {height:.0f} px")
         assert height < HEADER_LIMIT, f"the header on {path} takes {height:.0f} px of a 320 px wide screen"
         assert_fits(page, 320)
+
+
+LONG_NAME = "Maximiliaan-Alexander"  # 21 characters: a long first name, as DigiD may give it
+# A first name no header row holds: it is cut short, never pushes "Uitloggen" onto a row of its own.
+NAMES = [LONG_NAME, "Wilhelmina-Theodora-Alexandrina-Maximiliana"]
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+@pytest.mark.parametrize("name", NAMES, ids=["21-characters", "43-characters"])
+def test_it_refuses_to_wrap_the_logged_in_header_at_1280_px_with_a_long_name(
+    new_context, steps, demo_server, language, name
+):
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    steps.log_in(page, demo_server.bsns[1])
+    choose_language(page, steps, language)
+    for path in ["/", "/mijn-inzage/", "/hulp/", "/kluis/"]:
+        page.goto(demo_server.base_url + path)
+        # The name as the server would render it for a citizen called so: the layout is the browser's own.
+        page.locator("header .blauweknop-nav__text").evaluate(
+            "(el, name) => { const last = el.lastChild; last.textContent = last.textContent.replace(/\\S+$/, name); }",
+            name,
+        )
+        assert name in page.locator("header .blauweknop-nav__text").text_content()
+        # The page links, the language and the account share one row under the mark and the name.
+        tops = {
+            item.inner_text(): round(item.bounding_box()["y"])
+            for item in page.locator("header .blauweknop-nav__item").all()
+        }
+        print(f"header at 1280 px, {language}, {path}: {tops}")
+        assert len(set(tops.values())) == 1, f"the header on {path} takes more than one row at 1280 px: {tops}"
+        assert_fits(page, 1280)

@@ -8,6 +8,7 @@ import zipfile
 import pytest
 
 from .test_accessibility import describe, snapshot
+from .test_every_page import BROKEN_WORDS
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +45,17 @@ def test_a_citizen_keeps_sees_deletes_and_downloads_in_a_browser(
     kept = rows.count()
     assert kept >= fetched and page.locator("tr[data-staat='geldig']").count() == kept
     _no_violations(page, "the vault", width, javascript)
+    assert not page.evaluate(BROKEN_WORDS), "the vault's table breaks words over lines"
+    warning = page.locator(
+        "#" + page.locator("form[action$='/kluis/downloaden/'] button").get_attribute("aria-describedby")
+    )
+    assert "BSN" in warning.inner_text() and warning.is_visible()
+
+    steps.submit(page, rows.first.get_by_role("button", name="View" if english else "Bekijken"))
+    assert page.locator("dl[data-kopie]").get_attribute("data-staat") == "geldig"
+    assert page.locator("dl.blauweknop-vault-copy__fields dt").count() > 0 and "/kluis/bekijken/" in page.url
+    _no_violations(page, "a kept copy", width, javascript)
+    page.goto(demo_server.base_url + "/kluis/")
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download everything (ZIP)" if english else "Download alles (ZIP)").click()
