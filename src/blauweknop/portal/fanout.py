@@ -115,6 +115,17 @@ async def _ask(
     results.put_nowait(result(holder, fetched))
 
 
+def _unasked(citizen: Citizen, not_taking_part: list[Participant], skipped: list[Participant]) -> list[HolderResult]:
+    """The results of holders that are not asked: suspended or revoked ones, then those whose circuit is open."""
+    for holder in not_taking_part:
+        _log_unasked(holder, citizen, f"{holder.certification}_participant")
+    for holder in skipped:
+        _log_unasked(holder, citizen, "circuit_open")
+    return [HolderResult(h, Outcome.NOT_TAKING_PART, {}, []) for h in not_taking_part] + [
+        HolderResult(h, Outcome.SKIPPED, {}, []) for h in skipped
+    ]
+
+
 def _prepared(prepare: Callable[[HolderResult], T], batch: list[HolderResult]) -> list[tuple[HolderResult, T]]:
     return [(answer, prepare(answer)) for answer in batch]
 
@@ -181,18 +192,14 @@ async def ask_all_in_batches(
     deadline = loop.time() + (settings.OVERVIEW_TIMEOUT if timeout is None else timeout)
     holders = [p for p in scheme.organisations.values() if HOLDER in p.roles]
     certified = [h for h in holders if scheme.is_certified(h.oin, HOLDER)]
-    if not_taking_part := [h for h in holders if h not in certified]:
-        for holder in not_taking_part:
-            _log_unasked(holder, citizen, f"{holder.certification}_participant")
-        yield _prepared(prepare, [HolderResult(holder, Outcome.NOT_TAKING_PART, {}, []) for holder in not_taking_part])
     await release_before_waiting()
     allowed = await _circuits(deadline, certified) if certified else set()
-    if skipped := [h for h in certified if h.oin not in allowed]:
-        for holder in skipped:
-            _log_unasked(holder, citizen, "circuit_open")
-        yield _prepared(prepare, [HolderResult(holder, Outcome.SKIPPED, {}, []) for holder in skipped])
     asking = [h for h in certified if h.oin in allowed]
+    # Yielded once every holder asked has been sent its request, so that keeping them costs those no time.
+    unasked = _unasked(citizen, [h for h in holders if h not in certified], [h for h in certified if h not in asking])
     if not asking:
+        if unasked:
+            yield _prepared(prepare, unasked)
         return
     results: asyncio.Queue[HolderResult] = asyncio.Queue()
     pending = {h.oin: h for h in asking}
@@ -206,6 +213,8 @@ async def ask_all_in_batches(
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(TURN):
                     await underway.wait()
+        if unasked:
+            yield _prepared(prepare, unasked)
         while pending and (answer := await _next(results, deadline + GRACE)) is not None:
             batch, last = [(answer, prepare(answer))], min(loop.time() + MAX_GATHER, deadline + GRACE)
             while len(batch) < len(pending) and (more := await _next(results, min(loop.time() + gather, last))):
