@@ -3,6 +3,10 @@ in Dutch and English, that does not scroll sideways at 320 CSS pixels, and that 
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
 import pytest
 
 from tests.e2e.test_accessibility import describe, snapshot
@@ -65,3 +69,13 @@ def test_a_choice_shows_its_arrow_and_an_account_number_stays_on_one_line_at_320
     assert accounts.count() > 0, "the demo citizen's debts say nowhere how to pay"
     lines = accounts.evaluate_all("es => es.map(e => e.getClientRects().length)")
     assert lines == [1] * len(lines), f"an account number wraps at 320 px: {lines}"
+
+
+def test_a_printed_sheet_holds_more_than_two_debts(demo_server, new_context, steps, tmp_path):
+    page = _debts_page(demo_server, new_context, steps)
+    page.goto(page.url + "?weergave=afdrukken")
+    cards = page.locator(".blauweknop-debt").count()
+    (tmp_path / "printed.pdf").write_bytes(page.pdf(format="A4"))
+    info = subprocess.run([shutil.which("pdfinfo"), str(tmp_path / "printed.pdf")], capture_output=True, text=True)
+    sheets = int(re.search(r"^Pages:\s+(\d+)$", info.stdout, re.M).group(1))
+    assert cards / sheets > 2, f"{cards} debts on {sheets} A4 sheets"
