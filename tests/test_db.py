@@ -2,6 +2,7 @@
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -50,3 +51,23 @@ def test_it_only_nests_inside_a_transaction_already_begun():
     log: list[str] = []
     _in_thread(nested, log).join(10)
     assert log == ["done"]  # taking the lock twice would have waited forever
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_a_deleted_row_leaves_no_trace_in_the_sqlite_files_once_erased():
+    """A vault's deleted key must not linger in the database file or its WAL (issue 9 review: it did)."""
+    secret = "wrapped-key-" + "0123456789abcdef" * 4
+    path = Path(connection.settings_dict["NAME"])
+    with db.write_transaction():
+        UsedAssertion.objects.create(jti=secret, expires_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the row is in the main file, as after any while
+    with db.write_transaction():
+        UsedAssertion.objects.filter(jti=secret).delete()
+    assert secret.encode() in path.read_bytes(), "the test must start where the old code left a deleted row"
+    db.erase_deleted()
+    wal = path.with_name(path.name + "-wal")
+    assert secret.encode() not in path.read_bytes()
+    assert not wal.exists() or secret.encode() not in wal.read_bytes()

@@ -53,3 +53,17 @@ def lock_name(name: str, using: str = "default") -> None:
         number = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         with connections[using].cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+
+
+def erase_deleted(using: str = "default") -> None:
+    """After a delete that must really delete (a citizen's vault): no old copy of the rows stays on disk.
+
+    SQLite overwrites a deleted row in place (``secure_delete``), but in WAL mode the main file keeps the
+    page as it was until a checkpoint, and the WAL keeps the row's earlier frames. A truncating checkpoint
+    writes the overwritten pages home and empties the WAL; if a reader holds the WAL meanwhile it does what it
+    can, and SQLite's next automatic checkpoint does the rest. PostgreSQL reuses the space at (auto)vacuum.
+    """
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
