@@ -75,6 +75,11 @@ class Source:
         return self.outcome not in ANSWERED
 
     @property
+    def page(self) -> str:
+        """The organisation's own page: all its data, to view or download."""
+        return reverse("portal:organisation", args=[self.holder.oin])
+
+    @property
     def keepable(self) -> list[str]:
         """The ``kopie`` values of the vault's keep form: "<oin>:<type>"."""
         return [f"{self.holder.oin}:{kind.type_id}" for kind in self.kinds]
@@ -117,6 +122,15 @@ def source(
     return Source(holder, outcome, kinds, nothing_of if outcome != Outcome.NONE else [])
 
 
+def links() -> dict[str, str]:
+    """The addresses every section links to, looked up once per page rather than once per section."""
+    return {
+        "debts": reverse("portal:debts"),
+        "keep": reverse("portal:vault-keep"),
+        "overview": reverse("portal:overview"),
+    }
+
+
 def summary(outcomes: Iterable[str]) -> tuple[int, int]:
     """How many organisations answered (with data or with "none"), of how many asked."""
     outcomes = list(outcomes)
@@ -142,11 +156,12 @@ async def overview(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     scheme = await scheme_client.current()
-    kept = await session.answers(request)
     # Taken now: the session is saved when the response starts, before a streamed page ends.
-    again = await request.session.apop(FETCH_AGAIN, False)
+    if await request.session.apop(FETCH_AGAIN, False):
+        return await _streamed(request, scheme)
+    kept = await session.answers(request)
     certified = {p.oin for p in _holders(scheme) if p.is_certified}
-    if again or not certified <= kept.keys():
+    if not certified <= kept.keys():
         return await _streamed(request, scheme)
     catalogue = document_types.of(scheme)
     sources = sorted(
@@ -165,6 +180,7 @@ async def overview(request: HttpRequest) -> HttpResponse:
     )
     answered, asked = summary(s.outcome for s in sources)
     context = {
+        "links": links(),
         "sources": sources,
         "answered": answered,
         "asked": asked,
@@ -183,7 +199,7 @@ async def _streamed(request: HttpRequest, scheme: SchemeDocument) -> StreamingHt
     top, _, rest = page.partition(f"<!--{mark}:antwoorden-->")
     between, _, bottom = rest.partition(f"<!--{mark}:einde-->")
     parts = {"top": top, "between": between, "bottom": bottom}
-    fill = {"csrf_token": get_token(request)}
+    fill = {"csrf_token": get_token(request), "links": links()}
     response = StreamingHttpResponse(
         _parts(request.session.session_key or "", scheme, citizen, parts, fill), content_type="text/html; charset=utf-8"
     )
