@@ -205,6 +205,7 @@ async def ask_all_in_batches(
     pending = {h.oin: h for h in asking}
     answered: list[HolderResult] = []
     tasks = []
+    bookkeeping: asyncio.Future[None] | None = None
     try:
         # One at a time: started all at once, their steps interleave and no request leaves before the last is made.
         for holder in asking:
@@ -222,6 +223,8 @@ async def ask_all_in_batches(
             for each, _ in batch:
                 del pending[each.holder.oin]
             answered += [each for each, _ in batch]
+            if not pending:  # the last: what it leaves behind is done while the caller keeps and shows this batch
+                bookkeeping = asyncio.ensure_future(_leave_behind(citizen, answered))
             yield batch
         for holder in pending.values():  # only if a holder's task failed to put its result
             _log_unasked(holder, citizen, "timeout")
@@ -231,5 +234,12 @@ async def ask_all_in_batches(
         for task in tasks:  # each is done once its result is in; any other is not waited for
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await remember_until(citizen, [v.expires_at for answer in answered for v in answer.verified.values()])
-        await breaker.record({a.holder.oin: a.outcome not in (Outcome.FETCHED, Outcome.NONE) for a in answered})
+        await (bookkeeping or _leave_behind(citizen, answered))
+
+
+async def _leave_behind(citizen: Citizen, answered: list[HolderResult]) -> None:
+    """After a fan-out: the wallet key is known until the last copy expires; the breaker counts every answer."""
+    await asyncio.gather(
+        remember_until(citizen, [v.expires_at for answer in answered for v in answer.verified.values()]),
+        breaker.record({a.holder.oin: a.outcome not in (Outcome.FETCHED, Outcome.NONE) for a in answered}),
+    )
