@@ -30,8 +30,6 @@ Outcome = SessionCopies.Outcome
 T = TypeVar("T")
 # Past the deadline, a holder's result may take this much longer to be put in, no more.
 GRACE = 0.05
-# Holders are asked one after another, each as soon as the one before waits on the network, or after this long.
-TURN = 0.005
 MAX_GATHER = 0.05  # seconds a batch of results may wait for more, at most
 
 
@@ -93,25 +91,16 @@ async def _ask(
     holder: Participant,
     citizen: Citizen,
     results: asyncio.Queue[HolderResult],
-    underway: asyncio.Event,
 ) -> None:
-    """Ask one holder for every type it issues and put its result in ``results``.
-
-    ``underway`` is set once a request to it waits on the network, or when its result is in.
-    """
+    """Ask one holder for every type it issues and put its result in ``results``."""
     client = fan_out_client(holder)
     try:
         fetched = await asyncio.gather(
-            *(
-                fetch(client, scheme, holder, t, citizen, deadline=deadline, underway=underway.set)
-                for t in holder.document_types
-            )
+            *(fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in holder.document_types)
         )
     except Exception as exc:  # a fault of ours with this holder's answer costs the others nothing, nor waits
         logger.error("holder %s: asking it failed in the portal: %s", holder.oin, type(exc).__name__)
         fetched = [Fetched(t, Kind.UNREACHABLE, reason="portal_error") for t in holder.document_types]
-    finally:
-        underway.set()
     results.put_nowait(result(holder, fetched))
 
 
@@ -195,7 +184,7 @@ async def ask_all_in_batches(
     await release_before_waiting()
     allowed = await _circuits(deadline, certified) if certified else set()
     asking = [h for h in certified if h.oin in allowed]
-    # Yielded once every holder asked has been sent its request, so that keeping them costs those no time.
+    # Yielded once every holder asked is being asked, so that keeping them delays no request.
     unasked = _unasked(citizen, [h for h in holders if h not in certified], [h for h in certified if h not in asking])
     if not asking:
         if unasked:
@@ -204,16 +193,9 @@ async def ask_all_in_batches(
     results: asyncio.Queue[HolderResult] = asyncio.Queue()
     pending = {h.oin: h for h in asking}
     answered: list[HolderResult] = []
-    tasks = []
+    tasks = [asyncio.create_task(_ask(deadline, scheme, holder, citizen, results)) for holder in asking]
     bookkeeping: asyncio.Future[None] | None = None
     try:
-        # One at a time: started all at once, their steps interleave and no request leaves before the last is made.
-        for holder in asking:
-            underway = asyncio.Event()
-            tasks.append(asyncio.create_task(_ask(deadline, scheme, holder, citizen, results, underway)))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(TURN):
-                    await underway.wait()
         if unasked:
             yield _prepared(prepare, unasked)
         while pending and (answer := await _next(results, deadline + GRACE)) is not None:

@@ -11,7 +11,7 @@ import logging
 import random
 import re
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -56,10 +56,6 @@ VERIFICATION_REASONS = {
     "suspended": "revoked",  # its status list says it is not valid now
 }
 _jitter = random.SystemRandom()
-# The moments (httpcore's trace events) from which a request waits on the network: it is sent, or a connection opens.
-UNDERWAY = frozenset(
-    {"connection.connect_tcp.started", "http11.send_request_body.complete", "http2.send_request_body.complete"}
-)
 
 
 @dataclass(frozen=True)
@@ -192,22 +188,11 @@ class Answer:
 
 
 async def _post(
-    client: httpx.AsyncClient,
-    holder: Participant,
-    path: str,
-    payload: dict[str, Any],
-    limit: int = MAX_ANSWER_BYTES,
-    *,
-    underway: Callable[[], None] | None = None,
+    client: httpx.AsyncClient, holder: Participant, path: str, payload: dict[str, Any], limit: int = MAX_ANSWER_BYTES
 ) -> Answer:
-    """POST ``payload`` to the holder's API, reading at most ``limit`` bytes of the answer.
-
-    ``underway`` is called once the request waits on the network (it is sent, or a connection opens).
-    """
+    """POST ``payload`` to the holder's API, reading at most ``limit`` bytes of the answer."""
     headers = {"Accept-Encoding": "identity"}  # raw bytes: the cap below is then the memory it costs
-    url = f"{holder.endpoints['api']}/{path}"
-    extensions = {} if underway is None else {"trace": _tracer(underway)}
-    async with client.stream("POST", url, json=payload, headers=headers, extensions=extensions) as response:
+    async with client.stream("POST", f"{holder.endpoints['api']}/{path}", json=payload, headers=headers) as response:
         try:
             body = await aread_at_most(response, limit)
         except TooLarge:
@@ -220,14 +205,6 @@ async def _post(
     except ProtocolError:
         parsed = None
     return Answer(response.status_code, content_type, parsed, body)
-
-
-def _tracer(underway: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
-    async def trace(event: str, info: Any) -> None:
-        if event in UNDERWAY:
-            underway()
-
-    return trace
 
 
 def _failure(
@@ -266,17 +243,12 @@ def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) ->
 
 
 async def _attempt(
-    client: httpx.AsyncClient,
-    scheme: SchemeDocument,
-    holder: Participant,
-    type_id: str,
-    citizen: Citizen,
-    underway: Callable[[], None] | None = None,
+    client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
 ) -> Fetched:
     subject = citizen.pseudonym
     payload = {"appbeheerderverklaring": _assertion(holder, citizen), "documentsoort": type_id}
     try:
-        answer = await _post(client, holder, "verklaringen", payload, underway=underway)
+        answer = await _post(client, holder, "verklaringen", payload)
     except httpx.HTTPError as exc:
         return _failure(
             holder,
@@ -316,17 +288,16 @@ async def fetch(
     citizen: Citizen,
     *,
     deadline: float | None = None,
-    underway: Callable[[], None] | None = None,
 ) -> Fetched:
     """The holder's copy of ``type_id`` for the citizen, verified here; or why there is none.
 
     ``deadline`` (on the event loop's clock; ``None``: none): a fetch not done by then is cancelled
     and unreachable. A transient failure is asked again once, after a short pause, if the deadline
-    leaves time for it. ``underway`` is called once the first request waits on the network.
+    leaves time for it.
     """
     try:
         async with asyncio.timeout_at(deadline):
-            fetched = await _attempt(client, scheme, holder, type_id, citizen, underway)
+            fetched = await _attempt(client, scheme, holder, type_id, citizen)
             pause = _jitter.uniform(*RETRY_PAUSE)
             if not fetched.transient or (
                 deadline is not None and asyncio.get_running_loop().time() + pause + RETRY_NEEDS > deadline
