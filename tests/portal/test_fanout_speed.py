@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.portal import session, verification
-from blauweknop.portal.holders import close_fan_out_clients, fan_out_client
+from blauweknop.portal.holders import Citizen, Kind, close_fan_out_clients, fan_out_client, fetch
 from blauweknop.portal.models import SessionCopies
 from blauweknop.portal.verification import status_lists, verify_received
 from blauweknop.protocol import sdjwt_vc, status_list
@@ -23,6 +23,8 @@ from blauweknop.protocol.scheme_document import HOLDER
 from blauweknop.scheme.client import scheme_client
 
 from .conftest import BELASTING, GEMEENTE
+from .stand_in import Answering, serving
+from .test_holder_failures import _move
 
 LIST = "http://127.0.0.1:9/belastingdienst/statuslijsten/1"
 
@@ -129,6 +131,40 @@ def test_it_keeps_a_pool_of_connections_per_holder_and_per_event_loop(demo_world
     assert first is not other  # one pool per holder: a request checks only that holder's idle connections
     assert first.is_closed and after_closing is not first
     assert asyncio.run(clients())[0] is not first  # a connection belongs to the event loop that opened it
+
+
+class _SettingCookies(Answering):
+    """A holder that answers every request with a cookie, and notes the cookies each request brought."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.brought.append(self.headers.get("Cookie"))
+        self.send_response(404)
+        self.send_header("Set-Cookie", "volger=burger-1; Path=/")
+        body = b'{"code": "no_data"}'
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_to_carry_a_holders_cookie_from_one_citizen_to_the_next(demo_world, wallet):
+    with serving(_SettingCookies) as server:
+        server.brought = []
+        _move(BELASTING, f"http://127.0.0.1:{server.server_port}")
+        scheme = _scheme()
+        holder = scheme.organisations[BELASTING]
+
+        async def both():
+            for bsn in ("999990019", "999990020"):
+                citizen = Citizen(bsn, "midden", wallet.public_jwk)
+                fetched = await fetch(fan_out_client(holder), scheme, holder, "inkomen", citizen)
+                assert fetched.kind == Kind.ABSENT
+            await close_fan_out_clients()
+
+        asyncio.run(both())
+    assert server.brought == [None, None]
 
 
 def _session_key() -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -139,7 +140,11 @@ def fan_out_client(holder: Participant) -> httpx.AsyncClient:
     client = clients.get(holder.oin)
     if client is None or client.is_closed:
         limits = httpx.Limits(max_connections=CONNECTIONS_PER_HOLDER, max_keepalive_connections=CONNECTIONS_PER_HOLDER)
-        client = clients[holder.oin] = httpx.AsyncClient(timeout=TIMEOUT, verify=tls_context(), limits=limits)
+        # No cookies: the client serves every citizen, so a cookie a holder set for one must never reach it for another.
+        cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+        client = clients[holder.oin] = httpx.AsyncClient(
+            timeout=TIMEOUT, verify=tls_context(), limits=limits, cookies=cookies
+        )
     return client
 
 
