@@ -367,6 +367,51 @@ def _attachment(reader: PdfFileReader) -> str:
         return found[0].get_object()["/EF"]["/F"].get_object().data.decode("ascii").strip()
 
 
+def signer(data: bytes) -> str:
+    """The thumbprint of the key that signed the PDF, read from its certificate; the signature is not checked.
+
+    Cheap (no stream is decoded): it tells which kind of PDF this claims to be before the costly checks.
+    """
+    return thumbprint(_signer_jwk(_open(data)[1]))
+
+
+def _embedded(reader: PdfFileReader, max_files: int, max_size: int) -> list[Attachment]:
+    """Every embedded file, decoded within the limits; refused when there are none, too many or one too large."""
+    with _refused_as("malformed", "This PDF holds no readable parts."):
+        names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+        if not 0 < len(names) <= 2 * max_files:
+            raise VerificationError("malformed", "This PDF holds no parts, or too many.")
+        found = []
+        for i in range(0, len(names) - 1, 2):
+            spec = names[i + 1].get_object()
+            stream = spec["/EF"]["/F"].get_object()
+            length = stream["/Length"] if "/Length" in stream else 0
+            if not isinstance(length, int) or length > max_size:  # refused before it is inflated
+                raise VerificationError("malformed", "A part of this PDF is too large.")
+            content = stream.data
+            if len(content) > max_size:
+                raise VerificationError("malformed", "A part of this PDF is too large.")
+            description = spec["/Desc"] if "/Desc" in spec else ""
+            found.append(Attachment(str(names[i]), content, "", str(description)))
+        return found
+
+
+def check_bundle(
+    data: bytes, *, signers: Collection[str], max_parts: int, max_size: int
+) -> list[Attachment]:
+    """Check a PDF that bundles others' files (the portal's debt overview); return those files, unchecked.
+
+    Refused unless one of ``signers`` signed the whole, untouched file, it holds 1 to ``max_parts`` files
+    and none is larger than ``max_size`` bytes. The signer only vouches that nothing changed since it
+    made the PDF: each file must still be checked on its own.
+    """
+    reader, signature = _open(data)
+    if thumbprint(_signer_jwk(signature)) not in signers:
+        raise VerificationError("unknown_key", "The PDF was not signed by an app manager in the scheme.")
+    _check_signature(signature)
+    return _embedded(reader, max_parts, max_size)
+
+
 def embedded_credential(data: bytes) -> str:
     """The credential inside a PDF made by :func:`make`, unchecked: use :func:`check` to trust it."""
     return _attachment(_open(data)[0])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from blauweknop import document_types, pdf
+from blauweknop.document_types import DocumentType
 from blauweknop.display import rows
 from blauweknop.portal import attempts, events, printed, verdicts
 from blauweknop.portal.pages import arender
@@ -34,6 +36,9 @@ from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.scheme.client import scheme_client
 
 MAX_UPLOAD = 2 * 1024 * 1024
+# A bundle holds one copy per source and type: a few dozen at most, each of a few kB.
+MAX_PARTS = 50
+MAX_PART = 256 * 1024
 # What an SD-JWT looks like from afar: a signed JWT (three base64url parts), then "~".
 SDJWT_SHAPE = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+~")
 UNKNOWN_CODE = gettext_lazy(
@@ -112,9 +117,47 @@ class CodeForm(forms.Form):
         return code
 
 
-def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential:
-    """Verify a copy: a .sdjwt presentation, or a PDF with its signature and the copy inside. Blocking."""
+@dataclass(frozen=True)
+class Part:
+    """One copy in a bundle, checked as if it was uploaded on its own."""
+
+    organisation: str  # the verified issuer's name; for a refused copy, the name the bundle gives it
+    result: VerifiedCredential | None  # None when it was refused
+    verdict: verdicts.Verdict | None  # why it was refused; None when genuine and valid
+    oin: str | None = None  # the verified issuer's
+    document_type: DocumentType | None = None
+    subject: str | None = None
+
+
+def _app_manager_keys(scheme: SchemeDocument) -> frozenset[str]:
+    """The keys of the certified app managers (the portal): who may sign a bundle of others' copies."""
+    return frozenset().union(*(p.keys.thumbprints() for p in scheme.app_managers.values() if p.is_certified))
+
+
+def _part(attachment: pdf.Attachment, scheme: SchemeDocument) -> Part:
+    """One copy of a bundle, checked exactly as an uploaded .sdjwt file is. Blocking."""
+    try:
+        result = verify_credential(attachment.data.decode("ascii").strip(), scheme, fresh=True)
+    except UnicodeDecodeError:
+        return Part(attachment.description or attachment.name, None, verdicts.UNREADABLE)
+    except ProtocolError as exc:
+        return Part(attachment.description or attachment.name, None, verdicts.for_code(exc.code))
+    issuer = scheme.issuer(result.iss)
+    document_type = document_types.of(scheme).by_vct(result.vct)
+    return Part(issuer.name, result, None, issuer.oin, document_type, _subject(result.claims))
+
+
+def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential | list[Part]:
+    """Verify a copy: a .sdjwt presentation, a PDF with its signature and the copy inside, or a bundle. Blocking.
+
+    A bundle is a PDF signed by an app manager (the portal's debt overview): its signature only shows that
+    nothing changed since; each copy in it is checked on its own.
+    """
     if pdf.is_pdf(content):
+        bundlers = _app_manager_keys(scheme)
+        if pdf.signer(content) in bundlers:
+            found = pdf.check_bundle(content, signers=bundlers, max_parts=MAX_PARTS, max_size=MAX_PART)
+            return [_part(attachment, scheme) for attachment in found]
         # Every holder in the scheme may have signed it, certified or not: a suspended holder's
         # copy is then refused for what it is (not_certified), not as a stranger's.
         signers = frozenset().union(*(p.keys.thumbprints() for p in scheme.organisations.values()))
@@ -151,6 +194,8 @@ async def _outcome(content: bytes) -> tuple[dict[str, Any], VerifiedCredential |
         result = await sync_to_async(_check, thread_sensitive=False)(content, scheme)
     except ProtocolError as exc:
         return {"verdict": verdicts.for_code(exc.code)}, None
+    if isinstance(result, list):
+        return {"parts": result}, None
     document_type = document_types.of(scheme).by_vct(result.vct)
     context = {
         "result": result,
@@ -198,6 +243,10 @@ async def verify_page(request: HttpRequest) -> HttpResponse:
     context, result = await _outcome(content)
     if result is not None:
         await events.record_check(context["issuer"].oin, _type_id(context), wallet_thumbprint=_wallet(result))
+    for part in context.get("parts", []):  # each valid copy in a bundle counts as checked, as if uploaded alone
+        if part.result is not None and part.oin is not None:
+            type_id = part.document_type.id if part.document_type is not None else "-"
+            await events.record_check(part.oin, type_id, wallet_thumbprint=_wallet(part.result))
     return await _render(request, context)
 
 
