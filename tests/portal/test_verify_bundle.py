@@ -7,11 +7,16 @@ from html import unescape
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from blauweknop import keystore, pdf
 from blauweknop.holder.models import SourceRecord
+from blauweknop.portal import verify
+from blauweknop.protocol.jwk import thumbprint
 
-from .hostile_pdfs import signed_pdf
+from ..protocol.hostile import refused_or_accepted
+from .hostile_pdfs import MiB, from_a_rogue_holder, in_a_thread, signed_pdf
 from .test_debt_page import _download, _logged_in, _press, debtors, scheme_document_name  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,3 +95,50 @@ def test_the_bundle_verdict_speaks_english(made):
     page = _checked(client, printed)
     assert "Each organisation vouches for its own part." in page and COMPILED not in page
     assert _part_verdicts(page) == {scheme_document_name(oin): "valid" for oin in holders}
+
+
+def _signed_by_the_portal(files: list[tuple[str, bytes]]) -> bytes:
+    """A PDF the portal's key signed, holding ``files``: what a bundle made by a rogue copy of the portal looks like."""
+    page = pdf.Page("Schuldenoverzicht", [], [], "Controleer dit.", "https://x.example/", "nl")
+    attachments = [pdf.Attachment(name, data, "application/dc+sd-jwt", "Gemeente") for name, data in files]
+    key = keystore.signing_key(settings.PORTAL_OIN)
+    return in_a_thread(pdf.make_with, page, attachments, key, signer_name="De Blauwe Knop", oin=settings.PORTAL_OIN)
+
+
+def _portal_signed_hostile() -> dict[str, bytes]:
+    rogue = from_a_rogue_holder(keystore.signing_key(settings.PORTAL_OIN).cryptography_key)
+    return {
+        **rogue,
+        "too_many_parts": _signed_by_the_portal([(f"{i}.sdjwt", b"x~") for i in range(verify.MAX_PARTS + 1)]),
+        "a_part_too_large": _signed_by_the_portal([("groot.sdjwt", b"a" * (verify.MAX_PART + 1))]),
+        "a_garbage_part": _signed_by_the_portal([("rommel.sdjwt", bytes(range(256)))]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("attachment_inflates_to_64_mib", "malformed"),
+        ("no_attachment", "malformed"),
+        ("too_many_parts", "malformed"),
+        ("a_part_too_large", "malformed"),
+    ],
+)
+def test_it_refuses_a_hostile_bundle_pdf_with_a_code_in_bounded_memory(demo_world, name, code):
+    content = _portal_signed_hostile()[name]
+    portal = {thumbprint(keystore.signing_key(settings.PORTAL_OIN).public_jwk)}
+
+    def check() -> list[pdf.Attachment]:
+        return pdf.check_bundle(content, signers=portal, max_parts=verify.MAX_PARTS, max_size=verify.MAX_PART)
+
+    refusal = refused_or_accepted(check)
+    assert refusal is not None and refusal.code == code
+    assert len(content) < 2 * MiB  # small enough to upload: the page must answer it
+
+
+def test_the_page_answers_every_hostile_bundle_pdf_in_plain_words(client, demo_world):
+    for name, content in _portal_signed_hostile().items():
+        response = client.post("/controleren/", {"bestand": SimpleUploadedFile(f"{name}.pdf", content)})
+        page = unescape(response.content.decode())
+        assert response.status_code == 200, name
+        assert "Echt en geldig" not in page and "Niet geldig" in page, name

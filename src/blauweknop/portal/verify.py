@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from blauweknop import document_types, pdf
-from blauweknop.document_types import DocumentType
 from blauweknop.display import rows
+from blauweknop.document_types import DocumentType
 from blauweknop.portal import attempts, events, printed, verdicts
 from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
