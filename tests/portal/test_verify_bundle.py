@@ -111,7 +111,9 @@ def _portal_signed_hostile() -> dict[str, bytes]:
         **rogue,
         "too_many_parts": _signed_by_the_portal([(f"{i}.sdjwt", b"x~") for i in range(verify.MAX_PARTS + 1)]),
         "a_part_too_large": _signed_by_the_portal([("groot.sdjwt", b"a" * (verify.MAX_PART + 1))]),
-        "a_garbage_part": _signed_by_the_portal([("rommel.sdjwt", bytes(range(256)))]),
+        "garbage_parts": _signed_by_the_portal(
+            [("rommel.sdjwt", bytes(range(256))), ("leeg.sdjwt", b""), ("vorm.sdjwt", b"a.b.c~~~"), ("x", b"~")]
+        ),
     }
 
 

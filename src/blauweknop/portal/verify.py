@@ -6,6 +6,7 @@ genuine and still valid, what it shows, or in plain words why not and what to do
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -147,17 +148,16 @@ def _part(attachment: pdf.Attachment, scheme: SchemeDocument) -> Part:
     return Part(issuer.name, result, None, issuer.oin, document_type, _subject(result.claims))
 
 
-def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential | list[Part]:
+def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential | list[pdf.Attachment]:
     """Verify a copy: a .sdjwt presentation, a PDF with its signature and the copy inside, or a bundle. Blocking.
 
     A bundle is a PDF signed by an app manager (the portal's debt overview): its signature only shows that
-    nothing changed since; each copy in it is checked on its own.
+    nothing changed since; its copies, still unchecked, are returned to be checked each on its own.
     """
     if pdf.is_pdf(content):
         bundlers = _app_manager_keys(scheme)
         if pdf.signer(content) in bundlers:
-            found = pdf.check_bundle(content, signers=bundlers, max_parts=MAX_PARTS, max_size=MAX_PART)
-            return [_part(attachment, scheme) for attachment in found]
+            return pdf.check_bundle(content, signers=bundlers, max_parts=MAX_PARTS, max_size=MAX_PART)
         # Every holder in the scheme may have signed it, certified or not: a suspended holder's
         # copy is then refused for what it is (not_certified), not as a stranger's.
         signers = frozenset().union(*(p.keys.thumbprints() for p in scheme.organisations.values()))
@@ -194,8 +194,9 @@ async def _outcome(content: bytes) -> tuple[dict[str, Any], VerifiedCredential |
         result = await sync_to_async(_check, thread_sensitive=False)(content, scheme)
     except ProtocolError as exc:
         return {"verdict": verdicts.for_code(exc.code)}, None
-    if isinstance(result, list):
-        return {"parts": result}, None
+    if isinstance(result, list):  # all at once: each may wait on its own holder's status list
+        checking = (sync_to_async(_part, thread_sensitive=False)(attachment, scheme) for attachment in result)
+        return {"parts": await asyncio.gather(*checking)}, None
     document_type = document_types.of(scheme).by_vct(result.vct)
     context = {
         "result": result,
