@@ -179,3 +179,15 @@ def test_a_credential_from_an_untrusted_key_is_refused(issuer_key):
     with pytest.raises(VerificationError) as caught:
         _verify(_issue(issuer_key), stranger)
     assert caught.value.code == "unknown_key"
+
+
+def test_it_refuses_a_credential_whose_status_list_is_elsewhere_without_asking_for_it(
+    issuer_key, issuer_keys, published
+):
+    # A certified issuer must not make every verifier GET an address of its choosing (SSRF).
+    _, client, fetches = published
+    elsewhere = StatusReference("http://10.0.0.1:8080/admin", 9)
+    with pytest.raises(VerificationError) as caught:
+        _verify(_issue(issuer_key, status=elsewhere), issuer_keys, status_lists=client)
+    assert caught.value.code == "status_elsewhere"
+    assert fetches == []

@@ -164,3 +164,40 @@ def test_a_list_signed_by_someone_else_is_refused(key):
     with pytest.raises(VerificationError) as caught:
         StatusListClient(forger, clock=lambda: NOW).status(StatusReference(URI, 0), KeySet([key.public_jwk]))
     assert caught.value.code == "unknown_key"
+
+
+# --- where a list may be published (F7: no status list on another address) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("uri", "iss"),
+    [
+        (URI, ISS),
+        ("https://GEMEENTE.example:443/lijsten/7", ISS),  # the same origin, spelled otherwise
+        ("http://127.0.0.1:8000/gemeente/api/v1/statuslijsten/1", "http://127.0.0.1:8000/gemeente"),  # the demo
+    ],
+)
+def test_it_accepts_a_status_list_on_the_issuers_own_origin(uri, iss):
+    status_list.check_published_by(uri, iss)
+
+
+@pytest.mark.parametrize(
+    ("uri", "iss"),
+    [
+        ("https://169.254.169.254/latest/meta-data", ISS),  # another host: the cloud's metadata service
+        ("https://gemeente.example.evil.example/statuslijsten/1", ISS),
+        ("https://gemeente.example:8443/statuslijsten/1", ISS),  # another port
+        ("http://gemeente.example/blauweknop/statuslijsten/1", ISS),  # plain http for an https issuer
+        ("https://gemeente.example/statuslijsten/1", "http://gemeente.example/blauweknop"),  # another scheme
+        ("https://admin@gemeente.example/statuslijsten/1", ISS),  # user info
+        ("file:///etc/passwd", ISS),
+        ("ftp://gemeente.example/statuslijsten/1", "ftp://gemeente.example/"),
+        ("https://gemeente.example:99999/statuslijsten/1", ISS),  # a port out of range
+        ("https://[::1/statuslijsten/1", ISS),  # a malformed host
+        ("/statuslijsten/1", ISS),  # relative
+    ],
+)
+def test_it_refuses_a_status_list_elsewhere_than_the_issuers_origin(uri, iss):
+    with pytest.raises(VerificationError) as caught:
+        status_list.check_published_by(uri, iss)
+    assert caught.value.code == "status_elsewhere"

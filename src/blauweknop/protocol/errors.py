@@ -47,6 +47,7 @@ MESSAGES: dict[str, str] = {
     "suspended": "The credential is suspended for now.",
     "status_unavailable": "The status of the credential could not be checked.",
     "status_index_out_of_range": "The status index is outside the status list.",
+    "status_elsewhere": "The status list is not published on the issuer's own address.",
     # Scheme document.
     "unknown_organisation": "The organisation is not in the scheme.",
     "not_certified": "The organisation is not certified for this role.",

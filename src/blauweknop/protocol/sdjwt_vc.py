@@ -15,7 +15,14 @@ from blauweknop.protocol import sdjwt
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, VerifyingKey, checked_public_jwk, public_jwk
 from blauweknop.protocol.sdjwt import KeyBinding
-from blauweknop.protocol.status_list import INVALID, SUSPENDED, VALID, StatusListClient, StatusReference
+from blauweknop.protocol.status_list import (
+    INVALID,
+    SUSPENDED,
+    VALID,
+    StatusListClient,
+    StatusReference,
+    check_published_by,
+)
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, now_or, numeric_date, required_date
 
 TYP = "dc+sd-jwt"
@@ -128,6 +135,7 @@ def verify(
     expires_at = required_date(claims, "exp")
     status = StatusReference.from_claim(claims["status"]) if "status" in claims else None
     if status is not None:
+        check_published_by(status.uri, claims["iss"])
         if status_lists is None:
             raise VerificationError("status_unavailable", "The credential has a status, but it was not checked.")
         _check_status(status_lists.status(status, keys))

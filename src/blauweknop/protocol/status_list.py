@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from blauweknop.protocol import jws
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode
@@ -87,6 +88,33 @@ class StatusList:
         result = cls(len(data) * (8 // bits), bits)
         result.data = bytearray(data)
         return result
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """The (scheme, host, port) of an http(s) ``url`` without user info; ``None`` for anything else."""
+    try:
+        parts = urlsplit(url)
+        scheme, port = parts.scheme.lower(), parts.port
+    except ValueError:  # a port that is not a number, a malformed IPv6 host
+        return None
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username is not None or parts.password is not None:
+        return None
+    return scheme, parts.hostname, _DEFAULT_PORTS[scheme] if port is None else port
+
+
+def check_published_by(uri: str, iss: str) -> None:
+    """Refuse a status list ``uri`` that is not on the origin (scheme, host, port) of the issuer ``iss``.
+
+    Every verifier fetches the list a credential names: were any address allowed, a certified
+    issuer could make the portal ask its internal addresses (SSRF). So the list is https on the
+    issuer's own host and port, or http only when the issuer's URL is http too (as in a demo).
+    """
+    own = _origin(iss)
+    if own is None or _origin(uri) != own:
+        raise VerificationError("status_elsewhere")
 
 
 @dataclass(frozen=True)
