@@ -4,23 +4,31 @@ Status lists are shared within their ``ttl``: by every verification in this proc
 and by every process of the deployment (the shared cache), so a press or an upload costs no HTTP
 request for a list another request just fetched. A cached token is not trusted: it is verified
 each time it is used, as a fetched one is, and one that fails is passed over for a fresh fetch.
+
+A list's server may be slow or hostile, and the threads that wait on it are few: a download is
+given up after ``STATUS_LIST_DEADLINE`` seconds in all, verifications that need the same list
+wait for the one download in progress, and a list that could not be had is not asked for again
+for :data:`FAILURE_KEPT` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import functools
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from blauweknop import shared_cache
-from blauweknop.capped import read_at_most
+from blauweknop.capped import aread_at_most
 from blauweknop.protocol import sdjwt_vc, status_list
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeyResolver
@@ -29,12 +37,14 @@ from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient, S
 from blauweknop.protocol.validity import now_or
 
 logger = logging.getLogger(__name__)
-TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+TIMEOUT = httpx.Timeout(10.0, connect=3.0)  # the portal's calls to holders (a status list has its own deadline)
 KEPT_BYTES = 32 * 1024 * 1024  # status list tokens this process keeps in memory; the oldest go first
 # A holder's list is a few kB; a larger token (a hostile issuer's, say) is not left in the shared cache.
 SHARED_BYTES = 256 * 1024
 # Verifying may wait on status lists (blocking HTTP): its own threads, so that 20 holders' lists are fetched at once.
 _VERIFYING = ThreadPoolExecutor(max_workers=32, thread_name_prefix="verify")
+# A list that could not be had is not asked for again so soon: a dead server is not hammered by every verification.
+FAILURE_KEPT = 10.0
 
 
 class NotKept(Exception):
@@ -48,15 +58,25 @@ def tls_context() -> ssl.SSLContext:
 
 
 def download(uri: str) -> str:
-    """A status list token from its publisher, unverified. Blocking."""
+    """A status list token from its publisher, unverified; ``TimeoutError`` after ``STATUS_LIST_DEADLINE`` s. Blocking.
+
+    The deadline counts the whole download, connecting, headers and body: a server that sends
+    a byte a second (slowloris) must not hold a verifying thread for long. Only a cancelled
+    coroutine stops in the middle of reading headers, hence the event loop of its own.
+    """
+    return asyncio.run(_download(uri, settings.STATUS_LIST_DEADLINE))
+
+
+async def _download(uri: str, deadline: float) -> str:
     # Raw bytes, no content coding, at most one token's worth: the list's server may be hostile.
     headers = {"Accept": "application/statuslist+jwt", "Accept-Encoding": "identity"}
-    with (
-        httpx.Client(timeout=TIMEOUT, verify=tls_context()) as http,
+    async with (
+        asyncio.timeout(deadline),
+        httpx.AsyncClient(timeout=deadline, verify=tls_context()) as http,
         http.stream("GET", uri, headers=headers) as answer,
     ):
         answer.raise_for_status()
-        return read_at_most(answer, MAX_TOKEN_BYTES).decode("utf-8")
+        return (await aread_at_most(answer, MAX_TOKEN_BYTES)).decode("utf-8")
 
 
 class StatusLists(StatusListClient):
@@ -70,13 +90,53 @@ class StatusLists(StatusListClient):
         self._kept_bytes = kept_bytes
         self._kept: collections.OrderedDict[str, tuple[str, int]] = collections.OrderedDict()  # uri: (token, until)
         self._kept_size = 0
+        self._downloading: dict[str, Future[str]] = {}  # uri: the download in progress
+        self._failed: dict[str, float] = {}  # uri: until when (monotonic) it is not asked for again
         self._lock = threading.Lock()
 
     def forget(self) -> None:
-        """Drop every list this process keeps (in tests; the shared cache keeps its own until the ``ttl``)."""
+        """Drop every list and failure this process keeps (in tests; the shared cache keeps its own lists)."""
         with self._lock:
             self._kept.clear()
             self._kept_size = 0
+            self._failed.clear()
+
+    def _download_once(self, uri: str) -> str:
+        """``fetch(uri)``, one at a time per ``uri``: whoever comes while it runs waits for its answer. Blocking.
+
+        ``status_unavailable`` when it fails, and for :data:`FAILURE_KEPT` seconds after that.
+        """
+        with self._lock:
+            if time.monotonic() < self._failed.get(uri, 0.0):
+                raise VerificationError("status_unavailable", "The status list could not be had a moment ago.")
+            running = self._downloading.get(uri)
+            leading = running is None
+            if running is None:
+                running = self._downloading[uri] = Future()
+        if not leading:
+            try:
+                return running.result()  # the leader's fetch ends by its deadline
+            except Exception as exc:  # its failure, or its cancellation
+                raise VerificationError("status_unavailable") from exc
+        try:
+            text = self._fetch(uri)
+        except Exception as exc:  # whatever the transport raises, the verifier just cannot tell
+            running.set_exception(exc)
+            raise VerificationError("status_unavailable") from exc
+        else:
+            running.set_result(text)
+            return text
+        finally:
+            running.cancel()  # only when interrupted before an answer was set: its waiters are let go
+            self._finish(uri, failed=running.cancelled() or running.exception() is not None)
+
+    def _finish(self, uri: str, *, failed: bool) -> None:
+        now = time.monotonic()
+        with self._lock:
+            del self._downloading[uri]
+            self._failed = {u: until for u, until in self._failed.items() if until > now and u != uri}
+            if failed:
+                self._failed[uri] = now + FAILURE_KEPT
 
     def _in_memory(self, uri: str, now: int) -> str | None:
         with self._lock:
@@ -121,10 +181,7 @@ class StatusLists(StatusListClient):
             else:
                 self._keep(uri, shared, token, now)
                 return token
-        try:
-            text = self._fetch(uri)
-        except Exception as exc:  # whatever the transport raises, the verifier just cannot tell
-            raise VerificationError("status_unavailable") from exc
+        text = self._download_once(uri)
         token = status_list.verify(text, keys, uri=uri, now=now)
         if (seconds := self._keep(uri, text, token, now)) and len(text) <= SHARED_BYTES:
             shared_cache.write(cache_key, text, seconds)
