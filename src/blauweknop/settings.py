@@ -148,6 +148,8 @@ SOURCE_ADAPTER = env("BLAUWEKNOP_SOURCE_ADAPTER", "blauweknop.holder.sources.Sql
 SOURCE_ADAPTER_OPTIONS = envjson("BLAUWEKNOP_SOURCE_ADAPTER_OPTIONS", "{}")
 # Credentials per status list; a holder starts the next list when one is full.
 STATUS_LIST_SIZE = envint("BLAUWEKNOP_STATUS_LIST_SIZE", 2**17, minimum=1)
+# A status list download that has not finished within this many seconds in all is given up (a slow server).
+STATUS_LIST_DEADLINE = envint("BLAUWEKNOP_STATUS_LIST_DEADLINE", 3, minimum=1)
 
 # Each role brings its own apps, and so its own tables and migrations; none needs another role's.
 ROLE_APPS = {
