@@ -1,6 +1,7 @@
 """The fan-out to every holder: one result per holder, each as soon as it is in, all within the timeout."""
 
 import asyncio
+import base64
 import json
 import logging
 import time
@@ -50,6 +51,16 @@ def test_every_holder_answers_once_with_verified_copies(demo_world, citizen_bsn,
         assert set(r.credentials) | set(r.absent) == set(r.holder.document_types)
 
 
+def asker(body: dict) -> tuple[str, dict]:
+    """Whom a holder is asked about, by the portal's assertion in the request ``body``: the BSN and the wallet key.
+
+    A stand-in addresses its copies to them as a real holder does: the portal shows no copy about anyone else.
+    """
+    payload = body["appbeheerderverklaring"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims["bsn"], claims["cnf"]["jwk"]
+
+
 class _Everyone(Answering):
     """Every holder's API at once, each answering after ``server.delay`` with a good copy signed by its own key."""
 
@@ -60,11 +71,13 @@ class _Everyone(Answering):
         time.sleep(self.server.delay)
         vct = next(t["vct"] for t in self.server.scheme.document_types if t["id"] == body["documentsoort"])
         base = f"http://127.0.0.1:{self.server.server_port}/{slug}"
+        bsn, wallet_jwk = asker(body)
         credential = sdjwt_vc.issue(
-            {"naam": "Iemand"},
+            {"burgerservicenummer": bsn, "naam": "Iemand"},
             keystore.signing_key(holder.oin),
             iss=holder.endpoints["issuer"],
             vct=vct,
+            holder_jwk=wallet_jwk,
             status=status_list.StatusReference(f"{base}/status", 0),
         )
         self.answer(201, "application/json", json.dumps({"verklaring": credential}).encode())

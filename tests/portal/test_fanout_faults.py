@@ -18,7 +18,7 @@ import pytest
 from blauweknop import keystore
 from blauweknop.db import release_before_waiting
 from blauweknop.portal.fanout import ask_all
-from blauweknop.portal.holders import MAX_ANSWER_BYTES, Citizen
+from blauweknop.portal.holders import MAX_ANSWER_BYTES, Citizen, fetch, http_client
 from blauweknop.protocol import sdjwt, sdjwt_vc, status_list
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.protocol.scheme_document import HOLDER
@@ -27,7 +27,7 @@ from blauweknop.scheme.models import Organisation
 
 from .conftest import BELASTING, GEMEENTE, log_in
 from .stand_in import Answering, serving
-from .test_fanout import collect
+from .test_fanout import asker, collect
 from .test_holder_failures import _move
 from .test_overview import sections, streamed
 
@@ -40,11 +40,15 @@ JSON = "application/json"
 
 
 class _Holder(Answering):
-    """A holder's API: every POST answered by ``server.respond(server, type_id, attempt)``; GET: its status list."""
+    """A holder's API: every POST answered by ``server.respond(server, type_id, attempt)``; GET: its status list.
+
+    Whom each POST asks about is in ``server.asked_about`` (this request's thread only): see :func:`_copy`.
+    """
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         type_id = body.get("documentsoort")
+        self.server.asked_about.bsn, self.server.asked_about.wallet_jwk = asker(body)
         with self.server.lock:
             self.server.asked.append(type_id)
             attempt = self.server.asked.count(type_id)
@@ -70,16 +74,20 @@ def _status_token(server, invalid=False):
     return status_list.sign(statuses, key, uri=server.status_uri, iss=_issuer())
 
 
-def _copy(server, type_id, key=None, iss=None):
-    """A copy of ``type_id`` with the marker in it, signed by ``key`` (default: the municipality's own)."""
+def _copy(server, type_id, key=None, iss=None, bsn=None, wallet_jwk=None, status=True):
+    """A copy of ``type_id`` with the marker in it, signed by ``key`` (default: the municipality's own).
+
+    About the citizen asked about and bound to their wallet key, unless ``bsn`` or ``wallet_jwk`` says otherwise.
+    """
     scheme = asyncio.run(scheme_client.current())
     vct = next(t["vct"] for t in scheme.document_types if t["id"] == type_id)
     credential = sdjwt_vc.issue(
-        {"naam": MARKER},
+        {"burgerservicenummer": bsn or server.asked_about.bsn, "naam": MARKER},
         key or keystore.signing_key(GEMEENTE),
         iss=iss or _issuer(),
         vct=vct,
-        status=status_list.StatusReference(server.status_uri, 0),
+        holder_jwk=wallet_jwk or server.asked_about.wallet_jwk,
+        status=status_list.StatusReference(server.status_uri, 0) if status else None,
     )
     server.sent.append(credential)
     return credential
@@ -99,6 +107,7 @@ def stand_in(demo_world):
     with serving(_Holder) as server:
         server.lock = threading.Lock()
         server.asked, server.sent, server.delay, server.respond = [], [], 0.0, _good
+        server.asked_about = threading.local()
         server.status_uri = f"http://127.0.0.1:{server.server_port}/status/1"
         server.status_token = lambda: _status_token(server)
         _move(GEMEENTE, f"http://127.0.0.1:{server.server_port}")
@@ -336,3 +345,80 @@ def test_a_withdrawn_copy_is_untrusted(stand_in, citizen, caplog, page):
     assert_the_others_came(results)
     assert reasons(caplog) == {"revoked"}
     assert_the_page_says(page, "onbetrouwbaar")
+
+
+# A genuine copy that answers another question: verified, but not the copy asked for (portal/addressed.py).
+ANOTHER_BSN = "111222333"  # passes the eleven test; no demo citizen has it
+
+
+def _about_another_citizen(server, type_id, attempt):
+    return _created(_copy(server, type_id, bsn=ANOTHER_BSN))
+
+
+def _bound_to_another_wallet(server, type_id, attempt):
+    return _created(_copy(server, type_id, wallet_jwk=SigningKey(generate_jwk()).public_jwk))
+
+
+def _of_another_type(server, type_id, attempt):
+    return _created(_copy(server, "vorderingen" if type_id == "inkomen" else "inkomen"))
+
+
+def _from_another_holder(server, type_id, attempt):
+    scheme = asyncio.run(scheme_client.current())
+    other = scheme.organisations[BELASTING]  # certified, and its own copy verifies: but it was not asked
+    # No status: a status list must be the issuer's own, and the tax office's is not the stand-in's to sign.
+    key = keystore.signing_key(BELASTING)
+    return _created(_copy(server, type_id, key=key, iss=other.endpoints["issuer"], status=False))
+
+
+def _without_status(server, type_id, attempt):
+    return _created(_copy(server, type_id, status=False))
+
+
+def basis_page(client, oin=GEMEENTE):
+    """The holder's data page after a press of its Blauwe Knop, as the logged-in citizen's browser gets it."""
+    pressed = client.post(f"/organisaties/{oin}/blauwe-knop/")
+    assert pressed.status_code == 302
+    return client.get(pressed["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("respond", "reason"),
+    [
+        (_about_another_citizen, "wrong_subject"),
+        (_bound_to_another_wallet, "wrong_wallet"),
+        (_of_another_type, "wrong_type"),
+        (_from_another_holder, "wrong_issuer"),
+        (_without_status, "no_status"),
+    ],
+    ids=["another-citizen", "another-wallet", "another-type", "another-holder", "no-status"],
+)
+def test_it_refuses_a_genuine_copy_that_is_not_the_one_asked_for(
+    stand_in, citizen, caplog, respond, reason, page, client
+):
+    stand_in.respond = respond
+    results, _ = fan_out(citizen)
+    assert results[GEMEENTE].outcome == "onbetrouwbaar" and not results[GEMEENTE].credentials
+    assert stand_in.sent
+    assert_nothing_of_the_stand_in_passed(results, stand_in)
+    assert_the_others_came(results)
+    assert reasons(caplog) == {reason}
+    assert len(stand_in.asked) == len(results[GEMEENTE].holder.document_types)  # not asked again
+    assert_the_page_says(page, "onbetrouwbaar")
+    data = basis_page(client)
+    assert MARKER not in data and "stuurde gegevens die we niet konden controleren" in data
+
+
+def test_it_refuses_a_copy_of_a_type_the_holder_does_not_issue(stand_in, citizen, caplog):
+    scheme = asyncio.run(scheme_client.current())
+    gemeente = scheme.organisations[GEMEENTE]
+    # Asked for a type it does not issue, it sends a genuine copy of that very type: still not a copy to show.
+    foreign = next(t["id"] for t in scheme.document_types if t["id"] not in gemeente.document_types)
+
+    async def ask():
+        async with http_client() as client:
+            return await fetch(client, scheme, gemeente, foreign, citizen)
+
+    fetched = asyncio.run(ask())
+    assert stand_in.sent and fetched.kind == "untrusted" and fetched.credential is None and fetched.verified is None
+    assert reasons(caplog) == {"wrong_type"}

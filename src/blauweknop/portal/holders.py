@@ -23,9 +23,10 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from blauweknop import keystore
+from blauweknop import document_types, keystore
 from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
+from blauweknop.portal.addressed import mismatch
 from blauweknop.portal.events import remember_wallet
 from blauweknop.portal.verification import TIMEOUT, tls_context, verify_received
 from blauweknop.protocol import sdjwt, session_assertion
@@ -282,7 +283,23 @@ async def _attempt(
         return _failure(
             holder, type_id, subject, Kind.UNTRUSTED, reason, problem=_untrusted(holder), detail=f"code {exc.code}"
         )
+    if wrong := _not_asked_for(verified, scheme, holder, type_id, citizen):
+        return _failure(holder, type_id, subject, Kind.UNTRUSTED, wrong, problem=_untrusted(holder))
     return Fetched(type_id, Kind.COPY, credential=credential, verified=verified)
+
+
+def _not_asked_for(
+    verified: VerifiedCredential, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
+) -> str | None:
+    """Why a genuine copy is not the one asked for (another issuer, type, wallet or citizen); ``None`` if it is."""
+    document_type = document_types.of(scheme).get(type_id) if type_id in holder.document_types else None
+    return mismatch(
+        verified,
+        issuer=holder.endpoints.get("issuer", ""),
+        vct=document_type.vct if document_type else None,
+        wallet_jwk=citizen.wallet_jwk,
+        bsn=citizen.bsn,
+    )
 
 
 async def fetch(
