@@ -143,7 +143,8 @@ def test_it_refuses_to_wrap_the_logged_in_header_at_1280_px_with_a_long_name(
         page.goto(demo_server.base_url + path)
         # The name as the server would render it for a citizen called so: the layout is the browser's own.
         page.locator("header .blauweknop-nav__text").evaluate(
-            "(el, name) => { const last = el.lastChild; last.textContent = last.textContent.replace(/\\S+$/, name); }",
+            """(el, name) => { const last = (el.querySelector('.blauweknop-nav__name') || el).lastChild;
+                last.textContent = last.textContent.replace(/\\S+$/, name); }""",
             name,
         )
         assert name in page.locator("header .blauweknop-nav__text").text_content()
