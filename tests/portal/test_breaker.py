@@ -7,10 +7,11 @@ from django.core.cache import caches
 
 from blauweknop import shared_cache
 from blauweknop.portal.breaker import CLOSED, Circuit, _admitted, _key, admit, after
-from blauweknop.portal.holders import Citizen
+from blauweknop.portal.fanout import down
+from blauweknop.portal.holders import Citizen, Fetched, Kind
 
 from .conftest import BELASTING, GEMEENTE
-from .test_fanout_faults import _503, fan_out, stand_in  # noqa: F401 (a fixture)
+from .test_fanout_faults import _503, _about_another_citizen, _good, fan_out, stand_in  # noqa: F401 (a fixture)
 
 RULES = {"threshold": 3, "wait": 60}
 
@@ -110,3 +111,42 @@ def test_another_process_skips_the_holder_too_for_the_state_is_in_the_shared_cac
     other.clear()  # nothing of it is kept in this process: with the cache emptied, the holder is asked again
     assert fan_out(citizen)[0][GEMEENTE].outcome == "onbereikbaar"
     assert len(failing.asked) > asked
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason", "counts"),
+    [
+        (Kind.UNREACHABLE, "timeout", True),
+        (Kind.UNREACHABLE, "unreachable", True),
+        (Kind.UNREACHABLE, "http_503", True),
+        (Kind.UNREACHABLE, "status_unavailable", True),
+        (Kind.UNREACHABLE, "portal_error", False),  # a fault of ours
+        (Kind.REFUSED, "http_403", False),
+        (Kind.UNTRUSTED, "bad_signature", False),
+        (Kind.UNTRUSTED, "wrong_subject", False),
+        (Kind.ABSENT, "", False),
+    ],
+)
+def test_only_the_holder_s_own_failures_count_towards_its_circuit(kind, reason, counts):
+    assert down([Fetched("inkomen", Kind.COPY), Fetched("vorderingen", kind, reason=reason)]) is counts
+
+
+def _403(server, type_id, attempt):
+    return 403, "application/problem+json", b'{"code": "forbidden"}'
+
+
+@pytest.mark.parametrize("failure", [_403, _about_another_citizen], ids=["refused", "untrusted"])
+def test_it_refuses_to_open_the_circuit_for_everyone_over_one_citizen_s_failures(
+    stand_in,  # noqa: F811
+    two_citizen_bsns,
+    wallet,
+    settings,
+    failure,
+):
+    settings.BREAKER_FAILURES = 2
+    one, other = (Citizen(bsn, "midden", wallet.public_jwk) for bsn in two_citizen_bsns)
+    # The municipality fails for the one citizen only: it refuses them, or sends a copy about someone else.
+    stand_in.respond = lambda server, *args: (failure if server.asked_about.bsn == one.bsn else _good)(server, *args)
+    for _ in range(3):
+        assert fan_out(one)[0][GEMEENTE].outcome in ("onbereikbaar", "onbetrouwbaar")
+    assert fan_out(other)[0][GEMEENTE].outcome == "opgehaald"

@@ -117,5 +117,5 @@ async def admitted(oins: list[str], trial: float) -> set[str]:
 
 
 async def record(answers: dict[str, bool]) -> None:
-    """Count each holder's answer, by OIN: failed (unreachable, an error, untrusted) or good (data or none)."""
+    """Count each holder's answer, by OIN: failed (the holder is down, slow or in error) or good (it answered)."""
     await sync_to_async(_record, thread_sensitive=False)(answers)

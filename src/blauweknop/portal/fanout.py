@@ -31,6 +31,7 @@ T = TypeVar("T")
 # Past the deadline, a holder's result may take this much longer to be put in, no more.
 GRACE = 0.05
 MAX_GATHER = 0.05  # seconds a batch of results may wait for more, at most
+PORTAL_ERROR = "portal_error"  # the portal failed with a holder's answer: a fault of ours, not of the holder
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class HolderResult:
     absent: list[str]  # the types the holder said it has none of
     # document type: what verifying its copy found (the claims shown), so that nobody parses the copy again
     verified: dict[str, VerifiedCredential] = field(default_factory=dict)
+    down: bool = False  # the holder itself failed (see :func:`down`): what its circuit counts
 
     def __repr__(self) -> str:  # the copies hold personal data
         return f"HolderResult({self.holder.oin}, {self.outcome})"
@@ -64,6 +66,16 @@ def outcome(fetched: Iterable[Fetched]) -> str:
     return Outcome.NONE if kinds <= {Kind.ABSENT} else Outcome.FETCHED
 
 
+def down(fetched: Iterable[Fetched]) -> bool:
+    """Whether the holder itself failed for some type: not reached, too slow, a 5xx, or no status list to be had.
+
+    Only this counts towards opening its circuit, which skips the holder for every citizen. A refusal (4xx)
+    or a copy that does not verify or is not the one asked for may concern one citizen only: the holder
+    did answer, so such an answer counts as a good one.
+    """
+    return any(f.kind == Kind.UNREACHABLE and f.reason != PORTAL_ERROR for f in fetched)
+
+
 def result(holder: Participant, fetched: list[Fetched]) -> HolderResult:
     """The holder's result from its answers per type."""
     return HolderResult(
@@ -72,6 +84,7 @@ def result(holder: Participant, fetched: list[Fetched]) -> HolderResult:
         {f.type_id: f.credential for f in fetched if f.kind == Kind.COPY and f.credential is not None},
         [f.type_id for f in fetched if f.absent],
         {f.type_id: f.verified for f in fetched if f.kind == Kind.COPY and f.verified is not None},
+        down(fetched),
     )
 
 
@@ -100,7 +113,7 @@ async def _ask(
         )
     except Exception as exc:  # a fault of ours with this holder's answer costs the others nothing, nor waits
         logger.error("holder %s: asking it failed in the portal: %s", holder.oin, type(exc).__name__)
-        fetched = [Fetched(t, Kind.UNREACHABLE, reason="portal_error") for t in holder.document_types]
+        fetched = [Fetched(t, Kind.UNREACHABLE, reason=PORTAL_ERROR) for t in holder.document_types]
     results.put_nowait(result(holder, fetched))
 
 
@@ -211,7 +224,8 @@ async def ask_all_in_batches(
         for holder in pending.values():  # only if a holder's task failed to put its result
             _log_unasked(holder, citizen, "timeout")
         if pending:
-            yield _prepared(prepare, [HolderResult(holder, Outcome.UNREACHABLE, {}, []) for holder in pending.values()])
+            late = [HolderResult(holder, Outcome.UNREACHABLE, {}, [], down=True) for holder in pending.values()]
+            yield _prepared(prepare, late)
     finally:
         for task in tasks:  # each is done once its result is in; any other is not waited for
             task.cancel()
@@ -223,5 +237,5 @@ async def _leave_behind(citizen: Citizen, answered: list[HolderResult]) -> None:
     """After a fan-out: the wallet key is known until the last copy expires; the breaker counts every answer."""
     await asyncio.gather(
         remember_until(citizen, [v.expires_at for answer in answered for v in answer.verified.values()]),
-        breaker.record({a.holder.oin: a.outcome not in (Outcome.FETCHED, Outcome.NONE) for a in answered}),
+        breaker.record({a.holder.oin: a.down for a in answered}),
     )
