@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 from asgiref.sync import async_to_sync
@@ -94,6 +96,31 @@ def test_fetch_again_asks_every_organisation_anew_and_a_closed_one_says_so(citiz
     assert shown[GEMEENTE] == "onbereikbaar" and shown[BELASTING] == "opgehaald"
     assert f"Gemeente Voorbeeldstad {UNREACHABLE}" in " ".join(html.split())
     assert not citizen.get("/overzicht/").streaming, "the fetch was asked once, not for every visit after"
+
+
+def test_it_refuses_to_fetch_again_twice_within_half_a_minute(citizen):
+    streamed(citizen.get("/overzicht/"))
+    assert citizen.post("/overzicht/").status_code == 303
+    first = sections(streamed(citizen.get("/overzicht/")))  # the first press asks every organisation anew
+    for oin in first:  # were the holders asked again, each would now be unreachable
+        _move(oin, CLOSED)
+    again = citizen.post("/overzicht/")
+    assert again.status_code == 303 and again["Location"] == "/overzicht/"
+    response = citizen.get("/overzicht/")
+    assert not response.streaming, "a second press asked every organisation again"
+    html = response.content.decode()
+    assert set(sections(html).items()) == set(first.items()) and UNREACHABLE not in html
+    said = re.search(r"U heeft net alles opgehaald\. Over (\d+) seconden kunt u het opnieuw doen\.", html)
+    assert said and 25 <= int(said.group(1)) <= 30
+
+
+@pytest.mark.parametrize(
+    ("last", "wait"),
+    [(None, 0), ("gisteren", 0), (1000.0, 30), (990.5, 21), (970.0, 0), (900.0, 0), (5000.0, 30)],
+    ids=["never", "not-a-moment", "just-now", "a-while-ago", "exactly-long-enough", "long-ago", "clock-went-back"],
+)
+def test_fetch_again_waits_half_a_minute_after_the_last_press(last, wait):
+    assert overview.wait_to_fetch_again(last, 1000.0) == wait
 
 
 def test_each_citizen_sees_only_their_own(client, two_citizen_bsns):

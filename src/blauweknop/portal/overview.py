@@ -1,16 +1,17 @@
 """Mijn overzicht: what every organisation holds about the citizen, on one page.
 
-The first visit of a session (or a press of "fetch again") asks every holder at once and streams the
-page: its top first, then one section per organisation as soon as it answered, then the end, so a
-slow organisation never holds up the others and the page is complete within the fan-out's timeout,
-also without JavaScript. Each answer is kept in the session as it arrives; later visits show the
-kept answers without asking anyone again.
+The first visit of a session (or a press of "fetch again", at most once per half minute) asks every
+holder at once and streams the page: its top first, then one section per organisation as soon as it
+answered, then the end, so a slow organisation never holds up the others and the page is complete
+within the fan-out's timeout, also without JavaScript. Each answer is kept in the session as it
+arrives; later visits show the kept answers without asking anyone again.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from itertools import groupby
@@ -18,11 +19,13 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from blauweknop import document_types
 from blauweknop.display import Row, format_value, rows
@@ -40,6 +43,10 @@ from blauweknop.scheme.client import scheme_client
 Outcome = SessionCopies.Outcome
 PAGE, SECTION, END = "portal/overview.html", "portal/overview_section.html", "portal/overview_end.html"
 FETCH_AGAIN = "bk_overview_fetch_again"  # set by "fetch again" (POST), taken by the next GET
+FETCHED_AGAIN_AT = "bk_overview_fetched_again_at"  # when "fetch again" was last done (epoch seconds)
+# Seconds between two presses of "fetch again" that ask every organisation: pressing it over and over
+# would load every holder, and could open its circuit for everyone.
+FETCH_AGAIN_EVERY = 30
 # Every copy repeats who it is about; the overview shows what each organisation adds, the data page the rest.
 IDENTITY = ("burgerservicenummer", "naam.", "geboorte.datum")
 KEY_VALUES = 5  # values per document type at most; the organisation's own page has them all
@@ -141,6 +148,34 @@ def _holders(scheme: SchemeDocument) -> list[Participant]:
     return [p for p in scheme.organisations.values() if HOLDER in p.roles]
 
 
+def wait_to_fetch_again(last: Any, now: float) -> int:
+    """Seconds before "fetch again" asks every organisation again, after a press at ``last``; 0: it may now.
+
+    ``last`` is what the session holds (``None`` if never pressed); a moment ahead of ``now`` (the
+    clock went back) waits at most the full time.
+    """
+    if not isinstance(last, int | float):
+        return 0
+    return min(FETCH_AGAIN_EVERY, max(0, math.ceil(last + FETCH_AGAIN_EVERY - now)))
+
+
+async def _fetch_again(request: HttpRequest) -> HttpResponse:
+    """A press of "fetch again": the GET it leads to asks every organisation anew, unless it was just done."""
+    now = time.time()
+    wait = wait_to_fetch_again(await request.session.aget(FETCHED_AGAIN_AT), now)
+    if wait:
+        text = ngettext(
+            "U heeft net alles opgehaald. Over %(n)d seconde kunt u het opnieuw doen.",
+            "U heeft net alles opgehaald. Over %(n)d seconden kunt u het opnieuw doen.",
+            wait,
+        )
+        messages.info(request, text % {"n": wait})
+    else:
+        await request.session.aset(FETCH_AGAIN, True)
+        await request.session.aset(FETCHED_AGAIN_AT, now)
+    return _see_other(reverse("portal:overview"))
+
+
 def _see_other(url: str) -> HttpResponse:
     response = HttpResponseRedirect(url)
     response.status_code = 303  # after a POST: GET the page, and "back" does not send the form again
@@ -150,9 +185,8 @@ def _see_other(url: str) -> HttpResponse:
 @login_required
 async def overview(request: HttpRequest) -> HttpResponse:
     """The overview: fetched from every organisation and streamed, or the answers kept in this session."""
-    if request.method == "POST":  # "fetch again": the GET it leads to asks every organisation anew
-        await request.session.aset(FETCH_AGAIN, True)
-        return _see_other(reverse("portal:overview"))
+    if request.method == "POST":
+        return await _fetch_again(request)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     scheme = await scheme_client.current()

@@ -112,19 +112,12 @@ async def keep_credentials(request: HttpRequest, oin: str, credentials: dict[str
     await sync_to_async(_keep)(request.session.session_key, [answered])
 
 
-async def keep_answer(session_key: str, oin: str, outcome: str, credentials: dict[str, str], absent: list[str]) -> None:
-    """Keep how holder ``oin`` answered, replacing its earlier answer; safe while a response is streamed.
-
-    Takes the session key, not the request: a streamed page can no longer change the session itself.
-    """
-    await keep_answers(session_key, [Answered(oin, outcome, credentials, absent)], release=False)
-
-
 async def keep_answers(session_key: str, answered: Iterable[Answered], *, release: bool = True) -> None:
     """Keep how each of several holders answered, replacing their earlier answers, in one write.
 
-    As :func:`keep_answer`; ``release``: then give the database connection back (one hop to the
-    database's thread for both), for a streamed page that goes on to wait for other holders.
+    Safe while a response is streamed: it takes the session key, not the request, for a streamed page
+    can no longer change the session itself. ``release``: then give the database connection back (one
+    hop to the database's thread for both), for a streamed page that goes on to wait for other holders.
     """
     if answered := list(answered):
         await sync_to_async(_keep)(session_key, answered, release=release)
