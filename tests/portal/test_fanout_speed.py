@@ -26,34 +26,37 @@ from .conftest import BELASTING, GEMEENTE
 from .stand_in import Answering, serving
 from .test_holder_failures import _move
 
-LIST = "http://127.0.0.1:9/belastingdienst/statuslijsten/1"
-
 
 def _scheme():
     return asyncio.run(scheme_client.current())
 
 
+def _list(scheme) -> str:
+    """The tax office's status list: on its issuer's own origin, as verifiers require (never fetched: see below)."""
+    return scheme.organisations[BELASTING].endpoints["issuer"] + "/statuslijsten/1"
+
+
 def _copy_and_list(scheme, revoked: bool) -> tuple[str, str]:
-    """A copy from the tax office at index 3 of ``LIST``, and that list (index 3 revoked, or not)."""
+    """A copy from the tax office at index 3 of its list, and that list (index 3 revoked, or not)."""
     holder = scheme.organisations[BELASTING]
     key = keystore.signing_key(BELASTING)
     statuses = status_list.StatusList(16)
     if revoked:
         statuses.set(3, status_list.INVALID)
-    token = status_list.sign(statuses, key, uri=LIST, iss=holder.endpoints["issuer"])
+    token = status_list.sign(statuses, key, uri=_list(scheme), iss=holder.endpoints["issuer"])
     copy = sdjwt_vc.issue(
         {"naam": "Iemand"},
         key,
         iss=holder.endpoints["issuer"],
         vct=next(t["vct"] for t in scheme.document_types if t["id"] == "inkomen"),
-        status=status_list.StatusReference(LIST, 3),
+        status=status_list.StatusReference(_list(scheme), 3),
     )
     return copy, token
 
 
 @pytest.fixture
 def published_list(monkeypatch):
-    """Serve ``LIST`` from the given token, noting which thread fetched it; nothing kept before or after."""
+    """Serve the status list from the given token, noting which thread fetched it; nothing kept before or after."""
     fetched_in = []
 
     def serve(token: str) -> None:
@@ -76,7 +79,7 @@ def test_it_refuses_a_revoked_copy_whether_its_status_list_is_kept_or_not(demo_w
     copy, token = _copy_and_list(scheme, revoked=True)
     serve(token)
     if kept:
-        status_lists.token(LIST, scheme.issuer_keys())
+        status_lists.token(_list(scheme), scheme.issuer_keys())
     with pytest.raises(VerificationError) as refused:
         asyncio.run(verify_received(copy, scheme))
     assert refused.value.code == "revoked"
@@ -108,7 +111,7 @@ def test_it_refuses_a_tampered_copy_even_when_its_status_list_is_kept(demo_world
     scheme = _scheme()
     copy, token = _copy_and_list(scheme, revoked=False)
     serve(token)
-    status_lists.token(LIST, scheme.issuer_keys())
+    status_lists.token(_list(scheme), scheme.issuer_keys())
     jwt, _, rest = copy.partition("~")
     header, payload, signature = jwt.split(".")
     tampered = f"{header}.{payload}.{signature[:-4]}AAAA~{rest}"
