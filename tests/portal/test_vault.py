@@ -571,3 +571,28 @@ def test_it_refuses_to_say_a_copy_holds_only_a_short_time_next_to_its_date(kept)
     archive = zipfile.ZipFile(io.BytesIO(kept.post("/kluis/downloaden/").content))
     readme = archive.read("LEESMIJ.txt").decode()
     assert "korte tijd" not in readme and "eerder intrekken" in readme
+
+
+def test_a_refresh_waits_for_a_slow_holder_no_longer_than_the_overview_does(kept, citizen_bsn, settings):
+    """A holder that does not answer holds the vault's refresh up to the overview's timeout, not the client's 10 s."""
+    import time
+
+    from .stand_in import Answering, serving
+    from .test_holder_failures import _move
+
+    class Slow(Answering):
+        def do_POST(self):
+            time.sleep(4)
+            self.answer(503, "application/problem+json", b"{}")
+
+    settings.OVERVIEW_TIMEOUT = 1
+    who = pseudonym(citizen_bsn)
+    before = bytes(VaultCopy.objects.get(citizen=who, holder_oin=BELASTING, document_type="inkomen").sealed)
+    with serving(Slow) as server:
+        _move(BELASTING, f"http://127.0.0.1:{server.server_port}/belastingkantoor")
+        started = time.monotonic()
+        page = _messages(kept, kept.post("/kluis/vernieuwen/", {"kopie": f"{BELASTING}:inkomen"}))
+        took = time.monotonic() - started
+    assert took < 3, f"the refresh waited {took:.1f} s for a holder that did not answer"
+    assert "niet bereikbaar" in page
+    assert bytes(VaultCopy.objects.get(citizen=who, holder_oin=BELASTING, document_type="inkomen").sealed) == before

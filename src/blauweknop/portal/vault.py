@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.utils import timezone
 
-from blauweknop.db import lock_name, write_transaction
+from blauweknop.db import erase_deleted, lock_name, write_transaction
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import VaultCopy, VaultKey
 from blauweknop.protocol import sdjwt
@@ -230,6 +230,7 @@ def delete(citizen: Citizen, holder_oin: str, type_id: str) -> bool:
         deleted = mine.filter(holder_oin=holder_oin, document_type=type_id).delete()[0] > 0
         if not mine.exists():
             VaultKey.objects.filter(citizen=citizen.pseudonym).delete()
+    erase_deleted()
     return deleted
 
 
@@ -239,4 +240,5 @@ def delete_all(citizen: Citizen) -> int:
         lock_name(f"kluis:{citizen.pseudonym}")
         deleted = VaultCopy.objects.filter(citizen=citizen.pseudonym).delete()[0]
         VaultKey.objects.filter(citizen=citizen.pseudonym).delete()
+    erase_deleted()
     return deleted

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousOperation
@@ -298,7 +299,10 @@ async def _fresh(
         said = _("%(name)s doet niet meer mee aan de Blauwe Knop. Die kopie kan niet worden vernieuwd.")
         return [], [said % {"name": holder.name if holder else holder_oin}]
     now, fresh, problems = timezone.now(), [], []
-    for fetched in await asyncio.gather(*(fetch(client, scheme, holder, t, citizen) for t in sorted(type_ids))):
+    # As long as the overview waits for a holder, no longer: a holder that does not answer is said to be unreachable.
+    deadline = asyncio.get_running_loop().time() + settings.OVERVIEW_TIMEOUT
+    asked = (fetch(client, scheme, holder, t, citizen, deadline=deadline) for t in sorted(type_ids))
+    for fetched in await asyncio.gather(*asked):
         if fetched.credential:
             fresh.append(Kept(holder_oin, fetched.type_id, fetched.credential, wallet, now))
         elif fetched.absent:
