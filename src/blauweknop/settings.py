@@ -228,7 +228,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         # The sqlite3 module's busy timeout, in seconds: a writer waits its turn instead of failing.
         "timeout": envint("BLAUWEKNOP_SQLITE_TIMEOUT", 20),
-        # secure_delete: a deleted row (a vault's key, a sealed copy) is overwritten in the file, not left in a free page.
+        # secure_delete: a deleted row (a vault's key, a sealed copy) is overwritten, not left in a free page.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
