@@ -41,6 +41,7 @@ def production_environment(data_dir: Path, **extra: str) -> dict[str, str]:
         "BLAUWEKNOP_BASE_URL": "https://blauweknop.example",
         "BLAUWEKNOP_DATA_DIR": str(data_dir),
         "BLAUWEKNOP_HOLDER_OINS": "00000009999999999000",
+        "BLAUWEKNOP_REQUESTER_OINS": "00000009999999998000",
         "BLAUWEKNOP_SCHEME_URL": "https://stelsel.blauweknop.example/stelsel",
         "BLAUWEKNOP_SCHEME_JWKS": json.dumps({"keys": [SigningKey(generate_jwk()).public_jwk]}),
         **extra,

@@ -16,7 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from blauweknop.demo import first_run
-from blauweknop.demo.organisations import demo_holder_oins
+from blauweknop.demo.organisations import demo_holder_oins, demo_requester_oins
 from blauweknop.protocol.identifiers import is_valid_oin
 
 
@@ -97,7 +97,7 @@ PSEUDONYM_KEY = secret("BLAUWEKNOP_PSEUDONYM_KEY")
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 # Which roles this deployment plays; the demo plays them all in one process.
-ALL_ROLES = ("scheme", "holder", "portal")
+ALL_ROLES = ("scheme", "holder", "portal", "requester")
 BLAUWEKNOP_ROLES = envlist("BLAUWEKNOP_ROLES", ",".join(ALL_ROLES))
 if unknown := set(BLAUWEKNOP_ROLES) - set(ALL_ROLES):
     raise ImproperlyConfigured(f"BLAUWEKNOP_ROLES has unknown roles: {', '.join(sorted(unknown))}")
@@ -115,6 +115,17 @@ if "holder" in BLAUWEKNOP_ROLES and not HOLDER_OINS:
     raise ImproperlyConfigured(
         "This deployment plays the holder role, but BLAUWEKNOP_HOLDER_OINS names no organisation. "
         "Set it to the OINs it issues for, separated by commas."
+    )
+
+# The organisations a requester deployment asks data for (variant Plus), by OIN; as with holders, all else
+# about them comes from the scheme document.
+REQUESTER_OINS = envlist("BLAUWEKNOP_REQUESTER_OINS", ",".join(demo_requester_oins()) if DEMO else "")
+if bad := [oin for oin in REQUESTER_OINS if not is_valid_oin(oin)]:
+    raise ImproperlyConfigured(f"BLAUWEKNOP_REQUESTER_OINS must list OINs of 20 digits, not {', '.join(bad)}")
+if "requester" in BLAUWEKNOP_ROLES and not REQUESTER_OINS:
+    raise ImproperlyConfigured(
+        "This deployment plays the requester role, but BLAUWEKNOP_REQUESTER_OINS names no organisation. "
+        "Set it to the OINs it asks data for, separated by commas."
     )
 
 # Where this deployment is reached; issuer URLs and links in PDFs are made from it.
@@ -156,6 +167,7 @@ ROLE_APPS = {
     "scheme": ["blauweknop.scheme"],
     "holder": ["blauweknop.holder", "blauweknop.audit"],
     "portal": ["blauweknop.portal", "digid_eherkenning", "privates", "simple_certmanager", "solo"],
+    "requester": ["blauweknop.requester"],
 }
 INSTALLED_APPS = [
     "django.contrib.contenttypes",

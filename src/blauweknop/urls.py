@@ -27,13 +27,24 @@ if "holder" in settings.BLAUWEKNOP_ROLES:
     ]
 
 if "portal" in settings.BLAUWEKNOP_ROLES:
+    from blauweknop.portal.fetch_api import api as app_manager_api
+
     urlpatterns += [
+        path("appbeheerder/api/v1/", app_manager_api.urls),
         path("i18n/", include("django.conf.urls.i18n")),
         path("", include("blauweknop.portal.urls")),
     ]
     if not settings.DIGID_MOCK:
         # Real DigiD (SAML), configured in the admin of django-digid-eherkenning.
         urlpatterns.append(path("digid/", include("digid_eherkenning.digid_urls")))
+
+if "requester" in settings.BLAUWEKNOP_ROLES:
+    from blauweknop.requester.api import api as requester_api
+
+    urlpatterns += [
+        path("vragers/<slug:requester>/api/v1/", requester_api.urls),
+        path("vragers/", include("blauweknop.requester.urls")),
+    ]
 
 handler404 = "blauweknop.api.page_not_found"
 handler500 = "blauweknop.api.server_error"

@@ -196,6 +196,11 @@ ORGANISATIONS += [
 PORTAL_OIN = "00000001234567890000"
 
 
+def demo_requester_oins() -> list[str]:
+    """The OINs of the demo's requesters: what a demo requester deployment asks data for unless told otherwise."""
+    return [spec["oin"] for spec in ORGANISATIONS if spec.get("is_requester")]
+
+
 def demo_holder_oins() -> list[str]:
     """The OINs of the demo's holders: what a demo holder deployment issues for unless told otherwise."""
     return [spec["oin"] for spec in ORGANISATIONS if spec.get("is_holder")]

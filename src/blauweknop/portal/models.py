@@ -8,6 +8,8 @@ The rows belong to the session: deleting the session (logging out, pruning) dele
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.sessions.models import Session
 from django.db import models
 from django.utils import timezone
@@ -132,3 +134,93 @@ class VaultCopy(models.Model):
 
     def __repr__(self) -> str:
         return f"VaultCopy(holder={self.holder_oin}, pk={self.pk})"
+
+
+def new_record_id() -> str:
+    """A consent record's id: random, in receipts and in the requester's API, never guessable."""
+    return secrets.token_urlsafe(18)
+
+
+class OpenedRequest(models.Model):
+    """A requester's request (OpenID4VP, verified) that a citizen opened and has not decided on yet.
+
+    Bound to the session that opened it: nobody else can decide on it. The signed request object is
+    kept as fetched, so the decision is made on exactly what the citizen was shown.
+    """
+
+    id = models.CharField(max_length=32, primary_key=True, default=new_record_id)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    client_id = models.CharField(max_length=20)  # the requester's OIN
+    request_object = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    consent = models.OneToOneField("Consent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+
+class Consent(models.Model):
+    """One decision of a citizen on a request: an ISO/IEC TS 27560 consent record (blauweknop.protocol.consent_receipt).
+
+    Also kept for a refusal (the record of a "no"). Standing access keeps what a later fetch needs
+    without the citizen: the BSN and the private wallet key for this consent, sealed under the vault key.
+    """
+
+    class State(models.TextChoices):
+        GIVEN = "gegeven", "gegeven"
+        REFUSED = "geweigerd", "geweigerd"
+        WITHDRAWN = "ingetrokken", "ingetrokken"
+        EXPIRED = "verlopen", "verlopen"
+
+    class Access(models.TextChoices):
+        ONCE = "eenmalig", "eenmalig"
+        STANDING = "doorlopend", "doorlopend"
+
+    id = models.CharField(max_length=32, primary_key=True, default=new_record_id)
+    citizen = models.CharField(max_length=64, db_index=True)  # keyed pseudonym, never the BSN
+    requester_oin = models.CharField(max_length=20)
+    requester_name = models.CharField(max_length=200)
+    purpose = models.JSONField()  # {"nl": ..., "en": ...}, as the requester signed it
+    legal_basis = models.CharField(max_length=100)  # id in the scheme's register
+    retention_days = models.PositiveIntegerField()
+    access = models.CharField(max_length=20, choices=Access.choices)
+    asked = models.JSONField()  # the credential queries as asked, each claim required or optional
+    approved = models.JSONField(default=dict)  # {query id: [claim paths]}; empty when refused
+    valid_until = models.DateTimeField(null=True, blank=True)  # standing access: the end the citizen approved
+    state = models.CharField(max_length=20, choices=State.choices)
+    decided_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    request_object = models.TextField()  # what the citizen decided on, signed by the requester
+    sealed = models.BinaryField(null=True, blank=True)  # standing access only: BSN and wallet key, sealed
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __repr__(self) -> str:
+        return f"Consent(pk={self.pk}, state={self.state})"
+
+
+class ConsentEvent(models.Model):
+    """Something that happened under a consent: given, refused, withdrawn, expired, a delivery or a refused fetch."""
+
+    class Kind(models.TextChoices):
+        GIVEN = "gegeven", "gegeven"
+        REFUSED = "geweigerd", "geweigerd"
+        WITHDRAWN = "ingetrokken", "ingetrokken"
+        EXPIRED = "verlopen", "verlopen"
+        DELIVERED = "geleverd", "geleverd"  # data presented to the requester (the answer, or a standing fetch)
+        FETCH_REFUSED = "ophalen-geweigerd", "ophalen-geweigerd"  # a standing fetch the portal refused
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.JSONField(default=dict)  # e.g. which holders and fields; never a value, never a BSN
+
+    class Meta:
+        ordering = ["at"]
+
+
+class UsedClientAssertion(models.Model):
+    """A requester's client assertion (private_key_jwt) already accepted, by a digest of issuer and jti."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)

@@ -1,7 +1,18 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from blauweknop.portal import access, debt_page, help, login, overview, vault_page, verify, views
+from blauweknop.portal import (
+    access,
+    consent_page,
+    debt_page,
+    help,
+    login,
+    overview,
+    share_page,
+    vault_page,
+    verify,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -22,6 +33,15 @@ urlpatterns = [
     path("kluis/verwijderen/", vault_page.delete, name="vault-delete"),
     path("kluis/downloaden/", vault_page.download, name="vault-download"),
     path("kluis/bekijken/", vault_page.show, name="vault-show"),
+    path("delen/", share_page.start, name="share-start"),
+    path("delen/openen/", share_page.open_code, name="share-open"),
+    path("delen/<str:opened>/", share_page.review, name="share-review"),
+    path("delen/<str:opened>/klaar/", share_page.done, name="share-done"),
+    path("toestemmingen/", consent_page.consents, name="consents"),
+    path("toestemmingen/<str:record>/", consent_page.consent, name="consent"),
+    path("toestemmingen/<str:record>/intrekken/", consent_page.withdraw, name="consent-withdraw"),
+    path("toestemmingen/<str:record>/bewijs.json", consent_page.receipt_json, name="consent-receipt-json"),
+    path("toestemmingen/<str:record>/bewijs.pdf", consent_page.receipt_pdf, name="consent-receipt-pdf"),
     path("knop/", TemplateView.as_view(template_name="portal/button.html"), name="button"),
     path("organisaties/<str:oin>/", views.organisation, name="organisation"),
     path("organisaties/<str:oin>/blauwe-knop/", views.press, name="press"),

@@ -81,9 +81,21 @@ class Organisation(models.Model):
 
     def scheme_entry(self, *, as_app_manager: bool = False) -> dict[str, Any]:
         """This organisation as an entry of the scheme document."""
-        endpoints = {"api": f"{self.url}/api/v1"}
+        base = (self.base_url or settings.BASE_URL).rstrip("/")
+        if as_app_manager:
+            # The portal as the citizen's wallet: where a requester's link opens, and where standing fetches go.
+            endpoints = {
+                "api": f"{self.url}/api/v1",
+                "wallet": f"{base}/delen/",
+                "fetch": f"{base}/appbeheerder/api/v1",
+            }
+        else:
+            endpoints = {"api": f"{self.url}/api/v1"}
         if self.is_holder:
             endpoints["issuer"] = self.issuer_url
+        if self.is_requester and not as_app_manager:
+            # A requester's own API (requests, answers) lives apart from any holder API of the same organisation.
+            endpoints["requester"] = f"{base}/vragers/{self.slug}/api/v1"
         return scheme_document.participant_entry(
             oin=self.oin,
             name=self.name,

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RequesterConfig(AppConfig):
+    name = "blauweknop.requester"
+    verbose_name = "Gegevensvrager"
