@@ -58,12 +58,16 @@ class TooLarge(Exception):
 # --- The pure part: keys, wrapping, sealing --------------------------------------------------------
 
 
-def key_encryption_key(server_secret: str, bsn: str, version: int = KEY_VERSION) -> bytes:
-    """The key that wraps one citizen's data key: HKDF-SHA256 over the server secret, for this BSN and version."""
-    info = json.dumps(["blauweknop/kluis/sleutel", version, bsn]).encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"blauweknop/kluis", info=info).derive(
+def derive_key(server_secret: str, salt: bytes, info: Sequence[Any]) -> bytes:
+    """A 256-bit key for one use: HKDF-SHA256 over the server secret; ``salt`` and ``info`` (JSON) name the use."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=json.dumps(list(info)).encode()).derive(
         server_secret.encode()
     )
+
+
+def key_encryption_key(server_secret: str, bsn: str, version: int = KEY_VERSION) -> bytes:
+    """The key that wraps one citizen's data key: HKDF-SHA256 over the server secret, for this BSN and version."""
+    return derive_key(server_secret, b"blauweknop/kluis", ["blauweknop/kluis/sleutel", version, bsn])
 
 
 def associated_data(citizen: str, *context: str) -> bytes:

@@ -1,0 +1,233 @@
+"""The consent register: every decision of a citizen on a requester's request, and what happened under it.
+
+One :class:`Consent` per decision (given or refused) and its events (docs/plus.md §7). A standing
+consent keeps what a later fetch needs without the citizen: the BSN and a private wallet key made for
+this consent only, sealed with AES-256-GCM under a key derived from ``BLAUWEKNOP_VAULT_KEY`` (another
+derivation than the vault's), bound to the consent's id. Withdrawing or expiring a consent wipes that
+seal at once: from then on nothing can be fetched under it, even from a backup taken later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidTag
+from django.conf import settings
+from django.utils import timezone
+
+from blauweknop.db import erase_deleted, lock_name, write_transaction
+from blauweknop.portal import vault
+from blauweknop.portal.holders import Citizen
+from blauweknop.portal.models import Consent, ConsentEvent
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
+
+if TYPE_CHECKING:
+    from blauweknop.protocol.openid4vp import AuthorizationRequest
+
+logger = logging.getLogger(__name__)
+
+# The first byte of a sealed consent: which derivation and layout sealed it.
+SEAL_VERSION = 1
+# A one-time consent is answered at once; one still open this long after the decision never was delivered.
+ONCE_ENDS_AFTER = timedelta(hours=1)
+
+
+class Unreadable(Exception):
+    """A consent's seal does not open: another server secret, or the row was changed in the database."""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a standing consent keeps to fetch without the citizen: who (never printed) and the consent's wallet key."""
+
+    citizen: Citizen
+    wallet_key: SigningKey
+
+    def __repr__(self) -> str:  # a BSN and a private key
+        return "Standing(...)"
+
+
+def _seal_key() -> bytes:
+    info = ["blauweknop/toestemming/sleutel", SEAL_VERSION]
+    return vault.derive_key(settings.VAULT_KEY, b"blauweknop/toestemming", info)
+
+
+def seal(consent_id: str, citizen: Citizen, wallet_jwk: Mapping[str, Any]) -> bytes:
+    """The BSN, assurance level and private wallet key of a standing consent, sealed and bound to ``consent_id``."""
+    plain = json.dumps({"bsn": citizen.bsn, "niveau": citizen.assurance_level, "sleutel": dict(wallet_jwk)}).encode()
+    return vault.seal(_seal_key(), plain, consent_id.encode(), SEAL_VERSION)
+
+
+def unseal(consent: Consent) -> Standing:
+    """Open a standing consent's seal; :class:`Unreadable` if it is gone, changed, or sealed under another secret."""
+    if not consent.sealed:
+        raise Unreadable
+    try:
+        content = json.loads(vault.unseal(_seal_key(), bytes(consent.sealed), consent.id.encode(), SEAL_VERSION))
+        key = SigningKey(content["sleutel"])
+        citizen = Citizen(content["bsn"], content["niveau"], key.public_jwk)
+    except (InvalidTag, ValueError, KeyError, TypeError):
+        logger.error("consent %s does not open: changed in the database, or another BLAUWEKNOP_VAULT_KEY?", consent.pk)
+        raise Unreadable from None
+    return Standing(citizen, key)
+
+
+def _asked(request: AuthorizationRequest) -> list[dict[str, Any]]:
+    """The credential queries as the citizen saw them: per document type each field, required or optional."""
+    return [
+        {
+            "id": query.id,
+            "vct": query.vct,
+            "multiple": query.multiple,
+            "required": query.required,
+            "claims": [{"path": claim.path, "required": claim.required} for claim in query.claims],
+        }
+        for query in request.query.credentials
+    ]
+
+
+def _record(
+    citizen: Citizen, request: AuthorizationRequest, *, requester_name: str, request_object: str, state: str
+) -> Consent:
+    return Consent(
+        citizen=citizen.pseudonym,
+        requester_oin=request.client_id,
+        requester_name=requester_name,
+        purpose=dict(request.terms.purpose),
+        legal_basis=request.terms.legal_basis,
+        retention_days=request.terms.retention_days,
+        access=request.terms.access,
+        asked=_asked(request),
+        state=state,
+        request_object=request_object,
+    )
+
+
+def give(
+    citizen: Citizen,
+    request: AuthorizationRequest,
+    *,
+    requester_name: str,
+    request_object: str,
+    approved: dict[str, list[str]],
+    valid_until: datetime | None,
+) -> tuple[Consent, SigningKey]:
+    """Record the citizen's yes, in one transaction: the consent (``gegeven``) and its event.
+
+    A fresh wallet key is made for this consent: the copies delivered under it are bound to it, not
+    to the citizen's session. For standing access the BSN and that key are sealed in the record, and
+    ``valid_until`` (the end the citizen approved) is kept; a one-time consent keeps neither.
+    Returns the record and the key the delivery binds the copies to.
+    """
+    jwk = generate_jwk()
+    standing = request.terms.access == Consent.Access.STANDING
+    consent = _record(
+        citizen, request, requester_name=requester_name, request_object=request_object, state=Consent.State.GIVEN
+    )
+    consent.approved = {query_id: list(paths) for query_id, paths in approved.items()}
+    consent.valid_until = valid_until if standing else None
+    if standing:
+        consent.sealed = seal(consent.id, citizen, jwk)
+    with write_transaction():
+        consent.save(force_insert=True)
+        ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.GIVEN, at=consent.decided_at)
+    return consent, SigningKey(jwk)
+
+
+def refuse(citizen: Citizen, request: AuthorizationRequest, *, requester_name: str, request_object: str) -> Consent:
+    """Record the citizen's no: a consent ``geweigerd``, ended at once, and its event."""
+    consent = _record(
+        citizen, request, requester_name=requester_name, request_object=request_object, state=Consent.State.REFUSED
+    )
+    consent.ended_at = consent.decided_at
+    with write_transaction():
+        consent.save(force_insert=True)
+        ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.REFUSED, at=consent.decided_at)
+    return consent
+
+
+def delivered(consent: Consent, detail: dict) -> None:
+    """Record that data was presented to the requester under ``consent``; a one-time consent ends with it.
+
+    ``detail`` names what went where (e.g. ``{"houders": [OIN, ...], "velden": {query id: [paths]}}``);
+    never a value, never a BSN.
+    """
+    now = timezone.now()
+    with write_transaction():
+        ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.DELIVERED, at=now, detail=detail)
+        if consent.access == Consent.Access.ONCE:
+            ended = Consent.objects.filter(pk=consent.pk, state=Consent.State.GIVEN).update(
+                state=Consent.State.EXPIRED, ended_at=now
+            )
+            if ended:
+                ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.EXPIRED, at=now)
+                consent.state, consent.ended_at = Consent.State.EXPIRED, now
+
+
+def fetch_refused(consent: Consent, code: str) -> None:
+    """Record a standing fetch the portal refused, by its problem code."""
+    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.FETCH_REFUSED, detail={"code": code})
+
+
+def _end(consents: Any, state: str, kind: str, now: datetime) -> int:
+    """End the given (``gegeven``) consents among ``consents``: new state, the seal wiped, an event each."""
+    ids = list(consents.filter(state=Consent.State.GIVEN).values_list("pk", flat=True))
+    if ids:
+        Consent.objects.filter(pk__in=ids).update(state=state, ended_at=now, sealed=None)
+        ConsentEvent.objects.bulk_create([ConsentEvent(consent_id=pk, kind=kind, at=now) for pk in ids])
+    return len(ids)
+
+
+def withdraw(citizen_pseudonym: str, consent_id: str) -> bool:
+    """Withdraw the citizen's own given consent, at once; whether there was one to withdraw.
+
+    The state changes in the database every fetch reads, and the sealed BSN and key are wiped: the
+    very next fetch is refused.
+    """
+    with write_transaction():
+        lock_name(f"toestemming:{consent_id}")
+        mine = Consent.objects.filter(pk=consent_id, citizen=citizen_pseudonym)
+        withdrawn = _end(mine, Consent.State.WITHDRAWN, ConsentEvent.Kind.WITHDRAWN, timezone.now()) > 0
+    if withdrawn:
+        erase_deleted()
+    return withdrawn
+
+
+def expire_due(now: datetime) -> int:
+    """End what has run out by ``now``; how many consents. Safe to run twice at once.
+
+    Standing consents past ``valid_until`` become ``verlopen`` and lose their seal. A one-time
+    consent ends with its delivery (:func:`delivered`); one never delivered ends here after
+    :data:`ONCE_ENDS_AFTER`.
+    """
+    with write_transaction():
+        ended = _end(
+            Consent.objects.filter(access=Consent.Access.STANDING, valid_until__lte=now),
+            Consent.State.EXPIRED,
+            ConsentEvent.Kind.EXPIRED,
+            now,
+        )
+        ended += _end(
+            Consent.objects.filter(access=Consent.Access.ONCE, decided_at__lte=now - ONCE_ENDS_AFTER),
+            Consent.State.EXPIRED,
+            ConsentEvent.Kind.EXPIRED,
+            now,
+        )
+    if ended:
+        erase_deleted()
+    return ended
+
+
+def for_citizen(citizen_pseudonym: str) -> list[Consent]:
+    """The citizen's consents, newest first, each with its events."""
+    return list(Consent.objects.filter(citizen=citizen_pseudonym).prefetch_related("events"))
+
+
+def of_citizen(citizen_pseudonym: str, consent_id: str) -> Consent | None:
+    """One of the citizen's own consents; ``None`` if there is none by that id (or it is another citizen's)."""
+    return Consent.objects.filter(pk=consent_id, citizen=citizen_pseudonym).prefetch_related("events").first()
