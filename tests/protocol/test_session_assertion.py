@@ -7,6 +7,7 @@ from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk, jwks
 from blauweknop.protocol.scheme_document import APP_MANAGER, HOLDER, participant_entry
 
+from . import plus_scheme
 from .conftest import NOW
 
 PORTAAL, HOUDER, ANDERE = "00000001009876543000", "00000001001234567000", "00000001005555555000"
@@ -119,3 +120,108 @@ def test_an_app_manager_cannot_make_a_broken_assertion(keys, overrides):
     with pytest.raises(InvalidInput) as caught:
         _assertion(keys, **overrides)
     assert "123456789" not in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plus: the assertion says the copies are for a requester, under the citizen's consent (deling).
+
+
+@pytest.fixture(scope="module")
+def plus():
+    keys = plus_scheme.keys()
+    return keys, plus_scheme.scheme(keys)
+
+
+def _sharing(**overrides):
+    values = {
+        "requester_oin": plus_scheme.VRAGER,
+        "purpose": "Uw huurtoeslag berekenen",
+        "legal_basis": "toestemming",
+        "consent_id": "c-123",
+        **overrides,
+    }
+    return session_assertion.Sharing(**values)
+
+
+def _plus_assertion(keys, sharing):
+    return session_assertion.sign(
+        keys["portaal"],
+        app_manager_oin=plus_scheme.PORTAAL,
+        holder_oin=plus_scheme.GEMEENTE,
+        bsn=BSN,
+        assurance_level="substantieel",
+        wallet_jwk=keys["indringer"].public_jwk,
+        now=NOW,
+        sharing=sharing,
+    )
+
+
+def test_a_holder_learns_for_whom_why_and_under_which_consent_it_issues(plus):
+    keys, scheme = plus
+    token = _plus_assertion(keys, _sharing())
+    assert jws.unverified_parts(token)[1]["deling"] == {
+        "vrager": plus_scheme.VRAGER,
+        "doel": "Uw huurtoeslag berekenen",
+        "grondslag": "toestemming",
+        "toestemming": "c-123",
+    }
+    verified = session_assertion.verify(token, scheme, holder_oin=plus_scheme.GEMEENTE, now=NOW)
+    assert verified.sharing == _sharing()
+    plain = session_assertion.verify(_plus_assertion(keys, None), scheme, holder_oin=plus_scheme.GEMEENTE, now=NOW)
+    assert plain.sharing is None
+
+
+@pytest.mark.parametrize(
+    ("deling", "code"),
+    [
+        ({"requester_oin": plus_scheme.GESCHORSTE_VRAGER}, "not_certified"),
+        ({"requester_oin": plus_scheme.CJIB}, "not_certified"),
+        ({"requester_oin": "00000001000000000000"}, "not_certified"),
+        ({"legal_basis": "onbekend"}, "malformed"),
+    ],
+    ids=["suspended-requester", "holder-is-no-requester", "unknown-requester", "unknown-legal-basis"],
+)
+def test_a_holder_refuses_a_share_it_must_not_serve(plus, deling, code):
+    keys, scheme = plus
+    with pytest.raises(VerificationError) as caught:
+        session_assertion.verify(
+            _plus_assertion(keys, _sharing(**deling)), scheme, holder_oin=plus_scheme.GEMEENTE, now=NOW
+        )
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    "deling",
+    [
+        {"vrager": plus_scheme.VRAGER, "doel": "x", "grondslag": "toestemming"},
+        {"vrager": plus_scheme.VRAGER, "doel": "", "grondslag": "toestemming", "toestemming": "c"},
+        {"vrager": plus_scheme.VRAGER, "doel": "x" * 501, "grondslag": "toestemming", "toestemming": "c"},
+        {"vrager": plus_scheme.VRAGER, "doel": "x", "grondslag": "toestemming", "toestemming": 7},
+        "deling",
+    ],
+    ids=["missing-consent", "empty-purpose", "long-purpose", "consent-not-text", "not-an-object"],
+)
+def test_a_holder_refuses_a_malformed_share(plus, deling):
+    keys, scheme = plus
+    payload = {
+        "iss": plus_scheme.PORTAAL,
+        "aud": plus_scheme.GEMEENTE,
+        "iat": NOW,
+        "exp": NOW + 60,
+        "jti": "x",
+        "bsn": BSN,
+        "loa": "midden",
+        "cnf": {"jwk": keys["indringer"].public_jwk},
+        "deling": deling,
+    }
+    token = jws.sign(payload, keys["portaal"], session_assertion.TYP)
+    with pytest.raises(VerificationError) as caught:
+        session_assertion.verify(token, scheme, holder_oin=plus_scheme.GEMEENTE, now=NOW)
+    assert caught.value.code == "malformed"
+
+
+@pytest.mark.parametrize("overrides", [{"requester_oin": "1"}, {"purpose": " "}, {"consent_id": "x" * 101}])
+def test_an_app_manager_cannot_make_a_broken_share(plus, overrides):
+    keys, _ = plus
+    with pytest.raises(InvalidInput):
+        _plus_assertion(keys, _sharing(**overrides))

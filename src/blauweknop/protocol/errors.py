@@ -52,6 +52,10 @@ MESSAGES: dict[str, str] = {
     "unknown_organisation": "The organisation is not in the scheme.",
     "not_certified": "The organisation is not certified for this role.",
     "scheme_rollback": "This scheme document is older than one already seen.",
+    # OAuth and OpenID4VP (RFC 6749 §5.2, OpenID4VP 1.0 §8.5): the error codes those specifications name.
+    "invalid_client": "The client could not be authenticated.",
+    "invalid_request": "The request is not valid or uses something that is not supported.",
+    "invalid_presentation": "The presentation does not answer the request.",
 }
 
 

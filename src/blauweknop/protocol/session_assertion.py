@@ -4,6 +4,10 @@ After a DigiD login, the portal (a certified app manager) signs a short-lived as
 holder (``aud`` = that holder's OIN). It carries the BSN, the DigiD assurance level and the
 citizen's wallet key. Holders trust it only through the scheme document. It travels only in POST
 bodies over TLS, because it carries a BSN.
+
+When the citizen has just agreed to share with a requester (variant Plus), the assertion also says
+so in ``deling``: for which requester, why, on what legal basis, under which consent record. The
+holder records that in its access record; the requester must be certified as requester.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from blauweknop.protocol import jws
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.identifiers import is_valid_bsn, validate_bsn, validate_oin
 from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey, checked_public_jwk
-from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
+from blauweknop.protocol.scheme_document import APP_MANAGER, REQUESTER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
 
 TYP = "burgersessie+jwt"
@@ -25,6 +29,52 @@ MAX_LIFETIME = 60  # seconds; long enough for one call to a holder, too short to
 MAX_JTI_LENGTH = 64  # holders store used ids to refuse replays; ours are 22 characters
 # DigiD assurance levels, from low to high (betrouwbaarheidsniveaus).
 ASSURANCE_LEVELS = ("basis", "midden", "substantieel", "hoog")
+MAX_PURPOSE_LENGTH = 500  # the same cap as a share request's purpose
+MAX_ID_LENGTH = 100  # a legal basis id or a consent record id
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """The share the citizen agreed to: the claim ``deling`` = {vrager, doel, grondslag, toestemming}."""
+
+    requester_oin: str
+    purpose: str  # in Dutch, as the requester worded it
+    legal_basis: str  # an id in the scheme's legal_bases
+    consent_id: str  # the app manager's consent record
+
+    def claim(self) -> dict[str, str]:
+        """The ``deling`` claim."""
+        return {
+            "vrager": self.requester_oin,
+            "doel": self.purpose,
+            "grondslag": self.legal_basis,
+            "toestemming": self.consent_id,
+        }
+
+    @classmethod
+    def from_claim(cls, value: Any) -> Sharing:
+        """A ``deling`` claim read back; ``malformed`` when it is not one."""
+        if not isinstance(value, Mapping) or set(value) != {"vrager", "doel", "grondslag", "toestemming"}:
+            raise VerificationError(
+                "malformed", "The share (deling) needs exactly vrager, doel, grondslag and toestemming."
+            )
+        sharing = cls(value["vrager"], value["doel"], value["grondslag"], value["toestemming"])
+        try:
+            sharing.check()
+        except InvalidInput as exc:
+            raise VerificationError("malformed", exc.message) from exc
+        return sharing
+
+    def check(self) -> None:
+        """Refuse values a holder could not record: ``bad_oin`` or ``bad_claims``."""
+        validate_oin(self.requester_oin)
+        for name, value, cap in (
+            ("purpose", self.purpose, MAX_PURPOSE_LENGTH),
+            ("legal basis", self.legal_basis, MAX_ID_LENGTH),
+            ("consent id", self.consent_id, MAX_ID_LENGTH),
+        ):
+            if not isinstance(value, str) or not value.strip() or len(value) > cap or "\x00" in value:
+                raise InvalidInput("bad_claims", f"The share's {name} must be text of 1 to {cap} characters.")
 
 
 @dataclass(frozen=True)
@@ -38,6 +88,7 @@ class SessionAssertion:
     wallet_jwk: dict[str, Any]
     jti: str
     expires_at: int
+    sharing: Sharing | None = None
 
     def __repr__(self) -> str:  # never print a BSN, not even in a debugger or traceback
         return f"SessionAssertion(app_manager={self.app_manager_oin}, holder={self.holder_oin}, jti={self.jti})"
@@ -53,8 +104,12 @@ def sign(
     wallet_jwk: Mapping[str, Any],
     now: int | None = None,
     lifetime: int = MAX_LIFETIME,
+    sharing: Sharing | None = None,
 ) -> str:
-    """An assertion for ``holder_oin`` about the citizen with ``bsn``, valid for ``lifetime`` seconds."""
+    """An assertion for ``holder_oin`` about the citizen with ``bsn``, valid for ``lifetime`` seconds.
+
+    With ``sharing`` the copies are for that requester, under that consent (claim ``deling``).
+    """
     validate_oin(app_manager_oin)
     validate_oin(holder_oin)
     validate_bsn(bsn)
@@ -73,6 +128,9 @@ def sign(
         "loa": assurance_level,
         "cnf": {"jwk": checked_public_jwk(wallet_jwk)},
     }
+    if sharing is not None:
+        sharing.check()
+        payload["deling"] = sharing.claim()
     return jws.sign(payload, key, TYP)
 
 
@@ -95,6 +153,8 @@ def verify(
     """Verify an assertion meant for ``holder_oin``, made by an app manager certified in ``scheme``.
 
     The caller must also refuse a ``jti`` it has seen before (replay), until ``expires_at``.
+    A ``deling`` must name a requester certified in ``scheme`` (else ``not_certified``) and a legal
+    basis the scheme lists (else ``malformed``).
     """
     now = now_or(now)
     payload = jws.verify(token, _app_manager_keys(scheme), TYP).payload
@@ -122,4 +182,14 @@ def verify(
         wallet = checked_public_jwk(jwk)
     except InvalidInput as exc:
         raise VerificationError("no_holder_key", "The wallet key in the assertion is not usable.") from exc
-    return SessionAssertion(payload["iss"], holder_oin, payload["bsn"], payload["loa"], wallet, jti, exp)
+    sharing = _sharing(payload["deling"], scheme) if "deling" in payload else None
+    return SessionAssertion(payload["iss"], holder_oin, payload["bsn"], payload["loa"], wallet, jti, exp, sharing)
+
+
+def _sharing(value: Any, scheme: SchemeDocument) -> Sharing:
+    sharing = Sharing.from_claim(value)
+    if not scheme.is_certified(sharing.requester_oin, REQUESTER):
+        raise VerificationError("not_certified", "The organisation to share with is not certified as requester.")
+    if not any(basis.get("id") == sharing.legal_basis for basis in scheme.legal_bases):
+        raise VerificationError("malformed", "The share names a legal basis the scheme does not know.")
+    return sharing
