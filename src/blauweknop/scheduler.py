@@ -52,6 +52,7 @@ SCHEDULE = (
     Periodic("blauweknop.holder.tasks.forget_expired_credentials", timedelta(days=1), "holder"),
     Periodic("blauweknop.portal.tasks.prune_sessions", timedelta(minutes=5), "portal"),
     Periodic("blauweknop.portal.tasks.forget_old_events", timedelta(days=1), "portal"),
+    Periodic("blauweknop.portal.tasks.expire_consents", timedelta(minutes=5), "portal"),
     Periodic("blauweknop.tasks.prune_task_results", timedelta(hours=1), None),
 )
 

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django_tasks import task
 
 from blauweknop.db import write_transaction
-from blauweknop.portal import events, printed, session
-from blauweknop.portal.models import WalletKey
+from blauweknop.portal import consents, events, printed, session
+from blauweknop.portal.models import UsedClientAssertion, WalletKey
 
 
 def prune_ended(now: datetime) -> int:
@@ -34,3 +34,19 @@ def prune_sessions() -> int:
 def forget_old_events() -> int:
     """Delete the citizen's events older than their retention (:data:`events.RETENTION`); how many."""
     return events.prune(timezone.now())
+
+
+def end_consents(now: datetime) -> int:
+    """End the consents that have run out by ``now`` (:func:`consents.expire_due`); how many.
+
+    Also forgets the requesters' client assertions that have expired: an expired one is refused anyway.
+    """
+    with write_transaction():
+        UsedClientAssertion.objects.filter(expires_at__lt=now).delete()
+    return consents.expire_due(now)
+
+
+@task()
+def expire_consents() -> int:
+    """End the consents that have run out (:func:`end_consents`); how many."""
+    return end_consents(timezone.now())
