@@ -33,6 +33,7 @@ from blauweknop.protocol import sdjwt, session_assertion
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
+from blauweknop.protocol.session_assertion import Sharing
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.pseudonyms import pseudonym
 
@@ -166,8 +167,11 @@ def _untrusted(holder: Participant) -> str:
     ) % {"name": holder.name}
 
 
-def _assertion(holder: Participant, citizen: Citizen) -> str:
-    """A fresh assertion for one call to ``holder``: each one can be used once."""
+def _assertion(holder: Participant, citizen: Citizen, sharing: Sharing | None = None) -> str:
+    """A fresh assertion for one call to ``holder``: each one can be used once.
+
+    ``sharing``: the copy is for a requester the citizen just agreed to share with (variant Plus).
+    """
     return session_assertion.sign(
         keystore.signing_key(settings.PORTAL_OIN),
         app_manager_oin=settings.PORTAL_OIN,
@@ -175,6 +179,7 @@ def _assertion(holder: Participant, citizen: Citizen) -> str:
         bsn=citizen.bsn,
         assurance_level=citizen.assurance_level,
         wallet_jwk=citizen.wallet_jwk,
+        sharing=sharing,
     )
 
 
@@ -249,10 +254,15 @@ def _refusal(answer: Answer, holder: Participant, type_id: str, subject: str) ->
 
 
 async def _attempt(
-    client: httpx.AsyncClient, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
+    client: httpx.AsyncClient,
+    scheme: SchemeDocument,
+    holder: Participant,
+    type_id: str,
+    citizen: Citizen,
+    sharing: Sharing | None = None,
 ) -> Fetched:
     subject = citizen.pseudonym
-    payload = {"appbeheerderverklaring": _assertion(holder, citizen), "documentsoort": type_id}
+    payload = {"appbeheerderverklaring": _assertion(holder, citizen, sharing), "documentsoort": type_id}
     try:
         answer = await _post(client, holder, "verklaringen", payload)
     except httpx.HTTPError as exc:
@@ -310,16 +320,18 @@ async def fetch(
     citizen: Citizen,
     *,
     deadline: float | None = None,
+    sharing: Sharing | None = None,
 ) -> Fetched:
     """The holder's copy of ``type_id`` for the citizen, verified here; or why there is none.
 
     ``deadline`` (on the event loop's clock; ``None``: none): a fetch not done by then is cancelled
     and unreachable. A transient failure is asked again once, after a short pause, if the deadline
-    leaves time for it.
+    leaves time for it. ``sharing``: the copy is for a requester (the holder records it so); the
+    citizen's ``wallet_jwk`` is then the consent's wallet key.
     """
     try:
         async with asyncio.timeout_at(deadline):
-            fetched = await _attempt(client, scheme, holder, type_id, citizen)
+            fetched = await _attempt(client, scheme, holder, type_id, citizen, sharing)
             pause = _jitter.uniform(*RETRY_PAUSE)
             if not fetched.transient or (
                 deadline is not None and asyncio.get_running_loop().time() + pause + RETRY_NEEDS > deadline
@@ -327,7 +339,7 @@ async def fetch(
                 return fetched
             logger.info("asking holder %s again for %s in %d ms", holder.oin, type_id, pause * 1000)
             await asyncio.sleep(pause)
-            return await _attempt(client, scheme, holder, type_id, citizen)
+            return await _attempt(client, scheme, holder, type_id, citizen, sharing)
     except TimeoutError:
         return _failure(
             holder, type_id, citizen.pseudonym, Kind.UNREACHABLE, "timeout", problem=_unreachable(holder), detail="late"
