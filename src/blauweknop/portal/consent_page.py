@@ -1,10 +1,243 @@
-"""Placeholder: filled in by the Plus work (issue 10)."""
+"""'Mijn toestemmingen': the citizen's consents, what each allows, every use, withdrawal and the receipt.
 
+Only the citizen's own consents: another's id is simply not found. Withdrawing is one POST and is
+asked nowhere else; it holds from the very next fetch (:func:`blauweknop.portal.consents.withdraw`).
+The receipt (ISO/IEC TS 27560) downloads as JSON and as a PDF the portal signs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from blauweknop import document_types, keystore, pdf
+from blauweknop.i18n import language
+from blauweknop.portal import consents as register
+from blauweknop.portal.bundle import SIGNER
+from blauweknop.portal.models import Consent, ConsentEvent
+from blauweknop.portal.pages import arender
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.pseudonyms import pseudonym
+from blauweknop.scheme.client import scheme_client
+
+# What each state of a consent means, in plain words.
+STATES = {
+    Consent.State.GIVEN: gettext_lazy("Loopt"),
+    Consent.State.REFUSED: gettext_lazy("Geweigerd"),
+    Consent.State.WITHDRAWN: gettext_lazy("Ingetrokken"),
+    Consent.State.EXPIRED: gettext_lazy("Afgelopen"),
+}
+# What happened under a consent, in plain words.
+KINDS = {
+    ConsentEvent.Kind.GIVEN: gettext_lazy("U gaf toestemming"),
+    ConsentEvent.Kind.REFUSED: gettext_lazy("U zei nee"),
+    ConsentEvent.Kind.WITHDRAWN: gettext_lazy("U trok uw toestemming in"),
+    ConsentEvent.Kind.EXPIRED: gettext_lazy("De toestemming liep af"),
+    ConsentEvent.Kind.DELIVERED: gettext_lazy("Gegevens gedeeld"),
+    ConsentEvent.Kind.FETCH_REFUSED: gettext_lazy("Wilde gegevens ophalen, maar dat mocht niet"),
+}
+# Why a fetch was refused, in plain words, by the problem code the requester got.
+REFUSED_BECAUSE = {
+    "consent_withdrawn": gettext_lazy("u had uw toestemming ingetrokken"),
+    "consent_expired": gettext_lazy("uw toestemming was afgelopen"),
+    "consent_refused": gettext_lazy("u had nee gezegd"),
+    "not_standing": gettext_lazy("u gaf maar één keer toestemming"),
+    "not_certified": gettext_lazy("de organisatie mocht toen niet meedoen"),
+    "holders_unavailable": gettext_lazy("niet elke organisatie kon de gegevens toen geven"),
+}
 
 
-def _todo(request: HttpRequest, **kwargs: str) -> HttpResponse:
-    raise Http404
+def _citizen(request: HttpRequest) -> str:
+    return pseudonym(request.user.bsn)
 
 
-consents = consent = withdraw = receipt_json = receipt_pdf = _todo
+def _day(moment: Any) -> str:
+    return formats.date_format(timezone.localtime(moment) if hasattr(moment, "tzinfo") else moment, "j F Y")
+
+
+def _legal_basis(scheme: SchemeDocument, basis_id: str) -> dict[str, str]:
+    """The legal basis by its name and explanation in the active language; its id if the scheme no longer has it."""
+    entry = next((b for b in scheme.legal_bases if b.get("id") == basis_id), None)
+    if entry is None:
+        return {"name": basis_id, "explanation": ""}
+    return {"name": entry["name"][language()], "explanation": entry.get("explanation", {}).get(language(), "")}
+
+
+def _fields(scheme: SchemeDocument, consent: Consent, paths_of: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Per document type, the fields in plain words (catalogue labels)."""
+    catalogue = document_types.of(scheme)
+    shown = []
+    for query in consent.asked:
+        paths = paths_of.get(query.get("id"), [])
+        if not paths:
+            continue
+        document_type = catalogue.by_vct(query.get("vct"))
+        if document_type is None:
+            shown.append({"type": query.get("id"), "fields": paths})
+            continue
+        labels = [(f.label[language()] if (f := document_type.field(p)) else p) for p in paths]
+        shown.append({"type": document_type.name[language()], "fields": labels})
+    return shown
+
+
+def _asked_paths(consent: Consent) -> dict[str, list[str]]:
+    return {q["id"]: [c["path"] for c in q.get("claims", [])] for q in consent.asked if "id" in q}
+
+
+def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
+    """A consent in people's words: who, what, why, on what basis, until when, how often used."""
+    uses = sum(1 for e in consent.events.all() if e.kind == ConsentEvent.Kind.DELIVERED)
+    refused = consent.state == Consent.State.REFUSED
+    return {
+        "id": consent.pk,
+        "who": consent.requester_name,
+        "what": _fields(scheme, consent, _asked_paths(consent) if refused else consent.approved),
+        "why": consent.purpose.get(language()) or consent.purpose.get("nl", ""),
+        "basis": _legal_basis(scheme, consent.legal_basis),
+        "standing": consent.access == Consent.Access.STANDING,
+        "until": consent.valid_until,
+        "retention_days": consent.retention_days,
+        "decided_at": consent.decided_at,
+        "ended_at": consent.ended_at,
+        "state": consent.state,
+        "state_words": STATES.get(consent.state, consent.state),
+        "active": consent.state == Consent.State.GIVEN,
+        "uses": uses,
+    }
+
+
+def _event(scheme: SchemeDocument, consent: Consent, event: ConsentEvent) -> dict[str, Any]:
+    """One event in people's words: when, what, from which organisations, which data; never a value."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    holders = detail.get("houders", {})
+    oins = sorted({oin for found in holders.values() for oin in found}) if isinstance(holders, dict) else []
+    words = str(KINDS.get(event.kind, event.kind))
+    if event.kind == ConsentEvent.Kind.FETCH_REFUSED and detail.get("code") in REFUSED_BECAUSE:
+        words = _("%(what)s: %(why)s.") % {"what": words, "why": REFUSED_BECAUSE[detail["code"]]}
+    fields = detail.get("velden")
+    return {
+        "at": event.at,
+        "words": words,
+        "holders": [p.name if (p := scheme.organisations.get(oin)) else oin for oin in oins],
+        "what": _fields(scheme, consent, fields) if isinstance(fields, dict) else [],
+    }
+
+
+@login_required
+async def consents(request: HttpRequest) -> HttpResponse:
+    """'Mijn toestemmingen': the consents that run, then those that ended."""
+    scheme = await scheme_client.current()
+    mine = await sync_to_async(register.for_citizen)(_citizen(request))
+    summaries = [_summary(scheme, c) for c in mine]
+    return await arender(
+        request,
+        "portal/consents.html",
+        {"active": [s for s in summaries if s["active"]], "ended": [s for s in summaries if not s["active"]]},
+    )
+
+
+async def _mine(request: HttpRequest, record: str) -> Consent:
+    consent = await sync_to_async(register.of_citizen)(_citizen(request), record)
+    if consent is None:
+        raise Http404
+    return consent
+
+
+@login_required
+async def consent(request: HttpRequest, record: str) -> HttpResponse:
+    """One consent: everything it allows and every use, with withdrawal and the receipt."""
+    scheme = await scheme_client.current()
+    found = await _mine(request, record)
+    events = [_event(scheme, found, e) for e in found.events.all()]
+    return await arender(request, "portal/consent.html", {"consent": _summary(scheme, found), "events": events[::-1]})
+
+
+@login_required
+async def withdraw(request: HttpRequest, record: str) -> HttpResponse:
+    """Withdraw the consent (POST only): it holds from the very next fetch."""
+    if request.method == "POST":
+        found = await _mine(request, record)
+        if await sync_to_async(register.withdraw)(_citizen(request), found.pk):
+            messages.success(
+                request,
+                _("Uw toestemming is ingetrokken. %(name)s kan nu geen gegevens meer ophalen.")
+                % {"name": found.requester_name},
+            )
+    return redirect("portal:consent", record=record)
+
+
+def _file_name(consent: Consent, extension: str) -> str:
+    return f"{_('toestemming')}-{timezone.localdate(consent.decided_at).isoformat()}-{consent.pk[:8]}.{extension}"
+
+
+@login_required
+async def receipt_json(request: HttpRequest, record: str) -> HttpResponse:
+    """The consent receipt (ISO/IEC TS 27560) as JSON."""
+    found = await _mine(request, record)
+    body = json.dumps(register.receipt(found), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_file_name(found, "json")}"'
+    return response
+
+
+def _receipt_pdf(scheme: SchemeDocument, consent: Consent, receipt: dict[str, Any], today: date) -> bytes:
+    """The receipt in people's words, signed by the portal, with the JSON receipt embedded."""
+    about = _summary(scheme, consent)
+    rows = [
+        (_("Organisatie"), about["who"]),
+        (_("Waarom"), about["why"]),
+        (_("Grondslag"), about["basis"]["name"]),
+        (
+            _("Hoe vaak"),
+            _("Doorlopend, tot en met %(day)s") % {"day": _day(about["until"])}
+            if about["standing"] and about["until"]
+            else _("Eén keer"),
+        ),
+        (_("Hoe lang bewaren zij de gegevens"), _("%(days)d dagen") % {"days": about["retention_days"]}),
+        (_("Besloten op"), _day(about["decided_at"])),
+        (_("Nu"), str(about["state_words"])),
+        (_("Kenmerk"), consent.pk),
+    ]
+    parts = [pdf.Part(part["type"], [", ".join(part["fields"])], []) for part in about["what"]]
+    page = pdf.Page(
+        title=_("Bewijs van uw toestemming"),
+        lines=[
+            _("Gemaakt op %(day)s door De Blauwe Knop.") % {"day": _day(today)},
+            _("Dit bewijs zegt welke toestemming u gaf of weigerde. In het bestand zit hetzelfde bewijs als JSON."),
+        ],
+        rows=rows,
+        check_text=_(
+            "De Blauwe Knop heeft dit PDF-bestand ondertekend, zodat u ziet dat er na het maken niets is veranderd."
+        ),
+        verify_url=settings.VERIFY_URL,
+        language=language(),
+        page_text=_("pagina %(page)d van %(pages)d"),
+        parts=parts,
+    )
+    attachment = pdf.Attachment(
+        _file_name(consent, "json"), json.dumps(receipt, ensure_ascii=False).encode(), "application/json", SIGNER
+    )
+    key = keystore.signing_key(settings.PORTAL_OIN)
+    return pdf.make_with(page, [attachment], key, signer_name=SIGNER, oin=settings.PORTAL_OIN)
+
+
+@login_required
+async def receipt_pdf(request: HttpRequest, record: str) -> HttpResponse:
+    """The consent receipt as a PDF signed by the portal."""
+    scheme = await scheme_client.current()
+    found = await _mine(request, record)
+    body = await sync_to_async(_receipt_pdf)(scheme, found, register.receipt(found), timezone.localdate())
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_file_name(found, "pdf")}"'
+    return response
