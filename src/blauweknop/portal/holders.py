@@ -33,8 +33,8 @@ from blauweknop.protocol import sdjwt, session_assertion
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
-from blauweknop.protocol.session_assertion import Sharing
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
+from blauweknop.protocol.session_assertion import Sharing
 from blauweknop.pseudonyms import pseudonym
 
 logger = logging.getLogger(__name__)
