@@ -1,11 +1,363 @@
-"""The requester API, one per requester under its own prefix: ``/vragers/<slug>/api/v1/``."""
+"""The requester API, one per requester under its own prefix: ``/vragers/<slug>/api/v1/``.
+
+Public, for wallets: the request objects (``GET /verzoekobjecten/{code}``) and the answers
+(``POST /antwoorden``, OpenID4VP ``direct_post``). For the requester's own back office: make a
+request, see what it received, fetch under standing access, fetch on a legal basis. The back office
+authenticates with a client assertion signed by the requester's own key (private_key_jwt,
+docs/plus.md §6): in the JSON body, or on a GET as ``Authorization: Bearer <assertion>``; its
+audience is the exact address called, under the requester's registered ``endpoints.requester``.
+"""
 
 from __future__ import annotations
 
-from blauweknop.api import make_api
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, Literal, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.http import HttpRequest, HttpResponse
+from ninja import Path, Schema, Status
+from pydantic import Field
+
+from blauweknop.api import ApiProblem, make_api, problem
+from blauweknop.db import release_before_waiting, write_transaction
+from blauweknop.protocol import client_assertion, openid4vp
+from blauweknop.protocol.errors import VerificationError
+from blauweknop.requester import answers, asking, fetching, tenants
+from blauweknop.requester.fetching import FetchFailed, FetchRefused
+from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion
+from blauweknop.requester.tenants import RequesterTenant
+from blauweknop.scheme.client import scheme_client
 
 api = make_api(
     title="Gegevensvrager API",
     namespace="requester-api",
     description="Verzoeken om gegevens (OpenID4VP 1.0 met DCQL) en de ontvangen, gewaarmerkte gegevens.",
 )
+T = TypeVar("T")
+CODE = re.compile(asking.CODE_PATTERN)
+BEARER = re.compile(r"Bearer ([A-Za-z0-9_.-]{20,8000})")
+# How each verification failure of a client assertion is answered.
+ASSERTION_STATUS = {"not_certified": 403}
+NOT_FOUND = ApiProblem(404, "not_found", "This organisation has no request with this code.")
+
+
+@api.exception_handler(FetchRefused)
+def fetch_refused(request: HttpRequest, exc: FetchRefused) -> HttpResponse:
+    return problem(403, exc.code, exc.detail)
+
+
+@api.exception_handler(FetchFailed)
+def fetch_failed(request: HttpRequest, exc: FetchFailed) -> HttpResponse:
+    return problem(502, "upstream_failed", exc.detail)
+
+
+def _in_own_thread(work: Callable[..., T]) -> Callable[..., Any]:
+    """``work`` to await, in a thread of its own: it waits on other parties, which may be this very process.
+
+    Django's one thread for synchronous code must stay free meanwhile, or a status list or a portal
+    served by this process could never answer. The thread's database connections close after it.
+    """
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return work(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(run, thread_sensitive=False)
+
+
+async def _tenant(slug: str) -> RequesterTenant:
+    return await sync_to_async(tenants.at)(await scheme_client.current(), slug)
+
+
+def _authenticate(tenant: RequesterTenant, token: str | None, path: str) -> None:
+    """Only the requester's own back office: an assertion signed by its key, for exactly this address, once."""
+    if not token:
+        raise ApiProblem(401, "invalid_client", "Send a client assertion (private_key_jwt).")
+    try:
+        assertion = client_assertion.verify(token, tenant.scheme, audience=f"{tenant.api_url}{path}")
+    except VerificationError as exc:
+        raise ApiProblem(ASSERTION_STATUS.get(exc.code, 401), exc.code, exc.message) from exc
+    if assertion.client_id != tenant.oin:
+        raise ApiProblem(403, "forbidden", "Only this organisation itself may use its requests.")
+    with write_transaction():
+        if not UsedClientAssertion.use(assertion.replay_key(), datetime.fromtimestamp(assertion.expires_at, UTC)):
+            raise ApiProblem(401, "assertion_replayed", "This client assertion was used before. Make a new one.")
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    match = BEARER.fullmatch(request.headers.get("Authorization", ""))
+    return match.group(1) if match else None
+
+
+def _own_request(tenant: RequesterTenant, code: str) -> ShareRequest:
+    found = ShareRequest.objects.filter(requester=tenant.requester, code=code).first() if CODE.fullmatch(code) else None
+    if found is None:
+        raise NOT_FOUND
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Public: the wallet's side
+
+
+def _request_object(scheme: Any, slug: str, code: str) -> str:
+    tenant = tenants.at(scheme, slug)
+    share_request = _own_request(tenant, code)
+    if share_request.status != ShareRequest.State.OPEN or share_request.expires_at <= datetime.now(UTC):
+        raise ApiProblem(404, "not_found", "This request can no longer be answered.")
+    return share_request.request_object
+
+
+@api.get("/verzoekobjecten/{code}", summary="Het ondertekende verzoek (request object, OpenID4VP request_uri)")
+async def request_object(request: HttpRequest, code: str, requester: str = Path(...)) -> HttpResponse:
+    scheme = await scheme_client.current()
+    token = await sync_to_async(_request_object)(scheme, requester, code)
+    response = HttpResponse(token, content_type=openid4vp.REQUEST_MEDIA_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class Beantwoord(Schema):
+    status: str = Field(description="goedgekeurd or geweigerd.")
+
+
+def _answer(scheme: Any, slug: str, form: dict[str, str]) -> ShareRequest:
+    return answers.answer(tenants.at(scheme, slug), form)
+
+
+@api.post(
+    "/antwoorden",
+    response=Beantwoord,
+    summary="Het antwoord van de wallet (direct_post, application/x-www-form-urlencoded)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                answers.FORM: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "state": {"type": "string"},
+                            "vp_token": {"type": "string", "description": "JSON: {query id: [presentation, ...]}"},
+                            "error": {"type": "string", "enum": ["access_denied"]},
+                            "toestemming": {"type": "string", "description": "The portal's consent record id."},
+                            "toegangTot": {"type": "string", "format": "date"},
+                        },
+                        "required": ["state"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def answer(request: HttpRequest, requester: str = Path(...)) -> dict:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > answers.MAX_BODY:
+        raise ApiProblem(413, "too_large", "The answer is too large.")
+    form = answers.read_form(request.META.get("CONTENT_TYPE", ""), request.body)
+    scheme = await scheme_client.current()
+    await release_before_waiting()
+    share_request = await _in_own_thread(_answer)(scheme, requester, form)
+    return {"status": share_request.status}
+
+
+# ---------------------------------------------------------------------------------------------
+# The back office
+
+
+class ClientAuthentication(Schema):
+    """private_key_jwt (RFC 7523): an assertion signed by the requester's own key, for exactly this address."""
+
+    client_assertion_type: Literal["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
+    client_assertion: str = Field(min_length=20, max_length=8000)
+
+
+class Veld(Schema):
+    pad: str = Field(min_length=1, max_length=200, description="Catalogue path, e.g. vorderingen.kenmerk.")
+    verplicht: bool = True
+
+
+class Gevraagd(Schema):
+    documentsoort: str = Field(min_length=1, max_length=40, pattern=r"^[a-z]+$")
+    verplicht: bool = True
+    meerdere: bool = Field(False, description="From every holder that has it (e.g. every debt), not only one.")
+    velden: list[Veld] = Field(min_length=1, max_length=asking.MAX_FIELDS)
+
+
+class Doel(Schema):
+    nl: str = Field(min_length=1, max_length=asking.MAX_PURPOSE)
+    en: str = Field(min_length=1, max_length=asking.MAX_PURPOSE)
+
+
+class VerzoekAanvraag(ClientAuthentication):
+    kenmerk: str = Field("", max_length=asking.MAX_REFERENCE, description="Your own reference, e.g. a file number.")
+    doel: Doel
+    grondslag: str = Field(min_length=1, max_length=100, description="An id from the scheme's legal_bases.")
+    bewaartermijnDagen: int = Field(ge=1, le=asking.MAX_RETENTION_DAYS)
+    toegang: Literal["eenmalig", "doorlopend"] = "eenmalig"
+    toegangTot: date | None = Field(None, description="Standing access: the last day (at most a year away).")
+    gevraagd: list[Gevraagd] = Field(min_length=1, max_length=asking.MAX_TYPES)
+    geldigDagen: int = Field(14, ge=1, le=asking.MAX_VALID_DAYS, description="Days the citizen has to answer.")
+
+
+class Verzoek(Schema):
+    code: str
+    weergaveCode: str = Field(description="The short code as people read it: XXXX-XXXX.")
+    link: str = Field(description="Opens the request in the citizen's portal; also for a QR code.")
+    requestUri: str
+    status: str
+    geldigTot: datetime
+
+
+class Ontvangen(Schema):
+    documentsoort: str
+    uitgever: str = Field(description="OIN of the holder that issued the copy.")
+    via: str = Field(description="antwoord, ophaling or wet.")
+    ontvangenOp: datetime
+    verwijderdNa: datetime
+    gegevens: dict[str, Any] = Field(description="Only the disclosed fields.")
+
+
+class VerzoekStand(Schema):
+    code: str
+    weergaveCode: str
+    kenmerk: str
+    status: str
+    toegang: str
+    toegangTot: date | None
+    goedgekeurdTot: date | None = Field(description="Standing access: the last day the citizen approved.")
+    toestemming: str = Field(description="The portal's consent record id, once answered.")
+    geldigTot: datetime
+    beantwoordOp: datetime | None
+    ontvangen: list[Ontvangen]
+
+
+class Opgehaald(Schema):
+    ontvangen: list[Ontvangen]
+
+
+def _received(row: ReceivedCredential) -> dict[str, Any]:
+    return {
+        "documentsoort": row.query_id,
+        "uitgever": row.issuer_oin,
+        "via": row.via,
+        "ontvangenOp": row.received_at,
+        "verwijderdNa": row.delete_after,
+        "gegevens": row.claims,
+    }
+
+
+def _create(tenant: RequesterTenant, body: VerzoekAanvraag) -> dict[str, Any]:
+    _authenticate(tenant, body.client_assertion, "/verzoeken")
+    share_request = asking.create(
+        tenant,
+        purpose={"nl": body.doel.nl, "en": body.doel.en},
+        legal_basis=body.grondslag,
+        retention_days=body.bewaartermijnDagen,
+        access=body.toegang,
+        access_until=body.toegangTot,
+        asked=[
+            asking.Asked(g.documentsoort, g.verplicht, g.meerdere, tuple((v.pad, v.verplicht) for v in g.velden))
+            for g in body.gevraagd
+        ],
+        reference=body.kenmerk,
+        valid_days=body.geldigDagen,
+    )
+    return {
+        "code": share_request.code,
+        "weergaveCode": asking.display_code(share_request.code),
+        "link": asking.link(share_request, tenant.scheme),
+        "requestUri": asking.request_uri(share_request, tenant.scheme),
+        "status": share_request.status,
+        "geldigTot": share_request.expires_at,
+    }
+
+
+@api.post("/verzoeken", response={201: Verzoek}, summary="Maak een verzoek om gegevens")
+async def create_request(request: HttpRequest, body: VerzoekAanvraag, requester: str = Path(...)) -> Status:
+    tenant = await _tenant(requester)
+    return Status(201, await sync_to_async(_create)(tenant, body))
+
+
+def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, Any]:
+    _authenticate(tenant, token, f"/verzoeken/{code}")
+    share_request = _own_request(tenant, code)
+    return {
+        "code": share_request.code,
+        "weergaveCode": asking.display_code(share_request.code),
+        "kenmerk": share_request.reference,
+        "status": share_request.status,
+        "toegang": share_request.access,
+        "toegangTot": share_request.access_until,
+        "goedgekeurdTot": share_request.approved_until,
+        "toestemming": share_request.consent,
+        "geldigTot": share_request.expires_at,
+        "beantwoordOp": share_request.answered_at,
+        "ontvangen": [_received(row) for row in asking.received(share_request)],
+    }
+
+
+@api.get(
+    "/verzoeken/{code}",
+    response=VerzoekStand,
+    summary="Hoe staat het verzoek, en wat is ontvangen (Authorization: Bearer <client assertion>)",
+)
+async def request_state(request: HttpRequest, code: str, requester: str = Path(...)) -> dict:
+    tenant = await _tenant(requester)
+    return await sync_to_async(_state)(tenant, code, _bearer(request))
+
+
+def _fetch(tenant: RequesterTenant, code: str, body: ClientAuthentication) -> dict[str, Any]:
+    _authenticate(tenant, body.client_assertion, f"/verzoeken/{code}/ophalen")
+    stored = fetching.standing_fetch(tenant, _own_request(tenant, code))
+    return {"ontvangen": [_received(row) for row in stored]}
+
+
+@api.post("/verzoeken/{code}/ophalen", response=Opgehaald, summary="Haal nu op onder doorlopende toegang")
+async def standing_fetch(
+    request: HttpRequest, code: str, body: ClientAuthentication, requester: str = Path(...)
+) -> dict:
+    tenant = await _tenant(requester)
+    await release_before_waiting()
+    return await _in_own_thread(_fetch)(tenant, code, body)
+
+
+class WettelijkeVerstrekking(ClientAuthentication):
+    """A fetch on a legal basis: personal data travels only in this body, never in the URL."""
+
+    houder: str = Field(pattern=r"^[0-9]{20}$", description="OIN of the holder to fetch from.")
+    burgerservicenummer: str = Field(pattern=r"^[0-9]{9}$")
+    documentsoort: str = Field(min_length=1, max_length=40, pattern=r"^[a-z]+$")
+    velden: list[str] = Field(min_length=1, max_length=asking.MAX_FIELDS)
+    grondslag: str = Field(min_length=1, max_length=100, description="The id of a law in the scheme's legal_bases.")
+    doel: str = Field(min_length=1, max_length=asking.MAX_PURPOSE)
+    bewaartermijnDagen: int = Field(ge=1, le=asking.MAX_RETENTION_DAYS)
+
+
+def _lawful(tenant: RequesterTenant, body: WettelijkeVerstrekking) -> dict[str, Any]:
+    _authenticate(tenant, body.client_assertion, "/wettelijke-verstrekkingen")
+    row = fetching.lawful_fetch(
+        tenant,
+        holder_oin=body.houder,
+        bsn=body.burgerservicenummer,
+        type_id=body.documentsoort,
+        paths=body.velden,
+        legal_basis=body.grondslag,
+        purpose=body.doel,
+        retention_days=body.bewaartermijnDagen,
+    )
+    return _received(row)
+
+
+@api.post(
+    "/wettelijke-verstrekkingen", response={201: Ontvangen}, summary="Haal gegevens op met een wettelijke grondslag"
+)
+async def lawful_fetch(request: HttpRequest, body: WettelijkeVerstrekking, requester: str = Path(...)) -> Status:
+    tenant = await _tenant(requester)
+    await release_before_waiting()
+    return Status(201, await _in_own_thread(_lawful)(tenant, body))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 
@@ -19,6 +20,35 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _insert_once(model: type[models.Model], key: str, expires_at: datetime) -> bool:
+    """Store ``key`` in ``model``'s table; ``False`` when it was there already. Call inside the caller's transaction.
+
+    One statement that cannot fail on a known key (ON CONFLICT DO NOTHING, SQLite and PostgreSQL),
+    so the caller's transaction needs no savepoint around it.
+    """
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({column}, expires_at) VALUES (%s, %s) ON CONFLICT ({column}) DO NOTHING",  # noqa: S608
+            [key, connection.ops.adapt_datetimefield_value(expires_at)],
+        )
+        return cursor.rowcount == 1
+
+
+class RequesterQuerySet(models.QuerySet["Requester"]):
+    def learn(self, oin: str, slug: str) -> Requester:
+        """The requester ``oin`` as the scheme document describes it now, stored on first use or after a change."""
+        requester = self.filter(pk=oin).first()
+        if requester is not None and requester.slug == slug:
+            return requester
+        try:
+            with transaction.atomic():
+                requester, _ = self.update_or_create(oin=oin, defaults={"slug": slug})
+        except IntegrityError:  # a concurrent request stored it first: the OIN is the only unique column
+            requester = self.get(pk=oin)
+        return requester
+
+
 class Requester(models.Model):
     """An organisation this deployment asks data for (``BLAUWEKNOP_REQUESTER_OINS``).
 
@@ -28,6 +58,8 @@ class Requester(models.Model):
 
     oin = models.CharField(max_length=20, primary_key=True)
     slug = models.TextField(help_text="The path segment its API is served under: /vragers/<slug>/api/v1/.")
+
+    objects = RequesterQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.oin
@@ -106,9 +138,19 @@ class UsedPresentation(models.Model):
     digest = models.CharField(max_length=64, primary_key=True)
     expires_at = models.DateTimeField(db_index=True)
 
+    @classmethod
+    def use(cls, digest: str, expires_at: datetime) -> bool:
+        """Mark the presentation ``digest`` received; ``False`` when it was received before (a replay)."""
+        return _insert_once(cls, digest, expires_at)
+
 
 class UsedClientAssertion(models.Model):
     """A client assertion (private_key_jwt) already accepted, by a digest of its issuer and jti, until it expires."""
 
     key = models.CharField(max_length=64, primary_key=True)
     expires_at = models.DateTimeField(db_index=True)
+
+    @classmethod
+    def use(cls, key: str, expires_at: datetime) -> bool:
+        """Mark the assertion ``key`` (:meth:`ClientAssertion.replay_key`) used; ``False`` when it was used before."""
+        return _insert_once(cls, key, expires_at)

@@ -1,0 +1,190 @@
+"""The answer to a share request (OpenID4VP ``direct_post`` to ``<endpoints.requester>/antwoorden``).
+
+The wallet posts, form-encoded, ``state`` and either ``vp_token`` or ``error=access_denied``; the
+portal adds ``toestemming`` (its consent record id) and, for standing access, ``toegangTot`` (the
+last day the citizen approved, never later than asked). Every presentation is verified first, off
+any transaction; then, in one transaction, the request is answered once, each presentation is
+accepted once (a replay is refused) and only the disclosed claims are stored, with their end date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.utils import timezone
+
+from blauweknop.api import ApiProblem
+from blauweknop.db import write_transaction
+from blauweknop.protocol import openid4vp, sdjwt
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.validity import DEFAULT_LEEWAY
+from blauweknop.requester import asking, outbound
+from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedPresentation
+from blauweknop.requester.tenants import RequesterTenant
+
+MAX_BODY = 256 * 1024  # the whole form; the deployment's own limit (MAX_REQUEST_BODY) is not larger
+MAX_FIELDS = 10
+FORM = "application/x-www-form-urlencoded"
+CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A presentation's Key Binding JWT is accepted for this long: until then, the same one again is a replay.
+PRESENTATION_KEPT = timedelta(seconds=sdjwt.DEFAULT_KB_MAX_AGE + 2 * DEFAULT_LEEWAY)
+
+
+def _invalid(detail: str) -> ApiProblem:
+    return ApiProblem(400, "invalid_request", detail)
+
+
+def read_form(content_type: str, body: bytes) -> dict[str, str]:
+    """The fields of a form-encoded answer; 400/413/415 problems for anything else. Each field once."""
+    if content_type.split(";")[0].strip().lower() != FORM:
+        raise ApiProblem(415, "unsupported_media_type", f"Send the answer as {FORM}.")
+    if len(body) > MAX_BODY:
+        raise ApiProblem(413, "too_large", "The answer is too large.")
+    try:
+        pairs = parse_qsl(
+            body.decode("ascii"), keep_blank_values=True, strict_parsing=bool(body), max_num_fields=MAX_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _invalid("The answer is not a valid form.") from exc
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise _invalid("A field of the answer appears more than once.")
+    return form
+
+
+def _open_request(tenant: RequesterTenant, state: str | None, now: datetime) -> ShareRequest:
+    """The open request of ``tenant`` named by ``state``; the problem of why there is none."""
+    share_request = ShareRequest.objects.filter(requester=tenant.requester, state=state).first() if state else None
+    if share_request is None:
+        raise _invalid("No request of this organisation has this state.")
+    if share_request.status in (ShareRequest.State.OPEN, ShareRequest.State.EXPIRED) and (
+        share_request.status == ShareRequest.State.EXPIRED or share_request.expires_at <= now
+    ):
+        raise ApiProblem(400, "request_expired", "This request can no longer be answered.")
+    if share_request.status != ShareRequest.State.OPEN:
+        raise ApiProblem(409, "already_answered", "This request was answered already.")
+    return share_request
+
+
+def _consent_id(form: dict[str, str], share_request: ShareRequest) -> str:
+    value = form.get("toestemming", "")
+    if value and not CONSENT_ID.fullmatch(value):
+        raise _invalid("toestemming is not a consent record id.")
+    if not value and share_request.access == ShareRequest.Access.STANDING:
+        raise _invalid("Standing access needs the consent record id (toestemming).")
+    return value
+
+
+def _approved_until(form: dict[str, str], share_request: ShareRequest, today: date) -> date | None:
+    """The last day of standing access as the citizen approved it: the asked one, or earlier, not past."""
+    if share_request.access != ShareRequest.Access.STANDING:
+        return None
+    typed = form.get("toegangTot")
+    if not typed:
+        return share_request.access_until
+    try:
+        until = date.fromisoformat(typed) if len(typed) == 10 else None
+    except ValueError:
+        until = None
+    if until is None or not today <= until <= share_request.access_until:
+        raise _invalid("toegangTot must be a date from today up to the end date asked for.")
+    return until
+
+
+def verified(
+    vp_token: Any, request: openid4vp.AuthorizationRequest, scheme: SchemeDocument, now: int
+) -> list[openid4vp.Received]:
+    """Every presentation in ``vp_token`` verified against ``request``; a :class:`ProtocolError` if any fails.
+
+    Blocking: it fetches the status lists of the copies from their holders.
+    """
+    return openid4vp.verify_response(vp_token, request, scheme, status_lists=outbound.status_lists(), now=now)
+
+
+def _refused(exc: ProtocolError) -> ApiProblem:
+    """The problem for a presentation that failed verification."""
+    if exc.code == "status_unavailable":  # genuine or not, this cannot be told now: the wallet may try again
+        return ApiProblem(503, exc.code, "The status of a copy could not be checked now. Try again later.")
+    return ApiProblem(400, "invalid_request" if exc.code == "invalid_request" else "invalid_presentation", exc.message)
+
+
+def store(
+    tenant: RequesterTenant,
+    share_request: ShareRequest,
+    received: Iterable[openid4vp.Received],
+    via: str,
+    now: datetime,
+) -> list[ReceivedCredential]:
+    """Accept each presentation once and keep only its disclosed claims, until the retention term ends.
+
+    Call inside the caller's transaction: a replayed presentation refuses the whole answer.
+    """
+    rows = []
+    for item in received:
+        if not UsedPresentation.use(item.digest, now + PRESENTATION_KEPT):
+            raise ApiProblem(400, "invalid_presentation", "A presentation in this answer was received before.")
+        rows.append(
+            ReceivedCredential(
+                request=share_request,
+                requester=tenant.requester,
+                via=via,
+                query_id=item.query_id,
+                issuer_oin=tenant.scheme.issuer(item.iss).oin,
+                vct=item.vct,
+                claims=item.claims,
+                received_at=now,
+                delete_after=now + timedelta(days=share_request.retention_days),
+            )
+        )
+    return ReceivedCredential.objects.bulk_create(rows)
+
+
+def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | None = None) -> ShareRequest:
+    """Take the wallet's answer to one of ``tenant``'s open requests; the request as it now stands. Blocking.
+
+    Problems: 400 ``invalid_request`` (unknown state, bad fields), 400 ``request_expired``,
+    409 ``already_answered``, 400 ``invalid_presentation``, 503 ``status_unavailable``.
+    """
+    now = now or timezone.now()
+    share_request = _open_request(tenant, form.get("state"), now)
+    consent = _consent_id(form, share_request)
+    error = form.get("error")
+    if error is not None:
+        if error != "access_denied" or "vp_token" in form:
+            raise _invalid("The only error this endpoint takes is access_denied, without a vp_token.")
+        return _close(tenant, share_request, ShareRequest.State.REFUSED, consent, None, [], now)
+    if not form.get("vp_token"):
+        raise _invalid("The answer holds neither vp_token nor error.")
+    until = _approved_until(form, share_request, timezone.localdate(now))
+    request = asking.authorization_request(share_request, tenant)
+    try:
+        received = verified(form["vp_token"], request, tenant.scheme, int(now.timestamp()))
+    except ProtocolError as exc:
+        raise _refused(exc) from exc
+    return _close(tenant, share_request, ShareRequest.State.APPROVED, consent, until, received, now)
+
+
+def _close(
+    tenant: RequesterTenant,
+    share_request: ShareRequest,
+    status: str,
+    consent: str,
+    until: date | None,
+    received: list[openid4vp.Received],
+    now: datetime,
+) -> ShareRequest:
+    with write_transaction():
+        # Two answers at once: the first to get here answers the request, the other finds it answered.
+        updated = ShareRequest.objects.filter(pk=share_request.pk, status=ShareRequest.State.OPEN).update(
+            status=status, consent=consent, approved_until=until, answered_at=now
+        )
+        if not updated:
+            raise ApiProblem(409, "already_answered", "This request was answered already.")
+        store(tenant, share_request, received, ReceivedCredential.Via.ANSWER, now)
+    share_request.refresh_from_db()
+    return share_request

@@ -1,0 +1,93 @@
+"""The requester's calls to others (the portal's fetch API, a holder, status lists): timed, and read with a cap.
+
+Whoever answers may be slow or hostile: every call has a deadline for the whole exchange, and no
+answer is read beyond what it can sensibly hold. Blocking: callers run these off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from blauweknop.capped import TooLarge, aread_at_most
+from blauweknop.protocol.encoding import json_loads
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient
+
+DEADLINE = 20.0  # seconds for a whole call: the portal asks every holder before it answers a standing fetch
+CONNECT_TIMEOUT = 3.0
+MAX_ANSWER_BYTES = 2 * 1024 * 1024  # presentations of every holder that has debts: far less in practice
+# Another party's error code goes into our answers and logs only if it looks like one: it could carry anything.
+ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+class Unreachable(Exception):
+    """The other party did not answer in time, could not be reached, or sent more than was asked for."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer: its HTTP status, content type, and JSON body (``None`` if it was not JSON)."""
+
+    status: int
+    content_type: str
+    body: Any
+
+    def error_code(self) -> str | None:
+        """The ``code`` of a problem answer, if it looks like a code at all."""
+        code = self.body.get("code") if isinstance(self.body, dict) else None
+        return code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else None
+
+
+async def _call(method: str, url: str, *, limit: int, deadline: float, **kwargs: Any) -> tuple[int, str, bytes]:
+    # Raw bytes, no content coding: the cap is then what the answer costs in memory.
+    headers = {"Accept-Encoding": "identity", **kwargs.pop("headers", {})}
+    timeout = httpx.Timeout(deadline, connect=CONNECT_TIMEOUT)
+    async with (
+        asyncio.timeout(deadline),
+        httpx.AsyncClient(timeout=timeout) as client,
+        client.stream(method, url, headers=headers, **kwargs) as response,
+    ):
+        return response.status_code, response.headers.get("Content-Type", ""), await aread_at_most(response, limit)
+
+
+def _run(method: str, url: str, *, limit: int, deadline: float, **kwargs: Any) -> tuple[int, str, bytes]:
+    """One HTTP call with a deadline for all of it, headers and body too (a byte a second must not hold a thread)."""
+    try:
+        return asyncio.run(_call(method, url, limit=limit, deadline=deadline, **kwargs))
+    except (httpx.HTTPError, TimeoutError, TooLarge, OSError) as exc:
+        raise Unreachable(type(exc).__name__) from exc
+
+
+def post_json(url: str, payload: dict[str, Any], *, limit: int = MAX_ANSWER_BYTES) -> Answer:
+    """POST ``payload`` as JSON to ``url``; the answer, its body parsed when it is JSON. :class:`Unreachable`."""
+    status, content_type, raw = _run("POST", url, json=payload, limit=limit, deadline=DEADLINE)
+    try:
+        # As strict as the protocol core: no duplicate members, no lone surrogates.
+        body = json_loads(raw) if "json" in content_type else None
+    except ProtocolError:
+        body = None
+    return Answer(status, content_type, body)
+
+
+def download_status_list(uri: str) -> str:
+    """A status list token from its publisher, unverified, within ``STATUS_LIST_DEADLINE`` seconds. Blocking."""
+    headers = {"Accept": "application/statuslist+jwt"}
+    status, _, raw = _run("GET", uri, headers=headers, limit=MAX_TOKEN_BYTES, deadline=settings.STATUS_LIST_DEADLINE)
+    if status != 200:
+        raise Unreachable(f"HTTP {status}")
+    return raw.decode("utf-8")
+
+
+def status_lists() -> StatusListClient:
+    """A status list client for one answer: each list it needs fetched from its publisher now, once.
+
+    A receiver checks a copy as it arrives, so it asks each publisher anew rather than trust a list
+    it kept from an earlier answer (the copy may have been withdrawn since).
+    """
+    return StatusListClient(download_status_list)
