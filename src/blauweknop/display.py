@@ -19,11 +19,22 @@ from blauweknop.document_types import DocumentType
 FETCHED = "basis-ophalen"  # the Blauwe Knop was pressed: the holder issued copies to view
 PRINTED = "basis-afdrukken"  # the holder signed a PDF of a copy
 SEARCHED = "basis-zoeken"  # the Blauwe Knop was pressed, and the holder had nothing of that kind
+# Variant Plus: a requester got the data. The words name it: ``%(organisatie)s`` is filled in when shown.
+SHARED = "plus-delen"  # the holder issued copies the citizen agreed to share with a requester
+SHARE_REFUSED = "plus-delen-geweigerd"  # ... but that requester was not certified (suspended): nothing issued
+LAWFUL = "wettelijke-verstrekking"  # a requester fetched directly, on a legal basis (law)
+LAWFUL_SEARCHED = "wettelijke-verstrekking-zoeken"  # ... and the holder had nothing of that kind
+LAWFUL_REFUSED = "wettelijke-verstrekking-geweigerd"  # ... beyond what the law allows it, or not certified
 ACTIVITIES = {
     FETCHED: gettext_lazy("Opgehaald om te bekijken, op uw verzoek"),
     # The portal asks for a PDF only when the citizen downloads one: the holder's print is that download.
     PRINTED: gettext_lazy("U heeft een PDF gemaakt en gedownload"),
     SEARCHED: gettext_lazy("Op uw verzoek gezocht, niets gevonden"),
+    SHARED: gettext_lazy("Gedeeld met %(organisatie)s, met uw toestemming"),
+    SHARE_REFUSED: gettext_lazy("Niet gedeeld met %(organisatie)s: die organisatie mag nu geen gegevens krijgen"),
+    LAWFUL: gettext_lazy("Gegeven aan %(organisatie)s, omdat de wet dat verplicht"),
+    LAWFUL_SEARCHED: gettext_lazy("Gezocht voor %(organisatie)s, omdat de wet dat verplicht; niets gevonden"),
+    LAWFUL_REFUSED: gettext_lazy("%(organisatie)s vroeg gegevens, maar mocht die niet krijgen. Er is niets gegeven"),
     "gedownload:sdjwt": gettext_lazy("U heeft een digitale kopie gedownload (.sdjwt)"),
     "gedownload:pdf": gettext_lazy("U heeft een PDF gedownload"),  # recorded until the holder's print said it
     "gedownload:json": gettext_lazy("U heeft een JSON-bestand gedownload"),
@@ -31,6 +42,12 @@ ACTIVITIES = {
     "gecontroleerd:bestand": gettext_lazy("Uw kopie is gecontroleerd op de controlepagina"),
     "gecontroleerd:code": gettext_lazy("Uw afdruk is gecontroleerd met de controlecode"),
 }
+
+
+def activity_words(activity: str, organisation: str) -> str:
+    """What was done, in people's words, naming ``organisation`` where the words name one; unknown ones as given."""
+    words = ACTIVITIES.get(activity)
+    return str(words) % {"organisatie": organisation} if words is not None else activity
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ def test_seeding_twice_leaves_one_world_and_a_newer_scheme_document():
     out = io.StringIO()
     call_command("seed_demo", citizens=20, stdout=out)
     call_command("seed_demo", citizens=20, stdout=out)
-    assert Organisation.objects.count() == len(ORGANISATIONS) == 16
+    assert Organisation.objects.count() == len(ORGANISATIONS) == 17
     assert Organisation.objects.holders().count() == 13
+    assert Organisation.objects.filter(is_requester=True).count() == 4  # one of them a municipality that holds too
     assert SourceRecord.objects.values("bsn").distinct().count() == 20
     assert PublishedDocument.objects.current().version == 2
     assert "Demo BSNs" in out.getvalue()
@@ -61,7 +62,7 @@ def test_with_the_holder_role_alone_it_fills_only_its_own_tenants_sources(settin
 def test_with_the_scheme_role_alone_it_registers_and_publishes_and_writes_no_sources(settings):
     settings.BLAUWEKNOP_ROLES = ["scheme"]
     call_command("seed_demo", citizens=20, stdout=io.StringIO())
-    assert Organisation.objects.count() == 16 and PublishedDocument.objects.current().version == 1
+    assert Organisation.objects.count() == len(ORGANISATIONS) and PublishedDocument.objects.current().version == 1
     assert not SourceRecord.objects.exists()
 
 

@@ -1,6 +1,10 @@
 """The fictional organisations of the demo: made-up names, OINs and addresses, phone numbers of the form
 0800 000 00xx that reach nobody. The demo's pages say once that everything is made up (the demo notice),
-so names and numbers need no "(voorbeeld)". Each holder declares only the document types it holds."""
+so names and numbers need no "(voorbeeld)". Each holder declares only the document types it holds.
+
+Four organisations ask for data (requesters): a housing corporation, a bank and a debt counsellor ask the
+citizen's consent; Gemeente Voorbeeldstad also fetches income under the Participatiewet (the legal basis
+``participatiewet-art-64`` in the scheme's register names it), so the legal-basis lane has a user."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         },
         "contact": {"telefoon": "0800 000 0001", "website": "https://gemeente-voorbeeldstad.example/hulp"},
         "is_holder": True,
+        "is_requester": True,
         "document_types": ["persoonsgegevens", "vorderingen"],
     },
     {
@@ -193,6 +198,22 @@ ORGANISATIONS += [
     }
     for line, spec in enumerate(DEBT_HOLDERS, start=FIRST_DEBT_HOLDER_LINE)
 ]
+ORGANISATIONS.append(
+    {
+        "oin": "00000003512873460000",
+        "name": "Schuldhulp Voorbeeldstad",
+        "slug": "schuldhulp-voorbeeldstad",
+        "description": {
+            "nl": "Helpt u gratis als u schulden heeft. Vraagt daarvoor een overzicht van uw schulden en inkomen.",
+            "en": "Helps you for free when you have debts. Asks for an overview of your debts and income to do so.",
+        },
+        "contact": {
+            "telefoon": f"0800 000 {FIRST_DEBT_HOLDER_LINE + len(DEBT_HOLDERS):04d}",
+            "website": "https://schuldhulp-voorbeeldstad.example/hulp",
+        },
+        "is_requester": True,
+    }
+)
 PORTAL_OIN = "00000001234567890000"
 
 

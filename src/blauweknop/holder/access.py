@@ -4,6 +4,10 @@ Each record says truly what happened: copies fetched for the citizen to view (th
 a search that found nothing of a kind (the holder still looked the citizen up), or a copy printed
 as a signed PDF. What the citizen then does with a copy (download it, hand it
 over) happens outside the holder; the app manager records that itself.
+
+Variant Plus adds two kinds: copies the citizen agreed to share with a requester (the actor is that
+requester, the purpose and legal basis are those of the share), and copies a requester fetched on
+a legal basis (:mod:`blauweknop.holder.lawful`), delivered or refused.
 """
 
 from __future__ import annotations
@@ -31,20 +35,58 @@ PURPOSES = {
 LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 15 and 20: the citizen asks for their own data
 
 
+MAX_PURPOSE = AccessRecord._meta.get_field("purpose").max_length
+
+
+def write(
+    holder: Holder,
+    bsn: str,
+    *,
+    actor_oin: str,
+    activity: str,
+    purpose: str,
+    legal_basis: str,
+    type_id: str,
+    fields: list[str],
+    at: datetime,
+) -> None:
+    """Write one access record about the citizen ``bsn`` (kept only as a pseudonym). Inside the caller's transaction.
+
+    A purpose longer than the record keeps (a requester's own words may be) is cut, and says so with "…".
+    """
+    if len(purpose) > MAX_PURPOSE:
+        purpose = purpose[: MAX_PURPOSE - 1] + "…"
+    AccessRecord.objects.create(
+        at=at,
+        subject=pseudonym(bsn),
+        holder=holder.tenant,
+        actor_oin=actor_oin,
+        activity=activity,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        document_type=type_id,
+        fields=fields,
+    )
+
+
 def record(
     holder: Holder, session: SessionAssertion, activity: str, type_id: str, fields: list[str], at: datetime
 ) -> None:
-    """Write the access record of ``activity`` on the citizen's ``type_id`` data, asked for in ``session``."""
-    AccessRecord.objects.create(
-        at=at,
-        subject=pseudonym(session.bsn),
-        holder=holder.tenant,
-        actor_oin=session.app_manager_oin,
+    """Write the access record of ``activity`` on the citizen's ``type_id`` data, asked for in ``session``.
+
+    For a share the record names the requester the copies are for, with the share's purpose and legal basis.
+    """
+    sharing = session.sharing
+    write(
+        holder,
+        session.bsn,
+        actor_oin=sharing.requester_oin if sharing else session.app_manager_oin,
         activity=activity,
-        purpose=PURPOSES[activity],
-        legal_basis=LEGAL_BASIS,
-        document_type=type_id,
+        purpose=sharing.purpose if sharing else PURPOSES[activity],
+        legal_basis=sharing.legal_basis if sharing else LEGAL_BASIS,
+        type_id=type_id,
         fields=fields,
+        at=at,
     )
 
 

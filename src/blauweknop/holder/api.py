@@ -5,6 +5,7 @@ The one place where the holder's refusals (:mod:`blauweknop.holder.errors`) beco
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, TypeVar
@@ -17,11 +18,13 @@ from ninja import Path, Schema, Status
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from blauweknop.api import make_api, problem
-from blauweknop.holder import access, issuing, printing, tenants
+from blauweknop.holder import access, issuing, lawful, printing, tenants
 from blauweknop.holder.errors import HolderError, NotHere, NotOurs, NotYours, Replayed
+from blauweknop.holder.lawful import BeyondLegalBasis
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.paging import EARLIEST, LATEST, MAX_PAGE, Bound, within_years
 from blauweknop.protocol import check_code
+from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
@@ -31,9 +34,16 @@ api = make_api(
     description="Gewaarmerkte kopieën (SD-JWT VC) voor burgers, via een gecertificeerde appbeheerder.",
 )
 T = TypeVar("T")
+PATH = re.compile(r"[A-Za-z]+(\.[A-Za-z]+){0,5}")  # a catalogue path: no positions, nothing else
 
 # The HTTP status of each kind of refusal by the holder's services.
-STATUS_FOR_ERROR: dict[type[HolderError], int] = {NotHere: 404, NotOurs: 400, NotYours: 403, Replayed: 401}
+STATUS_FOR_ERROR: dict[type[HolderError], int] = {
+    NotHere: 404,
+    NotOurs: 400,
+    NotYours: 403,
+    Replayed: 401,
+    BeyondLegalBasis: 403,
+}
 
 
 @api.exception_handler(HolderError)
@@ -77,6 +87,72 @@ async def issue_credential(request: HttpRequest, body: VerklaringAanvraag, holde
             "documentsoort": issued.document_type.id,
             "vct": issued.document_type.vct,
             "geldigTot": issued.expires_at,
+        },
+    )
+
+
+class WettelijkeVerstrekkingAanvraag(Schema):
+    """A requester asks for a citizen's data on a legal basis. The BSN travels only in this body, never in the URL."""
+
+    client_assertion_type: Literal["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"] = Field(
+        description="private_key_jwt (RFC 7523)."
+    )
+    client_assertion: str = Field(
+        min_length=20, max_length=4000, description="Signed by the requester; aud = the exact URL called; once."
+    )
+    burgerservicenummer: str = Field(pattern=r"^[0-9]{9}$")
+    documentsoort: str = Field(min_length=1, max_length=40, pattern=r"^[a-z]+$")
+    velden: list[str] = Field(
+        min_length=1,
+        max_length=100,
+        description="Catalogue paths, e.g. naam.geslachtsnaam; a list's field in every item.",
+    )
+    grondslag: str = Field(pattern=r"^[a-z][a-z0-9-]{0,99}$", description="The id of a law in the scheme's register.")
+    doel: str = Field(pattern=r"^[a-z][a-z0-9-]{0,99}$", description="The code of the purpose the law entry names.")
+    bewaartermijnDagen: int = Field(ge=1, le=36500, description="Whole days the requester keeps the data.")
+
+    @field_validator("burgerservicenummer")
+    @classmethod
+    def valid_bsn(cls, bsn: str) -> str:
+        """A BSN passes the 11-proef; the error never repeats the number."""
+        if not is_valid_bsn(bsn):
+            raise ValueError("This is not a valid BSN.")
+        return bsn
+
+    @field_validator("velden")
+    @classmethod
+    def paths(cls, velden: list[str]) -> list[str]:
+        """Each field once, as a catalogue path: words separated by dots, no positions."""
+        if len(set(velden)) != len(velden) or not all(PATH.fullmatch(v) for v in velden):
+            raise ValueError("Name each field once, as a catalogue path (letters and dots, at most 100 characters).")
+        return velden
+
+
+@api.post(
+    "/wettelijke-verstrekkingen",
+    response={201: Verklaring},
+    summary="Geef een gewaarmerkte kopie aan een gegevensvrager, op grond van de wet",
+)
+async def lawful_delivery(
+    request: HttpRequest, body: WettelijkeVerstrekkingAanvraag, holder: str = Path(...)
+) -> Status:
+    scheme = await scheme_client.current()
+    asked = lawful.Asked(
+        bsn=body.burgerservicenummer,
+        type_id=body.documentsoort,
+        paths=tuple(body.velden),
+        legal_basis=body.grondslag,
+        purpose=body.doel,
+        retention_days=body.bewaartermijnDagen,
+    )
+    delivered = await sync_to_async(_at_holder)(holder, scheme, lawful.deliver, body.client_assertion, asked, scheme)
+    return Status(
+        201,
+        {
+            "verklaring": delivered.presentation,
+            "documentsoort": delivered.issued.document_type.id,
+            "vct": delivered.issued.document_type.vct,
+            "geldigTot": delivered.issued.expires_at,
         },
     )
 

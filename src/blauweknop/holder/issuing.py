@@ -3,6 +3,10 @@
 Everything that changes state happens in one transaction: the assertion is used up, older
 copies with other data are marked superseded, the new copy gets its status index, and the
 access record is written. If any step fails, none of it happened.
+
+An assertion that says the citizen shares the copies with a requester (variant Plus) is recorded
+as that share; a share with a requester that is not certified now is refused, and that refusal is
+recorded where the citizen sees it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from django.utils import timezone
 
 from blauweknop import keystore, metrics
 from blauweknop.db import write_transaction
-from blauweknop.display import FETCHED, SEARCHED
+from blauweknop.display import FETCHED, SEARCHED, SHARE_REFUSED, SHARED
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotHere
@@ -27,8 +31,8 @@ from blauweknop.holder.models import IssuedCredential, StatusListRecord
 from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
 from blauweknop.protocol import sdjwt_vc
-from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.protocol.session_assertion import SessionAssertion
+from blauweknop.protocol.errors import VerificationError
+from blauweknop.protocol.scheme_document import REQUESTER, SchemeDocument
 from blauweknop.protocol.status_list import INVALID, StatusReference
 from blauweknop.pseudonyms import pseudonym
 
@@ -54,32 +58,50 @@ def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) 
     """Issue the ``type_id`` document about the citizen in ``assertion`` to their wallet key.
 
     With no such data about the citizen, the look-up is recorded all the same (the citizen sees it),
-    then refused as :class:`NotHere` ``no_data``.
+    then refused as :class:`NotHere` ``no_data``. A share with a requester that is not certified is
+    recorded and refused (``not_certified``) before any data is looked up.
     """
     document_type = holder.catalogue.get(type_id)
     if not holder.issues(type_id) or document_type is None:
         raise NotHere("not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
     now = timezone.now()
+    data: dict[str, Any] | None = None
     with write_transaction():
-        session = sessions.accept(holder.oin, assertion, scheme)
-        data = source_adapter().lookup(holder.oin, session.bsn, document_type)
-        if data is None:
+        session = sessions.accept(holder.oin, assertion, scheme, suspended_sharing=True)
+        sharing = session.sharing
+        refused = sharing is not None and not scheme.is_certified(sharing.requester_oin, REQUESTER)
+        if refused:
+            access.record(holder, session, SHARE_REFUSED, type_id, [], now)
+        elif (data := source_adapter().lookup(holder.oin, session.bsn, document_type)) is None:
             access.record(holder, session, SEARCHED, type_id, [], now)
         else:
-            issued = _sign(holder, session, document_type, data, now)
-    if data is None:  # refused once the record of the search is committed
+            issued = sign(holder, session.bsn, session.wallet_jwk, document_type, data, now)
+            fields = [f.path for f in document_type.fields]
+            access.record(holder, session, SHARED if sharing else FETCHED, type_id, fields, now)
+    # Refused once the record is committed.
+    if refused:
+        raise VerificationError("not_certified", "The organisation to share with is not certified as requester now.")
+    if data is None:
         raise NotHere("no_data", f"{holder.name} has no {type_id} about this citizen.")
     metrics.credentials_issued.labels(holder.oin, type_id).inc()  # counted once committed
     return issued
 
 
-def _sign(
-    holder: Holder, session: SessionAssertion, document_type: DocumentType, data: dict[str, Any], now: datetime
+def sign(
+    holder: Holder,
+    bsn: str,
+    holder_jwk: dict[str, Any],
+    document_type: DocumentType,
+    data: dict[str, Any],
+    now: datetime,
 ) -> Issued:
-    """Sign ``data`` for the citizen of ``session``; inside the caller's transaction."""
+    """Sign ``data`` about the citizen ``bsn``, bound to ``holder_jwk``; inside the caller's transaction.
+
+    The caller writes the access record: what it was for is the caller's to say.
+    """
     type_id = document_type.id
     document_type.validate(data)
-    subject, digest = pseudonym(session.bsn), _digest(data)
+    subject, digest = pseudonym(bsn), _digest(data)
     # This holder's copies with other data are outdated now: verifiers will see them as superseded.
     # Other holders' copies of the same type are theirs to withdraw. The lists as a subquery, not
     # a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to build and to run.
@@ -98,10 +120,9 @@ def _sign(
         keystore.signing_key(holder.oin),
         iss=holder.issuer_url,
         vct=document_type.vct,
-        holder_jwk=session.wallet_jwk,
+        holder_jwk=holder_jwk,
         status=StatusReference(record.status_list.uri, record.idx),
         valid_for=VALID_FOR,
         now=int(now.timestamp()),
     )
-    access.record(holder, session, FETCHED, type_id, [f.path for f in document_type.fields], now)
     return Issued(credential, document_type, record.expires_at)
