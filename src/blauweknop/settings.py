@@ -167,7 +167,8 @@ ROLE_APPS = {
     "scheme": ["blauweknop.scheme"],
     "holder": ["blauweknop.holder", "blauweknop.audit"],
     "portal": ["blauweknop.portal", "digid_eherkenning", "privates", "simple_certmanager", "solo"],
-    "requester": ["blauweknop.requester"],
+    # Its staff log in with a password and a second factor (TOTP or a passkey); wrong passwords lock out.
+    "requester": ["blauweknop.requester", "django_otp", "django_otp.plugins.otp_totp", "django_otp_webauthn", "axes"],
 }
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -200,6 +201,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The requester's staff: request.user.is_verified() (second factor), and the lockout of axes.
+    *(
+        ["django_otp.middleware.OTPMiddleware", "axes.middleware.AxesMiddleware"]
+        if "requester" in BLAUWEKNOP_ROLES
+        else []
+    ),
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -273,6 +280,8 @@ CACHES = {
 AUTH_USER_MODEL = "accounts.User"
 DIGID_MOCK = envbool("BLAUWEKNOP_DIGID_MOCK", DEMO)
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out staff login is refused before a password is checked (axes scopes itself to it).
+    *(["axes.backends.AxesStandaloneBackend"] if "requester" in BLAUWEKNOP_ROLES else []),
     "digid_eherkenning.mock.backends.DigiDBackend" if DIGID_MOCK else "digid_eherkenning.backends.DigiDBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -345,3 +354,21 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("BLAUWEKNOP_LOG_LEVEL", "INFO")},
 }
+
+# The requester's staff login (blauweknop.requester.staff): lockout after repeated wrong passwords, for that
+# login only (never the DigiD login); a passkey as a second factor, never instead of the password.
+AXES_WHITELIST_CALLABLE = "blauweknop.requester.staff.outside_staff_login"
+AXES_LOCKOUT_CALLABLE = "blauweknop.requester.staff.locked_out"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one address cannot lock a colleague out everywhere
+AXES_FAILURE_LIMIT = envint("BLAUWEKNOP_STAFF_LOGIN_ATTEMPTS", 5, minimum=1)
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are not kept
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address", "token"]
+OTP_TOTP_ISSUER = "De Blauwe Knop"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# A passkey belongs to a domain name; http is allowed for localhost only, so the demo's 127.0.0.1 becomes localhost.
+OTP_WEBAUTHN_ORIGIN = BASE_URL if HTTPS else BASE_URL.replace("//127.0.0.1", "//localhost")
+OTP_WEBAUTHN_RP_ID = OTP_WEBAUTHN_ORIGIN.split("//", 1)[1].split("/", 1)[0].split(":", 1)[0]
+OTP_WEBAUTHN_RP_NAME = "De Blauwe Knop"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [OTP_WEBAUTHN_ORIGIN]
