@@ -100,19 +100,22 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str) -> Conse
     """The consent a verified requester may fetch under now; every refusal of its own consent is recorded.
 
     Another requester's consent and an unknown id are refused alike: nobody learns which ids exist.
+    The assertion is used up even when the fetch is refused.
     """
     with write_transaction():
-        if not _use(assertion):
-            logger.warning("standing fetch refused: client assertion replayed by %s", assertion.client_id)
-            raise ApiProblem(401, "assertion_replayed", "This client assertion was used before; make a new one.")
-        consent = Consent.objects.filter(pk=consent_id, requester_oin=assertion.client_id).first()
-        if consent is None:
-            raise NOT_YOURS
-        refusal = _refusal(consent)
+        fresh = _use(assertion)
+        consent = Consent.objects.filter(pk=consent_id, requester_oin=assertion.client_id).first() if fresh else None
+        refusal = _refusal(consent) if consent is not None else None
         if refusal is not None:
             register.fetch_refused(consent, refusal.code)
-            logger.info("standing fetch under consent %s refused: %s", consent.pk, refusal.code)
-            raise refusal
+    if not fresh:
+        logger.warning("standing fetch refused: client assertion replayed by %s", assertion.client_id)
+        raise ApiProblem(401, "assertion_replayed", "This client assertion was used before; make a new one.")
+    if consent is None:
+        raise NOT_YOURS
+    if refusal is not None:
+        logger.info("standing fetch under consent %s refused: %s", consent.pk, refusal.code)
+        raise refusal
     return consent
 
 
