@@ -1,0 +1,516 @@
+"""Sharing with a requester (variant Plus): open a request, show it, and carry out the citizen's decision.
+
+A requester's link (or its short code) names a signed request object (OpenID4VP, docs/plus.md §1). The
+portal fetches it only from the requester's own address in the scheme document, verifies it, and keeps
+it for this session (``OpenedRequest``): the citizen decides on exactly what was shown. A yes asks every
+holder of each asked document type for a fresh copy bound to a key made for this consent, presents only
+the approved fields to the requester and records the delivery; a no tells the requester so. A decision
+is taken once, however often the form is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from blauweknop import document_types, i18n
+from blauweknop.capped import TooLarge, aread_at_most
+from blauweknop.db import release_before_waiting
+from blauweknop.document_types import DocumentType
+from blauweknop.portal import consents, presenting
+from blauweknop.portal.holders import Citizen
+from blauweknop.portal.models import Consent, OpenedRequest
+from blauweknop.portal.verification import tls_context
+from blauweknop.protocol import check_code, openid4vp
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.jwk import SigningKey
+from blauweknop.protocol.scheme_document import REQUESTER, Participant, SchemeDocument
+from blauweknop.protocol.session_assertion import Sharing
+from blauweknop.scheme.client import scheme_client
+
+logger = logging.getLogger(__name__)
+
+MAX_REQUEST_OBJECT = 64 * 1024  # a request object is a few kB; more is not read
+MAX_URI = 2048  # characters of a request_uri worth reading
+FETCH_TIMEOUT = httpx.Timeout(5.0)  # fetching the request object: the citizen waits for it
+ANSWER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)  # posting the answer to the requester
+MAX_ANSWER_READ = 64 * 1024  # the requester's reply to our answer is only looked at for its status
+CODE_LENGTH = 8  # a share code: 8 Crockford base32 characters (40 bits), shown as XXXX-XXXX
+REQUEST_OBJECT_TYPE = "application/oauth-authz-req+jwt"
+# The outcome of a decision, kept in the session for the done page, by opened request.
+OUTCOMES = "bk_delen_uitkomsten"
+
+
+class NotOpened(Exception):
+    """Why a request cannot be opened or decided on: a stable ``code``, plain words, and whom to ask."""
+
+    def __init__(self, code: str, message: str, *, requester: Participant | None = None, status: int = 400) -> None:
+        super().__init__(code)
+        self.code, self.message, self.requester, self.status = code, message, requester, status
+
+
+def normalise_code(typed: str) -> str | None:
+    """A share code as typed (any case, spaces, dashes, look-alikes), normalised; ``None`` if it cannot be one."""
+    if len(typed) > check_code.MAX_TYPED or not typed.isascii():
+        return None
+    code = "".join(typed.upper().replace("-", " ").replace(".", " ").split())
+    code = code.replace("O", "0").replace("I", "1").replace("L", "1")
+    if len(code) != CODE_LENGTH or any(c not in check_code.ALPHABET for c in code):
+        return None
+    return code
+
+
+def requesters(scheme: SchemeDocument) -> list[Participant]:
+    """The requesters that may ask for data now, by name: the organisations a code can be typed for."""
+    return sorted(
+        (
+            p
+            for p in scheme.organisations.values()
+            if scheme.is_certified(p.oin, REQUESTER) and "requester" in p.endpoints
+        ),
+        key=lambda p: p.name,
+    )
+
+
+def request_uri(requester: Participant, code: str) -> str:
+    """Where ``requester`` serves the request object with short code ``code``."""
+    return f"{requester.endpoints['requester'].rstrip('/')}/verzoekobjecten/{quote(code, safe='')}"
+
+
+def _under(url: str, base: str) -> bool:
+    """Whether ``url`` lies under ``base``: the same scheme, host and port, and a path below base's path."""
+    try:
+        target, root = urlsplit(url), urlsplit(base)
+        same_origin = (target.scheme, target.hostname, target.port) == (root.scheme, root.hostname, root.port)
+    except ValueError:  # e.g. a port that is no number
+        return False
+    return (
+        same_origin
+        and target.scheme in ("https", "http")
+        and not target.username
+        and not target.password
+        and not target.fragment
+        and target.path.startswith(root.path.rstrip("/") + "/")
+    )
+
+
+def contact(requester: Participant) -> dict[str, str]:
+    """Where the citizen gets help from the requester: its phone number and website, as the scheme lists them."""
+    found = requester.info.get("contact")
+    if not isinstance(found, dict):
+        return {}
+    shown = {k: v for k in ("telefoon", "website") if isinstance(v := found.get(k), str) and v}
+    if not shown.get("website", "").startswith(("https://", "http://")):  # a link people can follow, nothing else
+        shown.pop("website", None)
+    return shown
+
+
+def _requester(scheme: SchemeDocument, client_id: str) -> Participant:
+    """The requester ``client_id``, certified as requester now; else :class:`NotOpened` in plain words."""
+    participant = scheme.organisations.get(client_id)
+    if participant is None or REQUESTER not in participant.roles or "requester" not in participant.endpoints:
+        raise NotOpened(
+            "unknown_requester",
+            _(
+                "Deze organisatie kennen we niet. Zij kan via de Blauwe Knop geen gegevens vragen. "
+                "Er is niets gedeeld. Vertrouwt u het niet? Deel dan niets en bel de organisatie die u de link gaf."
+            ),
+            status=404,
+        )
+    if not scheme.is_certified(client_id, REQUESTER):
+        raise _suspended(participant)
+    return participant
+
+
+def _suspended(requester: Participant) -> NotOpened:
+    return NotOpened(
+        "not_certified",
+        _(
+            "%(name)s mag nu geen gegevens vragen via de Blauwe Knop. Er is niets gedeeld. "
+            "Heeft u vragen? Neem contact op met %(name)s."
+        )
+        % {"name": requester.name},
+        requester=requester,
+        status=403,
+    )
+
+
+async def _download(requester: Participant, uri: str) -> str:
+    """The request object at ``uri``, read with a size cap and a time limit; :class:`NotOpened` if not."""
+    unreachable = NotOpened(
+        "unreachable",
+        _("We konden het verzoek van %(name)s nu niet ophalen. Er is niets gedeeld. Probeer het later nog eens.")
+        % {"name": requester.name},
+        requester=requester,
+        status=502,
+    )
+    headers = {"Accept": REQUEST_OBJECT_TYPE, "Accept-Encoding": "identity"}
+    await release_before_waiting()
+    try:
+        async with (
+            httpx.AsyncClient(timeout=FETCH_TIMEOUT, verify=tls_context(), follow_redirects=False) as client,
+            client.stream("GET", uri, headers=headers) as response,
+        ):
+            body = await aread_at_most(response, MAX_REQUEST_OBJECT)
+    except (httpx.HTTPError, TooLarge) as exc:
+        logger.warning("request object of %s not fetched: %s", requester.oin, type(exc).__name__)
+        raise unreachable from None
+    if response.status_code in (404, 410):
+        raise NotOpened(
+            "not_found",
+            _(
+                "Dit verzoek kennen we niet bij %(name)s. Misschien is het al beantwoord of verlopen. "
+                "Er is niets gedeeld. Vraag %(name)s om een nieuw verzoek."
+            )
+            % {"name": requester.name},
+            requester=requester,
+            status=404,
+        )
+    if response.status_code != 200:
+        logger.warning("request object of %s not fetched: HTTP %d", requester.oin, response.status_code)
+        raise unreachable
+    try:
+        return body.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise _unverified(requester) from None
+
+
+def _unverified(requester: Participant) -> NotOpened:
+    return NotOpened(
+        "invalid_request",
+        _(
+            "We konden niet controleren dat dit verzoek echt van %(name)s komt. Er is niets gedeeld. "
+            "Deel uw gegevens niet op een andere manier. Neem contact op met %(name)s."
+        )
+        % {"name": requester.name},
+        requester=requester,
+    )
+
+
+def _expired(requester: Participant) -> NotOpened:
+    return NotOpened(
+        "expired",
+        _("Dit verzoek is verlopen. Er is niets gedeeld. Wilt u toch delen? Vraag %(name)s om een nieuw verzoek.")
+        % {"name": requester.name},
+        requester=requester,
+        status=410,
+    )
+
+
+def verified(scheme: SchemeDocument, client_id: str, request_object: str) -> openid4vp.AuthorizationRequest:
+    """The request object verified now against the scheme: signed by a certified requester, not expired,
+    asking only for document types and fields the catalogue knows; else :class:`NotOpened`."""
+    requester = _requester(scheme, client_id)
+    try:
+        asked = openid4vp.verify_request(request_object, scheme, client_id=client_id)
+    except ProtocolError as exc:
+        logger.info("request object of %s refused: %s", requester.oin, exc.code)
+        if exc.code == "expired":
+            raise _expired(requester) from None
+        if exc.code == "not_certified":
+            raise _suspended(requester) from None
+        raise _unverified(requester) from None
+    if not _under(asked.response_uri, requester.endpoints["requester"]):
+        logger.warning("request object of %s answers elsewhere than its own address", requester.oin)
+        raise _unverified(requester)
+    catalogue = document_types.of(scheme)
+    for query in asked.query.credentials:
+        document_type = catalogue.by_vct(query.vct)
+        if document_type is None or any(document_type.field(claim.path) is None for claim in query.claims):
+            logger.warning("request object of %s asks for data the catalogue does not know", requester.oin)
+            raise NotOpened(
+                "unknown_data",
+                _(
+                    "%(name)s vraagt om gegevens die de Blauwe Knop niet kent. Daarom kunt u dit verzoek niet "
+                    "beantwoorden. Er is niets gedeeld. Neem contact op met %(name)s."
+                )
+                % {"name": requester.name},
+                requester=requester,
+            )
+    return asked
+
+
+async def open(request: HttpRequest, client_id: str, uri: str) -> OpenedRequest:
+    """Fetch and verify the request object at ``uri`` of requester ``client_id`` and keep it for this session.
+
+    The object is fetched only from under the requester's own address in the scheme document.
+    :class:`NotOpened` says why not, in plain words.
+    """
+    scheme = await scheme_client.current()
+    requester = _requester(scheme, client_id[:40])
+    if len(uri) > MAX_URI or not _under(uri, requester.endpoints["requester"]):
+        logger.warning("request_uri for %s is not under its registered address", requester.oin)
+        raise NotOpened(
+            "wrong_origin",
+            _(
+                "Deze link komt niet van %(name)s. Daarom openen we hem niet. Er is niets gedeeld. "
+                "Gebruik alleen een link of code die u van %(name)s zelf kreeg. Twijfelt u? Bel %(name)s."
+            )
+            % {"name": requester.name},
+            requester=requester,
+        )
+    request_object = await _download(requester, uri)
+    asked = verified(scheme, client_id, request_object)
+    return await OpenedRequest.objects.acreate(
+        session_id=request.session.session_key,
+        client_id=client_id,
+        request_object=request_object,
+        expires_at=datetime.fromtimestamp(asked.expires_at, UTC),
+    )
+
+
+async def mine(request: HttpRequest, opened_id: str) -> OpenedRequest | None:
+    """The opened request ``opened_id`` if this session opened it; ``None`` for anyone else's."""
+    if not request.session.session_key or len(opened_id) > 32:
+        return None
+    return await OpenedRequest.objects.filter(pk=opened_id, session_id=request.session.session_key).afirst()
+
+
+@dataclass(frozen=True)
+class AskedField:
+    """One asked field in plain words: required (always shared) or optional (the citizen chooses)."""
+
+    path: str
+    label: str
+    help: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class AskedType:
+    """One credential query as the citizen reads it: a document type, its fields, and from whom it comes."""
+
+    query_id: str
+    type: DocumentType
+    name: str
+    required: bool
+    multiple: bool
+    fields: tuple[AskedField, ...]
+
+
+def asked_types(scheme: SchemeDocument, asked: openid4vp.AuthorizationRequest) -> list[AskedType]:
+    """The document types and fields of a verified request, with the catalogue's words in the page's language."""
+    language, catalogue, shown = i18n.language(), document_types.of(scheme), []
+    for query in asked.query.credentials:
+        document_type = catalogue.by_vct(query.vct)
+        if document_type is None:  # :func:`verified` refused it; a scheme that changed since shows nothing unknown
+            continue
+        fields = []
+        for claim in query.claims:
+            field = document_type.field(claim.path)
+            label, help_text = (field.label[language], field.help[language]) if field else (claim.path, "")
+            fields.append(AskedField(claim.path, label, help_text, claim.required))
+        shown.append(
+            AskedType(
+                query.id, document_type, document_type.name[language], query.required, query.multiple, tuple(fields)
+            )
+        )
+    return shown
+
+
+def legal_basis(scheme: SchemeDocument, basis_id: str) -> dict[str, str]:
+    """The name and explanation of a legal basis in the page's language (Dutch when the other is missing)."""
+    entry = next((b for b in scheme.legal_bases if isinstance(b, dict) and b.get("id") == basis_id), {})
+    language = i18n.language()
+
+    def words(key: str) -> str:
+        value = entry.get(key)
+        return (value.get(language) or value.get("nl") or "") if isinstance(value, dict) else ""
+
+    return {"name": words("name") or basis_id, "explanation": words("explanation"), "kind": entry.get("kind", "")}
+
+
+def purpose(asked: openid4vp.AuthorizationRequest) -> str:
+    """Why the requester asks, in the page's language; in Dutch when the requester gave no words in it."""
+    return asked.terms.purpose.get(i18n.language()) or asked.terms.purpose.get("nl", "")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the citizen approved: per credential query the fields, and for standing access the last day."""
+
+    approved: dict[str, list[str]]
+    until: date | None
+
+
+def _day(typed: str) -> date | None:
+    """A date as a date field sends it (2027-12-31), or as people type it (31-12-2027, 31 12 2027)."""
+    typed = typed.strip()[:20]
+    try:
+        return date.fromisoformat(typed)
+    except ValueError:
+        pass
+    parts = typed.replace("/", "-").replace(".", "-").replace(" ", "-").split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        try:
+            return date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            return None
+    return None
+
+
+def choose(asked: openid4vp.AuthorizationRequest, form: QueryDict) -> tuple[Choice | None, dict[str, str]]:
+    """Read the review form: the choice, or the errors by field name (``tot``, ``keuze``).
+
+    Required fields are always in (whatever the form says); an optional field is in only when ticked; a
+    field that was not asked for is never in. An optional document type is left out when its box is unticked.
+    """
+    approved, errors = {}, {}
+    chosen_types = set(form.getlist("soort"))
+    for query in asked.query.credentials:
+        if not query.required and query.id not in chosen_types:
+            continue
+        ticked = set(form.getlist(f"veld-{query.id}"))
+        approved[query.id] = [c.path for c in query.claims if c.required or c.path in ticked]
+    if not any(approved.values()):
+        errors["keuze"] = _("U koos niets om te delen. Zet een vinkje bij wat u wilt delen, of kies 'Nee, niet delen'.")
+    until = None
+    if asked.terms.access == openid4vp.STANDING:
+        asked_until = date.fromisoformat(asked.terms.access_until) if asked.terms.access_until else None
+        typed = form.get("tot", "")
+        until = _day(typed) if typed.strip() else asked_until
+        today = timezone.localdate()
+        if until is None:
+            errors["tot"] = _("Vul een datum in, bijvoorbeeld %(example)s.") % {
+                "example": (asked_until or today).strftime("%d-%m-%Y")
+            }
+        elif until < today:
+            errors["tot"] = _("Deze datum is al voorbij. Kies vandaag of een latere dag.")
+        elif asked_until is not None and until > asked_until:
+            errors["tot"] = _("Zo lang vraagt de organisatie het niet. Kies %(date)s of eerder.") % {
+                "date": asked_until.strftime("%d-%m-%Y")
+            }
+    return (None if errors else Choice(approved, until)), errors
+
+
+async def claim(opened: OpenedRequest) -> bool:
+    """Take the decision on ``opened`` now; ``False`` if it was taken already (a second POST, another tab)."""
+    taken = await OpenedRequest.objects.filter(pk=opened.pk, decided_at__isnull=True).aupdate(decided_at=timezone.now())
+    return taken == 1
+
+
+def _end_of(day: date) -> datetime:
+    """The end of ``day`` in the portal's time zone: standing access lasts that whole day."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+async def _post(uri: str, data: dict[str, str]) -> int | None:
+    """POST ``data`` form-encoded to the requester; its HTTP status, or ``None`` when it could not be reached."""
+    await release_before_waiting()
+    try:
+        async with (
+            httpx.AsyncClient(timeout=ANSWER_TIMEOUT, verify=tls_context(), follow_redirects=False) as client,
+            client.stream("POST", uri, data=data, headers={"Accept-Encoding": "identity"}) as response,
+        ):
+            await aread_at_most(response, MAX_ANSWER_READ)
+    except TooLarge:
+        return response.status_code
+    except httpx.HTTPError as exc:
+        logger.warning("answer not delivered to %s: %s", urlsplit(uri).hostname, type(exc).__name__)
+        return None
+    return response.status_code
+
+
+def _outcome(kind: str, consent: Consent | None = None, **detail: Any) -> dict[str, Any]:
+    """What the done page tells: ``kind`` (shared, refused, or why nothing was shared) and the details."""
+    return {"uitkomst": kind, "toestemming": consent.pk if consent else "", **detail}
+
+
+async def _deliver(
+    scheme: SchemeDocument,
+    asked: openid4vp.AuthorizationRequest,
+    consent: Consent,
+    wallet_key: SigningKey,
+    citizen: Citizen,
+    approved: dict[str, list[str]],
+) -> dict[str, Any]:
+    """Fetch fresh copies for the approved queries, present the approved fields, and POST them to the requester."""
+    sharing = Sharing(asked.client_id, asked.terms.purpose.get("nl", ""), asked.terms.legal_basis, consent.pk)
+    bound = dataclasses.replace(citizen, wallet_jwk=wallet_key.public_jwk)  # copies for this consent's key only
+    try:
+        presented = await presenting.gather_and_present(
+            scheme, bound, wallet_key, consent.asked, approved, sharing=sharing, aud=asked.client_id, nonce=asked.nonce
+        )
+    except ProtocolError as exc:
+        logger.error("share under consent %s: presenting failed: %s", consent.pk, exc.code)
+        return _outcome("niet_gelukt", consent)
+    names = {oin: p.name for oin, p in scheme.organisations.items()}
+    unreachable = sorted(names.get(oin, oin) for oin in set(presented.unreachable))
+    if presented.missing or not presented.vp_token:  # a required type nobody has: nothing goes
+        missing = presented.missing
+        logger.warning("share under consent %s not delivered: no copy of %s", consent.pk, ",".join(missing) or "-")
+        return _outcome("ontbreekt", consent, ontbreekt=missing, onbereikbaar=unreachable)
+    status = await _post(
+        asked.response_uri,
+        {"vp_token": json.dumps(presented.vp_token), "state": asked.state, "toestemming": consent.pk},
+    )
+    if status is None or not 200 <= status < 300:
+        logger.warning("share under consent %s not delivered: requester answered %s", consent.pk, status or "nothing")
+        return _outcome("niet_afgeleverd", consent)
+    detail = presented.detail(approved)
+    await sync_to_async(consents.delivered)(consent, detail)
+    return _outcome(
+        "gedeeld",
+        consent,
+        bronnen={q: [names.get(oin, oin) for oin in oins] for q, oins in presented.holders.items()},
+        velden=detail["velden"],
+        onbereikbaar=unreachable,
+    )
+
+
+async def decide(
+    request: HttpRequest,
+    opened: OpenedRequest,
+    scheme: SchemeDocument,
+    asked: openid4vp.AuthorizationRequest,
+    citizen: Citizen,
+    choice: Choice | None,
+) -> dict[str, Any] | None:
+    """Carry out the citizen's decision on ``opened``: ``choice`` to share, ``None`` to refuse.
+
+    The decision is taken once: ``None`` when it was taken already (the form sent twice). Otherwise the
+    outcome, also kept in the session for the done page.
+    """
+    if not await claim(opened):
+        return None
+    requester = scheme.organisations[asked.client_id]
+    if choice is None:
+        consent = await sync_to_async(consents.refuse)(
+            citizen, asked, requester_name=requester.name, request_object=opened.request_object
+        )
+        status = await _post(asked.response_uri, {"error": "access_denied", "state": asked.state})
+        await OpenedRequest.objects.filter(pk=opened.pk).aupdate(consent=consent)
+        result = _outcome("geweigerd", consent, verteld=status is not None and 200 <= status < 300)
+    else:
+        consent, wallet_key = await sync_to_async(consents.give)(
+            citizen,
+            asked,
+            requester_name=requester.name,
+            request_object=opened.request_object,
+            approved=choice.approved,
+            valid_until=_end_of(choice.until) if choice.until else None,
+        )
+        await OpenedRequest.objects.filter(pk=opened.pk).aupdate(consent=consent)
+        result = await _deliver(scheme, asked, consent, wallet_key, citizen, choice.approved)
+        if choice.until:
+            result["tot"] = choice.until.isoformat()
+    kept = await request.session.aget(OUTCOMES, {})
+    kept[opened.pk] = result
+    await request.session.aset(OUTCOMES, kept)
+    return result
+
+
+async def outcome(request: HttpRequest, opened: OpenedRequest) -> dict[str, Any] | None:
+    """The outcome of the decision on ``opened``, if it is known in this session yet."""
+    return (await request.session.aget(OUTCOMES, {})).get(opened.pk)
