@@ -19,10 +19,29 @@ VORDERINGEN_VCT = "https://stelsel.blauweknop.example/vct/vorderingen/3"
 PERSOON_VCT = "https://stelsel.blauweknop.example/vct/persoonsgegevens/1"
 KEY_NAMES = ("operator", "vrager", "andere_vrager", "geschorst", "gemeente", "cjib", "portaal", "indringer")
 
+_NAAM = {"type": "object", "properties": {"voornamen": {"type": "string"}, "geslachtsnaam": {"type": "string"}}}
 DOCUMENT_TYPES = [
     {
         "id": "vorderingen",
         "vct": VORDERINGEN_VCT,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "naam": _NAAM,
+                "vorderingen": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "schuldeiser": {"type": "string"},
+                            "kenmerk": {"type": "string"},
+                            "openstaandBedragInCenten": {"type": "integer"},
+                            "betalingsregeling": {"type": "object", "properties": {"actief": {"type": "boolean"}}},
+                        },
+                    },
+                },
+            },
+        },
         "fields": [
             {"path": "naam.geslachtsnaam"},
             {"path": "vorderingen.schuldeiser"},
@@ -34,11 +53,18 @@ DOCUMENT_TYPES = [
     {
         "id": "persoonsgegevens",
         "vct": PERSOON_VCT,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "naam": _NAAM,
+                "adres": {"type": "object", "properties": {"woonplaats": {"type": "string"}}},
+            },
+        },
         "fields": [{"path": "naam.voornamen"}, {"path": "naam.geslachtsnaam"}, {"path": "adres.woonplaats"}],
     },
 ]
 LEGAL_BASES = [{"id": "toestemming", "kind": "consent"}, {"id": "participatiewet-art-64", "kind": "law"}]
-# Which catalogue paths hold a list: what the catalogue's JSON Schemas say, for the DCQL mapping.
+# Which catalogue paths hold a list: what the schemas above say, for the DCQL mapping.
 ARRAYS = frozenset({"vorderingen"})
 
 

@@ -165,6 +165,9 @@ REFUSED = {
     "double-null": _wire(
         query=lambda v: v["credentials"][0]["claims"][0].__setitem__("path", ["vorderingen", None, None])
     ),
+    "list-marked-in-one-path-only": _wire(
+        query=lambda v: v["credentials"][0]["claims"][0].__setitem__("path", ["vorderingen", "schuldeiser"])
+    ),
     "dot-in-name": _wire(query=lambda v: v["credentials"][0]["claims"][0].__setitem__("path", ["naam.geslachtsnaam"])),
     "values": _wire(query=lambda v: v["credentials"][0]["claims"][0].__setitem__("values", ["CJIB"])),
     "duplicate-claim-id": _wire(query=lambda v: v["credentials"][0]["claims"][1].__setitem__("id", "schuldeiser")),

@@ -292,6 +292,11 @@ def _claims(entry: Mapping[str, Any]) -> tuple[list[tuple[str, str]], frozenset[
         path, marked = _pointer(claim.get("path"))
         claims.append((claim["id"], path))
         arrays |= marked
+    # A list is a list in every path through it: ["vorderingen", "kenmerk"] beside ["vorderingen", null,
+    # "schuldeiser"] would select nothing (§7), so the citizen would be shown a field that is never sent.
+    pointers = [claim["path"] for claim in entry["claims"]]
+    if any(wire_path(path, arrays) != pointer for (_, path), pointer in zip(claims, pointers, strict=True)):
+        raise _refuse("A claim path passes a list without null where another path marks it as a list (§7).")
     return claims, frozenset(arrays)
 
 
