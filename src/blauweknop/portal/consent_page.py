@@ -58,8 +58,9 @@ REFUSED_BECAUSE = {
 }
 
 
-def _citizen(request: HttpRequest) -> str:
-    return pseudonym(request.user.bsn)
+async def _citizen(request: HttpRequest) -> str:
+    """The logged-in citizen's pseudonym: how the register names them."""
+    return pseudonym((await request.auser()).bsn)
 
 
 def _day(moment: Any) -> str:
@@ -138,7 +139,7 @@ def _event(scheme: SchemeDocument, consent: Consent, event: ConsentEvent) -> dic
 async def consents(request: HttpRequest) -> HttpResponse:
     """'Mijn toestemmingen': the consents that run, then those that ended."""
     scheme = await scheme_client.current()
-    mine = await sync_to_async(register.for_citizen)(_citizen(request))
+    mine = await sync_to_async(register.for_citizen)(await _citizen(request))
     summaries = [_summary(scheme, c) for c in mine]
     return await arender(
         request,
@@ -148,7 +149,7 @@ async def consents(request: HttpRequest) -> HttpResponse:
 
 
 async def _mine(request: HttpRequest, record: str) -> Consent:
-    consent = await sync_to_async(register.of_citizen)(_citizen(request), record)
+    consent = await sync_to_async(register.of_citizen)(await _citizen(request), record)
     if consent is None:
         raise Http404
     return consent
@@ -168,7 +169,7 @@ async def withdraw(request: HttpRequest, record: str) -> HttpResponse:
     """Withdraw the consent (POST only): it holds from the very next fetch."""
     if request.method == "POST":
         found = await _mine(request, record)
-        if await sync_to_async(register.withdraw)(_citizen(request), found.pk):
+        if await sync_to_async(register.withdraw)(await _citizen(request), found.pk):
             messages.success(
                 request,
                 _("Uw toestemming is ingetrokken. %(name)s kan nu geen gegevens meer ophalen.")
