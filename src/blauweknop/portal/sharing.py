@@ -434,8 +434,12 @@ async def _deliver(
     wallet_key: SigningKey,
     citizen: Citizen,
     approved: dict[str, list[str]],
+    until: date | None,
 ) -> dict[str, Any]:
-    """Fetch fresh copies for the approved queries, present the approved fields, and POST them to the requester."""
+    """Fetch fresh copies for the approved queries, present the approved fields, and POST them to the requester.
+
+    ``until``: the last day of standing access the citizen approved, told to the requester as ``toegangTot``.
+    """
     sharing = Sharing(asked.client_id, asked.terms.purpose.get("nl", ""), asked.terms.legal_basis, consent.pk)
     bound = dataclasses.replace(citizen, wallet_jwk=wallet_key.public_jwk)  # copies for this consent's key only
     try:
@@ -451,10 +455,10 @@ async def _deliver(
         missing = presented.missing
         logger.warning("share under consent %s not delivered: no copy of %s", consent.pk, ",".join(missing) or "-")
         return _outcome("ontbreekt", consent, ontbreekt=missing, onbereikbaar=unreachable)
-    status = await _post(
-        asked.response_uri,
-        {"vp_token": json.dumps(presented.vp_token), "state": asked.state, "toestemming": consent.pk},
-    )
+    answer = {"vp_token": json.dumps(presented.vp_token), "state": asked.state, "toestemming": consent.pk}
+    if until is not None:
+        answer["toegangTot"] = until.isoformat()
+    status = await _post(asked.response_uri, answer)
     if status is None or not 200 <= status < 300:
         logger.warning("share under consent %s not delivered: requester answered %s", consent.pk, status or "nothing")
         return _outcome("niet_afgeleverd", consent)
@@ -502,7 +506,7 @@ async def decide(
             valid_until=_end_of(choice.until) if choice.until else None,
         )
         await OpenedRequest.objects.filter(pk=opened.pk).aupdate(consent=consent)
-        result = await _deliver(scheme, asked, consent, wallet_key, citizen, choice.approved)
+        result = await _deliver(scheme, asked, consent, wallet_key, citizen, choice.approved, choice.until)
         if choice.until:
             result["tot"] = choice.until.isoformat()
     kept = await request.session.aget(OUTCOMES, {})
