@@ -1,0 +1,285 @@
+"""The requester's staff pages: their share requests, a new one from a preset, one request with its data.
+
+Every page needs a staff member logged in with both factors (:func:`blauweknop.requester.staff.staff_required`)
+and shows only that staff member's own organisation's requests: another's is "not found".
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from blauweknop import display, document_types, i18n
+from blauweknop.protocol import dcql
+from blauweknop.protocol.errors import InvalidInput, VerificationError
+from blauweknop.requester import asking, fetching, presets, tenants
+from blauweknop.requester.models import ReceivedCredential, ShareRequest
+from blauweknop.requester.staff import qr_svg, staff_required
+from blauweknop.requester.tenants import RequesterTenant
+from blauweknop.scheme.client import scheme_client
+
+CONSENT = "toestemming"  # the legal basis of every request made here: the citizen's consent
+STATES = {
+    ShareRequest.State.OPEN: gettext_lazy("Wacht op de inwoner"),
+    ShareRequest.State.APPROVED: gettext_lazy("Gegevens ontvangen"),
+    ShareRequest.State.REFUSED: gettext_lazy("De inwoner wilde niet delen"),
+    ShareRequest.State.WITHDRAWN: gettext_lazy("Toestemming ingetrokken"),
+    ShareRequest.State.EXPIRED: gettext_lazy("Verlopen"),
+}
+# Why a standing fetch was refused (the portal's problem codes), in words staff can act on.
+REFUSALS = {
+    "consent_withdrawn": gettext_lazy(
+        "De inwoner heeft de toestemming ingetrokken. U kunt niets meer ophalen. "
+        "Heeft u de gegevens nog nodig? Maak een nieuw verzoek en vraag de inwoner opnieuw."
+    ),
+    "consent_expired": gettext_lazy(
+        "De toestemming is verlopen. U kunt niets meer ophalen. "
+        "Heeft u de gegevens nog nodig? Maak een nieuw verzoek en vraag de inwoner opnieuw."
+    ),
+    "no_standing_access": gettext_lazy("Dit verzoek geeft nu geen doorlopende toegang. Er is niets opgehaald."),
+    "not_certified": gettext_lazy(
+        "Uw organisatie mag nu geen gegevens ophalen. Vraag de beheerder van het stelsel waarom."
+    ),
+}
+REFUSED_OTHERWISE = gettext_lazy("Ophalen lukte niet. Probeer het over een paar minuten opnieuw.")
+
+
+def _tenant(request: HttpRequest) -> RequesterTenant:
+    """The staff member's organisation as the scheme document describes it now. Blocking."""
+    scheme = async_to_sync(scheme_client.current)()
+    return tenants.of_oin(scheme, request.staff.requester.oin)
+
+
+def _own(request: HttpRequest, pk: int) -> ShareRequest:
+    """One of the staff member's organisation's requests; any other is not found."""
+    return get_object_or_404(ShareRequest, pk=pk, requester=request.staff.requester)
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it has fewer days."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@require_http_methods(["GET"])
+@staff_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    """The organisation's share requests, newest first: state, reference, made and answered when."""
+    rows = ShareRequest.objects.filter(requester=request.staff.requester).order_by("-created_at")[:200]
+    return render(request, "requester/list.html", {"rows": [(row, STATES[row.status]) for row in rows]})
+
+
+class RequestForm(forms.Form):
+    preset = forms.ChoiceField(
+        label=gettext_lazy("Wat wilt u vragen?"),
+        choices=[(preset.id, preset.name) for preset in presets.PRESETS],
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Kies wat u wilt vragen.")},
+    )
+    purpose_nl = forms.CharField(
+        label=gettext_lazy("Waarom vraagt u dit? (Nederlands)"),
+        help_text=gettext_lazy("De inwoner leest dit. Laat het leeg voor de standaardtekst."),
+        required=False,
+        max_length=asking.MAX_PURPOSE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    purpose_en = forms.CharField(
+        label=gettext_lazy("Waarom vraagt u dit? (Engels)"),
+        help_text=gettext_lazy("Voor inwoners die de site in het Engels lezen. Laat het leeg voor de standaardtekst."),
+        required=False,
+        max_length=asking.MAX_PURPOSE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reference = forms.CharField(
+        label=gettext_lazy("Uw kenmerk"),
+        help_text=gettext_lazy("Bijvoorbeeld een dossiernummer. De inwoner ziet het ook. Mag leeg blijven."),
+        required=False,
+        max_length=asking.MAX_REFERENCE,
+    )
+    retention_days = forms.IntegerField(
+        label=gettext_lazy("Hoeveel dagen bewaart u de gegevens?"),
+        help_text=gettext_lazy("Daarna worden ze vanzelf verwijderd. Laat het leeg voor de standaard."),
+        required=False,
+        min_value=1,
+        max_value=asking.MAX_RETENTION_DAYS,
+    )
+    access_until = forms.DateField(
+        label=gettext_lazy("Tot wanneer mag u gegevens ophalen?"),
+        help_text=gettext_lazy(
+            "Alleen bij doorlopende toegang. Bijvoorbeeld 31-12-2026. Laat het leeg voor zes maanden vanaf vandaag."
+        ),
+        required=False,
+        input_formats=["%d-%m-%Y", "%Y-%m-%d"],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        preset = presets.get(data.get("preset", ""))
+        until = data.get("access_until")
+        if preset is None or until is None:
+            return data
+        today = timezone.localdate()
+        if not preset.standing:
+            self.add_error("access_until", _("Dit verzoek is eenmalig. Laat dit veld leeg."))
+        elif not today < until <= today + timedelta(days=asking.MAX_STANDING_DAYS):
+            self.add_error("access_until", _("Kies een datum na vandaag en hooguit een jaar vooruit."))
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def new_request(request: HttpRequest) -> HttpResponse:
+    """Nieuw verzoek: choose a preset, change its words, reference, retention and term if needed."""
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        preset = presets.get(data["preset"])
+        until = data["access_until"] or (
+            months_later(timezone.localdate(), preset.standing_months) if preset.standing else None
+        )
+        try:
+            share_request = asking.create(
+                _tenant(request),
+                purpose={
+                    "nl": data["purpose_nl"].strip() or preset.purpose["nl"],
+                    "en": data["purpose_en"].strip() or preset.purpose["en"],
+                },
+                legal_basis=CONSENT,
+                retention_days=data["retention_days"] or preset.retention_days,
+                access=preset.access,
+                access_until=until,
+                asked=list(preset.asked),
+                reference=data["reference"].strip(),
+                created_by=request.user,
+            )
+        except InvalidInput:
+            form.add_error(None, _("Dit verzoek kon niet worden gemaakt. Kijk de velden na en probeer het opnieuw."))
+        else:
+            messages.info(request, _("Het verzoek is gemaakt. Geef de inwoner de link, de QR-code of de code."))
+            return redirect("requester:request", pk=share_request.pk)
+    return render(request, "requester/new.html", {"form": form, "presets": presets.PRESETS})
+
+
+@dataclass(frozen=True)
+class AskedType:
+    """One document type asked for, in plain words."""
+
+    name: str
+    required: bool
+    multiple: bool
+    fields: list[tuple[str, bool]]  # (label, required)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One received copy, in plain words."""
+
+    type_name: str
+    issuer: str
+    received_at: Any
+    delete_after: Any
+    rows: list[display.Row]
+
+
+def asked_in_words(share_request: ShareRequest, catalogue: document_types.Catalogue) -> list[AskedType]:
+    """What ``share_request`` asks for, with the catalogue's names and labels in the page's language."""
+    language = i18n.language()
+    try:
+        query = dcql.parse(share_request.asked)
+    except VerificationError:
+        return []
+    result = []
+    for credential in query.credentials:
+        document_type = catalogue.by_vct(credential.vct)
+        labels = []
+        for claim in credential.claims:
+            field = document_type.field(claim.path) if document_type else None
+            labels.append((field.label[language] if field else claim.path, claim.required))
+        name = document_type.name[language] if document_type else credential.id
+        result.append(AskedType(name, credential.required, credential.multiple, labels))
+    return result
+
+
+def received_in_words(
+    received: list[ReceivedCredential], tenant: RequesterTenant, catalogue: document_types.Catalogue
+) -> list[Received]:
+    """The received copies as people read them: who gave them, each field with its label, when they go."""
+    language = i18n.language()
+    result = []
+    for copy in received:
+        document_type = catalogue.by_vct(copy.vct)
+        issuer = tenant.scheme.organisations.get(copy.issuer_oin)
+        result.append(
+            Received(
+                document_type.name[language] if document_type else copy.vct,
+                issuer.name if issuer else copy.issuer_oin,
+                copy.received_at,
+                copy.delete_after,
+                display.rows(document_type, copy.claims) if document_type else [],
+            )
+        )
+    return result
+
+
+@require_http_methods(["GET"])
+@staff_required
+def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One request: what it asks, how the citizen opens it (link, QR code, short code), its state and data."""
+    share_request = _own(request, pk)
+    tenant = _tenant(request)
+    catalogue = document_types.of(tenant.scheme)
+    link = asking.link(share_request, tenant.scheme)
+    basis = asking.legal_basis(tenant.scheme, share_request.legal_basis) or {}
+    context = {
+        "share_request": share_request,
+        "state": STATES[share_request.status],
+        "purpose": share_request.purpose.get(i18n.language(), ""),
+        "basis": (basis.get("name") or {}).get(i18n.language(), share_request.legal_basis),
+        "asked": asked_in_words(share_request, catalogue),
+        "link": link,
+        "qr": qr_svg(link, _("QR-code met de link naar dit verzoek")),
+        "code": asking.display_code(share_request.code),
+        "is_open": share_request.status == ShareRequest.State.OPEN and share_request.expires_at > timezone.now(),
+        "standing": share_request.access == ShareRequest.Access.STANDING,
+        "can_fetch": share_request.access == ShareRequest.Access.STANDING
+        and share_request.status == ShareRequest.State.APPROVED,
+        "received": received_in_words(asking.received(share_request), tenant, catalogue),
+    }
+    return render(request, "requester/request.html", context)
+
+
+@require_POST
+@staff_required
+def fetch_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Haal nu op: fetch the latest data under standing access; a refusal is said in plain words."""
+    share_request = _own(request, pk)
+    if share_request.access != ShareRequest.Access.STANDING:
+        messages.error(request, _("Dit verzoek was eenmalig. Er is niets meer op te halen."))
+        return redirect("requester:request", pk=pk)
+    try:
+        received = fetching.standing_fetch(_tenant(request), share_request)
+    except fetching.FetchRefused as refused:
+        messages.error(request, REFUSALS.get(refused.code, REFUSED_OTHERWISE))
+    except fetching.FetchFailed:
+        messages.error(request, REFUSED_OTHERWISE)
+    else:
+        count = len(received)
+        messages.info(
+            request,
+            ngettext("Opgehaald: %(count)s kopie ontvangen.", "Opgehaald: %(count)s kopieën ontvangen.", count)
+            % {"count": count},
+        )
+    return redirect("requester:request", pk=pk)
