@@ -35,6 +35,7 @@ api = make_api(
 )
 T = TypeVar("T")
 PATH = re.compile(r"[A-Za-z]+(\.[A-Za-z]+){0,5}")  # a catalogue path: no positions, nothing else
+MAX_PATH = 100
 
 # The HTTP status of each kind of refusal by the holder's services.
 STATUS_FOR_ERROR: dict[type[HolderError], int] = {
@@ -123,8 +124,8 @@ class WettelijkeVerstrekkingAanvraag(Schema):
     @classmethod
     def paths(cls, velden: list[str]) -> list[str]:
         """Each field once, as a catalogue path: words separated by dots, no positions."""
-        if len(set(velden)) != len(velden) or not all(PATH.fullmatch(v) for v in velden):
-            raise ValueError("Name each field once, as a catalogue path (letters and dots, at most 100 characters).")
+        if len(set(velden)) != len(velden) or not all(len(v) <= MAX_PATH and PATH.fullmatch(v) for v in velden):
+            raise ValueError(f"Name each field once, as a catalogue path: letters and dots, at most {MAX_PATH}.")
         return velden
 
 

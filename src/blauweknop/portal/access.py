@@ -1,9 +1,13 @@
 """'Wie heeft mijn gegevens ingezien?': what every holder and this portal recorded about the citizen's data.
 
 The holders say what they did (copies fetched to view, a look-up that found nothing, a PDF made for
-a download); the portal says what happened to the copies here (downloaded, checked on the verify
-page). One page at a time, newest first: each source is asked for just one page beyond the last
-entry shown, and the answers are merged.
+a download, copies shared with an organisation with the citizen's consent, or given to one because
+a law says so); the portal says what happened to the copies here (downloaded, checked on the verify
+page). For a share or a delivery by law the page also says why: the law and article (from the
+scheme's register of legal bases) and the purpose.
+
+One page at a time, newest first: each source is asked for just one page beyond the last entry
+shown, and the answers are merged.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +23,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from blauweknop import document_types
-from blauweknop.display import ACTIVITIES, PRINTED
+from blauweknop import document_types, i18n
+from blauweknop.display import LAWFUL, LAWFUL_SEARCHED, PRINTED, SHARED, activity_words
 from blauweknop.portal import session
 from blauweknop.portal.events import events_of
 from blauweknop.portal.holders import Citizen, access_report
@@ -59,22 +64,69 @@ def _portal_entry(event: CitizenEvent) -> Entry:
     return Entry(place, event.holder_oin, event.document_type, "", f"{event.activity}:{event.format}")
 
 
-async def _page(scheme: SchemeDocument, citizen: Citizen, place: Place | None, older: bool) -> tuple[Page, list[str]]:
-    """One page of entries beyond ``place``, and the names of the holders that did not answer."""
+@dataclass(frozen=True)
+class Reason:
+    """Why a holder says it did something: the purpose it recorded and the id of the legal basis."""
+
+    purpose: str
+    legal_basis: str
+
+
+async def _page(
+    scheme: SchemeDocument, citizen: Citizen, place: Place | None, older: bool
+) -> tuple[Page, list[str], dict[Place, Reason]]:
+    """One page of entries beyond ``place``, the names of the holders that did not answer, and the holders' reasons."""
     asked = PAGE_SIZE + 1  # one more than shown: whether there is more beyond the page
     own_bound = bound_at(place, PORTAL, older) if place is not None else None
     # The portal's own events first: asking the holders gives the database connection back before waiting.
     events = await events_of(citizen, own_bound, asked)
     report = await access_report(scheme, citizen, lambda oin: holder_query(place, oin, older, asked))
     parts: dict[str, list[Entry]] = {PORTAL: [_portal_entry(e) for e in events]}
+    reasons: dict[Place, Reason] = {}
     for record in report.records:
         if (entry := _holder_entry(record)) is not None:
             parts.setdefault(record["houder"], []).append(entry)
-    return merge(parts.values(), place, older, PAGE_SIZE), report.silent
+            purpose, basis = record.get("doel"), record.get("grondslag")
+            if isinstance(purpose, str) and isinstance(basis, str):  # without them, the entry says no reason
+                reasons[entry.place] = Reason(purpose, basis)
+    return merge(parts.values(), place, older, PAGE_SIZE), report.silent, reasons
+
+
+def _why(entry: Entry, reason: Reason | None, scheme: SchemeDocument) -> dict[str, str]:
+    """For a share or a delivery by law: the law and article (with its address) and the purpose, in words.
+
+    A law's purpose is the register's, in the page's language; a share's is the requester's own
+    words (Dutch), as the holder recorded them. A refusal says no purpose: nothing was done for one.
+    """
+    if reason is None:
+        return {}
+    basis = next((b for b in scheme.legal_bases if b.get("id") == reason.legal_basis), None)
+    if basis is None:
+        return {}
+    why = {}
+    if basis.get("kind") == "law":
+        why["law"] = _words(basis.get("wet")) or _words(basis.get("name")) or reason.legal_basis
+        url = basis.get("url")
+        if isinstance(url, str) and url.startswith("https://"):
+            why["law_url"] = url
+        if entry.activity in (LAWFUL, LAWFUL_SEARCHED):
+            why["purpose"] = _words(basis.get("doel")) or reason.purpose
+    if entry.activity == SHARED:
+        why["purpose"] = reason.purpose
+    return why
+
+
+def _words(value: object) -> str:
+    """The words of a register entry's ``{nl, en}`` in the page's language; ``""`` without them."""
+    words = value.get(i18n.language()) if isinstance(value, dict) else None
+    return words if isinstance(words, str) else ""
 
 
 def _shown(
-    entry: Entry, participants: dict[str, Participant], types: dict[str, document_types.DocumentType]
+    entry: Entry,
+    participants: dict[str, Participant],
+    types: dict[str, document_types.DocumentType],
+    why: dict[str, str],
 ) -> dict[str, Any]:
     """An entry in people's words: organisations by name, the data by its name, what was done."""
     if entry.activity == PRINTED or entry.activity.startswith("gedownload:"):  # only the citizen makes a file
@@ -92,7 +144,8 @@ def _shown(
         "holder": holder.name if holder else entry.holder_oin,
         "actor": actor,
         "document": document.name if document else {"nl": entry.document_type, "en": entry.document_type},
-        "activity": ACTIVITIES.get(entry.activity, entry.activity),
+        "activity": activity_words(entry.activity, actor),
+        **why,
     }
 
 
@@ -115,15 +168,17 @@ async def access_log(request: HttpRequest) -> HttpResponse:
     older_than = from_link(request.GET.get("voor", ""), key, context)
     newer_than = from_link(request.GET.get("na", ""), key, context)
     place, older = (newer_than, False) if newer_than and not older_than else (older_than, True)
-    page, silent = await _page(scheme, citizen, place, older)
+    page, silent, reasons = await _page(scheme, citizen, place, older)
     if not older and not page.more:  # nothing newer beyond this page: show the newest page, full
         place, older = None, True
-        page, silent = await _page(scheme, citizen, place, older)
+        page, silent, reasons = await _page(scheme, citizen, place, older)
     types = document_types.of(scheme).by_id
     participants = {**scheme.organisations, **scheme.app_managers}
     entries = page.entries
     context = {
-        "entries": [_shown(entry, participants, types) for entry in entries],
+        "entries": [
+            _shown(entry, participants, types, _why(entry, reasons.get(entry.place), scheme)) for entry in entries
+        ],
         "silent": silent,
         "older": to_link(entries[-1].place, key, context) if entries and (page.more or not older) else None,
         "newer": to_link(entries[0].place, key, context) if entries and place is not None else None,
