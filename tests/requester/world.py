@@ -1,4 +1,4 @@
-"""The requester's world in tests: the demo's requesters behind a real server, a wallet that answers as the portal would.
+"""The requester's world in tests: the demo's requesters on a real server, a wallet that answers as the portal does.
 
 A test makes a request through the back office API, opens it as a wallet does (fetch the request
 object, verify it against the scheme), fetches a real copy from a real holder, and presents it with
@@ -13,12 +13,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from django.conf import settings
 
 from blauweknop import keystore
 from blauweknop.demo.organisations import PORTAL_OIN
-from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol import client_assertion, openid4vp, session_assertion
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.scheme.client import scheme_client
@@ -29,12 +27,6 @@ GEMEENTE, GEMEENTE_SLUG = "00000001823288444000", "gemeente-voorbeeldstad"
 BELASTING, BELASTING_SLUG = "00000001003214345000", "belastingkantoor"
 INCOME = ["belastingjaar", "verzamelinkomenInCenten", "vastgesteldOp"]
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def bsn(demo_world):
-    """A demo citizen whose income the tax office holds."""
-    return SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)[0]
 
 
 def api_url(slug: str = WONING_SLUG) -> str:
