@@ -49,6 +49,7 @@ def test_the_scheduler_enqueues_only_the_work_of_the_roles_played():
     assert scheduler.enqueue_due(timezone.now(), ["portal"]) == [
         "blauweknop.portal.tasks.prune_sessions",
         "blauweknop.portal.tasks.forget_old_events",
+        "blauweknop.portal.tasks.expire_consents",
         "blauweknop.tasks.prune_task_results",
     ]
 
