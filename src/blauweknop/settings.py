@@ -360,7 +360,7 @@ LOGGING = {
 AXES_WHITELIST_CALLABLE = "blauweknop.requester.staff.outside_staff_login"
 AXES_LOCKOUT_CALLABLE = "blauweknop.requester.staff.locked_out"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one address cannot lock a colleague out everywhere
-AXES_FAILURE_LIMIT = envint("BLAUWEKNOP_STAFF_LOGIN_ATTEMPTS", 5, minimum=1)
+AXES_FAILURE_LIMIT = 5  # wrong passwords in a row before the login is locked for AXES_COOLOFF_TIME
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are not kept
