@@ -20,6 +20,7 @@ from blauweknop import document_types
 from blauweknop.db import release_before_waiting
 from blauweknop.portal import holders
 from blauweknop.portal.holders import Citizen, Fetched, Kind
+from blauweknop.protocol import openid4vp
 from blauweknop.protocol.jwk import SigningKey
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.protocol.session_assertion import Sharing
@@ -43,8 +44,8 @@ class Presented:
         }
 
 
-def _issuers(scheme: SchemeDocument, type_id: str) -> list[Participant]:
-    """The certified holders that issue ``type_id``, in name order."""
+def holders_of(scheme: SchemeDocument, type_id: str) -> list[Participant]:
+    """The certified holders that issue ``type_id``, in name order: whom a share asks for it."""
     found = [p for p in scheme.organisations.values() if type_id in p.document_types]
     return sorted((p for p in found if scheme.is_certified(p.oin, HOLDER)), key=lambda p: p.name)
 
@@ -66,14 +67,12 @@ async def gather_and_present(
     ``approved``: {query id: catalogue paths}. ``citizen.wallet_jwk`` must be ``wallet_key``'s public key:
     the holders bind the fresh copies to it. Raises the protocol's error if a copy cannot be presented.
     """
-    from blauweknop.protocol import openid4vp  # the protocol core of Plus is being written meanwhile
-
     catalogue = document_types.of(scheme)
     plan: list[tuple[Mapping[str, Any], str, list[Participant]]] = []
     for query in asked:
         document_type = catalogue.by_vct(query.get("vct"))
         if query.get("id") in approved and document_type is not None:
-            plan.append((query, document_type.id, _issuers(scheme, document_type.id)))
+            plan.append((query, document_type.id, holders_of(scheme, document_type.id)))
     deadline = asyncio.get_running_loop().time() + settings.OVERVIEW_TIMEOUT
     await release_before_waiting()
     async with holders.http_client(sum(len(asking) for _q, _t, asking in plan)) as client:
