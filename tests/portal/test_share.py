@@ -346,3 +346,32 @@ def test_a_right_code_is_not_counted_against_the_address(citizen, requester):
     requester.ask()
     for _ in range(25):
         assert citizen.post("/delen/openen/", {"organisatie": REQUESTER, "code": CODE}).status_code == 303
+
+
+def test_a_decision_still_at_work_is_waited_for_and_one_that_broke_off_is_said(citizen, requester):
+    review = _open(citizen, requester.ask())
+    OpenedRequest.objects.update(decided_at=timezone.now())  # as if another tab is deciding right now
+    waiting = citizen.get(review + "klaar/")
+    assert waiting.status_code == 200 and waiting["Refresh"] == "3" and "Even geduld" in waiting.content.decode()
+    assert citizen.get(review).status_code == 303  # no second decision meanwhile
+    OpenedRequest.objects.update(decided_at=timezone.now() - timedelta(minutes=5))
+    broke_off = citizen.get(review + "klaar/").content.decode()
+    assert "We weten niet zeker of uw gegevens zijn verstuurd" in broke_off and 'href="/toestemmingen/"' in broke_off
+
+
+@pytest.mark.parametrize(
+    ("client_id", "request_uri"),
+    [
+        ("nonsense", "https://example.org/x"),
+        (REQUESTER, "http://[::1"),
+        (REQUESTER, "javascript:alert(1)"),
+        (REQUESTER, "x" * 5000),
+        (REQUESTER, ""),
+        ("\x00", "\x00"),
+    ],
+)
+def test_a_broken_or_hostile_link_gets_a_plain_page_and_nothing_is_fetched(citizen, requester, client_id, request_uri):
+    response = citizen.get("/delen/", {"client_id": client_id, "request_uri": request_uri})
+    assert response.status_code in (400, 404)
+    assert "Er is niets gedeeld" in response.content.decode()
+    assert requester.fetched == [] and not OpenedRequest.objects.exists()

@@ -6,12 +6,14 @@ works without JavaScript: the choice is one form with two buttons.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -27,6 +29,8 @@ from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
 YES, NO = "ja", "nee"
+# A decision takes the holders' deadline and the requester's answer time at most; after that it broke off.
+BUSY_AT_MOST = timedelta(minutes=1)
 WRONG_CODE = gettext_lazy(
     "Deze code klopt niet. Een code heeft 8 letters en cijfers, bijvoorbeeld K7QM-2XRD. "
     "Kijk de code na in de brief, e-mail of app van de organisatie."
@@ -275,10 +279,13 @@ async def done(request: HttpRequest, opened: str) -> HttpResponse:
     if found.decided_at is None:
         return redirect("portal:share-review", opened=found.pk)
     outcome = await sharing.outcome(request, found)
-    if outcome is None:  # the same form sent twice: the first is still at work
+    if outcome is None and timezone.now() - found.decided_at < BUSY_AT_MOST:
+        # The same form sent twice: the first is still at work. The page asks again by itself (no JavaScript).
         response = await arender(request, "portal/share_done.html", {"busy": True, "path": request.path})
         response["Refresh"] = "3"
         return response
+    if outcome is None:  # the decision broke off on our side: what reached the requester is in the register
+        outcome = {"uitkomst": "onbekend", "toestemming": found.consent_id or ""}
     scheme = await scheme_client.current()
     consent = (
         await Consent.objects.filter(pk=outcome.get("toestemming")).afirst() if outcome.get("toestemming") else None
