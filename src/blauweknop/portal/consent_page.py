@@ -185,8 +185,9 @@ def _file_name(consent: Consent, extension: str) -> str:
 @login_required
 async def receipt_json(request: HttpRequest, record: str) -> HttpResponse:
     """The consent receipt (ISO/IEC TS 27560) as JSON."""
+    scheme = await scheme_client.current()
     found = await _mine(request, record)
-    body = json.dumps(register.receipt(found), ensure_ascii=False, indent=2)
+    body = json.dumps(register.receipt(found, scheme), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_file_name(found, "json")}"'
     return response
@@ -238,7 +239,7 @@ async def receipt_pdf(request: HttpRequest, record: str) -> HttpResponse:
     """The consent receipt as a PDF signed by the portal."""
     scheme = await scheme_client.current()
     found = await _mine(request, record)
-    body = await sync_to_async(_receipt_pdf)(scheme, found, register.receipt(found), timezone.localdate())
+    body = await sync_to_async(_receipt_pdf)(scheme, found, register.receipt(found, scheme), timezone.localdate())
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_file_name(found, "pdf")}"'
     return response

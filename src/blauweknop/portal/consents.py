@@ -9,6 +9,7 @@ seal at once: from then on nothing can be fetched under it, even from a backup t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -18,13 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
+from blauweknop import document_types
 from blauweknop.db import erase_deleted, lock_name, write_transaction
 from blauweknop.portal import vault
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import Consent, ConsentEvent
+from blauweknop.protocol import consent_receipt
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 
 if TYPE_CHECKING:
     from blauweknop.protocol.openid4vp import AuthorizationRequest
@@ -231,3 +236,79 @@ def for_citizen(citizen_pseudonym: str) -> list[Consent]:
 def of_citizen(citizen_pseudonym: str, consent_id: str) -> Consent | None:
     """One of the citizen's own consents; ``None`` if there is none by that id (or it is another citizen's)."""
     return Consent.objects.filter(pk=consent_id, citizen=citizen_pseudonym).prefetch_related("events").first()
+
+
+# The register's events as a receipt names them (blauweknop.protocol.consent_receipt).
+RECEIPT_EVENTS = {
+    ConsentEvent.Kind.GIVEN: "given",
+    ConsentEvent.Kind.REFUSED: "refused",
+    ConsentEvent.Kind.WITHDRAWN: "withdrawn",
+    ConsentEvent.Kind.EXPIRED: "expired",
+    ConsentEvent.Kind.DELIVERED: "delivered",
+    ConsentEvent.Kind.FETCH_REFUSED: "fetch_refused",
+}
+CITIZENS_EVENTS = frozenset({ConsentEvent.Kind.GIVEN, ConsentEvent.Kind.REFUSED, ConsentEvent.Kind.WITHDRAWN})
+
+
+def _party(scheme: SchemeDocument, oin: str, fallback_name: str = "") -> dict[str, str]:
+    """An organisation as a receipt names it: OIN, name, and where to reach it (website, phone, or its OIN)."""
+    participant: Participant | None = scheme.organisations.get(oin) or scheme.app_managers.get(oin)
+    info = participant.info.get("contact") if participant else None
+    found = info if isinstance(info, dict) else {}
+    contact = next((v for k in ("website", "telefoon") if isinstance(v := found.get(k), str) and v), f"OIN {oin}")
+    return {"oin": oin, "name": participant.name if participant else fallback_name or oin, "contact": contact}
+
+
+def receipt(consent: Consent, scheme: SchemeDocument) -> dict[str, Any]:
+    """The consent's ISO/IEC TS 27560 receipt (:func:`blauweknop.protocol.consent_receipt.receipt`).
+
+    Names the citizen by pseudonym only; the notice is the digest of the signed request they decided
+    on; the sources are the holders that delivered under the consent.
+    """
+    catalogue = document_types.of(scheme)
+    type_of = {q["id"]: (t.id if (t := catalogue.by_vct(q.get("vct"))) else q["id"]) for q in consent.asked}
+    asked_paths = {q["id"]: [c["path"] for c in q.get("claims", [])] for q in consent.asked}
+    shared = consent.approved or asked_paths  # a refusal names what was asked
+    fields = {type_of.get(query_id, query_id): list(paths) for query_id, paths in shared.items() if paths}
+    optional = {
+        type_of[q["id"]]: [c["path"] for c in q.get("claims", []) if not c.get("required", True)] for q in consent.asked
+    }
+    events = list(consent.events.all())
+    sources = sorted(
+        {
+            oin
+            for e in events
+            if e.kind == ConsentEvent.Kind.DELIVERED and isinstance(e.detail, dict)
+            for oins in (e.detail.get("houders") or {}).values()
+            for oin in oins
+        }
+    )
+    return consent_receipt.receipt(
+        {
+            "record_id": consent.pk,
+            "principal": consent.citizen,
+            "requester": _party(scheme, consent.requester_oin, consent.requester_name),
+            "app_manager": _party(scheme, settings.PORTAL_OIN),
+            "holders": [_party(scheme, oin) for oin in sources],
+            "purpose": consent.purpose,
+            "legal_basis": consent.legal_basis,
+            "fields": fields,
+            "optional": optional,
+            "retention_days": consent.retention_days,
+            "valid_until": consent.valid_until,
+            "notice": "sha256:" + hashlib.sha256(consent.request_object.encode()).hexdigest(),
+            "withdrawal": settings.BASE_URL + reverse("portal:consent", kwargs={"record": consent.pk}),
+            "events": [
+                {
+                    "type": RECEIPT_EVENTS[e.kind],
+                    "time": e.at,
+                    "by": consent.citizen
+                    if e.kind in CITIZENS_EVENTS
+                    else consent.requester_oin
+                    if e.kind == ConsentEvent.Kind.FETCH_REFUSED
+                    else settings.PORTAL_OIN,
+                }
+                for e in events
+            ],
+        }
+    )
