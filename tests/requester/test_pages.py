@@ -131,3 +131,10 @@ def test_haal_nu_op_says_plainly_when_the_consent_has_ended(demo_world, housing_
     html = response.content.decode()
     assert "De toestemming is verlopen. U kunt niets meer ophalen." in html
     assert "Haal nu op" not in html
+
+
+def test_an_organisation_this_deployment_no_longer_serves_gets_a_plain_page(demo_world, housing_staff, settings):
+    settings.REQUESTER_OINS = [BANK]
+    response = housing_staff.get("/vragers/nieuw/")
+    assert response.status_code == 503
+    assert "Dit kan nu niet" in response.content.decode()

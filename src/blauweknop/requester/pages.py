@@ -7,6 +7,8 @@ and shows only that staff member's own organisation's requests: another's is "no
 from __future__ import annotations
 
 import calendar
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -28,7 +30,7 @@ from blauweknop.requester import asking, fetching, presets, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
 from blauweknop.requester.staff import qr_svg, staff_required
 from blauweknop.requester.tenants import RequesterTenant
-from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.client import SchemeUnavailable, scheme_client
 
 CONSENT = "toestemming"  # the legal basis of every request made here: the citizen's consent
 STATES = {
@@ -56,10 +58,21 @@ REFUSALS = {
 REFUSED_OTHERWISE = gettext_lazy("Ophalen lukte niet. Probeer het over een paar minuten opnieuw.")
 
 
-def _tenant(request: HttpRequest) -> RequesterTenant:
-    """The staff member's organisation as the scheme document describes it now. Blocking."""
-    scheme = async_to_sync(scheme_client.current)()
-    return tenants.of_oin(scheme, request.staff.requester.oin)
+def with_tenant(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Give ``view`` the staff member's organisation as the scheme document describes it now; when it may not
+    ask for data now (suspended) or the scheme document cannot be had, a page that says so instead."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            scheme = async_to_sync(scheme_client.current)()
+            tenant = tenants.of_oin(scheme, request.staff.requester.oin)
+        except (tenants.NotHere, SchemeUnavailable) as exc:
+            context = {"suspended": exc.code == "not_certified"}
+            return render(request, "requester/unavailable.html", context, status=503)
+        return view(request, tenant, *args, **kwargs)
+
+    return wrapped
 
 
 def _own(request: HttpRequest, pk: int) -> ShareRequest:
@@ -141,7 +154,8 @@ class RequestForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def new_request(request: HttpRequest) -> HttpResponse:
+@with_tenant
+def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
     """Nieuw verzoek: choose a preset, change its words, reference, retention and term if needed."""
     form = RequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -152,7 +166,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
         )
         try:
             share_request = asking.create(
-                _tenant(request),
+                tenant,
                 purpose={
                     "nl": data["purpose_nl"].strip() or preset.purpose["nl"],
                     "en": data["purpose_en"].strip() or preset.purpose["en"],
@@ -236,10 +250,10 @@ def received_in_words(
 
 @require_http_methods(["GET"])
 @staff_required
-def request_page(request: HttpRequest, pk: int) -> HttpResponse:
+@with_tenant
+def request_page(request: HttpRequest, tenant: RequesterTenant, pk: int) -> HttpResponse:
     """One request: what it asks, how the citizen opens it (link, QR code, short code), its state and data."""
     share_request = _own(request, pk)
-    tenant = _tenant(request)
     catalogue = document_types.of(tenant.scheme)
     link = asking.link(share_request, tenant.scheme)
     basis = asking.legal_basis(tenant.scheme, share_request.legal_basis) or {}
@@ -263,14 +277,15 @@ def request_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def fetch_now(request: HttpRequest, pk: int) -> HttpResponse:
+@with_tenant
+def fetch_now(request: HttpRequest, tenant: RequesterTenant, pk: int) -> HttpResponse:
     """Haal nu op: fetch the latest data under standing access; a refusal is said in plain words."""
     share_request = _own(request, pk)
     if share_request.access != ShareRequest.Access.STANDING:
         messages.error(request, _("Dit verzoek was eenmalig. Er is niets meer op te halen."))
         return redirect("requester:request", pk=pk)
     try:
-        received = fetching.standing_fetch(_tenant(request), share_request)
+        received = fetching.standing_fetch(tenant, share_request)
     except fetching.FetchRefused as refused:
         messages.error(request, REFUSALS.get(refused.code, REFUSED_OTHERWISE))
     except fetching.FetchFailed:
