@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from django.utils import timezone
 
 from blauweknop.portal import consents
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import Consent
-from blauweknop.protocol import dcql
+from blauweknop.protocol import dcql, openid4vp
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 
 WONINGCORPORATIE = "00000003271247970000"  # a requester of the demo
@@ -24,22 +24,31 @@ def citizen(bsn: str) -> Citizen:
     return Citizen(bsn, "substantieel", SigningKey(generate_jwk()).public_jwk)
 
 
-def asked(requester_oin: str = WONINGCORPORATIE, *, access: str = "doorlopend") -> SimpleNamespace:
-    """A verified request (what ``openid4vp.verify_request`` gives): the income, for a rental contract."""
+def asked(requester_oin: str = WONINGCORPORATIE, *, access: str = "doorlopend") -> openid4vp.AuthorizationRequest:
+    """A verified request (as ``openid4vp.verify_request`` gives it): the income, for a rental contract."""
     claims = (
         dcql.ClaimQuery("jaar", "belastingjaar", True),
         dcql.ClaimQuery("inkomen", "verzamelinkomenInCenten", True),
     )
     query = dcql.Query((dcql.CredentialQuery("inkomen", INKOMEN_VCT, claims, multiple=False, required=True),))
-    terms = SimpleNamespace(
+    terms = openid4vp.Terms(
         purpose={"nl": "Toetsen of u de huur kunt betalen.", "en": "Checking that you can pay the rent."},
         legal_basis="toestemming",
         retention_days=30,
         access=access,
-        access_until=None,
-        reference="",
+        access_until=(timezone.localdate() + timedelta(days=60)).isoformat() if access == openid4vp.STANDING else None,
     )
-    return SimpleNamespace(client_id=requester_oin, query=query, terms=terms, nonce="n" * 22, state="s" * 22)
+    now = int(time.time())
+    return openid4vp.AuthorizationRequest(
+        client_id=requester_oin,
+        response_uri=f"https://vrager.example/{requester_oin}/antwoorden",
+        nonce="n" * 22,
+        state="s" * 22,
+        query=query,
+        terms=terms,
+        issued_at=now,
+        expires_at=now + 600,
+    )
 
 
 def given(

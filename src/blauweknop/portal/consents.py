@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from django.conf import settings
@@ -29,10 +29,8 @@ from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.protocol import consent_receipt
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from blauweknop.protocol.openid4vp import AuthorizationRequest
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
-
-if TYPE_CHECKING:
-    from blauweknop.protocol.openid4vp import AuthorizationRequest
 
 logger = logging.getLogger(__name__)
 
