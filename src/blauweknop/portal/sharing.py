@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -47,7 +48,7 @@ FETCH_TIMEOUT = httpx.Timeout(5.0)  # fetching the request object: the citizen w
 ANSWER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)  # posting the answer to the requester
 MAX_ANSWER_READ = 64 * 1024  # the requester's reply to our answer is only looked at for its status
 CODE_LENGTH = 8  # a share code: 8 Crockford base32 characters (40 bits), shown as XXXX-XXXX
-REQUEST_OBJECT_TYPE = "application/oauth-authz-req+jwt"
+CODE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the last part of a request_uri: a requester's code
 # The outcome of a decision, kept in the session for the done page, by opened request.
 OUTCOMES = "bk_delen_uitkomsten"
 
@@ -62,13 +63,7 @@ class NotOpened(Exception):
 
 def normalise_code(typed: str) -> str | None:
     """A share code as typed (any case, spaces, dashes, look-alikes), normalised; ``None`` if it cannot be one."""
-    if len(typed) > check_code.MAX_TYPED or not typed.isascii():
-        return None
-    code = "".join(typed.upper().replace("-", " ").replace(".", " ").split())
-    code = code.replace("O", "0").replace("I", "1").replace("L", "1")
-    if len(code) != CODE_LENGTH or any(c not in check_code.ALPHABET for c in code):
-        return None
-    return code
+    return check_code.normalise(typed, CODE_LENGTH)
 
 
 def requesters(scheme: SchemeDocument) -> list[Participant]:
@@ -88,21 +83,14 @@ def request_uri(requester: Participant, code: str) -> str:
     return f"{requester.endpoints['requester'].rstrip('/')}/verzoekobjecten/{quote(code, safe='')}"
 
 
-def _under(url: str, base: str) -> bool:
-    """Whether ``url`` lies under ``base``: the same scheme, host and port, and a path below base's path."""
-    try:
-        target, root = urlsplit(url), urlsplit(base)
-        same_origin = (target.scheme, target.hostname, target.port) == (root.scheme, root.hostname, root.port)
-    except ValueError:  # e.g. a port that is no number
-        return False
-    return (
-        same_origin
-        and target.scheme in ("https", "http")
-        and not target.username
-        and not target.password
-        and not target.fragment
-        and target.path.startswith(root.path.rstrip("/") + "/")
-    )
+def _served_by(requester: Participant, uri: str) -> bool:
+    """Whether ``uri`` is a request object's address at ``requester``'s own registered address, and nothing else.
+
+    Compared as text: ``<endpoints.requester>/verzoekobjecten/<code>``, so no other host, port, user
+    part, path (``..``), escape, query or fragment can slip through.
+    """
+    prefix = requester.endpoints["requester"].rstrip("/") + "/verzoekobjecten/"
+    return uri.startswith(prefix) and CODE_SEGMENT.fullmatch(uri[len(prefix) :]) is not None
 
 
 def contact(requester: Participant) -> dict[str, str]:
@@ -155,7 +143,7 @@ async def _download(requester: Participant, uri: str) -> str:
         requester=requester,
         status=502,
     )
-    headers = {"Accept": REQUEST_OBJECT_TYPE, "Accept-Encoding": "identity"}
+    headers = {"Accept": openid4vp.REQUEST_MEDIA_TYPE, "Accept-Encoding": "identity"}
     await release_before_waiting()
     try:
         async with (
@@ -221,9 +209,6 @@ def verified(scheme: SchemeDocument, client_id: str, request_object: str) -> ope
         if exc.code == "not_certified":
             raise _suspended(requester) from None
         raise _unverified(requester) from None
-    if not _under(asked.response_uri, requester.endpoints["requester"]):
-        logger.warning("request object of %s answers elsewhere than its own address", requester.oin)
-        raise _unverified(requester)
     catalogue = document_types.of(scheme)
     for query in asked.query.credentials:
         document_type = catalogue.by_vct(query.vct)
@@ -249,7 +234,7 @@ async def open(request: HttpRequest, client_id: str, uri: str) -> OpenedRequest:
     """
     scheme = await scheme_client.current()
     requester = _requester(scheme, client_id[:40])
-    if len(uri) > MAX_URI or not _under(uri, requester.endpoints["requester"]):
+    if len(uri) > MAX_URI or not _served_by(requester, uri):
         logger.warning("request_uri for %s is not under its registered address", requester.oin)
         raise NotOpened(
             "wrong_origin",

@@ -42,12 +42,15 @@ def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
 
 
-def normalise(typed: str) -> str | None:
-    """The code someone typed, as :func:`new_code` made it; ``None`` if it cannot be one."""
+def normalise(typed: str, length: int = LENGTH) -> str | None:
+    """The code someone typed, as :func:`new_code` made it; ``None`` if it cannot be one.
+
+    ``length``: the characters of such a code (a share code of variant Plus has 8, in the same alphabet).
+    """
     if len(typed) > MAX_TYPED or not typed.isascii():
         return None
     code = typed.upper().translate(_IGNORED).translate(_LOOK_ALIKES)
-    if len(code) != LENGTH or any(c not in ALPHABET for c in code):
+    if len(code) != length or any(c not in ALPHABET for c in code):
         return None
     return code
 
