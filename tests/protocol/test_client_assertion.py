@@ -1,6 +1,8 @@
 """private_key_jwt client assertions (RFC 7523 §3, draft-ietf-oauth-rfc7523bis): trusted through the scheme."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from blauweknop.protocol import client_assertion, jws
 from blauweknop.protocol.errors import InvalidInput, VerificationError
@@ -8,6 +10,7 @@ from blauweknop.protocol.scheme_document import HOLDER
 
 from . import plus_scheme
 from .conftest import NOW
+from .hostile import mutated, refused_or_accepted, sign_text
 from .plus_scheme import ANDERE_VRAGER, GEMEENTE, GESCHORSTE_VRAGER, VRAGER
 
 URL = "https://portaal.example/appbeheerder/api/v1/ophalingen"
@@ -115,3 +118,11 @@ def test_a_receiver_refuses_assertions_it_must_not_trust(keys, scheme, make, kwa
 def test_a_client_cannot_make_a_broken_assertion(keys, overrides):
     with pytest.raises(InvalidInput):
         client_assertion.sign(keys["vrager"], **{"client_id": VRAGER, "audience": URL, "now": NOW, **overrides})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_signed_assertion_makes_the_receiver_crash(keys, scheme, data):
+    base = {"iss": VRAGER, "sub": VRAGER, "aud": URL, "jti": "j" * 22, "iat": NOW, "exp": NOW + 60}
+    token = sign_text(data.draw(mutated(base)), keys["vrager"], client_assertion.TYP)
+    refused_or_accepted(lambda: _verify(token, scheme).replay_key())

@@ -4,12 +4,16 @@ import copy
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from blauweknop.protocol import dcql
 from blauweknop.protocol.dcql import ClaimQuery, CredentialQuery, Query
+from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.scheme import catalogue
 
+from .hostile import VALUES, mutated, refused_or_accepted
 from .plus_scheme import ARRAYS, PERSOON_VCT, VORDERINGEN_VCT
 
 
@@ -246,3 +250,21 @@ def test_unsupported_dcql_is_said_to_be_unsupported():
 def test_a_requester_cannot_build_a_query_that_cannot_be_asked(make):
     with pytest.raises(InvalidInput):
         make()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_query_makes_the_parser_crash(data):
+    value = QUERY.to_json()
+    credential = value["credentials"][0]
+    claims = st.lists(mutated(credential["claims"][0]), max_size=3).map(lambda items: "[" + ",".join(items) + "]")
+    base = {
+        "credentials": st.lists(mutated({**credential, "claims": claims}), max_size=3).map(
+            lambda items: "[" + ",".join(items) + "]"
+        ),
+        "credential_sets": st.lists(mutated(value["credential_sets"][1]), max_size=3).map(
+            lambda items: "[" + ",".join(items) + "]"
+        ),
+    }
+    text = data.draw(st.one_of(mutated(base), VALUES))
+    refused_or_accepted(lambda: dcql.parse(json_loads(text)))

@@ -4,6 +4,8 @@ import hashlib
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jwcrypto.jwk import JWK
 from sd_jwt.verifier import SDJWTVerifier
 
@@ -16,6 +18,7 @@ from blauweknop.protocol.status_list import INVALID, StatusList, StatusListClien
 
 from . import plus_scheme
 from .conftest import NOW
+from .hostile import VALUES, mutated, refused_or_accepted, sign_text
 from .plus_scheme import (
     ANDERE_VRAGER,
     ARRAYS,
@@ -32,6 +35,7 @@ from .plus_scheme import (
 RESPONSE_URI = VRAGER_API + "/antwoorden"
 NONCE, STATE = "n" * 22 + "-nonce", "s" * 22 + "-state"
 DAY = 86400
+HYPOTHESIS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VORDERINGEN = CredentialQuery(
     "vorderingen",
     VORDERINGEN_VCT,
@@ -559,3 +563,40 @@ def test_the_reference_verifier_accepts_a_presentation_with_its_key_binding(keys
     assert "naam" not in payload and "openstaandBedragInCenten" not in payload["vorderingen"][0]
     with pytest.raises(ValueError, match="Invalid audience"):
         SDJWTVerifier(presentation, issuer_key, expected_aud=ANDERE_VRAGER, expected_nonce=NONCE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile input: signed requests and answers of any shape are refused with a code, never a crash.
+
+
+@HYPOTHESIS
+@given(data=st.data())
+def test_no_signed_request_object_makes_the_wallet_crash(keys, scheme, data):
+    payload = jws.unverified_parts(_sign(keys, terms=STANDING_TERMS))[1]
+    credential = QUERY.to_json()["credentials"][0]
+    claim = mutated(credential["claims"][0])
+    query = {
+        **QUERY.to_json(),
+        "credentials": st.lists(
+            mutated({**credential, "claims": st.lists(claim, max_size=3).map(_array)}), max_size=3
+        ).map(_array),
+    }
+    base = {**payload, "dcql_query": mutated(query), "blauweknop": mutated(payload["blauweknop"])}
+    text = data.draw(mutated(base))
+    token = sign_text(text, keys["vrager"], openid4vp.REQUEST_TYP)
+    refused_or_accepted(lambda: openid4vp.verify_request(token, scheme, client_id=VRAGER, now=NOW))
+
+
+@HYPOTHESIS
+@given(data=st.data())
+def test_no_vp_token_makes_the_requester_crash(keys, scheme, data):
+    request = _request(keys, scheme)
+    presentation = _present(keys, _issue(keys), ASKED)
+    pieces = st.sampled_from([json.dumps(presentation), json.dumps(presentation[:-10]), json.dumps("~")])
+    base = {"vorderingen": st.lists(st.one_of(pieces, VALUES), max_size=3).map(_array), "persoon": VALUES}
+    text = data.draw(st.one_of(mutated(base), VALUES))
+    refused_or_accepted(lambda: _verify(text, request, scheme))
+
+
+def _array(items):
+    return "[" + ",".join(items) + "]"

@@ -1,6 +1,8 @@
 """The app manager's session assertion: short-lived, for one holder, trusted through the scheme."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from blauweknop.protocol import jws, scheme_document, session_assertion
 from blauweknop.protocol.errors import InvalidInput, VerificationError
@@ -9,6 +11,7 @@ from blauweknop.protocol.scheme_document import APP_MANAGER, HOLDER, participant
 
 from . import plus_scheme
 from .conftest import NOW
+from .hostile import mutated, refused_or_accepted, sign_text
 
 PORTAAL, HOUDER, ANDERE = "00000001009876543000", "00000001001234567000", "00000001005555555000"
 BSN = "999993653"
@@ -225,3 +228,13 @@ def test_an_app_manager_cannot_make_a_broken_share(plus, overrides):
     keys, _ = plus
     with pytest.raises(InvalidInput):
         _plus_assertion(keys, _sharing(**overrides))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_signed_share_makes_the_holder_crash(plus, data):
+    keys, scheme = plus
+    payload = jws.unverified_parts(_plus_assertion(keys, _sharing()))[1]
+    text = data.draw(mutated({**payload, "deling": mutated(payload["deling"])}))
+    token = sign_text(text, keys["portaal"], session_assertion.TYP)
+    refused_or_accepted(lambda: session_assertion.verify(token, scheme, holder_oin=plus_scheme.GEMEENTE, now=NOW))

@@ -31,9 +31,9 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 from blauweknop.protocol import dcql, jws, sdjwt, sdjwt_vc
 from blauweknop.protocol.encoding import json_loads
@@ -58,6 +58,8 @@ MAX_STANDING_DAYS = 366
 MAX_ID_LENGTH = 100  # a legal basis id, a requester's own reference
 MAX_PRESENTATIONS = 50  # per credential query: one per holder of the type
 MAX_VP_TOKEN_LENGTH = 4 * 1024 * 1024
+MAX_PRESENTATION_LENGTH = 1024 * 1024
+MAX_URL_LENGTH = 2048
 _LANGUAGES = ("nl", "en")
 _PATH_TAIL = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*")  # no '.', '..' or %-escapes after the prefix
 
@@ -138,7 +140,7 @@ class Terms:
             raise InvalidInput("bad_claims", "Standing access needs an end date (YYYY-MM-DD).")
         if issued_at is not None:
             start = datetime.fromtimestamp(issued_at, UTC).date()
-            if not start <= until <= start + timedelta(days=MAX_STANDING_DAYS):
+            if not 0 <= (until - start).days <= MAX_STANDING_DAYS:
                 raise InvalidInput(
                     "bad_claims", f"Standing access ends within {MAX_STANDING_DAYS} days of the request."
                 )
@@ -159,6 +161,17 @@ def _iso_date(value: Any) -> date | None:
 
 def _invalid(message: str) -> VerificationError:
     return VerificationError("invalid_request", message)
+
+
+def _url(value: Any) -> SplitResult | None:
+    """The parts of an http(s) URL without fragment, or None."""
+    try:
+        parts = urlsplit(value) if isinstance(value, str) and len(value) <= MAX_URL_LENGTH else None
+    except ValueError:  # e.g. a broken IPv6 address: no URL we can use
+        return None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment:
+        return None
+    return parts
 
 
 def _is_random(value: Any) -> bool:
@@ -205,8 +218,8 @@ def sign_request(
     ``nonce`` and ``state`` are fresh random values of 22 to 128 characters (``secrets.token_urlsafe(32)``).
     """
     validate_oin(client_id)
-    parts = urlsplit(response_uri) if isinstance(response_uri, str) else None
-    if parts is None or parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+    parts = _url(response_uri)
+    if parts is None or parts.query:
         raise InvalidInput("bad_claims", "The response_uri is an http(s) URL without query or fragment.")
     if not _is_random(nonce) or not _is_random(state):
         raise InvalidInput(
@@ -251,14 +264,13 @@ def _check_response_uri(value: Any, registered: str | None) -> str:
     """``value`` must lie under the requester's registered address: same origin, same path prefix."""
     if not registered:
         raise _invalid("The requester has no registered address to receive answers.")
-    base = urlsplit(registered)
-    parts = urlsplit(value) if isinstance(value, str) and len(value) <= 2048 else None
-    prefix = base.path.rstrip("/")
+    base, parts = _url(registered), _url(value)
+    prefix = base.path.rstrip("/") if base else ""
     if (
-        parts is None
+        base is None
+        or parts is None
         or (parts.scheme, parts.netloc) != (base.scheme, base.netloc)
         or parts.query
-        or parts.fragment
         or not parts.path.startswith(prefix)
         or not _PATH_TAIL.fullmatch(parts.path[len(prefix) :])
     ):
@@ -367,8 +379,9 @@ def present(
     A path through a list (``vorderingen.kenmerk``) discloses that field of every element; a field
     the credential does not have is left out (the requester then sees it is missing).
     """
-    if isinstance(paths, str):
-        raise InvalidInput("bad_path", "Give a list of paths, not one path.")
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    if not all(isinstance(path, str) for path in paths):
+        raise InvalidInput("bad_path", "A field path is text such as 'vorderingen.kenmerk'.")
     claims = sdjwt.unverified_claims(credential)
     concrete = [p for path in paths for p in _concrete(claims, path.split("."), ())]
     return sdjwt_vc.present(credential, concrete, holder_key=holder_key, aud=aud, nonce=nonce, now=now)
@@ -393,6 +406,9 @@ def _data_paths(value: Any, path: tuple[str, ...] = ()) -> Iterable[tuple[str, b
     """Every leaf (True) and every empty object or list (False) in ``value``, by catalogue path."""
     if isinstance(value, dict | list):
         items = list(value.items()) if isinstance(value, dict) else [(str(i), v) for i, v in enumerate(value)]
+        if isinstance(value, dict) and any(not name or "." in name or name.isdigit() for name in value):
+            # Such a name would read as another path (a dot) or as a list position (digits).
+            raise VerificationError("invalid_presentation", "The presentation has a claim name no field can have.")
         if not items and path:
             yield _generic(path), False
         for name, child in items:
@@ -431,7 +447,7 @@ def _presentations(vp_token: Any, query: dcql.Query) -> dict[str, list[str]]:
         if (
             not isinstance(presentations, list)
             or not 0 < len(presentations) <= MAX_PRESENTATIONS
-            or not all(isinstance(p, str) for p in presentations)
+            or not all(isinstance(p, str) and len(p) <= MAX_PRESENTATION_LENGTH and p.isascii() for p in presentations)
         ):
             raise _invalid(f"Each vp_token value is an array of 1 to {MAX_PRESENTATIONS} presentations (§8.1).")
     return dict(vp_token)
