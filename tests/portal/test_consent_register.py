@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from blauweknop.portal import consents
-from blauweknop.portal.models import Consent, ConsentEvent
+from blauweknop.portal.models import Consent, ConsentEvent, UsedClientAssertion
 from blauweknop.portal.tasks import end_consents
 from tests.portal.consent_world import ASKED, SPAARBANK, asked, citizen, given
 
@@ -92,3 +92,11 @@ def test_two_citizens_consents_stay_apart():
     assert [c.pk for c in consents.for_citizen(them.pseudonym)] == [theirs.pk]
     assert consents.of_citizen(me.pseudonym, theirs.pk) is None
     assert consents.unseal(Consent.objects.get(pk=theirs.pk)).citizen.bsn == OTHER_BSN
+
+
+def test_a_one_time_consent_never_delivered_ends_after_a_while_and_used_assertions_are_forgotten():
+    consent, _ = given(citizen(BSN), access="eenmalig")
+    UsedClientAssertion.objects.create(key="a" * 64, expires_at=timezone.now() + timedelta(minutes=5))
+    assert end_consents(timezone.now()) == 0 and UsedClientAssertion.objects.count() == 1
+    assert end_consents(timezone.now() + consents.ONCE_ENDS_AFTER + timedelta(minutes=1)) == 1
+    assert Consent.objects.get(pk=consent.pk).state == "verlopen" and UsedClientAssertion.objects.count() == 0
