@@ -53,6 +53,7 @@ def test_the_password_alone_opens_no_staff_page(client):
     right = client.post(response["Location"], {"token": code(device)})
     assert right.status_code == 302 and right["Location"] == "/vragers/"
     assert client.get("/vragers/").status_code == 200
+    assert client.get("/vragers/inloggen/")["Location"] == "/vragers/"  # logged in already: straight on
 
 
 def test_a_wrong_password_says_so_and_opens_nothing(client):

@@ -130,6 +130,8 @@ def qr_svg(text: str, label: str) -> SafeString:
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     """Step 1: username and password. Wrong ones are counted; too many lock this login for a while."""
+    if request.method == "GET" and staff_member(request.user) is not None and request.user.is_verified():
+        return redirect(next_page(request))
     form = PasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = auth.authenticate(
