@@ -8,7 +8,7 @@ The receipt (ISO/IEC TS 27560) downloads as JSON and as a PDF the portal signs.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -67,6 +67,11 @@ def _day(moment: Any) -> str:
     return formats.date_format(timezone.localtime(moment) if hasattr(moment, "tzinfo") else moment, "j F Y")
 
 
+def _last_day(valid_until: datetime | None) -> date | None:
+    """The last day a standing consent runs: one "until 1 May" ends at the very start of 2 May."""
+    return timezone.localtime(valid_until - timedelta(microseconds=1)).date() if valid_until else None
+
+
 def _legal_basis(scheme: SchemeDocument, basis_id: str) -> dict[str, str]:
     """The legal basis by its name and explanation in the active language; its id if the scheme no longer has it."""
     entry = next((b for b in scheme.legal_bases if b.get("id") == basis_id), None)
@@ -107,7 +112,7 @@ def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
         "why": consent.purpose.get(language()) or consent.purpose.get("nl", ""),
         "basis": _legal_basis(scheme, consent.legal_basis),
         "standing": consent.access == Consent.Access.STANDING,
-        "until": consent.valid_until,
+        "until": _last_day(consent.valid_until),
         "retention_days": consent.retention_days,
         "decided_at": consent.decided_at,
         "ended_at": consent.ended_at,
