@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from blauweknop.requester import asking, presets, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
+from blauweknop.requester.pages import months_later
 from blauweknop.scheme.client import scheme_client
 from tests.requester.test_staff_login import BANK, HOUSING, log_in, make_staff
 
@@ -138,3 +139,14 @@ def test_an_organisation_this_deployment_no_longer_serves_gets_a_plain_page(demo
     response = housing_staff.get("/vragers/nieuw/")
     assert response.status_code == 503
     assert "Dit kan nu niet" in response.content.decode()
+
+
+def test_the_debt_counselling_preset_asks_every_holder_for_six_months(demo_world, housing_staff):
+    response = housing_staff.post("/vragers/nieuw/", {"preset": "schuldhulp", "retention_days": "200"})
+    share_request = ShareRequest.objects.get()
+    assert response["Location"] == f"/vragers/verzoeken/{share_request.pk}/"
+    assert share_request.access == "doorlopend" and share_request.retention_days == 200
+    assert share_request.access_until == months_later(timezone.localdate(), 6)
+    html = housing_staff.get(response["Location"]).content.decode()
+    assert "Openstaande betalingen \N{EN DASH} van elke organisatie die het heeft" in html
+    assert "Doorlopend, tot en met" in html
