@@ -13,6 +13,7 @@ from blauweknop import keystore
 from blauweknop.portal import consents, fetch_api
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.protocol import client_assertion, sdjwt, sdjwt_vc
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
@@ -21,9 +22,14 @@ from tests.portal.consent_world import ASKED, SPAARBANK, WONINGCORPORATIE, citiz
 NONCE = "requester-nonce-0123456789"
 
 
+def fetch_url() -> str:
+    """The fetch endpoint as the scheme document publishes it (the live server's address)."""
+    return f"{settings.BASE_URL}/appbeheerder/api/v1/ophalingen"
+
+
 def assertion(requester_oin: str = WONINGCORPORATIE, audience: str | None = None) -> str:
     """A client assertion of ``requester_oin`` for the fetch endpoint as the scheme document publishes it."""
-    audience = audience or f"{settings.BASE_URL}/appbeheerder/api/v1/ophalingen"
+    audience = audience or fetch_url()
     return client_assertion.sign(keystore.signing_key(requester_oin), client_id=requester_oin, audience=audience)
 
 
@@ -34,7 +40,7 @@ def fetch(consent_id: str, *, token: str | None = None, requester_oin: str = WON
         "client_assertion_type": client_assertion.ASSERTION_TYPE,
         "client_assertion": token or assertion(requester_oin),
     }
-    return httpx.post(f"{settings.BASE_URL}/appbeheerder/api/v1/ophalingen", json=body, timeout=30)
+    return httpx.post(fetch_url(), json=body, timeout=30)
 
 
 def refused(response: httpx.Response, status: int, code: str) -> bool:
@@ -123,13 +129,17 @@ def test_an_assertion_for_another_address_is_refused(standing):
     assert refused(fetch(consent.pk, token=token), 401, "aud_mismatch")
 
 
-def test_a_suspended_requester_is_refused(standing):
+def test_a_suspended_requester_is_refused_and_the_citizen_sees_that_it_tried(standing):
     consent, _ = standing
+    forged = client_assertion.sign(SigningKey(generate_jwk()), client_id=WONINGCORPORATIE, audience=fetch_url())
     Organisation.objects.filter(oin=WONINGCORPORATIE).update(certification=Organisation.Certification.SUSPENDED)
     publication.publish()
     scheme_client.forget()  # as if the refresh interval had passed
     assert refused(fetch(consent.pk), 403, "not_certified")
-    assert [kind for kind, _ in events(consent)] == ["gegeven"]
+    assert events(consent)[-1] == ("ophalen-geweigerd", {"code": "not_certified"})
+    assert refused(fetch(consent.pk, token=forged), 403, "not_certified")  # a forgery in its name leaves no trace
+    assert refused(fetch("no-such-consent-id"), 403, "not_your_consent")
+    assert [kind for kind, _ in events(consent)] == ["gegeven", "ophalen-geweigerd"]
 
 
 def test_a_refused_or_one_time_consent_gives_nothing(demo_world, citizen_bsn):
@@ -141,7 +151,7 @@ def test_a_refused_or_one_time_consent_gives_nothing(demo_world, citizen_bsn):
 
 def test_hostile_bodies_are_problems_not_errors(standing):
     consent, _ = standing
-    url = f"{settings.BASE_URL}/appbeheerder/api/v1/ophalingen"
+    url = fetch_url()
     for body in (
         {},
         {"toestemming": consent.pk, "nonce": NONCE, "client_assertion_type": "x", "client_assertion": "y" * 30},

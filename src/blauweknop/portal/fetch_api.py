@@ -9,6 +9,7 @@ bound to the requester and its nonce. Every fetch and every refusal is an event 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from typing import Literal
@@ -25,9 +26,9 @@ from blauweknop.db import lock_name, write_transaction
 from blauweknop.portal import consents as register
 from blauweknop.portal import presenting
 from blauweknop.portal.models import Consent, UsedClientAssertion
-from blauweknop.protocol import client_assertion
+from blauweknop.protocol import client_assertion, jws
 from blauweknop.protocol.errors import ProtocolError, VerificationError
-from blauweknop.protocol.scheme_document import REQUESTER, SchemeDocument
+from blauweknop.protocol.scheme_document import CERTIFIED, REQUESTER, SchemeDocument
 from blauweknop.protocol.session_assertion import Sharing
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
 from blauweknop.scheme.client import scheme_client
@@ -75,14 +76,37 @@ def audience(scheme: SchemeDocument) -> str:
     return manager.endpoints["fetch"] + "/ophalingen"
 
 
-def _authenticated(token: str, scheme: SchemeDocument) -> client_assertion.ClientAssertion:
+def _authenticated(token: str, scheme: SchemeDocument) -> tuple[client_assertion.ClientAssertion, bool]:
+    """Who sends the fetch, and whether the scheme certifies them as a requester now.
+
+    A genuine assertion of a suspended requester is still told apart from a forged one, so that its
+    refusal is recorded on the consent it named (the citizen sees who tried).
+    """
     try:
-        return client_assertion.verify(token, scheme, audience=audience(scheme), role=REQUESTER, leeway=DEFAULT_LEEWAY)
+        return client_assertion.verify(token, scheme, audience=audience(scheme), role=REQUESTER), True
     except VerificationError as exc:
         logger.warning("standing fetch refused: code %s", exc.code)
-        if exc.code == "not_certified":
-            raise NOT_CERTIFIED from None
-        raise ApiProblem(401, exc.code, exc.message) from None
+        if exc.code != "not_certified":
+            raise ApiProblem(401, exc.code, exc.message) from None
+    suspended = _as_if_certified(token, scheme)
+    if suspended is None:
+        raise NOT_CERTIFIED
+    return suspended, False
+
+
+def _as_if_certified(token: str, scheme: SchemeDocument) -> client_assertion.ClientAssertion | None:
+    """The assertion of a requester the scheme suspended or revoked, verified with all other checks; else ``None``."""
+    try:
+        oin = jws.unverified_parts(token)[1].get("iss")
+        participant = scheme.organisations.get(oin) if isinstance(oin, str) else None
+        if participant is None or REQUESTER not in participant.roles:
+            return None
+        restored = {**scheme.organisations, oin: dataclasses.replace(participant, certification=CERTIFIED)}
+        return client_assertion.verify(
+            token, dataclasses.replace(scheme, organisations=restored), audience=audience(scheme), role=REQUESTER
+        )
+    except ProtocolError:
+        return None
 
 
 def _use(assertion: client_assertion.ClientAssertion) -> bool:
@@ -96,7 +120,7 @@ def _use(assertion: client_assertion.ClientAssertion) -> bool:
     return True
 
 
-def admit(assertion: client_assertion.ClientAssertion, consent_id: str) -> Consent:
+def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certified: bool = True) -> Consent:
     """The consent a verified requester may fetch under now; every refusal of its own consent is recorded.
 
     Another requester's consent and an unknown id are refused alike: nobody learns which ids exist.
@@ -105,7 +129,7 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str) -> Conse
     with write_transaction():
         fresh = _use(assertion)
         consent = Consent.objects.filter(pk=consent_id, requester_oin=assertion.client_id).first() if fresh else None
-        refusal = _refusal(consent) if consent is not None else None
+        refusal = _refusal(consent, certified) if consent is not None else None
         if refusal is not None:
             register.fetch_refused(consent, refusal.code)
     if not fresh:
@@ -119,22 +143,24 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str) -> Conse
     return consent
 
 
-def _refusal(consent: Consent) -> ApiProblem | None:
-    """Why the consent allows no fetch now; ``None`` if it does. (A suspended requester never gets this far.)"""
+def _refusal(consent: Consent, certified: bool) -> ApiProblem | None:
+    """Why the consent allows no fetch now by its requester (``certified`` now or not); ``None`` if it does."""
     if consent.state in REFUSALS:
         return REFUSALS[consent.state]
     if consent.access != Consent.Access.STANDING:
         return ONCE_ONLY
     if consent.valid_until is None or timezone.now() >= consent.valid_until:
         return REFUSALS[Consent.State.EXPIRED]
+    if not certified:
+        return NOT_CERTIFIED
     return None
 
 
 @api.post("/ophalingen", response={200: Opgehaald}, summary="Haal gegevens op onder een doorlopende toestemming")
 async def fetch(request: HttpRequest, body: Ophaling) -> dict:
     scheme = await scheme_client.current()
-    assertion = _authenticated(body.client_assertion, scheme)
-    consent = await sync_to_async(admit)(assertion, body.toestemming)
+    assertion, certified = _authenticated(body.client_assertion, scheme)
+    consent = await sync_to_async(admit)(assertion, body.toestemming, certified=certified)
     try:
         standing = register.unseal(consent)
     except register.Unreadable:
