@@ -375,3 +375,20 @@ def test_a_broken_or_hostile_link_gets_a_plain_page_and_nothing_is_fetched(citiz
     assert response.status_code in (400, 404)
     assert "Er is niets gedeeld" in response.content.decode()
     assert requester.fetched == [] and not OpenedRequest.objects.exists()
+
+
+def test_a_request_object_larger_than_64_kb_is_not_read(citizen, requester):
+    uri = requester.ask()
+    requester.objects[CODE] = ("e" * (65 * 1024), None)
+    response = citizen.get(_link(uri))
+    assert response.status_code == 502
+    assert "We konden het verzoek van Woningcorporatie Thuisbasis nu niet ophalen" in response.content.decode()
+    assert not OpenedRequest.objects.exists()
+
+
+def test_the_done_page_links_to_the_consent_where_it_can_be_withdrawn(citizen, requester):
+    review = _open(citizen, requester.ask())
+    done = citizen.get(citizen.post(review, {"besluit": "ja"})["Location"]).content.decode()
+    consent = Consent.objects.get()
+    assert f'href="/toestemmingen/{consent.pk}/"' in done
+    assert citizen.get(f"/toestemmingen/{consent.pk}/").status_code == 200
