@@ -134,6 +134,8 @@ def test_standing_access_keeps_the_consent_and_the_end_date_the_citizen_approved
     assert is_problem(post_answer(fields), 400, "invalid_request")  # standing access needs the consent id
     later = {**fields, "toestemming": "tst-3", "toegangTot": (until + timedelta(days=1)).isoformat()}
     assert is_problem(post_answer(later), 400, "invalid_request")  # never later than asked
+    week = {**fields, "toestemming": "tst-3", "toegangTot": f"{until.year}-W01-1"}
+    assert is_problem(post_answer(week), 400, "invalid_request")  # a date as YYYY-MM-DD only
     earlier = until - timedelta(days=30)
     assert post_answer({**fields, "toestemming": "tst-3", "toegangTot": earlier.isoformat()}).status_code == 200
     state = state_of(made["code"]).json()
@@ -142,6 +144,14 @@ def test_standing_access_keeps_the_consent_and_the_end_date_the_citizen_approved
         earlier.isoformat(),
         until.isoformat(),
     )
+
+
+def test_a_standing_request_may_be_refused_without_a_consent_id(demo_world):
+    until = date.today() + timedelta(days=90)
+    made = created(income_request(toegang="doorlopend", toegangTot=until.isoformat()))
+    request = opened(made)
+    assert post_answer({"state": request.state, "error": "access_denied"}).json() == {"status": "geweigerd"}
+    assert state_of(made["code"]).json()["goedgekeurdTot"] is None
 
 
 @pytest.mark.parametrize(

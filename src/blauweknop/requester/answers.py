@@ -31,6 +31,7 @@ MAX_BODY = 256 * 1024  # the whole form; the deployment's own limit (MAX_REQUEST
 MAX_FIELDS = 10
 FORM = "application/x-www-form-urlencoded"
 CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A presentation's Key Binding JWT is accepted for this long: until then, the same one again is a replay.
 PRESENTATION_KEPT = timedelta(seconds=sdjwt.DEFAULT_KB_MAX_AGE + 2 * DEFAULT_LEEWAY)
 
@@ -62,8 +63,8 @@ def _open_request(tenant: RequesterTenant, state: str | None, now: datetime) -> 
     share_request = ShareRequest.objects.filter(requester=tenant.requester, state=state).first() if state else None
     if share_request is None:
         raise _invalid("No request of this organisation has this state.")
-    if share_request.status in (ShareRequest.State.OPEN, ShareRequest.State.EXPIRED) and (
-        share_request.status == ShareRequest.State.EXPIRED or share_request.expires_at <= now
+    if share_request.status == ShareRequest.State.EXPIRED or (
+        share_request.status == ShareRequest.State.OPEN and share_request.expires_at <= now
     ):
         raise ApiProblem(400, "request_expired", "This request can no longer be answered.")
     if share_request.status != ShareRequest.State.OPEN:
@@ -71,12 +72,10 @@ def _open_request(tenant: RequesterTenant, state: str | None, now: datetime) -> 
     return share_request
 
 
-def _consent_id(form: dict[str, str], share_request: ShareRequest) -> str:
+def _consent_id(form: dict[str, str]) -> str:
     value = form.get("toestemming", "")
     if value and not CONSENT_ID.fullmatch(value):
         raise _invalid("toestemming is not a consent record id.")
-    if not value and share_request.access == ShareRequest.Access.STANDING:
-        raise _invalid("Standing access needs the consent record id (toestemming).")
     return value
 
 
@@ -88,7 +87,7 @@ def _approved_until(form: dict[str, str], share_request: ShareRequest, today: da
     if not typed:
         return share_request.access_until
     try:
-        until = date.fromisoformat(typed) if len(typed) == 10 else None
+        until = date.fromisoformat(typed) if ISO_DATE.fullmatch(typed) else None
     except ValueError:
         until = None
     if until is None or not today <= until <= share_request.access_until:
@@ -152,7 +151,7 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
     """
     now = now or timezone.now()
     share_request = _open_request(tenant, form.get("state"), now)
-    consent = _consent_id(form, share_request)
+    consent = _consent_id(form)
     error = form.get("error")
     if error is not None:
         if error != "access_denied" or "vp_token" in form:
@@ -160,6 +159,8 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
         return _close(tenant, share_request, ShareRequest.State.REFUSED, consent, None, [], now)
     if not form.get("vp_token"):
         raise _invalid("The answer holds neither vp_token nor error.")
+    if not consent and share_request.access == ShareRequest.Access.STANDING:
+        raise _invalid("Standing access needs the consent record id (toestemming).")
     until = _approved_until(form, share_request, timezone.localdate(now))
     request = asking.authorization_request(share_request, tenant)
     try:
