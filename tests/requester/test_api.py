@@ -8,6 +8,9 @@ import httpx
 import pytest
 
 from blauweknop.protocol import check_code
+from blauweknop.scheme import publication
+from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.models import Organisation
 
 from .world import (
     BANK,
@@ -148,3 +151,12 @@ def test_the_openapi_description_lists_the_wallet_and_back_office_operations(dem
     assert {"/verzoekobjecten/{code}", "/antwoorden", "/verzoeken", "/verzoeken/{code}"} <= {
         path.removeprefix(urlsplit(api_url()).path) for path in paths
     }
+
+
+def test_a_suspended_requester_can_neither_ask_nor_serve_its_requests(demo_world):
+    made = created()
+    Organisation.objects.filter(oin=WONING).update(certification=Organisation.Certification.SUSPENDED)
+    publication.publish()
+    scheme_client.forget()
+    assert is_problem(create(), 403, "not_certified")
+    assert is_problem(httpx.get(made["requestUri"]), 403, "not_certified")
