@@ -165,10 +165,9 @@ def deliver(holder: Holder, token: str, asked: Asked, scheme: SchemeDocument) ->
         )
     # Refused once the record is committed.
     if why is not None:
-        logger.warning("legal-basis delivery refused: holder=%s requester=%s", holder.oin, requester)
-        if not certified:
-            raise VerificationError("not_certified", why)
-        raise BeyondLegalBasis("beyond_legal_basis", why)
+        code = "beyond_legal_basis" if certified else "not_certified"
+        logger.warning("legal-basis delivery refused: holder=%s requester=%s code=%s", holder.oin, requester, code)
+        raise BeyondLegalBasis(code, why) if certified else VerificationError(code, why)
     if data is None:
         raise NotHere("no_data", f"{holder.name} has no {asked.type_id} about this citizen.")
     metrics.credentials_issued.labels(holder.oin, asked.type_id).inc()
