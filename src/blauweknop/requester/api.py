@@ -25,6 +25,7 @@ from blauweknop.api import ApiProblem, make_api, problem
 from blauweknop.db import release_before_waiting, write_transaction
 from blauweknop.protocol import client_assertion, openid4vp
 from blauweknop.protocol.errors import VerificationError
+from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.requester import answers, asking, fetching, tenants
 from blauweknop.requester.fetching import FetchFailed, FetchRefused
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion
@@ -55,10 +56,10 @@ def fetch_failed(request: HttpRequest, exc: FetchFailed) -> HttpResponse:
 
 
 def _in_own_thread(work: Callable[..., T]) -> Callable[..., Any]:
-    """``work`` to await, in a thread of its own: it waits on other parties, which may be this very process.
+    """``work`` to await in a worker thread: it waits on other parties (status lists, the portal, a holder).
 
-    Django's one thread for synchronous code must stay free meanwhile, or a status list or a portal
-    served by this process could never answer. The thread's database connections close after it.
+    Those may be served by this very process, whose thread for synchronous code must not be held
+    meanwhile (as the portal verifies its copies). The worker's database connections close after it.
     """
 
     def run(*args: Any, **kwargs: Any) -> T:
@@ -105,7 +106,7 @@ def _own_request(tenant: RequesterTenant, code: str) -> ShareRequest:
 # Public: the wallet's side
 
 
-def _request_object(scheme: Any, slug: str, code: str) -> str:
+def _request_object(scheme: SchemeDocument, slug: str, code: str) -> str:
     tenant = tenants.at(scheme, slug)
     share_request = _own_request(tenant, code)
     if share_request.status != ShareRequest.State.OPEN or share_request.expires_at <= datetime.now(UTC):
@@ -126,7 +127,7 @@ class Beantwoord(Schema):
     status: str = Field(description="goedgekeurd or geweigerd.")
 
 
-def _answer(scheme: Any, slug: str, form: dict[str, str]) -> ShareRequest:
+def _answer(scheme: SchemeDocument, slug: str, form: dict[str, str]) -> ShareRequest:
     return answers.answer(tenants.at(scheme, slug), form)
 
 
@@ -335,7 +336,7 @@ class WettelijkeVerstrekking(ClientAuthentication):
     documentsoort: str = Field(min_length=1, max_length=40, pattern=r"^[a-z]+$")
     velden: list[str] = Field(min_length=1, max_length=asking.MAX_FIELDS)
     grondslag: str = Field(min_length=1, max_length=100, description="The id of a law in the scheme's legal_bases.")
-    doel: str = Field(min_length=1, max_length=asking.MAX_PURPOSE)
+    doel: str = Field(pattern=r"^[a-z][a-z0-9-]{0,99}$", description="The code of the purpose the law entry names.")
     bewaartermijnDagen: int = Field(ge=1, le=asking.MAX_RETENTION_DAYS)
 
 
