@@ -34,6 +34,8 @@ REFUSALS = {
     "consent_withdrawn": "The citizen withdrew this consent. Ask again if you still need the data.",
     "consent_expired": "The standing access has ended. Ask again if you still need the data.",
     "not_your_consent": "The portal does not know this consent for this organisation.",
+    "consent_refused": "The citizen refused this request.",
+    "not_standing": "The citizen gave one-time access only. Ask again if you need the data again.",
     "not_certified": "This organisation may not fetch data now: its certification is suspended or revoked.",
     "no_standing_access": "This request gives no standing access: the citizen did not approve it, or it was one-time.",
     "beyond_legal_basis": "The legal basis does not allow this organisation to fetch this.",
@@ -129,7 +131,9 @@ def standing_fetch(
         return answers.store(tenant, share_request, received, ReceivedCredential.Via.STANDING, now)
 
 
-def _allowed(tenant: RequesterTenant, basis_id: str, type_id: str, paths: list[str], retention_days: int) -> None:
+def _allowed(
+    tenant: RequesterTenant, basis_id: str, type_id: str, paths: list[str], purpose_code: str, retention_days: int
+) -> None:
     """Refuse locally what the register of legal bases does not allow: the holder would refuse it too."""
     basis = asking.legal_basis(tenant.scheme, basis_id)
     if basis is None or basis.get("kind") != "law":
@@ -139,6 +143,9 @@ def _allowed(tenant: RequesterTenant, basis_id: str, type_id: str, paths: list[s
     allowed = (basis.get("documentsoorten") or {}).get(type_id)
     if not isinstance(allowed, list) or not set(paths) <= set(allowed):
         raise FetchRefused("beyond_legal_basis", "The legal basis does not allow these fields of this document type.")
+    purpose = basis.get("doel")
+    if isinstance(purpose, dict) and purpose.get("code") != purpose_code:
+        raise FetchRefused("beyond_legal_basis", "The legal basis names another purpose.")
     longest = basis.get("maxBewaartermijnDagen")
     if not isinstance(longest, int) or retention_days > longest:
         raise FetchRefused("beyond_legal_basis", "The retention term is longer than the legal basis allows.")
@@ -207,6 +214,8 @@ def lawful_fetch(
 ) -> ReceivedCredential:
     """Fetch ``paths`` of ``type_id`` about ``bsn`` from a holder on a legal basis; the stored claims. Blocking.
 
+    ``purpose`` is the code of the purpose the legal basis names (its ``doel.code``).
+
     :class:`InvalidInput` for input that cannot be right; :class:`FetchRefused` for what the legal
     basis or the holder does not allow; :class:`FetchFailed` when the holder cannot be reached or its
     copy is not the one asked for.
@@ -216,9 +225,7 @@ def lawful_fetch(
         raise InvalidInput("bad_bsn")
     if not paths or len(set(paths)) != len(paths):
         raise InvalidInput("invalid_request", "Name each field once, and at least one.")
-    if not isinstance(purpose, str) or not purpose.strip() or len(purpose) > asking.MAX_PURPOSE:
-        raise InvalidInput("invalid_request", f"Give the purpose in at most {asking.MAX_PURPOSE} characters.")
-    _allowed(tenant, legal_basis, type_id, paths, retention_days)
+    _allowed(tenant, legal_basis, type_id, paths, purpose, retention_days)
     holder = tenant.scheme.organisations.get(holder_oin)
     if holder is None or not tenant.scheme.is_certified(holder_oin, HOLDER) or type_id not in holder.document_types:
         raise InvalidInput("invalid_request", "No certified holder with this OIN issues this document type.")
