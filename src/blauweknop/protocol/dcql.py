@@ -5,10 +5,12 @@ A requester asks for document types of the catalogue, field by field. Our model 
 - one Credential Query (§6.1) per document type: ``format`` ``dc+sd-jwt`` (the only format we
   support), ``meta.vct_values`` = [the catalogue ``vct``] (one type per query), ``claims``, and
   ``multiple`` (true: "from every holder", e.g. all debts);
-- required and optional fields through ``claim_sets`` (§6.4.1): ``[[all claim ids], [required ids]]``;
-  the wallet returns the first option it can, so the citizen may leave out the optional fields;
-- optional document types through ``credential_sets`` (§6.2, §6.4.2): one set ``{options: [[required
-  query ids]], required: true}`` and a set ``{options: [[id]], required: false}`` per optional query.
+- required and optional fields through ``claim_sets`` (§6.1, and §6's rules for selecting claims):
+  ``[[all claim ids], [required ids]]``; the wallet returns the first option it can, so the citizen
+  may leave out the optional fields;
+- optional document types through ``credential_sets`` (§6.2, and §6's rules for selecting
+  credentials): one set ``{options: [[required query ids]], required: true}`` and a set
+  ``{options: [[id]], required: false}`` per optional query.
 
 :func:`parse` accepts valid DCQL in exactly that shape, and refuses everything else with
 ``invalid_request``: broken DCQL, and DCQL we do not support (other formats, alternatives in

@@ -2,19 +2,20 @@
 
 The request is a signed Request Object (JAR, RFC 9101; OpenID4VP 1.0 §5) fetched by reference
 (``request_uri``): header ``typ: oauth-authz-req+jwt``, signed by a key the scheme document lists
-for the requester, who is a pre-registered client (§5.9: a Client Identifier without prefix; the
+for the requester, who is a pre-registered client (a Client Identifier without prefix, §5: the
 scheme document is the registry), ``client_id`` = ``iss`` = the requester's OIN, ``aud`` =
-``https://self-issued.me/v2`` (§5.8, static wallet metadata), ``response_type`` ``vp_token``,
-``response_mode`` ``direct_post`` (§8.2) with a ``response_uri`` under the requester's registered
-address, ``nonce`` and ``state``, a DCQL query (§6, see :mod:`.dcql`) and our own extension
-``blauweknop``: why, on what basis, how long it is kept, once or standing (:class:`Terms`).
+``https://self-issued.me/v2`` (the audience for a wallet with static metadata), ``response_type``
+``vp_token``, ``response_mode`` ``direct_post`` (§8.2) with a ``response_uri`` under the requester's
+registered address, ``nonce`` and ``state``, a DCQL query (§6, see :mod:`.dcql`) and our own
+extension ``blauweknop``: why, on what basis, how long it is kept, once or standing (:class:`Terms`).
 
 The answer (§8.1) is a ``vp_token``: a JSON object from credential query id to a non-empty array
 of presentations. Each is an SD-JWT VC presentation (Appendix B.3) with a Key Binding JWT whose
-``aud`` is the ``client_id`` and ``nonce`` the request's nonce (§14.1: replay across verifiers and
-requests). :func:`verify_response` also checks that the answer fits the query (§8.6): only known
-query ids, the asked type, nothing disclosed beyond what was asked, every required claim, one
-presentation unless ``multiple``, every required credential query answered (§6.4.2).
+``aud`` is the ``client_id`` and ``nonce`` the request's nonce (against replay across verifiers
+and requests, as the Security Considerations ask). :func:`verify_response` also checks that the
+answer fits the query (§6, §8): only known query ids, the asked type, nothing disclosed beyond what
+was asked, every required claim, one presentation unless ``multiple``, every required credential
+query answered (the rules for selecting credentials in §6).
 
 Codes. :func:`verify_request`: ``invalid_request`` for a Request Object that breaks a rule above
 (its message says which), ``unknown_organisation`` / ``not_certified`` for the client, the codes of
