@@ -290,7 +290,8 @@ def _check_query(query: dcql.Query, scheme: SchemeDocument) -> None:
             raise _invalid("The request asks for the same document type twice.")
         seen.add(credential.vct)
         fields = entry.get("fields")
-        known = {f.get("path") for f in fields if isinstance(f, Mapping)} if isinstance(fields, list) else set()
+        paths = [f.get("path") for f in fields if isinstance(f, Mapping)] if isinstance(fields, list) else []
+        known = {path for path in paths if isinstance(path, str)}
         unknown = [path for path in credential.paths() if path not in known]
         if unknown:
             raise _invalid(f"The request asks for {unknown[0]!r}, which is not a field of {entry.get('id')!r}.")
