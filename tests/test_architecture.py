@@ -44,7 +44,7 @@ def test_importing_the_protocol_loads_no_django_at_run_time():
 
 # Each role's apps, as settings.ROLE_APPS installs them; the apps every deployment has are shared.
 BLAUWEKNOP = PROTOCOL.parent
-ROLE_OF_APP = {"scheme": "scheme", "holder": "holder", "audit": "holder", "portal": "portal"}
+ROLE_OF_APP = {"scheme": "scheme", "holder": "holder", "audit": "holder", "portal": "portal", "requester": "requester"}
 
 
 def _role_modules():
