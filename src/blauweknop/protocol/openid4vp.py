@@ -152,7 +152,7 @@ def _is_text(value: Any, cap: int) -> bool:
 
 
 def _iso_date(value: Any) -> date | None:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         return None
     try:
         return date.fromisoformat(value)
