@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from blauweknop.portal.events import events_of
 from blauweknop.portal.holders import Citizen, access_report
 from blauweknop.portal.models import CitizenEvent
 from blauweknop.portal.pages import arender
+from blauweknop.portal.session import citizen_required
 from blauweknop.portal.timeline import (
     PAGE_SIZE,
     PORTAL,
@@ -154,7 +154,7 @@ def _link_key() -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), b"blauweknop.portal.access:links", hashlib.sha256).digest()
 
 
-@login_required
+@citizen_required
 async def access_log(request: HttpRequest) -> HttpResponse:
     """One page of what was done with the logged-in citizen's data, newest first, in plain words.
 

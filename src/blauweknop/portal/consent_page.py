@@ -14,7 +14,6 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import formats, timezone
@@ -27,6 +26,7 @@ from blauweknop.portal import consents as register
 from blauweknop.portal.bundle import SIGNER
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.portal.pages import arender
+from blauweknop.portal.session import citizen_required
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
@@ -140,7 +140,7 @@ def _event(scheme: SchemeDocument, consent: Consent, event: ConsentEvent) -> dic
     }
 
 
-@login_required
+@citizen_required
 async def consents(request: HttpRequest) -> HttpResponse:
     """'Mijn toestemmingen': the consents that run, then those that ended."""
     scheme = await scheme_client.current()
@@ -160,7 +160,7 @@ async def _mine(request: HttpRequest, record: str) -> Consent:
     return consent
 
 
-@login_required
+@citizen_required
 async def consent(request: HttpRequest, record: str) -> HttpResponse:
     """One consent: everything it allows and every use, with withdrawal and the receipt."""
     scheme = await scheme_client.current()
@@ -169,7 +169,7 @@ async def consent(request: HttpRequest, record: str) -> HttpResponse:
     return await arender(request, "portal/consent.html", {"consent": _summary(scheme, found), "events": events[::-1]})
 
 
-@login_required
+@citizen_required
 async def withdraw(request: HttpRequest, record: str) -> HttpResponse:
     """Withdraw the consent (POST only): it holds from the very next fetch."""
     if request.method == "POST":
@@ -187,7 +187,7 @@ def _file_name(consent: Consent, extension: str) -> str:
     return f"{_('toestemming')}-{timezone.localdate(consent.decided_at).isoformat()}-{consent.pk[:8]}.{extension}"
 
 
-@login_required
+@citizen_required
 async def receipt_json(request: HttpRequest, record: str) -> HttpResponse:
     """The consent receipt (ISO/IEC TS 27560) as JSON."""
     scheme = await scheme_client.current()
@@ -239,7 +239,7 @@ def _receipt_pdf(scheme: SchemeDocument, consent: Consent, receipt: dict[str, An
     return pdf.make_with(page, [attachment], key, signer_name=SIGNER, oin=settings.PORTAL_OIN)
 
 
-@login_required
+@citizen_required
 async def receipt_pdf(request: HttpRequest, record: str) -> HttpResponse:
     """The consent receipt as a PDF signed by the portal."""
     scheme = await scheme_client.current()

@@ -13,7 +13,6 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -24,6 +23,7 @@ from blauweknop.portal import bundle, events, session
 from blauweknop.portal.debts import DEBT_TYPES, SORTS, Overview, overview, subject
 from blauweknop.portal.downloads import first_served, repeat_key, served_before
 from blauweknop.portal.pages import arender
+from blauweknop.portal.session import citizen_required
 from blauweknop.protocol import sdjwt
 from blauweknop.protocol.scheme_document import HOLDER, REVOKED, Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
@@ -76,7 +76,7 @@ def _overview(kept: _Session, scheme: SchemeDocument, query: Any) -> tuple[Overv
     ), person
 
 
-@login_required
+@citizen_required
 async def debts(request: HttpRequest) -> HttpResponse:
     """Every debt from every organisation in one list, with totals, a filter and a print view."""
     scheme = await scheme_client.current()
@@ -95,7 +95,7 @@ async def debts(request: HttpRequest) -> HttpResponse:
     return await arender(request, "portal/debts_print.html" if printing else "portal/debts.html", context)
 
 
-@login_required
+@citizen_required
 async def download_bundle(request: HttpRequest) -> HttpResponse:
     """Every source's certified copy of its debts and one signed PDF over them all, as one ZIP.
 

@@ -20,7 +20,6 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -36,6 +35,7 @@ from blauweknop.portal.fanout import HolderResult, ask_all_in_batches
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import SessionCopies
 from blauweknop.portal.pages import arender
+from blauweknop.portal.session import citizen_required
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
@@ -182,7 +182,7 @@ def _see_other(url: str) -> HttpResponse:
     return response
 
 
-@login_required
+@citizen_required
 async def overview(request: HttpRequest) -> HttpResponse:
     """The overview: fetched from every organisation and streamed, or the answers kept in this session."""
     if request.method == "POST":

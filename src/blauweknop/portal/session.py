@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth.decorators import user_passes_test
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connections, transaction
 from django.http import HttpRequest
@@ -50,6 +51,16 @@ def start(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
 def set_assurance_level(request: HttpRequest, assurance_level: str) -> None:
     """The DigiD level this login reached."""
     request.session[LEVEL] = assurance_level
+
+
+def is_citizen(user: Any) -> bool:
+    """Logged in with DigiD: a BSN. A requester's staff member logged in to this same site has none."""
+    return bool(user.is_authenticated and getattr(user, "bsn", ""))
+
+
+# login_required for the citizen's pages: a staff member's login (password and second factor, no BSN) does not
+# open them; it is sent to the DigiD login instead, as anyone else without a citizen's login.
+citizen_required = user_passes_test(is_citizen)
 
 
 async def citizen(request: HttpRequest, user: Any) -> Citizen:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -24,6 +23,7 @@ from blauweknop import document_types, i18n
 from blauweknop.portal import attempts, session, sharing
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.pages import arender
+from blauweknop.portal.session import citizen_required
 from blauweknop.protocol import openid4vp
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
@@ -94,7 +94,7 @@ async def _problem(request: HttpRequest, problem: sharing.NotOpened) -> HttpResp
 
 
 @never_cache
-@login_required
+@citizen_required
 @require_http_methods(["GET"])
 async def start(request: HttpRequest) -> HttpResponse:
     """A requester's link (``client_id``, ``request_uri``) opens its request; without them, the code form."""
@@ -121,7 +121,7 @@ async def start(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@citizen_required
 @require_http_methods(["GET", "POST"])
 async def open_code(request: HttpRequest) -> HttpResponse:
     """The code form: the request of the chosen organisation with that code, opened as its link would.
@@ -206,7 +206,7 @@ def _review_context(
 
 
 @never_cache
-@login_required
+@citizen_required
 @require_http_methods(["GET", "POST"])
 async def review(request: HttpRequest, opened: str) -> HttpResponse:
     """What the organisation asks, in plain words, and the choice: share (maybe less), or not."""
@@ -271,7 +271,7 @@ def _done_context(scheme: SchemeDocument, found: OpenedRequest, consent: Consent
 
 
 @never_cache
-@login_required
+@citizen_required
 @require_http_methods(["GET"])
 async def done(request: HttpRequest, opened: str) -> HttpResponse:
     """What happened with the decision, in plain words, and what happens next."""

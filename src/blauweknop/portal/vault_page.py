@@ -20,7 +20,6 @@ import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
@@ -40,6 +39,7 @@ from blauweknop.portal.downloads import file_name
 from blauweknop.portal.holders import Citizen, fetch, http_client, remember_copies
 from blauweknop.portal.overview import shown_claims
 from blauweknop.portal.pages import arender
+from blauweknop.portal.session import citizen_required
 from blauweknop.portal.vault import Kept
 from blauweknop.portal.verification import verify_credential
 from blauweknop.protocol import sdjwt
@@ -172,7 +172,7 @@ async def _opened(request: HttpRequest, citizen: Citizen) -> list[Kept] | None:
         return None
 
 
-@login_required
+@citizen_required
 async def vault(request: HttpRequest) -> HttpResponse:
     """The kept copies: from whom, what, when fetched, until when, and whether each is valid now."""
     citizen = await _citizen(request)
@@ -204,7 +204,7 @@ def _back(form: QueryDict) -> str:
     return reverse("portal:vault")
 
 
-@login_required
+@citizen_required
 async def keep(request: HttpRequest) -> HttpResponse:
     """'Bewaar in mijn kluis': keep the copies named by ``kopie`` (``<oin>:<type>``) that this session fetched."""
     if request.method != "POST":
@@ -313,7 +313,7 @@ async def _fresh(
     return fresh, problems
 
 
-@login_required
+@citizen_required
 async def refresh(request: HttpRequest) -> HttpResponse:
     """Fetch one kept copy (``kopie``) or all (``alles=1``) anew; a copy is replaced only by one that verified.
 
@@ -346,7 +346,7 @@ async def refresh(request: HttpRequest) -> HttpResponse:
     return redirect("portal:vault")
 
 
-@login_required
+@citizen_required
 async def delete(request: HttpRequest) -> HttpResponse:
     """Delete one kept copy (``kopie``) or all (``alles=1``), after a page that asks 'Weet u het zeker?'."""
     if request.method != "POST":
@@ -377,7 +377,7 @@ async def delete(request: HttpRequest) -> HttpResponse:
     return redirect("portal:vault")
 
 
-@login_required
+@citizen_required
 async def show(request: HttpRequest) -> HttpResponse:
     """'Bekijken': the fields of one kept copy (``kopie``), as issued, with whether it is valid now.
 
@@ -454,7 +454,7 @@ def _zip(scheme: SchemeDocument, copies: list[Kept], verify_url: str) -> bytes:
     return buffer.getvalue()
 
 
-@login_required
+@citizen_required
 async def download(request: HttpRequest) -> HttpResponse:
     """Every kept copy as one ZIP of .sdjwt files, with a short LEESMIJ.txt."""
     if request.method != "POST":

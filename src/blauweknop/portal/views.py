@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -30,6 +29,7 @@ from blauweknop.portal.holders import fetch_all
 from blauweknop.portal.pages import arender
 from blauweknop.portal.printed import print_checkable
 from blauweknop.portal.selection import chosen, select, ticked_by_default
+from blauweknop.portal.session import citizen_required
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
@@ -54,7 +54,7 @@ async def home(request: HttpRequest) -> HttpResponse:
     return await arender(request, "portal/home.html", {"holders": holders})
 
 
-@login_required
+@citizen_required
 async def organisation(request: HttpRequest, oin: str) -> HttpResponse:
     """The organisation's Mijn-omgeving with the Blauwe Knop."""
     scheme = await scheme_client.current()
@@ -64,7 +64,7 @@ async def organisation(request: HttpRequest, oin: str) -> HttpResponse:
     return await arender(request, "portal/organisation.html", {"holder": holder, "types": types})
 
 
-@login_required
+@citizen_required
 async def press(request: HttpRequest, oin: str) -> HttpResponse:
     """The Blauwe Knop: fetch certified copies of everything this holder has about the citizen."""
     if request.method != "POST":  # e.g. back from DigiD after the session ran out: start from the button
@@ -106,7 +106,7 @@ def _chosen(form: QueryDict, type_id: str, copy: _Copy) -> list[str]:
     return chosen(form.getlist(f"veld-{type_id}"), form.getlist(f"onderdeel-{type_id}"), copy.rows)
 
 
-@login_required
+@citizen_required
 async def data(request: HttpRequest, oin: str) -> HttpResponse:
     """The citizen's data from this holder, per category, with every field to choose.
 
@@ -142,7 +142,7 @@ async def data(request: HttpRequest, oin: str) -> HttpResponse:
     return await arender(request, "portal/data.html", context)
 
 
-@login_required
+@citizen_required
 async def switch_language(request: HttpRequest, oin: str) -> HttpResponse:
     """The language switch of the data page: keep what the citizen ticked, then switch as anywhere else."""
     if request.method != "POST":
@@ -152,7 +152,7 @@ async def switch_language(request: HttpRequest, oin: str) -> HttpResponse:
     return set_language(request)
 
 
-@login_required
+@citizen_required
 async def download(request: HttpRequest, oin: str) -> HttpResponse:
     """The chosen fields of one category: a PDF, a signed copy (.sdjwt), CSV or JSON.
 
