@@ -2,7 +2,10 @@
 
 With the scheme role: the demo organisations, their public keys, and a published scheme document.
 With the holder role: the demo source records of this deployment's tenants (``BLAUWEKNOP_HOLDER_OINS``)
-and nothing else: a holder learns the rest from the scheme document. The demo plays both.
+and nothing else: a holder learns the rest from the scheme document. With the requester role: a staff
+login per requester of this deployment (``BLAUWEKNOP_REQUESTER_OINS``) for the staff pages at /vragers/,
+its password and TOTP key derived from the demo's staff key (made at first run, never in git), so a second
+run prints the same logins. The demo plays every role.
 
 Outside the demo (``BLAUWEKNOP_DEMO`` off) it refuses unless ``--fictional-data`` says the operator
 knows it writes fictional organisations and citizens (a trial deployment). It never deletes a
@@ -11,14 +14,20 @@ source row it did not make: a second run replaces only the rows of the demo citi
 
 from __future__ import annotations
 
+import io
+import os
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from blauweknop import keystore
+from blauweknop.demo import first_run
 from blauweknop.demo.citizens import DEFAULT_COUNT, DEFAULT_SEED, Citizen, make_citizens
 from blauweknop.demo.organisations import ORGANISATIONS
 from blauweknop.protocol.jwk import jwks
@@ -65,6 +74,45 @@ def fill_sources(people: list[Citizen], oins: list[str]) -> int:
     return len(records)
 
 
+@dataclass(frozen=True)
+class StaffLogin:
+    """How a person logs in as staff of a demo requester."""
+
+    requester: str  # its name
+    username: str
+    password: str
+    totp_secret: str  # base32, in groups of four, as an authenticator app asks it to be typed
+    totp_url: str  # otpauth://, for a QR code or a link
+
+
+def staff_key() -> str | None:
+    """The key the demo's staff logins derive from: ``BLAUWEKNOP_DEMO_STAFF_KEY``, else the one the demo's
+    first run made in the data folder; ``None`` when there is neither."""
+    if value := os.environ.get(first_run.STAFF_KEY):
+        return value
+    path = first_run.secret_path(settings.DATA_DIR, first_run.STAFF_KEY)
+    return path.read_text().strip() if path.exists() else None
+
+
+def make_staff(key: str) -> list[StaffLogin]:
+    """A staff member (password and a confirmed authenticator app) for each demo requester of this deployment."""
+    from blauweknop.requester.staff import secret, totp_device
+
+    logins = []
+    for spec in ORGANISATIONS:
+        if not spec.get("is_requester") or spec["oin"] not in settings.REQUESTER_OINS:
+            continue
+        password, totp_key = first_run.staff_login(key, spec["oin"])
+        call_command("requester_staff", spec["oin"], spec["slug"], password=password, stdout=io.StringIO())
+        # The TOTP key is derived, not random: after a new database the authenticator app still works.
+        device = totp_device(get_user_model().objects.get(username=spec["slug"]))
+        if device.key != totp_key or not device.confirmed:
+            device.key, device.confirmed = totp_key, True
+            device.save(update_fields=["key", "confirmed"])
+        logins.append(StaffLogin(spec["name"], spec["slug"], password, secret(device), device.config_url))
+    return logins
+
+
 class Command(BaseCommand):
     help = "Create or refresh the demo world (idempotent) for this deployment's roles."
 
@@ -79,8 +127,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, seed: int, citizens: int, fictional_data: bool, **options: Any) -> None:
         roles = set(settings.BLAUWEKNOP_ROLES)
-        if not roles & {"scheme", "holder"}:
-            raise CommandError("seed_demo fills the scheme and holder roles; this deployment plays neither.")
+        if not roles & {"scheme", "holder", "requester"}:
+            raise CommandError(
+                "seed_demo fills the scheme, holder and requester roles; this deployment plays none of them."
+            )
         if not (settings.DEMO or fictional_data):
             raise CommandError(
                 "Nothing was changed: this is not the demo (BLAUWEKNOP_DEMO is off), and seed_demo writes fictional "
@@ -88,9 +138,11 @@ class Command(BaseCommand):
                 "For a trial deployment without real data, run it again with --fictional-data."
             )
         people = make_citizens(seed, citizens)
+        key = staff_key() if "requester" in roles else None
         with transaction.atomic():  # everything at once, or nothing: a half-seeded demo confuses more than an error
             sources = fill_sources(people, settings.HOLDER_OINS) if "holder" in roles else 0
             version = register_organisations() if "scheme" in roles else None
+            logins = make_staff(key) if key else []
         done = [f"{len(people)} citizens"]
         if version is not None:
             done += [f"{len(ORGANISATIONS)} organisations", f"scheme document version {version}"]
@@ -99,6 +151,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo world ready: {', '.join(done)}.")
         if "holder" in roles:
             self.show_bsns(people, set(settings.HOLDER_OINS))
+        if "requester" in roles:
+            self.show_staff(logins)
 
     def show_bsns(self, people: list[Citizen], oins: set[str]) -> None:
         """The citizens with the most documents at these holders, to log in with."""
@@ -108,3 +162,18 @@ class Command(BaseCommand):
         self.stdout.write("Demo BSNs (fictional test numbers), with the most data first:")
         for person in rich:
             self.stdout.write(f"  {person.bsn}  {person.name}  ({held[person.bsn]} documents)")
+
+    def show_staff(self, logins: list[StaffLogin]) -> None:
+        """The staff logins, or why there are none."""
+        if not logins:
+            self.stdout.write(
+                f"No staff logins for the requesters: set {first_run.STAFF_KEY} "
+                "(the demo's first run makes it: python -m blauweknop.demo.first_run)."
+            )
+            return
+        self.stdout.write(
+            "Staff logins of the requesters, at /vragers/inloggen/ (add the TOTP secret to an authenticator app):"
+        )
+        for login in logins:
+            self.stdout.write(f"  {login.requester}: username {login.username}, password {login.password}")
+            self.stdout.write(f"    TOTP secret {login.totp_secret}  {login.totp_url}")
