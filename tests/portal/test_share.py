@@ -49,6 +49,7 @@ class Requester:
         self.api = f"{base}/vragers/{SLUG}/api/v1"
         self.objects: dict[str, tuple[str, openid4vp.AuthorizationRequest | None]] = {}
         self.answers: list[dict[str, str]] = []
+        self.answer_status = 200  # what the stand-in says to an answer
         self.fetched: list[str] = []
         self.lock = threading.Lock()
 
@@ -108,7 +109,7 @@ class Requester:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 with requester.lock:
                     requester.answers.append({k: v[0] for k, v in parse_qs(body).items()})
-                self.answer(200, "application/json", b"{}")
+                self.answer(requester.answer_status, "application/json", b"{}")
 
         return Handler
 
@@ -319,6 +320,28 @@ def test_a_required_document_type_nobody_has_is_said_plainly_and_nothing_is_shar
     assert "Er is niets gedeeld" in done and "Geen enkele organisatie kon ons die gegevens over u geven" in done
     assert "Woningcorporatie Thuisbasis heeft niets van u gekregen" in done
     assert requester.answers == []
+
+
+def test_a_share_nothing_came_of_is_ended_in_the_register_not_left_active(citizen, requester):
+    SourceRecord.objects.filter(document_type="studieschuld").delete()
+    vct = next(t["vct"] for t in _scheme().document_types if t["id"] == "studieschuld")
+    asked = dcql.CredentialQuery("studie", vct, (dcql.ClaimQuery("a", "burgerservicenummer", True),), False, True)
+    review = _open(citizen, requester.ask(query=dcql.Query((asked,))))
+    citizen.post(review, {"besluit": "ja"})
+    consent = Consent.objects.get()
+    assert consent.state == Consent.State.EXPIRED
+    assert [e.kind for e in consent.events.order_by("at", "pk")] == ["gegeven", "niet-geleverd", "verlopen"]
+    assert "Delen is niet gelukt" in citizen.get(f"/toestemmingen/{consent.pk}/").content.decode()
+
+
+def test_a_share_the_requester_did_not_take_is_ended_and_said(citizen, requester):
+    requester.answer_status = 500
+    review = _open(citizen, requester.ask())
+    done = citizen.get(citizen.post(review, {"besluit": "ja"})["Location"])
+    assert done.status_code == 200 and len(requester.answers) == 1
+    consent = Consent.objects.get()
+    assert consent.state == Consent.State.EXPIRED
+    assert consent.events.filter(kind="niet-geleverd", detail__reden="niet_afgeleverd").exists()
 
 
 def test_the_code_form_opens_the_request_forgiving_case_spaces_and_dashes(citizen, requester):

@@ -46,6 +46,7 @@ KINDS = {
     ConsentEvent.Kind.EXPIRED: gettext_lazy("De toestemming liep af"),
     ConsentEvent.Kind.DELIVERED: gettext_lazy("Gegevens gedeeld"),
     ConsentEvent.Kind.FETCH_REFUSED: gettext_lazy("Wilde gegevens ophalen, maar dat mocht niet"),
+    ConsentEvent.Kind.NOT_DELIVERED: gettext_lazy("Delen is niet gelukt. Er is niets gedeeld"),
 }
 # Why a fetch was refused, in plain words, by the problem code the requester got.
 REFUSED_BECAUSE = {

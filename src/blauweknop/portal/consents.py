@@ -172,6 +172,20 @@ def delivered(consent: Consent, detail: dict) -> None:
                 consent.state, consent.ended_at = Consent.State.EXPIRED, now
 
 
+def not_delivered(consent: Consent, reason: str) -> None:
+    """Record that nothing reached the requester under ``consent``, and end it: it stands for nothing that happened.
+
+    ``reason`` is the done page's code (``ontbreekt``, ``niet_afgeleverd``, ``niet_gelukt``). Without the answer
+    the requester does not know the consent, so standing access under it could never be used either.
+    """
+    now = timezone.now()
+    with write_transaction():
+        ConsentEvent.objects.create(
+            consent=consent, kind=ConsentEvent.Kind.NOT_DELIVERED, at=now, detail={"reden": reason}
+        )
+        _end(Consent.objects.filter(pk=consent.pk), Consent.State.EXPIRED, ConsentEvent.Kind.EXPIRED, now)
+
+
 def fetch_refused(consent: Consent, code: str) -> None:
     """Record a standing fetch the portal refused, by its problem code."""
     ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.FETCH_REFUSED, detail={"code": code})

@@ -209,6 +209,7 @@ class ConsentEvent(models.Model):
         EXPIRED = "verlopen", "verlopen"
         DELIVERED = "geleverd", "geleverd"  # data presented to the requester (the answer, or a standing fetch)
         FETCH_REFUSED = "ophalen-geweigerd", "ophalen-geweigerd"  # a standing fetch the portal refused
+        NOT_DELIVERED = "niet-geleverd", "niet-geleverd"  # approved, but nothing reached the requester
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

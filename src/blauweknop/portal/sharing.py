@@ -433,12 +433,14 @@ async def _deliver(
         )
     except ProtocolError as exc:
         logger.error("share under consent %s: presenting failed: %s", consent.pk, exc.code)
+        await sync_to_async(consents.not_delivered)(consent, "niet_gelukt")
         return _outcome("niet_gelukt", consent)
     names = {oin: p.name for oin, p in scheme.organisations.items()}
     unreachable = sorted(names.get(oin, oin) for oin in set(presented.unreachable))
     if presented.missing or not presented.vp_token:  # a required type nobody has: nothing goes
         missing = presented.missing
         logger.warning("share under consent %s not delivered: no copy of %s", consent.pk, ",".join(missing) or "-")
+        await sync_to_async(consents.not_delivered)(consent, "ontbreekt")
         return _outcome("ontbreekt", consent, ontbreekt=missing, onbereikbaar=unreachable)
     answer = {"vp_token": json.dumps(presented.vp_token), "state": asked.state, "toestemming": consent.pk}
     if until is not None:
@@ -446,6 +448,7 @@ async def _deliver(
     status = await _post(asked.response_uri, answer)
     if status is None or not 200 <= status < 300:
         logger.warning("share under consent %s not delivered: requester answered %s", consent.pk, status or "nothing")
+        await sync_to_async(consents.not_delivered)(consent, "niet_afgeleverd")
         return _outcome("niet_afgeleverd", consent)
     detail = presented.detail(approved)
     await sync_to_async(consents.delivered)(consent, detail)
