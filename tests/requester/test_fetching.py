@@ -171,6 +171,14 @@ def test_a_lawful_fetch_keeps_only_what_the_law_allows_bound_to_the_requesters_k
     assert (row.delete_after - row.received_at) == timedelta(days=90)
 
 
+def test_a_lawful_fetch_of_nested_fields_is_kept_not_mistaken_for_more_than_asked(demo_world, bsn):
+    # A nested field comes with its parent object's disclosure ("naam"): that is no field beyond the request.
+    response = lawful(bsn=bsn, velden=["naam.geslachtsnaam", "belastingjaar"])
+    assert response.status_code == 201, response.text
+    assert set(response.json()["gegevens"]) == {"naam", "belastingjaar"}
+    assert set(response.json()["gegevens"]["naam"]) == {"geslachtsnaam"}
+
+
 @pytest.mark.parametrize(
     "changes",
     [

@@ -167,8 +167,10 @@ def _mismatch(
         return "wrong_type"
     if verified.holder_jwk is None or thumbprint(verified.holder_jwk) != thumbprint(tenant.signing_key().public_jwk):
         return "wrong_key"
-    shown = {field.path if (field := document_type.field(path)) else path for path in verified.disclosed}
-    if not shown <= set(paths):
+    # A nested field comes with its parents' disclosures ("naam" for "naam.voornamen", "vorderingen.0" for an item).
+    asked = set(paths) | {path.rsplit(".", n)[0] for path in paths for n in range(1, path.count(".") + 1)}
+    shown = {".".join(part for part in path.split(".") if not part.isdigit()) for path in verified.disclosed}
+    if not shown <= asked:
         return "beyond_request"
     # The holder need not show the BSN (the law may not allow it); if it does, it must be the one asked about.
     subject = verified.claims.get("burgerservicenummer", bsn)
