@@ -1,9 +1,9 @@
 """Variant Plus in the browser, against the real demo server: staff of the housing corporation and citizens,
 each in their own browser context.
 
-Staff log in with the demo's staff login (password and TOTP, derived from the data folder's staff key as
-seed_demo prints them). The housing preset on the "Nieuw verzoek" page is one-time only, so the standing
-request is made through the requester API (the corporation's own key, a client assertion) with the preset's
+Staff log in with the demo's staff login as seed_demo prints it (password and TOTP, derived from the secret
+key in the server's data folder). The housing preset on the "Nieuw verzoek" page is one-time only, so the
+standing request is made through the requester API (the corporation's own key, a client assertion) with the preset's
 fields, and staff then find it on their pages. A citizen opens the link, unticks the address and approves;
 staff see exactly the income; the citizen withdraws on Mijn toestemmingen; "Haal nu op" is refused. A second
 run: one citizen types the short code at /delen/, another opens a link, and the two requests do not mix.
@@ -23,6 +23,7 @@ import pytest
 from django_otp.oath import totp
 
 from blauweknop.demo import first_run
+from blauweknop.demo.management.commands.seed_demo import staff_login
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.jwk import SigningKey
 from blauweknop.requester import presets
@@ -115,8 +116,8 @@ def corporation(demo_server) -> Corporation:
 @pytest.fixture(scope="module")
 def staff(open_context, demo_server) -> Any:
     """A browser of the corporation's staff, logged in with password and TOTP (once: a code is used once)."""
-    key = (demo_server.data_dir / "secrets" / first_run.DEMO_SECRETS[first_run.STAFF_KEY]).read_text().strip()
-    password, totp_key = first_run.staff_login(key, HOUSING)
+    secret_key = first_run.secret_path(demo_server.data_dir, "DJANGO_SECRET_KEY").read_text().strip()
+    password, totp_key = staff_login(secret_key, HOUSING)
     with open_context("plus-staff") as context:
         page = context.new_page()
         page.goto(demo_server.base_url + "/vragers/inloggen/")

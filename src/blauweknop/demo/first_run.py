@@ -1,17 +1,14 @@
 """The demo's first run: its secrets are made once, explicitly, under the data folder.
 
 ``python -m blauweknop.demo.first_run`` (``make demo`` and the browser tests run it) makes the
-data folder, a Django secret key, a pseudonym key, a vault key and the key the demo's staff logins derive
-from, readable by the owner only. The settings only read them, and only with ``BLAUWEKNOP_DEMO=True``: a
-real deployment gets its secrets from the environment. This module imports nothing from Django, because
-the settings cannot load before these secrets exist.
+data folder, a Django secret key, a pseudonym key and a vault key, readable by the owner only. The settings
+only read them, and only with ``BLAUWEKNOP_DEMO=True``: a real deployment gets its secrets from
+the environment. This module imports nothing from Django, because the settings cannot load
+before these secrets exist.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
 import secrets
 import sys
@@ -24,10 +21,7 @@ DEMO_SECRETS = {
     "DJANGO_SECRET_KEY": "django-secret-key",
     "BLAUWEKNOP_PSEUDONYM_KEY": "pseudonym-key",
     "BLAUWEKNOP_VAULT_KEY": "vault-key",
-    # seed_demo derives each demo requester's staff login from it: no password is ever in git (a trial sets it).
-    "BLAUWEKNOP_DEMO_STAFF_KEY": "demo-staff-key",
 }
-STAFF_KEY = "BLAUWEKNOP_DEMO_STAFF_KEY"
 
 
 def data_dir() -> Path:
@@ -38,18 +32,6 @@ def data_dir() -> Path:
 def secret_path(folder: Path, variable: str) -> Path:
     """Where the demo keeps the secret that ``variable`` holds in a real deployment."""
     return folder / "secrets" / DEMO_SECRETS[variable]
-
-
-def staff_login(key: str, oin: str) -> tuple[str, str]:
-    """The demo login of the requester ``oin``'s staff member, derived from the demo's staff key: a password
-    (``xxxx-xxxx-xxxx-xxxx``, 80 bits) and a TOTP key (20 bytes, hex). The same key gives the same login."""
-
-    def derive(purpose: str) -> bytes:
-        return hmac.new(key.encode(), f"{purpose}:{oin}".encode(), hashlib.sha256).digest()
-
-    letters = base64.b32encode(derive("password")[:10]).decode().lower()
-    password = "-".join(letters[i : i + 4] for i in range(0, len(letters), 4))
-    return password, derive("totp")[:20].hex()
 
 
 def prepare(folder: Path) -> list[Path]:

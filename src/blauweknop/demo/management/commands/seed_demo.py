@@ -4,8 +4,8 @@ With the scheme role: the demo organisations, their public keys, and a published
 With the holder role: the demo source records of this deployment's tenants (``BLAUWEKNOP_HOLDER_OINS``)
 and nothing else: a holder learns the rest from the scheme document. With the requester role: a staff
 login per requester of this deployment (``BLAUWEKNOP_REQUESTER_OINS``) for the staff pages at /vragers/,
-its password and TOTP key derived from the demo's staff key (made at first run, never in git), so a second
-run prints the same logins. The demo plays every role.
+its password and TOTP key derived from the deployment's secret key (the demo's first run makes it; never in
+git), so a second run prints the same logins. The demo plays every role.
 
 Outside the demo (``BLAUWEKNOP_DEMO`` off) it refuses unless ``--fictional-data`` says the operator
 knows it writes fictional organisations and citizens (a trial deployment). It never deletes a
@@ -14,8 +14,10 @@ source row it did not make: a second run replaces only the rows of the demo citi
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
-import os
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,7 +29,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from blauweknop import keystore
-from blauweknop.demo import first_run
 from blauweknop.demo.citizens import DEFAULT_COUNT, DEFAULT_SEED, Citizen, make_citizens
 from blauweknop.demo.organisations import ORGANISATIONS
 from blauweknop.protocol.jwk import jwks
@@ -85,16 +86,21 @@ class StaffLogin:
     totp_url: str  # otpauth://, for a QR code or a link
 
 
-def staff_key() -> str | None:
-    """The key the demo's staff logins derive from: ``BLAUWEKNOP_DEMO_STAFF_KEY``, else the one the demo's
-    first run made in the data folder; ``None`` when there is neither."""
-    if value := os.environ.get(first_run.STAFF_KEY):
-        return value
-    path = first_run.secret_path(settings.DATA_DIR, first_run.STAFF_KEY)
-    return path.read_text().strip() if path.exists() else None
+def staff_login(secret_key: str, oin: str) -> tuple[str, str]:
+    """The demo login of the requester ``oin``'s staff member, derived from the deployment's secret key: a
+    password (``xxxx-xxxx-xxxx-xxxx``, 80 bits) and a TOTP key (20 bytes, hex). Nothing of the key can be
+    learnt from them, and the same key gives the same login."""
+
+    def derive(purpose: str) -> bytes:
+        message = f"blauweknop.demo.staff.{purpose}:{oin}".encode()
+        return hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+
+    letters = base64.b32encode(derive("password")[:10]).decode().lower()
+    password = "-".join(letters[i : i + 4] for i in range(0, len(letters), 4))
+    return password, derive("totp")[:20].hex()
 
 
-def make_staff(key: str) -> list[StaffLogin]:
+def make_staff() -> list[StaffLogin]:
     """A staff member (password and a confirmed authenticator app) for each demo requester of this deployment."""
     from blauweknop.requester.staff import secret, totp_device
 
@@ -102,7 +108,7 @@ def make_staff(key: str) -> list[StaffLogin]:
     for spec in ORGANISATIONS:
         if not spec.get("is_requester") or spec["oin"] not in settings.REQUESTER_OINS:
             continue
-        password, totp_key = first_run.staff_login(key, spec["oin"])
+        password, totp_key = staff_login(settings.SECRET_KEY, spec["oin"])
         call_command("requester_staff", spec["oin"], spec["slug"], password=password, stdout=io.StringIO())
         # The TOTP key is derived, not random: after a new database the authenticator app still works.
         device = totp_device(get_user_model().objects.get(username=spec["slug"]))
@@ -138,11 +144,10 @@ class Command(BaseCommand):
                 "For a trial deployment without real data, run it again with --fictional-data."
             )
         people = make_citizens(seed, citizens)
-        key = staff_key() if "requester" in roles else None
         with transaction.atomic():  # everything at once, or nothing: a half-seeded demo confuses more than an error
             sources = fill_sources(people, settings.HOLDER_OINS) if "holder" in roles else 0
             version = register_organisations() if "scheme" in roles else None
-            logins = make_staff(key) if key else []
+            logins = make_staff() if "requester" in roles else []
         done = [f"{len(people)} citizens"]
         if version is not None:
             done += [f"{len(ORGANISATIONS)} organisations", f"scheme document version {version}"]
@@ -164,13 +169,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {person.bsn}  {person.name}  ({held[person.bsn]} documents)")
 
     def show_staff(self, logins: list[StaffLogin]) -> None:
-        """The staff logins, or why there are none."""
-        if not logins:
-            self.stdout.write(
-                f"No staff logins for the requesters: set {first_run.STAFF_KEY} "
-                "(the demo's first run makes it: python -m blauweknop.demo.first_run)."
-            )
-            return
+        """The staff logins to try the requester portal with."""
         self.stdout.write(
             "Staff logins of the requesters, at /vragers/inloggen/ (add the TOTP secret to an authenticator app):"
         )
