@@ -19,23 +19,31 @@ is replayed at the same address in a second browser that runs axe and nothing of
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from django.urls import Resolver404, resolve
+from django_otp.oath import TOTP
 
 from blauweknop.portal import urls as portal_urls
+from blauweknop.protocol import client_assertion
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode
-from tests.e2e.conftest import AXE, SCREENSHOTS, DemoServer, Steps
+from blauweknop.protocol.jwk import SigningKey
+from blauweknop.requester import urls as requester_urls
+from tests.deployments import run_python
+from tests.e2e.conftest import AXE, SCREENSHOTS, DemoServer, Steps, server_env
 
 pytestmark = pytest.mark.e2e
 
@@ -108,8 +116,20 @@ ACTIONS = frozenset(
         "kluis/bewaren/",
         "kluis/vernieuwen/",
         "kluis/downloaden/",
+        "toestemmingen/<str:record>/intrekken/",
+        "toestemmingen/<str:record>/bewijs.json",  # downloads
+        "toestemmingen/<str:record>/bewijs.pdf",
     }
 )
+# The staff pages' actions: logging out, fetching under standing access, and the passkey API for scripts.
+STAFF_ACTIONS = frozenset({"uitloggen/", "verzoeken/<int:pk>/ophalen/", "passkeys/"})
+STAFF_PREFIX = "vragers/"
+# The organisation that asks the walk's citizen for data (its back office signs with its own key), and its staff.
+REQUESTER = "00000003271247970000"
+REQUESTER_API = "/vragers/woningcorporatie-thuisbasis/api/v1"
+STAFF_PASSWORD = "walk-the-pages-7q2x-m9kd"  # made up, for the walk's own staff members
+INCOME = {"belastingjaar": True, "verzamelinkomenInCenten": True, "toetsingsinkomenInCenten": False}
+ADDRESS = ("adres.straat", "adres.huisnummer", "adres.postcode", "adres.woonplaats")
 # Words that only a Dutch text has: one of them on an English page is a sentence left untranslated.
 DUTCH = frozenset(
     {
@@ -150,9 +170,28 @@ WORDS: dict[str, tuple[str, str]] = {
     "vault-delete": ("zeker", "sure"),
     "button": ("knop", "button"),
     **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
+    "share-start": ("code", "code"),
+    "share-code-error": ("organisatie", "organisation"),
+    "share-review": ("delen", "share"),
+    "share-done": ("gedeeld", "shared"),
+    "share-again": ("verzoek", "request"),
+    "share-refused": ("niets gedeeld", "shared nothing"),
+    "consents": ("toestemmingen", "consents"),
+    "consent": ("intrekken", "withdraw"),
+    "consent-withdrawn": ("ingetrokken", "withdrawn"),
     "not-found": ("bestaat niet", "does not exist"),
     "logged-out": ("uitgelogd", "logged out"),
     "outage": ("probeer", "try"),
+    "staff-login": ("wachtwoord", "password"),
+    "staff-login-error": ("opnieuw", "again"),
+    "staff-setup": ("app", "app"),
+    "staff-second-factor": ("code", "code"),
+    "staff-requests": ("verzoeken", "requests"),
+    "staff-new": ("verzoek", "request"),
+    "staff-new-error": ("kies", "choose"),
+    "staff-request-new": ("link", "link"),
+    "staff-request": ("ontvangen", "received"),
+    "staff-security": ("passkey", "passkey"),
 }
 PAGES = list(WORDS)
 
@@ -185,6 +224,88 @@ class Seen:
         reason = self.unreached.get((page, language, scripting))
         assert reason is None, f"the walk ({language}, {scripting}) did not reach the page {page}: {reason}"
         return self.looks[page, language, width, scripting]
+
+
+class Asker:
+    """The requester's back office: makes share requests through its API, signed with its own key from the
+    server's data folder (client authentication, docs/plus.md section 6), as a real back office would."""
+
+    def __init__(self, server: DemoServer) -> None:
+        self.base_url = server.base_url
+        self.key = SigningKey(json.loads((server.data_dir / "keys" / f"{REQUESTER}.jwk").read_text()))
+
+    def ask(self, reference: str, *, standing: bool) -> dict[str, Any]:
+        """A new request for income (one field optional) and an address (optional); its code and link."""
+        url = self.base_url + REQUESTER_API + "/verzoeken"
+        income = [{"pad": path, "verplicht": needed} for path, needed in INCOME.items()]
+        body = {
+            "kenmerk": reference,
+            "doel": {
+                "nl": "Wij kijken of uw inkomen past bij de woning die u wilt huren.",
+                "en": "We check whether your income fits the home you want to rent.",
+            },
+            "grondslag": "toestemming",
+            "bewaartermijnDagen": 90,
+            "toegang": "doorlopend" if standing else "eenmalig",
+            **({"toegangTot": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))} if standing else {}),
+            "gevraagd": [
+                {"documentsoort": "inkomen", "verplicht": True, "velden": income},
+                {
+                    "documentsoort": "persoonsgegevens",
+                    "verplicht": False,
+                    "velden": [{"pad": path, "verplicht": True} for path in ADDRESS],
+                },
+            ],
+            "client_assertion_type": client_assertion.ASSERTION_TYPE,
+            "client_assertion": client_assertion.sign(self.key, client_id=REQUESTER, audience=url),
+        }
+        answer = httpx.post(url, json=body, timeout=30)
+        assert answer.status_code == 201, f"the requester could not ask: {answer.status_code} {answer.text[:500]}"
+        return answer.json()
+
+
+@dataclass
+class StaffMember:
+    """A member of the requester's staff the walk logs in as, made with ``manage.py requester_staff``; with an
+    authenticator app (its TOTP key) or without one yet (they set it up at their first login)."""
+
+    username: str
+    totp_key: bytes | None
+    last_step: int = -1
+
+    def code(self) -> str:
+        """A code the app shows now, never one used before (the server refuses a code used again)."""
+        now = int(time.time()) // 30
+        if self.last_step > now:  # the next window's code was used already: wait for the one after it
+            time.sleep((self.last_step + 1) * 30 - time.time() + 0.5)
+            now = int(time.time()) // 30
+        step = max(now, self.last_step + 1)
+        totp = TOTP(self.totp_key)
+        totp.time = step * 30
+        self.last_step = step
+        return f"{totp.token():06d}"
+
+
+def make_staff(server: DemoServer, username: str, *, app: bool) -> StaffMember:
+    """A staff member of the requester in the server's own database, as its operator makes one."""
+    env = server_env(server.data_dir, urlsplit(server.base_url).port or 0)
+    args = ["manage.py", "requester_staff", REQUESTER, username, "--password", STAFF_PASSWORD]
+    printed = run_python(env, *args, *(["--totp"] if app else []))
+    if not app:
+        return StaffMember(username, None)
+    found = re.search(r"TOTP secret \(base32\): ([A-Z2-7]+)", printed)
+    assert found, f"requester_staff printed no TOTP secret:\n{printed}"
+    secret = found.group(1)
+    return StaffMember(username, base64.b32decode(secret + "=" * (-len(secret) % 8)))
+
+
+@dataclass
+class Plus:
+    """What the walks need for variant Plus: the requester's back office and two of its staff."""
+
+    asker: Asker
+    staff: StaffMember
+    newcomer: StaffMember  # has no authenticator app yet: the setup page
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:
@@ -229,12 +350,15 @@ class Walk:
         replay: Replay | None,
         server: DemoServer,
         outage_url: str,
+        plus: Plus,
         language: str,
         scripting: str,
         folder: Path,
     ) -> None:
         self.server, self.outage_url, self.language, self.scripting = server, outage_url, language, scripting
-        self.folder = folder
+        self.folder, self.plus = folder, plus
+        self.reference = f"walk-{language}-{scripting}"  # the requester's own reference of the walk's request
+        self.asked: dict[str, Any] = {}
         self.replay = replay
         self.requested: list[str] = []
         context.on("request", lambda request: self.requested.append(request.url))
@@ -312,13 +436,105 @@ class Walk:
         self.visit("vault", self.keep)
         self.visit("vault-delete", lambda: self.submit("form[action$='/kluis/verwijderen/']:has(input[name=alles])"))
         self.visit("vault-copy", lambda: (self.go("/kluis/"), self.submit("form[action$='/kluis/bekijken/']")))
+        self.walk_plus()
         self.visit("button", lambda: self.go("/knop/"))
         for name, path in HELP.items():
             self.visit(name, lambda path=path: self.go(path))
         self.visit("not-found", lambda: self.go("/deze-pagina-is-er-niet/"))
         self.visit("logged-out", self.log_out)
         self.visit("outage", lambda: self.page.goto(self.outage_url + "/"))
+        self.walk_staff()
         return self.seen
+
+    def walk_plus(self) -> None:
+        """An organisation asks; the citizen opens it by its code, shares, opens the link again, says no to a
+        second request, looks at their consents, downloads a receipt and withdraws."""
+        self.visit("share-start", lambda: self.go("/delen/"))
+        self.visit("share-code-error", self.code_without_organisation)
+        self.visit("share-review", self.open_by_code)
+        self.visit("share-done", lambda: self.decide("ja"))
+        self.visit("share-again", lambda: self.page.goto(self.asked["link"]))
+        self.visit("share-refused", self.refuse)
+        self.visit("consents", lambda: self.go("/toestemmingen/"))
+        self.visit("consent", self.open_consent)
+        self.receipts()
+        self.visit("consent-withdrawn", lambda: self.submit("form[action$='/intrekken/']"))
+
+    def code_without_organisation(self) -> None:
+        self.asked = self.plus.asker.ask(self.reference, standing=True)
+        self.go("/delen/")
+        self.page.locator("#id_code").fill(self.asked["weergaveCode"])
+        self.submit("form[action$='/delen/openen/']")
+
+    def open_by_code(self) -> None:
+        self.page.locator("#id_organisatie").select_option(REQUESTER)
+        self.page.locator("#id_code").fill(self.asked["weergaveCode"])
+        self.submit("form[action$='/delen/openen/']")
+        assert re.search(r"/delen/[^/]+/$", self.page.url), f"the code led to {self.page.url}"
+
+    def decide(self, decision: str) -> None:
+        Steps.submit(self.page, self.page.locator(f"button[name=besluit][value={decision}]"))
+        assert self.page.url.endswith("/klaar/"), f"the decision led to {self.page.url}"
+
+    def refuse(self) -> None:
+        """A second, one-time request, opened by its link, and the citizen says no."""
+        self.page.goto(self.plus.asker.ask(self.reference + "-nee", standing=False)["link"])
+        self.decide("nee")
+
+    def open_consent(self) -> None:
+        self.go("/toestemmingen/")
+        self.page.locator("[data-staat=gegeven] h3 a").first.click()
+        self.page.wait_for_url(re.compile(r"/toestemmingen/[^/]+/$"))
+
+    def receipts(self) -> None:
+        """The consent's receipt as JSON and as PDF: downloads, and the page stays."""
+        shown = self.page.url
+        for extension, start in (("json", b"{"), ("pdf", b"%PDF")):
+            with self.page.expect_download() as info:
+                self.page.locator(f"a[href$='/bewijs.{extension}']").click()
+            path = self.folder / f"{self.language}-{self.scripting}-bewijs.{extension}"
+            info.value.save_as(path)
+            assert path.read_bytes().startswith(start), f"the {extension} receipt is no {extension}"
+        assert self.page.url == shown, "a receipt's download left the consent's page"
+
+    def walk_staff(self) -> None:
+        """The requester's staff: log in (password, then the app's code, or first set up the app), the list of
+        requests, a new one, the walk's own request with the data the citizen shared, the security page."""
+        staff, newcomer = self.plus.staff, self.plus.newcomer
+        self.visit("staff-login", lambda: self.go("/vragers/inloggen/"))
+        self.visit("staff-login-error", lambda: self.staff_log_in(staff.username, "not-" + STAFF_PASSWORD))
+        self.visit("staff-setup", lambda: self.staff_log_in(newcomer.username, STAFF_PASSWORD))
+        self.visit("staff-second-factor", lambda: (self.staff_log_out(), self.staff_log_in(staff.username)))
+        self.visit("staff-requests", lambda: self.second_step(staff))
+        self.visit("staff-new", lambda: self.go("/vragers/nieuw/"))
+        self.visit("staff-new-error", lambda: self.submit("form:has(input[name=preset])"))
+        self.visit("staff-request-new", self.new_request)
+        self.visit("staff-request", self.shared_request)
+        self.visit("staff-security", lambda: self.go("/vragers/beveiliging/"))
+        self.staff_log_out()
+
+    def staff_log_in(self, username: str, password: str = STAFF_PASSWORD) -> None:
+        self.page.locator("#id_username").fill(username)
+        self.page.locator("#id_password").fill(password)
+        self.submit("form[action='/vragers/inloggen/']")
+
+    def staff_log_out(self) -> None:
+        self.submit("form[action='/vragers/uitloggen/']")
+
+    def second_step(self, staff: StaffMember) -> None:
+        self.page.locator("#id_token").fill(staff.code())
+        self.submit("form:has(#id_token)")
+        assert urlsplit(self.page.url).path == "/vragers/", f"the second step led to {self.page.url}"
+
+    def new_request(self) -> None:
+        self.page.locator("#preset-huur").check()
+        self.page.locator("#id_reference").fill(self.reference + "-nieuw")
+        self.submit("form:has(input[name=preset])")
+
+    def shared_request(self) -> None:
+        self.go("/vragers/")
+        self.page.get_by_role("link", name=self.reference, exact=True).click()
+        self.page.wait_for_url(re.compile(r"/vragers/verzoeken/\d+/$"))
 
     def home(self) -> None:
         self.go("/")
@@ -397,6 +613,11 @@ def seen(
     for old in SHOTS.glob("*.png"):
         old.unlink()
     folder = tmp_path_factory.mktemp("every-page")
+    plus = Plus(
+        Asker(demo_server),
+        make_staff(demo_server, "walk-staff", app=True),
+        make_staff(demo_server, "walk-newcomer", app=False),
+    )
     everything = Seen()
     with open_context("every-page-replay", shoot_every_page=False) as replay_context:
         replay_context.add_init_script(path=str(AXE))
@@ -409,7 +630,7 @@ def seen(
                     if javascript:
                         context.add_init_script(path=str(AXE))
                     replayed = None if javascript else replay
-                    walk = Walk(context, replayed, demo_server, outage_url, language, scripting, folder)
+                    walk = Walk(context, replayed, demo_server, outage_url, plus, language, scripting, folder)
                     found = walk.walk()
                 everything.looks.update(found.looks)
                 everything.unreached.update(found.unreached)
@@ -499,3 +720,14 @@ def test_it_walks_every_page_of_the_portal(seen):
     routes = {str(pattern.pattern) for pattern in portal_urls.urlpatterns}
     missing = sorted(routes - ACTIONS - walked)
     assert not missing, f"pages of the portal no walk reached: {missing}"
+
+
+def test_it_walks_every_staff_page_of_the_requester(seen):
+    """Every page of the requester's staff (/vragers/) is walked, its actions aside: a new one fails here."""
+    walked = set()
+    for look in seen.looks.values():
+        with contextlib.suppress(Resolver404):
+            walked.add(resolve(urlsplit(look.url).path).route)
+    routes = {STAFF_PREFIX + str(pattern.pattern) for pattern in requester_urls.urlpatterns}
+    missing = sorted(routes - {STAFF_PREFIX + action for action in STAFF_ACTIONS} - walked)
+    assert not missing, f"staff pages no walk reached: {missing}"
