@@ -6,11 +6,12 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
 from blauweknop import keystore
-from blauweknop.portal import consents, fetch_api
+from blauweknop.portal import consents, fetch_api, presenting
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.protocol import client_assertion, sdjwt, sdjwt_vc
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
@@ -92,6 +93,20 @@ def test_withdrawal_takes_effect_on_the_very_next_fetch(standing, citizen_bsn):
     assert refused(fetch(consent.pk), 403, "consent_withdrawn")
     assert [kind for kind, _ in events(consent)] == ["gegeven", "geleverd", "ingetrokken", "ophalen-geweigerd"]
     assert events(consent)[-1][1] == {"code": "consent_withdrawn"}
+
+
+def test_a_withdrawal_while_the_holders_are_asked_stops_that_very_fetch(standing, citizen_bsn, monkeypatch):
+    consent, _ = standing
+    asked = presenting.gather_and_present
+
+    async def withdrawn_meanwhile(*args, **kwargs):
+        presented = await asked(*args, **kwargs)
+        await sync_to_async(consents.withdraw)(citizen(citizen_bsn).pseudonym, consent.pk)
+        return presented
+
+    monkeypatch.setattr(presenting, "gather_and_present", withdrawn_meanwhile)
+    assert refused(fetch(consent.pk), 403, "consent_withdrawn")
+    assert [kind for kind, _ in events(consent)] == ["gegeven", "ingetrokken", "ophalen-geweigerd"]
 
 
 def test_a_consent_past_its_date_is_refused_before_the_task_has_ended_it(standing, monkeypatch):

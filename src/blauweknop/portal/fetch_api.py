@@ -128,6 +128,7 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certi
     """
     with write_transaction():
         fresh = _use(assertion)
+        lock_name(f"toestemming:{consent_id}")
         consent = Consent.objects.filter(pk=consent_id, requester_oin=assertion.client_id).first() if fresh else None
         refusal = _refusal(consent, certified) if consent is not None else None
         if refusal is not None:
@@ -183,5 +184,24 @@ async def fetch(request: HttpRequest, body: Ophaling) -> dict:
     if presented is None or presented.missing or not presented.vp_token:
         await sync_to_async(register.fetch_refused)(consent, HOLDERS_SILENT.code)
         raise HOLDERS_SILENT
-    await sync_to_async(register.delivered)(consent, presented.detail(consent.approved))
+    await sync_to_async(hand_over)(consent, certified, presented.detail(consent.approved))
     return {"vp_token": presented.vp_token}
+
+
+def hand_over(consent: Consent, certified: bool, detail: dict) -> None:
+    """Record the delivery, if the consent still allows it now that the holders answered; refuse it otherwise.
+
+    Asking the holders takes seconds: a withdrawal (or the end date) in the meantime must stop this fetch
+    too, not only the next one. Under the lock :func:`blauweknop.portal.consents.withdraw` takes.
+    """
+    with write_transaction():
+        lock_name(f"toestemming:{consent.pk}")
+        now = Consent.objects.get(pk=consent.pk)
+        refusal = _refusal(now, certified)
+        if refusal is None:
+            register.delivered(now, detail)
+        else:
+            register.fetch_refused(now, refusal.code)
+    if refusal is not None:
+        logger.info("standing fetch under consent %s refused once the holders answered: %s", consent.pk, refusal.code)
+        raise refusal
