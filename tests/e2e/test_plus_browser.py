@@ -130,6 +130,7 @@ def staff(open_context, demo_server) -> Any:
         page.locator("#id_token").fill(f"{totp(bytes.fromhex(totp_key)):06d}")
         submit(page, page.get_by_role("button", name="Inloggen", exact=True))
         assert page.url == demo_server.base_url + "/vragers/", f"the second step led to {page.url}"
+        accessible(page)
         yield page
 
 
@@ -198,7 +199,9 @@ def test_staff_ask_the_citizen_shares_only_the_income_then_withdraws_and_the_nex
         item.get_attribute("data-path"): item.get_attribute("data-nodig")
         for item in citizen.locator("[data-soort] li[data-path]").all()
     }
-    assert {path: fields.get(path) for path in ["belastingjaar", "toetsingsinkomenInCenten", *ADDRESS]} == {
+    shown = ["naam.voorvoegsel", "belastingjaar", "toetsingsinkomenInCenten", *ADDRESS]
+    assert {path: fields.get(path) for path in shown} == {
+        "naam.voorvoegsel": "nee",
         "belastingjaar": "ja",
         "toetsingsinkomenInCenten": "ja",
         **dict.fromkeys(ADDRESS, "ja"),  # required within the address, which as a whole may be left out
