@@ -1,13 +1,17 @@
 """The requester's back office API: make a request, open it as a wallet would, only with the requester's own key."""
 
 import re
+import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from django.utils import timezone
 
-from blauweknop.protocol import check_code
+from blauweknop import keystore
+from blauweknop.protocol import check_code, client_assertion
+from blauweknop.requester.tasks import forget_received_before
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
@@ -160,3 +164,16 @@ def test_a_suspended_requester_can_neither_ask_nor_serve_its_requests(demo_world
     scheme_client.forget()
     assert is_problem(create(), 403, "not_certified")
     assert is_problem(httpx.get(made["requestUri"]), 403, "not_certified")
+
+
+def test_an_assertion_near_its_end_stays_refused_as_a_replay_after_the_clean_up(demo_world):
+    # Accepted until exp + leeway: its mark must outlive that, whenever the clean-up task runs.
+    url = f"{api_url()}/verzoeken"
+    now = int(time.time())
+    token = client_assertion.sign(
+        keystore.signing_key(WONING), client_id=WONING, audience=url, now=now - 50, lifetime=40
+    )
+    body = {**income_request(), "client_assertion_type": client_assertion.ASSERTION_TYPE, "client_assertion": token}
+    assert httpx.post(url, json=body, timeout=30).status_code == 201
+    forget_received_before(timezone.now())
+    assert is_problem(httpx.post(url, json=body, timeout=30), 401, "assertion_replayed")

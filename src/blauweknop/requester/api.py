@@ -26,6 +26,7 @@ from blauweknop.db import release_before_waiting, write_transaction
 from blauweknop.protocol import client_assertion, openid4vp
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.validity import DEFAULT_LEEWAY
 from blauweknop.requester import answers, asking, fetching, tenants
 from blauweknop.requester.fetching import FetchFailed, FetchRefused
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion
@@ -86,7 +87,9 @@ def _authenticate(tenant: RequesterTenant, token: str | None, path: str) -> None
     if assertion.client_id != tenant.oin:
         raise ApiProblem(403, "forbidden", "Only this organisation itself may use its requests.")
     with write_transaction():
-        if not UsedClientAssertion.use(assertion.replay_key(), datetime.fromtimestamp(assertion.expires_at, UTC)):
+        # Verification accepts it until exp + leeway: its mark must last as long.
+        kept_until = datetime.fromtimestamp(assertion.expires_at + DEFAULT_LEEWAY, UTC)
+        if not UsedClientAssertion.use(assertion.replay_key(), kept_until):
             raise ApiProblem(401, "assertion_replayed", "This client assertion was used before. Make a new one.")
 
 
