@@ -23,3 +23,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # WhiteNoise looks for collectstatic's folder at start-up; a fresh clone has none under var/ yet.
 STATIC_ROOT = Path(tempfile.gettempdir()) / "blauweknop-test-static"
 STATIC_ROOT.mkdir(exist_ok=True)
+
+# The demo world makes a staff login per requester, and tests make their own: a deliberately slow password hash
+# (a quarter second each) would cost the suite minutes and protects nothing here.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
