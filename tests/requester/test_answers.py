@@ -1,6 +1,7 @@
 """The wallet's answer (direct_post): verified, once, for the request its state names; only what was asked is kept."""
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -177,3 +178,9 @@ def test_hostile_answers_are_problems_never_a_crash(asked, content, content_type
 
 def test_the_answer_address_takes_only_post(demo_world):
     assert is_problem(httpx.get(f"{api_url()}/antwoorden"), 405)
+
+
+@pytest.mark.parametrize("state", ["a\x00" * 16, "b" * 21 + "\x1b", "c" * 22 + "\x7f", "d" * 129, "é" * 30])
+def test_a_state_that_cannot_be_ours_is_refused_before_any_look_up(asked, state):
+    response = post_answer(urlencode({"state": state, "error": "access_denied"}, encoding="utf-8").encode())
+    assert is_problem(response, 400, "invalid_request"), (response.status_code, response.text[:200])

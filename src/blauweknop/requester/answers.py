@@ -32,6 +32,8 @@ MAX_FIELDS = 10
 FORM = "application/x-www-form-urlencoded"
 CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Our states are 22 or more URL-safe characters; anything else is not looked up (PostgreSQL refuses a NUL).
+STATE = re.compile(r"[\x20-\x7e]{22,128}")  # printable ASCII
 # A presentation's Key Binding JWT is accepted for this long: until then, the same one again is a replay.
 PRESENTATION_KEPT = timedelta(seconds=sdjwt.DEFAULT_KB_MAX_AGE + 2 * DEFAULT_LEEWAY)
 
@@ -60,7 +62,8 @@ def read_form(content_type: str, body: bytes) -> dict[str, str]:
 
 def _open_request(tenant: RequesterTenant, state: str | None, now: datetime) -> ShareRequest:
     """The open request of ``tenant`` named by ``state``; the problem of why there is none."""
-    share_request = ShareRequest.objects.filter(requester=tenant.requester, state=state).first() if state else None
+    known = state is not None and STATE.fullmatch(state) is not None
+    share_request = ShareRequest.objects.filter(requester=tenant.requester, state=state).first() if known else None
     if share_request is None:
         raise _invalid("No request of this organisation has this state.")
     if share_request.status == ShareRequest.State.EXPIRED or (
