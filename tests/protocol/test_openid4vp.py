@@ -269,6 +269,12 @@ REQUEST_REFUSALS = {
     "purpose-too-long": (lambda k: _raw(k, terms={"doel": {"nl": "x" * 501}}), VRAGER, "invalid_request"),
     "purpose-other-language": (lambda k: _raw(k, terms={"doel": {"nl": "x", "de": "y"}}), VRAGER, "invalid_request"),
     "unknown-legal-basis": (lambda k: _raw(k, terms={"grondslag": "onbekend"}), VRAGER, "invalid_request"),
+    # A law goes through the legal-basis lane; a consent request must not tell the citizen a law obliges them.
+    "law-as-consent-basis": (
+        lambda k: _raw(k, terms={"grondslag": "participatiewet-art-64"}),
+        VRAGER,
+        "invalid_request",
+    ),
     "retention-zero": (lambda k: _raw(k, terms={"bewaartermijnDagen": 0}), VRAGER, "invalid_request"),
     "retention-too-long": (lambda k: _raw(k, terms={"bewaartermijnDagen": 3651}), VRAGER, "invalid_request"),
     "retention-not-whole": (lambda k: _raw(k, terms={"bewaartermijnDagen": 1.5}), VRAGER, "invalid_request"),

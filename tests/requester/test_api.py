@@ -65,6 +65,7 @@ def test_standing_access_carries_its_end_date_into_the_signed_request(demo_world
         ({"gevraagd": [{"documentsoort": "paspoort", "velden": [{"pad": "nummer"}]}]}, "no document type 'paspoort'"),
         ({"gevraagd": [{"documentsoort": "inkomen", "velden": [{"pad": "bsn.extra"}]}]}, "has no field 'bsn.extra'"),
         ({"grondslag": "omdat-het-kan"}, "not in the scheme's register"),
+        ({"grondslag": "participatiewet-art-64"}, "only on consent"),
         ({"toegang": "doorlopend"}, "needs an end date"),
         (
             {"gevraagd": [{"documentsoort": "inkomen", "velden": [{"pad": "belastingjaar", "verplicht": False}]}]},

@@ -49,6 +49,7 @@ REQUEST_TYP = "oauth-authz-req+jwt"
 REQUEST_MEDIA_TYPE = "application/oauth-authz-req+jwt"  # how a requester serves it at request_uri
 WALLET_AUDIENCE = "https://self-issued.me/v2"
 RESPONSE_TYPE, RESPONSE_MODE = "vp_token", "direct_post"
+CONSENT_BASIS = "consent"  # the kind of legal basis a request to the citizen may name
 ONCE, STANDING = "eenmalig", "doorlopend"
 EXTENSION = "blauweknop"
 MAX_REQUEST_LIFETIME = 30 * 86400
@@ -341,8 +342,12 @@ def verify_request(
         terms.check(iat)
     except InvalidInput as exc:
         raise _invalid(exc.message) from exc
-    if not any(basis.get("id") == terms.legal_basis for basis in scheme.legal_bases):
+    basis = next((b for b in scheme.legal_bases if b.get("id") == terms.legal_basis), None)
+    if basis is None:
         raise _invalid("The request names a legal basis the scheme does not know.")
+    # A law is used through the legal-basis lane; in a request the citizen decides on, it would say they must.
+    if basis.get("kind") != CONSENT_BASIS:
+        raise _invalid("A request the citizen decides on can rest only on consent, not on a law.")
     return AuthorizationRequest(client_id, response_uri, nonce, state, query, terms, iat, exp)
 
 

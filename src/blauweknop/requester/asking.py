@@ -89,9 +89,8 @@ def _checked_terms(
     basis = legal_basis(tenant.scheme, basis_id) if isinstance(basis_id, str) else None
     if basis is None:
         raise _refuse("The legal basis is not in the scheme's register of legal bases.")
-    allowed = basis.get("vragers")
-    if basis.get("kind") == "law" and isinstance(allowed, list) and tenant.oin not in allowed:
-        raise _refuse("This legal basis does not name this organisation.")
+    if basis.get("kind") != openid4vp.CONSENT_BASIS:  # a law goes through the legal-basis lane, not to the citizen
+        raise _refuse("A request to the citizen can rest only on consent; fetch on a law as a legal-basis fetch.")
     longest = basis.get("maxBewaartermijnDagen")
     longest = longest if isinstance(longest, int) and not isinstance(longest, bool) else MAX_RETENTION_DAYS
     if isinstance(retention_days, bool) or not isinstance(retention_days, int) or not 1 <= retention_days <= longest:
