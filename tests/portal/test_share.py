@@ -15,13 +15,15 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.holder.models import SourceRecord
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.verification import status_lists
-from blauweknop.protocol import dcql, openid4vp
+from blauweknop.protocol import client_assertion, dcql, openid4vp
+from blauweknop.protocol.scheme_document import APP_MANAGER
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
@@ -258,7 +260,15 @@ def test_a_double_decision_delivers_once(demo_world, citizen_bsn, requester):
 def test_no_means_the_requester_is_told_and_gets_nothing(citizen, requester):
     review = _open(citizen, requester.ask())
     response = citizen.post(review, {"besluit": "nee", "veld-inkomen": OPTIONAL})
-    assert requester.answers == [{"error": "access_denied", "state": requester.request().state}]
+    (answer,) = requester.answers
+    assert (answer["error"], answer["state"]) == ("access_denied", requester.request().state)
+    # Signed by the app manager for exactly the answer address: no stranger who read the state can say no.
+    signed = client_assertion.verify(
+        answer["client_assertion"], _scheme(), audience=f"{requester.api}/antwoorden", role=APP_MANAGER
+    )
+    assert (
+        signed.client_id == settings.PORTAL_OIN and answer["client_assertion_type"] == client_assertion.ASSERTION_TYPE
+    )
     assert Consent.objects.get().state == Consent.State.REFUSED
     done = citizen.get(response["Location"]).content.decode()
     assert "U heeft niets gedeeld" in done and "laten weten" in done
@@ -317,8 +327,8 @@ def test_a_required_document_type_nobody_has_is_said_plainly_and_nothing_is_shar
     asked = dcql.CredentialQuery("studie", vct, (dcql.ClaimQuery("a", "burgerservicenummer", True),), False, True)
     review = _open(citizen, requester.ask(query=dcql.Query((asked,))))
     done = citizen.get(citizen.post(review, {"besluit": "ja"})["Location"]).content.decode()
-    assert "Er is niets gedeeld" in done and "Geen enkele organisatie kon ons die gegevens over u geven" in done
-    assert "Woningcorporatie Thuisbasis heeft niets van u gekregen" in done
+    assert "Er is niets gedeeld" in done and "U heeft geen studieschuld bij de organisaties die meedoen" in done
+    assert "Daarom is er niets gestuurd. Bel Woningcorporatie Thuisbasis en vertel dat." in done
     assert requester.answers == []
 
 

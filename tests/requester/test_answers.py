@@ -7,6 +7,9 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from blauweknop import keystore
+from blauweknop.demo.organisations import PORTAL_OIN
+from blauweknop.protocol import client_assertion
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedPresentation
 
 from .world import (
@@ -29,6 +32,12 @@ from .world import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def as_portal(fields: dict[str, str], *, oin: str = PORTAL_OIN) -> dict[str, str]:
+    """``fields`` as the portal sends them: with a fresh client assertion of the app manager for the answer address."""
+    token = client_assertion.sign(keystore.signing_key(oin), client_id=oin, audience=f"{api_url()}/antwoorden")
+    return {**fields, "client_assertion_type": client_assertion.ASSERTION_TYPE, "client_assertion": token}
+
+
 @pytest.fixture
 def asked(demo_world):
     """An open one-time request for the income, as a wallet opened it."""
@@ -39,7 +48,9 @@ def asked(demo_world):
 def test_an_approved_answer_keeps_only_the_disclosed_fields_until_the_retention_term_ends(asked, bsn, wallet):
     made, request = asked
     shown = presentation(copy(bsn, wallet), wallet, request)
-    answer = post_answer({"state": request.state, "vp_token": vp_token("inkomen", shown), "toestemming": "tst-1"})
+    answer = post_answer(
+        as_portal({"state": request.state, "vp_token": vp_token("inkomen", shown), "toestemming": "tst-1"})
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"status": "goedgekeurd"}
     state = state_of(made["code"]).json()
@@ -61,7 +72,7 @@ def test_the_optional_field_may_be_left_out(asked, bsn, wallet):
 
 def test_a_refusal_closes_the_request_and_keeps_nothing(asked):
     made, request = asked
-    answer = post_answer({"state": request.state, "error": "access_denied", "toestemming": "tst-2"})
+    answer = post_answer(as_portal({"state": request.state, "error": "access_denied", "toestemming": "tst-2"}))
     assert answer.status_code == 200 and answer.json() == {"status": "geweigerd"}
     assert state_of(made["code"]).json()["status"] == "geweigerd"
     assert ReceivedCredential.objects.count() == 0
@@ -132,13 +143,14 @@ def test_standing_access_keeps_the_consent_and_the_end_date_the_citizen_approved
     request = opened(made)
     shown = presentation(copy(bsn, wallet), wallet, request)
     fields = {"state": request.state, "vp_token": vp_token("inkomen", shown)}
-    assert is_problem(post_answer(fields), 400, "invalid_request")  # standing access needs the consent id
+    assert is_problem(post_answer(as_portal(fields)), 400, "invalid_request")  # standing access needs the consent id
     later = {**fields, "toestemming": "tst-3", "toegangTot": (until + timedelta(days=1)).isoformat()}
-    assert is_problem(post_answer(later), 400, "invalid_request")  # never later than asked
+    assert is_problem(post_answer(as_portal(later)), 400, "invalid_request")  # never later than asked
     week = {**fields, "toestemming": "tst-3", "toegangTot": f"{until.year}-W01-1"}
-    assert is_problem(post_answer(week), 400, "invalid_request")  # a date as YYYY-MM-DD only
+    assert is_problem(post_answer(as_portal(week)), 400, "invalid_request")  # a date as YYYY-MM-DD only
     earlier = until - timedelta(days=30)
-    assert post_answer({**fields, "toestemming": "tst-3", "toegangTot": earlier.isoformat()}).status_code == 200
+    answer = post_answer(as_portal({**fields, "toestemming": "tst-3", "toegangTot": earlier.isoformat()}))
+    assert answer.status_code == 200, answer.text
     state = state_of(made["code"]).json()
     assert (state["toestemming"], state["goedgekeurdTot"], state["toegangTot"]) == (
         "tst-3",
@@ -151,7 +163,7 @@ def test_a_standing_request_may_be_refused_without_a_consent_id(demo_world):
     until = date.today() + timedelta(days=90)
     made = created(income_request(toegang="doorlopend", toegangTot=until.isoformat()))
     request = opened(made)
-    assert post_answer({"state": request.state, "error": "access_denied"}).json() == {"status": "geweigerd"}
+    assert post_answer(as_portal({"state": request.state, "error": "access_denied"})).json() == {"status": "geweigerd"}
     assert state_of(made["code"]).json()["goedgekeurdTot"] is None
 
 
@@ -184,3 +196,42 @@ def test_the_answer_address_takes_only_post(demo_world):
 def test_a_state_that_cannot_be_ours_is_refused_before_any_look_up(asked, state):
     response = post_answer(urlencode({"state": state, "error": "access_denied"}, encoding="utf-8").encode())
     assert is_problem(response, 400, "invalid_request"), (response.status_code, response.text[:200])
+
+
+def test_a_stranger_who_knows_the_state_cannot_refuse_or_plant_a_consent(demo_world, bsn, wallet):
+    # Anyone with the code can read the request object, and with it the state.
+    until = date.today() + timedelta(days=90)
+    made = created(income_request(toegang="doorlopend", toegangTot=until.isoformat()))
+    request = opened(made)
+    forged = {"state": request.state, "error": "access_denied", "toestemming": "forged"}
+    assert is_problem(post_answer(forged), 401, "invalid_client")
+    # Nor with an assertion of its own: only a certified app manager's counts.
+    assert is_problem(post_answer(as_portal(forged, oin=BANK)), 401, "invalid_client")
+    assert state_of(made["code"]).json()["status"] == "open"
+    # The citizen's own answer, from the portal, still goes through and alone decides the consent.
+    shown = presentation(copy(bsn, wallet), wallet, request)
+    real = as_portal({"state": request.state, "vp_token": vp_token("inkomen", shown), "toestemming": "tst-4"})
+    assert post_answer(real).status_code == 200
+    state = state_of(made["code"]).json()
+    assert (state["status"], state["toestemming"], state["goedgekeurdTot"]) == (
+        "goedgekeurd",
+        "tst-4",
+        until.isoformat(),
+    )
+    # The portal's assertion is taken once.
+    ShareRequest.objects.filter(code=made["code"]).update(status=ShareRequest.State.OPEN)
+    again = {k: v for k, v in real.items() if k != "vp_token"} | {"error": "access_denied"}
+    assert is_problem(post_answer(again), 401, "assertion_replayed")
+    assert ShareRequest.objects.get(code=made["code"]).status == ShareRequest.State.OPEN
+
+
+def test_another_wallet_answers_once_but_gets_no_standing_access_without_the_app_manager(demo_world, bsn, wallet):
+    until = date.today() + timedelta(days=90)
+    made = created(income_request(toegang="doorlopend", toegangTot=until.isoformat()))
+    request = opened(made)
+    shown = presentation(copy(bsn, wallet), wallet, request)
+    fields = {"state": request.state, "vp_token": vp_token("inkomen", shown), "toestemming": "forged"}
+    assert post_answer({**fields, "toegangTot": until.isoformat()}).status_code == 200
+    state = state_of(made["code"]).json()
+    assert (state["status"], state["toestemming"], state["goedgekeurdTot"]) == ("goedgekeurd", "", None)
+    assert len(state["ontvangen"]) == 1

@@ -21,11 +21,12 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from blauweknop import document_types, i18n
+from blauweknop import document_types, i18n, keystore
 from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
 from blauweknop.document_types import DocumentType
@@ -33,7 +34,7 @@ from blauweknop.portal import consents, presenting
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.verification import tls_context
-from blauweknop.protocol import check_code, openid4vp
+from blauweknop.protocol import check_code, client_assertion, openid4vp
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import SigningKey
 from blauweknop.protocol.scheme_document import REQUESTER, Participant, SchemeDocument
@@ -390,8 +391,19 @@ def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+def _authenticated(uri: str, data: dict[str, str]) -> dict[str, str]:
+    """``data`` with a client assertion of this app manager for exactly ``uri``: the requester takes a refusal,
+    a consent id and an end date only from the certified app manager, not from anyone who knows the state."""
+    token = client_assertion.sign(
+        keystore.signing_key(settings.PORTAL_OIN), client_id=settings.PORTAL_OIN, audience=uri
+    )
+    return {**data, "client_assertion_type": client_assertion.ASSERTION_TYPE, "client_assertion": token}
+
+
 async def _post(uri: str, data: dict[str, str]) -> int | None:
-    """POST ``data`` form-encoded to the requester; its HTTP status, or ``None`` when it could not be reached."""
+    """POST ``data`` form-encoded and authenticated to the requester; its HTTP status, or ``None`` when it
+    could not be reached."""
+    data = _authenticated(uri, data)
     await release_before_waiting()
     try:
         async with (

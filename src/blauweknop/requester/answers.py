@@ -5,13 +5,18 @@ portal adds ``toestemming`` (its consent record id) and, for standing access, ``
 last day the citizen approved, never later than asked). Every presentation is verified first, off
 any transaction; then, in one transaction, the request is answered once, each presentation is
 accepted once (a replay is refused) and only the disclosed claims are stored, with their end date.
+
+Anyone who fetched the request object knows its ``state``. So a refusal, and the consent id and end
+date of standing access, count only with a client assertion of a certified app manager for exactly
+this address (``client_assertion_type``, ``client_assertion``; each once). A presentation proves
+itself: without an assertion (another OpenID4VP wallet) it is taken as a one-time answer.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,12 +24,13 @@ from django.utils import timezone
 
 from blauweknop.api import ApiProblem
 from blauweknop.db import write_transaction
-from blauweknop.protocol import openid4vp, sdjwt
-from blauweknop.protocol.errors import ProtocolError
-from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol import client_assertion, openid4vp, sdjwt
+from blauweknop.protocol.client_assertion import ClientAssertion
+from blauweknop.protocol.errors import ProtocolError, VerificationError
+from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
 from blauweknop.requester import asking, outbound
-from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedPresentation
+from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion, UsedPresentation
 from blauweknop.requester.tenants import RequesterTenant
 
 MAX_BODY = 256 * 1024  # the whole form; the deployment's own limit (MAX_REQUEST_BODY) is not larger
@@ -73,6 +79,30 @@ def _open_request(tenant: RequesterTenant, state: str | None, now: datetime) -> 
     if share_request.status != ShareRequest.State.OPEN:
         raise ApiProblem(409, "already_answered", "This request was answered already.")
     return share_request
+
+
+def _app_manager(tenant: RequesterTenant, form: dict[str, str], now: datetime) -> ClientAssertion | None:
+    """The app manager's verified client assertion in the answer; ``None`` when it has none; 401/403 if it fails."""
+    token = form.get("client_assertion")
+    if token is None and "client_assertion_type" not in form:
+        return None
+    if form.get("client_assertion_type") != client_assertion.ASSERTION_TYPE or not token:
+        raise ApiProblem(401, "invalid_client", f"Send client_assertion_type {client_assertion.ASSERTION_TYPE}.")
+    try:
+        return client_assertion.verify(
+            token, tenant.scheme, audience=asking.response_uri(tenant), role=APP_MANAGER, now=int(now.timestamp())
+        )
+    except VerificationError as exc:
+        raise ApiProblem(403 if exc.code == "not_certified" else 401, exc.code, exc.message) from exc
+
+
+def _used_once(assertion: ClientAssertion | None) -> None:
+    """Mark ``assertion`` used, for as long as it verifies; 401 if it was used before. In the caller's transaction."""
+    if assertion is None:
+        return
+    kept_until = datetime.fromtimestamp(assertion.expires_at + DEFAULT_LEEWAY, UTC)
+    if not UsedClientAssertion.use(assertion.replay_key(), kept_until):
+        raise ApiProblem(401, "assertion_replayed", "This client assertion was used before. Make a new one.")
 
 
 def _consent_id(form: dict[str, str]) -> str:
@@ -155,22 +185,29 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
     now = now or timezone.now()
     share_request = _open_request(tenant, form.get("state"), now)
     consent = _consent_id(form)
+    app_manager = _app_manager(tenant, form, now)
     error = form.get("error")
     if error is not None:
         if error != "access_denied" or "vp_token" in form:
             raise _invalid("The only error this endpoint takes is access_denied, without a vp_token.")
-        return _close(tenant, share_request, ShareRequest.State.REFUSED, consent, None, [], now)
+        if app_manager is None:  # anyone with the request object knows its state
+            raise ApiProblem(401, "invalid_client", "A refusal counts only with the app manager's client assertion.")
+        return _close(tenant, share_request, ShareRequest.State.REFUSED, consent, None, [], now, app_manager)
     if not form.get("vp_token"):
         raise _invalid("The answer holds neither vp_token nor error.")
-    if not consent and share_request.access == ShareRequest.Access.STANDING:
-        raise _invalid("Standing access needs the consent record id (toestemming).")
-    until = _approved_until(form, share_request, timezone.localdate(now))
+    until = None
+    if app_manager is None:  # another wallet: the data, once; no standing access without the certified app manager
+        consent = ""
+    else:
+        if not consent and share_request.access == ShareRequest.Access.STANDING:
+            raise _invalid("Standing access needs the consent record id (toestemming).")
+        until = _approved_until(form, share_request, timezone.localdate(now))
     request = asking.authorization_request(share_request, tenant)
     try:
         received = verified(form["vp_token"], request, tenant.scheme, int(now.timestamp()))
     except ProtocolError as exc:
         raise _refused(exc) from exc
-    return _close(tenant, share_request, ShareRequest.State.APPROVED, consent, until, received, now)
+    return _close(tenant, share_request, ShareRequest.State.APPROVED, consent, until, received, now, app_manager)
 
 
 def _close(
@@ -181,8 +218,10 @@ def _close(
     until: date | None,
     received: list[openid4vp.Received],
     now: datetime,
+    app_manager: ClientAssertion | None,
 ) -> ShareRequest:
     with write_transaction():
+        _used_once(app_manager)
         # Two answers at once: the first to get here answers the request, the other finds it answered.
         updated = ShareRequest.objects.filter(pk=share_request.pk, status=ShareRequest.State.OPEN).update(
             status=status, consent=consent, approved_until=until, answered_at=now
