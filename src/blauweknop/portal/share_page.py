@@ -6,6 +6,7 @@ works without JavaScript: the choice is one form with two buttons.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -20,12 +21,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from blauweknop import document_types, i18n
-from blauweknop.portal import attempts, session, sharing
+from blauweknop.portal import attempts, presenting, session, sharing
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.pages import arender
 from blauweknop.portal.session import citizen_required
 from blauweknop.protocol import openid4vp
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
+from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
 
 YES, NO = "ja", "nee"
@@ -35,6 +37,10 @@ WRONG_CODE = gettext_lazy(
     "Deze code klopt niet. Een code heeft 8 letters en cijfers, bijvoorbeeld K7QM-2XRD. "
     "Kijk de code na in de brief, e-mail of app van de organisatie."
 )
+# The links (and codes) this session opened, by a digest of client_id and request_uri, with the opened request:
+# a link opened again after the decision, which the requester no longer serves, is known as answered.
+OPENED_LINKS = "bk_delen_links"
+KEEP_LINKS = 20
 TOO_MANY = gettext_lazy(
     "Vanaf dit netwerk is te vaak een verkeerde code ingevuld. Misschien deed iemand anders dat. "
     "Probeer het over 15 minuten opnieuw. Of vraag de organisatie om de link van het verzoek."
@@ -77,18 +83,63 @@ class CodeForm(forms.Form):
         return code
 
 
+def _link_key(client_id: str, uri: str) -> str:
+    return hashlib.sha256(f"{client_id}\n{uri}".encode()).hexdigest()[:32]
+
+
+async def _remember(request: HttpRequest, client_id: str, uri: str, opened: OpenedRequest) -> None:
+    kept = await request.session.aget(OPENED_LINKS, {})
+    kept.pop(key := _link_key(client_id, uri), None)
+    kept[key] = opened.pk
+    await request.session.aset(OPENED_LINKS, dict(list(kept.items())[-KEEP_LINKS:]))
+
+
+async def _answered(request: HttpRequest, client_id: str, uri: str) -> Consent | None:
+    """The citizen's decision on the request this link names, if this session opened and decided on it."""
+    opened_id = (await request.session.aget(OPENED_LINKS, {})).get(_link_key(client_id, uri))
+    found = await sharing.mine(request, opened_id) if opened_id else None
+    if found is None or found.consent_id is None:
+        return None
+    return await Consent.objects.filter(pk=found.consent_id).afirst()
+
+
+async def _answered_page(request: HttpRequest, consent: Consent) -> HttpResponse:
+    return await arender(request, "portal/share_answered.html", {"consent": consent})
+
+
+async def _not_known(request: HttpRequest, requester: Participant) -> HttpResponse:
+    """The requester does not serve this request (any more): answered or expired, we cannot tell which."""
+    problem = sharing.NotOpened(
+        "not_found",
+        _(
+            "%(name)s kent dit verzoek niet (meer). Misschien is het al beantwoord of verlopen. "
+            "Vraag %(name)s om een nieuwe link."
+        )
+        % {"name": requester.name},
+        requester=requester,
+        status=404,
+    )
+    citizen = pseudonym((await request.auser()).bsn)
+    decided_before = await Consent.objects.filter(citizen=citizen, requester_oin=requester.oin).aexists()
+    return await _problem(request, problem, decided_before=decided_before)
+
+
 async def _start_page(request: HttpRequest, form: CodeForm, status: int = 200) -> HttpResponse:
     return await arender(request, "portal/share_start.html", {"form": form}, status=status)
 
 
-async def _problem(request: HttpRequest, problem: sharing.NotOpened) -> HttpResponse:
-    """The page that says plainly why a request cannot be opened or answered, and whom to ask."""
+async def _problem(request: HttpRequest, problem: sharing.NotOpened, *, decided_before: bool = False) -> HttpResponse:
+    """The page that says plainly why a request cannot be opened or answered, and whom to ask.
+
+    ``decided_before``: the citizen decided on an earlier request of this requester (maybe this one).
+    """
     requester = problem.requester
     context = {
         "message": problem.message,
         "code": problem.code,
         "requester": requester,
         "contact": sharing.contact(requester) if requester else {},
+        "decided_before": decided_before,
     }
     return await arender(request, "portal/share_problem.html", context, status=problem.status)
 
@@ -111,10 +162,15 @@ async def start(request: HttpRequest) -> HttpResponse:
                     ),
                 ),
             )
+        if (answered := await _answered(request, client_id, uri)) is not None:
+            return await _answered_page(request, answered)
         try:
             opened = await sharing.open(request, client_id, uri)
         except sharing.NotOpened as problem:
+            if problem.code == "not_found" and problem.requester is not None:
+                return await _not_known(request, problem.requester)
             return await _problem(request, problem)
+        await _remember(request, client_id, uri, opened)
         return _see_other("portal:share-review", opened=opened.pk)
     scheme = await scheme_client.current()
     return await _start_page(request, CodeForm(sharing.requesters(scheme)))
@@ -139,15 +195,27 @@ async def open_code(request: HttpRequest) -> HttpResponse:
     if not await attempts.take(request):
         return await _too_many(request, form)
     requester = scheme.organisations[form.cleaned_data["organisatie"]]
+    uri = sharing.request_uri(requester, form.cleaned_data["code"])
+    if (answered := await _answered(request, requester.oin, uri)) is not None:
+        await attempts.give_back(request)
+        return await _answered_page(request, answered)
     try:
-        opened = await sharing.open(request, requester.oin, sharing.request_uri(requester, form.cleaned_data["code"]))
+        opened = await sharing.open(request, requester.oin, uri)
     except sharing.NotOpened as problem:
         if problem.code == "not_found":  # a wrong code stays counted
-            form.add_error("code", _("%(name)s kent deze code niet.") % {"name": requester.name} + " " + WRONG_CODE)
+            form.add_error(
+                "code",
+                _(
+                    "%(name)s kent deze code niet. Koos u de goede organisatie? "
+                    "Kijk ook de code na: 8 letters en cijfers, bijvoorbeeld K7QM-2XRD."
+                )
+                % {"name": requester.name},
+            )
             return await _start_page(request, form, status=404)
         await attempts.give_back(request)
         return await _problem(request, problem)
     await attempts.give_back(request)
+    await _remember(request, requester.oin, uri, opened)
     return _see_other("portal:share-review", opened=opened.pk)
 
 
@@ -168,6 +236,25 @@ def _retention(days: int) -> str:
     return ngettext("%(count)d dag", "%(count)d dagen", days) % {"count": days}
 
 
+def _either(names: list[str]) -> str:
+    """Names as one choice in words: "A", "A of B", "A, B of C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(some)s of %(last)s") % {"some": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def _from_whom(scheme: SchemeDocument, shown: sharing.AskedType) -> str:
+    """From which organisations a document type comes, by name where the scheme document says who issues it."""
+    names = [holder.name for holder in presenting.holders_of(scheme, shown.type.id)]
+    if shown.multiple:
+        return _("Van elke organisatie die deze gegevens over u heeft.")
+    if len(names) == 1:
+        return _("Van %(name)s.") % {"name": names[0]}
+    if names:
+        return _("Van de organisatie die dit over u heeft: %(names)s.") % {"names": _either(names)}
+    return _("Van één organisatie die deze gegevens over u heeft.")
+
+
 def _review_context(
     scheme: SchemeDocument,
     asked: openid4vp.AuthorizationRequest,
@@ -183,6 +270,7 @@ def _review_context(
         types.append(
             {
                 "asked": shown,
+                "from": _from_whom(scheme, shown),
                 "included": chosen_types is None or shown.required or shown.query_id in chosen_types,
                 "fields": [(f, ticked is None or f.path in ticked) for f in shown.fields],
             }
@@ -254,7 +342,8 @@ def _done_context(scheme: SchemeDocument, found: OpenedRequest, consent: Consent
         shared.append(
             {"name": document_type.name[language], "fields": labels, "from": outcome.get("bronnen", {}).get(query_id)}
         )
-    missing = [t.name[language] for q in outcome.get("ontbreekt", []) if (t := types.get(q)) is not None]
+    missing = [t.name[language].lower() for q in outcome.get("ontbreekt", []) if (t := types.get(q)) is not None]
+    unreachable = outcome.get("onbereikbaar", [])
     return {
         "outcome": outcome.get("uitkomst"),
         "told": outcome.get("verteld", True),
@@ -263,9 +352,12 @@ def _done_context(scheme: SchemeDocument, found: OpenedRequest, consent: Consent
         "contact": sharing.contact(requester) if requester else {},
         "shared": shared,
         "missing": missing,
-        "unreachable": outcome.get("onbereikbaar", []),
+        # Every holder answered and none had it: the citizen has no such data, which is not a failure to share.
+        "nobody_has": bool(missing) and not unreachable,
+        "unreachable": unreachable,
         "until": parse_date(outcome.get("tot") or "") if outcome.get("tot") else None,
         "consent": consent,
+        "standing": consent is not None and consent.access == Consent.Access.STANDING,
         "retention": _retention(consent.retention_days) if consent else "",
     }
 
