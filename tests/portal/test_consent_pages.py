@@ -42,7 +42,7 @@ def test_the_list_says_who_what_why_on_what_basis_until_when_and_how_often(two):
 def test_a_consent_page_shows_every_use_and_after_withdrawal_every_refused_fetch(two):
     (client, consent, _), _ = two
     consents.delivered(consent, {"houders": {"inkomen": [BELASTING]}, "velden": {"inkomen": ["belastingjaar"]}})
-    assert client.get(f"/toestemmingen/{consent.pk}/intrekken/").status_code == 302  # a GET withdraws nothing
+    assert client.get(f"/toestemmingen/{consent.pk}/intrekken/").status_code == 200  # a GET only asks
     assert Consent.objects.get(pk=consent.pk).state == "gegeven"
     response = client.post(f"/toestemmingen/{consent.pk}/intrekken/")
     assert response.status_code == 302 and response["Location"] == f"/toestemmingen/{consent.pk}/"
@@ -51,7 +51,7 @@ def test_a_consent_page_shows_every_use_and_after_withdrawal_every_refused_fetch
     assert "U heeft deze toestemming ingetrokken" in page and "kan vanaf dat moment geen gegevens meer ophalen" in page
     assert "Trek toestemming in" not in page
     assert "Gegevens gedeeld" in page and "Belastingkantoor Voorbeeldland" in page and "Inkomen: Jaar" in page
-    assert "Wilde gegevens ophalen, maar dat mocht niet: u had uw toestemming ingetrokken." in page
+    assert "Woningcorporatie Thuisbasis wilde uw gegevens ophalen. Dat mocht niet meer: u had uw toestemming" in page
     ended = text(client.get("/toestemmingen/"))
     assert "U heeft nu geen lopende toestemmingen." in ended and "Ingetrokken" in ended
 

@@ -1,7 +1,8 @@
 """'Mijn toestemmingen': the citizen's consents, what each allows, every use, withdrawal and the receipt.
 
-Only the citizen's own consents: another's id is simply not found. Withdrawing is one POST and is
-asked nowhere else; it holds from the very next fetch (:func:`blauweknop.portal.consents.withdraw`).
+Only the citizen's own consents: another's id is simply not found. Withdrawing asks "Weet u het zeker?" on
+a page of its own (no JavaScript), then is one POST; it holds from the very next fetch
+(:func:`blauweknop.portal.consents.withdraw`).
 The receipt (ISO/IEC TS 27560) downloads as JSON and as a PDF the portal signs.
 """
 
@@ -18,11 +19,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
+from django.views.decorators.http import require_http_methods
 
 from blauweknop import document_types, keystore, pdf
 from blauweknop.i18n import language
 from blauweknop.portal import consents as register
+from blauweknop.portal import sharing
 from blauweknop.portal.bundle import SIGNER
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.portal.pages import arender
@@ -33,8 +36,8 @@ from blauweknop.scheme.client import scheme_client
 
 # What each state of a consent means, in plain words.
 STATES = {
-    Consent.State.GIVEN: gettext_lazy("Loopt"),
-    Consent.State.REFUSED: gettext_lazy("Geweigerd"),
+    Consent.State.GIVEN: gettext_lazy("Loopt nog"),
+    Consent.State.REFUSED: gettext_lazy("U zei nee"),
     Consent.State.WITHDRAWN: gettext_lazy("Ingetrokken"),
     Consent.State.EXPIRED: gettext_lazy("Afgelopen"),
 }
@@ -48,15 +51,29 @@ KINDS = {
     ConsentEvent.Kind.FETCH_REFUSED: gettext_lazy("Wilde gegevens ophalen, maar dat mocht niet"),
     ConsentEvent.Kind.NOT_DELIVERED: gettext_lazy("Delen is niet gelukt. Er is niets gedeeld"),
 }
-# Why a fetch was refused, in plain words, by the problem code the requester got.
+# A consent whose approved share reached nobody: it ended without anything shared.
+FAILED = gettext_lazy("Niet gelukt, er is niets gedeeld")
+# Who tried to fetch, and why that was refused, in plain words, by the problem code the requester got.
 REFUSED_BECAUSE = {
-    "consent_withdrawn": gettext_lazy("u had uw toestemming ingetrokken"),
-    "consent_expired": gettext_lazy("uw toestemming was afgelopen"),
-    "consent_refused": gettext_lazy("u had nee gezegd"),
-    "not_standing": gettext_lazy("u gaf maar één keer toestemming"),
-    "not_certified": gettext_lazy("de organisatie mocht toen niet meedoen"),
-    "holders_unavailable": gettext_lazy("niet elke organisatie kon de gegevens toen geven"),
+    "consent_withdrawn": gettext_lazy(
+        "%(who)s wilde uw gegevens ophalen. Dat mocht niet meer: u had uw toestemming ingetrokken."
+    ),
+    "consent_expired": gettext_lazy(
+        "%(who)s wilde uw gegevens ophalen. Dat mocht niet meer: uw toestemming was afgelopen."
+    ),
+    "consent_refused": gettext_lazy("%(who)s wilde uw gegevens ophalen. Dat mocht niet: u had nee gezegd."),
+    "not_standing": gettext_lazy(
+        "%(who)s wilde uw gegevens nog een keer ophalen. Dat mocht niet: u gaf maar één keer toestemming."
+    ),
+    "not_certified": gettext_lazy(
+        "%(who)s wilde uw gegevens ophalen. Dat mocht niet: de organisatie mocht toen niet meedoen."
+    ),
+    "holders_unavailable": gettext_lazy(
+        "%(who)s wilde uw gegevens ophalen. Dat lukte niet: niet elke organisatie kon de gegevens toen geven. "
+        "Er is niets gedeeld."
+    ),
 }
+REFUSED_OTHERWISE = gettext_lazy("%(who)s wilde uw gegevens ophalen. Dat mocht niet.")
 
 
 async def _citizen(request: HttpRequest) -> str:
@@ -104,8 +121,10 @@ def _asked_paths(consent: Consent) -> dict[str, list[str]]:
 
 def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
     """A consent in people's words: who, what, why, on what basis, until when, how often used."""
-    uses = sum(1 for e in consent.events.all() if e.kind == ConsentEvent.Kind.DELIVERED)
+    kinds = [e.kind for e in consent.events.all()]
+    uses = kinds.count(ConsentEvent.Kind.DELIVERED)
     refused = consent.state == Consent.State.REFUSED
+    failed = consent.state == Consent.State.EXPIRED and not uses and ConsentEvent.Kind.NOT_DELIVERED in kinds
     return {
         "id": consent.pk,
         "who": consent.requester_name,
@@ -118,7 +137,7 @@ def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
         "decided_at": consent.decided_at,
         "ended_at": consent.ended_at,
         "state": consent.state,
-        "state_words": STATES.get(consent.state, consent.state),
+        "state_words": FAILED if failed else STATES.get(consent.state, consent.state),
         "active": consent.state == Consent.State.GIVEN,
         "uses": uses,
     }
@@ -130,8 +149,8 @@ def _event(scheme: SchemeDocument, consent: Consent, event: ConsentEvent) -> dic
     holders = detail.get("houders", {})
     oins = sorted({oin for found in holders.values() for oin in found}) if isinstance(holders, dict) else []
     words = str(KINDS.get(event.kind, event.kind))
-    if event.kind == ConsentEvent.Kind.FETCH_REFUSED and detail.get("code") in REFUSED_BECAUSE:
-        words = _("%(what)s: %(why)s.") % {"what": words, "why": REFUSED_BECAUSE[detail["code"]]}
+    if event.kind == ConsentEvent.Kind.FETCH_REFUSED:
+        words = str(REFUSED_BECAUSE.get(detail.get("code"), REFUSED_OTHERWISE)) % {"who": consent.requester_name}
     fields = detail.get("velden")
     return {
         "at": event.at,
@@ -167,20 +186,31 @@ async def consent(request: HttpRequest, record: str) -> HttpResponse:
     scheme = await scheme_client.current()
     found = await _mine(request, record)
     events = [_event(scheme, found, e) for e in found.events.all()]
-    return await arender(request, "portal/consent.html", {"consent": _summary(scheme, found), "events": events[::-1]})
+    requester = scheme.organisations.get(found.requester_oin)
+    context = {
+        "consent": _summary(scheme, found),
+        "events": events[::-1],
+        "requester": requester,
+        "contact": sharing.contact(requester) if requester else {},
+    }
+    return await arender(request, "portal/consent.html", context)
 
 
 @citizen_required
+@require_http_methods(["GET", "POST"])
 async def withdraw(request: HttpRequest, record: str) -> HttpResponse:
-    """Withdraw the consent (POST only): it holds from the very next fetch."""
-    if request.method == "POST":
-        found = await _mine(request, record)
-        if await sync_to_async(register.withdraw)(await _citizen(request), found.pk):
-            messages.success(
-                request,
-                _("Uw toestemming is ingetrokken. %(name)s kan nu geen gegevens meer ophalen.")
-                % {"name": found.requester_name},
-            )
+    """GET: the page that asks 'Weet u het zeker?'; POST: withdraw the consent, which holds from the very next fetch."""
+    found = await _mine(request, record)
+    if request.method != "POST":
+        if found.state != Consent.State.GIVEN:  # nothing to withdraw: the consent's page says why
+            return redirect("portal:consent", record=found.pk)
+        return await arender(request, "portal/consent_withdraw.html", {"consent": found})
+    if await sync_to_async(register.withdraw)(await _citizen(request), found.pk):
+        messages.success(
+            request,
+            _("Uw toestemming is ingetrokken. %(name)s kan nu geen gegevens meer ophalen.")
+            % {"name": found.requester_name},
+        )
     return redirect("portal:consent", record=record)
 
 
@@ -205,16 +235,16 @@ def _receipt_pdf(scheme: SchemeDocument, consent: Consent, receipt: dict[str, An
     rows = [
         (_("Organisatie"), about["who"]),
         (_("Waarom"), about["why"]),
-        (_("Grondslag"), about["basis"]["name"]),
+        (_("Waarom mag dat?"), about["basis"]["name"]),
         (
             _("Hoe vaak"),
-            _("Doorlopend, tot en met %(day)s") % {"day": _day(about["until"])}
+            pgettext("inwoner", "Doorlopend, tot en met %(day)s") % {"day": _day(about["until"])}
             if about["standing"] and about["until"]
             else _("Eén keer"),
         ),
         (_("Hoe lang bewaren zij de gegevens"), _("%(days)d dagen") % {"days": about["retention_days"]}),
         (_("Besloten op"), _day(about["decided_at"])),
-        (_("Nu"), str(about["state_words"])),
+        (_("Hoe staat het"), str(about["state_words"])),
         (_("Kenmerk"), consent.pk),
     ]
     parts = [pdf.Part(part["type"], [", ".join(part["fields"])], []) for part in about["what"]]
