@@ -8,11 +8,15 @@ Without the mock (``DIGID_MOCK`` off) the page does not exist.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
+from asgiref.sync import async_to_sync
 from django import forms
 from django.conf import settings
 from django.contrib import auth, messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,8 +24,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from blauweknop.demo import showcase
-from blauweknop.portal import session
+from blauweknop.portal import session, sharing
 from blauweknop.protocol.identifiers import is_valid_bsn
+from blauweknop.scheme.client import SchemeUnavailable, scheme_client
 
 MOCK_ASSURANCE_LEVEL = "midden"  # what DigiD asks for by default
 # Set at login, removed at logout: a browser that still has it but no session had its session end.
@@ -56,6 +61,24 @@ def _next(request: HttpRequest) -> str:
     ):
         return candidate
     return resolve_url("portal:home")
+
+
+def _asking(next_url: str) -> str | None:
+    """The name of the certified requester whose request link waits behind this login, if ``next_url`` is one.
+
+    The link is trusted for nothing else: only its ``client_id`` is looked up in the scheme document.
+    """
+    parts = urlsplit(next_url)
+    if parts.path != reverse("portal:share-start"):
+        return None
+    client_id = parse_qs(parts.query).get("client_id", [""])[0][:40]
+    if not client_id:
+        return None
+    try:
+        scheme = async_to_sync(scheme_client.current)()
+    except SchemeUnavailable:
+        return None
+    return next((p.name for p in sharing.requesters(scheme) if p.oin == client_id), None)
 
 
 def _log_in(request: HttpRequest, bsn: str) -> HttpResponse | None:
@@ -106,10 +129,12 @@ def mock_login(request: HttpRequest) -> HttpResponse:
         if ended
         else None
     )
+    next_url = _next(request)
     context = {
         "form": form,
         "pick_error": pick_error,
-        "next": _next(request),
+        "next": next_url,
+        "asking": _asking(next_url),
         "ended": notice,
         "examples": showcase.examples(),
     }
