@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.holder.models import SourceRecord
+from blauweknop.portal import sharing
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.verification import status_lists
 from blauweknop.protocol import client_assertion, dcql, openid4vp
@@ -52,6 +54,7 @@ class Requester:
         self.objects: dict[str, tuple[str, openid4vp.AuthorizationRequest | None]] = {}
         self.answers: list[dict[str, str]] = []
         self.answer_status = 200  # what the stand-in says to an answer
+        self.trickle = False  # answer a byte at a time, each well within the per-read timeout
         self.fetched: list[str] = []
         self.lock = threading.Lock()
 
@@ -99,8 +102,22 @@ class Requester:
         requester = self
 
         class Handler(Answering):
+            def dribble(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", "40")
+                self.end_headers()
+                try:
+                    for _ in range(40):
+                        self.wfile.write(b"e")
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                except OSError:  # the portal stopped listening: what a deadline does
+                    pass
+
             def do_GET(self) -> None:
                 requester.fetched.append(self.path)
+                if requester.trickle:
+                    return self.dribble()
                 code = self.path.rpartition("/")[2]
                 if code in requester.objects and self.path.startswith(urlsplit(requester.api).path):
                     self.answer(200, "application/oauth-authz-req+jwt", requester.objects[code][0].encode())
@@ -111,6 +128,8 @@ class Requester:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 with requester.lock:
                     requester.answers.append({k: v[0] for k, v in parse_qs(body).items()})
+                if requester.trickle:
+                    return self.dribble()
                 self.answer(requester.answer_status, "application/json", b"{}")
 
         return Handler
@@ -425,3 +444,23 @@ def test_the_done_page_links_to_the_consent_where_it_can_be_withdrawn(citizen, r
     consent = Consent.objects.get()
     assert f'href="/toestemmingen/{consent.pk}/"' in done
     assert citizen.get(f"/toestemmingen/{consent.pk}/").status_code == 200
+
+
+def test_a_request_object_trickled_in_is_unreachable_within_the_deadline(citizen, requester, monkeypatch):
+    monkeypatch.setattr(sharing, "FETCH_DEADLINE", 1.0, raising=False)
+    uri = requester.ask()
+    requester.trickle = True  # a byte every 0.2 s: no single read ever times out
+    started = time.monotonic()
+    response = citizen.get(_link(uri))
+    assert time.monotonic() - started < 4
+    assert response.status_code == 502 and "nu niet ophalen" in response.content.decode()
+    assert not OpenedRequest.objects.exists()
+
+
+def test_a_requester_that_trickles_its_reply_to_the_answer_does_not_hold_the_citizen(citizen, requester, monkeypatch):
+    monkeypatch.setattr(sharing, "ANSWER_DEADLINE", 1.0, raising=False)
+    review = _open(citizen, requester.ask())
+    requester.trickle = True
+    started = time.monotonic()
+    assert citizen.post(review, {"besluit": "ja"}).status_code == 303
+    assert time.monotonic() - started < 6 and len(requester.answers) == 1

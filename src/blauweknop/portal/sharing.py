@@ -10,6 +10,7 @@ is taken once, however often the form is sent.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -47,6 +48,10 @@ MAX_REQUEST_OBJECT = 64 * 1024  # a request object is a few kB; more is not read
 MAX_URI = 2048  # characters of a request_uri worth reading
 FETCH_TIMEOUT = httpx.Timeout(5.0)  # fetching the request object: the citizen waits for it
 ANSWER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)  # posting the answer to the requester
+# The timeouts above are per read: a server that trickles a byte at a time would hold the citizen for
+# minutes. These bound each exchange as a whole (seconds); past them, the requester counts as unreachable.
+FETCH_DEADLINE = 10.0
+ANSWER_DEADLINE = 20.0
 MAX_ANSWER_READ = 64 * 1024  # the requester's reply to our answer is only looked at for its status
 CODE_LENGTH = 8  # a share code: 8 Crockford base32 characters (40 bits), shown as XXXX-XXXX
 CODE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the last part of a request_uri: a requester's code
@@ -148,11 +153,12 @@ async def _download(requester: Participant, uri: str) -> str:
     await release_before_waiting()
     try:
         async with (
+            asyncio.timeout(FETCH_DEADLINE),
             httpx.AsyncClient(timeout=FETCH_TIMEOUT, verify=tls_context(), follow_redirects=False) as client,
             client.stream("GET", uri, headers=headers) as response,
         ):
             body = await aread_at_most(response, MAX_REQUEST_OBJECT)
-    except (httpx.HTTPError, TooLarge) as exc:
+    except (httpx.HTTPError, TooLarge, TimeoutError) as exc:
         logger.warning("request object of %s not fetched: %s", requester.oin, type(exc).__name__)
         raise unreachable from None
     if response.status_code in (404, 410):
@@ -407,13 +413,14 @@ async def _post(uri: str, data: dict[str, str]) -> int | None:
     await release_before_waiting()
     try:
         async with (
+            asyncio.timeout(ANSWER_DEADLINE),
             httpx.AsyncClient(timeout=ANSWER_TIMEOUT, verify=tls_context(), follow_redirects=False) as client,
             client.stream("POST", uri, data=data, headers={"Accept-Encoding": "identity"}) as response,
         ):
             await aread_at_most(response, MAX_ANSWER_READ)
     except TooLarge:
         return response.status_code
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, TimeoutError) as exc:
         logger.warning("answer not delivered to %s: %s", urlsplit(uri).hostname, type(exc).__name__)
         return None
     return response.status_code
