@@ -124,13 +124,15 @@ def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
     kinds = [e.kind for e in consent.events.all()]
     uses = kinds.count(ConsentEvent.Kind.DELIVERED)
     refused = consent.state == Consent.State.REFUSED
+    basis = _legal_basis(scheme, consent.legal_basis)
     failed = consent.state == Consent.State.EXPIRED and not uses and ConsentEvent.Kind.NOT_DELIVERED in kinds
     return {
         "id": consent.pk,
         "who": consent.requester_name,
         "what": _fields(scheme, consent, _asked_paths(consent) if refused else consent.approved),
         "why": consent.purpose.get(language()) or consent.purpose.get("nl", ""),
-        "basis": _legal_basis(scheme, consent.legal_basis),
+        # The basis's explanation speaks to a consent that runs ("U kunt uw toestemming altijd weer intrekken").
+        "basis": {**basis, "explanation": ""} if consent.state != Consent.State.GIVEN else basis,
         "standing": consent.access == Consent.Access.STANDING,
         "until": _last_day(consent.valid_until),
         "retention_days": consent.retention_days,
