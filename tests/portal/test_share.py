@@ -55,6 +55,7 @@ class Requester:
         self.answers: list[dict[str, str]] = []
         self.answer_status = 200  # what the stand-in says to an answer
         self.trickle = False  # answer a byte at a time, each well within the per-read timeout
+        self.drop = 0  # how many answers to take and then hang up on, replying nothing
         self.fetched: list[str] = []
         self.lock = threading.Lock()
 
@@ -130,6 +131,10 @@ class Requester:
                     requester.answers.append({k: v[0] for k, v in parse_qs(body).items()})
                 if requester.trickle:
                     return self.dribble()
+                if requester.drop:  # taken, perhaps stored, but the portal never hears so
+                    requester.drop -= 1
+                    self.close_connection = True
+                    return None
                 self.answer(requester.answer_status, "application/json", b"{}")
 
         return Handler
@@ -463,4 +468,26 @@ def test_a_requester_that_trickles_its_reply_to_the_answer_does_not_hold_the_cit
     requester.trickle = True
     started = time.monotonic()
     assert citizen.post(review, {"besluit": "ja"}).status_code == 303
-    assert time.monotonic() - started < 6 and len(requester.answers) == 1
+    assert time.monotonic() - started < 6 and len(requester.answers) == 2  # a lost reply: sent once more
+
+
+def test_an_answer_whose_reply_was_lost_is_sent_once_more_and_then_counts(citizen, requester):
+    requester.drop = 1
+    review = _open(citizen, requester.ask())
+    done = citizen.get(citizen.post(review, {"besluit": "ja"})["Location"]).content.decode()
+    first, again = requester.answers
+    assert again["vp_token"] == first["vp_token"] and again["client_assertion"] != first["client_assertion"]
+    consent = Consent.objects.get()
+    assert consent.events.filter(kind="geleverd").exists() and not consent.events.filter(kind="niet-geleverd")
+    assert 'data-uitkomst="gedeeld"' in done
+
+
+def test_an_answer_that_may_have_arrived_leaves_the_consent_standing_and_says_so(citizen, requester):
+    requester.drop = 2  # the requester may have stored it: we cannot tell
+    review = _open(citizen, requester.ask(access=openid4vp.STANDING, until=date.today() + timedelta(days=30)))
+    done = citizen.get(citizen.post(review, {"besluit": "ja"})["Location"]).content.decode()
+    assert len(requester.answers) == 2
+    consent = Consent.objects.get()
+    assert consent.state == Consent.State.GIVEN  # still there to see and to withdraw
+    assert not consent.events.filter(kind__in=["niet-geleverd", "verlopen"]).exists()
+    assert "We weten niet zeker of uw gegevens zijn verstuurd" in done and 'href="/toestemmingen/"' in done

@@ -80,15 +80,18 @@ def test_a_refusal_closes_the_request_and_keeps_nothing(asked):
     assert is_problem(httpx.get(made["requestUri"]), 404, "not_found")
 
 
-def test_an_unknown_state_and_a_second_answer_are_refused(asked, bsn, wallet):
+def test_an_unknown_state_and_a_second_different_answer_are_refused(asked, bsn, wallet):
     _, request = asked
     assert is_problem(post_answer({"state": "x" * 32, "error": "access_denied"}), 400, "invalid_request")
     assert is_problem(post_answer({"error": "access_denied"}), 400, "invalid_request")
     shown = presentation(copy(bsn, wallet), wallet, request)
     fields = {"state": request.state, "vp_token": vp_token("inkomen", shown)}
     assert post_answer(fields).status_code == 200
-    assert is_problem(post_answer(fields), 409, "already_answered")
-    assert is_problem(post_answer({"state": request.state, "error": "access_denied"}), 409, "already_answered")
+    assert post_answer(fields).status_code == 200  # the same answer again: taken as the one received
+    other = vp_token("inkomen", presentation(copy(bsn, wallet), wallet, request))
+    assert is_problem(post_answer({"state": request.state, "vp_token": other}), 409, "already_answered")
+    refusal = as_portal({"state": request.state, "error": "access_denied"})
+    assert is_problem(post_answer(refusal), 409, "already_answered")
     assert ReceivedCredential.objects.count() == 1
 
 
@@ -235,3 +238,19 @@ def test_another_wallet_answers_once_but_gets_no_standing_access_without_the_app
     state = state_of(made["code"]).json()
     assert (state["status"], state["toestemming"], state["goedgekeurdTot"]) == ("goedgekeurd", "", None)
     assert len(state["ontvangen"]) == 1
+
+
+def test_the_same_answer_again_is_taken_as_the_one_already_received(asked, bsn, wallet):
+    # The portal sends once more when the reply to its answer was lost; nothing is stored twice.
+    made, request = asked
+    shown = presentation(copy(bsn, wallet), wallet, request)
+    fields = {"state": request.state, "vp_token": vp_token("inkomen", shown), "toestemming": "tst-5"}
+    assert post_answer(as_portal(fields)).status_code == 200
+    again = post_answer(as_portal(fields))
+    assert again.status_code == 200 and again.json() == {"status": "goedgekeurd"}
+    assert ReceivedCredential.objects.count() == 1
+    # Anything else for an answered request is still refused.
+    other = presentation(copy(bsn, wallet), wallet, request)
+    assert is_problem(post_answer(as_portal({**fields, "vp_token": vp_token("inkomen", other)})), 409)
+    assert is_problem(post_answer(as_portal({**fields, "toestemming": "tst-6"})), 409, "already_answered")
+    assert state_of(made["code"]).json()["toestemming"] == "tst-5"

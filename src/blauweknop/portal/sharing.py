@@ -465,8 +465,14 @@ async def _deliver(
     if until is not None:
         answer["toegangTot"] = until.isoformat()
     status = await _post(asked.response_uri, answer)
-    if status is None or not 200 <= status < 300:
-        logger.warning("share under consent %s not delivered: requester answered %s", consent.pk, status or "nothing")
+    if status is None:  # it may have arrived: the requester takes the same answer again as the one it has
+        status = await _post(asked.response_uri, answer)
+    if status is None:
+        # Perhaps stored, perhaps not: the consent stays, for the citizen to see and withdraw if they want.
+        logger.warning("share under consent %s: not known whether the requester received it", consent.pk)
+        return _outcome("onbekend", consent)
+    if not 200 <= status < 300:
+        logger.warning("share under consent %s not delivered: requester answered %s", consent.pk, status)
         await sync_to_async(consents.not_delivered)(consent, "niet_afgeleverd")
         return _outcome("niet_afgeleverd", consent)
     detail = presented.detail(approved)

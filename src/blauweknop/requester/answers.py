@@ -66,8 +66,8 @@ def read_form(content_type: str, body: bytes) -> dict[str, str]:
     return form
 
 
-def _open_request(tenant: RequesterTenant, state: str | None, now: datetime) -> ShareRequest:
-    """The open request of ``tenant`` named by ``state``; the problem of why there is none."""
+def _named_request(tenant: RequesterTenant, state: str | None, now: datetime) -> ShareRequest:
+    """The request of ``tenant`` named by ``state``, open or answered; the problem when there is none to answer."""
     known = state is not None and STATE.fullmatch(state) is not None
     share_request = ShareRequest.objects.filter(requester=tenant.requester, state=state).first() if known else None
     if share_request is None:
@@ -76,9 +76,29 @@ def _open_request(tenant: RequesterTenant, state: str | None, now: datetime) -> 
         share_request.status == ShareRequest.State.OPEN and share_request.expires_at <= now
     ):
         raise ApiProblem(400, "request_expired", "This request can no longer be answered.")
-    if share_request.status != ShareRequest.State.OPEN:
-        raise ApiProblem(409, "already_answered", "This request was answered already.")
     return share_request
+
+
+ALREADY_ANSWERED = ApiProblem(409, "already_answered", "This request was answered already.")
+
+
+def _repeated(
+    tenant: RequesterTenant, share_request: ShareRequest, form: dict[str, str], consent: str, now: datetime
+) -> bool:
+    """Whether ``form`` is the answer ``share_request`` accepted, sent again because its reply was lost. Blocking.
+
+    The same presentations (each bound to this request's nonce, each accepted once, so accepted for
+    this request) and the same consent id: nothing new, so nothing is stored again.
+    """
+    if share_request.status != ShareRequest.State.APPROVED or share_request.consent != consent:
+        return False
+    request = asking.authorization_request(share_request, tenant)
+    try:
+        digests = {item.digest for item in verified(form["vp_token"], request, tenant.scheme, int(now.timestamp()))}
+    except ProtocolError:
+        return False
+    answered = share_request.received.filter(via=ReceivedCredential.Via.ANSWER).count()
+    return len(digests) == answered == UsedPresentation.objects.filter(digest__in=digests).count()
 
 
 def _app_manager(tenant: RequesterTenant, form: dict[str, str], now: datetime) -> ClientAssertion | None:
@@ -179,13 +199,21 @@ def store(
 def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | None = None) -> ShareRequest:
     """Take the wallet's answer to one of ``tenant``'s open requests; the request as it now stands. Blocking.
 
-    Problems: 400 ``invalid_request`` (unknown state, bad fields), 400 ``request_expired``,
-    409 ``already_answered``, 400 ``invalid_presentation``, 503 ``status_unavailable``.
+    The accepted answer sent again is taken as it was (its reply may have been lost); any other answer to
+    an answered request is refused. Problems: 400 ``invalid_request`` (unknown state, bad fields), 400
+    ``request_expired``, 401 ``invalid_client`` / ``assertion_replayed``, 409 ``already_answered``, 400
+    ``invalid_presentation``, 503 ``status_unavailable``.
     """
     now = now or timezone.now()
-    share_request = _open_request(tenant, form.get("state"), now)
+    share_request = _named_request(tenant, form.get("state"), now)
     consent = _consent_id(form)
     app_manager = _app_manager(tenant, form, now)
+    if share_request.status != ShareRequest.State.OPEN:
+        if not form.get("vp_token") or not _repeated(tenant, share_request, form, consent if app_manager else "", now):
+            raise ALREADY_ANSWERED
+        with write_transaction():
+            _used_once(app_manager)
+        return share_request
     error = form.get("error")
     if error is not None:
         if error != "access_denied" or "vp_token" in form:
@@ -227,7 +255,7 @@ def _close(
             status=status, consent=consent, approved_until=until, answered_at=now
         )
         if not updated:
-            raise ApiProblem(409, "already_answered", "This request was answered already.")
+            raise ALREADY_ANSWERED
         store(tenant, share_request, received, ReceivedCredential.Via.ANSWER, now)
     share_request.refresh_from_db()
     return share_request
