@@ -224,13 +224,16 @@ def test_staff_ask_the_citizen_shares_only_the_income_then_withdraws_and_the_nex
     assert set(got) == {"inkomen"} and leaves(got["inkomen"]) <= set(INCOME), got
     assert {"belastingjaar", "toetsingsinkomenInCenten"} <= leaves(got["inkomen"])
 
-    # (d) The citizen withdraws on Mijn toestemmingen, in one click.
+    # (d) The citizen withdraws on Mijn toestemmingen, after 'Weet u het zeker?'.
     citizen.goto(demo_server.base_url + "/toestemmingen/")
     accessible(citizen)
     citizen.locator(f"[data-toestemming='{corporation.state(made['code'])['toestemming']}'] h3 a").click()
     citizen.wait_for_url(re.compile(r"/toestemmingen/[^/]+/$"))
     accessible(citizen)
     submit(citizen, citizen.get_by_role("button", name="Trek toestemming in"))
+    citizen.wait_for_url(re.compile(r"/toestemmingen/[^/]+/intrekken/\??$"))
+    accessible(citizen)
+    submit(citizen, citizen.get_by_role("button", name="Ja, trek in"))
     assert citizen.locator("#ingetrokken").count() == 1, "the consent page does not say it was withdrawn"
     accessible(citizen)
 

@@ -210,9 +210,9 @@ def section_text(page: lxml.html.HtmlElement, section: str) -> str:
 def test_it_refuses_to_say_that_centraal_does_not_work_yet(client, demo_world):
     page = page_of(client.get("/hulp/"))
     kinds = section_text(page, "soorten")
-    assert "Basis en Centraal werken nu. Plus komt later." in kinds
+    assert "Ze werken alle drie." in kinds and "komt later" not in kinds
     assert "Nu werkt alleen Basis" not in kinds and "Gebruik tot die tijd Basis" not in kinds
-    assert "(komt later)" in page.xpath("string(//section[@aria-labelledby='soorten']//h3[3])")
+    assert "later" not in page.xpath("string(//section[@aria-labelledby='soorten']//h3[3])")
     assert "later" not in page.xpath("string(//section[@aria-labelledby='soorten']//h3[2])")
 
 
