@@ -5,18 +5,25 @@ network (signature against the trust anchor, times, rollback), so a forged or ou
 one HTTP request, not a wrong answer. A cache that is down, full or slow is not an error either:
 reads then find nothing and writes are dropped. (Django's cache unpickles what it reads, so who
 may write to it must still be kept out, as for the database.)
+
+It also keeps counts of attempts per client address (:func:`count`), so limits hold across processes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.db import connections
+from django.http import HttpRequest
+
+from blauweknop.db import lock_name, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -69,3 +76,50 @@ def delete(cache_key: str) -> None:
     """Drop the entry under ``cache_key``, if the cache can be reached. Blocking."""
     with _reaching("not writable"):
         cache.delete(cache_key)
+
+
+# Counting: attempts per client address, shared by every process (portal check codes, requester codes).
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address; an IPv6 client is counted by its /64 network, which one household gets."""
+    raw = request.META.get("REMOTE_ADDR") or "-"
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64]
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _add(cache_key: str, delta: int, seconds: int) -> int:
+    cache.add(cache_key, 0, seconds)
+    try:
+        count = cache.incr(cache_key, delta)
+    except ValueError:  # it expired between add and incr
+        cache.set(cache_key, delta, seconds)
+        return delta
+    cache.touch(cache_key, seconds)
+    return count
+
+
+def count(cache_key: str, delta: int, seconds: int) -> int | None:
+    """Add ``delta`` to the count under ``cache_key``, kept ``seconds`` after this; the new count. Blocking.
+
+    ``None`` when the cache cannot be reached.
+    """
+    try:
+        if not isinstance(caches[DEFAULT_CACHE_ALIAS], DatabaseCache):
+            return _add(cache_key, delta, seconds)  # Redis increments atomically
+        # The database cache's incr reads, then writes: one writer at a time, in one transaction.
+        with write_transaction():
+            lock_name(cache_key)
+            return _add(cache_key, delta, seconds)
+    except Exception as exc:
+        logger.warning("attempt count not kept: %s", type(exc).__name__)
+        return None
+    finally:
+        for opened in connections.all(initialized_only=True):
+            if not opened.in_atomic_block:  # give it back before the request waits on anything else
+                opened.close()

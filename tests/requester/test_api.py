@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.protocol import check_code, client_assertion
+from blauweknop.requester import api
 from blauweknop.requester.tasks import forget_received_before
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
@@ -178,3 +179,16 @@ def test_an_assertion_near_its_end_stays_refused_as_a_replay_after_the_clean_up(
     assert httpx.post(url, json=body, timeout=30).status_code == 201
     forget_received_before(timezone.now())
     assert is_problem(httpx.post(url, json=body, timeout=30), 401, "assertion_replayed")
+
+
+def test_codes_cannot_be_walked_unknown_ones_are_counted_per_address(demo_world, monkeypatch):
+    monkeypatch.setattr(api, "WRONG_CODES", 3, raising=False)
+    code = created()["code"]
+    known = f"{api_url()}/verzoekobjecten/{code}"
+    for _ in range(5):  # a right code is not counted against the address
+        assert httpx.get(known, timeout=30).status_code == 200
+    for guess in ("AAAAAAAA", "AAAAAAAB", "AAAAAAAC"):
+        assert is_problem(httpx.get(f"{api_url()}/verzoekobjecten/{guess}", timeout=30), 404)
+    assert is_problem(httpx.get(f"{api_url()}/verzoekobjecten/AAAAAAAD", timeout=30), 429, "too_many_requests")
+    # Past the limit nothing is looked up for this address, a right code neither.
+    assert is_problem(httpx.get(known, timeout=30), 429, "too_many_requests")

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Path, Schema, Status
 from pydantic import Field
 
+from blauweknop import shared_cache
 from blauweknop.api import ApiProblem, make_api, problem
 from blauweknop.db import release_before_waiting, write_transaction
 from blauweknop.protocol import client_assertion, openid4vp
@@ -44,6 +45,10 @@ BEARER = re.compile(r"Bearer ([A-Za-z0-9_.-]{20,8000})")
 # How each verification failure of a client assertion is answered.
 ASSERTION_STATUS = {"not_certified": 403}
 NOT_FOUND = ApiProblem(404, "not_found", "This organisation has no request with this code.")
+# A code has 40 bits: wrong ones are counted per client address, so codes cannot be walked. The portal asks
+# for its citizens from one address, and limits each citizen's wrong codes itself first.
+WRONG_CODES = 100
+CODE_WINDOW = 15 * 60  # seconds after the last wrong code that the count is kept
 
 
 @api.exception_handler(FetchRefused)
@@ -119,8 +124,14 @@ def _request_object(scheme: SchemeDocument, slug: str, code: str) -> str:
 
 @api.get("/verzoekobjecten/{code}", summary="Het ondertekende verzoek (request object, OpenID4VP request_uri)")
 async def request_object(request: HttpRequest, code: str, requester: str = Path(...)) -> HttpResponse:
+    # Counted before the look-up, and given back when the code was right: the count is of wrong codes.
+    tries = shared_cache.key("verzoekobject-pogingen", shared_cache.client_address(request))
+    counted = await sync_to_async(shared_cache.count)(tries, 1, CODE_WINDOW)
+    if counted is not None and counted > WRONG_CODES:
+        raise ApiProblem(429, "too_many_requests", "Too many unknown codes from this address. Try again later.")
     scheme = await scheme_client.current()
     token = await sync_to_async(_request_object)(scheme, requester, code)
+    await sync_to_async(shared_cache.count)(tries, -1, CODE_WINDOW)
     response = HttpResponse(token, content_type=openid4vp.REQUEST_MEDIA_TYPE)
     response["Cache-Control"] = "no-store"
     return response
