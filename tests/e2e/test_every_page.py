@@ -116,9 +116,8 @@ ACTIONS = frozenset(
         "kluis/bewaren/",
         "kluis/vernieuwen/",
         "kluis/downloaden/",
-        "toestemmingen/<str:record>/intrekken/",
-        "toestemmingen/<str:record>/bewijs.json",  # downloads
-        "toestemmingen/<str:record>/bewijs.pdf",
+        "toestemmingen/<slug:record>/bewijs.json",  # downloads
+        "toestemmingen/<slug:record>/bewijs.pdf",
     }
 )
 # The staff pages' actions: logging out, fetching under standing access, and the passkey API for scripts.
@@ -178,6 +177,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "share-refused": ("niets gedeeld", "shared nothing"),
     "consents": ("toestemmingen", "consents"),
     "consent": ("intrekken", "withdraw"),
+    "consent-withdraw": ("zeker", "sure"),
     "consent-withdrawn": ("ingetrokken", "withdrawn"),
     "not-found": ("bestaat niet", "does not exist"),
     "logged-out": ("uitgelogd", "logged out"),
@@ -448,7 +448,7 @@ class Walk:
 
     def walk_plus(self) -> None:
         """An organisation asks; the citizen opens it by its code, shares, opens the link again, says no to a
-        second request, looks at their consents, downloads a receipt and withdraws."""
+        second request, looks at their consents, downloads a receipt and withdraws (asked first if they are sure)."""
         self.visit("share-start", lambda: self.go("/delen/"))
         self.visit("share-code-error", self.code_without_organisation)
         self.visit("share-review", self.open_by_code)
@@ -458,7 +458,8 @@ class Walk:
         self.visit("consents", lambda: self.go("/toestemmingen/"))
         self.visit("consent", self.open_consent)
         self.receipts()
-        self.visit("consent-withdrawn", lambda: self.submit("form[action$='/intrekken/']"))
+        self.visit("consent-withdraw", lambda: self.submit("form[action$='/intrekken/'][method=get]"))
+        self.visit("consent-withdrawn", lambda: self.submit("form[action$='/intrekken/'][method=post]"))
 
     def code_without_organisation(self) -> None:
         self.asked = self.plus.asker.ask(self.reference, standing=True)
