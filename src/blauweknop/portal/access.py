@@ -113,6 +113,7 @@ def _why(entry: Entry, reason: Reason | None, scheme: SchemeDocument) -> dict[st
             why["purpose"] = _words(basis.get("doel")) or reason.purpose
     if entry.activity == SHARED:
         why["purpose"] = reason.purpose
+        why["purpose_lang"] = "nl"  # the requester's words as recorded, whatever the page's language
     return why
 
 
