@@ -115,7 +115,7 @@ class Forms(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {name: value or "" for name, value in attrs}
         if tag == "form":
-            self.forms.append({"action": found.get("action", ""), "inputs": []})
+            self.forms.append({"action": found.get("action", ""), "method": found.get("method", "get"), "inputs": []})
         elif tag in ("input", "button") and self.forms and "name" in found:
             kind = found.get("type", "submit" if tag == "button" else "text")
             self.forms[-1]["inputs"].append((found["name"], found.get("value", ""), kind, "checked" in found))
@@ -250,8 +250,12 @@ def main(base: str, client_id: str, key_path: str) -> None:
     consent_url = f"{base}/toestemmingen/{stand['toestemming']}/"
     page = expect(browser.send("GET", consent_url), 200, "the consent's page")
     withdraw = next(f for f in forms_of(page) if f["action"].rstrip("/").endswith("intrekken"))
-    csrf = next(v for n, v, *_ in withdraw["inputs"] if n == "csrfmiddlewaretoken")
     withdraw_url = urllib.parse.urljoin(consent_url, withdraw["action"])
+    if withdraw["method"].lower() != "post":  # the portal asks "are you sure?" first
+        page = expect(browser.send("GET", withdraw_url), 200, "the question before withdrawing")
+        withdraw = next(f for f in forms_of(page) if f["method"].lower() == "post" and "intrekken" in f["action"])
+        consent_url, withdraw_url = withdraw_url, urllib.parse.urljoin(withdraw_url, withdraw["action"])
+    csrf = next(v for n, v, *_ in withdraw["inputs"] if n == "csrfmiddlewaretoken")
     withdrawn = browser.form(withdraw_url, [("csrfmiddlewaretoken", csrf)], consent_url)
     expect(withdrawn, 200, "withdrawing")
     print("    withdrawn")
