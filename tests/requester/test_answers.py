@@ -7,9 +7,6 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from blauweknop import keystore
-from blauweknop.demo.organisations import PORTAL_OIN
-from blauweknop.protocol import client_assertion
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedPresentation
 
 from .world import (
@@ -18,6 +15,7 @@ from .world import (
     BELASTING,
     INCOME,
     api_url,
+    as_portal,
     copy,
     created,
     income_request,
@@ -30,12 +28,6 @@ from .world import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def as_portal(fields: dict[str, str], *, oin: str = PORTAL_OIN) -> dict[str, str]:
-    """``fields`` as the portal sends them: with a fresh client assertion of the app manager for the answer address."""
-    token = client_assertion.sign(keystore.signing_key(oin), client_id=oin, audience=f"{api_url()}/antwoorden")
-    return {**fields, "client_assertion_type": client_assertion.ASSERTION_TYPE, "client_assertion": token}
 
 
 @pytest.fixture

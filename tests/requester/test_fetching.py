@@ -23,6 +23,7 @@ from .world import (
     WONING,
     WONING_SLUG,
     api_url,
+    as_portal,
     authenticated,
     copy,
     created,
@@ -73,7 +74,7 @@ def standing(demo_world, bsn, wallet):
     credential = copy(bsn, wallet)
     shown = presentation(credential, wallet, request)
     approved = {"state": request.state, "vp_token": vp_token("inkomen", shown), "toestemming": "tst-9"}
-    assert post_answer(approved).status_code == 200
+    assert post_answer(as_portal(approved)).status_code == 200
     handler = type("StandIn", (Portal,), {"credential": credential, "wallet": wallet, "received": []})
     with serving(handler) as server:
         base = f"http://127.0.0.1:{server.server_port}"

@@ -10,7 +10,19 @@ from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedPr
 from blauweknop.requester.tasks import expire_requests, expire_requests_at, forget_received_before, forget_received_data
 from tests.concurrency import at_once
 
-from .world import BANK, BANK_SLUG, copy, created, income_request, opened, post_answer, presentation, state_of, vp_token
+from .world import (
+    BANK,
+    BANK_SLUG,
+    as_portal,
+    copy,
+    created,
+    income_request,
+    opened,
+    post_answer,
+    presentation,
+    state_of,
+    vp_token,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +33,8 @@ def approve(bsn, wallet, body=None, *, slug=None, oin=None, **extra) -> str:
     request = opened(made)
     shown = presentation(copy(bsn, wallet), wallet, request)
     fields = {"state": request.state, "vp_token": vp_token("inkomen", shown), **extra}
-    assert post_answer(fields, **({"slug": slug} if slug else {})).status_code == 200
+    where = {"slug": slug} if slug else {}
+    assert post_answer(as_portal(fields, **where), **where).status_code == 200
     return made["code"]
 
 

@@ -114,6 +114,12 @@ def presentation(credential: str, wallet, request: openid4vp.AuthorizationReques
     return openid4vp.present(credential, paths, holder_key=wallet, aud=aud or request.client_id, nonce=request.nonce)
 
 
+def as_portal(fields: dict[str, str], *, oin: str = PORTAL_OIN, slug: str = WONING_SLUG) -> dict[str, str]:
+    """``fields`` as the portal sends them: with a fresh client assertion of the app manager for the answer address."""
+    token = client_assertion.sign(keystore.signing_key(oin), client_id=oin, audience=f"{api_url(slug)}/antwoorden")
+    return {**fields, "client_assertion_type": client_assertion.ASSERTION_TYPE, "client_assertion": token}
+
+
 def post_answer(fields: dict[str, str] | str | bytes, *, slug: str = WONING_SLUG, content_type: str = FORM):
     """POST to the requester's response_uri as the portal does (``direct_post``)."""
     content = fields if isinstance(fields, str | bytes) else httpx.QueryParams(fields).__str__()
