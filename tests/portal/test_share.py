@@ -490,4 +490,8 @@ def test_an_answer_that_may_have_arrived_leaves_the_consent_standing_and_says_so
     consent = Consent.objects.get()
     assert consent.state == Consent.State.GIVEN  # still there to see and to withdraw
     assert not consent.events.filter(kind__in=["niet-geleverd", "verlopen"]).exists()
-    assert "We weten niet zeker of uw gegevens zijn verstuurd" in done and 'href="/toestemmingen/"' in done
+    assert (
+        "uw gegevens heeft gekregen. Het kan zijn van wel." in done
+        and "Trek dan uw toestemming in" in done
+        and 'href="/toestemmingen/"' in done
+    )
