@@ -14,6 +14,7 @@ from blauweknop.scheme.client import scheme_client
 from tests.requester.test_staff_login import BANK, HOUSING, log_in, make_staff
 
 BELASTING = "00000001003214345000"
+DEBT_HELP = "00000003512873460000"
 
 
 @pytest.fixture
@@ -141,7 +142,9 @@ def test_an_organisation_this_deployment_no_longer_serves_gets_a_plain_page(demo
     assert "Dit kan nu niet" in response.content.decode()
 
 
-def test_the_debt_counselling_preset_asks_every_holder_for_six_months(demo_world, housing_staff):
+def test_the_debt_counselling_preset_asks_every_holder_for_six_months(demo_world, client):
+    assert log_in(client, "dirk", make_staff(DEBT_HELP, "dirk"))["Location"] == "/vragers/"
+    housing_staff = client  # the debt counsellor's staff: only they see this preset
     response = housing_staff.post("/vragers/nieuw/", {"preset": "schuldhulp", "retention_days": "200"})
     share_request = ShareRequest.objects.get()
     assert response["Location"] == f"/vragers/verzoeken/{share_request.pk}/"

@@ -36,7 +36,7 @@ def log_in(client, username: str, device: TOTPDevice | None, *, password: str = 
     return client.post(response["Location"], {"token": code(device)})
 
 
-def test_the_password_alone_opens_no_staff_page(client):
+def test_the_password_alone_opens_no_staff_page(demo_world, client):  # the staff pages read the scheme document
     device = make_staff(HOUSING, "anna")
     response = client.post("/vragers/inloggen/", {"username": "anna", "password": PASSWORD})
     assert response.status_code == 302
@@ -71,7 +71,7 @@ def test_a_citizen_is_no_staff_member(client):
     assert response.status_code == 302 and response["Location"].startswith("/vragers/inloggen/?next=")
 
 
-def test_without_a_device_the_app_is_set_up_first(client):
+def test_without_a_device_the_app_is_set_up_first(demo_world, client):  # the staff pages read the scheme document
     make_staff(BANK, "bert", totp_now=False)
     response = client.post("/vragers/inloggen/", {"username": "bert", "password": PASSWORD})
     assert response["Location"].startswith("/vragers/inloggen/instellen/")

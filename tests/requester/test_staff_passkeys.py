@@ -33,7 +33,7 @@ def test_after_the_password_a_passkey_may_be_the_second_step_but_not_be_added(cl
     assert client.post(BEGIN_REGISTRATION, content_type="application/json").status_code == 403
 
 
-def test_a_verified_staff_member_can_add_a_passkey_for_this_site(client, settings):
+def test_a_verified_staff_member_can_add_a_passkey_for_this_site(demo_world, client, settings):  # pages read the scheme
     assert log_in(client, "anna", make_staff(HOUSING, "anna"))["Location"] == "/vragers/"
     begun = client.post(BEGIN_REGISTRATION, content_type="application/json")
     assert begun.status_code == 200

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from blauweknop import display, document_types, i18n
-from blauweknop.protocol import dcql
+from blauweknop.protocol import dcql, openid4vp
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.requester import asking, fetching, presets, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
@@ -87,20 +87,57 @@ def months_later(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@dataclass(frozen=True)
+class Row:
+    """One request in the list: its code, what it asks, its state."""
+
+    share_request: ShareRequest
+    code: str
+    what: str  # the preset's name, or the document types in words
+    state: str
+
+
+def what_asked(share_request: ShareRequest, catalogue: document_types.Catalogue | None) -> str:
+    """What ``share_request`` asks, in a few words: the preset's name, else the document types' names."""
+    try:
+        query = dcql.parse(share_request.asked)
+    except VerificationError:
+        return ""
+    preset = presets.matching(query)
+    if preset is not None:
+        return str(preset.name)
+    language = i18n.language()
+    names = []
+    for credential in query.credentials:
+        document_type = catalogue.by_vct(credential.vct) if catalogue else None
+        names.append(document_type.name[language] if document_type else credential.id)
+    return ", ".join(names)
+
+
 @require_http_methods(["GET"])
 @staff_required
 def request_list(request: HttpRequest) -> HttpResponse:
-    """The organisation's share requests, newest first: state, reference, made and answered when."""
-    rows = ShareRequest.objects.filter(requester=request.staff.requester).order_by("-created_at")[:200]
-    return render(request, "requester/list.html", {"rows": [(row, STATES[row.status]) for row in rows]})
+    """The organisation's share requests, newest first: code, what is asked, reference, state, made and answered."""
+    requests = ShareRequest.objects.filter(requester=request.staff.requester).order_by("-created_at")[:200]
+    try:
+        catalogue = document_types.of(async_to_sync(scheme_client.current)())
+    except SchemeUnavailable:  # the list still shows; the types are named by their ids
+        catalogue = None
+    rows = [Row(row, asking.display_code(row.code), what_asked(row, catalogue), STATES[row.status]) for row in requests]
+    return render(request, "requester/list.html", {"rows": rows})
+
+
+DAYS_ERROR = gettext_lazy("Vul een aantal dagen in, van 1 tot 3650. Bijvoorbeeld 90.")  # asking.MAX_RETENTION_DAYS
 
 
 class RequestForm(forms.Form):
     preset = forms.ChoiceField(
         label=gettext_lazy("Wat wilt u vragen?"),
-        choices=[(preset.id, preset.name) for preset in presets.PRESETS],
         widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("Kies wat u wilt vragen.")},
+        error_messages={
+            "required": gettext_lazy("Kies wat u wilt vragen."),
+            "invalid_choice": gettext_lazy("Kies wat u wilt vragen."),
+        },
     )
     purpose_nl = forms.CharField(
         label=gettext_lazy("Waarom vraagt u dit? (Nederlands)"),
@@ -128,24 +165,41 @@ class RequestForm(forms.Form):
         required=False,
         min_value=1,
         max_value=asking.MAX_RETENTION_DAYS,
+        error_messages={"invalid": DAYS_ERROR, "min_value": DAYS_ERROR, "max_value": DAYS_ERROR},
+    )
+    access = forms.ChoiceField(
+        label=gettext_lazy("Eenmalig of doorlopend?"),
+        choices=[
+            ("", gettext_lazy("Zoals het verzoek voorstelt")),
+            (openid4vp.ONCE, gettext_lazy("Eenmalig: de inwoner deelt één keer")),
+            (openid4vp.STANDING, gettext_lazy("Doorlopend: u mag de nieuwste gegevens ophalen tot een datum")),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
     )
     access_until = forms.DateField(
         label=gettext_lazy("Tot wanneer mag u gegevens ophalen?"),
         help_text=gettext_lazy(
-            "Alleen bij doorlopende toegang. Bijvoorbeeld 31-12-2026. Laat het leeg voor zes maanden vanaf vandaag."
+            "Alleen bij doorlopende toegang, hooguit een jaar vooruit. Bijvoorbeeld 31-12-2026. "
+            "Laat het leeg voor zes maanden vanaf vandaag."
         ),
         required=False,
         input_formats=["%d-%m-%Y", "%Y-%m-%d"],
     )
 
+    def __init__(self, data: Any, *, choices: tuple[presets.Preset, ...]) -> None:
+        super().__init__(data)
+        self.fields["preset"].choices = [(preset.id, preset.name) for preset in choices]
+        self.presets = choices
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        preset = presets.get(data.get("preset", ""))
+        preset = next((preset for preset in self.presets if preset.id == data.get("preset")), None)
         until = data.get("access_until")
         if preset is None or until is None:
             return data
         today = timezone.localdate()
-        if not preset.standing:
+        if (data.get("access") or preset.access) == openid4vp.ONCE:
             self.add_error("access_until", _("Dit verzoek is eenmalig. Laat dit veld leeg."))
         elif not today < until <= today + timedelta(days=asking.MAX_STANDING_DAYS):
             self.add_error("access_until", _("Kies een datum na vandaag en hooguit een jaar vooruit."))
@@ -157,13 +211,15 @@ class RequestForm(forms.Form):
 @with_tenant
 def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
     """Nieuw verzoek: choose a preset, change its words, reference, retention and term if needed."""
-    form = RequestForm(request.POST or None)
+    choices = presets.for_requester(tenant.oin)
+    form = RequestForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        preset = presets.get(data["preset"])
-        until = data["access_until"] or (
-            months_later(timezone.localdate(), preset.standing_months) if preset.standing else None
-        )
+        preset = presets.get(data["preset"], tenant.oin)
+        access = data["access"] or preset.access
+        standing = access == openid4vp.STANDING
+        default_until = months_later(timezone.localdate(), preset.standing_months) if standing else None
+        until = data["access_until"] or default_until
         try:
             share_request = asking.create(
                 tenant,
@@ -173,7 +229,7 @@ def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
                 },
                 legal_basis=CONSENT,
                 retention_days=data["retention_days"] or preset.retention_days,
-                access=preset.access,
+                access=access,
                 access_until=until,
                 asked=list(preset.asked),
                 reference=data["reference"].strip(),
@@ -184,7 +240,7 @@ def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
         else:
             messages.info(request, _("Het verzoek is gemaakt. Geef de inwoner de link, de QR-code of de code."))
             return redirect("requester:request", pk=share_request.pk)
-    return render(request, "requester/new.html", {"form": form, "presets": presets.PRESETS})
+    return render(request, "requester/new.html", {"form": form, "presets": choices})
 
 
 @dataclass(frozen=True)
@@ -206,6 +262,43 @@ class Received:
     received_at: Any
     delete_after: Any
     rows: list[display.Row]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The copies that came in at one moment: the citizen's answer, or one "Haal nu op"."""
+
+    received_at: Any
+    fetched: bool  # a fetch under standing access, not the answer
+    copies: list[Received]
+
+
+def deliveries(copies: list[Received], vias: list[str]) -> list[Delivery]:
+    """``copies`` (newest first, each with its way in ``vias``) grouped by the moment they came in."""
+    result: list[Delivery] = []
+    for copy, via in zip(copies, vias, strict=True):
+        if result and result[-1].received_at == copy.received_at:
+            result[-1].copies.append(copy)
+        else:
+            result.append(Delivery(copy.received_at, via == ReceivedCredential.Via.STANDING, [copy]))
+    return result
+
+
+def basis_for_staff(share_request: ShareRequest, scheme: Any) -> str:
+    """The legal basis as staff read it: the citizen's consent, or the law's name (the register speaks to citizens)."""
+    basis = asking.legal_basis(scheme, share_request.legal_basis) or {}
+    if basis.get("kind") == "consent":
+        return _("Toestemming van de inwoner")
+    return (basis.get("wet") or basis.get("name") or {}).get(i18n.language(), share_request.legal_basis)
+
+
+def ended_on(share_request: ShareRequest) -> date | None:
+    """The last day a request that has ended could be used, when known: its end date or its answer date."""
+    if share_request.status != ShareRequest.State.EXPIRED:
+        return None
+    if share_request.answered_at is None:
+        return timezone.localtime(share_request.expires_at).date()
+    return share_request.approved_until or share_request.access_until
 
 
 def asked_in_words(share_request: ShareRequest, catalogue: document_types.Catalogue) -> list[AskedType]:
@@ -256,12 +349,12 @@ def request_page(request: HttpRequest, tenant: RequesterTenant, pk: int) -> Http
     share_request = _own(request, pk)
     catalogue = document_types.of(tenant.scheme)
     link = asking.link(share_request, tenant.scheme)
-    basis = asking.legal_basis(tenant.scheme, share_request.legal_basis) or {}
+    copies = asking.received(share_request)
     context = {
         "share_request": share_request,
         "state": STATES[share_request.status],
         "purpose": share_request.purpose.get(i18n.language(), ""),
-        "basis": (basis.get("name") or {}).get(i18n.language(), share_request.legal_basis),
+        "basis": basis_for_staff(share_request, tenant.scheme),
         "asked": asked_in_words(share_request, catalogue),
         "link": link,
         "qr": qr_svg(link, _("QR-code met de link naar dit verzoek")),
@@ -270,7 +363,9 @@ def request_page(request: HttpRequest, tenant: RequesterTenant, pk: int) -> Http
         "standing": share_request.access == ShareRequest.Access.STANDING,
         "can_fetch": share_request.access == ShareRequest.Access.STANDING
         and share_request.status == ShareRequest.State.APPROVED,
-        "received": received_in_words(asking.received(share_request), tenant, catalogue),
+        "ended": share_request.status in (ShareRequest.State.WITHDRAWN, ShareRequest.State.EXPIRED),
+        "ended_on": ended_on(share_request),
+        "deliveries": deliveries(received_in_words(copies, tenant, catalogue), [copy.via for copy in copies]),
     }
     return render(request, "requester/request.html", context)
 

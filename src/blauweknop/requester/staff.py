@@ -17,6 +17,7 @@ from typing import Any
 import django_otp
 import qrcode
 import qrcode.image.svg
+from asgiref.sync import async_to_sync
 from django import forms
 from django.conf import settings
 from django.contrib import auth, messages
@@ -30,10 +31,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.oath import TOTP, hotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from blauweknop.requester import tenants
 from blauweknop.requester.models import StaffMember
+from blauweknop.scheme.client import SchemeUnavailable, scheme_client
 
 TOTP_NAME = "app"  # the one authenticator app device of a staff member
 
@@ -97,8 +101,20 @@ def _to_login(request: HttpRequest, name: str) -> HttpResponse:
     return _step(name, request.get_full_path())
 
 
+def suspended(staff: StaffMember) -> bool:
+    """Whether the scheme document says the staff member's organisation may not ask for data now (suspended)."""
+    try:
+        tenants.of_oin(async_to_sync(scheme_client.current)(), staff.requester.oin)
+    except tenants.NotHere as exc:
+        return exc.code == "not_certified"
+    except SchemeUnavailable:  # not known now; the pages that need the scheme document say so themselves
+        return False
+    return False
+
+
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A staff page: logged in with both factors, else to the step still to do. Sets ``request.staff``."""
+    """A staff page: logged in with both factors, else to the step still to do. Sets ``request.staff`` and
+    ``request.staff_suspended`` (every staff page then says the organisation may not ask for data now)."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -109,6 +125,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             has_device = django_otp.user_has_device(request.user)
             return _to_login(request, "requester:second-factor" if has_device else "requester:setup")
         request.staff = staff
+        request.staff_suspended = suspended(staff)
         return view(request, *args, **kwargs)
 
     return never_cache(wrapped)
@@ -170,10 +187,19 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             form.add_error("token", _("Er waren te veel verkeerde codes. Wacht even en typ dan de nieuwe code."))
         elif device is not None and device.verify_token(form.cleaned_data["token"]):
             return _verified(request, device)
+        elif device is not None and used_before(device, form.cleaned_data["token"]):
+            form.add_error("token", _("Deze code is al gebruikt. Wacht op de volgende code in uw app."))
         else:
             form.add_error("token", _("Deze code klopt niet. Typ de code die de app nu laat zien."))
     context = {"form": form, "next": next_page(request), "has_app": device is not None, "passkeys": _passkeys(request)}
     return render(request, "requester/second_factor.html", context)
+
+
+def used_before(device: TOTPDevice, token: str) -> bool:
+    """Whether ``token`` is right for now but was used already (django-otp refuses a time step up to ``last_t``)."""
+    now = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+    steps = range(now - device.tolerance, min(now + device.tolerance, device.last_t) + 1)
+    return any(hotp(device.bin_key, step, device.digits) == int(token) for step in steps)
 
 
 def _passkeys(request: HttpRequest) -> dict[str, Any]:
