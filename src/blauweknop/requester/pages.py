@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from blauweknop import display, document_types, i18n
 from blauweknop.protocol import dcql, openid4vp
 from blauweknop.protocol.errors import InvalidInput, VerificationError
+from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.requester import asking, fetching, presets, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
 from blauweknop.requester.staff import qr_svg, staff_required
@@ -284,7 +285,7 @@ def deliveries(copies: list[Received], vias: list[str]) -> list[Delivery]:
     return result
 
 
-def basis_for_staff(share_request: ShareRequest, scheme: Any) -> str:
+def basis_for_staff(share_request: ShareRequest, scheme: SchemeDocument) -> str:
     """The legal basis as staff read it: the citizen's consent, or the law's name (the register speaks to citizens)."""
     basis = asking.legal_basis(scheme, share_request.legal_basis) or {}
     if basis.get("kind") == "consent":
