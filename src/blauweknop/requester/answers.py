@@ -10,10 +10,17 @@ Anyone who fetched the request object knows its ``state``. So a refusal, and the
 date of standing access, count only with a client assertion of a certified app manager for exactly
 this address (``client_assertion_type``, ``client_assertion``; each once). A presentation proves
 itself: without an assertion (another OpenID4VP wallet) it is taken as a one-time answer.
+
+A request the back office made for one citizen (``ShareRequest.subject``) takes only presentations
+that show that citizen's BSN: anyone with the link can answer, and another citizen's data must not
+end up in this citizen's file. Such an answer is refused and the request stays open; the BSN is
+checked against the pseudonym and not kept, as the back office named it itself.
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -24,14 +31,17 @@ from django.utils import timezone
 
 from blauweknop.api import ApiProblem
 from blauweknop.db import write_transaction
-from blauweknop.protocol import client_assertion, openid4vp, sdjwt
+from blauweknop.protocol import client_assertion, dcql, openid4vp, sdjwt
 from blauweknop.protocol.client_assertion import ClientAssertion
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
+from blauweknop.pseudonyms import pseudonym
 from blauweknop.requester import asking, outbound
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion, UsedPresentation
 from blauweknop.requester.tenants import RequesterTenant
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024  # the whole form; the deployment's own limit (MAX_REQUEST_BODY) is not larger
 MAX_FIELDS = 10
@@ -80,6 +90,12 @@ def _named_request(tenant: RequesterTenant, state: str | None, now: datetime) ->
 
 
 ALREADY_ANSWERED = ApiProblem(409, "already_answered", "This request was answered already.")
+WRONG_SUBJECT = ApiProblem(
+    400,
+    "wrong_subject",
+    "These data are not about the person this request is for. Nothing was kept. "
+    "The request stays open for that person to answer.",
+)
 
 
 def _repeated(
@@ -158,6 +174,29 @@ def verified(
     return openid4vp.verify_response(vp_token, request, scheme, status_lists=outbound.status_lists(), now=now)
 
 
+def about_subject(share_request: ShareRequest, query: dcql.Query, received: Iterable[openid4vp.Received]) -> bool:
+    """Whether ``received`` is about the citizen ``share_request`` is for; always, for a request for nobody.
+
+    Each presentation of a type asked the BSN (every type that has one, requester.asking) must show the
+    very BSN named, and at least one must: constant-time, against the pseudonym the request keeps.
+    """
+    if not share_request.subject:
+        return True
+    bound = {credential.id for credential in query.credentials if asking.SUBJECT in credential.paths()}
+    shown = [item.claims.get(asking.SUBJECT) for item in received if item.query_id in bound]
+    return bool(shown) and all(
+        isinstance(bsn, str) and hmac.compare_digest(pseudonym(bsn).encode(), share_request.subject.encode())
+        for bsn in shown
+    )
+
+
+def _kept(share_request: ShareRequest, claims: dict[str, Any]) -> dict[str, Any]:
+    """The claims to keep: without the BSN of a request for one citizen (checked, and the back office has it)."""
+    if not share_request.subject:
+        return claims
+    return {name: value for name, value in claims.items() if name != asking.SUBJECT}
+
+
 def _refused(exc: ProtocolError) -> ApiProblem:
     """The problem for a presentation that failed verification."""
     if exc.code == "status_unavailable":  # genuine or not, this cannot be told now: the wallet may try again
@@ -188,7 +227,7 @@ def store(
                 query_id=item.query_id,
                 issuer_oin=tenant.scheme.issuer(item.iss).oin,
                 vct=item.vct,
-                claims=item.claims,
+                claims=_kept(share_request, item.claims),
                 received_at=now,
                 delete_after=now + timedelta(days=share_request.retention_days),
             )
@@ -202,7 +241,7 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
     The accepted answer sent again is taken as it was (its reply may have been lost); any other answer to
     an answered request is refused. Problems: 400 ``invalid_request`` (unknown state, bad fields), 400
     ``request_expired``, 401 ``invalid_client`` / ``assertion_replayed``, 409 ``already_answered``, 400
-    ``invalid_presentation``, 503 ``status_unavailable``.
+    ``invalid_presentation``, 400 ``wrong_subject`` (the request stays open), 503 ``status_unavailable``.
     """
     now = now or timezone.now()
     share_request = _named_request(tenant, form.get("state"), now)
@@ -235,6 +274,13 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
         received = verified(form["vp_token"], request, tenant.scheme, int(now.timestamp()))
     except ProtocolError as exc:
         raise _refused(exc) from exc
+    if not about_subject(share_request, request.query, received):
+        logger.warning(
+            "requester %s: an answer to request %s does not show the citizen it is for; refused",
+            tenant.oin,
+            share_request.pk,
+        )
+        raise WRONG_SUBJECT
     return _close(tenant, share_request, ShareRequest.State.APPROVED, consent, until, received, now, app_manager)
 
 

@@ -224,6 +224,12 @@ class VerzoekAanvraag(ClientAuthentication):
     toegangTot: date | None = Field(None, description="Standing access: the last day (at most a year away).")
     gevraagd: list[Gevraagd] = Field(min_length=1, max_length=asking.MAX_TYPES)
     geldigDagen: int = Field(14, ge=1, le=asking.MAX_VALID_DAYS, description="Days the citizen has to answer.")
+    burgerservicenummer: str | None = Field(
+        None,
+        pattern=r"^[0-9]{9}$",
+        description="Whom the request is for. The citizen then shares their BSN, and an answer about anyone else "
+        "is refused. Never shown again: kept only as a pseudonym.",
+    )
 
 
 class Verzoek(Schema):
@@ -288,6 +294,7 @@ def _create(tenant: RequesterTenant, body: VerzoekAanvraag) -> dict[str, Any]:
         ],
         reference=body.kenmerk,
         valid_days=body.geldigDagen,
+        bsn=body.burgerservicenummer,
     )
     return {
         "code": share_request.code,

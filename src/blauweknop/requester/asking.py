@@ -3,6 +3,12 @@
 Each document type asked for is one credential query (its id is the type id), each field one claim
 query; everything is checked against the scheme's catalogue and register of legal bases first, so a
 request never asks for something no holder can give, or on a basis the scheme does not know.
+
+The back office may name whom a request is for (a BSN). Anyone with the link or the code can open
+the request, so such a request asks the BSN as required in every document type that has it, and
+the answer is taken only when it shows that very BSN (requester.answers). The request keeps a keyed
+pseudonym of the BSN, never the number; the signed request object, served to anyone with the code,
+does not carry it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from django.utils import timezone
 from blauweknop import document_types
 from blauweknop.protocol import check_code, dcql, openid4vp
 from blauweknop.protocol.errors import InvalidInput
+from blauweknop.protocol.identifiers import validate_bsn
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.pseudonyms import pseudonym
 from blauweknop.requester import tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
 from blauweknop.requester.tenants import RequesterTenant
@@ -33,6 +41,7 @@ MAX_TYPES = 10
 MAX_FIELDS = 60
 MAX_PURPOSE = 300
 MAX_REFERENCE = 100
+SUBJECT = "burgerservicenummer"  # the field that says whom a document is about
 # Words in plain view: no control characters, which a page or a log line could be made to show.
 _PLAIN = re.compile(r"[^\x00-\x1f\x7f]*")
 
@@ -119,7 +128,12 @@ def _claim_id(path: str) -> str:
     return path.replace(".", "-")
 
 
-def _checked_query(scheme: SchemeDocument, asked: list[Asked]) -> dcql.Query:
+def _with_subject(fields: tuple[tuple[str, bool], ...]) -> tuple[tuple[str, bool], ...]:
+    """``fields`` with the BSN first and required: a request bound to a citizen checks whom the data are about."""
+    return ((SUBJECT, True), *((path, required) for path, required in fields if path != SUBJECT))
+
+
+def _checked_query(scheme: SchemeDocument, asked: list[Asked], *, bound: bool = False) -> dcql.Query:
     if not isinstance(asked, list) or not 1 <= len(asked) <= MAX_TYPES:
         raise _refuse(f"Ask for 1 to {MAX_TYPES} document types.")
     if sum(len(item.fields) for item in asked) > MAX_FIELDS:
@@ -143,7 +157,9 @@ def _checked_query(scheme: SchemeDocument, asked: list[Asked]) -> dcql.Query:
             raise _refuse(f"A field of {item.type_id!r} is asked for twice.")
         if not any(required for _, required in item.fields):
             raise _refuse(f"Ask for at least one field of {item.type_id!r} as required.")
-        claims = tuple(dcql.ClaimQuery(_claim_id(path), path, bool(required)) for path, required in item.fields)
+        # Every document type that can show the BSN must show it, the optional ones too: each copy is then checked.
+        fields = _with_subject(item.fields) if bound and SUBJECT in known else item.fields
+        claims = tuple(dcql.ClaimQuery(_claim_id(path), path, bool(required)) for path, required in fields)
         arrays = dcql.array_paths(document_type.schema)
         try:
             queries.append(
@@ -151,6 +167,11 @@ def _checked_query(scheme: SchemeDocument, asked: list[Asked]) -> dcql.Query:
             )
         except InvalidInput as exc:
             raise _refuse(exc.message) from exc
+    if bound and not any(query.required and SUBJECT in query.paths() for query in queries):
+        raise _refuse(
+            "A request for one citizen needs a required document type that shows the citizen service number (BSN). "
+            "Ask for such a type as required, or leave the BSN out."
+        )
     return dcql.Query(tuple(queries))
 
 
@@ -171,10 +192,16 @@ def create(
     reference: str = "",
     created_by: Any = None,
     valid_days: int = 14,
+    bsn: str | None = None,
 ) -> ShareRequest:
-    """A new open share request of ``tenant``, its request object signed; :class:`InvalidInput` on bad input."""
+    """A new open share request of ``tenant``, its request object signed; :class:`InvalidInput` on bad input.
+
+    With ``bsn`` the request is for that citizen only: it asks their BSN and keeps only its pseudonym.
+    """
+    if bsn is not None:
+        validate_bsn(bsn)  # its error never repeats the number
     terms = _checked_terms(tenant, purpose, legal_basis, retention_days, access, access_until, reference)
-    query = _checked_query(tenant.scheme, asked)
+    query = _checked_query(tenant.scheme, asked, bound=bsn is not None)
     if isinstance(valid_days, bool) or not isinstance(valid_days, int) or not 1 <= valid_days <= MAX_VALID_DAYS:
         raise _refuse(f"A request can be answered for 1 to {MAX_VALID_DAYS} days.")
     now = timezone.now()
@@ -189,6 +216,7 @@ def create(
             access=terms.access,
             access_until=access_until,
             asked=query.to_json(),
+            subject=pseudonym(bsn) if bsn is not None else "",
             created_by=created_by,
             created_at=now,
             expires_at=now + timedelta(days=valid_days),

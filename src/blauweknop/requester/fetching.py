@@ -98,7 +98,8 @@ def standing_fetch(
 
     :class:`FetchRefused` when the portal refuses (``consent_withdrawn``, ``consent_expired``,
     ``not_your_consent``, ``not_certified``) or the request gives no standing access;
-    :class:`FetchFailed` when the portal cannot be reached or its answer does not verify.
+    :class:`FetchFailed` when the portal cannot be reached or its answer does not verify, or (``wrong_subject``)
+    is not about the citizen a request for one citizen is for.
     """
     now = now or timezone.now()
     if (
@@ -127,6 +128,9 @@ def standing_fetch(
     except ProtocolError as exc:
         logger.warning("requester %s: the portal's answer to a standing fetch failed: %s", tenant.oin, exc.code)
         raise FetchFailed(exc.code, exc.message) from exc
+    if not answers.about_subject(share_request, request.query, received):
+        logger.warning("requester %s: the portal's answer to a standing fetch is not about the citizen", tenant.oin)
+        raise FetchFailed("wrong_subject", "The portal sent data that are not about the person this request is for.")
     with write_transaction():
         return answers.store(tenant, share_request, received, ReceivedCredential.Via.STANDING, now)
 

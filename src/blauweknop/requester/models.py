@@ -97,6 +97,12 @@ class ShareRequest(models.Model):
     access = models.CharField(max_length=20, choices=Access.choices, default=Access.ONCE)
     access_until = models.DateField(null=True, blank=True, help_text="Standing access: the last day.")
     asked = models.JSONField(help_text="The credential queries as asked (see requester.asking).")
+    subject = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Whom the request is for: a keyed pseudonym of the BSN the back office named, never the BSN; "
+        "empty when it named nobody.",
+    )
     request_object = models.TextField(help_text="The signed request object (oauth-authz-req+jwt).")
     status = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
     consent = models.CharField(max_length=64, blank=True, help_text="The consent record id the portal gave.")
