@@ -13,7 +13,7 @@ from django_otp.oath import totp
 from blauweknop.demo.organisations import demo_requester_oins
 from blauweknop.requester.models import StaffMember
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 LOGIN = re.compile(
     r"^  (?P<name>[^:\n]+): username (?P<username>\S+), password (?P<password>\S+)\n"
@@ -49,7 +49,8 @@ def test_seed_demo_prints_a_staff_login_per_requester_and_the_same_on_a_second_r
     assert sorted(m.requester.oin for m in members) == sorted(demo_requester_oins())
 
 
-def test_the_printed_login_opens_the_requester_portal_of_its_own_organisation():
+def test_the_printed_login_opens_the_requester_portal_of_its_own_organisation(deployment):
+    # The staff pages read the scheme document (is the organisation suspended?): a real server must publish it.
     login = seed()["Woningcorporatie Thuisbasis"]
     seed()  # a second run keeps the login working
     browser = Client()

@@ -82,12 +82,12 @@ def test_it_refuses_to_style_the_header_links_and_buttons_differently(citizen):
     items = header_items(page_of(citizen.get("/")))
     texts = [text for _, text in items]
     # The pages first, then the language, then the account: on a small screen that packs into three rows.
-    pages = ["Mijn overzicht", "Mijn kluis", "Hulp", "Mijn toestemmingen", "Wie heeft mijn gegevens ingezien?"]
-    assert texts[:7] == [*pages, "Nederlands", "English"]
-    assert texts[7].startswith("Ingelogd") and texts[8:] == ["Uitloggen"], texts
+    pages = ["Mijn overzicht", "Mijn kluis", "Hulp", "Wie heeft mijn gegevens ingezien?"]
+    assert texts[:6] == [*pages, "Nederlands", "English"]
+    assert texts[6].startswith("Ingelogd") and texts[7:] == ["Uitloggen"], texts
     # Links and buttons alike carry the one action style; only "Ingelogd" is plain text.
-    assert {cls for cls, _ in items[:7] + items[8:]} == {"blauweknop-nav__action"}
-    assert items[7][0] == "blauweknop-nav__text"
+    assert {cls for cls, _ in items[:6] + items[7:]} == {"blauweknop-nav__action"}
+    assert items[6][0] == "blauweknop-nav__text"
 
 
 @pytest.mark.parametrize(("first_name", "shown"), [("Noor", "Ingelogd als Noor"), ("", "Ingelogd")])
@@ -95,7 +95,7 @@ def test_it_names_the_citizen_in_the_header_only_when_the_first_name_is_known(cl
     log_in(client, citizen_bsn)
     User.objects.filter(bsn=citizen_bsn).update(first_name=first_name)
     texts = [text for _, text in header_items(page_of(client.get("/")))]
-    assert texts[7] == shown
+    assert texts[6] == shown
 
 
 def test_the_header_marks_the_page_you_are_on(citizen):
@@ -236,3 +236,9 @@ def test_it_refuses_to_say_every_copy_is_thrown_away_at_logout_without_naming_th
     assert "Dan bewaren we niets" in vault and "versleuteld" in vault and "ingelogd met DigiD" in vault
     assert "echt weg" in vault and "ook uw BSN" in vault
     assert "eerder intrekken" in vault and "Vernieuwen" in vault
+
+
+def test_every_citizen_page_leads_to_mijn_toestemmingen_from_the_footer(client, demo_world):
+    # In the footer, not the header: the header must stay one row at 1280 px and low at 320 px.
+    for path in ("/", "/hulp/", "/controleren/"):
+        assert page_of(client.get(path)).xpath("//footer//a[@href='/toestemmingen/']"), path

@@ -413,7 +413,7 @@ def test_a_decision_still_at_work_is_waited_for_and_one_that_broke_off_is_said(c
     assert citizen.get(review).status_code == 303  # no second decision meanwhile
     OpenedRequest.objects.update(decided_at=timezone.now() - timedelta(minutes=5))
     broke_off = citizen.get(review + "klaar/").content.decode()
-    assert "We weten niet zeker of uw gegevens zijn verstuurd" in broke_off and 'href="/toestemmingen/"' in broke_off
+    assert "uw gegevens heeft gekregen. Het kan zijn van wel." in broke_off and 'href="/toestemmingen/"' in broke_off
 
 
 @pytest.mark.parametrize(
