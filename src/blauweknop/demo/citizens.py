@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from faker import Faker
@@ -165,8 +165,20 @@ def _more_debts(seed: int, citizen: Citizen, age: int, year: int) -> None:
             citizen.documents[(holder, "vorderingen")] = {"vorderingen": debts}
 
 
+def _birth_date(fake: Faker) -> date:
+    """A birth date for an age of 18 to 90 on :data:`TODAY`.
+
+    Faker's ``date_of_birth`` counts back from the machine's clock, so the demo changed from day to day. This makes
+    the same single draw from Faker's generator, counted from ``TODAY``, so that the draws after it (names, places,
+    streets) stay as they were.
+    """
+    earliest = datetime(TODAY.year - 91, TODAY.month, TODAY.day) + timedelta(days=1)
+    latest = datetime(TODAY.year - 18, TODAY.month, TODAY.day)
+    return (earliest + timedelta(seconds=fake.random.uniform(0, (latest - earliest).total_seconds()))).date()
+
+
 def _person(fake: Faker, rng: random.Random, bsn: str) -> tuple[str, dict[str, Any]]:
-    birth = fake.date_of_birth(minimum_age=18, maximum_age=90)
+    birth = _birth_date(fake)
     prefix = rng.choice(["", "", "", "van", "de", "van der", "van den"])
     surname = fake.last_name().split(" ")[-1]
     first = fake.first_name()
