@@ -330,6 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--require-key-binding", action="store_true")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(run=_verify)
+
+    # Joining the scheme and testing a participant: modules of their own, which use this module's helpers.
+    from blauweknop import conformance, joining
+
+    joining.add_commands(commands)
+    conformance.add_command(commands)
     return parser
 
 

@@ -163,13 +163,16 @@ STATUS_LIST_SIZE = envint("BLAUWEKNOP_STATUS_LIST_SIZE", 2**17, minimum=1)
 STATUS_LIST_DEADLINE = envint("BLAUWEKNOP_STATUS_LIST_DEADLINE", 3, minimum=1)
 
 # Each role brings its own apps, and so its own tables and migrations; none needs another role's.
+# Staff of the operator and of requesters log in with a password and a second factor (TOTP or a passkey);
+# wrong passwords lock out.
+STAFF_APPS = ["django_otp", "django_otp.plugins.otp_totp", "django_otp_webauthn", "axes"]
 ROLE_APPS = {
-    "scheme": ["blauweknop.scheme"],
+    "scheme": ["blauweknop.scheme", *STAFF_APPS],
     "holder": ["blauweknop.holder", "blauweknop.audit"],
     "portal": ["blauweknop.portal", "digid_eherkenning", "privates", "simple_certmanager", "solo"],
-    # Its staff log in with a password and a second factor (TOTP or a passkey); wrong passwords lock out.
-    "requester": ["blauweknop.requester", "django_otp", "django_otp.plugins.otp_totp", "django_otp_webauthn", "axes"],
+    "requester": ["blauweknop.requester", *STAFF_APPS],
 }
+STAFF_ROLES = {"scheme", "requester"} & set(BLAUWEKNOP_ROLES)  # the roles whose staff log in
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -177,7 +180,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "blauweknop.accounts",
-    *(app for role in ALL_ROLES if role in BLAUWEKNOP_ROLES for app in ROLE_APPS[role]),
+    # Once each, in role order: two roles may share apps (the staff login).
+    *dict.fromkeys(app for role in ALL_ROLES if role in BLAUWEKNOP_ROLES for app in ROLE_APPS[role]),
     # seed_demo fills the scheme and holder roles; a portal alone has nothing to seed.
     *(["blauweknop.demo"] if {"scheme", "holder"} & set(BLAUWEKNOP_ROLES) else []),
     "csp",
@@ -201,12 +205,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The requester's staff: request.user.is_verified() (second factor), and the lockout of axes.
-    *(
-        ["django_otp.middleware.OTPMiddleware", "axes.middleware.AxesMiddleware"]
-        if "requester" in BLAUWEKNOP_ROLES
-        else []
-    ),
+    # The staff of the operator and of requesters: request.user.is_verified() (second factor), the lockout of axes.
+    *(["django_otp.middleware.OTPMiddleware", "axes.middleware.AxesMiddleware"] if STAFF_ROLES else []),
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -281,7 +281,7 @@ AUTH_USER_MODEL = "accounts.User"
 DIGID_MOCK = envbool("BLAUWEKNOP_DIGID_MOCK", DEMO)
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out staff login is refused before a password is checked (axes scopes itself to it).
-    *(["axes.backends.AxesStandaloneBackend"] if "requester" in BLAUWEKNOP_ROLES else []),
+    *(["axes.backends.AxesStandaloneBackend"] if STAFF_ROLES else []),
     "digid_eherkenning.mock.backends.DigiDBackend" if DIGID_MOCK else "digid_eherkenning.backends.DigiDBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]

@@ -15,7 +15,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
 if "scheme" in settings.BLAUWEKNOP_ROLES:
     from blauweknop.scheme.api import api as scheme_api
 
-    urlpatterns.append(path("stelsel/api/v1/", scheme_api.urls))
+    urlpatterns += [
+        path("stelsel/api/v1/", scheme_api.urls),
+        path("stelsel/beheer/", include("blauweknop.scheme.urls")),
+    ]
 
 if "holder" in settings.BLAUWEKNOP_ROLES:
     from blauweknop.holder.api import api as holder_api

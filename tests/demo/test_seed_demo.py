@@ -45,7 +45,7 @@ def test_seeding_twice_leaves_one_world_and_a_newer_scheme_document():
     assert SourceRecord.objects.values("bsn").distinct().count() == 20
     assert PublishedDocument.objects.current().version == 2
     assert "Demo BSNs" in out.getvalue()
-    assert all(o.public_jwks["keys"] for o in Organisation.objects.all())
+    assert all(o.keys.filter(state="current").count() == 1 for o in Organisation.objects.all())
 
 
 def test_with_the_holder_role_alone_it_fills_only_its_own_tenants_sources(settings):

@@ -8,11 +8,11 @@ import time
 import pytest
 
 from blauweknop.portal.holders import MAX_ANSWER_BYTES
-from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
-from blauweknop.scheme.models import Organisation
+from blauweknop.scheme.models import Key, Organisation
 
 from .conftest import BELASTING, GEMEENTE, checkbox_paths
 from .stand_in import Answering, serving
@@ -50,7 +50,8 @@ def _warnings(caplog, oin):
 
 def test_a_copy_that_fails_verification_is_named_untrusted_and_logged(citizen, citizen_bsn, caplog):
     # The scheme names another key for the tax office than the one it signs with.
-    Organisation.objects.filter(oin=BELASTING).update(public_jwks=jwks([SigningKey(generate_jwk()).public_jwk]))
+    other = SigningKey(generate_jwk()).public_jwk
+    Key.objects.filter(owner=BELASTING).update(kid=other["kid"], public_jwk=other)
     publication.publish()
     scheme_client.forget()
     page = _press(citizen, BELASTING)

@@ -23,11 +23,11 @@ from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import SessionCopies, VaultCopy, VaultKey
 from blauweknop.portal.verification import status_lists, verify_credential
 from blauweknop.protocol import sdjwt, sdjwt_vc
-from blauweknop.protocol.jwk import SigningKey, generate_jwk, jwks
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
-from blauweknop.scheme.models import Organisation
+from blauweknop.scheme.models import Key
 
 from .conftest import BELASTING, GEMEENTE, log_in
 
@@ -340,7 +340,8 @@ def test_an_unverifiable_fresh_copy_does_not_replace_the_kept_one(kept, citizen_
     who = pseudonym(citizen_bsn)
     before = {row.pk: bytes(row.sealed) for row in VaultCopy.objects.filter(citizen=who)}
     # The scheme names another key for the tax office than the one it signs with.
-    Organisation.objects.filter(oin=BELASTING).update(public_jwks=jwks([SigningKey(generate_jwk()).public_jwk]))
+    other = SigningKey(generate_jwk()).public_jwk
+    Key.objects.filter(owner=BELASTING).update(kid=other["kid"], public_jwk=other)
     publication.publish()
     scheme_client.forget()
     page = _messages(kept, kept.post("/kluis/vernieuwen/", {"alles": "1"}))

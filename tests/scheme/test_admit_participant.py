@@ -111,7 +111,12 @@ def test_it_updates_an_admitted_participant_and_keeps_its_certification(tmp_path
     output = admit(tmp_path, holder(name="Waterschap Nieuw", jwks={"keys": [public_jwk(new_key)]}))
 
     organisation = Organisation.objects.get(oin=HOLDER_OIN)
-    assert (organisation.name, organisation.public_jwks) == ("Waterschap Nieuw", {"keys": [public_jwk(new_key)]})
+    assert organisation.name == "Waterschap Nieuw"
+    # The new key waits for a rotation; the first one still signs.
+    assert [(k.kid, k.state) for k in organisation.keys.order_by("added_at")] == [
+        (KEY["kid"], "current"),
+        (new_key["kid"], "next"),
+    ]
     assert organisation.certification == Organisation.Certification.SUSPENDED
     assert str(organisation.certified_since) == "2026-01-05"
     assert "Updated Waterschap Nieuw" in output

@@ -34,6 +34,8 @@ class Organisation(models.Model):
     """A participant: a holder, a requester, an app manager, or several of these."""
 
     class Certification(models.TextChoices):
+        # Applied: waiting for the operator; never in a scheme document until certified.
+        APPLIED = "applied", _("aangemeld")
         CERTIFIED = scheme_document.CERTIFIED, _("gecertificeerd")
         SUSPENDED = scheme_document.SUSPENDED, _("geschorst")
         REVOKED = scheme_document.REVOKED, _("ingetrokken")
@@ -52,7 +54,6 @@ class Organisation(models.Model):
     )
     certified_since = models.DateField(_("gecertificeerd sinds"), null=True, blank=True)
     base_url = models.URLField(_("basisadres"), blank=True, help_text=_("Leeg: deze installatie zelf."))
-    public_jwks = models.JSONField(_("publieke sleutels"), default=dict)
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -73,6 +74,11 @@ class Organisation(models.Model):
     def issuer_url(self) -> str:
         """The ``iss`` of the credentials this organisation issues."""
         return self.url
+
+    @property
+    def keys(self) -> KeyQuerySet:
+        """This organisation's public keys, in every state."""
+        return Key.objects.filter(owner=self.oin)
 
     def roles(self) -> list[str]:
         """The scheme roles, as the scheme document names them."""
@@ -100,7 +106,7 @@ class Organisation(models.Model):
             oin=self.oin,
             name=self.name,
             roles=[scheme_document.APP_MANAGER] if as_app_manager else self.roles(),
-            jwks=self.public_jwks,
+            jwks={"keys": [k.public_jwk for k in self.keys.published()]},
             endpoints=endpoints,
             certification=self.certification,
             certified_since=self.certified_since.isoformat() if self.certified_since else None,
@@ -127,3 +133,113 @@ class PublishedDocument(models.Model):
 
     class Meta:
         ordering = ["-version"]
+
+
+OPERATOR = "stelsel"  # the owner of the scheme operator's own keys
+
+
+class KeyQuerySet(models.QuerySet["Key"]):
+    def published(self) -> KeyQuerySet:
+        """The keys a scheme document lists for verifying: next, current and retiring ones."""
+        return self.filter(state__in=[Key.State.NEXT, Key.State.CURRENT, Key.State.RETIRING]).order_by("added_at", "pk")
+
+
+class Key(models.Model):
+    """A public signing key of a participant (by OIN) or of the operator (``stelsel``), and where it is in its life.
+
+    next: published, so every verifier knows it, but not signing yet; current: what the owner signs with now;
+    retiring: no longer signs, still verifies the copies it signed until they expire; retired: left out of the
+    scheme document; revoked: compromised or withdrawn, its signatures fail with ``key_revoked`` at once.
+    """
+
+    class State(models.TextChoices):
+        NEXT = "next", _("nieuw, nog niet in gebruik")
+        CURRENT = "current", _("in gebruik")
+        RETIRING = "retiring", _("uitgefaseerd")
+        RETIRED = "retired", _("vervallen")
+        REVOKED = "revoked", _("ingetrokken")
+
+    owner = models.CharField(_("eigenaar"), max_length=20, help_text=_("Een OIN, of 'stelsel' voor de beheerder."))
+    kid = models.CharField(_("sleutel-id"), max_length=100)
+    public_jwk = models.JSONField(_("publieke sleutel"))
+    state = models.CharField(_("stand"), max_length=10, choices=State.choices, default=State.NEXT)
+    added_at = models.DateTimeField(_("toegevoegd op"), default=timezone.now)
+    # When a next key may become current: by then every verifier has a scheme document that lists it.
+    usable_from = models.DateTimeField(_("bruikbaar vanaf"), null=True, blank=True)
+    # When a retiring key leaves the scheme document: the last copy it signed has expired by then.
+    retire_at = models.DateTimeField(_("vervalt op"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
+    reason = models.TextField(_("reden"), blank=True)
+
+    objects = KeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["owner", "added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "kid"], name="scheme_key_once_per_owner"),
+            models.UniqueConstraint(
+                fields=["owner"], condition=models.Q(state="current"), name="scheme_key_one_current_per_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}/{self.kid} ({self.state})"
+
+
+class AuditEntry(models.Model):
+    """One action on the scheme (an application, a certification step, a key change, a catalogue version).
+
+    Append-only: the database refuses changes (triggers, migration 0002), this model refuses them too, and each
+    entry holds the digest of the one before it, so an edit or a removal in the middle breaks the chain
+    (``blauweknop.scheme.audit.verify_chain``).
+    """
+
+    at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+    actor = models.CharField(
+        _("door"), max_length=150, help_text=_("De gebruikersnaam van de beheerder, of wie anders.")
+    )
+    action = models.CharField(_("handeling"), max_length=40)
+    subject = models.CharField(_("over"), max_length=100, db_index=True, help_text=_("Een OIN, of wat anders."))
+    reason = models.TextField(_("reden"), blank=True)
+    details = models.JSONField(_("details"), default=dict)
+    previous = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("regel in het logboek")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("An audit entry cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("An audit entry cannot be removed.")
+
+
+class PublishedDocumentType(models.Model):
+    """A version of a document type that the operator published after the built-in catalogue.
+
+    Older versions stay in the scheme document, so copies of an older version keep their meaning.
+    """
+
+    type_id = models.CharField(_("documentsoort"), max_length=60)
+    version = models.PositiveIntegerField(_("versie"))
+    definition = models.JSONField(_("definitie"))
+    published_at = models.DateTimeField(_("gepubliceerd op"), default=timezone.now)
+    published_by = models.CharField(_("door"), max_length=150)
+
+    class Meta:
+        ordering = ["type_id", "version"]
+        constraints = [models.UniqueConstraint(fields=["type_id", "version"], name="scheme_type_version_once")]
+
+
+class OperatorMember(models.Model):
+    """A staff member of the scheme operator: may review applications, certify, suspend, revoke, rotate, publish."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator_member")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.user.get_username()

@@ -55,7 +55,8 @@ def _newest_locked() -> PublishedDocument | None:
 
 def _sign_after(latest: PublishedDocument | None) -> PublishedDocument:
     version = latest.version + 1 if latest else 1
-    organisations = Organisation.objects.order_by("oin")
+    # An applicant is not in the scheme until the operator certifies it.
+    organisations = Organisation.objects.exclude(certification=Organisation.Certification.APPLIED).order_by("oin")
     payload = scheme_document.build(
         iss=settings.SCHEME_URL,
         version=version,

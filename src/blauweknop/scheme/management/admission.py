@@ -52,10 +52,11 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Admission:
-    """A checked participant: the fields of its Organisation row (``oin`` is the key)."""
+    """A checked participant: the fields of its Organisation row (``oin`` is the key) and its public keys."""
 
     oin: str
     fields: dict[str, Any]
+    jwks: dict[str, Any]
 
 
 def admission(raw: Any) -> Admission:
@@ -97,13 +98,12 @@ def admission(raw: Any) -> Admission:
         "name": values["name"],
         "slug": values["slug"],
         "base_url": values["base_url"],
-        "public_jwks": values["jwks"],
         "description": values["description"],
         "contact": values.get("contact", {}),
         "document_types": values["document_types"],
         **{flag: role in roles for role, flag in ROLES.items()},
     }
-    return Admission(values["oin"], fields)
+    return Admission(values["oin"], fields, values["jwks"])
 
 
 def _unreadable(name: str, value: Any) -> list[str]:

@@ -31,7 +31,6 @@ from django.db import transaction
 from blauweknop import keystore
 from blauweknop.demo.citizens import DEFAULT_COUNT, DEFAULT_SEED, Citizen, make_citizens
 from blauweknop.demo.organisations import ORGANISATIONS
-from blauweknop.protocol.jwk import jwks
 from blauweknop.scheme import catalogue
 
 DEMO_BSNS_SHOWN = 3
@@ -40,15 +39,16 @@ BSNS_PER_DELETE = 500  # well under SQLite's limit on the parameters of one stat
 
 def register_organisations() -> int:
     """The demo organisations in the operator's register, then a newly published scheme document; its version."""
-    from blauweknop.scheme import publication
-    from blauweknop.scheme.models import Organisation
+    from blauweknop.scheme import keys, publication
+    from blauweknop.scheme.models import Key, Organisation
 
     for spec in ORGANISATIONS:
         key = keystore.signing_key(spec["oin"])  # made at first run, outside git
-        Organisation.objects.update_or_create(
-            oin=spec["oin"],
-            defaults={**spec, "certified_since": date(2026, 1, 5), "public_jwks": jwks([key.public_jwk])},
-        )
+        Organisation.objects.update_or_create(oin=spec["oin"], defaults={**spec, "certified_since": date(2026, 1, 5)})
+        added = keys.add(spec["oin"], key.public_jwk)
+        if added.state != Key.State.CURRENT:  # a key folder made anew: the demo signs with what it has on disk
+            Key.objects.filter(owner=spec["oin"], state=Key.State.CURRENT).update(state=Key.State.RETIRED)
+            Key.objects.filter(pk=added.pk).update(state=Key.State.CURRENT)
     return publication.publish().version
 
 

@@ -3,8 +3,10 @@
 The file describes the participant (see ``blauweknop.scheme.management.admission``): OIN, name,
 slug, base_url, roles, document_types, jwks (its public keys), description and contact. A new
 participant is admitted as certified from today; an admitted one is updated and keeps its
-certification. With ``--publish`` a new scheme document is signed in the same transaction, so
-the change is published whole or not at all. Bad input exits with code 2 and writes nothing.
+certification. Keys in the file that are new are added (the first one signs; later ones wait
+for a rotation); keys left out of the file stay until the operator retires or revokes them.
+With ``--publish`` a new scheme document is signed in the same transaction, so the change is
+published whole or not at all. Bad input exits with code 2 and writes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from blauweknop.scheme import publication
+from blauweknop.scheme import keys, publication
 from blauweknop.scheme.management.admission import ROLES, Admission, Refused, admission
 from blauweknop.scheme.models import Organisation
 
@@ -93,4 +95,6 @@ def _store(admitted: Admission, *, publish: bool) -> tuple[bool, int | None]:
     for name, value in admitted.fields.items():
         setattr(organisation, name, value)
     organisation.save()
+    for jwk in admitted.jwks["keys"]:
+        keys.add(admitted.oin, jwk)
     return created, publication.publish().version if publish else None
