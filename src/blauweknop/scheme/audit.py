@@ -6,8 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from django.db import transaction
-
+from blauweknop.db import lock_name, write_transaction
 from blauweknop.scheme.models import AuditEntry
 
 GENESIS = "0" * 64  # the "previous" of the first entry
@@ -30,28 +29,32 @@ def _content_digest(entry: AuditEntry) -> str:
     )
 
 
-@transaction.atomic
 def record(
     *, actor: str, action: str, subject: str, reason: str = "", details: dict[str, Any] | None = None
 ) -> AuditEntry:
     """Append one entry after the newest, in the caller's transaction (the action and its entry land together).
 
-    Two at once: the newest entry is locked first, so the second waits and chains onto the first.
+    Two at once: the second waits for the first to commit and chains onto it.
     """
-    newest = AuditEntry.objects.select_for_update().order_by("-pk").first()
-    entry = AuditEntry(
-        actor=actor,
-        action=action,
-        subject=subject,
-        reason=reason,
-        details=details or {},
-        previous=newest.digest if newest else GENESIS,
-    )
-    # The digest covers what the database gives back (a JSON round trip, the stored precision of the time).
-    entry.details = json.loads(json.dumps(entry.details))
-    entry.digest = _content_digest(entry)
-    entry.save()
-    return entry
+    with write_transaction():
+        # A name locked, then the newest read. Locking the newest row instead holds back nobody while there is no
+        # entry yet, and on PostgreSQL the row committed while waiting stays unseen (the statement's snapshot is
+        # older): two entries would follow the same one, and the chain would break.
+        lock_name("scheme.audit")
+        newest = AuditEntry.objects.order_by("-pk").first()
+        entry = AuditEntry(
+            actor=actor,
+            action=action,
+            subject=subject,
+            reason=reason,
+            details=details or {},
+            previous=newest.digest if newest else GENESIS,
+        )
+        # The digest covers what the database gives back (a JSON round trip, the stored precision of the time).
+        entry.details = json.loads(json.dumps(entry.details))
+        entry.digest = _content_digest(entry)
+        entry.save()
+        return entry
 
 
 def verify_chain() -> int | None:
