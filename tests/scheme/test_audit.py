@@ -1,0 +1,144 @@
+"""The operator's audit trail: append-only in the database, chained so that an edit made around the database is seen."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from blauweknop.scheme import audit
+from blauweknop.scheme.models import AuditEntry
+from tests.concurrency import at_once
+
+OIN = "00000009876543210000"
+OTHER = "00000009876543211000"
+# The statements that make the trail append-only, and those that take that away again, per database.
+TRIGGERS = importlib.import_module("blauweknop.scheme.migrations.0002_operator")
+
+
+def _three() -> list[AuditEntry]:
+    return [
+        audit.record(actor="aanvrager", action="applied", subject=OIN, details={"naam": "Waterschap Voorbeeld"}),
+        audit.record(actor="beheerder-1", action="certified", subject=OIN, reason="Alle controles goed."),
+        audit.record(actor="beheerder-2", action="suspended", subject=OTHER, reason="Lek gemeld."),
+    ]
+
+
+def _run(statements: dict[str, list[str]]) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements.get(connection.vendor, []):
+            cursor.execute(statement)
+
+
+@contextmanager
+def _without_the_triggers() -> Iterator[None]:
+    """As someone with the database owner's rights could: the triggers gone while the block runs."""
+    _run(TRIGGERS.DROP)
+    try:
+        yield
+    finally:
+        _run(TRIGGERS.APPEND_ONLY)
+
+
+def _refused(sql: str, params: list) -> None:
+    with (
+        pytest.raises(DatabaseError, match="the audit trail cannot be changed"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
+
+
+@pytest.mark.django_db
+def test_each_entry_follows_from_the_one_before_it_and_the_history_is_per_subject():
+    first, second, third = _three()
+    assert first.previous == audit.GENESIS
+    assert (second.previous, third.previous) == (first.digest, second.digest)
+    assert audit.verify_chain() is None
+    assert [e.action for e in audit.history(OIN)] == ["certified", "applied"]  # newest first
+    assert [e.actor for e in audit.history(OTHER)] == ["beheerder-2"]
+    assert audit.history("00000000000000000000") == []
+
+
+@pytest.mark.django_db
+def test_the_model_refuses_to_change_or_remove_an_entry():
+    entry, *_ = _three()
+    entry.reason = "iets anders"
+    with pytest.raises(ValueError, match="cannot be changed"):
+        entry.save()
+    with pytest.raises(ValueError, match="cannot be removed"):
+        entry.delete()
+    assert AuditEntry.objects.get(pk=entry.pk).reason == ""
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_an_update_made_with_raw_sql():
+    entry, *_ = _three()
+    _refused("UPDATE scheme_auditentry SET reason = %s WHERE id = %s", ["weggepoetst", entry.pk])
+    _refused("UPDATE scheme_auditentry SET actor = %s", ["iemand anders"])
+    assert AuditEntry.objects.get(pk=entry.pk).reason == ""
+    assert audit.verify_chain() is None
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite lets Django's test flush delete rows")
+def test_postgresql_refuses_a_delete_made_with_raw_sql():
+    _, second, _ = _three()
+    _refused("DELETE FROM scheme_auditentry WHERE id = %s", [second.pk])
+    assert AuditEntry.objects.count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("sql", "params"),
+    [
+        ("UPDATE scheme_auditentry SET reason = %s WHERE id = %s", ["Alle controles goed?"]),
+        ("UPDATE scheme_auditentry SET actor = %s WHERE id = %s", ["beheerder-3"]),
+        ("UPDATE scheme_auditentry SET details = %s WHERE id = %s", ['{"naam": "Iemand"}']),
+        ("UPDATE scheme_auditentry SET at = %s WHERE id = %s", ["2020-01-01 00:00:00+00:00"]),
+        ("DELETE FROM scheme_auditentry WHERE id = %s", []),
+    ],
+    ids=["reason", "actor", "details", "time", "removal"],
+)
+def test_the_chain_shows_an_edit_made_around_the_triggers(sql, params):
+    _first, second, third = _three()
+    with _without_the_triggers(), connection.cursor() as cursor:
+        cursor.execute(sql, [*params, second.pk])
+    # A changed entry no longer matches its digest; after a removal the next one no longer follows.
+    assert audit.verify_chain() == (third.pk if sql.startswith("DELETE") else second.pk)
+    _refused("UPDATE scheme_auditentry SET reason = %s WHERE id = %s", ["weer terug", third.pk])  # triggers back
+
+
+@pytest.mark.django_db
+def test_an_edit_that_also_rewrites_the_digest_breaks_the_link_to_the_next_entry():
+    first, second, third = _three()
+    forged = audit._digest(first.digest, second.at.isoformat(), "beheerder-1", "certified", OIN, "Anders.", {})
+    with _without_the_triggers(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE scheme_auditentry SET reason = %s, digest = %s WHERE id = %s", ["Anders.", forged, second.pk]
+        )
+    assert audit.verify_chain() == third.pk
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("before", [0, 1], ids=["the-first-two", "after-an-entry"])
+def test_two_records_at_once_chain_one_after_the_other(before):
+    for n in range(before):
+        audit.record(actor="systeem", action="document_published", subject="stelsel", details={"n": n})
+
+    def slow_action() -> AuditEntry:
+        # An action that records and then takes its time to commit: the other one must wait for it.
+        with transaction.atomic():
+            entry = audit.record(actor="beheerder-1", action="suspended", subject=OIN, reason="Tegelijk.")
+            time.sleep(0.3)
+            return entry
+
+    results, failures = at_once(slow_action)
+    assert failures == []
+    assert len(results) == 2 and AuditEntry.objects.count() == before + 2
+    assert audit.verify_chain() is None
+    assert len({entry.previous for entry in AuditEntry.objects.all()}) == before + 2
