@@ -3,7 +3,8 @@
 The scheme operator keeps the catalogue as files (``blauweknop.scheme.catalogue``) and publishes it
 in the signed scheme document; holders and portals read it from there only, so a holder or a portal
 on its own machines needs no copy of the operator's files (R1). Each type is built once per scheme
-version, with its JSON Schema validator.
+version, with its JSON Schema validator. The scheme document lists every published version of a type:
+new data is issued with the newest, and a copy of an older version keeps its fields and words.
 
 An entry is signed by the operator, but the holder validates every document against its schema
 inside a request: a schema may only use the few keywords documents need (nothing that refers
@@ -132,7 +133,7 @@ def _safe_pattern(pattern: Any) -> bool:
     return True
 
 
-def _within_profile(schema: Any) -> bool:
+def within_profile(schema: Any) -> bool:
     """Whether ``schema`` keeps to :data:`KEYWORDS`, :data:`MAX_DEPTH` and safe patterns (iterative: any depth)."""
     pending, seen = [(schema, 0)], 0
     while pending:
@@ -184,7 +185,7 @@ def from_entry(entry: dict[str, Any]) -> DocumentType | None:
             for f in entry["fields"]
         )
         schema, version = entry["schema"], entry["version"]
-        if isinstance(version, bool) or not isinstance(version, int) or not _within_profile(schema):
+        if isinstance(version, bool) or not isinstance(version, int) or not within_profile(schema):
             raise TypeError("a schema outside the profile")
         jsonschema.Draft202012Validator.check_schema(schema)
         return DocumentType(
@@ -203,24 +204,44 @@ def from_entry(entry: dict[str, Any]) -> DocumentType | None:
 
 @dataclass(frozen=True)
 class Catalogue:
-    """The document types of one scheme version, by id and by ``vct``."""
+    """The document types of one scheme version: the newest version of each by id, and the versions before it.
+
+    New data is issued and checked with the newest version; a copy of an older version that the scheme
+    still lists keeps its meaning (its fields and their words) through :meth:`by_vct`.
+    """
 
     by_id: dict[str, DocumentType]
+    older: tuple[DocumentType, ...] = ()
+
+    @classmethod
+    def listing(cls, types: list[DocumentType]) -> Catalogue:
+        """The catalogue of every listed version in ``types``; an id whose versions cannot be told apart
+        (a version or a ``vct`` listed twice) is left out, since which one is meant cannot be told."""
+        versions, vcts = Counter((t.id, t.version) for t in types), Counter(t.vct for t in types)
+        unclear = {t.id for t in types if versions[t.id, t.version] > 1 or vcts[t.vct] > 1}
+        if unclear:
+            logger.warning("catalogue versions appear twice and are left out: %s", ", ".join(sorted(unclear))[:200])
+        kept = [t for t in types if t.id not in unclear]
+        newest: dict[str, DocumentType] = {}
+        for document_type in kept:
+            if document_type.id not in newest or document_type.version > newest[document_type.id].version:
+                newest[document_type.id] = document_type
+        return cls(newest, tuple(t for t in kept if newest[t.id] is not t))
 
     def get(self, type_id: str) -> DocumentType | None:
-        """The type ``type_id``, or ``None``."""
+        """The newest version of type ``type_id``, or ``None``."""
         return self.by_id.get(type_id)
 
     def document_type(self, type_id: str) -> DocumentType:
-        """The type ``type_id``; an unknown id is bad input."""
+        """The newest version of type ``type_id``; an unknown id is bad input."""
         found = self.by_id.get(type_id)
         if found is None:
             raise InvalidInput("bad_claims", f"There is no document type {type_id!r} in the catalogue.")
         return found
 
     def by_vct(self, vct: str | None) -> DocumentType | None:
-        """The type whose credentials carry ``vct``, or ``None``."""
-        return next((t for t in self.by_id.values() if t.vct == vct), None)
+        """The listed version whose credentials carry ``vct`` (the newest or an older one), or ``None``."""
+        return next((t for t in (*self.by_id.values(), *self.older) if t.vct == vct), None)
 
 
 _catalogues: dict[tuple[str, int], Catalogue] = {}
@@ -235,10 +256,7 @@ def of(scheme: SchemeDocument) -> Catalogue:
         found = _catalogues.get(key)
         if found is None:
             types = [t for t in (from_entry(entry) for entry in scheme.document_types) if t is not None]
-            twice = {i for i, n in Counter(t.id for t in types).items() if n > 1}
-            if twice:  # which one is meant cannot be told: neither is used
-                logger.warning("catalogue ids appear twice and are left out: %s", ", ".join(sorted(twice))[:200])
-            found = _catalogues[key] = Catalogue({t.id: t for t in types if t.id not in twice})
+            found = _catalogues[key] = Catalogue.listing(types)
             for old in sorted(_catalogues, key=lambda k: k[1])[:-KEEP_VERSIONS]:
                 del _catalogues[old]
         return found

@@ -11,7 +11,7 @@ from blauweknop import keystore
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.jwk import jwks
 from blauweknop.scheme import catalogue
-from blauweknop.scheme.models import Organisation, PublishedDocument
+from blauweknop.scheme.models import Organisation, PublishedDocument, PublishedDocumentType
 
 OPERATOR_KEY = "stelsel"
 VALID_FOR = 7 * 86400
@@ -57,12 +57,14 @@ def _sign_after(latest: PublishedDocument | None) -> PublishedDocument:
     version = latest.version + 1 if latest else 1
     # An applicant is not in the scheme until the operator certifies it.
     organisations = Organisation.objects.exclude(certification=Organisation.Certification.APPLIED).order_by("oin")
+    # Every version of each document type: a copy of an older version keeps its meaning.
+    published_types = PublishedDocumentType.objects.values_list("definition", flat=True)
     payload = scheme_document.build(
         iss=settings.SCHEME_URL,
         version=version,
         organisations=[o.scheme_entry() for o in organisations if o.is_holder or o.is_requester],
         app_managers=[o.scheme_entry(as_app_manager=True) for o in organisations if o.is_app_manager],
-        document_types=[t.publish() for t in catalogue.document_types().values()],
+        document_types=[t.publish() for t in catalogue.every_version(published_types)],
         legal_bases=catalogue.legal_bases(),
         valid_for=VALID_FOR,
     )
