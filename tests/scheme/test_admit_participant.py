@@ -14,6 +14,7 @@ from django.utils import timezone
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.jwk import KeySet, generate_jwk, public_jwk
 from blauweknop.scheme import publication
+from blauweknop.scheme.management.admission import MAX_KEYS
 from blauweknop.scheme.models import Organisation, PublishedDocument
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +164,10 @@ DEEP_OBJECT = json.dumps(holder(description=None))[:-1] + ', "description": ' + 
         (holder(jwks={"keys": ["key"]}), "not usable"),
         (holder(jwks={"keys": [{k: v for k, v in public_jwk(KEY).items() if k != "kid"}]}), "no 'kid'"),
         (holder(jwks={"keys": [public_jwk(KEY), public_jwk(KEY)]}), "same 'kid'"),
-        (holder(jwks={"keys": [public_jwk(generate_jwk()) for _ in range(11)]}), "more than 10 keys"),
+        (
+            holder(jwks={"keys": [public_jwk(generate_jwk()) for _ in range(MAX_KEYS + 1)]}),
+            f"more than {MAX_KEYS} keys",
+        ),
         (holder(jwks={"keys": [{**public_jwk(KEY), "x5u": "https://elders.example/key"}]}), "not allowed: x5u"),
         (holder(description={"nl": "Alleen Nederlands."}), "Dutch (nl) and in English (en)"),
         (holder(name="Water\x00schap"), "control character"),

@@ -1,17 +1,32 @@
-"""The scheme operator's API: the signed scheme document and the operator's keys."""
+"""The scheme operator's API: the signed scheme document, the operator's keys, and applications to join."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from datetime import date, datetime
 
-from blauweknop.api import ApiProblem, make_api
+from django.http import HttpRequest, HttpResponse
+from ninja import Path, Schema, Status
+from pydantic import Field
+
+from blauweknop.api import PROBLEM, ApiProblem, make_api, problem
+from blauweknop.protocol import application
+from blauweknop.scheme import applications
+from blauweknop.scheme.applications import NotAccepted
 from blauweknop.scheme.publication import in_force, operator_jwks
 
 api = make_api(
     title="Stelsel API",
     namespace="scheme",
-    description="Het stelseldocument: wie meedoet aan de Blauwe Knop, in welke rol, met welke sleutels.",
+    description="Het stelseldocument: wie meedoet aan de Blauwe Knop, in welke rol, met welke sleutels. "
+    "Een organisatie meldt zich hier aan; de stelselbeheerder beoordeelt de aanmelding.",
 )
+OIN_PATTERN = r"^[0-9]{20}$"
+
+
+@api.exception_handler(NotAccepted)
+def not_accepted(request: HttpRequest, exc: NotAccepted) -> HttpResponse:
+    params = [{"name": "aanmelding", "reason": reason} for reason in exc.problems]
+    return problem(exc.status, exc.code, exc.detail, **({"invalidParams": params} if params else {}))
 
 
 @api.get("/stelseldocument", summary="Het stelseldocument dat nu geldt")
@@ -27,3 +42,79 @@ def current_document(request: HttpRequest) -> HttpResponse:
 @api.get("/jwks.json", summary="De publieke sleutels van de stelselbeheerder")
 def operator_keys(request: HttpRequest) -> dict:
     return operator_jwks()
+
+
+# ---------------------------------------------------------------------------------------------
+# Applications to join
+
+
+class Aanmelding(Schema):
+    aanmelding: str = Field(
+        description=f"A compact JWS with typ {application.TYP!r}, signed with one of the keys in its own jwks. "
+        "Its payload is the participant: oin, name, slug, base_url, roles, document_types, jwks, "
+        f"description (nl, en) and contact, as for manage.py admit_participant, plus iat (at most "
+        f"{application.MAX_AGE // 60} minutes ago) and jti (used once). At most {applications.MAX_BODY // 1024} KB.",
+    )
+
+
+class Aangemeld(Schema):
+    aanmelding: str = Field(description="The OIN of the applicant: where its status is.")
+    status: str = Field(description="aangemeld: the operator reviews it.")
+
+
+class Aanmeldstatus(Schema):
+    oin: str
+    status: str = Field(description="aangemeld, gecertificeerd, geschorst, ingetrokken or geweigerd.")
+    aangemeldOp: datetime | None = Field(description="When the application was received (none: admitted directly).")
+    gewijzigdOp: datetime | None = Field(description="When the status last changed.")
+    gecertificeerdSinds: date | None = Field(description="Since when the participant is certified, if ever.")
+
+
+def _problem_responses(statuses: dict[int, str]) -> dict:
+    content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {str(status): {"description": description, "content": content} for status, description in statuses.items()}
+
+
+@api.post(
+    "/aanmeldingen",
+    response={201: Aangemeld},
+    summary="Aanmelden als deelnemer (de stelselbeheerder beoordeelt de aanmelding)",
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": Aanmelding.model_json_schema()}}, "required": True},
+        "responses": _problem_responses(
+            {
+                409: "De OIN of het adresdeel (slug) is al in gebruik, of deze aanmelding kwam al eerder binnen",
+                422: "De aanmelding is niet volledig of niet juist, of niet ondertekend met een eigen sleutel",
+                429: "Te veel aanmeldingen van dit adres",
+            }
+        ),
+    },
+)
+def apply(request: HttpRequest, response: HttpResponse) -> Status:
+    applications.limit(request)
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > applications.MAX_BODY:  # refused before the body is read
+        raise NotAccepted(413, "too_large", f"An application is at most {applications.MAX_BODY // 1024} KB.")
+    organisation = applications.apply(applications.token_of(request.body))
+    response["Location"] = f"{request.path.rstrip('/')}/{organisation.oin}"
+    return Status(
+        201, {"aanmelding": organisation.oin, "status": applications.STATUS_WORDS[organisation.certification]}
+    )
+
+
+@api.get(
+    "/aanmeldingen/{oin}",
+    response=Aanmeldstatus,
+    summary="De stand van een aanmelding: alleen de status en de data",
+)
+def application_status(request: HttpRequest, oin: str = Path(..., pattern=OIN_PATTERN)) -> dict:
+    found = applications.status(oin)
+    if found is None:
+        raise ApiProblem(404, "not_found", "There is no application or participant with this OIN.")
+    return {
+        "oin": found.oin,
+        "status": found.status,
+        "aangemeldOp": found.applied_at,
+        "gewijzigdOp": found.changed_at,
+        "gecertificeerdSinds": found.certified_since,
+    }

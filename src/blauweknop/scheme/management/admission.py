@@ -27,7 +27,8 @@ OPTIONAL = ("document_types", "contact")
 LANGUAGES = ("nl", "en")
 CONTACT_FIELDS = ("telefoon", "website")
 JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use")  # what a public signing key needs, nothing else
-MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KEYS, MAX_KID = 200, 50, 200, 500, 10, 100
+MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KID = 200, 50, 200, 500, 100
+MAX_KEYS = 5  # as many as one owner may have published (scheme.keys.MAX_PUBLISHED): a rotation needs three
 MAX_DEPTH = 8  # a good file nests four levels at most: jwks, keys, a key, its members
 # What no text of a participant may hold, and why, in the order they are reported. Every value is one
 # line of text: PostgreSQL refuses a NUL, and no page should show the other control characters. A lone

@@ -96,5 +96,8 @@ def _store(admitted: Admission, *, publish: bool) -> tuple[bool, int | None]:
         setattr(organisation, name, value)
     organisation.save()
     for jwk in admitted.jwks["keys"]:
-        keys.add(admitted.oin, jwk)
+        try:
+            keys.add(admitted.oin, jwk)
+        except keys.KeyRefused as refused:  # e.g. more keys than one owner may publish, with those it has
+            raise _refuse(f"Key {jwk['kid']!r}: {refused.message}") from None
     return created, publication.publish().version if publish else None

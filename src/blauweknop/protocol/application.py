@@ -1,0 +1,82 @@
+"""An application to join the scheme: the participant's description, signed with one of its own keys.
+
+A compact JWS with ``typ: aanmelding+jwt``. Its payload is the description the operator admits
+(``oin``, ``name``, ``slug``, ``base_url``, ``roles``, ``document_types``, ``jwks``, ``description``,
+``contact``) plus ``iat`` and ``jti``. The signature must verify with a key of the ``jwks`` in the
+payload: whoever applies shows they hold the private key of a key they ask the scheme to trust
+(proof of possession). ``iat`` is at most :data:`MAX_AGE` seconds old, and the receiver refuses a
+``jti`` it has accepted before, so a copy of an application cannot be sent again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from blauweknop.protocol import jws
+from blauweknop.protocol.errors import InvalidInput, VerificationError
+from blauweknop.protocol.jwk import ALLOWED_ALGS, KeySet, SigningKey
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, now_or, required_date
+
+TYP = "aanmelding+jwt"
+MAX_AGE = 300  # seconds: an application is signed just before it is sent
+MAX_JTI_LENGTH = 64
+CLAIMS = ("iat", "jti")  # what the signature adds to the description
+
+
+@dataclass(frozen=True)
+class Application:
+    """A verified application: the participant's description, and which signed application it was."""
+
+    description: dict[str, Any]
+    jti: str
+    issued_at: int
+    kid: str | None
+
+
+def sign(description: Mapping[str, Any], key: SigningKey, *, now: int | None = None) -> str:
+    """The application for ``description``, signed with ``key`` (whose public key must be in its ``jwks``)."""
+    if not isinstance(description, Mapping):
+        raise InvalidInput("bad_claims", "The description must be a JSON object.")
+    if reserved := sorted(set(description) & set(CLAIMS)):
+        raise InvalidInput("bad_claims", f"The description may not hold {', '.join(reserved)}: signing adds those.")
+    payload = {**description, "iat": now_or(now), "jti": secrets.token_urlsafe(16)}
+    return jws.sign(payload, key, TYP)
+
+
+def description(token: Any) -> Any:
+    """The description in ``token``, not yet verified: to check it, and to find the keys it must be signed with.
+
+    A token that is no application at all (another ``typ``, an algorithm not allowed) is refused first.
+    """
+    header, payload = jws.unverified_parts(token)
+    if header.get("typ") != TYP:
+        raise VerificationError("wrong_typ", f"Expected a token of type {TYP!r}.")
+    if header.get("alg") not in ALLOWED_ALGS:
+        raise VerificationError("alg_not_allowed", f"The algorithm {header.get('alg')!r} is not allowed.")
+    return {name: value for name, value in payload.items() if name not in CLAIMS}
+
+
+def verify(token: Any, keys: KeySet, *, now: int | None = None, leeway: int = DEFAULT_LEEWAY) -> Application:
+    """Verify ``token`` against ``keys`` (the checked keys of its own description).
+
+    Codes: ``malformed``, ``wrong_typ``, ``alg_not_allowed``, ``unknown_key`` (not signed with one of
+    its own keys), ``bad_signature``, ``missing_claim`` (no ``iat`` or ``jti``), ``expired`` (older
+    than :data:`MAX_AGE`), ``issued_in_future``.
+    """
+    now = now_or(now)
+    verified = jws.verify(token, keys, TYP)
+    iat = required_date(verified.payload, "iat")
+    if now - iat > MAX_AGE + leeway:
+        raise VerificationError("expired", f"The application was signed more than {MAX_AGE // 60} minutes ago.")
+    if iat > now + leeway:
+        raise VerificationError("issued_in_future")
+    jti = verified.payload.get("jti")
+    if jti is None:
+        raise VerificationError("missing_claim", "The claim 'jti' is missing.")
+    if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH or not jti.isprintable():
+        raise VerificationError("malformed", f"The jti must be a text of 1 to {MAX_JTI_LENGTH} characters.")
+    body = {name: value for name, value in verified.payload.items() if name not in CLAIMS}
+    return Application(body, jti, iat, verified.header.get("kid"))

@@ -1,0 +1,278 @@
+"""POST /stelsel/api/v1/aanmeldingen: an organisation applies with its description signed by one of its own keys."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from blauweknop.protocol import application, jws
+from blauweknop.protocol.jwk import SigningKey, generate_jwk, public_jwk
+from blauweknop.scheme import applications, audit, lifecycle, publication
+from blauweknop.scheme.models import AuditEntry, Key, Organisation, PublishedDocument
+from tests.concurrency import at_once
+
+URL = "/stelsel/api/v1/aanmeldingen"
+WATERSCHAP, WONINGCORPORATIE = "00000009876543210000", "00000009876543211000"
+KEYS = {WATERSCHAP: (generate_jwk(), generate_jwk("EdDSA")), WONINGCORPORATIE: (generate_jwk(),)}
+
+
+def described(oin: str = WATERSCHAP, **changes: Any) -> dict[str, Any]:
+    """A good description of a holder (the waterschap) or a requester (the woningcorporatie), with ``changes``."""
+    holder = oin == WATERSCHAP
+    description = {
+        "oin": oin,
+        "name": "Waterschap Voorbeeld" if holder else "Woningcorporatie Voorbeeld",
+        "slug": "waterschap-voorbeeld" if holder else "woningcorporatie-voorbeeld",
+        "base_url": "https://waterschap.example" if holder else "https://wonen.example",
+        "roles": ["holder"] if holder else ["requester"],
+        "document_types": ["vorderingen"] if holder else [],
+        "jwks": {"keys": [public_jwk(key) for key in KEYS.get(oin, KEYS[WATERSCHAP])]},
+        "description": {"nl": "Een organisatie die meedoet.", "en": "An organisation that takes part."},
+        "contact": {"telefoon": "088 123 4567", "website": "https://example.org/hulp"},
+    }
+    description.update(changes)
+    return description
+
+
+def signed(description: dict[str, Any], key: dict[str, Any] | None = None, **claims: Any) -> str:
+    """The application for ``description``, signed with ``key`` (its first own key); ``claims`` replace iat, jti."""
+    signing_key = SigningKey(key or KEYS.get(description.get("oin"), KEYS[WATERSCHAP])[0])
+    if not claims:
+        return application.sign(description, signing_key)
+    payload = {**description, "iat": int(time.time()), "jti": "een-aanmelding", **claims}
+    return jws.sign({name: value for name, value in payload.items() if value is not None}, signing_key, application.TYP)
+
+
+def post(client, token: Any, **extra: Any):
+    body = token if isinstance(token, bytes) else json.dumps({"aanmelding": token})
+    return client.post(URL, data=body, content_type="application/json", **extra)
+
+
+def refused(response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == code
+    return response.json()
+
+
+def stored() -> tuple[list, list, list]:
+    """What the scheme holds about participants: nothing else may change when an application is refused."""
+    return (
+        list(Organisation.objects.values()),
+        list(Key.objects.values()),
+        list(AuditEntry.objects.values("action", "subject")),
+    )
+
+
+@pytest.mark.django_db
+def test_two_organisations_apply_and_wait_for_the_operator_with_their_keys_unpublished(client):
+    publication.publish()
+    published = PublishedDocument.objects.count()
+
+    for oin in (WATERSCHAP, WONINGCORPORATIE):
+        response = post(client, signed(described(oin)))
+        assert response.status_code == 201, response.content
+        assert response.json() == {"aanmelding": oin, "status": "aangemeld"}
+        assert response["Location"] == f"{URL}/{oin}"
+        assert response["API-Version"] == "1.0.0"
+
+    waterschap = Organisation.objects.get(oin=WATERSCHAP)
+    assert waterschap.certification == Organisation.Certification.APPLIED and waterschap.certified_since is None
+    assert (waterschap.name, waterschap.slug, waterschap.is_holder, waterschap.document_types) == (
+        "Waterschap Voorbeeld",
+        "waterschap-voorbeeld",
+        True,
+        ["vorderingen"],
+    )
+    assert Organisation.objects.get(oin=WONINGCORPORATIE).is_requester
+    # The first key signs once certified; the second waits for a rotation, as admit_participant adds them.
+    assert [(k.kid, k.state) for k in waterschap.keys.order_by("pk")] == [
+        (KEYS[WATERSCHAP][0]["kid"], Key.State.CURRENT),
+        (KEYS[WATERSCHAP][1]["kid"], Key.State.NEXT),
+    ]
+    entries = AuditEntry.objects.filter(subject__in=KEYS).order_by("pk")
+    assert [(e.actor, e.action, e.subject) for e in entries] == [
+        ("aanvrager", "applied", WATERSCHAP),
+        ("aanvrager", "key_added", WATERSCHAP),  # the second key, with its notice
+        ("aanvrager", "applied", WONINGCORPORATIE),
+    ]
+    assert audit.verify_chain() is None
+    assert PublishedDocument.objects.count() == published, "an application publishes nothing"
+    assert WATERSCHAP not in publication.publish().token  # and an applicant stays out of the next document
+
+
+@pytest.mark.django_db
+def test_the_status_shows_only_the_status_and_its_dates_through_certification_and_refusal(client):
+    publication.publish()
+    for oin in (WATERSCHAP, WONINGCORPORATIE):
+        post(client, signed(described(oin)))
+
+    waiting = client.get(f"{URL}/{WATERSCHAP}").json()
+    assert set(waiting) == {"oin", "status", "aangemeldOp", "gewijzigdOp", "gecertificeerdSinds"}
+    assert (waiting["status"], waiting["gecertificeerdSinds"]) == ("aangemeld", None)
+    assert waiting["aangemeldOp"] == waiting["gewijzigdOp"]
+
+    lifecycle.certify(WATERSCHAP, actor="beheerder", reason="Conformiteitstest geslaagd.")
+    lifecycle.refuse(WONINGCORPORATIE, actor="beheerder", reason="Geen geldig doel.")
+
+    certified = client.get(f"{URL}/{WATERSCHAP}").json()
+    assert certified["status"] == "gecertificeerd" and certified["gecertificeerdSinds"]
+    assert certified["aangemeldOp"] == waiting["aangemeldOp"] and certified["gewijzigdOp"] > waiting["gewijzigdOp"]
+    refusal = client.get(f"{URL}/{WONINGCORPORATIE}").json()
+    assert refusal["status"] == "geweigerd"
+    assert "Geen geldig doel" not in json.dumps(refusal) and "Woningcorporatie" not in json.dumps(refusal)
+
+
+@pytest.mark.django_db
+def test_a_participant_admitted_directly_has_a_status_but_no_application_date(client, tmp_path):
+    file = tmp_path / "deelnemer.json"
+    file.write_text(json.dumps(described()))
+    call_command("admit_participant", str(file), stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    status = client.get(f"{URL}/{WATERSCHAP}").json()
+    assert (status["status"], status["aangemeldOp"]) == ("gecertificeerd", None)
+    refused(client.get(f"{URL}/{WONINGCORPORATIE}"), 404, "not_found")
+    refused(client.get(f"{URL}/123"), 400, "invalid_input")
+
+
+@pytest.mark.django_db
+def test_an_oin_or_slug_in_use_and_an_application_sent_twice_conflict_and_change_nothing(client, tmp_path):
+    token = signed(described())
+    post(client, token)
+    before = stored()
+
+    assert "received before" in refused(post(client, token), 409, "replayed")["detail"]
+    assert "status" in refused(post(client, signed(described())), 409, "oin_taken")["detail"]
+    slug = refused(post(client, signed(described(WONINGCORPORATIE, slug="waterschap-voorbeeld"))), 409, "slug_taken")
+    assert "waterschap-voorbeeld" in slug["detail"]
+    assert stored() == before
+
+    # An OIN the operator admitted itself is taken too.
+    file = tmp_path / "deelnemer.json"
+    file.write_text(json.dumps(described(WONINGCORPORATIE)))
+    call_command("admit_participant", str(file), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    refused(post(client, signed(described(WONINGCORPORATIE))), 409, "oin_taken")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{", "invalid_json"),
+        (b"\xff\xfe", "invalid_json"),
+        (b"[]", "invalid_json"),
+        (b'{"aanmelding": "a", "aanmelding": "b"}', "invalid_json"),
+        (b"[" * 50_000, "invalid_json"),
+        (b"{}", "invalid_input"),
+        (b'{"aanmelding": 7}', "invalid_input"),
+        (b'{"aanmelding": "x.y.z", "ook": 1}', "invalid_input"),
+        (b'{"aanmelding": "geen jws"}', "malformed"),
+        (b'{"aanmelding": "e30.e30.e30"}', "wrong_typ"),
+        (b'{"aanmelding": "eyJ0eXAiOiJhYW5tZWxkaW5nK2p3dCIsImFsZyI6Im5vbmUifQ.e30."}', "alg_not_allowed"),
+    ],
+)
+def test_a_body_that_is_not_a_signed_application_is_refused_with_its_own_code(client, body, code):
+    before = stored()
+    refused(post(client, body), 400, code)
+    assert stored() == before
+
+
+@pytest.mark.django_db
+def test_a_token_of_another_type_or_without_a_signature_is_refused(client):
+    description = described()
+    other_type = jws.sign({**description, "iat": int(time.time()), "jti": "x"}, SigningKey(KEYS[WATERSCHAP][0]), "jwt")
+    refused(post(client, other_type), 400, "wrong_typ")
+    header, payload, _ = signed(description).split(".")
+    refused(post(client, f"{header}.{payload}."), 422, "bad_signature")
+
+
+@pytest.mark.django_db
+def test_a_description_the_operator_would_not_admit_is_refused_with_every_problem(client):
+    bad = described(slug="geen slug", roles=["holder", "bank"], jwks={"keys": [KEYS[WATERSCHAP][0]]}, extra=1)
+    problem = refused(post(client, signed(bad)), 422, "invalid_application")
+    reasons = [param["reason"] for param in problem["invalidParams"]]
+    assert any("slug" in reason for reason in reasons)
+    assert any("bank" in reason for reason in reasons)
+    assert any("private key" in reason for reason in reasons)
+    assert any("'extra' is unknown" in reason for reason in reasons)
+    assert {param["name"] for param in problem["invalidParams"]} == {"aanmelding"}
+    assert Organisation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_application_must_prove_it_holds_one_of_its_own_keys(client):
+    stranger = generate_jwk()
+    assert "own jwks" in refused(post(client, signed(described(), stranger)), 422, "unknown_key")["detail"]
+    # The kid of one of its keys, but the private key of another.
+    impostor = {**generate_jwk(), "kid": KEYS[WATERSCHAP][0]["kid"]}
+    refused(post(client, signed(described(), impostor)), 422, "bad_signature")
+    # Signed with its second key (EdDSA): as good as the first.
+    assert post(client, signed(described(), KEYS[WATERSCHAP][1])).status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("claims", "code"),
+    [
+        ({"iat": int(time.time()) - 60 * 60}, "expired"),
+        ({"iat": int(time.time()) + 60 * 60}, "issued_in_future"),
+        ({"iat": None}, "missing_claim"),
+        ({"jti": None}, "missing_claim"),
+    ],
+)
+def test_an_application_is_fresh_and_names_itself(client, claims, code):
+    refused(post(client, signed(described(), **claims)), 422, code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("claims", "code"), [({"iat": "nu"}, "malformed"), ({"jti": ""}, "malformed")])
+def test_claims_of_the_wrong_kind_are_malformed(client, claims, code):
+    refused(post(client, signed(described(), **claims)), 400, code)
+
+
+@pytest.mark.django_db
+def test_an_application_larger_than_the_limit_is_refused_unread(client):
+    huge = json.dumps({"aanmelding": "a" * applications.MAX_BODY}).encode()
+    refused(post(client, huge), 413, "too_large")
+    assert Organisation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_applications_are_limited_per_client_address(client, monkeypatch):
+    monkeypatch.setattr(applications, "PER_ADDRESS", 3)
+    for _ in range(3):
+        refused(post(client, b"{}"), 400, "invalid_input")
+    refused(post(client, signed(described())), 429, "too_many_requests")
+    # Another address is counted apart.
+    assert post(client, signed(described()), REMOTE_ADDR="192.0.2.7").status_code == 201
+
+
+@pytest.mark.django_db
+def test_the_openapi_description_documents_applying_and_its_problems(client):
+    schema = client.get("/stelsel/api/v1/openapi.json").json()
+    apply = schema["paths"]["/stelsel/api/v1/aanmeldingen"]["post"]
+    assert {"201", "400", "409", "413", "422", "429"} <= set(apply["responses"])
+    assert "aanmelding+jwt" in json.dumps(apply["requestBody"])
+    status = schema["paths"]["/stelsel/api/v1/aanmeldingen/{oin}"]["get"]
+    assert {"200", "404"} <= set(status["responses"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_identical_applications_at_once_make_one_applicant(monkeypatch):
+    monkeypatch.setattr(applications, "PER_ADDRESS", 1000)
+    token = signed(described())
+
+    def apply() -> Any:
+        return post(Client(), token)  # a client per thread: each its own database connection
+
+    results, failures = at_once(apply, workers=50)
+    assert failures == []
+    assert sorted(response.status_code for response in results) == [201] + [409] * 49
+    assert {response.json()["code"] for response in results if response.status_code == 409} == {"replayed"}
+    assert Organisation.objects.count() == 1 and Key.objects.filter(owner=WATERSCHAP).count() == 2
+    assert AuditEntry.objects.filter(action="applied").count() == 1 and audit.verify_chain() is None
