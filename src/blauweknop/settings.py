@@ -165,7 +165,7 @@ STATUS_LIST_DEADLINE = envint("BLAUWEKNOP_STATUS_LIST_DEADLINE", 3, minimum=1)
 # Each role brings its own apps, and so its own tables and migrations; none needs another role's.
 # Staff of the operator and of requesters log in with a password and a second factor (TOTP or a passkey);
 # wrong passwords lock out.
-STAFF_APPS = ["django_otp", "django_otp.plugins.otp_totp", "django_otp_webauthn", "axes"]
+STAFF_APPS = ["blauweknop.staff", "django_otp", "django_otp.plugins.otp_totp", "django_otp_webauthn", "axes"]
 ROLE_APPS = {
     "scheme": ["blauweknop.scheme", *STAFF_APPS],
     "holder": ["blauweknop.holder", "blauweknop.audit"],
@@ -355,10 +355,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("BLAUWEKNOP_LOG_LEVEL", "INFO")},
 }
 
-# The requester's staff login (blauweknop.requester.staff): lockout after repeated wrong passwords, for that
-# login only (never the DigiD login); a passkey as a second factor, never instead of the password.
-AXES_WHITELIST_CALLABLE = "blauweknop.requester.staff.outside_staff_login"
-AXES_LOCKOUT_CALLABLE = "blauweknop.requester.staff.locked_out"
+# The staff logins of requesters and of the operator (blauweknop.staff.login): lockout after repeated wrong
+# passwords, for those logins only (never the DigiD login); a passkey as a second factor, never instead of the password.
+AXES_WHITELIST_CALLABLE = "blauweknop.staff.login.outside_staff_login"
+AXES_LOCKOUT_CALLABLE = "blauweknop.staff.login.locked_out"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one address cannot lock a colleague out everywhere
 AXES_FAILURE_LIMIT = 5  # wrong passwords in a row before the login is locked for AXES_COOLOFF_TIME
 AXES_COOLOFF_TIME = 0.5  # hours

@@ -29,9 +29,10 @@ from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.requester import asking, fetching, presets, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
-from blauweknop.requester.staff import qr_svg, staff_required
+from blauweknop.requester.staff import staff_required
 from blauweknop.requester.tenants import RequesterTenant
 from blauweknop.scheme.client import SchemeUnavailable, scheme_client
+from blauweknop.staff.login import qr_svg
 
 CONSENT = "toestemming"  # the legal basis of every request made here: the citizen's consent
 STATES = {

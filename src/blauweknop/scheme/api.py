@@ -16,7 +16,7 @@ from blauweknop.scheme.publication import in_force, operator_jwks
 
 api = make_api(
     title="Stelsel API",
-    namespace="scheme",
+    namespace="scheme-api",  # "scheme" is the operator's pages
     description="Het stelseldocument: wie meedoet aan de Blauwe Knop, in welke rol, met welke sleutels. "
     "Een organisatie meldt zich hier aan; de stelselbeheerder beoordeelt de aanmelding.",
 )

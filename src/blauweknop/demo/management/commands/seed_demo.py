@@ -102,7 +102,7 @@ def staff_login(secret_key: str, oin: str) -> tuple[str, str]:
 
 def make_staff() -> list[StaffLogin]:
     """A staff member (password and a confirmed authenticator app) for each demo requester of this deployment."""
-    from blauweknop.requester.staff import secret, totp_device
+    from blauweknop.staff.login import secret, totp_device
 
     logins = []
     for spec in ORGANISATIONS:
