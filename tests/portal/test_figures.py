@@ -1,0 +1,135 @@
+"""Facts and figures: the app manager's counts per requester, and the public page /cijfers/ (counts of 10 or more)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from blauweknop.portal import consents, figures
+from blauweknop.portal.models import CitizenEvent, ConsentEvent
+from blauweknop.protocol import figures as counts
+from tests.portal.consent_world import SPAARBANK, WONINGCORPORATIE, asked, citizen, given
+
+BSN, OTHER_BSN = "123456782", "111222333"
+BELASTING = "00000001003214345000"  # a national body (rijk)
+GEMEENTE = "00000001823288444000"  # a municipality
+
+
+def period() -> tuple:
+    today = timezone.localdate()
+    return today - timedelta(days=29), today + timedelta(days=1)
+
+
+def test_a_count_below_ten_is_hidden_and_ten_is_shown():
+    assert figures.cell(9).hidden and figures.cell(9).shown is None
+    assert not figures.cell(10).hidden and figures.cell(10).shown == 10
+    assert figures.cell(0).hidden
+
+
+def test_a_total_that_would_give_away_a_small_hidden_count_is_hidden_too():
+    assert figures.total([figures.cell(12), figures.cell(3)]).hidden  # 15 - 12 would show the 3
+    assert not figures.total([figures.cell(12), figures.cell(10)]).hidden
+    assert not figures.total([figures.cell(12), figures.cell(6), figures.cell(5)]).hidden  # 11 hidden: a group
+    assert figures.total([figures.cell(4), figures.cell(5)]).hidden  # 9 in all
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_manager_counts_per_requester_what_two_citizens_decided_and_what_was_fetched():
+    anna, bram = citizen(BSN), citizen(OTHER_BSN)
+    annas, _ = given(anna, WONINGCORPORATIE)
+    brams, _ = given(bram, WONINGCORPORATIE)
+    consents.refuse(bram, asked(SPAARBANK), requester_name="Spaarbank Voorbeeld", request_object="eyJ.x")
+    given(anna, SPAARBANK)
+    detail = {"houders": {"inkomen": [BELASTING]}, "velden": {"inkomen": ["belastingjaar"]}}
+    consents.delivered(annas, detail)  # the answer
+    consents.delivered(annas, detail)  # a standing fetch
+    consents.delivered(brams, detail)  # the answer
+    consents.fetch_refused(brams, "holders_unavailable")  # refused before any withdrawal
+    assert consents.withdraw(bram.pseudonym, brams.pk)
+    consents.fetch_refused(brams, "consent_withdrawn")
+
+    found = figures.requester_figures(*period())
+
+    assert found.requesters[WONINGCORPORATIE] == {
+        counts.ANSWERED: 2,
+        counts.APPROVALS: 2,
+        counts.REFUSALS: 0,
+        counts.WITHDRAWALS: 1,
+        counts.FETCHES: 1,
+        counts.FETCHES_REFUSED: 2,
+        counts.FETCHES_AFTER_WITHDRAWAL: 1,
+    }
+    assert found.requesters[SPAARBANK][counts.ANSWERED] == 2 and found.requesters[SPAARBANK][counts.REFUSALS] == 1
+    start, _end = period()
+    earlier = figures.requester_figures(start - timedelta(days=30), start)
+    assert earlier.requesters == {}  # nothing happened before the period
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_counts_api_answers_counts_only_and_refuses_a_bad_period(client):
+    given(citizen(BSN), WONINGCORPORATIE)
+    response = client.get("/appbeheerder/api/v1/cijfers")
+    assert response.status_code == 200 and response["API-Version"]
+    body = response.json()
+    parsed = counts.parse(body)
+    assert parsed.requesters[WONINGCORPORATIE][counts.APPROVALS] == 1
+    assert (parsed.end - parsed.start).days == 30
+    text = response.content.decode()
+    assert BSN not in text and citizen(BSN).pseudonym not in text  # no personal data, no pseudonyms
+    for query in ("?vanaf=2026-02-01&tot=2026-01-01", "?vanaf=2020-01-01&tot=2026-01-01", "?vanaf=gisteren"):
+        refused = client.get("/appbeheerder/api/v1/cijfers" + query)
+        assert refused.status_code == 400 and refused["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counting_again_within_minutes_comes_from_the_cache():
+    start, end = period()
+    cache.clear()
+    figures.cached_requester_figures(start, end)
+    given(citizen(BSN), WONINGCORPORATIE)
+    assert figures.cached_requester_figures(start, end).requesters == {}  # counted a moment ago: not again
+    cache.clear()
+    assert figures.cached_requester_figures(start, end).requesters[WONINGCORPORATIE][counts.APPROVALS] == 1
+
+
+def downloads(holder_oin: str, n: int) -> None:
+    CitizenEvent.objects.bulk_create(
+        CitizenEvent(
+            citizen=f"p{i}", holder_oin=holder_oin, document_type="inkomen", activity="gedownload", format="json"
+        )
+        for i in range(n)
+    )
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_the_public_page_shows_ten_and_says_fewer_than_ten_for_nine(client):
+    downloads(BELASTING, 10)  # a national body
+    downloads(GEMEENTE, 9)  # a municipality
+    for bsn in (BSN, OTHER_BSN):
+        given(citizen(bsn), WONINGCORPORATIE)  # Plus, at a housing corporation
+    page = client.get("/cijfers/").content.decode()
+    rijk = page[page.index("Rijksoverheid") :]
+    assert 'data-label="Basis: Kopieën gedownload">10</td>' in rijk.split("</tr>")[0]
+    gemeente = page[page.index("Gemeenten") :].split("</tr>")[0]
+    assert 'data-label="Basis: Kopieën gedownload">minder dan 10</td>' in gemeente
+    corporation = page[page.index("Woningcorporaties") :].split("</tr>")[0]
+    assert 'data-label="Plus: Gegevens gedeeld met toestemming">minder dan 10</td>' in corporation
+    totals = page[page.index("Alle organisaties samen") :].split("</tr>")[0]
+    assert ">minder dan 10</td>" in totals and ">19<" not in totals  # 19 - 10 would give the 9 away
+    client.cookies["django_language"] = "en"
+    english = client.get("/cijfers/").content.decode()
+    assert "fewer than 10" in english and "Municipalities" in english
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_the_home_page_links_to_the_figures(client):
+    assert 'href="/cijfers/"' in client.get("/").content.decode()
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_the_public_page_counts_nothing_on_a_get_it_writes_nothing_of_its_own(client):
+    before = ConsentEvent.objects.count(), CitizenEvent.objects.count()
+    assert client.post("/cijfers/").status_code == 405
+    assert client.get("/cijfers/").status_code == 200
+    assert (ConsentEvent.objects.count(), CitizenEvent.objects.count()) == before
