@@ -120,7 +120,7 @@ def test_a_holder_whose_key_the_scheme_does_not_list_is_not_ready(demo_world, mo
     # A key from another key folder than the one the operator admitted: every copy would be refused.
     stray = SigningKey(generate_jwk())
     real = keystore.signing_key
-    monkeypatch.setattr(keystore, "signing_key", lambda name: stray if name == BELASTING else real(name))
+    monkeypatch.setattr(keystore, "signing_key", lambda name, kid=None: stray if name == BELASTING else real(name, kid))
     answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
     assert answer.status_code == 503
     assert answer.json()["checks"] == {**MIGRATED, "scheme": "key_not_in_scheme", "source": "ok"}

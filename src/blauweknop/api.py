@@ -59,6 +59,7 @@ STATUS_FOR_CODE = {
     "aud_mismatch": 401,
     "bad_signature": 401,
     "unknown_key": 401,
+    "key_revoked": 401,
     "unknown_issuer": 401,
     "expired": 401,
     "issued_in_future": 401,

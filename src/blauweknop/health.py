@@ -24,7 +24,7 @@ from blauweknop import keystore
 from blauweknop.api import ApiProblem
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import thumbprint
-from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
@@ -59,16 +59,25 @@ def _migrations() -> None:
         _migrated = True
 
 
-def keys_not_in_scheme(scheme: SchemeDocument) -> list[str]:
-    """The holder OINs served here whose signing key the scheme document does not list for them. Blocking.
+def _signs_listed_key(participant: Participant) -> bool:
+    """Whether this deployment holds the private key the entry says to sign with, and the entry lists that key."""
+    try:
+        key = keystore.signing_key(participant.oin, participant.signing_kid)
+    except keystore.MissingKey:
+        return False
+    return thumbprint(key.public_jwk) in participant.keys.thumbprints()
 
-    A tenant the scheme does not list (not admitted yet) is left out: nothing is served under it.
+
+def keys_not_in_scheme(scheme: SchemeDocument) -> list[str]:
+    """The holder OINs served here that cannot sign with the key their scheme entry names. Blocking.
+
+    During a rotation that is the entry's ``signing_kid``: its private key must be here once the new key
+    takes over. A tenant the scheme does not list (not admitted yet) is left out: nothing is served under it.
     """
     mismatched = [
         oin
         for oin in settings.HOLDER_OINS
-        if (participant := scheme.organisations.get(oin)) is not None
-        and thumbprint(keystore.signing_key(oin).public_jwk) not in participant.keys.thumbprints()
+        if (participant := scheme.organisations.get(oin)) is not None and not _signs_listed_key(participant)
     ]
     for oin in mismatched:
         logger.warning("holder %s signs with a key the scheme document does not list for it", oin)

@@ -4,6 +4,11 @@ A key comes from the environment (``BLAUWEKNOP_KEY_<NAME>`` as a JWK, or ``..._F
 key folder (``<name>.jwk``). A missing key is a configuration error, except in the demo
 (``BLAUWEKNOP_DEMO=True``), which generates it at first use and writes it there, readable by the
 owner only. Names are OINs, or ``stelsel`` for the scheme operator.
+
+During a key rotation a party holds several keys under one name: in the environment as a JWK Set
+(``{"keys": [...]}``; the first is the default), or in the folder as ``<name>.jwk`` (the default) beside
+``<name>.<anything>.jwk`` files. Which one signs is the scheme document's choice (the entry's
+``signing_kid``): :func:`signing_key` with ``kid`` finds it; without, it is the default.
 """
 
 from __future__ import annotations
@@ -21,19 +26,35 @@ from blauweknop.protocol.jwk import SigningKey, generate_jwk
 
 _lock = threading.Lock()
 _loaded: dict[tuple[str, str], SigningKey] = {}
+_all: dict[tuple[str, str], dict[str, SigningKey]] = {}
+
+
+class MissingKey(ImproperlyConfigured):
+    """The scheme document says to sign with a key this deployment does not hold."""
 
 
 def _variable(name: str) -> str:
     return f"BLAUWEKNOP_KEY_{name.upper()}"
 
 
-def _from_environment(name: str) -> dict | None:
+def _environment_jwks(name: str) -> list[dict] | None:
+    """The keys the environment holds for ``name``, the default first; ``None`` when it names none."""
     variable = _variable(name)
     if f"{variable}_FILE" in os.environ:
-        return json.loads(Path(os.environ[f"{variable}_FILE"]).read_text())
-    if variable in os.environ:
-        return json.loads(os.environ[variable])
-    return None
+        found = json.loads(Path(os.environ[f"{variable}_FILE"]).read_text())
+    elif variable in os.environ:
+        found = json.loads(os.environ[variable])
+    else:
+        return None
+    keys = found.get("keys") if isinstance(found, dict) and "keys" in found else [found]
+    if not isinstance(keys, list) or not keys:
+        raise ImproperlyConfigured(f"{variable} must be one private JWK, or a JWK Set with at least one.")
+    return keys
+
+
+def _from_environment(name: str) -> dict | None:
+    keys = _environment_jwks(name)
+    return keys[0] if keys else None
 
 
 def _from_folder(name: str, path: Path) -> dict:
@@ -59,11 +80,60 @@ def _from_folder(name: str, path: Path) -> dict:
     return jwk
 
 
-def signing_key(name: str) -> SigningKey:
-    """The private key ``name``, loaded once per process."""
+def _default(name: str) -> SigningKey:
     folder = str(settings.KEY_DIR)
+    if (folder, name) not in _loaded:
+        jwk = _from_environment(name) or _from_folder(name, Path(folder) / f"{name}.jwk")
+        _loaded[(folder, name)] = SigningKey(jwk)
+    return _loaded[(folder, name)]
+
+
+def _load_all(name: str) -> dict[str, SigningKey]:
+    """Every private key held for ``name``, by kid: the default and the others (a folder is read again)."""
+    default = _default(name)
+    environment = _environment_jwks(name)
+    if environment is not None:
+        extra = [SigningKey(jwk) for jwk in environment[1:]]
+    else:
+        # "<name>.<kid>.jwk": the dot after the name keeps OIN 1 from reading OIN 10's files.
+        extra = [
+            SigningKey(json.loads(path.read_text())) for path in sorted(Path(settings.KEY_DIR).glob(f"{name}.*.jwk"))
+        ]
+    return {key.kid: key for key in [*extra, default]}
+
+
+def signing_key(name: str, kid: str | None = None) -> SigningKey:
+    """The private key ``name`` (its default), or its key ``kid``; loaded once per process.
+
+    Raises :class:`MissingKey` when no key ``kid`` is held for ``name``. A key put in the folder while
+    the process runs is found: an unknown kid makes it read the folder again.
+    """
     with _lock:
-        if (folder, name) not in _loaded:
-            jwk = _from_environment(name) or _from_folder(name, Path(folder) / f"{name}.jwk")
-            _loaded[(folder, name)] = SigningKey(jwk)
-        return _loaded[(folder, name)]
+        if kid is None:
+            return _default(name)
+        cached = (str(settings.KEY_DIR), name)
+        if kid not in _all.get(cached, {}):
+            _all[cached] = _load_all(name)
+        if kid not in _all[cached]:
+            raise MissingKey(
+                f"There is no private key {kid!r} for {name}: add it as {name}.<kid>.jwk or to {_variable(name)}."
+            )
+        return _all[cached][kid]
+
+
+def signing_keys(name: str) -> list[SigningKey]:
+    """Every private key held for ``name``, the default first (read anew)."""
+    with _lock:
+        found = _load_all(name)
+        _all[(str(settings.KEY_DIR), name)] = found
+        default = _default(name)
+        return [default, *(key for key in found.values() if key is not default)]
+
+
+def holds(name: str, kid: str) -> bool:
+    """Whether a private key ``kid`` is held for ``name``."""
+    try:
+        signing_key(name, kid)
+    except MissingKey:
+        return False
+    return True

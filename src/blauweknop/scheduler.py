@@ -46,6 +46,8 @@ class Periodic:
 
 SCHEDULE = (
     Periodic("blauweknop.scheme.tasks.renew_scheme_document", timedelta(hours=1), "scheme"),
+    # A next key becomes current at most this late after its notice (ten minutes for a participant's).
+    Periodic("blauweknop.scheme.tasks.rotate_keys", timedelta(minutes=5), "scheme"),
     # Status list tokens live five minutes at a verifier: they are signed again every two minutes.
     Periodic("blauweknop.holder.tasks.publish_status_lists", timedelta(minutes=1), "holder"),
     Periodic("blauweknop.holder.tasks.forget_used_assertions", timedelta(minutes=10), "holder"),

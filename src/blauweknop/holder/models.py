@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from blauweknop import keystore
+from blauweknop.holder import signing
 from blauweknop.holder.allocation import shuffled_index
 from blauweknop.protocol import status_list
 from blauweknop.protocol.status_list import INVALID, VALID, StatusList
@@ -160,7 +160,7 @@ class StatusListRecord(models.Model):
     def _sign(self, statuses: StatusList, now: datetime) -> str:
         return status_list.sign(
             statuses,
-            keystore.signing_key(self.holder_id),
+            signing.key_of(self.holder_id),
             uri=self.uri,
             iss=self.holder.issuer_url,
             now=int(now.timestamp()),

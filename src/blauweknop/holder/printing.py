@@ -9,10 +9,10 @@ from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from blauweknop import keystore, pdf
+from blauweknop import pdf
 from blauweknop.db import write_transaction
 from blauweknop.display import PRINTED, rows
-from blauweknop.holder import access, sessions
+from blauweknop.holder import access, sessions, signing
 from blauweknop.holder.errors import NotOurs, NotYours
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.holder.tenants import Holder
@@ -112,7 +112,8 @@ def print_copy(
             code_text=code_text,
             page_text=_("pagina %(page)d van %(pages)d"),
         )
-    document = pdf.make(page, presentation, keystore.signing_key(holder.oin), signer_name=holder.name, oin=holder.oin)
+    key = signing.key_for(holder.participant)
+    document = pdf.make(page, presentation, key, signer_name=holder.name, oin=holder.oin)
     fields = access.fields_in(document_type, verified.claims)
     with write_transaction():  # only once the PDF exists: the record says what truly happened
         access.record(holder, session, PRINTED, document_type.id, fields, timezone.now())

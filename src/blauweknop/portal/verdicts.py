@@ -83,6 +83,17 @@ ORGANISATION_WITHDRAWN = Verdict(
         "waar de gegevens vandaan komen."
     ),
 )
+KEY_REVOKED = Verdict(
+    "key_revoked",
+    NOT_VALID,
+    gettext_lazy(
+        "De sleutel waarmee de organisatie deze kopie ondertekende, is ingetrokken. "
+        "Misschien was die sleutel niet meer veilig. Daarom geldt deze kopie niet meer."
+    ),
+    gettext_lazy(
+        "Vraag de persoon om een nieuwe kopie. Twijfelt u? Bel de organisatie waar de gegevens vandaan komen."
+    ),
+)
 UNREADABLE = Verdict(
     "unreadable",
     NOT_VALID,
@@ -124,6 +135,7 @@ _BY_CODE = {
     "unknown_organisation": NOT_PARTICIPATING,
     "alg_not_allowed": NOT_PARTICIPATING,
     "not_certified": ORGANISATION_WITHDRAWN,
+    "key_revoked": KEY_REVOKED,
     "malformed": UNREADABLE,
     "wrong_typ": UNREADABLE,
     "missing_claim": UNREADABLE,

@@ -86,7 +86,8 @@ def verify(
 ) -> ClientAssertion:
     """Verify an assertion sent to ``audience`` by a client certified in ``role`` in ``scheme``.
 
-    Codes: ``invalid_client`` (malformed, unknown client or key, bad signature), ``not_certified``
+    Codes: ``invalid_client`` (malformed, unknown client or key, bad signature), ``key_revoked`` (signed with a
+    key the operator revoked), ``not_certified``
     (a suspended or revoked client, or one without ``role``), ``aud_mismatch``, ``expired`` (also for
     an assertion that lives longer than five minutes). The caller must also refuse a
     :meth:`ClientAssertion.replay_key` it has seen before, until ``expires_at``.
@@ -95,7 +96,7 @@ def verify(
     try:
         payload = jws.verify(token, _client_keys(scheme, role), TYP).payload
     except VerificationError as exc:
-        if exc.code == "not_certified":
+        if exc.code in ("not_certified", "key_revoked"):
             raise
         raise VerificationError("invalid_client", exc.message) from exc
     try:

@@ -20,6 +20,7 @@ MESSAGES: dict[str, str] = {
     "bad_signature": "The signature does not match: the data was changed or signed by someone else.",
     "alg_not_allowed": "The signing algorithm is not allowed.",
     "unknown_key": "The key that signed this is not known.",
+    "key_revoked": "The key that signed this was revoked in the scheme (lost or stolen): what it signed is not valid.",
     "unknown_issuer": "The issuer is not known or not trusted.",
     "wrong_typ": "The data is not of the expected type.",
     # SD-JWT structure (RFC 9901).

@@ -207,18 +207,23 @@ class KeyResolver(Protocol):
 
 
 class KeySet:
-    """A fixed set of trusted public keys (a JWKS), found by ``kid``; trusts them for any issuer."""
+    """A fixed set of trusted public keys (a JWKS), found by ``kid``; trusts them for any issuer.
 
-    def __init__(self, keys: Iterable[Mapping[str, Any]]) -> None:
+    ``revoked`` are the key ids whose owner (or the scheme operator) withdrew them: a token that names one
+    fails with ``key_revoked``, whether or not its key is still among ``keys``.
+    """
+
+    def __init__(self, keys: Iterable[Mapping[str, Any]], revoked: Iterable[str] = ()) -> None:
         self.keys = [VerifyingKey(k) for k in keys]
+        self.revoked = frozenset(revoked)
 
     @classmethod
-    def from_jwks(cls, document: Any) -> KeySet:
+    def from_jwks(cls, document: Any, revoked: Iterable[str] = ()) -> KeySet:
         """Load a JWK Set document (``{"keys": [...]}``); a single JWK is accepted too."""
         if isinstance(document, Mapping) and isinstance(document.get("keys"), list):
-            return cls(document["keys"])
+            return cls(document["keys"], revoked)
         if isinstance(document, Mapping) and "kty" in document:
-            return cls([document])
+            return cls([document], revoked)
         raise InvalidInput("bad_key", "This is not a JWK Set: it has no list 'keys'.")
 
     def thumbprints(self) -> frozenset[str]:
@@ -226,15 +231,18 @@ class KeySet:
         return frozenset(thumbprint(key.jwk) for key in self.keys)
 
     def find(self, kid: str | None) -> VerifyingKey:
-        """The key with ``kid``; without a kid, the only key there is."""
+        """The key with ``kid``; without a kid, the only key there is. A revoked kid fails with ``key_revoked``."""
         if kid is None:
-            if len(self.keys) == 1:
-                return self.keys[0]
-            raise VerificationError("unknown_key", "The token names no key and several keys are trusted.")
-        for key in self.keys:
-            if key.kid == kid:
-                return key
-        raise VerificationError("unknown_key")
+            if len(self.keys) != 1:
+                raise VerificationError("unknown_key", "The token names no key and several keys are trusted.")
+            found: VerifyingKey | None = self.keys[0]
+        else:
+            found = next((key for key in self.keys if key.kid == kid), None)
+        if kid in self.revoked or (found is not None and found.kid in self.revoked):
+            raise VerificationError("key_revoked")
+        if found is None:
+            raise VerificationError("unknown_key")
+        return found
 
     def __call__(self, iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
         return self.find(header.get("kid"))

@@ -24,6 +24,9 @@ ORGANISATION_ROLES = frozenset({HOLDER, REQUESTER})
 CERTIFIED, SUSPENDED, REVOKED = "certified", "suspended", "revoked"
 CERTIFICATION_STATUSES = frozenset({CERTIFIED, SUSPENDED, REVOKED})
 DEFAULT_VALID_FOR = 7 * 86400
+# Revoked key ids stay listed for good (a revoked key must never verify again); this caps what a reader takes.
+MAX_REVOKED_KIDS = 1000
+MAX_KID_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,18 @@ class Participant:
     keys: KeySet = field(repr=False)
     document_types: tuple[str, ...] = ()
     info: dict[str, Any] = field(default_factory=dict)
+    # The key it signs with now; older keys still in ``keys`` verify what they signed until it expires.
+    signing_kid: str | None = None
 
     @property
     def is_certified(self) -> bool:
         """Only a certified participant may act; suspended and revoked ones may not."""
         return self.certification == CERTIFIED
+
+    @property
+    def revoked_kids(self) -> frozenset[str]:
+        """The key ids the operator revoked for this participant: whatever names one fails with ``key_revoked``."""
+        return self.keys.revoked
 
 
 def issuer_slug(issuer_url: str) -> str:
@@ -62,11 +72,14 @@ def participant_entry(
     certified_since: str | None = None,
     document_types: Iterable[str] = (),
     info: Mapping[str, Any] | None = None,
+    signing_kid: str | None = None,
+    revoked_kids: Iterable[str] = (),
 ) -> dict[str, Any]:
     """One entry for the ``organisations`` or ``app_managers`` list, checked before it is signed.
 
     ``document_types`` are the catalogue ids a holder issues; ``info`` is what portals show about
-    the participant (a description and where to get help), in Dutch and English.
+    the participant (a description and where to get help), in Dutch and English. ``signing_kid`` is
+    the key among ``jwks`` it signs with now; ``revoked_kids`` the keys it must never be trusted with again.
     """
     entry = {
         "oin": oin,
@@ -77,6 +90,8 @@ def participant_entry(
         "jwks": {"keys": [public_jwk(k) for k in jwks.get("keys", [])]},
         "document_types": sorted(document_types),
         "info": dict(info or {}),
+        "signing_kid": signing_kid,
+        "revoked_kids": sorted(revoked_kids),
     }
     try:
         _participant(entry, ORGANISATION_ROLES | {APP_MANAGER})
@@ -102,12 +117,18 @@ def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
     endpoints = entry.get("endpoints", {})
     if not isinstance(endpoints, Mapping) or not all(isinstance(v, str) for v in endpoints.values()):
         raise VerificationError("malformed", f"Participant {oin} has invalid endpoints.")
+    revoked = _kids(entry.get("revoked_kids", []), f"Participant {oin}")
     try:
-        keys = KeySet.from_jwks(entry.get("jwks"))
+        keys = KeySet.from_jwks(entry.get("jwks"), revoked)
     except ProtocolError as exc:
         raise VerificationError("malformed", f"Participant {oin} has unusable keys.") from exc
     if any(key.kid is None for key in keys.keys):
         raise VerificationError("malformed", f"Every key of participant {oin} needs a 'kid'.")
+    if any(key.kid in revoked for key in keys.keys):
+        raise VerificationError("malformed", f"Participant {oin} lists a revoked key among its keys.")
+    signing_kid = entry.get("signing_kid")
+    if signing_kid is not None and signing_kid not in {key.kid for key in keys.keys}:
+        raise VerificationError("malformed", f"Participant {oin} signs with a key it does not list.")
     document_types, info = entry.get("document_types", []), entry.get("info", {})
     if not isinstance(document_types, list) or not all(isinstance(t, str) for t in document_types):
         raise VerificationError("malformed", f"Participant {oin} has an invalid list of document types.")
@@ -123,7 +144,19 @@ def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
         keys,
         tuple(document_types),
         dict(info),
+        signing_kid,
     )
+
+
+def _kids(value: Any, whose: str) -> frozenset[str]:
+    """A list of key ids, as the document gives revoked ones."""
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_REVOKED_KIDS
+        or not all(isinstance(kid, str) and 0 < len(kid) <= MAX_KID_LENGTH for kid in value)
+    ):
+        raise VerificationError("malformed", f"{whose} has an invalid list of revoked keys.")
+    return frozenset(value)
 
 
 def build(
@@ -134,10 +167,15 @@ def build(
     app_managers: Iterable[Mapping[str, Any]] = (),
     document_types: Iterable[Mapping[str, Any]] = (),
     legal_bases: Iterable[Mapping[str, Any]] = (),
+    operator_revoked_kids: Iterable[str] = (),
     now: int | None = None,
     valid_for: int = DEFAULT_VALID_FOR,
 ) -> dict[str, Any]:
-    """The payload of a scheme document; sign it with :func:`sign`."""
+    """The payload of a scheme document; sign it with :func:`sign`.
+
+    ``operator_revoked_kids`` are the operator's own revoked keys: a reader that saw them listed refuses
+    every later document signed with one, even when its configured trust anchor still holds that key.
+    """
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InvalidInput("bad_claims", "The version must be a whole number of at least 1.")
     iat = now_or(now)
@@ -150,6 +188,7 @@ def build(
         "app_managers": list(app_managers),
         "document_types": list(document_types),
         "legal_bases": list(legal_bases),
+        "operator_revoked_kids": sorted(operator_revoked_kids),
     }
 
 
@@ -170,6 +209,7 @@ class SchemeDocument:
     app_managers: dict[str, Participant]
     document_types: list[dict[str, Any]]
     legal_bases: list[dict[str, Any]]
+    operator_revoked_kids: frozenset[str] = frozenset()
 
     def organisation(self, oin: str) -> Participant:
         """The organisation or app manager with ``oin``."""
@@ -240,9 +280,15 @@ def verify(
     min_version: int | None = None,
     leeway: int = DEFAULT_LEEWAY,
 ) -> SchemeDocument:
-    """Verify a scheme document against the operator's keys; refuse one older than ``min_version``."""
+    """Verify a scheme document against the operator's keys; refuse one older than ``min_version``.
+
+    Give the operator's keys as a :class:`KeySet` whose ``revoked`` holds the operator kids an earlier
+    document listed as revoked: a document signed with one fails with ``key_revoked``. So does a document
+    that lists its own signing key as revoked.
+    """
     now = now_or(now)
-    payload = jws.verify(token, operator_keys, TYP).payload
+    verified = jws.verify(token, operator_keys, TYP)
+    payload = verified.payload
     check_validity(payload, now, leeway=leeway, require_exp=True)
     version = payload.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -257,6 +303,9 @@ def verify(
         lists[name] = value
     organisations = [_participant(e, ORGANISATION_ROLES) for e in lists["organisations"]]
     app_managers = [_participant(e, frozenset({APP_MANAGER})) for e in lists["app_managers"]]
+    operator_revoked = _kids(payload.get("operator_revoked_kids", []), "The scheme operator")
+    if verified.key.kid in operator_revoked:
+        raise VerificationError("key_revoked", "The scheme document is signed with a key it says was revoked.")
     oins = [p.oin for p in organisations + app_managers]
     if len(set(oins)) != len(oins):
         raise VerificationError("malformed", "An OIN appears more than once in the scheme document.")
@@ -270,4 +319,5 @@ def verify(
         app_managers={p.oin: p for p in app_managers},
         document_types=[t for t in lists["document_types"] if isinstance(t, dict)],
         legal_bases=[b for b in lists["legal_bases"] if isinstance(b, dict)],
+        operator_revoked_kids=operator_revoked,
     )

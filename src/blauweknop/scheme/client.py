@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterable
 
 import httpx
 from django.conf import settings
@@ -50,16 +51,26 @@ class SchemeUnavailable(ApiProblem):
         )
 
 
-def trust_anchor() -> KeySet:
-    """The scheme operator's public keys, from configuration (or this deployment's own key)."""
+def trust_anchor(revoked: Iterable[str] = ()) -> KeySet:
+    """The scheme operator's public keys: from configuration, or (the demo, the tests) every operator key held here.
+
+    A participant lists every published operator key in ``BLAUWEKNOP_SCHEME_JWKS``: the current one, and a
+    next one as soon as the operator announces it (see docs/scheme-operator.md). ``revoked``: operator kids
+    a verified document listed as revoked; a document signed with one fails with ``key_revoked``.
+    """
     if settings.SCHEME_JWKS:
-        return KeySet.from_jwks(json.loads(settings.SCHEME_JWKS))
-    return KeySet([keystore.signing_key("stelsel").public_jwk])
+        return KeySet.from_jwks(json.loads(settings.SCHEME_JWKS), revoked)
+    return KeySet([key.public_jwk for key in keystore.signing_keys("stelsel")], revoked)
 
 
 def check(token: str, previous: SchemeDocument | None) -> SchemeDocument:
-    """Verify ``token`` against the trust anchor; refuse one older than ``previous`` (version, then signing time)."""
-    document = scheme_document.verify(token, trust_anchor(), min_version=previous.version if previous else None)
+    """Verify ``token`` against the trust anchor; refuse one older than ``previous`` (version, then signing time).
+
+    Once ``previous`` listed an operator key as revoked, a document signed with it is refused, even when the
+    configured trust anchor still holds that key.
+    """
+    anchor = trust_anchor(previous.operator_revoked_kids if previous else ())
+    document = scheme_document.verify(token, anchor, min_version=previous.version if previous else None)
     if previous is not None and (document.version, document.iat) < (previous.version, previous.iat):
         raise VerificationError("scheme_rollback")
     return document
@@ -172,6 +183,22 @@ class SchemeClient:
     def _refresh_in_background(self) -> None:
         if not self._fetching.locked() and time.monotonic() - self._ended_at >= RETRY_AFTER:
             threading.Thread(target=self.refresh, name="scheme-refresh", daemon=True).start()
+
+    def in_hand(self) -> SchemeDocument | None:
+        """The valid document in hand, for code that runs outside a request (the worker); ``None`` without one.
+
+        Blocking: with none in hand it fetches one first (unless a fetch failed just now); a stale one is
+        refreshed in the background, as :meth:`current` does.
+        """
+        document = self._document
+        if document is None or document.exp <= time.time():
+            if not self._fetching.locked() and time.monotonic() - self._ended_at >= RETRY_AFTER:
+                self.refresh()
+            document = self._document
+            return document if document is not None and document.exp > time.time() else None
+        if time.monotonic() - self._fetched_at >= REFRESH_AFTER:
+            self._refresh_in_background()
+        return document
 
     async def current(self) -> SchemeDocument:
         """The scheme document in force; raises :class:`SchemeUnavailable` when there is no valid one."""

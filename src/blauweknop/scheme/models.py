@@ -112,6 +112,8 @@ class Organisation(models.Model):
             certified_since=self.certified_since.isoformat() if self.certified_since else None,
             document_types=self.document_types if self.is_holder else (),
             info={"description": self.description, "contact": self.contact},
+            signing_kid=self.keys.filter(state=Key.State.CURRENT).values_list("kid", flat=True).first(),
+            revoked_kids=self.keys.filter(state=Key.State.REVOKED).values_list("kid", flat=True),
         )
 
 

@@ -9,18 +9,34 @@ from django.db import transaction
 
 from blauweknop import keystore
 from blauweknop.protocol import scheme_document
-from blauweknop.protocol.jwk import jwks
-from blauweknop.scheme import catalogue
-from blauweknop.scheme.models import Organisation, PublishedDocument, PublishedDocumentType
+from blauweknop.protocol.jwk import SigningKey, jwks
+from blauweknop.scheme import catalogue, keys
+from blauweknop.scheme.models import OPERATOR, Key, Organisation, PublishedDocument, PublishedDocumentType
 
-OPERATOR_KEY = "stelsel"
+OPERATOR_KEY = OPERATOR
 VALID_FOR = 7 * 86400
 RENEW_AFTER = 86400  # the worker re-signs daily, so a document in force always has days left before it expires
 
 
 def operator_jwks() -> dict:
-    """The scheme operator's public keys, as published at ``/stelsel/api/v1/jwks.json``."""
-    return jwks([keystore.signing_key(OPERATOR_KEY).public_jwk])
+    """The scheme operator's public keys, as published at ``/stelsel/api/v1/jwks.json``: next, current, retiring.
+
+    Before the first publication the register has none yet: then the key it will sign with.
+    """
+    published = [key.public_jwk for key in Key.objects.filter(owner=OPERATOR).published()]
+    return jwks(published or [keystore.signing_key(OPERATOR).public_jwk])
+
+
+def _operator_key() -> SigningKey:
+    """The private key of the operator's current key; the deployment's own key becomes the first one."""
+    kid = keys.signing_kid(OPERATOR)
+    if kid is not None and settings.DEMO and not keystore.holds(OPERATOR, kid):
+        # A demo whose key folder was made anew: it signs with what it has on disk, as seed_demo does.
+        Key.objects.filter(owner=OPERATOR, kid=kid).update(state=Key.State.RETIRED)
+        kid = None
+    if kid is None:
+        kid = keys.add(OPERATOR, keystore.signing_key(OPERATOR).public_jwk).kid
+    return keystore.signing_key(OPERATOR, kid)
 
 
 @transaction.atomic
@@ -66,8 +82,9 @@ def _sign_after(latest: PublishedDocument | None) -> PublishedDocument:
         app_managers=[o.scheme_entry(as_app_manager=True) for o in organisations if o.is_app_manager],
         document_types=[t.publish() for t in catalogue.every_version(published_types)],
         legal_bases=catalogue.legal_bases(),
+        operator_revoked_kids=keys.revoked_kids(OPERATOR),
         valid_for=VALID_FOR,
     )
-    token = scheme_document.sign(payload, keystore.signing_key(OPERATOR_KEY))
+    token = scheme_document.sign(payload, _operator_key())
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
     return PublishedDocument.objects.create(version=version, token=token, expires_at=expires_at)
