@@ -1,9 +1,172 @@
-"""``blauweknop scheme apply``: an organisation applies to join the scheme (helper C fills this in)."""
+"""``blauweknop scheme apply`` and ``blauweknop scheme status``: an organisation applies to join the scheme.
+
+``apply`` signs the participant's description (the JSON file the operator would admit) with one of
+the private keys whose public part is in it, and sends it to the scheme operator's API
+(``POST <scheme>/api/v1/aanmeldingen``). ``status`` asks how the application stands. Both print in
+plain words what happened and what comes next. Exit codes follow ``blauweknop.cli``: 0 done, 1 the
+operator refused it or could not be reached, 2 a usage error (arguments, or a file to fix).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from typing import Any
+
+from blauweknop.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, HTTP_TIMEOUT, UsageError, _read_json, _signing_key
+from blauweknop.protocol import application
+from blauweknop.protocol.errors import InvalidInput
+from blauweknop.protocol.identifiers import is_valid_oin
+from blauweknop.protocol.jwk import SigningKey, thumbprint
+
+DEFAULT_SCHEME = "http://127.0.0.1:8000/stelsel"
+MAX_ANSWER = 64 * 1024  # the operator's answers are a few hundred bytes
+# Refusals that mean the file or the key must be fixed (a usage error); any other refusal is the work failing.
+FIX_YOUR_INPUT = frozenset({400, 413, 422})
+STATUS_MEANING = {
+    "aangemeld": "the scheme operator has your application and has not decided yet",
+    "gecertificeerd": "the organisation takes part in the scheme",
+    "geschorst": "the organisation is suspended: it may not take part for now",
+    "ingetrokken": "the organisation no longer takes part",
+    "geweigerd": "the scheme operator refused the application",
+}
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``blauweknop scheme apply``."""
+    """Register ``blauweknop scheme apply`` and ``blauweknop scheme status``."""
+    scheme = commands.add_parser("scheme", help="apply to join the scheme, and see how it stands").add_subparsers(
+        dest="action", required=True
+    )
+    apply = scheme.add_parser("apply", help="send the scheme operator an application to join")
+    apply.add_argument("--file", required=True, metavar="FILE.json", help="the participant's description")
+    apply.add_argument("--key", required=True, metavar="FILE", help="a private key whose public part is in the file")
+    apply.add_argument("--scheme", default=DEFAULT_SCHEME, metavar="URL", help=f"default {DEFAULT_SCHEME}")
+    apply.set_defaults(run=_apply)
+    status = scheme.add_parser("status", help="ask the scheme operator how an application stands")
+    status.add_argument("--oin", required=True, metavar="OIN")
+    status.add_argument("--scheme", default=DEFAULT_SCHEME, metavar="URL", help=f"default {DEFAULT_SCHEME}")
+    status.set_defaults(run=_status)
+
+
+def _api(scheme: str) -> str:
+    if not scheme.startswith(("https://", "http://")):
+        raise UsageError(f"the scheme address {scheme!r} is not an http(s) URL")
+    return scheme.rstrip("/") + "/api/v1"
+
+
+def _call(url: str, body: bytes | None = None) -> tuple[int, dict[str, Any]] | None:
+    """The status and JSON answer of a GET (or, with ``body``, a JSON POST) to ``url``; ``None`` if not reached."""
+    headers = {"Accept": "application/json", "User-Agent": "blauweknop-cli"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 (an http(s) URL, see _api)
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
+            status, content = response.status, response.read(MAX_ANSWER)
+    except urllib.error.HTTPError as refused:
+        status, content = refused.code, refused.read(MAX_ANSWER)
+    except (OSError, ValueError) as exc:  # no connection, a timeout, a broken address
+        print(f"Could not reach the scheme operator at {url}: {getattr(exc, 'reason', None) or exc}.")
+        print("Nothing was sent. Check the address given with --scheme, and your network, then try again.")
+        return None
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        answer = None
+    return status, answer if isinstance(answer, dict) else {}
+
+
+def _refused(status: int, answer: dict[str, Any], what: str) -> int:
+    code, detail = answer.get("code") or f"HTTP {status}", answer.get("detail") or "The operator gave no reason."
+    problems = [p["reason"] for p in answer.get("invalidParams") or [] if isinstance(p, dict) and "reason" in p]
+    if problems:  # the problems say it all, one a line
+        print(f"The scheme operator did not accept {what} ({code}):")
+        for problem in problems:
+            print(f"- {problem}")
+    else:
+        print(f"The scheme operator did not accept {what} ({code}): {detail}")
+    if status in FIX_YOUR_INPUT:
+        print("Nothing was stored. Fix this in your file or key, then apply again.")
+        return EXIT_USAGE
+    print("Nothing was stored.")
+    return EXIT_INVALID
+
+
+def _when(value: str) -> str:
+    """A time from the operator's answer in plain words (UTC); a date stays a date."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if "T" not in value or moment.tzinfo is None:
+        return value
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _lists(described: Any, key: SigningKey) -> bool:
+    """Whether the description's jwks holds ``key``'s public key under its kid: the operator checks the same."""
+    jwks = described.get("jwks") if isinstance(described, dict) else None
+    listed = jwks.get("keys") if isinstance(jwks, dict) else None
+    for candidate in listed if isinstance(listed, list) else []:
+        if isinstance(candidate, dict) and candidate.get("kid") == key.kid:
+            try:
+                return thumbprint(candidate) == thumbprint(key.public_jwk)
+            except (InvalidInput, KeyError):
+                return False
+    return False
+
+
+def _apply(args: argparse.Namespace) -> int:
+    api = _api(args.scheme)
+    described = _read_json(args.file, "participant file")
+    key = _signing_key(args.key)
+    if not _lists(described, key):
+        raise UsageError(
+            f"the public part of the key in {args.key!r} (kid {key.kid}) is not in the jwks of {args.file!r}: "
+            f"add what 'blauweknop keys public {args.key}' prints to its jwks"
+        )
+    try:
+        token = application.sign(described, key)
+    except InvalidInput as exc:
+        raise UsageError(f"{args.file!r}: {exc.message}") from exc
+    answered = _call(f"{api}/aanmeldingen", json.dumps({"aanmelding": token}).encode())
+    if answered is None:
+        return EXIT_INVALID
+    status, answer = answered
+    if status != 201:
+        return _refused(status, answer, "the application")
+    oin = answer.get("aanmelding", described.get("oin"))
+    scheme = "" if args.scheme == DEFAULT_SCHEME else f" --scheme {args.scheme}"
+    print(f"The scheme operator received the application of {described.get('name')} (OIN {oin}).")
+    print(f"Its status is now: {answer.get('status')}. The organisation does not take part yet.")
+    print("What happens next: the operator reviews it, and certifies or refuses it.")
+    print(f"Ask the operator for the status with: blauweknop scheme status --oin {oin}{scheme}")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    if not is_valid_oin(args.oin):
+        raise UsageError("an OIN is exactly 20 digits")
+    answered = _call(f"{_api(args.scheme)}/aanmeldingen/{args.oin}")
+    if answered is None:
+        return EXIT_INVALID
+    status, answer = answered
+    if status == 404:
+        print(f"The scheme operator knows no application or participant with OIN {args.oin}.")
+        print("Check the OIN, or apply with: blauweknop scheme apply --file FILE.json --key FILE")
+        return EXIT_INVALID
+    if status != 200:
+        return _refused(status, answer, "the question")
+    word = answer.get("status")
+    print(f"OIN {args.oin}: {word} ({STATUS_MEANING.get(word, 'ask the scheme operator what this means')}).")
+    for name, label in (
+        ("aangemeldOp", "Applied on"),
+        ("gewijzigdOp", "Last change"),
+        ("gecertificeerdSinds", "Certified since"),
+    ):
+        if answer.get(name):
+            print(f"{label}: {_when(answer[name])}")
+    return EXIT_OK
