@@ -195,7 +195,11 @@ async def overview(request: HttpRequest) -> HttpResponse:
         return await _streamed(request, scheme)
     kept = await session.answers(request)
     certified = {p.oin for p in _holders(scheme) if p.is_certified}
-    if not certified <= kept.keys():
+    taking_part = {
+        oin for oin, a in kept.items() if a.outcome != Outcome.NOT_TAKING_PART and oin in scheme.organisations
+    }
+    # Kept before a holder was suspended or restored (or joined): the kept page no longer says what the scheme says.
+    if certified != taking_part:
         return await _streamed(request, scheme)
     catalogue = document_types.of(scheme)
     sources = sorted(
