@@ -42,6 +42,7 @@ MAX_PUBLISHED = 5  # next, current and retiring keys of one owner: a rotation ne
 MAX_REASON = 1000
 MAX_KID = 100  # the column's length
 SYSTEM = "systeem"
+PARTICIPANT = "deelnemer"  # the actor of a participant's own key change, through the API
 
 State = Key.State
 

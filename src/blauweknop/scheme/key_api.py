@@ -1,0 +1,121 @@
+"""A participant announces its next key: ``POST /stelsel/api/v1/deelnemers/{oin}/sleutels``.
+
+The request carries a client assertion (RFC 7523, :mod:`blauweknop.protocol.client_assertion`) signed with
+a key the scheme document lists for that participant now, so only the participant itself can add a key.
+The key is published at once as *next*; the worker makes it current once every verifier knows it
+(:mod:`blauweknop.scheme.keys`). A lost or stolen key is revoked by the operator, not through this API.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Path, Router, Schema, Status
+from pydantic import Field
+
+from blauweknop import shared_cache
+from blauweknop.api import ApiProblem
+from blauweknop.protocol import client_assertion, scheme_document
+from blauweknop.protocol.errors import VerificationError
+from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
+from blauweknop.protocol.validity import DEFAULT_LEEWAY
+from blauweknop.scheme import keys
+from blauweknop.scheme.models import Key
+from blauweknop.scheme.publication import in_force, operator_jwks
+
+logger = logging.getLogger(__name__)
+router = Router(tags=["Sleutels"])
+OIN_PATTERN = r"^[0-9]{20}$"
+MAX_JWK_MEMBERS = 10  # kty, crv, x, y, kid, alg, use: a public signing key needs no more
+# What the API calls each state of a key.
+STATE_WORDS = {
+    Key.State.NEXT: "nieuw",
+    Key.State.CURRENT: "in_gebruik",
+    Key.State.RETIRING: "uitgefaseerd",
+    Key.State.RETIRED: "vervallen",
+    Key.State.REVOKED: "ingetrokken",
+}
+# A refused key, by keys.KeyRefused's code: the status, and what to do.
+REFUSALS = {
+    "bad_key": (422, "The key is not usable: give the public part of a P-256 or Ed25519 key, with a kid."),
+    "key_exists": (409, "This kid was used before for another key, or for a key that was revoked. Make a new key."),
+    "too_many_keys": (409, f"The participant has {keys.MAX_PUBLISHED} keys in use already. Wait for a rotation."),
+}
+
+
+class NieuweSleutel(Schema):
+    sleutel: dict[str, Any] = Field(
+        description="The new public key as a JWK: P-256 (ES256) or Ed25519 (EdDSA), with a kid never used before.",
+        max_length=MAX_JWK_MEMBERS,
+    )
+    client_assertion_type: Literal["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
+    client_assertion: str = Field(
+        min_length=20,
+        max_length=8000,
+        description="A client assertion (typ client-authentication+jwt) with iss = sub = the OIN in the address, "
+        "aud = this exact address, signed with a key the scheme document lists for the participant now.",
+    )
+
+
+class Sleutel(Schema):
+    kid: str
+    status: str = Field(description="nieuw: published, not signing yet; in_gebruik: the key to sign with.")
+    bruikbaarVanaf: datetime | None = Field(description="From when the key signs: the worker then makes it current.")
+
+
+def audience(oin: str) -> str:
+    """The exact address a participant's assertion must be made for."""
+    return f"{settings.SCHEME_URL}/api/v1/deelnemers/{oin}/sleutels"
+
+
+def _scheme() -> SchemeDocument:
+    """The document this operator has in force, verified like anyone verifies it."""
+    document = in_force()
+    if document is None:
+        raise ApiProblem(503, "no_scheme_document", "No scheme document is in force. The operator must publish one.")
+    return scheme_document.verify(document.token, KeySet.from_jwks(operator_jwks()))
+
+
+def _authenticated(token: str, oin: str, scheme: SchemeDocument) -> client_assertion.ClientAssertion:
+    """The participant ``oin``'s own assertion, made for this address and used once."""
+    participant = scheme.organisations.get(oin) or scheme.app_managers.get(oin)
+    if participant is None:
+        raise ApiProblem(404, "not_found", "There is no participant with this OIN in the scheme.")
+    role = APP_MANAGER if oin in scheme.app_managers else min(participant.roles)
+    try:
+        assertion = client_assertion.verify(token, scheme, audience=audience(oin), role=role)
+    except VerificationError as exc:
+        logger.warning("new key for %s refused: %s", oin, exc.code)
+        raise
+    if assertion.client_id != oin:
+        raise ApiProblem(403, "forbidden", "Only the participant itself can add a key of its own.")
+    seconds = max(1, assertion.expires_at + DEFAULT_LEEWAY - int(time.time()))
+    uses = shared_cache.count(shared_cache.key("sleutel-bewering", assertion.replay_key()), 1, seconds)
+    if uses is None:
+        raise ApiProblem(503, "unavailable", "A key cannot be added now. Try again in a few minutes.")
+    if uses > 1:
+        raise ApiProblem(401, "assertion_replayed", "This client assertion was used before; make a new one.")
+    return assertion
+
+
+@router.post(
+    "/{oin}/sleutels",
+    response={200: Sleutel, 201: Sleutel},
+    summary="Een nieuwe sleutel aankondigen (ondertekend met de sleutel van nu)",
+)
+def add_key(request: HttpRequest, body: NieuweSleutel, oin: str = Path(..., pattern=OIN_PATTERN)) -> Status:
+    _authenticated(body.client_assertion, oin, _scheme())
+    known = Key.objects.filter(owner=oin, kid=body.sleutel.get("kid")).exists()
+    try:
+        key = keys.add(oin, body.sleutel, actor=keys.PARTICIPANT)
+    except keys.KeyRefused as exc:
+        status, detail = REFUSALS[exc.code]
+        raise ApiProblem(status, exc.code, detail) from None
+    answer = {"kid": key.kid, "status": STATE_WORDS[key.state], "bruikbaarVanaf": key.usable_from}
+    return Status(200 if known else 201, answer)
