@@ -1,0 +1,309 @@
+"""The operator's pages: two-factor login for the operator's staff only, each certification step with a reason and
+a confirm step, a wrong step refused in words, and the audit trail with the state of its chain."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from blauweknop.protocol import scheme_document
+from blauweknop.protocol.jwk import generate_jwk, public_jwk
+from blauweknop.scheme import audit, keys, publication
+from blauweknop.scheme.client import trust_anchor
+from blauweknop.scheme.models import AuditEntry, Organisation
+from tests.requester.test_staff_login import HOUSING
+from tests.requester.test_staff_login import make_staff as make_requester_staff
+
+PASSWORD = "een-lang-demo-wachtwoord"
+APPLICANT = "00000009876543210000"
+OTHER_APPLICANT = "00000009876543211000"
+HOME = "/stelsel/beheer/"
+LOGIN = "/stelsel/beheer/inloggen/"
+
+pytestmark = pytest.mark.django_db
+
+
+def make_operator(username: str, *, totp_now: bool = True) -> TOTPDevice | None:
+    """A member of the operator's staff, made with the management command as a deployment makes one."""
+    args = [username, "--password", PASSWORD] + (["--totp"] if totp_now else [])
+    call_command("operator_staff", *args, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+
+
+def code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def log_in(client, username: str, device: TOTPDevice | None, *, password: str = PASSWORD):
+    """Both steps, as a browser without JavaScript does them; the last response."""
+    response = client.post(LOGIN, {"username": username, "password": password})
+    if device is None or response.status_code != 302:
+        return response
+    return client.post(response["Location"], {"token": code(device)})
+
+
+def apply(oin: str, name: str) -> Organisation:
+    """An applicant as the application API leaves one: applied, its key added, the application in the trail."""
+    organisation = Organisation.objects.create(
+        oin=oin,
+        name=name,
+        slug=f"deelnemer-{oin[-6:]}",
+        is_holder=True,
+        document_types=["vorderingen"],
+        certification=Organisation.Certification.APPLIED,
+    )
+    keys.add(oin, public_jwk(generate_jwk()), actor="aanvrager")
+    audit.record(actor="aanvrager", action="applied", subject=oin)
+    return organisation
+
+
+@pytest.fixture
+def operator(client):
+    """A client logged in as the operator's staff member ``olga`` with both factors."""
+    device = make_operator("olga")
+    assert log_in(client, "olga", device)["Location"] == HOME
+    return client
+
+
+def in_force() -> scheme_document.SchemeDocument:
+    return scheme_document.verify(publication.in_force().token, trust_anchor())
+
+
+def test_no_operator_page_opens_without_both_factors(client):
+    device = make_operator("olga")
+    apply(APPLICANT, "Waterschap Aanmelding")
+    pages = [
+        HOME,
+        "/stelsel/beheer/deelnemers/",
+        f"/stelsel/beheer/deelnemers/{APPLICANT}/",
+        "/stelsel/beheer/logboek/",
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(f"{LOGIN}?next=")
+    step = client.post(f"/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/", {"reason": "x", "confirmed": "ja"})
+    assert step.status_code == 302 and step["Location"].startswith(LOGIN)
+
+    response = client.post(LOGIN, {"username": "olga", "password": PASSWORD})
+    assert response["Location"].startswith("/stelsel/beheer/inloggen/tweede-stap/")
+    for url in pages:
+        assert client.get(url)["Location"].startswith("/stelsel/beheer/inloggen/tweede-stap/")
+    assert client.post(response["Location"], {"token": code(device)})["Location"] == HOME
+    for url in pages:
+        assert client.get(url).status_code == 200
+    assert Organisation.objects.get(oin=APPLICANT).certification == "applied"
+
+
+def test_after_logging_in_the_page_asked_for_opens(client):
+    device = make_operator("olga")
+    asked = client.get("/stelsel/beheer/logboek/")["Location"]
+    response = client.post(asked, {"username": "olga", "password": PASSWORD})
+    assert client.post(response["Location"], {"token": code(device)})["Location"] == "/stelsel/beheer/logboek/"
+
+
+def test_without_a_device_the_app_is_set_up_first(client):
+    make_operator("otto", totp_now=False)
+    response = client.post(LOGIN, {"username": "otto", "password": PASSWORD})
+    assert response["Location"].startswith("/stelsel/beheer/inloggen/instellen/")
+    assert client.get(HOME)["Location"].startswith("/stelsel/beheer/inloggen/instellen/")
+    page = client.get(response["Location"]).content.decode()
+    assert 'aria-label="QR-code om uw app in te stellen"' in page
+    device = TOTPDevice.objects.get(user__username="otto")
+    assert client.post(response["Location"], {"token": code(device)})["Location"] == HOME
+    assert client.get(HOME).status_code == 200
+
+
+def test_wrong_passwords_lock_the_operator_login(client, settings):
+    device = make_operator("olga")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = client.post(LOGIN, {"username": "olga", "password": "fout"})
+        assert wrong.status_code == 200 and "horen niet bij elkaar" in wrong.content.decode()
+    locked = client.post(LOGIN, {"username": "olga", "password": "fout"})
+    assert locked.status_code == 429
+    html = locked.content.decode()
+    assert "Inloggen is even geblokkeerd" in html and "Beheer van het stelsel" in html  # in the operator's look
+    assert log_in(client, "olga", device).status_code == 429  # now even the right password does not open it
+    assert client.get(HOME).status_code == 302
+
+
+def test_the_lockout_of_one_login_leaves_the_citizens_login(client, settings):
+    make_operator("olga")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        client.post(LOGIN, {"username": "olga", "password": "fout"})
+    response = client.post("/inloggen/?next=/", {"bsn": "999993653"})
+    assert response.status_code == 302
+
+
+def test_a_citizen_and_a_requesters_staff_are_no_operator(client):
+    client.post("/inloggen/", {"bsn": "999993653"})
+    response = client.get(HOME)
+    assert response.status_code == 302 and response["Location"].startswith(f"{LOGIN}?next=")
+    client.post("/uitloggen/")
+
+    # A requester's staff member, logged in there with both factors, is still nobody here.
+    device = make_requester_staff(HOUSING, "anna")
+    client.post("/vragers/inloggen/", {"username": "anna", "password": PASSWORD})
+    client.post("/vragers/inloggen/tweede-stap/?next=/vragers/", {"token": code(device)})
+    assert client.get(HOME)["Location"].startswith(f"{LOGIN}?next=")
+    refused = client.post(LOGIN, {"username": "anna", "password": PASSWORD})
+    assert refused.status_code == 200 and "horen niet bij elkaar" in refused.content.decode()
+
+
+def test_the_home_page_shows_applications_waiting_and_participants_by_state(operator):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    apply(OTHER_APPLICANT, "Tweede Aanmelder")
+    html = operator.get(HOME).content.decode()
+    assert "Waterschap Aanmelding" in html and "Tweede Aanmelder" in html
+    assert f'href="/stelsel/beheer/deelnemers/{APPLICANT}/"' in html
+    listing = operator.get("/stelsel/beheer/deelnemers/").content.decode()
+    assert 'id="applied"' in listing and "Aangemeld (2)" in listing and "Gecertificeerd (0)" in listing
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_certifying_takes_a_reason_and_a_confirmation(operator, lang):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    apply(OTHER_APPLICANT, "Tweede Aanmelder")
+    if lang == "en":
+        operator.cookies["django_language"] = "en"
+    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/"
+    page = operator.get(url).content.decode()
+    assert 'name="reason"' in page
+
+    without = operator.post(url, {"reason": "   "})
+    assert without.status_code == 200
+    assert ("Schrijf een reden op" if lang == "nl" else "Write down a reason") in without.content.decode()
+    too_long = operator.post(url, {"reason": "x" * 1001})
+    assert "1000" in too_long.content.decode()
+
+    confirm = operator.post(url, {"reason": "Conformiteitstoets geslaagd"})
+    html = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert ("Weet u het zeker?" if lang == "nl" else "Are you sure?") in html
+    assert 'name="confirmed" value="ja"' in html and 'value="Conformiteitstoets geslaagd"' in html
+    assert Organisation.objects.get(oin=APPLICANT).certification == "applied"  # nothing happened yet
+
+    done = operator.post(url, {"reason": "Conformiteitstoets geslaagd", "confirmed": "ja"})
+    assert done.status_code == 302 and done["Location"] == f"/stelsel/beheer/deelnemers/{APPLICANT}/"
+    assert Organisation.objects.get(oin=APPLICANT).certification == "certified"
+    assert Organisation.objects.get(oin=OTHER_APPLICANT).certification == "applied"
+    newest = AuditEntry.objects.order_by("-pk").first()
+    assert (newest.actor, newest.action, newest.subject, newest.reason) == (
+        "olga",
+        "certified",
+        APPLICANT,
+        "Conformiteitstoets geslaagd",
+    )
+    published = in_force().organisations
+    assert published[APPLICANT].certification == "certified" and OTHER_APPLICANT not in published
+    participant = operator.get(done["Location"]).content.decode()
+    assert "Conformiteitstoets geslaagd" in participant and "olga" in participant
+
+
+@pytest.mark.parametrize(
+    ("start", "slug", "end", "action"),
+    [
+        ("applied", "weigeren", "revoked", "refused"),
+        ("certified", "schorsen", "suspended", "suspended"),
+        ("suspended", "herstellen", "certified", "restored"),
+        ("certified", "intrekken", "revoked", "revoked"),
+        ("suspended", "intrekken", "revoked", "revoked"),
+    ],
+)
+def test_every_step_needs_a_reason_then_happens(operator, start, slug, end, action):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    Organisation.objects.filter(oin=APPLICANT).update(certification=start)
+    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/{slug}/"
+    without = operator.post(url, {"reason": "", "confirmed": "ja"})
+    assert without.status_code == 200 and "Schrijf een reden op" in without.content.decode()
+    assert Organisation.objects.get(oin=APPLICANT).certification == start
+    assert operator.post(url, {"reason": "Klacht van een inwoner"}).status_code == 200  # the confirm step
+    assert Organisation.objects.get(oin=APPLICANT).certification == start
+    done = operator.post(url, {"reason": "Klacht van een inwoner", "confirmed": "ja"})
+    assert done.status_code == 302
+    assert Organisation.objects.get(oin=APPLICANT).certification == end
+    assert AuditEntry.objects.order_by("-pk").values_list("action", "actor").first() == (action, "olga")
+
+
+@pytest.mark.parametrize(
+    ("start", "slug"), [("applied", "schorsen"), ("certified", "certificeren"), ("revoked", "herstellen")]
+)
+def test_a_wrong_step_is_refused_in_words(operator, start, slug):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    Organisation.objects.filter(oin=APPLICANT).update(certification=start)
+    entries = AuditEntry.objects.count()
+    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/{slug}/"
+    for response in (operator.get(url), operator.post(url, {"reason": "Waarom niet", "confirmed": "ja"})):
+        assert response.status_code == 409
+        html = response.content.decode()
+        label = Organisation.Certification(start).label
+        assert f"Dat kan niet. De deelnemer is nu {label}." in html and "Er is niets veranderd" in html
+    assert Organisation.objects.get(oin=APPLICANT).certification == start
+    assert AuditEntry.objects.count() == entries
+
+
+def test_a_step_another_operator_took_first_is_refused_in_words(operator):
+    """Two operators on the same applicant: the second's confirmation finds it certified already."""
+    apply(APPLICANT, "Waterschap Aanmelding")
+    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/weigeren/"
+    assert operator.post(url, {"reason": "Onvolledig"}).status_code == 200
+    Organisation.objects.filter(oin=APPLICANT).update(certification="certified")
+    response = operator.post(url, {"reason": "Onvolledig", "confirmed": "ja"})
+    assert response.status_code == 409 and "De deelnemer is nu gecertificeerd" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/stelsel/beheer/deelnemers/{APPLICANT}/opheffen/",
+        "/stelsel/beheer/deelnemers/99999999999999999999/",
+        "/stelsel/beheer/deelnemers/99999999999999999999/certificeren/",
+        "/stelsel/beheer/deelnemers/" + "9" * 5000 + "/",
+    ],
+)
+def test_hostile_addresses_are_not_found(operator, url):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    assert operator.get(url).status_code == 404
+
+
+def test_the_participant_page_shows_its_data_keys_and_history(operator):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    key = Organisation.objects.get(oin=APPLICANT).keys.get()
+    html = operator.get(f"/stelsel/beheer/deelnemers/{APPLICANT}/").content.decode()
+    assert APPLICANT in html and "gegevenshouder" in html and "vorderingen" in html
+    assert key.kid in html
+    assert "Aangemeld" in html and "aanvrager" in html  # the history, from the audit trail
+    assert f'href="/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/"' in html
+    assert f'href="/stelsel/beheer/deelnemers/{APPLICANT}/weigeren/"' in html
+    assert "schorsen/" not in html
+
+
+def test_the_audit_trail_pages_newest_first_and_says_the_chain_is_whole(operator, settings):
+    for number in range(60):
+        audit.record(actor="systeem", action="document_published", subject="stelsel", details={"n": number})
+    audit.record(actor="olga", action="key_revoked", subject=HOUSING, reason="Gelekt")
+    first = operator.get("/stelsel/beheer/logboek/").content.decode()
+    assert 'id="keten"' in first and "Het logboek is compleet" in first
+    assert first.index("Sleutel ingetrokken") < first.index("Stelseldocument gepubliceerd")  # newest first
+    assert "Pagina 1 van 2" in first and "?pagina=2" in first
+    second = operator.get("/stelsel/beheer/logboek/?pagina=2").content.decode()
+    assert "Pagina 2 van 2" in second
+    assert operator.get("/stelsel/beheer/logboek/?pagina=" + "9" * 500).status_code == 200  # the last page
+
+
+def test_the_audit_trail_says_when_the_chain_is_broken(operator):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's trigger refuses a DELETE too; SQLite's refuses only an UPDATE")
+    audit.record(actor="olga", action="certified", subject=APPLICANT, reason="Goed")
+    second = audit.record(actor="olga", action="suspended", subject=APPLICANT, reason="Klacht")
+    with connection.cursor() as cursor:  # what an intruder with database access does: remove a line
+        cursor.execute("DELETE FROM scheme_auditentry WHERE id = %s", [second.pk - 1])
+    html = operator.get("/stelsel/beheer/logboek/").content.decode()
+    assert f"Het logboek klopt niet meer vanaf regel {second.pk}" in html
+
+
+def test_logging_out_ends_both_factors(operator):
+    assert operator.post("/stelsel/beheer/uitloggen/")["Location"] == LOGIN
+    assert operator.get(HOME).status_code == 302
