@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
 
 from blauweknop.protocol import application, jws
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, public_jwk
 from blauweknop.scheme import applications, audit, lifecycle, publication
 from blauweknop.scheme.models import AuditEntry, Key, Organisation, PublishedDocument
 from tests.concurrency import at_once
+from tests.protocol.hostile import mutated, sign_text
 
 URL = "/stelsel/api/v1/aanmeldingen"
 WATERSCHAP, WONINGCORPORATIE = "00000009876543210000", "00000009876543211000"
@@ -180,6 +182,26 @@ def test_a_body_that_is_not_a_signed_application_is_refused_with_its_own_code(cl
     before = stored()
     refused(post(client, body), 400, code)
     assert stored() == before
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=mutated({**described(), "iat": int(time.time()), "jti": "een-aanmelding"}))
+def test_any_signed_description_is_accepted_or_refused_with_a_status_and_code(payload):
+    token = sign_text(payload, SigningKey(KEYS[WATERSCHAP][0]), application.TYP)
+    outcome = _checked(token)
+    if isinstance(outcome, applications.NotAccepted):
+        assert outcome.status in (400, 422) and outcome.code and outcome.detail
+    else:
+        admitted, verified = outcome
+        assert admitted.oin == verified.description["oin"]
+
+
+def _checked(token: str) -> Any:
+    """What the checks make of ``token``: the admission and application, or the refusal; nothing else."""
+    try:
+        return applications.checked(token)
+    except applications.NotAccepted as refused:
+        return refused
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from blauweknop.api import PROBLEM, ApiProblem, make_api, problem
 from blauweknop.protocol import application
-from blauweknop.scheme import applications
+from blauweknop.scheme import applications, key_api
 from blauweknop.scheme.applications import NotAccepted
 from blauweknop.scheme.publication import in_force, operator_jwks
 
@@ -94,7 +94,7 @@ def apply(request: HttpRequest, response: HttpResponse) -> Status:
     applications.limit(request)
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > applications.MAX_BODY:  # refused before the body is read
-        raise NotAccepted(413, "too_large", f"An application is at most {applications.MAX_BODY // 1024} KB.")
+        raise applications.too_large()
     organisation = applications.apply(applications.token_of(request.body))
     response["Location"] = f"{request.path.rstrip('/')}/{organisation.oin}"
     return Status(
@@ -118,3 +118,7 @@ def application_status(request: HttpRequest, oin: str = Path(..., pattern=OIN_PA
         "gewijzigdOp": found.changed_at,
         "gecertificeerdSinds": found.certified_since,
     }
+
+
+# A participant announces its next key (blauweknop.scheme.key_api).
+api.add_router("/deelnemers", key_api.router)

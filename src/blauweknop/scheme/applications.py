@@ -81,10 +81,15 @@ def limit(request: HttpRequest) -> None:
         raise NotAccepted(429, "too_many_requests", "Too many applications from this address. Try again in an hour.")
 
 
+def too_large() -> NotAccepted:
+    """The refusal of a body larger than :data:`MAX_BODY`."""
+    return NotAccepted(413, "too_large", f"An application is at most {MAX_BODY // 1024} KB.")
+
+
 def token_of(body: bytes) -> str:
     """The signed application in a request body ``{"aanmelding": "<compact JWS>"}``."""
     if len(body) > MAX_BODY:
-        raise NotAccepted(413, "too_large", f"An application is at most {MAX_BODY // 1024} KB.")
+        raise too_large()
     try:
         parsed = json_object(body, "body")
     except VerificationError:
