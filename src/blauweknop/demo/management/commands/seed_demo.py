@@ -5,7 +5,8 @@ With the holder role: the demo source records of this deployment's tenants (``BL
 and nothing else: a holder learns the rest from the scheme document. With the requester role: a staff
 login per requester of this deployment (``BLAUWEKNOP_REQUESTER_OINS``) for the staff pages at /vragers/,
 its password and TOTP key derived from the deployment's secret key (the demo's first run makes it; never in
-git), so a second run prints the same logins. The demo plays every role.
+git), so a second run prints the same logins; with the scheme role, likewise a login for the operator's staff
+(/stelsel/beheer/). The demo plays every role.
 
 Outside the demo (``BLAUWEKNOP_DEMO`` off) it refuses unless ``--fictional-data`` says the operator
 knows it writes fictional organisations and citizens (a trial deployment). It never deletes a
@@ -34,6 +35,9 @@ from blauweknop.demo.organisations import ORGANISATIONS
 from blauweknop.scheme import catalogue
 
 DEMO_BSNS_SHOWN = 3
+OPERATOR = "stelsel"  # what the operator's demo login is derived for (an OIN for a requester's staff)
+OPERATOR_USERNAME = "beheerder"
+OPERATOR_NAME = "Beheerder van het stelsel"
 BSNS_PER_DELETE = 500  # well under SQLite's limit on the parameters of one statement
 
 
@@ -77,9 +81,9 @@ def fill_sources(people: list[Citizen], oins: list[str]) -> int:
 
 @dataclass(frozen=True)
 class StaffLogin:
-    """How a person logs in as staff of a demo requester."""
+    """How a person logs in as staff of a demo requester or of the scheme operator."""
 
-    requester: str  # its name
+    organisation: str  # its name
     username: str
     password: str
     totp_secret: str  # base32, in groups of four, as an authenticator app asks it to be typed
@@ -100,23 +104,33 @@ def staff_login(secret_key: str, oin: str) -> tuple[str, str]:
     return password, derive("totp")[:20].hex()
 
 
-def make_staff() -> list[StaffLogin]:
-    """A staff member (password and a confirmed authenticator app) for each demo requester of this deployment."""
+def _demo_login(name: str, username: str, derived_for: str, command: str, *args: str) -> StaffLogin:
+    """A staff login made by ``command`` (``requester_staff``, ``operator_staff``), its password and TOTP key derived
+    for ``derived_for``."""
     from blauweknop.staff.login import secret, totp_device
 
-    logins = []
-    for spec in ORGANISATIONS:
-        if not spec.get("is_requester") or spec["oin"] not in settings.REQUESTER_OINS:
-            continue
-        password, totp_key = staff_login(settings.SECRET_KEY, spec["oin"])
-        call_command("requester_staff", spec["oin"], spec["slug"], password=password, stdout=io.StringIO())
-        # The TOTP key is derived, not random: after a new database the authenticator app still works.
-        device = totp_device(get_user_model().objects.get(username=spec["slug"]))
-        if device.key != totp_key or not device.confirmed:
-            device.key, device.confirmed = totp_key, True
-            device.save(update_fields=["key", "confirmed"])
-        logins.append(StaffLogin(spec["name"], spec["slug"], password, secret(device), device.config_url))
-    return logins
+    password, totp_key = staff_login(settings.SECRET_KEY, derived_for)
+    call_command(command, *args, username, password=password, stdout=io.StringIO())
+    # The TOTP key is derived, not random: after a new database the authenticator app still works.
+    device = totp_device(get_user_model().objects.get(username=username))
+    if device.key != totp_key or not device.confirmed:
+        device.key, device.confirmed = totp_key, True
+        device.save(update_fields=["key", "confirmed"])
+    return StaffLogin(name, username, password, secret(device), device.config_url)
+
+
+def make_staff() -> list[StaffLogin]:
+    """A staff member (password and a confirmed authenticator app) for each demo requester of this deployment."""
+    return [
+        _demo_login(spec["name"], spec["slug"], spec["oin"], "requester_staff", spec["oin"])
+        for spec in ORGANISATIONS
+        if spec.get("is_requester") and spec["oin"] in settings.REQUESTER_OINS
+    ]
+
+
+def make_operator() -> StaffLogin:
+    """The demo's member of the scheme operator's staff, derived like the requesters' staff."""
+    return _demo_login(OPERATOR_NAME, OPERATOR_USERNAME, OPERATOR, "operator_staff")
 
 
 class Command(BaseCommand):
@@ -148,6 +162,7 @@ class Command(BaseCommand):
             sources = fill_sources(people, settings.HOLDER_OINS) if "holder" in roles else 0
             version = register_organisations() if "scheme" in roles else None
             logins = make_staff() if "requester" in roles else []
+            operator = make_operator() if "scheme" in roles else None
         done = [f"{len(people)} citizens"]
         if version is not None:
             done += [f"{len(ORGANISATIONS)} organisations", f"scheme document version {version}"]
@@ -158,6 +173,9 @@ class Command(BaseCommand):
             self.show_bsns(people, set(settings.HOLDER_OINS))
         if "requester" in roles:
             self.show_staff(logins)
+        if operator is not None:
+            self.stdout.write("The scheme operator's login, at /stelsel/beheer/inloggen/:")
+            self.show_login(operator)
 
     def show_bsns(self, people: list[Citizen], oins: set[str]) -> None:
         """The citizens with the most documents at these holders, to log in with."""
@@ -174,5 +192,9 @@ class Command(BaseCommand):
             "Staff logins of the requesters, at /vragers/inloggen/ (add the TOTP secret to an authenticator app):"
         )
         for login in logins:
-            self.stdout.write(f"  {login.requester}: username {login.username}, password {login.password}")
-            self.stdout.write(f"    TOTP secret {login.totp_secret}  {login.totp_url}")
+            self.show_login(login)
+
+    def show_login(self, login: StaffLogin) -> None:
+        """One staff login: whose, the username and password, and the TOTP secret."""
+        self.stdout.write(f"  {login.organisation}: username {login.username}, password {login.password}")
+        self.stdout.write(f"    TOTP secret {login.totp_secret}  {login.totp_url}")
