@@ -13,6 +13,7 @@ from blauweknop.scheme.client import scheme_client
 from tests.portal.conftest import two_citizen_bsns  # noqa: F401 (a fixture)
 from tests.portal.consent_world import SPAARBANK, WONINGCORPORATIE, asked, citizen, given
 from tests.portal.test_fetch_api import fetch, refused
+from tests.scheme.test_operator_pages import log_in, make_operator
 
 GEMEENTE = "00000001823288444000"
 
@@ -92,3 +93,27 @@ def test_an_app_manager_that_answers_nonsense_is_named_not_trusted(demo_world, m
     assert seen.unreachable == list(scheme.app_managers) and seen.requesters == {}
     with pytest.raises(httpx.HTTPError):
         original("http://127.0.0.1:9/appbeheerder/api/v1", start, end)
+
+
+MONITORING = "/stelsel/beheer/toezicht/"
+
+
+def test_the_monitoring_page_shows_each_requester_and_what_stands_out_to_the_operator_only(
+    demo_world,
+    client,
+    two_citizen_bsns,  # noqa: F811
+):
+    anna, bram = (citizen(bsn) for bsn in two_citizen_bsns)
+    consent, _ = given(anna, WONINGCORPORATIE)
+    given(bram, SPAARBANK)
+    assert consents.withdraw(anna.pseudonym, consent.pk)
+    assert refused(fetch(consent.pk), 403, "consent_withdrawn")
+    assert client.get(MONITORING).status_code == 302  # not logged in: the login first
+    log_in(client, "olga", make_operator("olga"))
+    page = client.get(MONITORING).content.decode()
+    assert "Woningcorporatie Thuisbasis" in page and "Spaarbank Voorbeeld" in page
+    assert "probeerde 1 keer gegevens op te halen nadat de inwoner de toestemming had ingetrokken" in page
+    assert anna.pseudonym not in page and two_citizen_bsns[0] not in page
+    assert client.post(MONITORING).status_code == 405
+    client.cookies["django_language"] = "en"
+    assert "after the citizen had withdrawn" in client.get(MONITORING).content.decode()
