@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from blauweknop.conformance.probe import SEMVER, Exchange, Probe
+from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.identifiers import is_valid_bsn
 
 PROBLEM = "application/problem+json"
@@ -43,6 +44,11 @@ def failed(name: str, title: str, reason: str) -> Result:
 def not_run(name: str, title: str, why: str) -> Result:
     """A check that could not be made: it does not pass, since nothing was shown."""
     return Result(name, title, False, f"Not checked: {why}")
+
+
+def said(error: ProtocolError) -> str:
+    """A protocol error as the report shows it: its stable code, then its plain message."""
+    return f"{error.code}: {error.message.rstrip('.')}"
 
 
 def problem_fault(exchange: Exchange) -> str | None:

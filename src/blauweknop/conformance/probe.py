@@ -7,6 +7,7 @@ not only the ones made for them. Answers are read with a cap: a broken participa
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ TIMEOUT = 10.0
 MAX_ANSWER = 4 * 1024 * 1024  # a status list token is at most 3 MB; every other answer is far smaller
 SEMVER = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+")
 URL_TEXT = re.compile(r"https?://[^\s\"'<>]+")
+# The HTTP library logs every address and header it sees, and a participant's addresses may carry a BSN
+# (the very fault no_bsn_in_urls looks for): while the kit runs, those loggers write only warnings.
+QUIET_LOGGERS = ("httpx", "httpcore")
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Probe:
 
     def __init__(self, transport: httpx.BaseTransport | None = None) -> None:
         self.exchanges: list[Exchange] = []
+        self._levels: dict[str, int] = {}
         self._client = httpx.Client(
             timeout=TIMEOUT,
             follow_redirects=False,  # a redirect is an answer to judge (its Location too), not to follow blindly
@@ -70,10 +75,16 @@ class Probe:
         )
 
     def __enter__(self) -> Probe:
+        for name in QUIET_LOGGERS:
+            logger = logging.getLogger(name)
+            self._levels[name] = logger.level
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._client.close()
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
 
     def request(self, method: str, url: str, what: str, **kwargs: Any) -> Exchange:
         """Send one request; a transport failure is an exchange without a status, never an exception."""

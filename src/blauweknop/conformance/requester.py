@@ -106,7 +106,7 @@ def _request_object(
     try:
         openid4vp.verify_request(served.text().strip(), scheme, client_id=entry.oin)
     except ProtocolError as exc:
-        return failed(name, title, f"the request object at {request_uri} does not verify: {exc.code}: {exc.message}")
+        return failed(name, title, f"the request object at {request_uri} does not verify: {checks.said(exc)}.")
     return passed(name, title, "an unknown code is refused (404 problem+json); a test request's object verifies.")
 
 
