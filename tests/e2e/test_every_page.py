@@ -168,6 +168,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "vault": ("kluis", "vault"),
     "vault-delete": ("zeker", "sure"),
     "button": ("knop", "button"),
+    "figures": ("cijfers", "figures"),
     **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
     "share-start": ("code", "code"),
     "share-code-error": ("organisatie", "organisation"),
@@ -438,6 +439,7 @@ class Walk:
         self.visit("vault-copy", lambda: (self.go("/kluis/"), self.submit("form[action$='/kluis/bekijken/']")))
         self.walk_plus()
         self.visit("button", lambda: self.go("/knop/"))
+        self.visit("figures", lambda: self.go("/cijfers/"))
         for name, path in HELP.items():
             self.visit(name, lambda path=path: self.go(path))
         self.visit("not-found", lambda: self.go("/deze-pagina-is-er-niet/"))
