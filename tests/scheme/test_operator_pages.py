@@ -3,12 +3,15 @@ a confirm step, a wrong step refused in words, and the audit trail with the stat
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from blauweknop.demo.management.commands.seed_demo import OPERATOR, OPERATOR_USERNAME, staff_login
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.jwk import generate_jwk, public_jwk
 from blauweknop.scheme import audit, keys, publication
@@ -307,3 +310,15 @@ def test_the_audit_trail_says_when_the_chain_is_broken(operator):
 def test_logging_out_ends_both_factors(operator):
     assert operator.post("/stelsel/beheer/uitloggen/")["Location"] == LOGIN
     assert operator.get(HOME).status_code == 302
+
+
+def test_seed_demo_prints_an_operator_login_that_works(demo_world, client, settings):
+    """The demo's operator login: printed by seed_demo, the same on a second run, and it opens the pages."""
+    out = io.StringIO()
+    call_command("seed_demo", citizens=12, stdout=out)
+    printed = out.getvalue().split("The scheme operator's login, at /stelsel/beheer/inloggen/:")[1]
+    password, totp_key = staff_login(settings.SECRET_KEY, OPERATOR)
+    assert f"username {OPERATOR_USERNAME}, password {password}" in printed
+    device = TOTPDevice.objects.get(user__username=OPERATOR_USERNAME)
+    assert device.key == totp_key and device.confirmed
+    assert log_in(client, OPERATOR_USERNAME, device, password=password)["Location"] == HOME
