@@ -20,7 +20,7 @@ from pydantic import Field
 
 from blauweknop import shared_cache
 from blauweknop.api import ApiProblem
-from blauweknop.protocol import client_assertion, scheme_document
+from blauweknop.protocol import client_assertion, jws, scheme_document
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
@@ -87,14 +87,14 @@ def _authenticated(token: str, oin: str, scheme: SchemeDocument) -> client_asser
     participant = scheme.organisations.get(oin) or scheme.app_managers.get(oin)
     if participant is None:
         raise ApiProblem(404, "not_found", "There is no participant with this OIN in the scheme.")
+    if jws.unverified_parts(token)[1].get("iss") != oin:  # refused before any key is looked up
+        raise ApiProblem(403, "forbidden", "Only the participant itself can add a key of its own.")
     role = APP_MANAGER if oin in scheme.app_managers else min(participant.roles)
     try:
         assertion = client_assertion.verify(token, scheme, audience=audience(oin), role=role)
     except VerificationError as exc:
         logger.warning("new key for %s refused: %s", oin, exc.code)
-        raise
-    if assertion.client_id != oin:
-        raise ApiProblem(403, "forbidden", "Only the participant itself can add a key of its own.")
+        raise ApiProblem(403 if exc.code == "not_certified" else 401, exc.code, exc.message) from None
     seconds = max(1, assertion.expires_at + DEFAULT_LEEWAY - int(time.time()))
     uses = shared_cache.count(shared_cache.key("sleutel-bewering", assertion.replay_key()), 1, seconds)
     if uses is None:
