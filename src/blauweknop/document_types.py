@@ -260,3 +260,9 @@ def of(scheme: SchemeDocument) -> Catalogue:
             for old in sorted(_catalogues, key=lambda k: k[1])[:-KEEP_VERSIONS]:
                 del _catalogues[old]
         return found
+
+
+def forget() -> None:
+    """Drop every catalogue built so far: for tests, whose databases each number their scheme documents from 1."""
+    with _catalogues_lock:
+        _catalogues.clear()

@@ -25,6 +25,13 @@ V4 = "https://stelsel.blauweknop.example/vct/vorderingen/4"
 OLD_LABEL, NEW_LABEL = "Kenmerk", "Betalingskenmerk"
 
 
+@pytest.fixture(autouse=True)
+def _forget_catalogues():
+    # The catalogue is built once per scheme version; the next test's version 2 has no vorderingen 4.
+    yield
+    document_types.forget()
+
+
 def vorderingen_v4() -> dict:
     """Vorderingen version 4: one more optional field per debt, and new words for the reference."""
     definition = copy.deepcopy(catalogue.document_type("vorderingen").publish())
