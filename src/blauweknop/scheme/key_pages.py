@@ -1,5 +1,136 @@
-"""The operator's pages: key_pages (being built)."""
+"""The operator's key pages: every key of the operator and of each participant, and adding or revoking one.
 
-from django.urls import URLPattern
+Adding and revoking each take a reason, then "Weet u het zeker?"; only then it happens, through
+:mod:`blauweknop.scheme.keys` (the audit trail and a new scheme document in the same transaction).
+"""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from blauweknop.scheme import keys
+from blauweknop.scheme.models import OPERATOR, Key, Organisation
+from blauweknop.scheme.staff import operator_required
+
+MAX_JWK_TEXT = 2000  # a public key as JSON is a few hundred characters
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reden"),
+        help_text=gettext_lazy("Waarom doet u dit? De reden komt in het logboek. Niemand kan hem later wijzigen."),
+        max_length=keys.MAX_REASON,
+        error_messages={
+            "required": gettext_lazy("Schrijf een reden op. De reden komt in het logboek."),
+            "max_length": gettext_lazy("De reden is te lang. Gebruik hoogstens %(limit_value)d tekens."),
+        },
+        widget=forms.Textarea,
+    )
+
+
+class NewKeyForm(ReasonForm):
+    jwk = forms.CharField(
+        label=gettext_lazy("Publieke sleutel (JWK)"),
+        help_text=gettext_lazy(
+            "Plak de publieke sleutel als JSON, met een sleutel-id (kid). Alleen P-256 of Ed25519. "
+            "Geef nooit het geheime deel: dat blijft bij de eigenaar."
+        ),
+        max_length=MAX_JWK_TEXT,
+        error_messages={
+            "required": gettext_lazy("Plak de publieke sleutel."),
+            "max_length": gettext_lazy("Dit is te lang voor een publieke sleutel."),
+        },
+        widget=forms.Textarea,
+    )
+    field_order = ["jwk", "reason"]
+
+    def clean_jwk(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.cleaned_data["jwk"])
+        except json.JSONDecodeError:
+            raise forms.ValidationError(_("Dit is geen JSON. Plak de sleutel zoals u hem kreeg.")) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Een sleutel is één JSON-object, tussen { en }."))
+        return value
+
+
+def _owner_name(owner: str) -> str:
+    """Whose keys: the operator, or a participant by name; 404 for anyone else."""
+    if owner == OPERATOR:
+        return _("de beheerder van het stelsel")
+    organisation = Organisation.objects.filter(oin=owner).first()
+    if organisation is None:
+        raise Http404
+    return organisation.name
+
+
+@operator_required
+@require_GET
+def key_list(request: HttpRequest) -> HttpResponse:
+    """Every key, by owner: the operator first, then each participant."""
+    by_owner: dict[str, list[Key]] = {}
+    for key in Key.objects.order_by("owner", "-added_at", "-pk"):
+        by_owner.setdefault(key.owner, []).append(key)
+    owners = [(OPERATOR, _owner_name(OPERATOR), by_owner.get(OPERATOR, []))]
+    owners += [(o.oin, o.name, by_owner.get(o.oin, [])) for o in Organisation.objects.order_by("name")]
+    return render(request, "scheme/keys.html", {"owners": owners})
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def add_key(request: HttpRequest, owner: str) -> HttpResponse:
+    """A new key for ``owner``: published at once as next, in use after its notice."""
+    context = {"owner": owner, "owner_name": _owner_name(owner), "notice": keys.notice(owner), "adding": True}
+    form = NewKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        jwk, reason = form.cleaned_data["jwk"], form.cleaned_data["reason"]
+        if request.POST.get("confirmed") != "ja":
+            shown = json.dumps(jwk, indent=2)
+            return render(request, "scheme/key_confirm.html", {**context, "form": form, "shown": shown})
+        try:
+            key = keys.add(owner, jwk, actor=request.user.get_username(), reason=reason)
+        except keys.KeyRefused as exc:
+            form.add_error("jwk", exc.message)
+        else:
+            messages.info(request, _("De sleutel %(kid)s is toegevoegd. Het staat in het logboek.") % {"kid": key.kid})
+            return redirect("scheme:keys")
+    return render(request, "scheme/key_step.html", {**context, "form": form})
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def revoke_key(request: HttpRequest, owner: str, kid: str) -> HttpResponse:
+    """Revoke a key at once: whatever it signed fails everywhere from the next refresh of the scheme document."""
+    key = Key.objects.filter(owner=owner, kid=kid).exclude(state=Key.State.REVOKED).first()
+    if key is None:
+        raise Http404
+    context = {"owner": owner, "owner_name": _owner_name(owner), "key": key, "adding": False}
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("confirmed") != "ja":
+            return render(request, "scheme/key_confirm.html", {**context, "form": form})
+        try:
+            keys.revoke(owner, kid, actor=request.user.get_username(), reason=form.cleaned_data["reason"])
+        except keys.KeyRefused as exc:
+            form.add_error("reason", exc.message)
+        else:
+            messages.info(request, _("De sleutel %(kid)s is ingetrokken. Het staat in het logboek.") % {"kid": kid})
+            return redirect("scheme:keys")
+    return render(request, "scheme/key_step.html", {**context, "form": form})
+
+
+urlpatterns: list[URLPattern] = [
+    path("", key_list, name="keys"),
+    path("<str:owner>/nieuw/", add_key, name="key_add"),
+    path("<str:owner>/<str:kid>/intrekken/", revoke_key, name="key_revoke"),
+]

@@ -68,7 +68,8 @@ def _checked(jwk: Any) -> dict[str, Any]:
     try:
         public = checked_public_jwk(jwk)
     except InvalidInput as exc:
-        raise KeyRefused("bad_key", _("Deze sleutel is niet bruikbaar: %(why)s") % {"why": exc.message}) from exc
+        message = _("Deze sleutel is niet bruikbaar. Geef de publieke sleutel van een P-256- of Ed25519-sleutel.")
+        raise KeyRefused("bad_key", message) from exc
     kid = public.get("kid", thumbprint(public))
     if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID or not kid.isprintable():
         raise KeyRefused(
@@ -94,7 +95,9 @@ def overlap(owner: str) -> timedelta:
     return timedelta(seconds=publication.VALID_FOR) + LEEWAY if owner == OPERATOR else SIGNED_LIFETIME + LEEWAY
 
 
-def add(owner: str, jwk: Mapping[str, Any], *, actor: str = SYSTEM, now: datetime | None = None) -> Key:
+def add(
+    owner: str, jwk: Mapping[str, Any], *, actor: str = SYSTEM, reason: str = "", now: datetime | None = None
+) -> Key:
     """Add ``jwk`` for ``owner`` (an OIN, or ``stelsel``): current when the owner has none yet, else next.
 
     A next key is recorded in the audit trail and published at once, so the notice starts now; the first
@@ -124,7 +127,7 @@ def add(owner: str, jwk: Mapping[str, Any], *, actor: str = SYSTEM, now: datetim
             usable_from=now + notice(owner),
         )
         details = {"kid": key.kid, "usable_from": key.usable_from.isoformat()}
-        audit.record(actor=actor, action=_action(owner, "key_added"), subject=owner, details=details)
+        audit.record(actor=actor, action=_action(owner, "key_added"), subject=owner, reason=reason, details=details)
         if _publishes(owner):
             publication.publish()
         return key

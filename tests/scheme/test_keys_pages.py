@@ -1,0 +1,112 @@
+"""The operator's key pages: the list, adding and revoking a key with a reason and a confirm step, no JavaScript."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from blauweknop import keystore
+from blauweknop.protocol import jws
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from blauweknop.scheme import publication
+from blauweknop.scheme.models import OPERATOR, AuditEntry, Key
+from tests.scheme.test_operator_pages import log_in, make_operator
+
+pytestmark = pytest.mark.django_db
+BELASTING, DUO = "00000001003214345000", "00000001005165486000"
+KEYS = "/stelsel/beheer/sleutels/"
+
+
+@pytest.fixture
+def operator(client, settings, tmp_path):
+    settings.KEY_DIR = tmp_path
+    call_command("seed_demo", citizens=2, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    device = make_operator("olga")
+    log_in(client, "olga", device)
+    return client
+
+
+def test_the_list_shows_every_owners_keys(operator):
+    html = operator.get(KEYS).content.decode()
+    assert "De beheerder van het stelsel" in html and "Belastingkantoor" in html
+    for oin in (OPERATOR, BELASTING, DUO):
+        assert keystore.signing_key(oin).kid in html
+    assert "In gebruik" in html
+
+
+def test_nobody_else_sees_the_key_pages(settings, tmp_path):
+    assert Client().get(KEYS).status_code == 302
+    assert Client().post(f"{KEYS}{BELASTING}/nieuw/", {"reason": "x"}).status_code == 302
+
+
+@pytest.mark.parametrize("oin", [BELASTING, DUO])
+def test_adding_a_key_asks_for_a_reason_then_confirmation(operator, oin):
+    new = SigningKey(generate_jwk())
+    url = f"{KEYS}{oin}/nieuw/"
+    missing = operator.post(url, {"jwk": json.dumps(new.public_jwk)})
+    assert "Schrijf een reden op" in missing.content.decode() and not Key.objects.filter(kid=new.kid).exists()
+    asked = operator.post(url, {"jwk": json.dumps(new.public_jwk), "reason": "Jaarlijkse wissel."})
+    assert "Weet u het zeker?" in asked.content.decode() and not Key.objects.filter(kid=new.kid).exists()
+    version = publication.in_force().version
+    done = operator.post(url, {"jwk": json.dumps(new.public_jwk), "reason": "Jaarlijkse wissel.", "confirmed": "ja"})
+    assert done.status_code == 302 and done["Location"] == KEYS
+    assert Key.objects.get(owner=oin, kid=new.kid).state == Key.State.NEXT
+    assert publication.in_force().version == version + 1
+    entry = AuditEntry.objects.get(subject=oin, action="key_added")
+    assert (entry.actor, entry.reason) == ("olga", "Jaarlijkse wissel.")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("{niet json", "Dit is geen JSON"),
+        ("[1, 2]", "één JSON-object"),
+        (json.dumps(generate_jwk()), "geef de publieke sleutel"),
+        (json.dumps({"kty": "RSA"}), "niet bruikbaar"),
+        ("x" * 3000, "te lang voor een publieke sleutel"),
+    ],
+)
+def test_an_unusable_key_is_refused_next_to_the_field(operator, text, words):
+    response = operator.post(f"{KEYS}{BELASTING}/nieuw/", {"jwk": text, "reason": "Test.", "confirmed": "ja"})
+    assert response.status_code == 200 and words.lower() in response.content.decode().lower()
+    assert not AuditEntry.objects.filter(action="key_added").exists()
+
+
+def test_revoking_a_key_asks_for_a_reason_then_confirmation(operator):
+    old = keystore.signing_key(BELASTING).kid
+    url = f"{KEYS}{BELASTING}/{old}/intrekken/"
+    assert "Weet u het zeker?" in operator.post(url, {"reason": "Gestolen."}).content.decode()
+    assert Key.objects.get(owner=BELASTING, kid=old).state == Key.State.CURRENT
+    assert operator.post(url, {"reason": "Gestolen.", "confirmed": "ja"}).status_code == 302
+    assert Key.objects.get(owner=BELASTING, kid=old).state == Key.State.REVOKED
+    assert operator.get(url).status_code == 404  # revoked once, for good
+    entry = next(e for e in in_force_entries() if e["oin"] == BELASTING)
+    assert entry["revoked_kids"] == [old]
+
+
+def test_the_operators_only_key_cannot_be_revoked(operator):
+    current = keystore.signing_key(OPERATOR).kid
+    response = operator.post(f"{KEYS}{OPERATOR}/{current}/intrekken/", {"reason": "Test.", "confirmed": "ja"})
+    assert (
+        response.status_code == 200
+        and "Voeg eerst een nieuwe sleutel van de beheerder toe" in response.content.decode()
+    )
+    assert Key.objects.get(owner=OPERATOR, kid=current).state == Key.State.CURRENT
+
+
+def test_an_unknown_owner_or_key_is_not_found(operator):
+    assert operator.get(f"{KEYS}00000000000000000000/nieuw/").status_code == 404
+    assert operator.get(f"{KEYS}{BELASTING}/geen-sleutel/intrekken/").status_code == 404
+
+
+def test_the_pages_speak_english_too(operator, settings):
+    operator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = operator.get(KEYS).content.decode()
+    assert "A new key is known at first" in html and "Add a new key for" in html
+    html = operator.get(f"{KEYS}{BELASTING}/nieuw/").content.decode()
+    assert "Public key (JWK)" in html
+
+
+def in_force_entries():
+    return jws.unverified_parts(publication.in_force().token)[1]["organisations"]
