@@ -5,6 +5,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from blauweknop import keystore
 from blauweknop.protocol import jws
@@ -100,8 +101,15 @@ def test_an_unknown_owner_or_key_is_not_found(operator):
     assert operator.get(f"{KEYS}{BELASTING}/geen-sleutel/intrekken/").status_code == 404
 
 
-def test_the_pages_speak_english_too(operator, settings):
+@pytest.fixture
+def english(operator, settings):
     operator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    yield operator
+    translation.activate(settings.LANGUAGE_CODE)  # the request left English active in this thread
+
+
+def test_the_pages_speak_english_too(english):
+    operator = english
     html = operator.get(KEYS).content.decode()
     assert "A new key is known at first" in html and "Add a new key for" in html
     html = operator.get(f"{KEYS}{BELASTING}/nieuw/").content.decode()
