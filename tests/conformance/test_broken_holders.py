@@ -291,3 +291,11 @@ def test_the_kit_asks_as_the_portal_does(proxied, holder, app_manager_key, capsy
     assert header["typ"] == session_assertion.TYP
     assert (payload["iss"], payload["aud"]) == (settings.PORTAL_OIN, holder.oin)
     assert payload["exp"] - payload["iat"] <= session_assertion.MAX_LIFETIME
+
+
+def test_a_copy_that_is_not_an_sd_jwt(proxied, holder, app_manager_key, capsys):
+    proxied.handler = on_copies(lambda credential, request: "not~a~credential~")
+    failed = kit(proxied, holder, app_manager_key, capsys)
+    assert set(failed) == {"copy_verifies", "disclosure", "status_list"}
+    assert "toeslagen: malformed" in failed["copy_verifies"]
+    assert "the status claim is not usable" in failed["status_list"]

@@ -1,0 +1,45 @@
+"""The kit's shared judgements, on answers made up here: no server needed."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from blauweknop.conformance.checks import holds_bsn, masked, problem_fault
+from blauweknop.conformance.probe import Exchange
+
+BSN = "999993653"  # a test BSN: passes the 11-proef
+
+
+def answer(status: int, content_type: str, body: object) -> Exchange:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Exchange(
+        "POST", "http://h/api/v1/x", "a bad request", status, httpx.Headers({"Content-Type": content_type}), raw
+    )
+
+
+def test_a_bsn_is_found_in_any_spelling_of_an_address():
+    assert holds_bsn(f"http://h/lijst?b={BSN}", [])  # any number that passes the 11-proef
+    assert holds_bsn("http://h/lijst/%3999993653", [])  # %-escaped
+    assert holds_bsn("http://h/lijst/%253999993653", [])  # escaped twice
+    assert holds_bsn(f"http://h/x{BSN}0", [BSN])  # the test citizen's, even inside a longer number
+    assert not holds_bsn("http://h/statuslijsten/123456789", [BSN])  # fails the 11-proef
+    assert not holds_bsn("http://h/organisaties/00000001001806418000", [BSN])  # an OIN
+
+
+def test_the_report_never_shows_nine_digits():
+    assert masked(f"at http://h/{BSN}/x") == "at http://h/*********/x"
+    assert masked("OIN 00000001001806418000") == "OIN 00000001001806418000"
+
+
+def test_a_proper_problem_passes_and_each_fault_is_named():
+    good = {"type": "urn:x", "title": "x", "status": 400, "detail": "x", "code": "invalid_input"}
+    assert problem_fault(answer(400, "application/problem+json; charset=utf-8", good)) is None
+    assert "not a 4xx refusal" in problem_fault(answer(500, "application/problem+json", {**good, "status": 500}))
+    assert "not application/problem+json" in problem_fault(answer(400, "application/json", good))
+    assert "without code" in problem_fault(answer(400, "application/problem+json", {**good, "code": None}))
+    assert "whose status is 404" in problem_fault(answer(400, "application/problem+json", {**good, "status": 404}))
+    assert "not a JSON object" in problem_fault(answer(400, "application/problem+json", b"<html>"))
+    nothing = Exchange("GET", "http://h/x", "x", None, httpx.Headers(), b"", "ConnectError: refused")
+    assert "no answer (ConnectError: refused)" in problem_fault(nothing)
