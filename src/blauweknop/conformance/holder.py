@@ -7,7 +7,7 @@ document type it issues, about a test citizen, exactly as the portal does (a ses
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from blauweknop.document_types import DocumentType
 from blauweknop.portal.addressed import mismatch
 from blauweknop.protocol import sdjwt, sdjwt_vc, session_assertion, status_list
 from blauweknop.protocol.errors import ProtocolError
-from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk, thumbprint
+from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, generate_jwk, thumbprint
 from blauweknop.protocol.scheme_document import APP_MANAGER, HOLDER, Participant, SchemeDocument
 
 ASSURANCE_LEVEL = "substantieel"  # what DigiD gives most citizens; every holder serves it
@@ -231,8 +231,9 @@ def _issued_fault(exchange: Exchange, body: Any, document_type: DocumentType) ->
     if exchange.status != 201:
         detail = body.get("detail") if isinstance(body, dict) and isinstance(body.get("detail"), str) else ""
         code = body.get("code") if isinstance(body, dict) else None
-        return (
-            f"{exchange.described()}{f' code {code}' if code else ''}{f': {checks.masked(detail)}' if detail else ''}"
+        # Masked whole: a broken holder's code or detail could hold the citizen's BSN.
+        return checks.masked(
+            f"{exchange.described()}{f' code {code}' if code else ''}{f': {detail}' if detail else ''}"
         )
     if exchange.media_type != "application/json" or not isinstance(body, dict):
         return f"answered 201 with {exchange.media_type or 'no Content-Type'}, not a JSON object"
@@ -248,7 +249,7 @@ class _StatusLists(status_list.StatusListClient):
 
     failed = False
 
-    def status(self, ref: status_list.StatusReference, keys: Any) -> int:
+    def status(self, ref: status_list.StatusReference, keys: KeyResolver) -> int:
         try:
             return super().status(ref, keys)
         except ProtocolError:
@@ -264,7 +265,7 @@ def _status_claim(copy: Copy) -> Any:
         return None
 
 
-def _fetch_status_list(run: Run) -> Any:
+def _fetch_status_list(run: Run) -> Callable[[str], str]:
     def fetch(uri: str) -> str:
         exchange = run.probe.get(uri, "the status list", accept="application/statuslist+jwt")
         if exchange.status != 200:
