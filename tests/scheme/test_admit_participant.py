@@ -90,6 +90,14 @@ def test_it_admits_a_holder_and_publishes_it_in_the_scheme_document(tmp_path):
     assert entry.endpoints["issuer"] == "https://waterschap.example/waterschap-voorbeeld"
     assert entry.document_types == ("vorderingen",)
     assert entry.keys.find(KEY["kid"]).jwk == public_jwk(KEY)
+    assert entry.info["soort"] == "overig"  # no kind given: the public figures count it as another organisation
+
+
+def test_it_publishes_the_kind_of_organisation_for_the_public_figures(tmp_path):
+    admit(tmp_path, holder(kind="waterschap"), "--publish")
+
+    document = scheme_document.verify(publication.in_force().token, KeySet.from_jwks(publication.operator_jwks()))
+    assert document.certified(HOLDER_OIN, scheme_document.HOLDER).info["soort"] == "waterschap"
 
 
 def test_it_admits_an_app_manager_without_publishing_until_asked(tmp_path):
@@ -142,6 +150,8 @@ DEEP_OBJECT = json.dumps(holder(description=None))[:-1] + ', "description": ' + 
         ([holder()], "one JSON object"),
         (holder(name=None), "'name' is missing"),
         (holder(colour="blue"), "'colour' is unknown"),
+        (holder(kind="ministerie"), "kind must be one of"),
+        (holder(kind=["gemeente"]), "kind must be one of"),
         (holder(oin="1234"), "20 digits"),
         (holder(oin=int(HOLDER_OIN[:-1] + "1")), "20 digits"),
         (holder(name="  "), "name must be a text"),

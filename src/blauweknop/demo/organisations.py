@@ -15,6 +15,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "oin": "00000001823288444000",
         "name": "Gemeente Voorbeeldstad",
         "slug": "gemeente-voorbeeldstad",
+        "kind": "gemeente",
         "description": {
             "nl": "De gemeente waar u woont. De gemeente houdt uw adres bij en haalt de gemeentelijke belastingen op.",
             "en": "The municipality where you live. It keeps your address and collects local taxes.",
@@ -28,6 +29,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "oin": "00000001003214345000",
         "name": "Belastingkantoor Voorbeeldland",
         "slug": "belastingkantoor",
+        "kind": "rijk",
         "description": {
             "nl": "Stelt uw inkomen vast en haalt de belastingen van het Rijk op.",
             "en": "Sets your income and collects national taxes.",
@@ -40,6 +42,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "oin": "00000001005165486000",
         "name": "Studiefinanciering Voorbeeldland",
         "slug": "studiefinanciering",
+        "kind": "rijk",
         "description": {
             "nl": "Geeft studiefinanciering en regelt het terugbetalen van de studieschuld. "
             "Vraagt te veel betaalde studiefinanciering terug.",
@@ -54,6 +57,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "oin": "00000001002564440000",
         "name": "Boeteninning Voorbeeldland",
         "slug": "boeteninning",
+        "kind": "rijk",
         "description": {
             "nl": "Haalt verkeersboetes en andere boetes van de overheid op.",
             "en": "Collects traffic fines and other government fines.",
@@ -66,6 +70,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "oin": "00000001001806418000",
         "name": "Toeslagendienst Voorbeeldland",
         "slug": "toeslagendienst",
+        "kind": "rijk",
         "description": {
             "nl": "Betaalt huurtoeslag, zorgtoeslag en andere toeslagen. Vraagt te veel betaalde toeslag terug.",
             "en": "Pays rent allowance, health care allowance and other allowances. Asks back allowance paid too much.",
@@ -78,6 +83,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "oin": "00000003271247970000",
         "name": "Woningcorporatie Thuisbasis",
         "slug": "woningcorporatie-thuisbasis",
+        "kind": "woningcorporatie",
         "description": {
             "nl": "Verhuurt sociale huurwoningen en vraagt daarvoor uw inkomen.",
             "en": "Rents out social housing and asks for your income to do so.",
@@ -89,6 +95,7 @@ ORGANISATIONS: list[dict[str, Any]] = [
         "oin": "00000003334469140000",
         "name": "Spaarbank Voorbeeld",
         "slug": "spaarbank-voorbeeld",
+        "kind": "bank",
         "description": {
             "nl": "Een bank die uw inkomen en schulden vraagt voor een lening of hypotheek.",
             "en": "A bank that asks for your income and debts for a loan or mortgage.",
@@ -116,6 +123,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001148755562000",
         "name": "Waterschap Voorbeeldwater",
         "slug": "waterschap-voorbeeldwater",
+        "kind": "waterschap",
         "description": {
             "nl": "Zorgt voor droge voeten en schoon water. Haalt daarvoor de waterschapsbelasting op.",
             "en": "Keeps the land dry and the water clean. Collects the water authority tax for this.",
@@ -125,6 +133,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001181907112000",
         "name": "Gemeente Rivierdorp",
         "slug": "gemeente-rivierdorp",
+        "kind": "gemeente",
         "description": {
             "nl": "Een gemeente in de buurt. Woonde u hier eerder? Dan kan de gemeente nog geld van u krijgen.",
             "en": "A nearby municipality. Did you live here before? Then you may still owe it money.",
@@ -134,6 +143,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001778533013000",
         "name": "Uitkeringsdienst Voorbeeldland",
         "slug": "uitkeringsdienst",
+        "kind": "rijk",
         "description": {
             "nl": "Betaalt uitkeringen als u werkloos of ziek bent. Vraagt te veel betaalde uitkering terug.",
             "en": "Pays benefits when you are out of work or ill. Asks back benefit paid too much.",
@@ -143,6 +153,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001180848161000",
         "name": "Kinderbijslagbank Voorbeeldland",
         "slug": "kinderbijslagbank",
+        "kind": "rijk",
         "description": {
             "nl": "Betaalt kinderbijslag en AOW. Vraagt te veel betaalde kinderbijslag terug.",
             "en": "Pays child benefit and state pension. Asks back child benefit paid too much.",
@@ -152,6 +163,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001543602254000",
         "name": "Zorgbijdragekantoor Voorbeeldland",
         "slug": "zorgbijdragekantoor",
+        "kind": "rijk",
         "description": {
             "nl": "Haalt de eigen bijdrage voor zorg op. En de premie van de zorgverzekering die lang niet is betaald.",
             "en": "Collects the own contribution for care. And health insurance premium that went unpaid for long.",
@@ -161,6 +173,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001801113635000",
         "name": "Belastingsamenwerking Regio Voorbeeld",
         "slug": "belastingsamenwerking",
+        "kind": "waterschap",
         "description": {
             "nl": "Haalt belastingen op voor gemeenten en het waterschap in de regio.",
             "en": "Collects taxes for the municipalities and the water authority in the region.",
@@ -170,6 +183,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001005660336000",
         "name": "Rijksincasso Alimentatie",
         "slug": "rijksincasso-alimentatie",
+        "kind": "rijk",
         "description": {
             "nl": "Haalt alimentatie op als de ouder of ex-partner die moet betalen dat niet doet.",
             "en": "Collects maintenance payments when the parent or ex-partner who must pay does not.",
@@ -179,6 +193,7 @@ DEBT_HOLDERS: list[dict[str, Any]] = [
         "oin": "00000001579573023000",
         "name": "Wegenbelastingdienst Voorbeeldland",
         "slug": "wegenbelastingdienst",
+        "kind": "rijk",
         "description": {
             "nl": "Haalt de belasting op voor auto's, motoren en andere voertuigen op de weg.",
             "en": "Collects the tax on cars, motorbikes and other vehicles on the road.",
@@ -203,6 +218,7 @@ ORGANISATIONS.append(
         "oin": "00000003512873460000",
         "name": "Schuldhulp Voorbeeldstad",
         "slug": "schuldhulp-voorbeeldstad",
+        "kind": "schuldhulp",
         "description": {
             "nl": "Helpt u gratis als u schulden heeft. Vraagt daarvoor een overzicht van uw schulden en inkomen.",
             "en": "Helps you for free when you have debts. Asks for an overview of your debts and income to do so.",

@@ -29,12 +29,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from blauweknop import shared_cache
-from blauweknop.demo.kinds import DEMO_KINDS
 from blauweknop.display import FETCHED, PRINTED
 from blauweknop.portal.debts import DEBT_TYPES
 from blauweknop.portal.models import CitizenEvent, Consent, ConsentEvent
 from blauweknop.portal.pages import arender
-from blauweknop.protocol import figures
+from blauweknop.protocol import figures, scheme_document
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
@@ -43,7 +42,7 @@ SHOWN_FROM = 10  # smaller counts are shown as "fewer than 10"
 PUBLIC_PERIOD = timedelta(days=365)
 
 # The kinds of organisation the public page groups by: a participant's ``info.soort`` in the scheme document.
-OTHER = "overig"
+OTHER = scheme_document.OTHER_KIND
 KINDS = {
     "gemeente": _("Gemeenten"),
     "rijk": _("Rijksoverheid"),
@@ -119,12 +118,9 @@ def cached_requester_figures(start: date, end: date) -> figures.Figures:
 
 
 def kind_of(participant: Participant | None) -> str:
-    """The kind of organisation: as the scheme document says (``info.soort``), else as the demo knows it."""
-    if participant is None:
-        return OTHER
-    said = participant.info.get("soort")
-    kind = said if isinstance(said, str) and said in KINDS else DEMO_KINDS.get(participant.oin, OTHER)
-    return kind if kind in KINDS else OTHER
+    """The kind of organisation, as the scheme document says (``info.soort``); ``overig`` when it does not."""
+    said = participant.info.get("soort") if participant is not None else None
+    return said if isinstance(said, str) and said in KINDS else OTHER
 
 
 def usage(start: date, end: date, app_managers: Iterable[str]) -> dict[str, Counter[str]]:

@@ -22,6 +22,9 @@ TYP = "stelseldocument+jwt"
 HOLDER, REQUESTER, APP_MANAGER = "holder", "requester", "app_manager"
 ORGANISATION_ROLES = frozenset({HOLDER, REQUESTER})
 CERTIFIED, SUSPENDED, REVOKED = "certified", "suspended", "revoked"
+# What kind of organisation a participant is (``info.soort``): the public figures are grouped by it.
+KINDS = ("gemeente", "rijk", "waterschap", "bank", "woningcorporatie", "schuldhulp", "overig")
+OTHER_KIND = "overig"
 CERTIFICATION_STATUSES = frozenset({CERTIFIED, SUSPENDED, REVOKED})
 DEFAULT_VALID_FOR = 7 * 86400
 # Revoked key ids stay listed for good (a revoked key must never verify again); this caps what a reader takes.

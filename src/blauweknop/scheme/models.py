@@ -49,6 +49,15 @@ class Organisation(models.Model):
     is_requester = models.BooleanField(_("gegevensvrager"), default=False)
     is_app_manager = models.BooleanField(_("appbeheerder"), default=False)
     document_types = models.JSONField(_("documentsoorten"), default=list, help_text=_("Wat deze houder uitgeeft."))
+    kind = models.CharField(
+        _("soort organisatie"),
+        max_length=20,
+        choices=[(kind, kind) for kind in scheme_document.KINDS],
+        default=scheme_document.OTHER_KIND,
+        help_text=_(
+            "Voor de openbare cijfers: gemeente, rijk, waterschap, bank, woningcorporatie, schuldhulp of overig."
+        ),
+    )
     certification = models.CharField(
         _("certificering"), max_length=20, choices=Certification.choices, default=Certification.CERTIFIED
     )
@@ -111,7 +120,7 @@ class Organisation(models.Model):
             certification=self.certification,
             certified_since=self.certified_since.isoformat() if self.certified_since else None,
             document_types=self.document_types if self.is_holder else (),
-            info={"description": self.description, "contact": self.contact},
+            info={"description": self.description, "contact": self.contact, "soort": self.kind},
             signing_kid=self.keys.filter(state=Key.State.CURRENT).values_list("kid", flat=True).first(),
             revoked_kids=self.keys.filter(state=Key.State.REVOKED).values_list("kid", flat=True),
         )

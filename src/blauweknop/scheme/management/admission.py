@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
+from blauweknop.protocol import scheme_document
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.identifiers import is_valid_oin
 from blauweknop.protocol.jwk import KeySet, checked_public_jwk, jwks, public_jwk
@@ -23,7 +24,7 @@ from blauweknop.scheme import catalogue
 
 ROLES = {"holder": "is_holder", "requester": "is_requester", "app_manager": "is_app_manager"}
 REQUIRED = ("oin", "name", "slug", "base_url", "roles", "jwks", "description")
-OPTIONAL = ("document_types", "contact")
+OPTIONAL = ("document_types", "contact", "kind")
 LANGUAGES = ("nl", "en")
 CONTACT_FIELDS = ("telefoon", "website")
 JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use")  # what a public signing key needs, nothing else
@@ -79,6 +80,7 @@ def admission(raw: Any) -> Admission:
         ("jwks", _jwks),
         ("description", _description),
         ("contact", _contact),
+        ("kind", _kind),
     )
     values: dict[str, Any] = {}
     for name, check in checks:
@@ -101,6 +103,7 @@ def admission(raw: Any) -> Admission:
         "base_url": values["base_url"],
         "description": values["description"],
         "contact": values.get("contact", {}),
+        "kind": values.get("kind", scheme_document.OTHER_KIND),
         "document_types": values["document_types"],
         **{flag: role in roles for role, flag in ROLES.items()},
     }
@@ -255,6 +258,12 @@ def _contact(value: Any) -> dict[str, str]:
     if "website" in value:
         contact["website"] = _web_address(value["website"], "The contact's website")
     return contact
+
+
+def _kind(value: Any) -> str:
+    if value not in scheme_document.KINDS:
+        raise Refused([f"The kind must be one of: {', '.join(scheme_document.KINDS)}."])
+    return value
 
 
 def _document_types(value: Any, *, is_holder: bool) -> list[str]:
