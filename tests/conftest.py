@@ -9,7 +9,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
+from blauweknop import document_types
 from blauweknop.portal.verification import status_lists
 from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
@@ -36,6 +38,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _keys_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Tests never touch the demo's keys under var/, and every run starts with fresh keys.
     django_settings.KEY_DIR = tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_afresh():
+    yield
+    # A test's English request leaves English active in this thread, and each test database starts its scheme
+    # documents at version 1 again, so the catalogues built from an earlier test's documents must go.
+    translation.activate(django_settings.LANGUAGE_CODE)
+    document_types.forget()
 
 
 @pytest.fixture
