@@ -6,6 +6,10 @@ import httpx
 import pytest
 
 from blauweknop.holder.models import SourceRecord
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from blauweknop.scheme import publication
+from blauweknop.scheme.client import scheme_client
+from blauweknop.scheme.models import Key
 
 BELASTING = "00000001003214345000"
 GEMEENTE = "00000001823288444000"
@@ -28,6 +32,16 @@ def two_citizen_bsns(demo_world):
     both = sorted(at_tax_office & at_municipality)
     assert len(both) >= 2
     return both[:2]
+
+
+def scheme_lists_another_key(oin: str) -> None:
+    """Publish a scheme document that lists, under the kid ``oin`` signs with, a public key that is not its own."""
+    stranger = SigningKey(generate_jwk()).public_jwk
+    for key in Key.objects.filter(owner=oin):
+        key.public_jwk = {**stranger, "kid": key.kid}
+        key.save(update_fields=["public_jwk"])
+    publication.publish()
+    scheme_client.forget()
 
 
 def log_in(client, bsn, next_url="/"):

@@ -8,11 +8,11 @@ import time
 import pytest
 
 from blauweknop.portal.holders import MAX_ANSWER_BYTES
-from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
-from blauweknop.scheme.models import Key, Organisation
+from blauweknop.scheme.models import Organisation
+from tests.portal.conftest import scheme_lists_another_key
 
 from .conftest import BELASTING, GEMEENTE, checkbox_paths
 from .stand_in import Answering, serving
@@ -49,16 +49,12 @@ def _warnings(caplog, oin):
 
 
 def test_a_copy_that_fails_verification_is_named_untrusted_and_logged(citizen, citizen_bsn, caplog):
-    # The scheme names another key for the tax office than the one it signs with.
-    other = SigningKey(generate_jwk()).public_jwk
-    Key.objects.filter(owner=BELASTING).update(kid=other["kid"], public_jwk=other)
-    publication.publish()
-    scheme_client.forget()
+    scheme_lists_another_key(BELASTING)
     page = _press(citizen, BELASTING)
     assert UNTRUSTED.format(name="Belastingkantoor Voorbeeldland") in page
     assert UNREACHABLE not in page and not checkbox_paths(page)
     logged = _warnings(caplog, BELASTING)
-    assert logged and all("reason unknown_issuer (code unknown_key)" in line for line in logged)
+    assert logged and all("reason bad_signature (code bad_signature)" in line for line in logged)
     assert all(pseudonym(citizen_bsn) in line for line in logged)
     # The other holder, whose copies do verify, is not affected.
     other = _press(citizen, GEMEENTE)

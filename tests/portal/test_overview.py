@@ -15,11 +15,9 @@ from blauweknop.holder.models import SourceRecord
 from blauweknop.portal import overview
 from blauweknop.portal.models import SessionCopies, VaultCopy
 from blauweknop.protocol import sdjwt
-from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.protocol.scheme_document import HOLDER
-from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
-from blauweknop.scheme.models import Key
+from tests.portal.conftest import scheme_lists_another_key
 
 from .conftest import BELASTING, GEMEENTE, log_in
 from .test_holder_failures import _move
@@ -203,10 +201,7 @@ def test_each_outcome_is_said_in_plain_words_and_a_failure_says_whom_to_call(dem
 
 
 def test_a_copy_that_fails_verification_shows_no_value_on_the_overview(citizen):
-    other = SigningKey(generate_jwk()).public_jwk
-    Key.objects.filter(owner=BELASTING).update(kid=other["kid"], public_jwk=other)
-    publication.publish()
-    scheme_client.forget()
+    scheme_lists_another_key(BELASTING)
     html = " ".join(streamed(citizen.get("/overzicht/")).split())
     assert sections(html)[BELASTING] == "onbetrouwbaar"
     assert OUTCOME_WORDS["onbetrouwbaar"] in html

@@ -25,9 +25,8 @@ from blauweknop.portal.verification import status_lists, verify_credential
 from blauweknop.protocol import sdjwt, sdjwt_vc
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.pseudonyms import pseudonym
-from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
-from blauweknop.scheme.models import Key
+from tests.portal.conftest import scheme_lists_another_key
 
 from .conftest import BELASTING, GEMEENTE, log_in
 
@@ -339,11 +338,7 @@ def test_a_refresh_replaces_the_copy_with_a_fresh_one_that_verified(kept, citize
 def test_an_unverifiable_fresh_copy_does_not_replace_the_kept_one(kept, citizen_bsn):
     who = pseudonym(citizen_bsn)
     before = {row.pk: bytes(row.sealed) for row in VaultCopy.objects.filter(citizen=who)}
-    # The scheme names another key for the tax office than the one it signs with.
-    other = SigningKey(generate_jwk()).public_jwk
-    Key.objects.filter(owner=BELASTING).update(kid=other["kid"], public_jwk=other)
-    publication.publish()
-    scheme_client.forget()
+    scheme_lists_another_key(BELASTING)
     page = _messages(kept, kept.post("/kluis/vernieuwen/", {"alles": "1"}))
     assert "Belastingkantoor Voorbeeldland stuurde gegevens die we niet konden controleren." in page
     after = {row.pk: bytes(row.sealed) for row in VaultCopy.objects.filter(citizen=who)}
