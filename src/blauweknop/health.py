@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 
-from blauweknop import keystore
+from blauweknop import keystore, signing
 from blauweknop.api import ApiProblem
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import thumbprint
@@ -62,7 +62,7 @@ def _migrations() -> None:
 def _signs_listed_key(participant: Participant) -> bool:
     """Whether this deployment holds the private key the entry says to sign with, and the entry lists that key."""
     try:
-        key = keystore.signing_key(participant.oin, participant.signing_kid)
+        key = signing.key_for(participant)
     except keystore.MissingKey:
         return False
     return thumbprint(key.public_jwk) in participant.keys.thumbprints()

@@ -4,10 +4,13 @@ import dataclasses
 
 import pytest
 
+from blauweknop import document_types
 from blauweknop.portal.addressed import mismatch
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
 from blauweknop.protocol.status_list import StatusReference
+from blauweknop.scheme import catalogue
+from tests.scheme.test_catalogue_versions import V4, vorderingen_v4
 
 ISSUER = "https://houder.example/gemeente"
 VCT = "https://stelsel.blauweknop.example/vct/vorderingen/3"
@@ -28,8 +31,14 @@ ASKED = VerifiedCredential(
 )
 
 
-def _check(verified: VerifiedCredential, vct: str | None = VCT) -> str | None:
-    return mismatch(verified, issuer=ISSUER, vct=vct, wallet_jwk=WALLET, bsn=BSN)
+# The scheme lists vorderingen 3 and 4 (4 the newest), and inkomen.
+CATALOGUE = document_types.Catalogue.listing(
+    [catalogue.document_type("vorderingen"), catalogue.check(vorderingen_v4()), catalogue.document_type("inkomen")]
+)
+
+
+def _check(verified: VerifiedCredential, type_id: str | None = "vorderingen") -> str | None:
+    return mismatch(verified, issuer=ISSUER, type_id=type_id, catalogue=CATALOGUE, wallet_jwk=WALLET, bsn=BSN)
 
 
 def test_the_copy_asked_for_passes():
@@ -53,5 +62,24 @@ def test_it_refuses_a_genuine_copy_that_is_not_the_one_asked_for(changed, reason
     assert _check(dataclasses.replace(ASKED, **changed)) == reason
 
 
-def test_it_refuses_a_type_the_catalogue_does_not_know():
-    assert _check(ASKED, vct=None) == "wrong_type"
+def test_it_refuses_a_type_the_holder_does_not_issue():
+    assert _check(ASKED, type_id=None) == "wrong_type"
+
+
+def test_a_copy_of_any_listed_version_of_the_type_asked_for_passes():
+    # Version 3 while version 4 is the newest: a holder that has not read the newer scheme document yet.
+    assert _check(ASKED) is None
+    assert _check(dataclasses.replace(ASKED, vct=V4)) is None
+
+
+@pytest.mark.parametrize(
+    "vct",
+    [
+        "https://stelsel.blauweknop.example/vct/inkomen/2",  # another type the scheme lists
+        "https://stelsel.blauweknop.example/vct/vorderingen/5",  # a version the scheme does not list
+        "https://elders.example/vct/vorderingen/3",
+    ],
+)
+def test_a_copy_of_another_type_or_an_unlisted_version_is_refused(vct):
+    assert _check(dataclasses.replace(ASKED, vct=vct)) == "wrong_type"
+    assert _check(ASKED, type_id="inkomen") == "wrong_type"

@@ -78,7 +78,9 @@ def keys() -> dict[str, SigningKey]:
     return {name: SigningKey(generate_jwk()) for name in KEY_NAMES}
 
 
-def scheme(keys: dict[str, SigningKey], *, vrager: str = "certified") -> SchemeDocument:
+def scheme(
+    keys: dict[str, SigningKey], *, vrager: str = "certified", document_types: list[dict] = DOCUMENT_TYPES
+) -> SchemeDocument:
     """The verified scheme document; ``vrager`` is the certification of the main requester."""
 
     def entry(oin, name, key, roles, certification="certified", **kwargs):
@@ -110,7 +112,7 @@ def scheme(keys: dict[str, SigningKey], *, vrager: str = "certified") -> SchemeD
             entry(CJIB, "CJIB", "cjib", [HOLDER], endpoints={"issuer": CJIB_ISS}, document_types=["vorderingen"]),
         ],
         app_managers=[entry(PORTAAL, "Portaal", "portaal", [APP_MANAGER])],
-        document_types=DOCUMENT_TYPES,
+        document_types=document_types,
         legal_bases=LEGAL_BASES,
         now=NOW,
     )

@@ -1,5 +1,6 @@
 """OpenID4VP 1.0 between a requester and the citizen's wallet: the signed request and the verified answer."""
 
+import dataclasses
 import hashlib
 import json
 
@@ -491,6 +492,35 @@ def test_another_document_type_under_a_query_is_refused(keys, scheme):
         scheme,
         "invalid_presentation",
     )
+
+
+VORDERINGEN_V4_VCT = VORDERINGEN_VCT.removesuffix("3") + "4"
+
+
+@pytest.fixture(scope="module")
+def two_versions(keys):
+    """The scheme after the operator published vorderingen 4: it lists both versions."""
+    v4 = {**plus_scheme.DOCUMENT_TYPES[0], "vct": VORDERINGEN_V4_VCT}
+    return plus_scheme.scheme(keys, document_types=[*plus_scheme.DOCUMENT_TYPES, v4])
+
+
+def test_a_request_made_before_a_new_version_is_answered_with_a_copy_of_that_version(keys, two_versions):
+    request = _request(keys, two_versions)  # asks vorderingen 3, the newest when it was made
+    newer = _present(keys, _issue(keys, vct=VORDERINGEN_V4_VCT), ASKED)
+    received = _verify(json.dumps({"vorderingen": [newer]}), request, two_versions)
+    assert [(r.query_id, r.vct) for r in received] == [("vorderingen", VORDERINGEN_V4_VCT)]
+    # The other way round: a holder that has not read the newer scheme document yet answers a request for 4.
+    asks_v4 = Query((dataclasses.replace(VORDERINGEN, vct=VORDERINGEN_V4_VCT), PERSOON))
+    older = _present(keys, _issue(keys), ASKED)
+    received = _verify(json.dumps({"vorderingen": [older]}), _request(keys, two_versions, query=asks_v4), two_versions)
+    assert [r.vct for r in received] == [VORDERINGEN_VCT]
+
+
+def test_a_version_the_scheme_does_not_list_or_another_type_is_still_refused(keys, scheme, two_versions):
+    newer = _present(keys, _issue(keys, vct=VORDERINGEN_V4_VCT), ASKED)
+    _refused({"vorderingen": [newer]}, _request(keys, scheme), scheme, "invalid_presentation")
+    persoon = _present(keys, _issue(keys, vct=PERSOON_VCT, claims=PERSOON_CLAIMS), ["adres.woonplaats"])
+    _refused({"vorderingen": [persoon]}, _request(keys, two_versions), two_versions, "invalid_presentation")
 
 
 def test_a_copy_from_outside_the_scheme_is_refused(keys, scheme):

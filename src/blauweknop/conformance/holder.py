@@ -293,7 +293,8 @@ def _copy_verifies(run: Run) -> tuple[bool | None, str]:
         wrong = mismatch(
             verified,
             issuer=run.issuer_url,
-            vct=copy.document_type.vct,
+            type_id=copy.document_type.id,
+            catalogue=document_types.of(run.scheme),
             wallet_jwk=run.wallet.public_jwk,
             bsn=copy.bsn,
         )

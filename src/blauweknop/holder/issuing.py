@@ -21,11 +21,11 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from blauweknop import metrics
+from blauweknop import metrics, signing
 from blauweknop.db import write_transaction
 from blauweknop.display import FETCHED, SEARCHED, SHARE_REFUSED, SHARED
 from blauweknop.document_types import DocumentType
-from blauweknop.holder import access, sessions, signing
+from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotHere
 from blauweknop.holder.models import IssuedCredential, StatusListRecord
 from blauweknop.holder.sources import source_adapter

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from blauweknop.holder import signing
+from blauweknop import signing
 from blauweknop.holder.allocation import shuffled_index
 from blauweknop.protocol import status_list
 from blauweknop.protocol.status_list import INVALID, VALID, StatusList

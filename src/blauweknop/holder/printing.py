@@ -9,10 +9,10 @@ from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from blauweknop import pdf
+from blauweknop import pdf, signing
 from blauweknop.db import write_transaction
 from blauweknop.display import PRINTED, rows
-from blauweknop.holder import access, sessions, signing
+from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotOurs, NotYours
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.holder.tenants import Holder

@@ -22,13 +22,13 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from blauweknop import keystore, pdf
+from blauweknop import pdf, signing
 from blauweknop.document_types import DocumentType
 from blauweknop.i18n import language
 from blauweknop.portal.debts import Debt, Overview, subject
 from blauweknop.portal.downloads import file_name
 from blauweknop.protocol import sdjwt, sdjwt_vc
-from blauweknop.protocol.scheme_document import Participant
+from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 
 # A bundle is a few copies of a few kB and one PDF of a few pages; far more means something is wrong.
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024
@@ -118,8 +118,9 @@ def about(parts: list[Part]) -> str | None:
     return next((s for p in parts if (s := subject(sdjwt.unverified_claims(p.presentation)))), None)
 
 
-def summary(parts: list[Part], found: Overview, today: date) -> bytes:
-    """The portal's PDF over every part, signed with the portal's own key, with each part embedded."""
+def summary(scheme: SchemeDocument, parts: list[Part], found: Overview, today: date) -> bytes:
+    """The portal's PDF over every part, signed with the key the portal's entry in ``scheme`` names, with each
+    part embedded."""
     verify_url = settings.VERIFY_URL
     person = about(parts)
     sections = []
@@ -162,7 +163,7 @@ def summary(parts: list[Part], found: Overview, today: date) -> bytes:
         pdf.Attachment(p.file_name, p.presentation.encode("ascii"), "application/dc+sd-jwt", p.holder.name)
         for p in parts
     ]
-    key = keystore.signing_key(settings.PORTAL_OIN)
+    key = signing.key_in(scheme, settings.PORTAL_OIN)
     return pdf.make_with(page, attachments, key, signer_name=SIGNER, oin=settings.PORTAL_OIN)
 
 
@@ -170,7 +171,7 @@ def _entry(name: str, data: bytes, oin: str, type_id: str) -> dict[str, str]:
     return {"bestand": name, "sha256": hashlib.sha256(data).hexdigest(), "oin": oin, "documentsoort": type_id}
 
 
-def make(parts: list[Part], found: Overview, today: date) -> bytes:
+def make(scheme: SchemeDocument, parts: list[Part], found: Overview, today: date) -> bytes:
     """The bundle as a ZIP: every part, the PDF over them and the manifest.
 
     :class:`TooLarge` when the parts alone pass :data:`MAX_BUNDLE_BYTES` or the debts :data:`MAX_DEBTS`
@@ -178,7 +179,7 @@ def make(parts: list[Part], found: Overview, today: date) -> bytes:
     """
     if sum(len(p.presentation) for p in parts) > MAX_BUNDLE_BYTES or len(found.debts) > MAX_DEBTS:
         raise TooLarge
-    return _zip(parts, summary(parts, found, today), found, today)
+    return _zip(parts, summary(scheme, parts, found, today), found, today)
 
 
 def _zip(parts: list[Part], summary_pdf: bytes, found: Overview, today: date) -> bytes:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods
 
-from blauweknop import document_types, keystore, pdf
+from blauweknop import document_types, pdf, signing
 from blauweknop.i18n import language
 from blauweknop.portal import consents as register
 from blauweknop.portal import sharing
@@ -268,7 +268,7 @@ def _receipt_pdf(scheme: SchemeDocument, consent: Consent, receipt: dict[str, An
     attachment = pdf.Attachment(
         _file_name(consent, "json"), json.dumps(receipt, ensure_ascii=False).encode(), "application/json", SIGNER
     )
-    key = keystore.signing_key(settings.PORTAL_OIN)
+    key = signing.key_in(scheme, settings.PORTAL_OIN)
     return pdf.make_with(page, [attachment], key, signer_name=SIGNER, oin=settings.PORTAL_OIN)
 
 

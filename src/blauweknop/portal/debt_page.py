@@ -119,7 +119,7 @@ async def download_bundle(request: HttpRequest) -> HttpResponse:
         return redirect("portal:debts")
     found, _person = _overview(kept, scheme, {})
     try:  # laying out and signing the PDF takes a core for a moment: not on the thread that serves pages
-        body = await sync_to_async(bundle.make, thread_sensitive=False)(parts, found, today)
+        body = await sync_to_async(bundle.make, thread_sensitive=False)(scheme, parts, found, today)
     except bundle.TooLarge:
         messages.error(request, _("Het overzicht is te groot om te downloaden. Download de kopieën per organisatie."))
         return redirect("portal:debts")

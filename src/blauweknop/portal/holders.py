@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from blauweknop import document_types, keystore
+from blauweknop import document_types, signing
 from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
 from blauweknop.portal.addressed import mismatch
@@ -167,13 +167,14 @@ def _untrusted(holder: Participant) -> str:
     ) % {"name": holder.name}
 
 
-def _assertion(holder: Participant, citizen: Citizen, sharing: Sharing | None = None) -> str:
-    """A fresh assertion for one call to ``holder``: each one can be used once.
+def _assertion(scheme: SchemeDocument, holder: Participant, citizen: Citizen, sharing: Sharing | None = None) -> str:
+    """A fresh assertion for one call to ``holder``, signed with the key the portal's entry in ``scheme`` names:
+    each one can be used once.
 
     ``sharing``: the copy is for a requester the citizen just agreed to share with (variant Plus).
     """
     return session_assertion.sign(
-        keystore.signing_key(settings.PORTAL_OIN),
+        signing.key_in(scheme, settings.PORTAL_OIN),
         app_manager_oin=settings.PORTAL_OIN,
         holder_oin=holder.oin,
         bsn=citizen.bsn,
@@ -262,7 +263,7 @@ async def _attempt(
     sharing: Sharing | None = None,
 ) -> Fetched:
     subject = citizen.pseudonym
-    payload = {"appbeheerderverklaring": _assertion(holder, citizen, sharing), "documentsoort": type_id}
+    payload = {"appbeheerderverklaring": _assertion(scheme, holder, citizen, sharing), "documentsoort": type_id}
     try:
         answer = await _post(client, holder, "verklaringen", payload)
     except httpx.HTTPError as exc:
@@ -302,11 +303,11 @@ def _not_asked_for(
     verified: VerifiedCredential, scheme: SchemeDocument, holder: Participant, type_id: str, citizen: Citizen
 ) -> str | None:
     """Why a genuine copy is not the one asked for (another issuer, type, wallet or citizen); ``None`` if it is."""
-    document_type = document_types.of(scheme).get(type_id) if type_id in holder.document_types else None
     return mismatch(
         verified,
         issuer=holder.endpoints.get("issuer", ""),
-        vct=document_type.vct if document_type else None,
+        type_id=type_id if type_id in holder.document_types else None,
+        catalogue=document_types.of(scheme),
         wallet_jwk=citizen.wallet_jwk,
         bsn=citizen.bsn,
     )
@@ -386,10 +387,15 @@ def _is_record(record: Any) -> bool:
 
 
 async def _records(
-    client: httpx.AsyncClient, holder: Participant, citizen: Citizen, paging: dict[str, Any], deadline: float
+    client: httpx.AsyncClient,
+    scheme: SchemeDocument,
+    holder: Participant,
+    citizen: Citizen,
+    paging: dict[str, Any],
+    deadline: float,
 ) -> list[dict[str, Any]] | None:
     try:
-        payload = {"appbeheerderverklaring": _assertion(holder, citizen), **paging}
+        payload = {"appbeheerderverklaring": _assertion(scheme, holder, citizen), **paging}
         async with asyncio.timeout_at(deadline):
             answer = await _post(client, holder, "inzage", payload)
     except (httpx.HTTPError, TimeoutError) as exc:
@@ -422,7 +428,7 @@ async def access_report(
     await release_before_waiting()
     async with http_client(len(holders)) as client:
         answers = await asyncio.gather(
-            *(_records(client, holder, citizen, paging(holder.oin), deadline) for holder in holders)
+            *(_records(client, scheme, holder, citizen, paging(holder.oin), deadline) for holder in holders)
         )
     records = [r for answer in answers if answer for r in answer]
     silent = [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]
@@ -430,14 +436,23 @@ async def access_report(
 
 
 async def print_copy(
-    holder: Participant, citizen: Citizen, presentation: str, language: str, code: str | None = None
+    scheme: SchemeDocument,
+    holder: Participant,
+    citizen: Citizen,
+    presentation: str,
+    language: str,
+    code: str | None = None,
 ) -> bytes | None:
     """A PDF of ``presentation``, signed by the holder that issued it; ``None`` if it cannot be made now.
 
     The holder prints only for a certified app manager, and only the logged-in citizen's own copy.
     ``code``: the check code this portal keeps the copy under, printed on the PDF.
     """
-    payload = {"appbeheerderverklaring": _assertion(holder, citizen), "verklaring": presentation, "taal": language}
+    payload = {
+        "appbeheerderverklaring": _assertion(scheme, holder, citizen),
+        "verklaring": presentation,
+        "taal": language,
+    }
     if code is not None:
         payload["controlecode"] = code
     await release_before_waiting()

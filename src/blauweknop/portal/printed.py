@@ -21,7 +21,7 @@ from blauweknop.portal import attempts
 from blauweknop.portal.holders import Citizen, print_copy
 from blauweknop.portal.models import PrintedCopy
 from blauweknop.protocol import check_code, sdjwt
-from blauweknop.protocol.scheme_document import Participant
+from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _keep(code: str, presentation: str, holder_oin: str, type_id: str, citizen: 
 
 
 async def print_checkable(
-    holder: Participant, citizen: Citizen, presentation: str, language: str, type_id: str
+    scheme: SchemeDocument, holder: Participant, citizen: Citizen, presentation: str, language: str, type_id: str
 ) -> bytes | None:
     """A PDF of ``presentation`` signed by ``holder``, with a check code that opens its verify page.
 
@@ -80,7 +80,7 @@ async def print_checkable(
     is a copy the portal verified when it was fetched.
     """
     code = check_code.new_code()
-    printed = await print_copy(holder, citizen, presentation, language, code)
+    printed = await print_copy(scheme, holder, citizen, presentation, language, code)
     if printed is not None:
         await sync_to_async(_keep)(code, presentation, holder.oin, type_id, citizen.pseudonym)
     return printed

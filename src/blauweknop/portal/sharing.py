@@ -27,7 +27,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from blauweknop import document_types, i18n, keystore
+from blauweknop import document_types, i18n, signing
 from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
 from blauweknop.document_types import DocumentType
@@ -397,19 +397,20 @@ def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def _authenticated(uri: str, data: dict[str, str]) -> dict[str, str]:
-    """``data`` with a client assertion of this app manager for exactly ``uri``: the requester takes a refusal,
-    a consent id and an end date only from the certified app manager, not from anyone who knows the state."""
+def _authenticated(scheme: SchemeDocument, uri: str, data: dict[str, str]) -> dict[str, str]:
+    """``data`` with a client assertion of this app manager for exactly ``uri``, signed with the key its entry in
+    ``scheme`` names: the requester takes a refusal, a consent id and an end date only from the certified app
+    manager, not from anyone who knows the state."""
     token = client_assertion.sign(
-        keystore.signing_key(settings.PORTAL_OIN), client_id=settings.PORTAL_OIN, audience=uri
+        signing.key_in(scheme, settings.PORTAL_OIN), client_id=settings.PORTAL_OIN, audience=uri
     )
     return {**data, "client_assertion_type": client_assertion.ASSERTION_TYPE, "client_assertion": token}
 
 
-async def _post(uri: str, data: dict[str, str]) -> int | None:
+async def _post(scheme: SchemeDocument, uri: str, data: dict[str, str]) -> int | None:
     """POST ``data`` form-encoded and authenticated to the requester; its HTTP status, or ``None`` when it
     could not be reached."""
-    data = _authenticated(uri, data)
+    data = _authenticated(scheme, uri, data)
     await release_before_waiting()
     try:
         async with (
@@ -464,9 +465,9 @@ async def _deliver(
     answer = {"vp_token": json.dumps(presented.vp_token), "state": asked.state, "toestemming": consent.pk}
     if until is not None:
         answer["toegangTot"] = until.isoformat()
-    status = await _post(asked.response_uri, answer)
+    status = await _post(scheme, asked.response_uri, answer)
     if status is None:  # it may have arrived: the requester takes the same answer again as the one it has
-        status = await _post(asked.response_uri, answer)
+        status = await _post(scheme, asked.response_uri, answer)
     if status is None:
         # Perhaps stored, perhaps not: the consent stays, for the citizen to see and withdraw if they want.
         logger.warning("share under consent %s: not known whether the requester received it", consent.pk)
@@ -506,7 +507,7 @@ async def decide(
         consent = await sync_to_async(consents.refuse)(
             citizen, asked, requester_name=requester.name, request_object=opened.request_object
         )
-        status = await _post(asked.response_uri, {"error": "access_denied", "state": asked.state})
+        status = await _post(scheme, asked.response_uri, {"error": "access_denied", "state": asked.state})
         await OpenedRequest.objects.filter(pk=opened.pk).aupdate(consent=consent)
         result = _outcome("geweigerd", consent, verteld=status is not None and 200 <= status < 300)
     else:

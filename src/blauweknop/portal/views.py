@@ -179,7 +179,9 @@ async def download(request: HttpRequest, oin: str) -> HttpResponse:
     holder = _holder(scheme, oin)
     citizen = await session.citizen(request, await request.auser())
     if fmt == "pdf":
-        printed = await print_checkable(holder, citizen, sdjwt_vc.present(credential, paths), language(), type_id)
+        printed = await print_checkable(
+            scheme, holder, citizen, sdjwt_vc.present(credential, paths), language(), type_id
+        )
         if printed is None:
             messages.error(
                 request, _("De PDF kon nu niet worden gemaakt. Probeer het later nog eens, of download de kopie.")

@@ -460,6 +460,19 @@ def _presentations(vp_token: Any, query: dcql.Query) -> dict[str, list[str]]:
     return dict(vp_token)
 
 
+def _same_type(scheme: SchemeDocument, received: str, asked: str) -> bool:
+    """Whether a copy of type ``received`` answers a query for ``asked``: the same ``vct``, or two versions of
+    one document type that ``scheme`` lists (a request made before the operator published a newer version,
+    answered with a copy of it; or the reverse, by a holder that has not read the newer scheme document yet)."""
+    if received == asked:
+        return True
+    received_entry, asked_entry = scheme.document_type(received), scheme.document_type(asked)
+    if received_entry is None or asked_entry is None:
+        return False
+    type_id = received_entry.get("id")
+    return isinstance(type_id, str) and type_id == asked_entry.get("id")
+
+
 def verify_response(
     vp_token: Any,
     request: AuthorizationRequest,
@@ -502,7 +515,7 @@ def verify_response(
                 nonce=request.nonce,
                 now=now,
             )
-            if verified.vct != credential.vct:
+            if not _same_type(scheme, verified.vct, credential.vct):
                 raise VerificationError("invalid_presentation", f"{credential.id!r} asks for another document type.")
             _check_answer(credential, verified.claims)
             received.append(Received(credential.id, verified.iss, verified.vct, verified.claims, digest))

@@ -155,6 +155,16 @@ def _allowed(
         raise FetchRefused("beyond_legal_basis", "The retention term is longer than the legal basis allows.")
 
 
+def _own_thumbprints(tenant: RequesterTenant) -> frozenset[str]:
+    """The requester's keys a copy may be bound to: every key its entry lists and nobody revoked.
+
+    During a key rotation the holder may bind the copy to the retiring key or to the new one (it reads the
+    scheme document on its own clock), and both are this requester's; a revoked key is nobody's any more.
+    """
+    keys = tenant.participant.keys
+    return frozenset(thumbprint(key.jwk) for key in keys.keys if key.kid not in keys.revoked)
+
+
 def _mismatch(
     verified: sdjwt_vc.VerifiedCredential,
     tenant: RequesterTenant,
@@ -164,12 +174,13 @@ def _mismatch(
     bsn: str,
 ) -> str | None:
     """Why a genuine copy is not the one asked for (another issuer, type, key, more fields, another citizen)."""
-    document_type = document_types.of(tenant.scheme).get(type_id)
+    # Any listed version of the type: the holder may read a newer scheme document than ours, for a few minutes.
+    document_type = document_types.of(tenant.scheme).by_vct(verified.vct)
     if verified.iss != tenant.scheme.organisation(holder_oin).endpoints.get("issuer"):
         return "wrong_issuer"
-    if document_type is None or verified.vct != document_type.vct:
+    if document_type is None or document_type.id != type_id:
         return "wrong_type"
-    if verified.holder_jwk is None or thumbprint(verified.holder_jwk) != thumbprint(tenant.signing_key().public_jwk):
+    if verified.holder_jwk is None or thumbprint(verified.holder_jwk) not in _own_thumbprints(tenant):
         return "wrong_key"
     # A nested field comes with its parents' disclosures ("naam" for "naam.voornamen", "vorderingen.0" for an item).
     asked = set(paths) | {path.rsplit(".", n)[0] for path in paths for n in range(1, path.count(".") + 1)}

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from blauweknop import keystore
+from blauweknop import signing
 from blauweknop.api import ApiProblem
 from blauweknop.protocol.jwk import SigningKey
 from blauweknop.protocol.scheme_document import APP_MANAGER, REQUESTER, Participant, SchemeDocument
@@ -50,8 +50,8 @@ class RequesterTenant:
         return self.participant.endpoints["requester"].rstrip("/")
 
     def signing_key(self) -> SigningKey:
-        """Its private key: signs its request objects and its client assertions."""
-        return keystore.signing_key(self.oin)
+        """Its private key now, the one its scheme entry names: signs its request objects and client assertions."""
+        return signing.key_for(self.participant)
 
 
 def slug_of(requester_url: str) -> str:
