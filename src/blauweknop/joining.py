@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from blauweknop.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, HTTP_TIMEOUT, UsageError, _read_json, _signing_key
-from blauweknop.protocol import application
+from blauweknop.protocol import application, scheme_document
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.identifiers import is_valid_oin
 from blauweknop.protocol.jwk import SigningKey, thumbprint
@@ -26,13 +26,30 @@ DEFAULT_SCHEME = "http://127.0.0.1:8000/stelsel"
 MAX_ANSWER = 64 * 1024  # the operator's answers are a few hundred bytes
 # Refusals that mean the file or the key must be fixed (a usage error); any other refusal is the work failing.
 FIX_YOUR_INPUT = frozenset({400, 413, 422})
+# The status words of the operator's API (Dutch, as its fields are): in English, and what each means.
 STATUS_MEANING = {
-    "aangemeld": "the scheme operator has your application and has not decided yet",
-    "gecertificeerd": "the organisation takes part in the scheme",
-    "geschorst": "the organisation is suspended: it may not take part for now",
-    "ingetrokken": "the organisation no longer takes part",
-    "geweigerd": "the scheme operator refused the application",
+    "aangemeld": ("applied", "waiting for the scheme operator, who reviews it and certifies or refuses it"),
+    "gecertificeerd": ("certified", "the organisation takes part in the scheme"),
+    "geschorst": ("suspended", "the organisation may not take part for now"),
+    "ingetrokken": ("revoked", "the organisation no longer takes part"),
+    "geweigerd": ("refused", "the scheme operator refused the application"),
 }
+GUIDE = "docs/scheme-operator.md, section Joining, and the example docs/examples/participant.json"
+APPLY_HELP = f"""\
+The file describes the organisation as one JSON object:
+  oin             its OIN: 20 digits, as a text
+  name            its name, as citizens will read it
+  slug            letters, digits, - and _ (such as waterschap-noord): its own addresses end in it
+  base_url        the root of its deployment, WITHOUT the slug: the scheme adds /<slug>
+                  (https://example.org gives the API https://example.org/<slug>/api/v1)
+  roles           a list of holder and/or requester; or app_manager alone
+  document_types  for a holder: the catalogue ids of the document types it issues (such as vorderingen)
+  jwks            {{"keys": [...]}}: what 'blauweknop keys public FILE' prints, for each of its keys
+  description     {{"nl": "...", "en": "..."}}: what it does, in Dutch and in English
+  contact         optional: {{"telefoon": "...", "website": "https://..."}}
+  kind            optional: {", ".join(scheme_document.KINDS)} (default {scheme_document.OTHER_KIND})
+--scheme is the operator's /stelsel address (not its API, not the scheme document).
+Step by step: {GUIDE}."""
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -40,8 +57,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     scheme = commands.add_parser("scheme", help="apply to join the scheme, and see how it stands").add_subparsers(
         dest="action", required=True
     )
-    apply = scheme.add_parser("apply", help="send the scheme operator an application to join")
-    apply.add_argument("--file", required=True, metavar="FILE.json", help="the participant's description")
+    apply = scheme.add_parser(
+        "apply",
+        help="send the scheme operator an application to join",
+        epilog=APPLY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    apply.add_argument("--file", required=True, metavar="FILE.json", help="the organisation's description (see below)")
     apply.add_argument("--key", required=True, metavar="FILE", help="a private key whose public part is in the file")
     apply.add_argument("--scheme", default=DEFAULT_SCHEME, metavar="URL", help=f"default {DEFAULT_SCHEME}")
     apply.set_defaults(run=_apply)
@@ -69,8 +91,14 @@ def _call(url: str, body: bytes | None = None) -> tuple[int, dict[str, Any]] | N
     except urllib.error.HTTPError as refused:
         status, content = refused.code, refused.read(MAX_ANSWER)
     except (OSError, ValueError) as exc:  # no connection, a timeout, a broken address
-        print(f"Could not reach the scheme operator at {url}: {getattr(exc, 'reason', None) or exc}.")
-        print("Nothing was sent. Check the address given with --scheme, and your network, then try again.")
+        reason = getattr(exc, "reason", None) or exc
+        if body is None:
+            print(f"Could not ask the scheme operator at {url}: {reason}.")
+        else:
+            print(f"Could not reach the scheme operator at {url}: {reason}. Nothing was sent.")
+        print(
+            "Check the address given with --scheme (the operator's /stelsel address) and your network, then try again."
+        )
         return None
     try:
         answer = json.loads(content)
@@ -104,6 +132,12 @@ def _when(value: str) -> str:
     if "T" not in value or moment.tzinfo is None:
         return value
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _explained(word: Any) -> str:
+    """A status word of the operator's API in English, with the word itself and what it means."""
+    english, meaning = STATUS_MEANING.get(word, (None, "ask the scheme operator what this means"))
+    return f"{english} ({word}): {meaning}" if english else f"{word}: {meaning}"
 
 
 def _lists(described: Any, key: SigningKey) -> bool:
@@ -141,8 +175,10 @@ def _apply(args: argparse.Namespace) -> int:
     oin = answer.get("aanmelding", described.get("oin"))
     scheme = "" if args.scheme == DEFAULT_SCHEME else f" --scheme {args.scheme}"
     print(f"The scheme operator received the application of {described.get('name')} (OIN {oin}).")
-    print(f"Its status is now: {answer.get('status')}. The organisation does not take part yet.")
-    print("What happens next: the operator reviews it, and certifies or refuses it.")
+    print(f"Its status is now {_explained(answer.get('status'))}. The organisation does not take part yet.")
+    print("Once certified, the scheme document publishes these addresses for it; check that they answer:")
+    for name, address in application.endpoints(described["base_url"], described["slug"], described["roles"]).items():
+        print(f"  {name}: {address}")
     print(f"Ask the operator for the status with: blauweknop scheme status --oin {oin}{scheme}")
     return EXIT_OK
 
@@ -160,8 +196,7 @@ def _status(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if status != 200:
         return _refused(status, answer, "the question")
-    word = answer.get("status")
-    print(f"OIN {args.oin}: {word} ({STATUS_MEANING.get(word, 'ask the scheme operator what this means')}).")
+    print(f"OIN {args.oin}: {_explained(answer.get('status'))}.")
     for name, label in (
         ("aangemeldOp", "Applied on"),
         ("gewijzigdOp", "Last change"),

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from blauweknop.cli import main
-from blauweknop.protocol.jwk import generate_jwk
+from blauweknop.protocol.jwk import generate_jwk, public_jwk
 from blauweknop.scheme import lifecycle, publication
+from blauweknop.scheme.management.admission import admission
 from blauweknop.scheme.models import AuditEntry, Organisation
 
 from ..scheme.test_apply_api import KEYS, WATERSCHAP, WONINGCORPORATIE, described
@@ -42,12 +44,16 @@ def test_two_organisations_apply_and_ask_how_it_stands(deployment, tmp_path, cap
     applied = run_cli("scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "received the application of Waterschap Voorbeeld (OIN 00000009876543210000)" in applied.stdout
-    assert "the operator reviews it" in applied.stdout
+    assert "Its status is now applied (aangemeld): waiting for the scheme operator" in applied.stdout
+    assert "  api: https://waterschap.example/waterschap-voorbeeld/api/v1\n" in applied.stdout
+    assert "  issuer: https://waterschap.example/waterschap-voorbeeld\n" in applied.stdout
     assert f"blauweknop scheme status --oin {WATERSCHAP} --scheme {scheme}" in applied.stdout
 
     participant, key = files(tmp_path / "wonen", described(WONINGCORPORATIE), KEYS[WONINGCORPORATIE][0])
     code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)
-    assert code == 0 and "Its status is now: aangemeld" in out
+    assert code == 0 and "Its status is now applied (aangemeld)" in out
+    assert "  requester: https://wonen.example/vragers/woningcorporatie-voorbeeld/api/v1\n" in out
+    assert "issuer:" not in out
 
     assert set(Organisation.objects.values_list("oin", "certification")) == {
         (WATERSCHAP, "applied"),
@@ -55,13 +61,13 @@ def test_two_organisations_apply_and_ask_how_it_stands(deployment, tmp_path, cap
     }
     status = run_cli("scheme", "status", "--oin", WATERSCHAP, "--scheme", scheme)
     assert status.returncode == 0, status.stderr
-    assert "aangemeld (the scheme operator has your application and has not decided yet)" in status.stdout
+    assert f"OIN {WATERSCHAP}: applied (aangemeld): waiting for the scheme operator" in status.stdout
     assert "Applied on" in status.stdout and "UTC" in status.stdout and "Certified since" not in status.stdout
 
     publication.publish()
     lifecycle.certify(WONINGCORPORATIE, actor="beheerder", reason="Conformiteitstest geslaagd.")
     code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--scheme", scheme)
-    assert code == 0 and "gecertificeerd (the organisation takes part in the scheme)" in out
+    assert code == 0 and "certified (gecertificeerd): the organisation takes part in the scheme" in out
     assert "Certified since" in out
 
 
@@ -124,9 +130,64 @@ def test_an_operator_that_cannot_be_reached_fails_in_plain_words(tmp_path, capsy
     code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", "http://127.0.0.1:9/x")
     assert code == 1
     assert "Could not reach the scheme operator" in out and "Nothing was sent" in out
-    assert cli(capsys, "scheme", "status", "--oin", WATERSCHAP, "--scheme", "http://127.0.0.1:9/x")[0] == 1
+    code, out = cli(capsys, "scheme", "status", "--oin", WATERSCHAP, "--scheme", "http://127.0.0.1:9/x")
+    assert code == 1 and "Could not ask the scheme operator at http://127.0.0.1:9/x/api/v1/aanmeldingen/" in out
+    assert "sent" not in out  # asking sends nothing worth mentioning
+    assert "the operator's /stelsel address" in out
 
 
 def test_the_status_of_an_oin_nobody_applied_with(deployment, capsys):
     code, out = cli(capsys, "scheme", "status", "--oin", WATERSCHAP, "--scheme", f"{deployment.url}/stelsel")
     assert code == 1 and "knows no application or participant with OIN" in out
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+EXAMPLE = DOCS / "examples" / "participant.json"
+
+
+def test_the_help_of_apply_describes_every_field_and_points_to_the_guide(capsys):
+    with pytest.raises(SystemExit) as shown:
+        main(["scheme", "apply", "--help"])
+    assert shown.value.code == 0
+    out = capsys.readouterr().out
+    for name in json.loads(EXAMPLE.read_text()):
+        assert f"\n  {name} " in out, name
+    for words in ("WITHOUT the slug", "holder and/or requester", "app_manager alone", "catalogue ids", "/stelsel"):
+        assert words in out, words
+    assert "docs/scheme-operator.md, section Joining" in out and "docs/examples/participant.json" in out
+
+
+def test_the_guide_shows_the_example_file_whole():
+    guide = (DOCS / "scheme-operator.md").read_text()
+    joining = guide[guide.index("## Joining") : guide.index("## The operator's pages")]
+    shown = re.search(r"```json\n(.*?)```", joining, re.DOTALL)
+    assert shown is not None and json.loads(shown.group(1)) == json.loads(EXAMPLE.read_text())
+    assert "examples/participant.json" in joining
+
+
+def test_the_example_file_of_the_guide_is_accepted_by_a_live_operator(deployment, tmp_path, capsys):
+    example = json.loads(EXAMPLE.read_text())
+    assert admission(example).oin == example["oin"]  # as it stands, public key and all
+    # Step 1 of the guide: the organisation's own key, whose public part goes into the jwks.
+    key = generate_jwk()
+    participant, private = files(tmp_path, {**example, "jwks": {"keys": [public_jwk(key)]}}, key)
+    scheme = f"{deployment.url}/stelsel"
+    code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", private, "--scheme", scheme)
+    assert code == 0, out
+    assert "  api: https://blauweknop.waterschapnoord.example/waterschap-noord/api/v1\n" in out
+    assert Organisation.objects.get(oin=example["oin"]).certification == "applied"
+    code, out = cli(capsys, "scheme", "status", "--oin", example["oin"], "--scheme", scheme)
+    assert code == 0 and "applied (aangemeld)" in out
+
+
+def test_a_base_url_with_the_slug_in_it_is_refused_with_the_base_url_to_give(deployment, tmp_path, capsys):
+    example = json.loads(EXAMPLE.read_text())
+    key = generate_jwk()
+    doubled = {**example, "base_url": example["base_url"] + "/waterschap-noord", "jwks": {"keys": [public_jwk(key)]}}
+    participant, private = files(tmp_path, doubled, key)
+    code, out = cli(
+        capsys, "scheme", "apply", "--file", participant, "--key", private, "--scheme", f"{deployment.url}/stelsel"
+    )
+    assert code == 2
+    assert "waterschap-noord/waterschap-noord/api/v1" in out and f"without it: {example['base_url']}." in out
+    assert Organisation.objects.count() == 0

@@ -184,7 +184,9 @@ DEEP_OBJECT = json.dumps(holder(description=None))[:-1] + ', "description": ' + 
         (holder(description={"nl": "Een\nregel", "en": "One line"}), "control character"),
         (holder(jwks={"keys": [{**public_jwk(KEY), "kid": "a\x00"}]}), "control character"),
         (holder(description={"nl": "x" * 501, "en": "y"}), "longer than 500"),
-        (holder(contact={"email": "a@b.example"}), "contact may only have"),
+        (holder(contact={"email": "a@b.example"}), "contact may only have telefoon and website; leave out: email"),
+        (holder(contact="0800 1234"), 'contact must be an object such as {"telefoon"'),
+        (holder(base_url="https://waterschap.example/waterschap-voorbeeld/"), "base_url ends in the slug"),
         (holder(contact={"website": "javascript:alert(1)"}), "website must be a web address"),
         (holder(document_types=None), "must name the document_types"),
         (holder(document_types=["vorderingen", "paspoort"]), "Not in the catalogue: paspoort"),
@@ -225,3 +227,15 @@ def test_it_refuses_a_file_that_does_not_exist(tmp_path):
         call_command("admit_participant", str(tmp_path / "missing.json"))
     assert refused.value.returncode == 2
     assert "cannot be read" in str(refused.value)
+
+
+def test_a_base_url_that_ends_in_the_slug_is_refused_with_the_address_to_give_instead(tmp_path):
+    message = refusal(tmp_path, holder(base_url="https://waterschap.example/blauweknop/waterschap-voorbeeld"))
+    assert "waterschap-voorbeeld/waterschap-voorbeeld/api/v1" in message  # what it would have published
+    assert "without it: https://waterschap.example/blauweknop." in message
+    # The slug as a part of a longer last step, or earlier in the path, is another address: admitted.
+    admit(tmp_path / "deeper", holder(base_url="https://waterschap.example/waterschap-voorbeeld/acceptatie"))
+    assert (
+        Organisation.objects.get().url
+        == "https://waterschap.example/waterschap-voorbeeld/acceptatie/waterschap-voorbeeld"
+    )

@@ -298,3 +298,25 @@ def test_fifty_identical_applications_at_once_make_one_applicant(monkeypatch):
     assert {response.json()["code"] for response in results if response.status_code == 409} == {"replayed"}
     assert Organisation.objects.count() == 1 and Key.objects.filter(owner=WATERSCHAP).count() == 2
     assert AuditEntry.objects.filter(action="applied").count() == 1 and audit.verify_chain() is None
+
+
+@pytest.mark.django_db
+def test_a_base_url_that_ends_in_the_slug_is_refused_before_anything_is_stored(client):
+    doubled = described(base_url="https://waterschap.example/waterschap-voorbeeld")
+    problem = refused(post(client, signed(doubled)), 422, "invalid_application")
+    (reason,) = [param["reason"] for param in problem["invalidParams"]]
+    assert "ends in the slug 'waterschap-voorbeeld'" in reason
+    assert "Give the address of the deployment without it: https://waterschap.example." in reason
+    assert Organisation.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("roles", [["holder"], ["requester"], ["holder", "requester"], ["app_manager"]])
+def test_the_addresses_an_applicant_is_told_are_the_ones_the_scheme_document_publishes(client, roles):
+    base_url = "https://waterschap.example/blauweknop/"
+    description = described(roles=roles, base_url=base_url, document_types=["vorderingen"] if "holder" in roles else [])
+    publication.publish()
+    assert post(client, signed(description)).status_code == 201
+    organisation = lifecycle.certify(WATERSCHAP, actor="beheerder", reason="Conformiteitstest geslaagd.")
+    entry = organisation.scheme_entry(as_app_manager=roles == ["app_manager"])
+    assert application.endpoints(base_url, "waterschap-voorbeeld", roles) == entry["endpoints"]

@@ -2,16 +2,17 @@
 
 A compact JWS with ``typ: aanmelding+jwt``. Its payload is the description the operator admits
 (``oin``, ``name``, ``slug``, ``base_url``, ``roles``, ``document_types``, ``jwks``, ``description``,
-``contact``) plus ``iat`` and ``jti``. The signature must verify with a key of the ``jwks`` in the
-payload: whoever applies shows they hold the private key of a key they ask the scheme to trust
-(proof of possession). ``iat`` is at most :data:`MAX_AGE` seconds old, and the receiver refuses a
-``jti`` it has accepted before, so a copy of an application cannot be sent again.
+``contact``, ``kind``; docs/scheme-operator.md, "Joining", explains each) plus ``iat`` and ``jti``.
+The signature must verify with a key of the ``jwks`` in the payload: whoever applies shows they
+hold the private key of a key they ask the scheme to trust (proof of possession). ``iat`` is at most
+:data:`MAX_AGE` seconds old, and the receiver refuses a ``jti`` it has accepted before, so a copy of an
+application cannot be sent again.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,25 @@ class Application:
     jti: str
     issued_at: int
     kid: str | None
+
+
+def endpoints(base_url: str, slug: str, roles: Iterable[str]) -> dict[str, str]:
+    """The addresses the scheme document publishes for a participant with this ``base_url``, ``slug`` and ``roles``.
+
+    ``base_url`` is the root of the participant's deployment; the slug goes under it. An app manager is
+    the citizen's wallet there as well: where a requester's link opens, and where standing fetches go.
+    """
+    base = base_url.rstrip("/")
+    own = f"{base}/{slug}"
+    if "app_manager" in roles:
+        return {"api": f"{own}/api/v1", "wallet": f"{base}/delen/", "fetch": f"{base}/appbeheerder/api/v1"}
+    addresses = {"api": f"{own}/api/v1"}
+    if "holder" in roles:
+        addresses["issuer"] = own
+    if "requester" in roles:
+        # A requester's own API (requests, answers) lives apart from any holder API of the same organisation.
+        addresses["requester"] = f"{base}/vragers/{slug}/api/v1"
+    return addresses
 
 
 def sign(description: Mapping[str, Any], key: SigningKey, *, now: int | None = None) -> str:

@@ -95,6 +95,8 @@ def admission(raw: Any) -> Admission:
         values["document_types"] = _document_types(document_types, is_holder="holder" in roles)
     except Refused as refused:
         problems += refused.problems
+    if "slug" in values and "base_url" in values:
+        problems += _slug_in_base_url(values["base_url"], values["slug"])
     if problems:
         raise Refused(problems)
     fields = {
@@ -192,6 +194,18 @@ def _base_url(value: Any) -> str:
     return address.rstrip("/")
 
 
+def _slug_in_base_url(base_url: str, slug: str) -> list[str]:
+    """A base_url that already ends in the slug: the scheme appends the slug, so every address would have it twice."""
+    parts = urlsplit(base_url)
+    if parts.path.rstrip("/").rpartition("/")[2] != slug:
+        return []
+    root = base_url[: -len(slug)].rstrip("/")
+    return [
+        f"The base_url ends in the slug {slug!r}: the scheme adds /{slug} itself, so every address would have it "
+        f"twice ({base_url}/{slug}/api/v1). Give the address of the deployment without it: {root}."
+    ]
+
+
 def _roles(value: Any) -> set[str]:
     if not isinstance(value, list) or not value or not all(isinstance(role, str) for role in value):
         raise Refused([f"The roles must be a list with one or more of: {', '.join(ROLES)}."])
@@ -250,8 +264,16 @@ def _description(value: Any) -> dict[str, str]:
 
 
 def _contact(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping) or not set(value) <= set(CONTACT_FIELDS):
-        raise Refused([f"The contact may only have: {', '.join(CONTACT_FIELDS)}."])
+    if not isinstance(value, Mapping):
+        raise Refused(
+            [
+                'The contact must be an object such as {"telefoon": "088 123 4567", "website": "https://example.org/hulp"}.'
+            ]
+        )
+    if unknown := sorted(set(value) - set(CONTACT_FIELDS)):
+        raise Refused(
+            [f"The contact may only have {' and '.join(CONTACT_FIELDS)}; leave out: {', '.join(unknown)[:200]}."]
+        )
     contact = {}
     if "telefoon" in value:
         contact["telefoon"] = _text(value["telefoon"], "The contact's telefoon", MAX_NAME)
