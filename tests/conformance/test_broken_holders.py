@@ -6,14 +6,18 @@ a header, a signed copy re-signed with the holder's own key), then checks which 
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 
-from blauweknop import keystore
+from blauweknop import cli, document_types, keystore
+from blauweknop.conformance.holder import NEEDS_CERTIFICATION
 from blauweknop.protocol import jws, sdjwt, sdjwt_vc, session_assertion, status_list
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.protocol.scheme_document import Participant
+from blauweknop.scheme import catalogue, lifecycle
+from blauweknop.scheme.catalogue.versions import publish_version
 from tests.conformance.conftest import holder_args, run_kit, scheme_url, test_citizens
 from tests.conformance.proxy import Answer, Request
 
@@ -22,21 +26,28 @@ HOLDER = "toeslagendienst"  # issues two types (toeslagen, vorderingen) about th
 
 @pytest.fixture
 def holder(proxied) -> Participant:
-    from blauweknop import cli
-
     scheme = cli._scheme(scheme_url(proxied), None)
     return next(p for p in scheme.organisations.values() if p.endpoints.get("issuer", "").endswith(f"/{HOLDER}"))
 
 
 def failures(report: dict) -> dict[str, str]:
-    return {c["name"]: c["reason"] for c in report["checks"] if not c["passed"]}
+    return {c["name"]: c["reason"] for c in report["checks"] if c["outcome"] == "failed"}
 
 
-def kit(proxied, holder, app_manager_key, capsys, **kwargs) -> dict[str, str]:
+def not_run(report: dict) -> dict[str, str]:
+    return {c["name"]: c["reason"] for c in report["checks"] if c["outcome"] == "notRun"}
+
+
+def kit_report(proxied, holder, app_manager_key, capsys, **kwargs) -> dict:
     code, report = run_kit(capsys, *holder_args(proxied, holder, app_manager_key, **kwargs))
     assert code == 1
     assert report["passed"] is False
-    return failures(report)
+    assert not any(".." in c["reason"] for c in report["checks"])
+    return report
+
+
+def kit(proxied, holder, app_manager_key, capsys, **kwargs) -> dict[str, str]:
+    return failures(kit_report(proxied, holder, app_manager_key, capsys, **kwargs))
 
 
 def reissued(
@@ -91,7 +102,8 @@ def bsn_of(request: Request) -> str:
 def test_an_issuer_url_the_scheme_does_not_list(proxied, holder, app_manager_key, capsys):
     failed = kit(proxied, holder, app_manager_key, capsys, issuer=f"{proxied.url}/bestaat-niet")
     assert "no organisation in scheme document" in failed["scheme_entry"]
-    assert failed["issuing"].startswith("Not checked")
+    report = kit_report(proxied, holder, app_manager_key, capsys, issuer=f"{proxied.url}/bestaat-niet")
+    assert not_run(report)["issuing"].startswith("Not checked")
 
 
 def test_metadata_about_another_issuer(proxied, holder, app_manager_key, capsys):
@@ -104,8 +116,10 @@ def test_metadata_about_another_issuer(proxied, holder, app_manager_key, capsys)
         return answer
 
     proxied.handler = handler
-    failed = kit(proxied, holder, app_manager_key, capsys)
-    assert set(failed) == {"issuer_metadata", "keys"}
+    report = kit_report(proxied, holder, app_manager_key, capsys)
+    failed = failures(report)
+    assert set(failed) == {"issuer_metadata"}
+    assert set(not_run(report)) == {"keys"}
     assert "says issuer" in failed["issuer_metadata"] and "iemand-anders" in failed["issuer_metadata"]
 
 
@@ -134,16 +148,93 @@ def test_a_holder_that_cannot_issue(proxied, holder, app_manager_key, capsys):
         return upstream()
 
     proxied.handler = handler
-    failed = kit(proxied, holder, app_manager_key, capsys)
-    assert set(failed) == {"issuing", "copy_verifies", "disclosure", "status_list", "no_bsn_in_urls"}
-    assert "HTTP 503" in failed["issuing"]
-    assert "see issuing" in failed["copy_verifies"]
+    report = kit_report(proxied, holder, app_manager_key, capsys)
+    # One cause, one failure: what needs a copy is not run, not failed.
+    assert set(failures(report)) == {"issuing"}
+    assert "HTTP 503" in failures(report)["issuing"]
+    assert set(not_run(report)) == {"copy_verifies", "disclosure", "status_list", "no_bsn_in_urls"}
+    assert "see issuing" in not_run(report)["copy_verifies"]
+    assert report["counts"] == {"passed": 6, "failed": 1, "notRun": 4}
 
 
-def test_without_an_app_manager_key_issuing_is_not_checked(proxied, holder, capsys):
+def test_a_refusal_whose_detail_ends_in_a_full_stop_is_reported_with_one(proxied, holder, app_manager_key, capsys):
+    problem = {"type": "about:blank", "title": "x", "status": 403, "detail": "You may not ask this.", "code": "no"}
+
+    def handler(request, upstream):
+        if asks_a_copy(request):
+            headers = {"Content-Type": "application/problem+json", "API-Version": "1.0.0"}
+            return Answer(403, headers, json.dumps(problem).encode())
+        return upstream()
+
+    proxied.handler = handler
+    failed = kit(proxied, holder, app_manager_key, capsys)  # no ".." in any reason
+    assert "HTTP 403" in failed["issuing"] and "code no: You may not ask this; expected 201" in failed["issuing"]
+    assert failed["issuing"].endswith("expected 201 with the copy.")
+
+
+def test_without_an_app_manager_key_issuing_is_not_run_and_not_failed(proxied, holder, capsys):
     code, report = run_kit(capsys, "--holder", holder.endpoints["issuer"], "--scheme-document", scheme_url(proxied))
-    assert code == 1
-    assert "--app-manager-key" in failures(report)["issuing"]
+    assert code == 1  # not shown to conform
+    assert report["passed"] is False
+    assert failures(report) == {}
+    skipped = not_run(report)
+    assert set(skipped) == {"issuing", "copy_verifies", "disclosure", "status_list", "no_bsn_in_urls"}
+    assert skipped["issuing"].startswith("Not checked: give --app-manager-key")
+    assert report["counts"] == {"passed": 6, "failed": 0, "notRun": 5}
+
+    assert cli.main(["conformance", "--holder", holder.endpoints["issuer"], "--scheme-document", scheme_url(proxied)])
+    out = capsys.readouterr().out
+    assert "  SKIP  issuing" in out and "  FAIL" not in out
+    assert "NOT FULLY CHECKED: 6 of 11 checks passed, 0 failed, 5 not run." in out
+
+
+def test_a_suspended_holder_is_told_so_once_and_not_sent_after_its_metadata(proxied, holder, app_manager_key, capsys):
+    lifecycle.suspend(holder.oin, actor="beheerder-anna", reason="Conformance test")
+    report = kit_report(proxied, holder, app_manager_key, capsys)
+    failed = failures(report)
+    assert set(failed) == {"scheme_entry"}
+    assert (
+        f"this participant, {holder.name} (OIN {holder.oin}), is suspended in scheme document" in failed["scheme_entry"]
+    )
+    skipped = not_run(report)
+    assert set(skipped) == {*NEEDS_CERTIFICATION, "no_bsn_in_urls"}
+    assert all("suspended in the scheme document (see scheme_entry)" in skipped[n] for n in NEEDS_CERTIFICATION)
+    assert not any("serve the issuer metadata" in c["reason"] for c in report["checks"])
+    assert {c["name"] for c in report["checks"] if c["passed"]} == {"problem_json", "api_version", "openapi"}
+
+
+def test_a_copy_of_a_type_the_scheme_does_not_list_says_what_is_expected(proxied, holder, app_manager_key, capsys):
+    def wrong_vct(request, upstream):
+        answer = upstream()
+        if asks_a_copy(request) and answer.status == 201:
+            body = json.loads(answer.body)
+            body["vct"] = body["vct"].rpartition("/")[0] + "/99"
+            return answer.with_body(json.dumps(body).encode())
+        return answer
+
+    proxied.handler = wrong_vct
+    failed = kit(proxied, holder, app_manager_key, capsys)
+    assert set(failed) == {"issuing"}
+    toeslagen = document_types.of(cli._scheme(scheme_url(proxied), None)).document_type("toeslagen").vct
+    assert f"answered vct '{toeslagen[:-1]}99'" in failed["issuing"]
+    assert f"lists for toeslagen '{toeslagen}' (new copies use '{toeslagen}')" in failed["issuing"]
+
+
+def test_a_holder_that_has_not_yet_read_a_new_catalogue_version_conforms(proxied, holder, app_manager_key, capsys):
+    code, _ = run_kit(capsys, *holder_args(proxied, holder, app_manager_key))
+    assert code == 0  # and the holder has read the scheme document of now
+    definition = copy.deepcopy(catalogue.document_type("toeslagen").publish())
+    old_vct = definition["vct"]
+    definition.update(
+        version=definition["version"] + 1, vct=f"{old_vct.rpartition('/')[0]}/{definition['version'] + 1}"
+    )
+    publish_version(definition, actor="beheerder-anna")
+
+    code, report = run_kit(capsys, *holder_args(proxied, holder, app_manager_key))
+    assert (code, failures(report), not_run(report)) == (0, {}, {})
+    reasons = {c["name"]: c["reason"] for c in report["checks"]}
+    assert f"toeslagen {definition['version'] - 1} (the newest is {definition['version']})" in reasons["issuing"]
+    assert "2 copies (toeslagen, vorderingen) verify" in reasons["copy_verifies"]
 
 
 def test_a_copy_bound_to_another_wallet(proxied, holder, app_manager_key, capsys):
@@ -295,7 +386,9 @@ def test_the_kit_asks_as_the_portal_does(proxied, holder, app_manager_key, capsy
 
 def test_a_copy_that_is_not_an_sd_jwt(proxied, holder, app_manager_key, capsys):
     proxied.handler = on_copies(lambda credential, request: "not~a~credential~")
-    failed = kit(proxied, holder, app_manager_key, capsys)
-    assert set(failed) == {"copy_verifies", "disclosure", "status_list"}
+    report = kit_report(proxied, holder, app_manager_key, capsys)
+    failed = failures(report)
+    assert set(failed) == {"copy_verifies", "status_list"}
+    assert "no copy with a valid signature" in not_run(report)["disclosure"]
     assert "toeslagen: malformed" in failed["copy_verifies"]
     assert "the status claim is not usable" in failed["status_list"]

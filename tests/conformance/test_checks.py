@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from blauweknop.conformance.checks import holds_bsn, masked, problem_fault
+from blauweknop.conformance.checks import holds_bsn, masked, not_run, problem_fault, sentence
 from blauweknop.conformance.probe import Exchange
 
 BSN = "999993653"  # a test BSN: passes the 11-proef
@@ -43,3 +43,16 @@ def test_a_proper_problem_passes_and_each_fault_is_named():
     assert "not a JSON object" in problem_fault(answer(400, "application/problem+json", b"<html>"))
     nothing = Exchange("GET", "http://h/x", "x", None, httpx.Headers(), b"", "ConnectError: refused")
     assert "no answer (ConnectError: refused)" in problem_fault(nothing)
+
+
+def test_a_reason_ends_in_one_full_stop_whatever_its_parts_end_in():
+    assert (
+        sentence(["HTTP 404: See openapi.json for the API.", "no copy"])
+        == "HTTP 404: See openapi.json for the API; no copy."
+    )
+    assert sentence(["may not issue now.."]) == "may not issue now."
+
+
+def test_a_check_not_run_neither_passes_nor_fails():
+    result = not_run("issuing", "Issuing", "give --app-manager-key.")
+    assert (result.passed, result.outcome, result.reason) == (False, "not_run", "Not checked: give --app-manager-key.")

@@ -84,8 +84,8 @@ def test_the_text_report_names_each_check_and_the_verdict(demo, scheme, app_mana
         == 1
     )
     out = capsys.readouterr().out
-    assert "  FAIL  request_object" in out and "give --requester-key" in out
-    assert out.rstrip().endswith("DOES NOT CONFORM: 4 of 5 checks passed.")
+    assert "  SKIP  request_object" in out and "Not checked: give --requester-key" in out
+    assert "NOT FULLY CHECKED: 4 of 5 checks passed, 0 failed, 1 not run." in out
 
 
 def test_usage_errors_exit_2_before_anything_is_sent(demo, scheme, app_manager_key, capsys):

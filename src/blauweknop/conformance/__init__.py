@@ -1,8 +1,9 @@
 """``blauweknop conformance``: the scheme's checks run against a participant, over HTTP.
 
 A participant runs it while building its holder or requester; the scheme operator runs it before it
-certifies one. Every check has a stable name, passes or fails, and says why in words a developer can
-act on. Exit codes: 0 every check passed, 1 any check failed (or could not be made), 2 a usage error.
+certifies one. Every check has a stable name, passes, fails or is not run (an option is missing, or a check
+it needs did not pass), and says why in words a developer can act on. Exit codes: 0 every check passed,
+1 any check failed or was not run, 2 a usage error.
 No Django here: the kit is a client, like any other party in the scheme.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 
 from blauweknop.conformance import holder, requester
@@ -22,6 +24,8 @@ from blauweknop.protocol.scheme_document import Participant
 
 DEFAULT_SCHEME_DOCUMENT = "http://127.0.0.1:8000/stelsel/api/v1/stelseldocument"
 MAX_BSNS = 20  # test citizens to try, each a request per document type
+MARKERS = {"passed": "PASS", "failed": "FAIL", "not_run": "SKIP"}
+JSON_OUTCOMES = {"passed": "passed", "failed": "failed", "not_run": "notRun"}
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -109,8 +113,9 @@ def report(
     *,
     as_json: bool,
 ) -> None:
-    """Print the report: one line per check with its reason, then the verdict."""
-    good = sum(r.passed for r in results)
+    """Print the report: one line per check with its reason, then the verdict and how many passed, failed, not run."""
+    counts = Counter(r.outcome for r in results)
+    good, bad, skipped = counts["passed"], counts["failed"], counts["not_run"]
     if as_json:
         document = {
             "role": role,
@@ -118,7 +123,17 @@ def report(
             "organisation": {"oin": entry.oin, "name": entry.name} if entry else None,
             "schemeVersion": scheme_version,
             "passed": good == len(results),
-            "checks": [{"name": r.name, "title": r.title, "passed": r.passed, "reason": r.reason} for r in results],
+            "counts": {JSON_OUTCOMES[outcome]: counts[outcome] for outcome in JSON_OUTCOMES},
+            "checks": [
+                {
+                    "name": r.name,
+                    "title": r.title,
+                    "passed": r.passed,
+                    "outcome": JSON_OUTCOMES[r.outcome],
+                    "reason": r.reason,
+                }
+                for r in results
+            ],
         }
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -126,8 +141,14 @@ def report(
     print(f"Conformance of {role} {address}: {who}, scheme document version {scheme_version}.")
     width = max(len(r.name) for r in results)
     for result in results:
-        print(f"  {'PASS' if result.passed else 'FAIL'}  {result.name:<{width}}  {result.title}")
+        print(f"  {MARKERS[result.outcome]}  {result.name:<{width}}  {result.title}")
         print(f"        {' ' * width}  {result.reason}")
-    verdict = "CONFORMS" if good == len(results) else "DOES NOT CONFORM"
-    print(f"{verdict}: {good} of {len(results)} checks passed.")
+    if good == len(results):
+        print(f"CONFORMS: {good} of {len(results)} checks passed.")
+    else:
+        # Not run is no pass: the exit code stays 1, but the count shows one missing option as one cause, not five.
+        verdict = "DOES NOT CONFORM" if bad else "NOT FULLY CHECKED"
+        print(f"{verdict}: {good} of {len(results)} checks passed, {bad} failed, {skipped} not run.")
+        if skipped:
+            print("  Each SKIP says why it was not run: an option to give, or a check above to fix first.")
     sys.stdout.flush()

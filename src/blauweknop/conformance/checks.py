@@ -1,6 +1,6 @@
 """What every participant's API must do, whatever its role: problem+json, API-Version, OpenAPI, no BSN in URLs.
 
-Each check gives a :class:`Result`: a stable name, pass or fail, and a reason a developer can act on.
+Each check gives a :class:`Result`: a stable name, passed, failed or not run, and a reason a developer can act on.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ class Result:
     title: str
     passed: bool
     reason: str
+    checked: bool = True  # False: the check could not be made; it does not pass either, since nothing was shown
+
+    @property
+    def outcome(self) -> str:
+        """``passed``, ``failed`` or ``not_run``: a check that was not made is no failure of the participant."""
+        return "passed" if self.passed else "failed" if self.checked else "not_run"
 
 
 def passed(name: str, title: str, reason: str) -> Result:
@@ -42,8 +48,13 @@ def failed(name: str, title: str, reason: str) -> Result:
 
 
 def not_run(name: str, title: str, why: str) -> Result:
-    """A check that could not be made: it does not pass, since nothing was shown."""
-    return Result(name, title, False, f"Not checked: {why}")
+    """A check that could not be made: it does not pass, since nothing was shown, but it did not fail either."""
+    return Result(name, title, False, f"Not checked: {why}", checked=False)
+
+
+def sentence(parts: Iterable[str]) -> str:
+    """``parts`` as one sentence: joined by semicolons, ending in one full stop (a part may end in its own)."""
+    return "; ".join(part.rstrip(" .") for part in parts) + "."
 
 
 def said(error: ProtocolError) -> str:
@@ -79,7 +90,7 @@ def problem_json(name: str, title: str, exchanges: Iterable[Exchange]) -> Result
     exchanges = list(exchanges)
     faults = [f"{e.what} ({e.method} {e.url}) {fault}" for e in exchanges if (fault := problem_fault(e))]
     if faults:
-        return failed(name, title, "; ".join(faults) + ".")
+        return failed(name, title, sentence(faults))
     return passed(name, title, f"{len(exchanges)} bad requests were each refused with a 4xx {PROBLEM}.")
 
 
@@ -99,9 +110,7 @@ def api_version(name: str, title: str, probe: Probe, api_url: str) -> Result:
         elif major and value.split(".")[0] != major.group(1):
             faults.append(f"API-Version {value} at {exchange.url} is not major version {major.group(1)} of its address")
     if faults:
-        return failed(
-            name, title, "; ".join(faults) + ". Every API answer, errors included, carries API-Version: x.y.z."
-        )
+        return failed(name, title, sentence(faults) + " Every API answer, errors included, carries API-Version: x.y.z.")
     return passed(name, title, f"all {len(exchanges)} answers from {api_url} carry API-Version.")
 
 

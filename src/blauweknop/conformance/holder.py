@@ -49,6 +49,9 @@ TITLES = {
     "no_bsn_in_urls": "No BSN in any URL the holder uses",
 }
 
+# The checks a suspended or revoked holder need not pass: it may stop serving its metadata and copies.
+NEEDS_CERTIFICATION = ("issuer_metadata", "keys", "issuing", "copy_verifies", "disclosure", "status_list")
+
 
 @dataclass(frozen=True)
 class AppManager:
@@ -103,10 +106,15 @@ def _scheme_entry(run: Run) -> tuple[bool | None, str]:
         )
     run.entry = entry
     run.api_url = entry.endpoints.get("api", "").rstrip("/")
+    # First: while the participant is not certified, every later fault is this one (the holder refuses to issue).
+    if not entry.is_certified:
+        return False, (
+            f"this participant, {entry.name} (OIN {entry.oin}), is {entry.certification} in scheme document "
+            f"version {run.scheme.version}: verifiers refuse its copies and the portal asks it for none. "
+            "Ask the scheme operator why; run the kit again when the scheme document lists it as certified."
+        )
     if HOLDER not in entry.roles:
         return False, f"{entry.name} ({entry.oin}) is in the scheme document, but not in the role holder."
-    if not entry.is_certified:
-        return False, f"{entry.name} ({entry.oin}) is {entry.certification} in the scheme: its copies do not verify."
     if not run.api_url.startswith(("https://", "http://")):
         return False, f"{entry.name} has no http(s) endpoints.api in the scheme document."
     catalogue = document_types.of(run.scheme)
@@ -159,7 +167,8 @@ def _keys(run: Run) -> tuple[bool | None, str]:
         if t in served and served[t] != kid
     ]
     if faults:
-        return False, "; ".join(faults) + ". Publish exactly the keys the scheme document lists, with the same kid."
+        publish = "Publish exactly the keys the scheme document lists, with the same kid."
+        return False, f"{checks.sentence(faults)} {publish}"
     return True, f"the same {len(scheme_keys)} key(s), with the same kid, in the metadata and the scheme document."
 
 
@@ -199,49 +208,75 @@ def _issuing(run: Run) -> tuple[bool | None, str]:
             f"the key in --app-manager-key (kid {run.app_manager.key.kid}) is not one of that app manager's keys.",
         )
     catalogue = document_types.of(run.scheme)
-    faults, absent = [], []
+    faults, absent, older = [], [], []
     for type_id in run.entry.document_types:
-        document_type = catalogue.get(type_id)
-        if document_type is None:  # scheme_entry names it
+        if catalogue.get(type_id) is None:  # scheme_entry names it
             continue
         for bsn in run.bsns:
             exchange = _ask(run, run.app_manager, run.entry, type_id, bsn)
             body = exchange.json()
             if exchange.status == 404 and isinstance(body, dict) and body.get("code") == "no_data":
                 continue
-            fault = _issued_fault(exchange, body, document_type)
-            if fault:
-                faults.append(f"{type_id}: POST {exchange.url} {fault}")
-            else:
-                run.copies.append(Copy(document_type, bsn, body["verklaring"]))
+            issued = _issued(exchange, body, type_id, run.scheme)
+            if isinstance(issued, str):
+                faults.append(f"{type_id}: POST {exchange.url} {issued}")
+                break
+            run.copies.append(Copy(issued, bsn, body["verklaring"]))
+            if issued is not catalogue.get(type_id):
+                older.append(f"{type_id} {issued.version} (the newest is {catalogue.document_type(type_id).version})")
             break
         else:
             absent.append(type_id)
     if faults:
-        return False, "; ".join(faults) + "."
+        return False, checks.sentence(faults)
     if absent:
         return False, (
             f"no copy of {', '.join(absent)}: the holder has no such data about the test citizens given. "
             "Give --bsn of a test citizen it has that data about (--bsn may be given more than once)."
         )
-    return True, f"the holder issued {len(run.copies)} copies ({', '.join(c.document_type.id for c in run.copies)})."
+    note = (
+        f" Still an older version the scheme lists: {', '.join(older)}; the holder moves to the newest when it "
+        "next refreshes the scheme document."
+        if older
+        else ""
+    )
+    return True, f"the holder issued {_copies(run.copies)}.{note}"
 
 
-def _issued_fault(exchange: Exchange, body: Any, document_type: DocumentType) -> str | None:
+def _copies(copies: list[Copy]) -> str:
+    """How many copies, of which types: "1 copy (toeslagen)", "2 copies (toeslagen, vorderingen)"."""
+    return f"{len(copies)} {'copy' if len(copies) == 1 else 'copies'} ({', '.join(c.document_type.id for c in copies)})"
+
+
+def _issued(exchange: Exchange, body: Any, type_id: str, scheme: SchemeDocument) -> DocumentType | str:
+    """The listed version of ``type_id`` the holder issued a copy of; or why the answer is not such a copy."""
     if exchange.status != 201:
         detail = body.get("detail") if isinstance(body, dict) and isinstance(body.get("detail"), str) else ""
+        detail = detail.rstrip(" .")  # the reason goes on after it
         code = body.get("code") if isinstance(body, dict) else None
         # Masked whole: a broken holder's code or detail could hold the citizen's BSN.
         return checks.masked(
-            f"{exchange.described()}{f' code {code}' if code else ''}{f': {detail}' if detail else ''}"
+            f"{exchange.described()}{f' code {code}' if code else ''}{f': {detail}' if detail else ''}; "
+            "expected 201 with the copy"
         )
     if exchange.media_type != "application/json" or not isinstance(body, dict):
-        return f"answered 201 with {exchange.media_type or 'no Content-Type'}, not a JSON object"
+        return f"answered 201 with {exchange.media_type or 'no Content-Type'}; expected a JSON object"
     if not isinstance(body.get("verklaring"), str):
-        return "answered 201 without 'verklaring' (the SD-JWT VC)"
-    if body.get("documentsoort") != document_type.id or body.get("vct") != document_type.vct:
-        return f"answered documentsoort {body.get('documentsoort')!r} / vct {body.get('vct')!r} for {document_type.id}"
-    return None
+        return "answered 201 without 'verklaring'; expected the copy (an SD-JWT VC) there"
+    if body.get("documentsoort") != type_id:
+        return f"answered documentsoort {body.get('documentsoort')!r}; expected {type_id!r}, the type asked for"
+    catalogue = document_types.of(scheme)
+    issued = catalogue.by_vct(body.get("vct"))
+    if issued is None or issued.id != type_id:
+        # A copy of any version the scheme still lists is good; name them all, the newest first.
+        listed = [t for t in (catalogue.document_type(type_id), *catalogue.older) if t.id == type_id]
+        return (
+            f"answered vct {body.get('vct')!r}; scheme document version {scheme.version} lists for {type_id} "
+            f"{' or '.join(repr(t.vct) for t in listed)} (new copies use {listed[0].vct!r}). If the catalogue "
+            "changed in the last few minutes, the holder or this kit may hold an older scheme document: run again "
+            "after the holder's next refresh"
+        )
+    return issued
 
 
 class _StatusLists(status_list.StatusListClient):
@@ -301,8 +336,11 @@ def _copy_verifies(run: Run) -> tuple[bool | None, str]:
         if wrong:
             faults.append(f"{copy.document_type.id}: {wrong}: {MISMATCH_WORDS.get(wrong, wrong)}")
     if faults:
-        return False, "; ".join(faults) + "."
-    return True, f"{len(run.copies)} copies verify with the scheme's keys, match the catalogue and the request."
+        return False, checks.sentence(faults)
+    asked = run.entry.document_types if run.entry else []
+    missing = [t for t in asked if t not in {c.document_type.id for c in run.copies}]
+    note = f" No copy of {', '.join(missing)}, so not checked (see issuing)." if missing else ""
+    return True, f"{_copies(run.copies)} verify with the scheme's keys, match the catalogue and the request.{note}"
 
 
 def _concrete_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -342,7 +380,7 @@ def _disclosure(run: Run) -> tuple[bool | None, str]:
         unseen += [f"{document_type.id}.{f}" for f in sorted(fields - shown)]
     if faults:
         return False, (
-            "; ".join(faults) + ". The citizen cannot leave such a field out: make every data field, and every "
+            checks.sentence(faults) + " The citizen cannot leave such a field out: make every data field, and every "
             "item of a list, a disclosure of its own (RFC 9901)."
         )
     note = f" Not in the test copies, so not checked: {', '.join(unseen)}." if unseen else ""
@@ -375,7 +413,7 @@ def _status_list(run: Run) -> tuple[bool | None, str]:
                 f"{copy.document_type.id}: the fresh copy has status {value:#04x} at index {reference.idx}, not valid"
             )
     if faults:
-        return False, "; ".join(faults) + "."
+        return False, checks.sentence(faults)
     return True, f"{len(run.copies)} fresh copies are valid in lists signed with the holder's scheme keys."
 
 
@@ -416,12 +454,18 @@ def check(
     """Run every holder check against the holder whose issuer URL is ``issuer_url``."""
     run = Run(issuer_url.rstrip("/"), scheme, probe, app_manager, bsns)
     run.add("scheme_entry", _scheme_entry(run))
-    run.add("issuer_metadata", _metadata(run))
-    run.add("keys", _keys(run))
-    run.add("issuing", _issuing(run))
-    run.add("copy_verifies", _copy_verifies(run))
-    run.add("disclosure", _disclosure(run))
-    run.add("status_list", _status_list(run))
+    if run.entry is not None and not run.entry.is_certified:
+        # What a certified holder serves, it may rightly refuse now: a fault found there would be the wrong advice.
+        why = f"{run.entry.name} is {run.entry.certification} in the scheme document (see scheme_entry)."
+        for name in NEEDS_CERTIFICATION:
+            run.add(name, (None, why))
+    else:
+        run.add("issuer_metadata", _metadata(run))
+        run.add("keys", _keys(run))
+        run.add("issuing", _issuing(run))
+        run.add("copy_verifies", _copy_verifies(run))
+        run.add("disclosure", _disclosure(run))
+        run.add("status_list", _status_list(run))
     if not run.api_url:
         for name in ("problem_json", "api_version", "openapi"):
             run.add(name, (None, "needs the holder's endpoints.api from the scheme document (see scheme_entry)."))
