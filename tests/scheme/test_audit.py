@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +12,9 @@ from contextlib import contextmanager
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from blauweknop.scheme import audit
-from blauweknop.scheme.models import AuditEntry
+from blauweknop.protocol.scheme_document import AuditAnchor
+from blauweknop.scheme import audit, publication
+from blauweknop.scheme.models import AuditEntry, PublishedDocument
 from tests.concurrency import at_once
 
 OIN = "00000009876543210000"
@@ -142,3 +145,83 @@ def test_two_records_at_once_chain_one_after_the_other(before):
     assert len(results) == 2 and AuditEntry.objects.count() == before + 2
     assert audit.verify_chain() is None
     assert len({entry.previous for entry in AuditEntry.objects.all()}) == before + 2
+
+
+@pytest.mark.django_db
+def test_entries_cannot_be_removed_or_changed_in_bulk_either():
+    _first, second, third = _three()
+    for attempt in (
+        lambda: AuditEntry.objects.filter(pk=third.pk).delete(),
+        lambda: AuditEntry.objects.all().delete(),
+        lambda: AuditEntry.objects.filter(pk=second.pk).update(reason="Anders."),
+        lambda: AuditEntry.objects.bulk_update([second], ["reason"]),
+    ):
+        with pytest.raises(ValueError, match="Audit entries cannot be"):
+            attempt()
+    assert AuditEntry.objects.count() == 3 and AuditEntry.objects.get(pk=second.pk).reason == "Alle controles goed."
+
+
+def _published() -> int:
+    return publication.publish().version
+
+
+def _with_claim(token: str, count: int, head: str) -> str:
+    """``token`` with another audit claim and its old signature, as someone editing the database could make it."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["audit"] = {"count": count, "head": head}
+    edited = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{edited}.{signature}"
+
+
+@pytest.mark.django_db
+def test_each_scheme_document_vouches_for_the_trail_and_a_cut_at_the_end_is_seen():
+    *_older, third = _three()
+    version = _published()
+    assert audit.head() == AuditAnchor(3, third.digest)
+    assert audit.missing_since() is None
+    audit.record(actor="aanvrager", action="applied", subject=OTHER)  # after the document: not vouched for, fine
+    assert audit.missing_since() is None
+    with _without_the_triggers(), connection.cursor() as cursor:
+        # The newest entries removed around the database: the chain that is left is whole.
+        cursor.execute("DELETE FROM scheme_auditentry WHERE id >= %s", [third.pk])
+    assert audit.verify_chain() is None
+    assert audit.missing_since() == version
+
+
+@pytest.mark.django_db
+def test_a_rewritten_tail_and_an_edited_claim_are_seen_too():
+    _first, second, third = _three()
+    version = _published()
+    forged = audit._digest(second.digest, third.at.isoformat(), "beheerder-2", "suspended", OTHER, "Anders.", {})
+    with _without_the_triggers(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE scheme_auditentry SET reason = %s, digest = %s WHERE id = %s", ["Anders.", forged, third.pk]
+        )
+    assert audit.verify_chain() is None  # the newest entry, rewritten with its digest: the chain cannot tell
+    assert audit.missing_since() == version
+    document = PublishedDocument.objects.get(version=version)
+    PublishedDocument.objects.filter(pk=document.pk).update(token=_with_claim(document.token, 3, forged))
+    assert audit.missing_since() == version  # the claim edited to match: its signature no longer holds
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["ok\u202eko", "rood \x1b[31m", "a\u2066b", "nul\x00", "tab\tweg", "los\rteken", "half \ud800"],
+    ids=["bidi-override", "escape", "isolate", "nul", "tab", "carriage-return", "surrogate"],
+)
+def test_a_reason_with_a_control_or_direction_character_is_refused_in_words(reason):
+    with pytest.raises(audit.BadReason, match="teken dat we niet bewaren"):
+        audit.checked_reason(reason)
+
+
+def test_a_reason_may_have_lines_and_any_language():
+    assert (
+        audit.checked_reason("  Eerste regel.\r\nTweede: café, 日本, مرحبا.  ")
+        == "Eerste regel.\nTweede: café, 日本, مرحبا."
+    )
+    for blank in ("", "  \n", None, 3):
+        with pytest.raises(audit.BadReason, match="Schrijf een reden op"):
+            audit.checked_reason(blank)
+    with pytest.raises(audit.BadReason, match="te lang"):
+        audit.checked_reason("x" * 1001)

@@ -144,6 +144,27 @@ def test_a_step_without_a_usable_reason_is_refused_before_anything_is_read(reaso
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["ok\u202eko", "rood \x1b[31m", "a\u2067b"], ids=["bidi", "escape", "isolate"])
+def test_a_reason_with_a_control_or_direction_character_is_refused_and_nothing_is_kept(reason):
+    participant()
+    with pytest.raises(lifecycle.TransitionRefused) as refused:
+        lifecycle.certify(WATERSCHAP, actor="beheerder-1", reason=reason)
+    assert refused.value.code == "reason_required" and "leesrichting" in refused.value.message
+    assert Organisation.objects.get(pk=WATERSCHAP).certification == "applied"
+    assert not AuditEntry.objects.exists() and not PublishedDocument.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_document_of_a_step_vouches_for_the_trail_with_that_step_in_it():
+    participant()
+    lifecycle.certify(WATERSCHAP, actor="beheerder-1", reason="Alles goed.")
+    lifecycle.suspend(WATERSCHAP, actor="beheerder-2", reason="Lek gemeld.")
+    newest = AuditEntry.objects.order_by("-pk").first()
+    assert in_force().audit == scheme_document.AuditAnchor(2, newest.digest)
+    assert audit.missing_since() is None
+
+
+@pytest.mark.django_db
 def test_a_reason_of_1000_characters_is_kept_whole():
     participant()
     lifecycle.certify(WATERSCHAP, actor="beheerder-1", reason="x" * 1000)

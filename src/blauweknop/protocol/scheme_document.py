@@ -27,6 +27,9 @@ KINDS = ("gemeente", "rijk", "waterschap", "bank", "woningcorporatie", "schuldhu
 OTHER_KIND = "overig"
 CERTIFICATION_STATUSES = frozenset({CERTIFIED, SUSPENDED, REVOKED})
 DEFAULT_VALID_FOR = 7 * 86400
+# The audit claim: how many entries the operator's audit trail had when it signed, and the digest of the newest.
+AUDIT_HEAD_LENGTH = 64  # a SHA-256 in hex
+MAX_AUDIT_COUNT = 2**53  # the largest whole number every JSON reader keeps exactly
 # Revoked key ids stay listed for good (a revoked key must never verify again); this caps what a reader takes.
 MAX_REVOKED_KIDS = 1000
 MAX_KID_LENGTH = 200
@@ -171,6 +174,7 @@ def build(
     document_types: Iterable[Mapping[str, Any]] = (),
     legal_bases: Iterable[Mapping[str, Any]] = (),
     operator_revoked_kids: Iterable[str] = (),
+    audit: AuditAnchor | None = None,
     now: int | None = None,
     valid_for: int = DEFAULT_VALID_FOR,
 ) -> dict[str, Any]:
@@ -178,10 +182,13 @@ def build(
 
     ``operator_revoked_kids`` are the operator's own revoked keys: a reader that saw them listed refuses
     every later document signed with one, even when its configured trust anchor still holds that key.
+    ``audit`` (optional) vouches for the operator's audit trail as it was at signing: a trail that later
+    has fewer entries, or another one at that place, was cut or changed.
     """
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InvalidInput("bad_claims", "The version must be a whole number of at least 1.")
     iat = now_or(now)
+    extra = {} if audit is None else {"audit": {"count": audit.count, "head": audit.head}}
     return {
         "iss": iss,
         "iat": iat,
@@ -192,7 +199,35 @@ def build(
         "document_types": list(document_types),
         "legal_bases": list(legal_bases),
         "operator_revoked_kids": sorted(operator_revoked_kids),
+        **extra,
     }
+
+
+@dataclass(frozen=True)
+class AuditAnchor:
+    """The operator's audit trail at signing: ``count`` entries, the newest with digest ``head`` (hex)."""
+
+    count: int
+    head: str
+
+
+def audit_anchor(payload: Mapping[str, Any]) -> AuditAnchor | None:
+    """The optional ``audit`` claim of a scheme document payload; ``None`` when absent, ``malformed`` when wrong."""
+    claim = payload.get("audit")
+    if claim is None:
+        return None
+    count = claim.get("count") if isinstance(claim, dict) else None
+    head = claim.get("head") if isinstance(claim, dict) else None
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, int)
+        or not 0 <= count <= MAX_AUDIT_COUNT
+        or not isinstance(head, str)
+        or len(head) != AUDIT_HEAD_LENGTH
+        or not all(c in "0123456789abcdef" for c in head)
+    ):
+        raise VerificationError("malformed", "The scheme document's audit claim is not a count and a digest.")
+    return AuditAnchor(count, head)
 
 
 def sign(payload: Mapping[str, Any], key: SigningKey) -> str:
@@ -213,6 +248,7 @@ class SchemeDocument:
     document_types: list[dict[str, Any]]
     legal_bases: list[dict[str, Any]]
     operator_revoked_kids: frozenset[str] = frozenset()
+    audit: AuditAnchor | None = None
 
     def organisation(self, oin: str) -> Participant:
         """The organisation or app manager with ``oin``."""
@@ -323,4 +359,5 @@ def verify(
         document_types=[t for t in lists["document_types"] if isinstance(t, dict)],
         legal_bases=[b for b in lists["legal_bases"] if isinstance(b, dict)],
         operator_revoked_kids=operator_revoked,
+        audit=audit_anchor(payload),
     )

@@ -4,12 +4,50 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
+from django.db.models import Count, Max
+from django.utils.translation import gettext as _
+
 from blauweknop.db import lock_name, write_transaction
-from blauweknop.scheme.models import AuditEntry
+from blauweknop.protocol import jws, scheme_document
+from blauweknop.protocol.errors import ProtocolError
+from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.scheme_document import AuditAnchor
+from blauweknop.scheme.models import OPERATOR, AuditEntry, Key, PublishedDocument
 
 GENESIS = "0" * 64  # the "previous" of the first entry
+MAX_REASON = 1000  # characters: a few sentences; the audit trail is no place for documents
+# What a reason may not hold: it is kept for good and read on pages and in terminals. A control character
+# (ESC starts a terminal's colour and cursor codes; a line break is fine), half a UTF-16 pair, or a character
+# that turns the direction of text (the reason then reads differently from what it says).
+_BAD_IN_REASON = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class BadReason(ValueError):
+    """A reason the audit trail does not take; the message (Dutch, translated) says what to change."""
+
+
+def checked_reason(text: Any) -> str:
+    """``text`` stripped, when fit to be kept in the audit trail for good; else :class:`BadReason`.
+
+    Refused: blank, longer than :data:`MAX_REASON`, or holding a control character (other than a line
+    break), a broken character or a character that turns the direction of text.
+    """
+    reason = text.replace("\r\n", "\n").strip() if isinstance(text, str) else ""
+    if not reason:
+        raise BadReason(_("Schrijf een reden op. De reden komt in het logboek."))
+    if len(reason) > MAX_REASON:
+        raise BadReason(_("De reden is te lang. Gebruik hoogstens %(max)d tekens.") % {"max": MAX_REASON})
+    if _BAD_IN_REASON.search(reason):
+        raise BadReason(
+            _(
+                "De reden bevat een teken dat we niet bewaren, zoals een stuurteken of een teken dat de "
+                "leesrichting omdraait. Typ de reden opnieuw, met gewone letters, cijfers en leestekens."
+            )
+        )
+    return reason
 
 
 def _digest(previous: str, at: str, actor: str, action: str, subject: str, reason: str, details: Any) -> str:
@@ -58,13 +96,52 @@ def record(
 
 
 def verify_chain() -> int | None:
-    """The pk of the first entry that does not follow from the one before it; ``None`` when the chain is whole."""
+    """The pk of the first entry that does not follow from the one before it; ``None`` when the chain is whole.
+
+    A chain cut at its end is still whole: :func:`missing_since` finds that.
+    """
     previous = GENESIS
     for entry in AuditEntry.objects.order_by("pk").iterator():
         if entry.previous != previous or entry.digest != _content_digest(entry):
             return entry.pk
         previous = entry.digest
     return None
+
+
+def head() -> AuditAnchor:
+    """How many entries the trail has and the digest of the newest: what each scheme document vouches for."""
+    # One statement, so count and newest are of one moment: entries are added one at a time (record), so
+    # what a statement sees is always the first ``count`` of them, the newest one last.
+    found = AuditEntry.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    newest = AuditEntry.objects.filter(pk=found["newest"]).values_list("digest", flat=True).first()
+    return AuditAnchor(found["count"], newest or GENESIS)
+
+
+def missing_since() -> int | None:
+    """The version of the oldest published scheme document whose audit claim the trail no longer matches.
+
+    Each document says how many entries the trail had and the digest of the newest: when the trail now has
+    fewer, or another entry at that place, entries were removed or changed after that document was signed.
+    Documents are checked against every key the operator ever had: a claim edited in the database fails.
+    ``None`` when every claim matches.
+    """
+    claims: list[tuple[int, AuditAnchor]] = []
+    operator_keys = KeySet(Key.objects.filter(owner=OPERATOR).values_list("public_jwk", flat=True))
+    for document in PublishedDocument.objects.order_by("version").only("version", "token").iterator():
+        try:
+            anchor = scheme_document.audit_anchor(jws.unverified_parts(document.token)[1])
+            if anchor is not None:  # signed by the operator: one edited in the database vouches for nothing
+                jws.verify(document.token, operator_keys, scheme_document.TYP)
+                claims.append((document.version, anchor))
+        except ProtocolError:
+            return document.version
+    digests: dict[int, str] = {0: GENESIS}
+    wanted = {anchor.count for _version, anchor in claims}
+    for position, digest in enumerate(AuditEntry.objects.order_by("pk").values_list("digest", flat=True).iterator()):
+        if position + 1 in wanted:
+            digests[position + 1] = digest
+    broken = (version for version, anchor in claims if digests.get(anchor.count) != anchor.head)
+    return next(broken, None)
 
 
 def history(subject: str) -> list[AuditEntry]:

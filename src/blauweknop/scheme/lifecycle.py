@@ -15,8 +15,6 @@ from blauweknop.db import write_transaction
 from blauweknop.scheme import audit, publication
 from blauweknop.scheme.models import Organisation
 
-MAX_REASON = 1000  # characters: a few sentences; the audit trail is no place for documents
-
 Certification = Organisation.Certification
 
 
@@ -69,18 +67,11 @@ def allowed(organisation: Organisation) -> list[str]:
     return [action for action, (sources, _target) in STEPS.items() if organisation.certification in sources]
 
 
-def _checked_reason(reason: str) -> str:
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise TransitionRefused("reason_required", _("Schrijf een reden op. De reden komt in het logboek."))
-    if len(reason) > MAX_REASON:
-        message = _("De reden is te lang. Gebruik hoogstens %(max)d tekens.") % {"max": MAX_REASON}
-        raise TransitionRefused("reason_required", message)
-    return reason
-
-
 def _step(oin: str, action: str, *, actor: str, reason: str) -> Organisation:
-    reason = _checked_reason(reason)
+    try:
+        reason = audit.checked_reason(reason)
+    except audit.BadReason as exc:
+        raise TransitionRefused("reason_required", str(exc)) from None
     sources, target = STEPS[action]
     with write_transaction():
         # Locked: two operators acting on one participant at once take turns, the second sees the first's step.

@@ -197,12 +197,26 @@ class Key(models.Model):
         return f"{self.owner}/{self.kid} ({self.state})"
 
 
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    """Refuses to change or remove entries in bulk: these bypass the model's own ``save`` and ``delete``."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError("Audit entries cannot be changed.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise ValueError("Audit entries cannot be changed.")  # before its transaction begins: the caller's stays usable
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit entries cannot be removed.")
+
+
 class AuditEntry(models.Model):
     """One action on the scheme (an application, a certification step, a key change, a catalogue version).
 
-    Append-only: the database refuses changes (triggers, migration 0002), this model refuses them too, and each
-    entry holds the digest of the one before it, so an edit or a removal in the middle breaks the chain
-    (``blauweknop.scheme.audit.verify_chain``).
+    Append-only: the database refuses changes (triggers, migration 0002), this model and its queryset refuse
+    them too, and each entry holds the digest of the one before it, so an edit or a removal in the middle breaks
+    the chain (``blauweknop.scheme.audit.verify_chain``). A removal of the newest entries leaves the chain whole;
+    each scheme document names the count and the newest digest, so ``audit.missing_since`` finds that.
     """
 
     at = models.DateTimeField(_("tijdstip"), default=timezone.now)
@@ -215,6 +229,8 @@ class AuditEntry(models.Model):
     details = models.JSONField(_("details"), default=dict)
     previous = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-pk"]

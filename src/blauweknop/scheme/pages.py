@@ -120,13 +120,20 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reden"),
         help_text=gettext_lazy("Waarom zet u deze stap? De reden komt in het logboek. Niemand kan hem later wijzigen."),
-        max_length=lifecycle.MAX_REASON,
+        max_length=audit.MAX_REASON,
         error_messages={
             "required": gettext_lazy("Schrijf een reden op. De reden komt in het logboek."),
             "max_length": gettext_lazy("De reden is te lang. Gebruik hoogstens %(limit_value)d tekens."),
         },
         widget=forms.Textarea,
     )
+
+    def clean_reason(self) -> str:
+        """The reason as the audit trail keeps it; what it does not keep is said here, before the confirm step."""
+        try:
+            return audit.checked_reason(self.cleaned_data["reason"])
+        except audit.BadReason as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 def roles(organisation: Organisation) -> list[str]:
@@ -227,7 +234,8 @@ def _refused(request: HttpRequest, context: dict, message: str) -> HttpResponse:
 
 @operator_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
-    """Every entry of the audit trail, newest first, a page at a time, and whether the chain is whole."""
+    """Every entry of the audit trail, newest first, a page at a time; whether the chain is whole, and whether it
+    still holds every entry the published scheme documents vouched for (a cut at the end leaves the chain whole)."""
     paginator = Paginator(AuditEntry.objects.order_by("-pk"), ENTRIES_PER_PAGE)
     page = paginator.get_page(request.GET.get("pagina"))
     participants_known = set(
@@ -241,7 +249,13 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         }
         for entry in page
     ]
-    context = {"page": page, "rows": rows, "broken_at": audit.verify_chain(), "total": paginator.count}
+    context = {
+        "page": page,
+        "rows": rows,
+        "broken_at": audit.verify_chain(),
+        "missing_since": audit.missing_since(),
+        "total": paginator.count,
+    }
     return render(request, "scheme/audit.html", context)
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from blauweknop import keystore
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.jwk import SigningKey, jwks
-from blauweknop.scheme import catalogue, keys
+from blauweknop.scheme import audit, catalogue, keys
 from blauweknop.scheme.models import OPERATOR, Key, Organisation, PublishedDocument, PublishedDocumentType
 
 OPERATOR_KEY = OPERATOR
@@ -27,8 +27,11 @@ def operator_jwks() -> dict:
     return jwks(published or [keystore.signing_key(OPERATOR).public_jwk])
 
 
-def _operator_key() -> SigningKey:
-    """The private key of the operator's current key; the deployment's own key becomes the first one."""
+def operator_key() -> SigningKey:
+    """The private key of the operator's current key; the deployment's own key becomes the first one.
+
+    The scheme document is signed with it, and so is what the operator sends as a client (its monitoring).
+    """
     kid = keys.signing_kid(OPERATOR)
     if kid is not None and settings.DEMO and not keystore.holds(OPERATOR, kid):
         # A demo whose key folder was made anew: it signs with what it has on disk, as seed_demo does.
@@ -83,8 +86,10 @@ def _sign_after(latest: PublishedDocument | None) -> PublishedDocument:
         document_types=[t.publish() for t in catalogue.every_version(published_types)],
         legal_bases=catalogue.legal_bases(),
         operator_revoked_kids=keys.revoked_kids(OPERATOR),
+        # The audit trail as it is now, so that a later cut or change of it shows (audit.missing_since).
+        audit=audit.head(),
         valid_for=VALID_FOR,
     )
-    token = scheme_document.sign(payload, _operator_key())
+    token = scheme_document.sign(payload, operator_key())
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
     return PublishedDocument.objects.create(version=version, token=token, expires_at=expires_at)
