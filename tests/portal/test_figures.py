@@ -1,14 +1,20 @@
 """Facts and figures: the app manager's counts per requester, and the public page /cijfers/ (counts of 10 or more)."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from blauweknop.portal import consents, figures
+from blauweknop import keystore
+from blauweknop.portal import consents, figures, figures_api
 from blauweknop.portal.models import CitizenEvent, ConsentEvent
+from blauweknop.protocol import client_assertion
 from blauweknop.protocol import figures as counts
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from blauweknop.scheme import publication
+from blauweknop.scheme.client import scheme_client
 from tests.portal.consent_world import SPAARBANK, WONINGCORPORATIE, asked, citizen, given
 
 BSN, OTHER_BSN = "123456782", "111222333"
@@ -66,20 +72,57 @@ def test_the_app_manager_counts_per_requester_what_two_citizens_decided_and_what
     assert earlier.requesters == {}  # nothing happened before the period
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_counts_api_answers_counts_only_and_refuses_a_bad_period(client):
+COUNTS = "/appbeheerder/api/v1/cijfers"
+
+
+def signed_by(key, client_id: str = client_assertion.OPERATOR, audience: str | None = None) -> dict:
+    """The header of a request to the counts API with an assertion of ``client_id`` signed with ``key``."""
+    scheme = asyncio.run(scheme_client.current())
+    token = client_assertion.sign(key, client_id=client_id, audience=audience or figures_api.audience(scheme))
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def problem(response, status: int, code: str) -> bool:
+    return (
+        response.status_code == status
+        and response["Content-Type"].startswith("application/problem+json")
+        and response.json()["code"] == code
+    )
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_the_counts_api_answers_the_operator_only_counts_only_and_refuses_a_bad_period(client):
     given(citizen(BSN), WONINGCORPORATIE)
-    response = client.get("/appbeheerder/api/v1/cijfers")
+    operator = publication.operator_key()
+    assert problem(client.get(COUNTS), 401, "invalid_client")  # anyone: not even the counts of today
+    assert problem(client.get(COUNTS, HTTP_AUTHORIZATION="Bearer eyJ.nonsense.x"), 401, "invalid_client")
+    requester = keystore.signing_key(WONINGCORPORATIE)  # a participant's genuine assertion is no operator's
+    assert problem(client.get(COUNTS, **signed_by(requester, WONINGCORPORATIE)), 401, "invalid_client")
+    stranger = SigningKey(generate_jwk())  # calls itself the operator, without its key
+    assert problem(client.get(COUNTS, **signed_by(stranger)), 401, "invalid_client")
+    elsewhere = signed_by(operator, audience="https://elders.example/appbeheerder/api/v1/cijfers")
+    assert problem(client.get(COUNTS, **elsewhere), 401, "aud_mismatch")
+
+    headers = signed_by(operator)
+    response = client.get(COUNTS, **headers)
     assert response.status_code == 200 and response["API-Version"]
-    body = response.json()
-    parsed = counts.parse(body)
+    parsed = counts.parse(response.json())
     assert parsed.requesters[WONINGCORPORATIE][counts.APPROVALS] == 1
     assert (parsed.end - parsed.start).days == 30
     text = response.content.decode()
     assert BSN not in text and citizen(BSN).pseudonym not in text  # no personal data, no pseudonyms
+    assert problem(client.get(COUNTS, **headers), 401, "assertion_replayed")
     for query in ("?vanaf=2026-02-01&tot=2026-01-01", "?vanaf=2020-01-01&tot=2026-01-01", "?vanaf=gisteren"):
-        refused = client.get("/appbeheerder/api/v1/cijfers" + query)
+        refused = client.get(COUNTS + query, **signed_by(operator))
         assert refused.status_code == 400 and refused["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_the_operator_asks_at_most_so_often_an_hour(client, monkeypatch):
+    monkeypatch.setattr(figures_api, "MAX_PER_HOUR", 2)
+    operator = publication.operator_key()
+    assert [client.get(COUNTS, **signed_by(operator)).status_code for _ in range(2)] == [200, 200]
+    assert problem(client.get(COUNTS, **signed_by(operator)), 429, "too_many_requests")
 
 
 @pytest.mark.django_db(transaction=True)

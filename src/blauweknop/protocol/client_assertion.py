@@ -19,7 +19,7 @@ from typing import Any
 from blauweknop.protocol import jws
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.identifiers import is_valid_oin, validate_oin
-from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey
+from blauweknop.protocol.jwk import KeyResolver, KeySet, SigningKey, VerifyingKey
 from blauweknop.protocol.scheme_document import REQUESTER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
 
@@ -27,6 +27,9 @@ TYP = "client-authentication+jwt"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_LIFETIME = 300  # seconds; RFC 7523 leaves it to the receiver, we keep replay stores small
 MAX_JTI_LENGTH = 64  # receivers store used ids to refuse replays; ours are 22 characters
+# The scheme operator as a client (its monitoring reads the app managers' counts): it has no OIN, and its keys
+# are not in the scheme document but are every participant's trust anchor (see :func:`verify_operator`).
+OPERATOR = "stelsel"
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,9 @@ class ClientAssertion:
 
 
 def sign(key: SigningKey, *, client_id: str, audience: str, now: int | None = None, lifetime: int = 60) -> str:
-    """An assertion that ``client_id`` calls ``audience`` (the exact URL), valid for ``lifetime`` seconds."""
-    validate_oin(client_id)
+    """An assertion that ``client_id`` (an OIN, or :data:`OPERATOR`) calls ``audience`` (the exact URL)."""
+    if client_id != OPERATOR:
+        validate_oin(client_id)
     if not isinstance(audience, str) or not audience:
         raise InvalidInput("bad_claims", "The audience must be the URL that is called.")
     if not 0 < lifetime <= MAX_LIFETIME:
@@ -92,13 +96,36 @@ def verify(
     an assertion that lives longer than five minutes). The caller must also refuse a
     :meth:`ClientAssertion.replay_key` it has seen before, until ``expires_at``.
     """
-    now = now_or(now)
     try:
         payload = jws.verify(token, _client_keys(scheme, role), TYP).payload
     except VerificationError as exc:
         if exc.code in ("not_certified", "key_revoked"):
             raise
         raise VerificationError("invalid_client", exc.message) from exc
+    return _checked(payload, audience, now_or(now), leeway)
+
+
+def verify_operator(
+    token: Any, operator_keys: KeySet, *, audience: str, now: int | None = None, leeway: int = DEFAULT_LEEWAY
+) -> ClientAssertion:
+    """Verify an assertion of the scheme operator (``iss`` = :data:`OPERATOR`) against ``operator_keys``.
+
+    ``operator_keys`` is the trust anchor the scheme document is verified with, its ``revoked`` the operator
+    kids a document listed as revoked (``key_revoked``). Other codes as :func:`verify`; the caller refuses replays.
+    """
+    try:
+        verified = jws.verify(token, operator_keys, TYP)
+    except VerificationError as exc:
+        if exc.code == "key_revoked":
+            raise
+        raise VerificationError("invalid_client", exc.message) from exc
+    if verified.payload.get("iss") != OPERATOR:
+        raise VerificationError("invalid_client", "Only the scheme operator may call this.")
+    return _checked(verified.payload, audience, now_or(now), leeway)
+
+
+def _checked(payload: Mapping[str, Any], audience: str, now: int, leeway: int) -> ClientAssertion:
+    """The claims of a verified assertion checked: lifetime, subject, audience, identifier."""
     try:
         check_validity(payload, now, leeway=leeway, require_exp=True)
         iat, exp = required_date(payload, "iat"), required_date(payload, "exp")

@@ -1,9 +1,10 @@
 """The operator's monitoring of requesters (R9): their figures from every app manager, and alerts on unusual patterns.
 
 Works in a split deployment: the consent register lives at each app manager, which publishes counts only
-(:mod:`blauweknop.protocol.figures`) at its ``fetch`` endpoint + ``/cijfers``. The operator reads them
-from every certified app manager in the scheme document over HTTP, adds them up per requester, and
-looks for what deserves a closer look:
+(:mod:`blauweknop.protocol.figures`) at its ``fetch`` endpoint + ``/cijfers``, to the operator only. The
+operator reads them from every certified app manager in the scheme document over HTTP, proving who it is
+with a client assertion signed with its current key (the one the scheme document is signed with); it adds
+them up per requester, and looks for what deserves a closer look:
 
 - a requester that asks far more than its peers (more than :data:`PEER_FACTOR` times the median of the
   others, and at least :data:`PEER_MINIMUM` requests);
@@ -28,9 +29,10 @@ import httpx
 
 from blauweknop import shared_cache
 from blauweknop.capped import TooLarge, read_at_most
-from blauweknop.protocol import figures
+from blauweknop.protocol import client_assertion, figures
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.scheme import publication
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +105,13 @@ def read(endpoint: str, start: date, end: date) -> figures.Figures:
 
     Raises :class:`httpx.HTTPError`, :class:`blauweknop.capped.TooLarge` or a protocol error ``malformed``.
     """
-    url = f"{endpoint.rstrip('/')}/cijfers?{urlencode({'vanaf': start.isoformat(), 'tot': end.isoformat()})}"
+    address = f"{endpoint.rstrip('/')}/cijfers"
+    url = f"{address}?{urlencode({'vanaf': start.isoformat(), 'tot': end.isoformat()})}"
+    assertion = client_assertion.sign(publication.operator_key(), client_id=client_assertion.OPERATOR, audience=address)
+    headers = {"Accept-Encoding": "identity", "Accept": "application/json", "Authorization": f"Bearer {assertion}"}
     with (
         httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
-        client.stream("GET", url, headers={"Accept-Encoding": "identity", "Accept": "application/json"}) as response,
+        client.stream("GET", url, headers=headers) as response,
     ):
         response.raise_for_status()
         body = read_at_most(response, MAX_ANSWER_BYTES)
