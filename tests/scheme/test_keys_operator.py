@@ -2,6 +2,7 @@
 
 import json
 import logging
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -96,6 +97,44 @@ def test_the_operators_current_key_cannot_be_revoked_without_a_key_to_take_over(
         keys.revoke(OPERATOR, current, actor="beheerder", reason="Test.")
     assert caught.value.code == "not_allowed"
     assert Key.objects.get(owner=OPERATOR, kid=current).state == Key.State.CURRENT
+
+
+def test_the_operators_current_key_waits_for_its_successors_notice_unless_in_an_emergency(world, tmp_path):
+    """F10: a successor known for a minute was made current at once; participants' anchors lack it then."""
+    current = keys.signing_kid(OPERATOR)
+    new = _operator_key(tmp_path)
+    added = keys.add(OPERATOR, new.public_jwk, actor="beheerder")
+    with pytest.raises(keys.KeyRefused) as caught:
+        keys.revoke(OPERATOR, current, actor="beheerder", reason="Uitgelekt.")
+    assert caught.value.code == "not_allowed"  # the operator says which key signs the scheme document next
+    for early in (added.added_at + timedelta(minutes=1), added.usable_from - timedelta(seconds=1)):
+        with pytest.raises(keys.KeyRefused) as caught:
+            keys.revoke(OPERATOR, current, actor="beheerder", reason="Uitgelekt.", successor=new.kid, now=early)
+        assert caught.value.code == "notice_running" and "14 dagen" in caught.value.message
+    assert keys.signing_kid(OPERATOR) == current and not AuditEntry.objects.filter(action="operator_key_revoked")
+    keys.revoke(OPERATOR, current, actor="beheerder", reason="Uitgelekt.", successor=new.kid, now=added.usable_from)
+    assert keys.signing_kid(OPERATOR) == new.kid
+    assert jws.unverified_parts(_published(world))[0]["kid"] == new.kid
+    entry = AuditEntry.objects.get(action="operator_key_revoked")
+    assert entry.details == {"kid": current, "was": "current", "current": new.kid}
+
+
+def test_in_an_emergency_the_operators_key_is_revoked_before_its_successors_notice(world, tmp_path):
+    current = keys.signing_kid(OPERATOR)
+    new = _operator_key(tmp_path)
+    keys.add(OPERATOR, new.public_jwk, actor="beheerder")
+    keys.revoke(OPERATOR, current, actor="beheerder", reason="Zeker gestolen.", successor=new.kid, emergency=True)
+    assert keys.signing_kid(OPERATOR) == new.kid
+    assert AuditEntry.objects.get(action="operator_key_revoked").details["notice_cut_short"] is True
+
+
+def test_an_operator_successor_without_its_private_key_here_is_refused(world, tmp_path):
+    current = keys.signing_kid(OPERATOR)
+    stranger = _operator_key(tmp_path, held=False)
+    keys.add(OPERATOR, stranger.public_jwk, actor="beheerder")
+    with pytest.raises(keys.KeyRefused) as caught:
+        keys.revoke(OPERATOR, current, actor="beheerder", reason="Test.", successor=stranger.kid, emergency=True)
+    assert caught.value.code == "not_allowed" and keys.signing_kid(OPERATOR) == current
 
 
 def test_the_scheme_client_keeps_working_across_an_operator_rotation(world, tmp_path):

@@ -10,7 +10,7 @@ from django.utils import translation
 from blauweknop import keystore
 from blauweknop.protocol import jws
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
-from blauweknop.scheme import publication
+from blauweknop.scheme import keys, publication
 from blauweknop.scheme.models import OPERATOR, AuditEntry, Key
 from tests.scheme.test_operator_pages import log_in, make_operator
 
@@ -74,21 +74,63 @@ def test_an_unusable_key_is_refused_next_to_the_field(operator, text, words):
     assert not AuditEntry.objects.filter(action="key_added").exists()
 
 
-def test_revoking_a_key_asks_for_a_reason_then_confirmation(operator):
+def _revoke_url(owner, kid):
+    return f"{KEYS}{owner}/{Key.objects.get(owner=owner, kid=kid).pk}/intrekken/"
+
+
+def test_revoking_a_key_asks_for_a_reason_a_successor_then_confirmation(operator):
     old = keystore.signing_key(BELASTING).kid
-    url = f"{KEYS}{BELASTING}/{old}/intrekken/"
-    assert "Weet u het zeker?" in operator.post(url, {"reason": "Gestolen."}).content.decode()
+    url = _revoke_url(BELASTING, old)
+    asked = operator.post(url, {"reason": "Gestolen."}).content.decode()
+    assert "Kies welke sleutel het overneemt" in asked and "Weet u het zeker?" not in asked
+    confirm = operator.post(url, {"reason": "Gestolen.", "successor": "(geen)"}).content.decode()
+    assert "Weet u het zeker?" in confirm and "Geen sleutel. De eigenaar kan niets ondertekenen" in confirm
     assert Key.objects.get(owner=BELASTING, kid=old).state == Key.State.CURRENT
-    assert operator.post(url, {"reason": "Gestolen.", "confirmed": "ja"}).status_code == 302
+    assert operator.post(url, {"reason": "Gestolen.", "successor": "(geen)", "confirmed": "ja"}).status_code == 302
     assert Key.objects.get(owner=BELASTING, kid=old).state == Key.State.REVOKED
+    assert not Key.objects.filter(owner=BELASTING, state=Key.State.CURRENT).exists()
     assert operator.get(url).status_code == 404  # revoked once, for good
     entry = next(e for e in in_force_entries() if e["oin"] == BELASTING)
     assert entry["revoked_kids"] == [old]
 
 
+def test_revoking_the_current_key_lets_the_operator_choose_which_next_key_takes_over(operator):
+    """F2: the newest next key was made current by itself, though a thief of the current key may have made it."""
+    old = keystore.signing_key(BELASTING).kid
+    honest, thief = SigningKey(generate_jwk()), SigningKey(generate_jwk())
+    for new in (honest, thief):
+        keys.add(BELASTING, new.public_jwk, actor="deelnemer")
+    url = _revoke_url(BELASTING, old)
+    page = operator.get(url).content.decode()
+    assert honest.kid in page and thief.kid in page and 'type="radio"' in page
+    confirm = operator.post(url, {"reason": "Gestolen.", "successor": honest.kid}).content.decode()
+    assert "Ondertekent hierna" in confirm and f'name="successor" value="{honest.kid}"' in confirm
+    assert operator.post(url, {"reason": "Gestolen.", "successor": honest.kid, "confirmed": "ja"}).status_code == 302
+    assert keys.signing_kid(BELASTING) == honest.kid
+    assert Key.objects.get(owner=BELASTING, kid=thief.kid).state == Key.State.NEXT
+    entry = next(e for e in in_force_entries() if e["oin"] == BELASTING)
+    assert entry["signing_kid"] == honest.kid
+
+
+def test_a_key_with_an_odd_kid_is_listed_and_revoked_by_its_row(operator):
+    """F1: a kid holding "/" made the list answer 500 (NoReverseMatch) and could not be revoked from the pages."""
+    odd = Key.objects.create(owner=DUO, kid="a/../b", public_jwk=SigningKey(generate_jwk()).public_jwk)
+    response = operator.get(KEYS)
+    assert response.status_code == 200 and f"{KEYS}{DUO}/{odd.pk}/intrekken/" in response.content.decode()
+    url = f"{KEYS}{DUO}/{odd.pk}/intrekken/"
+    assert operator.post(url, {"reason": "Vreemde sleutel.", "confirmed": "ja"}).status_code == 302
+    assert Key.objects.get(pk=odd.pk).state == Key.State.REVOKED
+    assert (
+        operator.get(
+            f"{KEYS}{BELASTING}/{Key.objects.get(owner=DUO, kid=keystore.signing_key(DUO).kid).pk}/intrekken/"
+        ).status_code
+        == 404
+    )
+
+
 def test_the_operators_only_key_cannot_be_revoked(operator):
     current = keystore.signing_key(OPERATOR).kid
-    response = operator.post(f"{KEYS}{OPERATOR}/{current}/intrekken/", {"reason": "Test.", "confirmed": "ja"})
+    response = operator.post(_revoke_url(OPERATOR, current), {"reason": "Test.", "confirmed": "ja"})
     assert (
         response.status_code == 200
         and "Voeg eerst een nieuwe sleutel van de beheerder toe" in response.content.decode()
@@ -96,9 +138,33 @@ def test_the_operators_only_key_cannot_be_revoked(operator):
     assert Key.objects.get(owner=OPERATOR, kid=current).state == Key.State.CURRENT
 
 
+def test_the_operators_key_is_revoked_early_only_in_an_emergency(operator, tmp_path):
+    """F10: revoking the operator's current key skipped the 14 days participants have to add its successor."""
+    current = keystore.signing_key(OPERATOR).kid
+    new_jwk = generate_jwk()
+    (tmp_path / f"{OPERATOR}.{new_jwk['kid']}.jwk").write_text(json.dumps(new_jwk))
+    new = keys.add(OPERATOR, SigningKey(new_jwk).public_jwk, actor="olga")
+    url = _revoke_url(OPERATOR, current)
+    page = operator.get(url).content.decode()
+    assert new.kid in page and "14 dagen" in page and "De wachttijd loopt nog." in page and "Nood:" in page
+    fields = {"reason": "Uitgelekt.", "successor": new.kid}
+    confirm = operator.post(url, fields).content.decode()
+    assert "Weet u het zeker?" in confirm and new.kid in confirm
+    refused = operator.post(url, {**fields, "confirmed": "ja"}).content.decode()
+    assert "is nog niet lang genoeg bekend" in refused and "trust anchor" in refused
+    assert keys.signing_kid(OPERATOR) == current
+    urgent = {**fields, "emergency": "ja"}
+    assert "Deelnemers die de nieuwe sleutel nog niet hebben" in operator.post(url, urgent).content.decode()
+    assert operator.post(url, {**urgent, "confirmed": "ja"}).status_code == 302
+    assert keys.signing_kid(OPERATOR) == new.kid
+    entry = AuditEntry.objects.get(action="operator_key_revoked")
+    assert entry.details == {"kid": current, "was": "current", "current": new.kid, "notice_cut_short": True}
+
+
 def test_an_unknown_owner_or_key_is_not_found(operator):
     assert operator.get(f"{KEYS}00000000000000000000/nieuw/").status_code == 404
     assert operator.get(f"{KEYS}{BELASTING}/geen-sleutel/intrekken/").status_code == 404
+    assert operator.get(f"{KEYS}{BELASTING}/999999/intrekken/").status_code == 404
 
 
 @pytest.fixture

@@ -154,11 +154,11 @@ def test_a_revoked_keys_copies_fail_with_key_revoked_on_the_verify_page_and_in_t
     assert _cli(world, tmp_path, capsys, _issue(world, bsn))[0] == 0
 
 
-def test_revoking_the_current_key_makes_the_next_one_current_at_once(world, bsn, tmp_path, client):
+def test_revoking_the_current_key_makes_the_chosen_next_one_current_at_once(world, bsn, tmp_path, client):
     stolen_kid = keys.signing_kid(BELASTING)
     new = _new_key(tmp_path, BELASTING)
     keys.add(BELASTING, new.public_jwk, actor="beheerder")
-    keys.revoke(BELASTING, stolen_kid, actor="beheerder", reason="Verloren laptop.")
+    keys.revoke(BELASTING, stolen_kid, actor="beheerder", reason="Verloren laptop.", successor=new.kid)
     assert keys.signing_kid(BELASTING) == new.kid
     _refresh()
     copy = _issue(world, bsn)

@@ -2,6 +2,8 @@
 
 The request carries a client assertion (RFC 7523, :mod:`blauweknop.protocol.client_assertion`) signed with
 a key the scheme document lists for that participant now, so only the participant itself can add a key.
+It also carries a key proof (``sleutelbewijs``) signed with the *new* key: the participant holds its private
+part, so it cannot announce someone else's public key (another participant's, or the operator's) as its own.
 The key is published at once as *next*; the worker makes it current once every verifier knows it
 (:mod:`blauweknop.scheme.keys`). A lost or stolen key is revoked by the operator, not through this API.
 """
@@ -21,10 +23,10 @@ from pydantic import Field
 from blauweknop import shared_cache
 from blauweknop.api import ApiProblem
 from blauweknop.protocol import client_assertion, jws, scheme_document
-from blauweknop.protocol.errors import VerificationError
-from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.errors import ProtocolError, VerificationError
+from blauweknop.protocol.jwk import KeySet, VerifyingKey
 from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
-from blauweknop.protocol.validity import DEFAULT_LEEWAY
+from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, required_date
 from blauweknop.scheme import keys
 from blauweknop.scheme.models import Key
 from blauweknop.scheme.publication import in_force, operator_jwks
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 router = Router(tags=["Sleutels"])
 OIN_PATTERN = r"^[0-9]{20}$"
 MAX_JWK_MEMBERS = 10  # kty, crv, x, y, kid, alg, use: a public signing key needs no more
+PROOF_TYP = "sleutel-bewijs+jwt"
+PROOF_LIFETIME = client_assertion.MAX_LIFETIME  # seconds, as for the client assertion beside it
 # What the API calls each state of a key.
 STATE_WORDS = {
     Key.State.NEXT: "nieuw",
@@ -44,7 +48,11 @@ STATE_WORDS = {
 # A refused key, by keys.KeyRefused's code: the status, and what to do.
 REFUSALS = {
     "bad_key": (422, "The key is not usable: give the public part of a P-256 or Ed25519 key, with a kid."),
-    "key_exists": (409, "This kid was used before for another key, or for a key that was revoked. Make a new key."),
+    "key_exists": (
+        409,
+        "This kid was used before for another key, or this key is known in the scheme already (for this or another "
+        "participant, or revoked). Make a new key.",
+    ),
     "too_many_keys": (409, f"The participant has {keys.MAX_PUBLISHED} keys in use already. Wait for a rotation."),
 }
 
@@ -60,6 +68,13 @@ class NieuweSleutel(Schema):
         max_length=8000,
         description="A client assertion (typ client-authentication+jwt) with iss = sub = the OIN in the address, "
         "aud = this exact address, signed with a key the scheme document lists for the participant now.",
+    )
+    sleutelbewijs: str = Field(
+        min_length=20,
+        max_length=4000,
+        description=f"Proof that the participant holds the new key: a compact JWS signed with the NEW key, header "
+        f"typ {PROOF_TYP!r}, alg of the new key and kid = the new key's kid; payload iss = the OIN in the address, "
+        f"aud = this exact address, iat and exp at most {PROOF_LIFETIME} seconds later.",
     )
 
 
@@ -104,15 +119,40 @@ def _authenticated(token: str, oin: str, scheme: SchemeDocument) -> client_asser
     return assertion
 
 
+def _proven(token: str, jwk: dict[str, Any], oin: str) -> None:
+    """Refuse unless ``token`` is a fresh key proof for ``oin`` at this address, signed with the new key ``jwk``."""
+    try:
+        verified = jws.verify(token, VerifyingKey(jwk), PROOF_TYP)
+        check_validity(verified.payload, int(time.time()), require_exp=True)
+        lifetime = required_date(verified.payload, "exp") - required_date(verified.payload, "iat")
+    except ProtocolError as exc:
+        logger.warning("new key for %s refused: key proof %s", oin, exc.code)
+        raise ApiProblem(422, "bad_key_proof", f"The key proof (sleutelbewijs) is not valid: {exc.message}") from None
+    claims = verified.payload
+    if (
+        verified.header.get("kid") != jwk["kid"]
+        or claims.get("iss") != oin
+        or claims.get("aud") != audience(oin)
+        or lifetime > PROOF_LIFETIME
+    ):
+        raise ApiProblem(
+            422,
+            "bad_key_proof",
+            f"The key proof (sleutelbewijs) must name the new key's kid, iss = {oin}, aud = this address, "
+            f"and live at most {PROOF_LIFETIME} seconds.",
+        )
+
+
 @router.post(
     "/{oin}/sleutels",
     response={200: Sleutel, 201: Sleutel},
-    summary="Een nieuwe sleutel aankondigen (ondertekend met de sleutel van nu)",
+    summary="Een nieuwe sleutel aankondigen (ondertekend met de sleutel van nu en met de nieuwe sleutel)",
 )
 def add_key(request: HttpRequest, body: NieuweSleutel, oin: str = Path(..., pattern=OIN_PATTERN)) -> Status:
     _authenticated(body.client_assertion, oin, _scheme())
     known = Key.objects.filter(owner=oin, kid=body.sleutel.get("kid")).exists()
     try:
+        _proven(body.sleutelbewijs, keys.checked(body.sleutel), oin)
         key = keys.add(oin, body.sleutel, actor=keys.PARTICIPANT)
     except keys.KeyRefused as exc:
         status, detail = REFUSALS[exc.code]

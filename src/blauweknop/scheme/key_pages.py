@@ -2,6 +2,8 @@
 
 Adding and revoking each take a reason, then "Weet u het zeker?"; only then it happens, through
 :mod:`blauweknop.scheme.keys` (the audit trail and a new scheme document in the same transaction).
+Revoking the current key asks which next key takes over (or none): the operator chooses, because whoever
+stole the current key may have announced next keys with it. A key is addressed by its row id, not its kid.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,6 +26,7 @@ from blauweknop.scheme.models import OPERATOR, Key, Organisation
 from blauweknop.scheme.staff import operator_required
 
 MAX_JWK_TEXT = 2000  # a public key as JSON is a few hundred characters
+NO_SUCCESSOR = "(geen)"  # the choice "no key takes over": never a kid (keys.KID has no brackets)
 
 
 class ReasonForm(forms.Form):
@@ -36,6 +40,38 @@ class ReasonForm(forms.Form):
         },
         widget=forms.Textarea,
     )
+
+
+class RevokeForm(ReasonForm):
+    """A reason; for a current key also its successor, and for the operator's the emergency confirmation."""
+
+    successor = forms.ChoiceField(
+        label=gettext_lazy("Welke sleutel neemt het over?"),
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Kies welke sleutel het overneemt, of kies: geen.")},
+    )
+    emergency = forms.BooleanField(
+        label=gettext_lazy(
+            "Nood: de oude sleutel is zeker in verkeerde handen. Ik neem de nieuwe sleutel nu al in gebruik. "
+            "Ik weet dat deelnemers die hem nog niet hebben, het stelseldocument dan niet meer aannemen. "
+            "Ik vraag hen hem meteen toe te voegen."
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, key: Key, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if key.state != Key.State.CURRENT:
+            del self.fields["successor"], self.fields["emergency"]
+            return
+        nexts = Key.objects.filter(owner=key.owner, state=Key.State.NEXT)
+        choices = [(kid, kid) for kid in nexts.values_list("kid", flat=True)]
+        if key.owner == OPERATOR:
+            self.fields["successor"].required = bool(choices)  # none to choose: keys.revoke says what to do
+        else:
+            del self.fields["emergency"]
+            choices.append((NO_SUCCESSOR, _("Geen: de eigenaar heeft dan geen sleutel in gebruik")))
+        self.fields["successor"].choices = choices
 
 
 class NewKeyForm(ReasonForm):
@@ -109,22 +145,48 @@ def add_key(request: HttpRequest, owner: str) -> HttpResponse:
 
 @operator_required
 @require_http_methods(["GET", "POST"])
-def revoke_key(request: HttpRequest, owner: str, kid: str) -> HttpResponse:
+def revoke_key(request: HttpRequest, owner: str, pk: int) -> HttpResponse:
     """Revoke a key at once: whatever it signed fails everywhere from the next refresh of the scheme document."""
-    key = Key.objects.filter(owner=owner, kid=kid).exclude(state=Key.State.REVOKED).first()
+    key = Key.objects.filter(owner=owner, pk=pk).exclude(state=Key.State.REVOKED).first()
     if key is None:
         raise Http404
-    context = {"owner": owner, "owner_name": _owner_name(owner), "key": key, "adding": False}
-    form = ReasonForm(request.POST or None)
+    form = RevokeForm(request.POST or None, key=key)
+    successors = Key.objects.filter(owner=owner, state=Key.State.NEXT).order_by("added_at", "pk")
+    context = {
+        "owner": owner,
+        "owner_name": _owner_name(owner),
+        "key": key,
+        "adding": False,
+        "no_successor": NO_SUCCESSOR,
+        "choosing": "successor" in form.fields,
+        "successors": successors,
+        "operator_notice": keys.OPERATOR_NOTICE.days,
+        "now": timezone.now(),
+    }
     if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data.get("successor")
+        chosen = None if chosen in ("", NO_SUCCESSOR) else chosen
+        emergency = form.cleaned_data.get("emergency", False)
         if request.POST.get("confirmed") != "ja":
-            return render(request, "scheme/key_confirm.html", {**context, "form": form})
+            successor = successors.filter(kid=chosen).first() if chosen else None
+            return render(
+                request,
+                "scheme/key_confirm.html",
+                {**context, "form": form, "successor": successor, "emergency": emergency},
+            )
         try:
-            keys.revoke(owner, kid, actor=request.user.get_username(), reason=form.cleaned_data["reason"])
+            keys.revoke(
+                owner,
+                key.kid,
+                actor=request.user.get_username(),
+                reason=form.cleaned_data["reason"],
+                successor=chosen,
+                emergency=emergency,
+            )
         except keys.KeyRefused as exc:
-            form.add_error("reason", exc.message)
+            form.add_error("successor" if "successor" in form.fields else "reason", exc.message)
         else:
-            messages.info(request, _("De sleutel %(kid)s is ingetrokken. Het staat in het logboek.") % {"kid": kid})
+            messages.info(request, _("De sleutel %(kid)s is ingetrokken. Het staat in het logboek.") % {"kid": key.kid})
             return redirect("scheme:keys")
     return render(request, "scheme/key_step.html", {**context, "form": form})
 
@@ -132,5 +194,5 @@ def revoke_key(request: HttpRequest, owner: str, kid: str) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path("", key_list, name="keys"),
     path("<str:owner>/nieuw/", add_key, name="key_add"),
-    path("<str:owner>/<str:kid>/intrekken/", revoke_key, name="key_revoke"),
+    path("<str:owner>/<int:pk>/intrekken/", revoke_key, name="key_revoke"),
 ]

@@ -14,11 +14,12 @@ adds a new operator key to its configured trust anchor (``BLAUWEKNOP_SCHEME_JWKS
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from blauweknop import keystore
@@ -41,6 +42,10 @@ LEEWAY = timedelta(days=1)  # clocks differ, and a copy verified on its last day
 MAX_PUBLISHED = 5  # next, current and retiring keys of one owner: a rotation needs three at most
 MAX_REASON = 1000
 MAX_KID = 100  # the column's length
+# A kid is shown on pages, put in file names (keystore) and in addresses: only characters that need no escaping
+# anywhere (RFC 3986 unreserved). RFC 7638 thumbprints, the default kid, are base64url and fit.
+KID = re.compile(rf"[A-Za-z0-9._~-]{{1,{MAX_KID}}}")
+LOCK = "scheme.keys"  # one at a time: a key's thumbprint is unique over every owner
 SYSTEM = "systeem"
 PARTICIPANT = "deelnemer"  # the actor of a participant's own key change, through the API
 
@@ -50,7 +55,8 @@ State = Key.State
 class KeyRefused(Exception):
     """The key change cannot be made; ``code`` says why, ``message`` in words for the operator or the participant.
 
-    Codes: ``not_found``, ``not_allowed``, ``reason_required``, ``bad_key``, ``key_exists``, ``too_many_keys``.
+    Codes: ``not_found``, ``not_allowed``, ``reason_required``, ``bad_key``, ``key_exists``, ``too_many_keys``,
+    ``notice_running`` (the operator's successor key is not known long enough to every participant).
     """
 
     def __init__(self, code: str, message: str) -> None:
@@ -64,18 +70,31 @@ def _action(owner: str, action: str) -> str:
     return f"operator_{action}" if owner == OPERATOR and action != "key_retired" else action
 
 
-def _checked(jwk: Any) -> dict[str, Any]:
+def checked(jwk: Any) -> dict[str, Any]:
+    """``jwk`` as a usable public key with a kid (its thumbprint when it has none); else :class:`KeyRefused`."""
     try:
         public = checked_public_jwk(jwk)
     except InvalidInput as exc:
         message = _("Deze sleutel is niet bruikbaar. Geef de publieke sleutel van een P-256- of Ed25519-sleutel.")
         raise KeyRefused("bad_key", message) from exc
     kid = public.get("kid", thumbprint(public))
-    if not isinstance(kid, str) or not 0 < len(kid) <= MAX_KID or not kid.isprintable():
-        raise KeyRefused(
-            "bad_key", _("De sleutel-id (kid) moet tekst zijn van 1 tot %(max)d tekens.") % {"max": MAX_KID}
+    if not isinstance(kid, str) or not KID.fullmatch(kid):
+        message = _(
+            "De sleutel-id (kid) moet 1 tot %(max)d tekens zijn: letters, cijfers, punt, streepje, "
+            "liggend streepje of tilde (~)."
         )
+        raise KeyRefused("bad_key", message % {"max": MAX_KID})
     return {**public, "kid": kid}
+
+
+def _known_elsewhere(public: Mapping[str, Any], owner: str, kid: str) -> bool:
+    """Whether the key of ``public`` is known under another owner, or under another kid of ``owner``, in any state.
+
+    One key belongs to one owner: else the scheme says it signs for two organisations, and revoking it for one
+    leaves it trusted for the other. Nor may a revoked key come back under a new kid.
+    """
+    same_x = Key.objects.filter(public_jwk__x=public["x"]).exclude(owner=owner, kid=kid)
+    return any(thumbprint(jwk) == thumbprint(public) for jwk in same_x.values_list("public_jwk", flat=True))
 
 
 def _publishes(owner: str) -> bool:
@@ -98,25 +117,35 @@ def overlap(owner: str) -> timedelta:
 def add(
     owner: str, jwk: Mapping[str, Any], *, actor: str = SYSTEM, reason: str = "", now: datetime | None = None
 ) -> Key:
-    """Add ``jwk`` for ``owner`` (an OIN, or ``stelsel``): current when the owner has none yet, else next.
+    """Add ``jwk`` for ``owner`` (an OIN, or ``stelsel``): current when the owner has no published key, else next.
 
     A next key is recorded in the audit trail and published at once, so the notice starts now; the first
-    key comes with the participant's application, which is recorded there. A key the owner has already
-    is left as it is, and returned. Raises :class:`KeyRefused`.
+    key comes with the participant's application, which is recorded there. An owner whose current key was
+    revoked without a successor, but who has other published keys, gets a next key too: nothing signs
+    before every verifier knows it. A key the owner has already is left as it is, and returned. Whoever
+    calls this has checked that the owner holds the private key. Raises :class:`KeyRefused`.
     """
-    public = _checked(jwk)
+    public = checked(jwk)
     now = now or timezone.now()
     with write_transaction():
-        lock_name(f"scheme.keys:{owner}")
+        lock_name(LOCK)
         known = Key.objects.filter(owner=owner, kid=public["kid"]).first()
         if known is not None:
             if known.state in (State.RETIRED, State.REVOKED) or thumbprint(known.public_jwk) != thumbprint(public):
                 raise KeyRefused("key_exists", _("Deze sleutel-id is al eens gebruikt. Maak een nieuwe sleutel."))
             return known
+        if _known_elsewhere(public, owner, public["kid"]):
+            raise KeyRefused(
+                "key_exists",
+                _(
+                    "Deze sleutel is al bekend in het stelsel, bij deze of een andere eigenaar. "
+                    "Maak een nieuwe sleutel."
+                ),
+            )
         owned = Key.objects.filter(owner=owner)
         if owned.published().count() >= MAX_PUBLISHED:
             raise KeyRefused("too_many_keys", _("Er zijn al %(max)d sleutels in gebruik.") % {"max": MAX_PUBLISHED})
-        if not owned.filter(state=State.CURRENT).exists():
+        if not owned.published().exists():
             return Key.objects.create(owner=owner, kid=public["kid"], public_jwk=public, state=State.CURRENT)
         key = Key.objects.create(
             owner=owner,
@@ -133,12 +162,23 @@ def add(
         return key
 
 
-def revoke(owner: str, kid: str, *, actor: str, reason: str, now: datetime | None = None) -> Key:
+def revoke(
+    owner: str,
+    kid: str,
+    *,
+    actor: str,
+    reason: str,
+    successor: str | None = None,
+    emergency: bool = False,
+    now: datetime | None = None,
+) -> Key:
     """Revoke ``owner``'s key ``kid`` at once, and publish: whatever it signed fails with ``key_revoked``.
 
-    When it was the current key, the newest next key becomes current straight away (it is published
-    already); with none, the owner has no key to sign with until it adds one. The operator's current key
-    can only be revoked when a next one, held here, takes over: the scheme document must stay signed.
+    When it was the current key, the next key ``successor`` (its kid, chosen by the operator) becomes current
+    at once; with none, the owner has no current key until the worker promotes a next key after its notice.
+    Never the newest next key by itself: whoever stole the current key can announce next keys with it. The
+    operator's current key needs a successor held here (the scheme document must stay signed) and published
+    for the full :data:`OPERATOR_NOTICE`, or ``emergency``: see :func:`_successor`.
     """
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason or len(reason) > MAX_REASON:
@@ -147,33 +187,72 @@ def revoke(owner: str, kid: str, *, actor: str, reason: str, now: datetime | Non
         )
     now = now or timezone.now()
     with write_transaction():
-        lock_name(f"scheme.keys:{owner}")
+        lock_name(LOCK)
         key = Key.objects.filter(owner=owner, kid=kid).first()
         if key is None:
             raise KeyRefused("not_found", _("Deze sleutel bestaat niet."))
         if key.state == State.REVOKED:
             raise KeyRefused("not_allowed", _("Deze sleutel is al ingetrokken."))
-        successor = None
-        if key.state == State.CURRENT:
-            successor = _newest_usable(Key.objects.filter(owner=owner, state=State.NEXT))
-            if owner == OPERATOR and successor is None:
-                raise KeyRefused(
-                    "not_allowed",
-                    _(
-                        "Voeg eerst een nieuwe sleutel van de beheerder toe. Zonder sleutel kunnen we het "
-                        "stelseldocument niet ondertekenen."
-                    ),
-                )
+        chosen = _successor(key, successor or None, emergency=emergency, now=now)
         Key.objects.filter(pk=key.pk).update(state=State.REVOKED, revoked_at=now, reason=reason)
         details: dict[str, Any] = {"kid": kid, "was": key.state}
-        if successor is not None:
-            Key.objects.filter(pk=successor.pk).update(state=State.CURRENT)
-            details["current"] = successor.kid
+        if key.state == State.CURRENT:
+            details["current"] = chosen.kid if chosen is not None else None
+        if chosen is not None:
+            Key.objects.filter(pk=chosen.pk).update(state=State.CURRENT)
+            if chosen.usable_from is not None and chosen.usable_from > now:
+                details["notice_cut_short"] = True
         audit.record(actor=actor, action=_action(owner, "key_revoked"), subject=owner, reason=reason, details=details)
         if _publishes(owner):
             publication.publish()
         key.refresh_from_db()
         return key
+
+
+def _successor(key: Key, kid: str | None, *, emergency: bool, now: datetime) -> Key | None:
+    """The next key ``kid`` that takes over from the current ``key``, checked; ``None`` when none is to.
+
+    The operator's successor must have been published for the full notice: every participant adds a new
+    operator key to its trust anchor by hand, and one that has not yet refuses every document signed with
+    it. It would keep its last document for days, so later suspensions and key revocations, this one
+    included, would not reach it. Only ``emergency`` (the operator says the old key is surely stolen) skips that.
+    """
+    if key.state != State.CURRENT:
+        if kid is not None:
+            raise KeyRefused("not_allowed", _("Alleen de sleutel die in gebruik is, krijgt een opvolger."))
+        return None
+    if kid is None:
+        if key.owner != OPERATOR:
+            return None
+        if Key.objects.filter(owner=OPERATOR, state=State.NEXT).exists():
+            message = _("Kies welke nieuwe sleutel van de beheerder het stelseldocument gaat ondertekenen.")
+        else:
+            message = _(
+                "Voeg eerst een nieuwe sleutel van de beheerder toe. Zonder sleutel kunnen we het "
+                "stelseldocument niet ondertekenen."
+            )
+        raise KeyRefused("not_allowed", message)
+    chosen = Key.objects.filter(owner=key.owner, kid=kid, state=State.NEXT).first()
+    if chosen is None:
+        raise KeyRefused("not_found", _("Kies als opvolger een nieuwe sleutel van dezelfde eigenaar."))
+    if key.owner != OPERATOR:
+        return chosen
+    if not keystore.holds(OPERATOR, chosen.kid):
+        raise KeyRefused(
+            "not_allowed",
+            _("Het geheime deel van sleutel %(kid)s is hier niet. Daarmee kunnen we niet ondertekenen.")
+            % {"kid": chosen.kid},
+        )
+    if chosen.usable_from is not None and chosen.usable_from > now and not emergency:
+        message = _(
+            "Sleutel %(kid)s is nog niet lang genoeg bekend. Deelnemers krijgen %(days)d dagen om hem in hun "
+            "vertrouwde sleutels (trust anchor) te zetten. Wie dat nog niet deed, neemt daarna geen nieuw "
+            "stelseldocument meer aan. Schorsingen en ingetrokken sleutels komen dan niet bij hen aan. Wacht tot "
+            "%(when)s. Is de oude sleutel zeker in verkeerde handen? Kies dan voor nood."
+        )
+        when = formats.date_format(timezone.localtime(chosen.usable_from), "DATETIME_FORMAT")
+        raise KeyRefused("notice_running", message % {"kid": chosen.kid, "days": OPERATOR_NOTICE.days, "when": when})
+    return chosen
 
 
 def rotate_due(now: datetime) -> list[str]:
@@ -184,7 +263,7 @@ def rotate_due(now: datetime) -> list[str]:
     """
     changed: list[str] = []
     with write_transaction():
-        lock_name("scheme.keys.rotation")
+        lock_name(LOCK)
         due = Key.objects.filter(state=State.NEXT, usable_from__lte=now)
         for owner in sorted(set(due.values_list("owner", flat=True))):
             changed += _promote(owner, due.filter(owner=owner), now)
