@@ -142,7 +142,9 @@ def check(definition: Any) -> DocumentType:
         raise DefinitionRefused(
             _(
                 "Het schema gebruikt iets wat houders en portalen niet aannemen. Gebruik alleen deze woorden: "
-                "%(keywords)s. Niet meer dan %(depth)d lagen diep. Een patroon (pattern) mag niet lang kunnen zoeken."
+                "%(keywords)s. Niet meer dan %(depth)d lagen diep. Een patroon (pattern) begint met ^. Het heeft "
+                "geen haakjes en geen |. Herhaal alleen met ? of {m,n}, niet met * of +. Veel herhalingen achter "
+                "elkaar mogen niet, zoals vier keer {0,9}."
             )
             % {"keywords": ", ".join(sorted(KEYWORDS)), "depth": MAX_DEPTH}
         )
