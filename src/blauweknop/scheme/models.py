@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from blauweknop.protocol import scheme_document
+from blauweknop.protocol import application, scheme_document
 from blauweknop.protocol.identifiers import is_valid_oin
 
 
@@ -96,25 +96,12 @@ class Organisation(models.Model):
 
     def scheme_entry(self, *, as_app_manager: bool = False) -> dict[str, Any]:
         """This organisation as an entry of the scheme document."""
-        base = (self.base_url or settings.BASE_URL).rstrip("/")
-        if as_app_manager:
-            # The portal as the citizen's wallet: where a requester's link opens, and where standing fetches go.
-            endpoints = {
-                "api": f"{self.url}/api/v1",
-                "wallet": f"{base}/delen/",
-                "fetch": f"{base}/appbeheerder/api/v1",
-            }
-        else:
-            endpoints = {"api": f"{self.url}/api/v1"}
-        if self.is_holder:
-            endpoints["issuer"] = self.issuer_url
-        if self.is_requester and not as_app_manager:
-            # A requester's own API (requests, answers) lives apart from any holder API of the same organisation.
-            endpoints["requester"] = f"{base}/vragers/{self.slug}/api/v1"
+        roles = [scheme_document.APP_MANAGER] if as_app_manager else self.roles()
+        endpoints = application.endpoints(self.base_url or settings.BASE_URL, self.slug, roles)
         return scheme_document.participant_entry(
             oin=self.oin,
             name=self.name,
-            roles=[scheme_document.APP_MANAGER] if as_app_manager else self.roles(),
+            roles=roles,
             jwks={"keys": [k.public_jwk for k in self.keys.published()]},
             endpoints=endpoints,
             certification=self.certification,
