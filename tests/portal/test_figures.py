@@ -1,7 +1,9 @@
 """Facts and figures: the app manager's counts per requester, and the public page /cijfers/ (counts of 10 or more)."""
 
 import asyncio
-from datetime import timedelta
+import dataclasses
+from collections import Counter
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
@@ -136,33 +138,87 @@ def test_counting_again_within_minutes_comes_from_the_cache():
     assert figures.cached_requester_figures(start, end).requesters[WONINGCORPORATIE][counts.APPROVALS] == 1
 
 
-def downloads(holder_oin: str, n: int) -> None:
+def last_month() -> datetime:
+    """A moment in the last whole month: inside the public page's period."""
+    _start, end = figures.public_period(timezone.localdate())
+    return figures.day_start(end - timedelta(days=10))
+
+
+def downloads(holder_oin: str, n: int, at: datetime | None = None) -> None:
     CitizenEvent.objects.bulk_create(
         CitizenEvent(
-            citizen=f"p{i}", holder_oin=holder_oin, document_type="inkomen", activity="gedownload", format="json"
+            citizen=f"p{i}",
+            holder_oin=holder_oin,
+            document_type="inkomen",
+            activity="gedownload",
+            format="json",
+            at=at or last_month(),
         )
         for i in range(n)
     )
 
 
+@pytest.mark.parametrize(
+    ("today", "period"),
+    [
+        (date(2026, 11, 30), (date(2025, 11, 1), date(2026, 11, 1))),
+        (date(2026, 11, 1), (date(2025, 11, 1), date(2026, 11, 1))),
+        (date(2026, 1, 15), (date(2025, 1, 1), date(2026, 1, 1))),
+        (date(2026, 12, 31), (date(2025, 12, 1), date(2026, 12, 1))),
+    ],
+)
+def test_the_public_period_is_the_last_twelve_whole_months(today, period):
+    assert figures.public_period(today) == period
+
+
 @pytest.mark.usefixtures("demo_world")
 def test_the_public_page_shows_ten_and_says_fewer_than_ten_for_nine(client):
-    downloads(BELASTING, 10)  # a national body
-    downloads(GEMEENTE, 9)  # a municipality
+    downloads(BELASTING, 10)  # a national body: there are many
+    downloads(WONINGCORPORATIE, 9)  # the only housing corporation: under "Andere organisaties"
     for bsn in (BSN, OTHER_BSN):
-        given(citizen(bsn), WONINGCORPORATIE)  # Plus, at a housing corporation
+        given(citizen(bsn), WONINGCORPORATIE)  # Plus, at the housing corporation
+    ConsentEvent.objects.update(at=last_month())
     page = client.get("/cijfers/").content.decode()
     rijk = page[page.index("Rijksoverheid") :]
     assert 'data-label="Basis: Kopieën gedownload">10</td>' in rijk.split("</tr>")[0]
-    gemeente = page[page.index("Gemeenten") :].split("</tr>")[0]
-    assert 'data-label="Basis: Kopieën gedownload">minder dan 10</td>' in gemeente
-    corporation = page[page.index("Woningcorporaties") :].split("</tr>")[0]
-    assert 'data-label="Plus: Gegevens gedeeld met toestemming">minder dan 10</td>' in corporation
+    assert "Woningcorporaties" not in page and "Banken" not in page  # one organisation each: no row of their own
+    other = page[page.index("Andere organisaties</th>") :].split("</tr>")[0]
+    assert 'data-label="Basis: Kopieën gedownload">minder dan 10</td>' in other
+    assert 'data-label="Plus: Gegevens gedeeld met toestemming">minder dan 10</td>' in other
     totals = page[page.index("Alle organisaties samen") :].split("</tr>")[0]
     assert ">minder dan 10</td>" in totals and ">19<" not in totals  # 19 - 10 would give the 9 away
+    assert "minder dan 3 organisaties" in page and "hele maanden" in page
     client.cookies["django_language"] = "en"
     english = client.get("/cijfers/").content.decode()
-    assert "fewer than 10" in english and "Municipalities" in english
+    assert "fewer than 10" in english and "Other organisations" in english
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_a_visit_after_one_more_use_today_shows_the_same_numbers():
+    scheme = asyncio.run(scheme_client.current())
+    today = timezone.localdate()
+    downloads(BELASTING, 10)
+    before = figures.public_table(scheme, today)
+    downloads(BELASTING, 1, at=timezone.now())  # this month: not in a closed period yet
+    cache.clear()
+    assert figures.public_table(scheme, today) == before
+    assert before.totals[0].shown == 10
+
+
+@pytest.mark.usefixtures("demo_world")
+def test_a_kind_with_fewer_than_three_organisations_counts_under_other_and_a_small_other_is_left_out():
+    scheme = asyncio.run(scheme_client.current())
+    grouped = figures.groups(scheme)
+    assert grouped[BELASTING] == "rijk" and grouped[WONINGCORPORATIE] == grouped[SPAARBANK] == "overig"
+    counted = {"downloads": Counter({BELASTING: 10, WONINGCORPORATIE: 12}), "shares": Counter({SPAARBANK: 11})}
+    found = figures.table(counted, scheme)
+    assert [kind for kind, _cells in found.rows] == ["rijk", "overig"]
+    assert [c.shown for c in found.totals] == [22, None, None, 11]
+    rijk = {oin: p for oin, p in scheme.organisations.items() if grouped[oin] == "rijk"}
+    only_one_other = dataclasses.replace(scheme, organisations={**rijk, SPAARBANK: scheme.organisations[SPAARBANK]})
+    found = figures.table(counted, only_one_other)  # the bank alone is "overig": its row would be the bank
+    assert [kind for kind, _cells in found.rows] == ["rijk"]
+    assert [c.shown for c in found.totals] == [10, None, None, None]  # nor does it hide in the totals
 
 
 @pytest.mark.usefixtures("demo_world")

@@ -3,6 +3,7 @@ a confirm step, a wrong step refused in words, and the audit trail with the stat
 
 from __future__ import annotations
 
+import importlib
 import io
 
 import pytest
@@ -14,12 +15,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from blauweknop.demo.management.commands.seed_demo import OPERATOR, OPERATOR_USERNAME, staff_login
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.jwk import generate_jwk, public_jwk
-from blauweknop.scheme import audit, keys, publication
+from blauweknop.scheme import audit, keys, lifecycle, publication
 from blauweknop.scheme.client import trust_anchor
 from blauweknop.scheme.models import AuditEntry, Organisation
 from tests.requester.test_staff_login import HOUSING
 from tests.requester.test_staff_login import make_staff as make_requester_staff
 
+TRIGGERS = importlib.import_module("blauweknop.scheme.migrations.0002_operator")
 PASSWORD = "een-lang-demo-wachtwoord"
 APPLICANT = "00000009876543210000"
 OTHER_APPLICANT = "00000009876543211000"
@@ -305,6 +307,34 @@ def test_the_audit_trail_says_when_the_chain_is_broken(operator):
         cursor.execute("DELETE FROM scheme_auditentry WHERE id = %s", [second.pk - 1])
     html = operator.get("/stelsel/beheer/logboek/").content.decode()
     assert f"Het logboek klopt niet meer vanaf regel {second.pk}" in html
+
+
+def test_the_audit_trail_says_when_its_newest_lines_are_gone(operator):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    lifecycle.certify(APPLICANT, actor="olga", reason="Goed")
+    certified = AuditEntry.objects.order_by("-pk").first()
+    assert "Het logboek is compleet" in operator.get("/stelsel/beheer/logboek/").content.decode()
+    with connection.cursor() as cursor:  # an intruder with database access, the triggers taken away
+        for statement in TRIGGERS.DROP.get(connection.vendor, []):
+            cursor.execute(statement)
+        cursor.execute("DELETE FROM scheme_auditentry WHERE id = %s", [certified.pk])
+        for statement in TRIGGERS.APPEND_ONLY.get(connection.vendor, []):
+            cursor.execute(statement)
+    html = operator.get("/stelsel/beheer/logboek/").content.decode()
+    version = publication.in_force().version
+    assert "Het logboek is compleet" not in html
+    assert f"Stelseldocument versie {version} noemde meer of andere regels" in html
+
+
+@pytest.mark.parametrize("reason", ["Goed\u202eteg", "Goed \x1b[2J"], ids=["bidi", "escape"])
+def test_a_reason_with_a_direction_or_control_character_is_refused_on_the_form(operator, reason):
+    apply(APPLICANT, "Waterschap Aanmelding")
+    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/"
+    for data in ({"reason": reason}, {"reason": reason, "confirmed": "ja"}):
+        refused = operator.post(url, data)
+        assert refused.status_code == 200 and "leesrichting omdraait" in refused.content.decode()
+    assert Organisation.objects.get(oin=APPLICANT).certification == "applied"
+    assert not AuditEntry.objects.filter(action="certified").exists()
 
 
 def test_logging_out_ends_both_factors(operator):

@@ -5,7 +5,11 @@ Two uses, both counts only, never about one citizen:
 - the app manager's counts per requester (:func:`requester_figures`), which it publishes at
   ``/appbeheerder/api/v1/cijfers`` (:mod:`blauweknop.portal.figures_api`) for the scheme operator's monitoring;
 - the public page ``/cijfers/`` (:func:`figures_page`): use per variant and per kind of organisation,
-  a count below :data:`SHOWN_FROM` said as "fewer than 10".
+  a count below :data:`SHOWN_FROM` said as "fewer than 10". Only closed periods (the last
+  :data:`PUBLIC_MONTHS` whole calendar months): a window that moves with every visit would show each
+  single use as the difference between two visits. A kind of organisation with fewer than
+  :data:`MIN_MEMBERS` participants counts under "overig" (its row would be that one organisation), and
+  "overig" itself is left out when it still has fewer.
 
 Counting is a few aggregate queries over the consent register, the citizen's events and (where this
 deployment is also a holder) the access records. Nothing is written to count: the numbers come from
@@ -39,7 +43,8 @@ from blauweknop.scheme.client import scheme_client
 
 CACHED_FOR = 300  # seconds: figures a few minutes old are good enough, and nobody can make us count on every request
 SHOWN_FROM = 10  # smaller counts are shown as "fewer than 10"
-PUBLIC_PERIOD = timedelta(days=365)
+PUBLIC_MONTHS = 12
+MIN_MEMBERS = 3  # a row for fewer organisations would tell about one of them
 
 # The kinds of organisation the public page groups by: a participant's ``info.soort`` in the scheme document.
 OTHER = scheme_document.OTHER_KIND
@@ -185,21 +190,46 @@ class Table:
     totals: list[Cell]
 
 
+def groups(scheme: SchemeDocument) -> dict[str, str]:
+    """Per organisation (OIN) in ``scheme``, the row it counts under: its kind, or ``overig`` for a small kind.
+
+    A kind with fewer than :data:`MIN_MEMBERS` organisations in the scheme is merged into ``overig``.
+    """
+    own = {oin: kind_of(participant) for oin, participant in scheme.organisations.items()}
+    members = Counter(own.values())
+    return {oin: kind if members[kind] >= MIN_MEMBERS else OTHER for oin, kind in own.items()}
+
+
 def table(counted: Mapping[str, Counter[str]], scheme: SchemeDocument) -> Table:
-    """The counts per organisation added up per kind of organisation, in the order of :data:`KINDS`."""
+    """The counts per organisation added up per kind of organisation (:func:`groups`), in the order of :data:`KINDS`.
+
+    ``overig`` is left out, from the totals too, when even merged it has fewer than :data:`MIN_MEMBERS`.
+    """
+    grouped = groups(scheme)
+    left_out = {OTHER} if Counter(grouped.values())[OTHER] < MIN_MEMBERS else set()
     per_kind = {name: Counter[str]() for name, *_ in COLUMNS}
     for name, per_oin in counted.items():
         for oin, n in per_oin.items():
-            per_kind[name][kind_of(scheme.organisations.get(oin))] += n
-    kinds = [kind for kind in KINDS if any(per_kind[name][kind] for name in per_kind)]
+            per_kind[name][grouped.get(oin, OTHER)] += n
+    kinds = [kind for kind in KINDS if kind not in left_out and any(per_kind[name][kind] for name in per_kind)]
     rows = [(kind, [cell(per_kind[name][kind]) for name, *_ in COLUMNS]) for kind in kinds]
     totals = [total([cells[i] for _kind, cells in rows]) for i in range(len(COLUMNS))]
     return Table(rows, totals)
 
 
+def public_period(today: date) -> tuple[date, date]:
+    """The public page's period: the last :data:`PUBLIC_MONTHS` whole calendar months before ``today``'s month.
+
+    The same for a whole month: a visit tomorrow shows the same numbers as one today.
+    """
+    end = today.replace(day=1)
+    months = end.year * 12 + end.month - 1 - PUBLIC_MONTHS
+    return date(months // 12, months % 12 + 1, 1), end
+
+
 def public_table(scheme: SchemeDocument, today: date) -> Table:
-    """The public page's table for the year up to and including ``today``, from the cache when fresh."""
-    start, end = today + timedelta(days=1) - PUBLIC_PERIOD, today + timedelta(days=1)
+    """The public page's table for :func:`public_period`, from the cache when fresh."""
+    start, end = public_period(today)
     key = shared_cache.key("cijfers-openbaar", f"{start.isoformat()}/{scheme.version}")
     found = shared_cache.read(key)
     if isinstance(found, Table):
@@ -211,9 +241,10 @@ def public_table(scheme: SchemeDocument, today: date) -> Table:
 
 @require_safe
 async def figures_page(request: HttpRequest) -> HttpResponse:
-    """Cijfers: how often the Blauwe Knop was used in the last year, per variant and per kind of organisation."""
+    """Cijfers: how often the Blauwe Knop was used in the last whole months, per variant and kind of organisation."""
     scheme = await scheme_client.current()
     today = timezone.localdate()
+    start, end = public_period(today)
     found = await sync_to_async(public_table)(scheme, today)
     labels = [f"{variant}: {what}" for _name, variant, what in COLUMNS]
     context = {
@@ -221,8 +252,9 @@ async def figures_page(request: HttpRequest) -> HttpResponse:
         "rows": [(KINDS[kind], list(zip(labels, cells, strict=True))) for kind, cells in found.rows],
         "totals": list(zip(labels, found.totals, strict=True)),
         "hidden_total": any(c.hidden and c.count >= SHOWN_FROM for c in found.totals),
-        "since": today + timedelta(days=1) - PUBLIC_PERIOD,
-        "today": today,
+        "since": start,
+        "until": end - timedelta(days=1),
         "shown_from": SHOWN_FROM,
+        "min_members": MIN_MEMBERS,
     }
     return await arender(request, "portal/figures.html", context)
