@@ -83,10 +83,10 @@ def test_revoking_a_key_asks_for_a_reason_a_successor_then_confirmation(operator
     url = _revoke_url(BELASTING, old)
     asked = operator.post(url, {"reason": "Gestolen."}).content.decode()
     assert "Kies welke sleutel het overneemt" in asked and "Weet u het zeker?" not in asked
-    confirm = operator.post(url, {"reason": "Gestolen.", "successor": "(geen)"}).content.decode()
+    confirm = operator.post(url, {"reason": "Gestolen.", "successor": ""}).content.decode()
     assert "Weet u het zeker?" in confirm and "Geen sleutel. De eigenaar kan niets ondertekenen" in confirm
     assert Key.objects.get(owner=BELASTING, kid=old).state == Key.State.CURRENT
-    assert operator.post(url, {"reason": "Gestolen.", "successor": "(geen)", "confirmed": "ja"}).status_code == 302
+    assert operator.post(url, {"reason": "Gestolen.", "successor": "", "confirmed": "ja"}).status_code == 302
     assert Key.objects.get(owner=BELASTING, kid=old).state == Key.State.REVOKED
     assert not Key.objects.filter(owner=BELASTING, state=Key.State.CURRENT).exists()
     assert operator.get(url).status_code == 404  # revoked once, for good
@@ -180,6 +180,10 @@ def test_the_pages_speak_english_too(english):
     assert "A new key is known at first" in html and "Add a new key for" in html
     html = operator.get(f"{KEYS}{BELASTING}/nieuw/").content.decode()
     assert "Public key (JWK)" in html
+    html = operator.get(_revoke_url(BELASTING, keystore.signing_key(BELASTING).kid)).content.decode()
+    assert "Which key takes over?" in html and "None: the owner then has no key in use" in html
+    html = operator.get(_revoke_url(OPERATOR, keystore.signing_key(OPERATOR).kid)).content.decode()
+    assert "This key signs the scheme document" in html and "Emergency: the old key" in html
 
 
 def in_force_entries():

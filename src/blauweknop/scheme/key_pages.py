@@ -26,7 +26,6 @@ from blauweknop.scheme.models import OPERATOR, Key, Organisation
 from blauweknop.scheme.staff import operator_required
 
 MAX_JWK_TEXT = 2000  # a public key as JSON is a few hundred characters
-NO_SUCCESSOR = "(geen)"  # the choice "no key takes over": never a kid (keys.KID has no brackets)
 
 
 class ReasonForm(forms.Form):
@@ -45,10 +44,9 @@ class ReasonForm(forms.Form):
 class RevokeForm(ReasonForm):
     """A reason; for a current key also its successor, and for the operator's the emergency confirmation."""
 
+    # Chosen on purpose, never by default: an empty value is the choice "none", no value at all is no choice.
     successor = forms.ChoiceField(
-        label=gettext_lazy("Welke sleutel neemt het over?"),
-        widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("Kies welke sleutel het overneemt, of kies: geen.")},
+        label=gettext_lazy("Welke sleutel neemt het over?"), widget=forms.RadioSelect, required=False
     )
     emergency = forms.BooleanField(
         label=gettext_lazy(
@@ -66,12 +64,16 @@ class RevokeForm(ReasonForm):
             return
         nexts = Key.objects.filter(owner=key.owner, state=Key.State.NEXT)
         choices = [(kid, kid) for kid in nexts.values_list("kid", flat=True)]
-        if key.owner == OPERATOR:
-            self.fields["successor"].required = bool(choices)  # none to choose: keys.revoke says what to do
-        else:
+        if key.owner != OPERATOR:  # the operator's needs one: keys.revoke says so when there is none to choose
             del self.fields["emergency"]
-            choices.append((NO_SUCCESSOR, _("Geen: de eigenaar heeft dan geen sleutel in gebruik")))
+            choices.append(("", _("Geen: de eigenaar heeft dan geen sleutel in gebruik")))
         self.fields["successor"].choices = choices
+
+    def clean_successor(self) -> str | None:
+        """The chosen next key's kid, or ``None`` for none; a choice must be made when there is one to make."""
+        if self.fields["successor"].choices and self.data.get("successor") is None:
+            raise forms.ValidationError(_("Kies welke sleutel het overneemt, of kies: geen."))
+        return self.cleaned_data["successor"] or None
 
 
 class NewKeyForm(ReasonForm):
@@ -157,7 +159,6 @@ def revoke_key(request: HttpRequest, owner: str, pk: int) -> HttpResponse:
         "owner_name": _owner_name(owner),
         "key": key,
         "adding": False,
-        "no_successor": NO_SUCCESSOR,
         "choosing": "successor" in form.fields,
         "successors": successors,
         "operator_notice": keys.OPERATOR_NOTICE.days,
@@ -165,7 +166,6 @@ def revoke_key(request: HttpRequest, owner: str, pk: int) -> HttpResponse:
     }
     if request.method == "POST" and form.is_valid():
         chosen = form.cleaned_data.get("successor")
-        chosen = None if chosen in ("", NO_SUCCESSOR) else chosen
         emergency = form.cleaned_data.get("emergency", False)
         if request.POST.get("confirmed") != "ja":
             successor = successors.filter(kid=chosen).first() if chosen else None
