@@ -9,6 +9,7 @@ from django.conf import settings
 
 from blauweknop import cli, keystore
 from blauweknop.protocol.scheme_document import REQUESTER
+from blauweknop.scheme import lifecycle
 from tests.conformance.conftest import demo_holders, holder_args, run_kit, scheme_url, test_citizens
 
 
@@ -65,6 +66,21 @@ def test_every_demo_requester_conforms(demo, scheme, capsys):
             "openapi",
             "api_version",
         ]
+
+
+def test_a_suspended_requester_is_told_so_once(demo, scheme, capsys):
+    requester = next(p for p in scheme.organisations.values() if scheme.is_certified(p.oin, REQUESTER))
+    lifecycle.suspend(requester.oin, actor="beheerder-anna", reason="Conformance test")
+    args = ["--requester", requester.endpoints["requester"], "--scheme-document", scheme_url(demo)]
+    code, report = run_kit(capsys, *args, "--requester-key", str(key_file(requester.oin)))
+    outcomes = {c["name"]: (c["outcome"], c["reason"]) for c in report["checks"]}
+    assert code == 1
+    assert outcomes["scheme_entry"][0] == "failed"
+    assert f"this participant, {requester.name} (OIN {requester.oin}), is suspended" in outcomes["scheme_entry"][1]
+    assert outcomes["request_object"] == (
+        "notRun",
+        f"Not checked: {requester.name} is suspended in the scheme document (see scheme_entry).",
+    )
 
 
 def test_the_text_report_names_each_check_and_the_verdict(demo, scheme, app_manager_key, capsys):

@@ -40,10 +40,16 @@ def _scheme_entry(name: str, scheme: SchemeDocument, url: str, entry: Participan
             f"no organisation in scheme document version {scheme.version} has endpoints.requester {url}. "
             "Give the requester's API address exactly as in the scheme document, or ask the operator to list it.",
         )
+    if not entry.is_certified:  # first: while it lasts, every later fault is this one
+        return failed(
+            name,
+            title,
+            f"this participant, {entry.name} (OIN {entry.oin}), is {entry.certification} in scheme document "
+            f"version {scheme.version}: wallets refuse its requests. Ask the scheme operator why; run the kit "
+            "again when the scheme document lists it as certified.",
+        )
     if REQUESTER not in entry.roles:
         return failed(name, title, f"{entry.name} ({entry.oin}) is in the scheme document, but not as requester.")
-    if not entry.is_certified:
-        return failed(name, title, f"{entry.name} ({entry.oin}) is {entry.certification}: wallets refuse its requests.")
     if not entry.keys.keys:
         return failed(name, title, f"{entry.name} has no keys in the scheme document: nothing it signs can verify.")
     return passed(name, title, f"{entry.name} (OIN {entry.oin}), certified requester.")
@@ -77,6 +83,8 @@ def _request_object(
     name: str, probe: Probe, scheme: SchemeDocument, url: str, entry: Participant | None, key: SigningKey | None
 ) -> Result:
     title = TITLES[name]
+    if entry is not None and not entry.is_certified:  # it may rightly refuse every request now
+        return not_run(name, title, f"{entry.name} is {entry.certification} in the scheme document (see scheme_entry).")
     unknown = probe.get(
         f"{url}/verzoekobjecten/{UNKNOWN_CODE}", "an unknown request code", openid4vp.REQUEST_MEDIA_TYPE
     )
