@@ -209,6 +209,11 @@ def test_one_key_belongs_to_one_owner(world):
             with pytest.raises(keys.KeyRefused) as caught:
                 keys.add(BELASTING, {**theirs, "kid": kid}, actor="beheerder")
             assert caught.value.code == "key_exists"
+    # An application that lists another participant's key beside its own.
+    own = generate_jwk()
+    description = described(jwks={"keys": [SigningKey(own).public_jwk, keystore.signing_key(WONING).public_jwk]})
+    refused(post(Client(), signed(description, own)), 422, "key_exists")
+    assert not Organisation.objects.filter(oin=description["oin"]).exists()
     # Proven through the API too: the other owner's key holder itself cannot give it a second owner.
     _problem(_post(world, BELASTING, _body(world, BELASTING, keystore.signing_key(WONING))), 409, "key_exists")
     old = keystore.signing_key(BELASTING)
