@@ -3,7 +3,7 @@
 Holders sign with the key their scheme entry names (tests/scheme/test_keys_rotation.py). So do requesters
 (request objects, client assertions) and the portal as app manager (session assertions to holders, client
 assertions to requesters, signed PDFs): once the new key is current, what each signs names the new kid, and
-the others accept it. A copy a holder bound to the requester's retiring key still counts during the overlap.
+the others accept it. A holder binds a lawful copy to the key the requester signs with now.
 """
 
 import pytest
@@ -91,10 +91,10 @@ def test_after_a_requesters_rotation_its_client_assertions_name_the_new_key_and_
     received = fetching.lawful_fetch(requester, holder_oin=BELASTING, bsn=bsn, type_id="inkomen", **LAWFUL)
     assert signed == [new.kid] != [old.kid]  # and the tax office accepted it
     assert set(received.claims) == {"belastingjaar", "verzamelinkomenInCenten"}
-    # The tax office bound the copy to the first key the scheme lists for the municipality: its retiring key.
-    # The municipality holds and signs with the new one, and still takes the copy: both keys are its own.
+    # The tax office bound the copy to the key the municipality's entry signs with now, not to the first
+    # one the scheme lists (the retiring key, on its way out).
     (verified,) = checked
-    assert thumbprint(verified.holder_jwk) == thumbprint(old.public_jwk) != thumbprint(new.public_jwk)
+    assert thumbprint(verified.holder_jwk) == thumbprint(new.public_jwk) != thumbprint(old.public_jwk)
 
 
 def test_after_the_portals_rotation_its_assertions_and_pdfs_name_the_new_key_and_are_accepted(

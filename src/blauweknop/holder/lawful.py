@@ -131,7 +131,7 @@ def _authenticate(holder: Holder, token: str, scheme: SchemeDocument) -> tuple[C
 def deliver(holder: Holder, token: str, asked: Asked, scheme: SchemeDocument) -> Delivered:
     """Give the requester of ``token`` what ``asked`` names, if its legal basis allows it; record either way.
 
-    The copy is bound to the requester's first key in the scheme document (``cnf``), and only the
+    The copy is bound to the key the requester's scheme entry signs with (``cnf``), and only the
     asked fields are disclosed. Refusals: :class:`BeyondLegalBasis`, ``not_certified``, :class:`NotHere`.
     """
     document_type = holder.catalogue.get(asked.type_id)
@@ -175,8 +175,15 @@ def deliver(holder: Holder, token: str, asked: Asked, scheme: SchemeDocument) ->
 
 
 def _bound_key(scheme: SchemeDocument, requester_oin: str) -> dict[str, Any]:
-    """The requester's signing key the copy is bound to: the first key of its entry in the scheme document."""
-    return scheme.organisation(requester_oin).keys.keys[0].jwk
+    """The requester's key the copy is bound to: the one its scheme entry signs with now (``signing_kid``).
+
+    During a rotation the entry lists the retiring key first; a copy bound to it would be bound to a key
+    on its way out. An entry without ``signing_kid`` has one key: its first.
+    """
+    requester = scheme.organisation(requester_oin)
+    if requester.signing_kid is None:
+        return requester.keys.keys[0].jwk
+    return requester.keys.find(requester.signing_kid).jwk
 
 
 def _disclosed(document_type: DocumentType, data: dict[str, Any], paths: tuple[str, ...]) -> list[str]:
