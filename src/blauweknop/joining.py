@@ -2,7 +2,8 @@
 
 ``apply`` signs the participant's description (the JSON file the operator would admit) with one of
 the private keys whose public part is in it, and sends it to the scheme operator's API
-(``POST <scheme>/api/v1/aanmeldingen``). ``status`` asks how the application stands. Both print in
+(``POST <scheme>/api/v1/aanmeldingen``). ``status`` asks how the application stands, with a client
+assertion signed with one of the organisation's keys: only the applicant may know. Both print in
 plain words what happened and what comes next. Exit codes follow ``blauweknop.cli``: 0 done, 1 the
 operator refused it or could not be reached, 2 a usage error (arguments, or a file to fix).
 """
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from blauweknop.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, HTTP_TIMEOUT, UsageError, _read_json, _signing_key
-from blauweknop.protocol import application, scheme_document
+from blauweknop.protocol import application, client_assertion, scheme_document
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.identifiers import is_valid_oin
 from blauweknop.protocol.jwk import SigningKey, thumbprint
@@ -33,6 +34,15 @@ STATUS_MEANING = {
     "geschorst": ("suspended", "the organisation may not take part for now"),
     "ingetrokken": ("revoked", "the organisation no longer takes part"),
     "geweigerd": ("refused", "the scheme operator refused the application"),
+}
+# What to do when the operator was not shown that the question comes from the organisation itself, by its code.
+UNPROVEN_HINTS = {
+    "invalid_client": "Only the organisation itself may ask. The operator has no key {key} for OIN {oin}: check the "
+    "OIN, and give --key a private key whose public part was in the jwks it applied with (not one that was revoked). "
+    "Not applied yet? Apply with: blauweknop scheme apply --file FILE.json --key FILE",
+    "aud_mismatch": "Give --scheme exactly the operator's /stelsel address, as the operator publishes it.",
+    "expired": "Check that your computer's clock is right, then ask again.",
+    "assertion_replayed": "Ask again: each question is signed anew.",
 }
 GUIDE = "docs/scheme-operator.md, section Joining, and the example docs/examples/participant.json"
 APPLY_HELP = f"""\
@@ -67,8 +77,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     apply.add_argument("--key", required=True, metavar="FILE", help="a private key whose public part is in the file")
     apply.add_argument("--scheme", default=DEFAULT_SCHEME, metavar="URL", help=f"default {DEFAULT_SCHEME}")
     apply.set_defaults(run=_apply)
-    status = scheme.add_parser("status", help="ask the scheme operator how an application stands")
+    status = scheme.add_parser("status", help="ask the scheme operator how your own application stands")
     status.add_argument("--oin", required=True, metavar="OIN")
+    status.add_argument("--key", required=True, metavar="FILE", help="a private key the organisation applied with")
     status.add_argument("--scheme", default=DEFAULT_SCHEME, metavar="URL", help=f"default {DEFAULT_SCHEME}")
     status.set_defaults(run=_status)
 
@@ -79,9 +90,14 @@ def _api(scheme: str) -> str:
     return scheme.rstrip("/") + "/api/v1"
 
 
-def _call(url: str, body: bytes | None = None) -> tuple[int, dict[str, Any]] | None:
-    """The status and JSON answer of a GET (or, with ``body``, a JSON POST) to ``url``; ``None`` if not reached."""
+def _call(url: str, body: bytes | None = None, assertion: str | None = None) -> tuple[int, dict[str, Any]] | None:
+    """The status and JSON answer of a GET (or, with ``body``, a JSON POST) to ``url``; ``None`` if not reached.
+
+    ``assertion`` (a client assertion) goes in the ``Authorization`` header.
+    """
     headers = {"Accept": "application/json", "User-Agent": "blauweknop-cli"}
+    if assertion is not None:
+        headers["Authorization"] = f"Bearer {assertion}"
     if body is not None:
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 (an http(s) URL, see _api)
@@ -179,20 +195,23 @@ def _apply(args: argparse.Namespace) -> int:
     print("Once certified, the scheme document publishes these addresses for it; check that they answer:")
     for name, address in application.endpoints(described["base_url"], described["slug"], described["roles"]).items():
         print(f"  {name}: {address}")
-    print(f"Ask the operator for the status with: blauweknop scheme status --oin {oin}{scheme}")
+    print(f"Ask the operator for the status with: blauweknop scheme status --oin {oin} --key {args.key}{scheme}")
     return EXIT_OK
 
 
 def _status(args: argparse.Namespace) -> int:
     if not is_valid_oin(args.oin):
         raise UsageError("an OIN is exactly 20 digits")
-    answered = _call(f"{_api(args.scheme)}/aanmeldingen/{args.oin}")
+    url = f"{_api(args.scheme)}/aanmeldingen/{args.oin}"
+    key = _signing_key(args.key)
+    answered = _call(url, assertion=client_assertion.sign(key, client_id=args.oin, audience=url))
     if answered is None:
         return EXIT_INVALID
     status, answer = answered
-    if status == 404:
-        print(f"The scheme operator knows no application or participant with OIN {args.oin}.")
-        print("Check the OIN, or apply with: blauweknop scheme apply --file FILE.json --key FILE")
+    if status in (401, 403):
+        code = answer.get("code") or f"HTTP {status}"
+        print(f"The scheme operator did not answer ({code}): {answer.get('detail') or 'it gave no reason.'}")
+        print(UNPROVEN_HINTS.get(code, UNPROVEN_HINTS["invalid_client"]).format(key=key.kid, oin=args.oin))
         return EXIT_INVALID
     if status != 200:
         return _refused(status, answer, "the question")

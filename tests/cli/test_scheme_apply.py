@@ -11,7 +11,7 @@ import pytest
 
 from blauweknop.cli import main
 from blauweknop.protocol.jwk import generate_jwk, public_jwk
-from blauweknop.scheme import lifecycle, publication
+from blauweknop.scheme import keys, lifecycle, publication
 from blauweknop.scheme.management.admission import admission
 from blauweknop.scheme.models import AuditEntry, Organisation
 
@@ -47,7 +47,8 @@ def test_two_organisations_apply_and_ask_how_it_stands(deployment, tmp_path, cap
     assert "Its status is now applied (aangemeld): waiting for the scheme operator" in applied.stdout
     assert "  api: https://waterschap.example/waterschap-voorbeeld/api/v1\n" in applied.stdout
     assert "  issuer: https://waterschap.example/waterschap-voorbeeld\n" in applied.stdout
-    assert f"blauweknop scheme status --oin {WATERSCHAP} --scheme {scheme}" in applied.stdout
+    assert f"blauweknop scheme status --oin {WATERSCHAP} --key {key} --scheme {scheme}" in applied.stdout
+    waterschap_key = key
 
     participant, key = files(tmp_path / "wonen", described(WONINGCORPORATIE), KEYS[WONINGCORPORATIE][0])
     code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)
@@ -59,14 +60,14 @@ def test_two_organisations_apply_and_ask_how_it_stands(deployment, tmp_path, cap
         (WATERSCHAP, "applied"),
         (WONINGCORPORATIE, "applied"),
     }
-    status = run_cli("scheme", "status", "--oin", WATERSCHAP, "--scheme", scheme)
-    assert status.returncode == 0, status.stderr
+    status = run_cli("scheme", "status", "--oin", WATERSCHAP, "--key", waterschap_key, "--scheme", scheme)
+    assert status.returncode == 0, status.stdout + status.stderr
     assert f"OIN {WATERSCHAP}: applied (aangemeld): waiting for the scheme operator" in status.stdout
     assert "Applied on" in status.stdout and "UTC" in status.stdout and "Certified since" not in status.stdout
 
     publication.publish()
     lifecycle.certify(WONINGCORPORATIE, actor="beheerder", reason="Conformiteitstest geslaagd.")
-    code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--scheme", scheme)
+    code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--key", key, "--scheme", scheme)
     assert code == 0 and "certified (gecertificeerd): the organisation takes part in the scheme" in out
     assert "Certified since" in out
 
@@ -118,11 +119,14 @@ def test_missing_files_and_bad_arguments_are_usage_errors(tmp_path, capsys):
     participant, key = files(tmp_path, described(), KEYS[WATERSCHAP][0])
     assert cli(capsys, "scheme", "apply", "--file", tmp_path / "nergens.json", "--key", key)[0] == 2
     assert cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", "ftp://stelsel")[0] == 2
-    code, out = cli(capsys, "scheme", "status", "--oin", "123")
+    code, out = cli(capsys, "scheme", "status", "--oin", "123", "--key", key)
     assert code == 2 and "20 digits" in out
-    with pytest.raises(SystemExit) as usage:
-        main(["scheme", "apply", "--file", str(participant)])
-    assert usage.value.code == 2
+    code, out = cli(capsys, "scheme", "status", "--oin", WATERSCHAP, "--key", tmp_path / "nergens.jwk")
+    assert code == 2
+    for incomplete in (["apply", "--file", str(participant)], ["status", "--oin", WATERSCHAP]):
+        with pytest.raises(SystemExit) as usage:
+            main(["scheme", *incomplete])
+        assert usage.value.code == 2
 
 
 def test_an_operator_that_cannot_be_reached_fails_in_plain_words(tmp_path, capsys):
@@ -130,15 +134,48 @@ def test_an_operator_that_cannot_be_reached_fails_in_plain_words(tmp_path, capsy
     code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", "http://127.0.0.1:9/x")
     assert code == 1
     assert "Could not reach the scheme operator" in out and "Nothing was sent" in out
-    code, out = cli(capsys, "scheme", "status", "--oin", WATERSCHAP, "--scheme", "http://127.0.0.1:9/x")
+    code, out = cli(capsys, "scheme", "status", "--oin", WATERSCHAP, "--key", key, "--scheme", "http://127.0.0.1:9/x")
     assert code == 1 and "Could not ask the scheme operator at http://127.0.0.1:9/x/api/v1/aanmeldingen/" in out
     assert "sent" not in out  # asking sends nothing worth mentioning
     assert "the operator's /stelsel address" in out
 
 
-def test_the_status_of_an_oin_nobody_applied_with(deployment, capsys):
-    code, out = cli(capsys, "scheme", "status", "--oin", WATERSCHAP, "--scheme", f"{deployment.url}/stelsel")
-    assert code == 1 and "knows no application or participant with OIN" in out
+def test_the_status_of_an_oin_nobody_applied_with(deployment, tmp_path, capsys):
+    _, key = files(tmp_path, described(), KEYS[WATERSCHAP][0])
+    code, out = cli(
+        capsys, "scheme", "status", "--oin", WATERSCHAP, "--key", key, "--scheme", f"{deployment.url}/stelsel"
+    )
+    assert code == 1 and "did not answer (invalid_client)" in out
+    assert f"The operator has no key {KEYS[WATERSCHAP][0]['kid']} for OIN {WATERSCHAP}: check the OIN" in out
+    assert "Not applied yet? Apply with: blauweknop scheme apply" in out
+
+
+def test_only_the_applicant_with_a_key_it_applied_with_hears_how_it_stands(deployment, tmp_path, capsys):
+    """Review F11: the status said to anyone that an OIN applied and was refused."""
+    scheme = f"{deployment.url}/stelsel"
+    participant, key = files(tmp_path / "wonen", described(WONINGCORPORATIE), KEYS[WONINGCORPORATIE][0])
+    assert cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)[0] == 0
+    publication.publish()
+    lifecycle.refuse(WONINGCORPORATIE, actor="beheerder", reason="Geen geldig doel.")
+
+    code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--key", key, "--scheme", scheme)
+    assert code == 0 and "refused (geweigerd): the scheme operator refused the application" in out
+    assert "Geen geldig doel" not in out
+
+    # A key of another organisation, a key never applied with: nothing about the application, the same words.
+    _, other = files(tmp_path / "waterschap", described(), KEYS[WATERSCHAP][0])
+    _, stranger = files(tmp_path / "vreemde", described(), generate_jwk())
+    answers = []
+    for wrong in (other, stranger):
+        code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--key", wrong, "--scheme", scheme)
+        assert code == 1 and "did not answer (invalid_client)" in out and "geweigerd" not in out
+        answers.append(out.replace(json.loads(wrong.read_text())["kid"], "KID"))
+    assert answers[0] == answers[1]
+
+    # A revoked key no longer proves it is the applicant.
+    keys.revoke(WONINGCORPORATIE, KEYS[WONINGCORPORATIE][0]["kid"], actor="beheerder", reason="Gestolen.")
+    code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--key", key, "--scheme", scheme)
+    assert code == 1 and "(invalid_client)" in out and "not one that was revoked" in out
 
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -176,7 +213,7 @@ def test_the_example_file_of_the_guide_is_accepted_by_a_live_operator(deployment
     assert code == 0, out
     assert "  api: https://blauweknop.waterschapnoord.example/waterschap-noord/api/v1\n" in out
     assert Organisation.objects.get(oin=example["oin"]).certification == "applied"
-    code, out = cli(capsys, "scheme", "status", "--oin", example["oin"], "--scheme", scheme)
+    code, out = cli(capsys, "scheme", "status", "--oin", example["oin"], "--key", private, "--scheme", scheme)
     assert code == 0 and "applied (aangemeld)" in out
 
 

@@ -7,13 +7,14 @@ import time
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 
-from blauweknop.protocol import application, jws
+from blauweknop.protocol import application, client_assertion, jws
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, public_jwk
-from blauweknop.scheme import applications, audit, lifecycle, publication
+from blauweknop.scheme import applications, audit, keys, lifecycle, publication
 from blauweknop.scheme.models import AuditEntry, Key, Organisation, PublishedDocument
 from tests.concurrency import at_once
 from tests.protocol.hostile import mutated, sign_text
@@ -53,6 +54,23 @@ def signed(description: dict[str, Any], key: dict[str, Any] | None = None, **cla
 def post(client, token: Any, **extra: Any):
     body = token if isinstance(token, bytes) else json.dumps({"aanmelding": token})
     return client.post(URL, data=body, content_type="application/json", **extra)
+
+
+def assertion(oin: str, key: dict[str, Any] | None = None, *, about: str | None = None, **claims: Any) -> str:
+    """A client assertion of ``oin`` (signed with ``key``, its first own key) about the status of ``about`` (itself)."""
+    audience = f"{django_settings.SCHEME_URL}/api/v1/aanmeldingen/{about or oin}"
+    signing_key = SigningKey(key or KEYS[oin][0])
+    if not claims:
+        return client_assertion.sign(signing_key, client_id=oin, audience=audience)
+    now = int(time.time())
+    payload = {"iss": oin, "sub": oin, "aud": audience, "jti": "een-vraag", "iat": now, "exp": now + 60, **claims}
+    return jws.sign(payload, signing_key, client_assertion.TYP)
+
+
+def ask(client, oin: str, token: str | None = None):
+    """``GET`` the status of ``oin``, with ``token`` (by default the applicant's own fresh assertion) as Bearer."""
+    token = assertion(oin) if token is None else token
+    return client.get(f"{URL}/{oin}", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def refused(response, status: int, code: str) -> dict[str, Any]:
@@ -114,7 +132,7 @@ def test_the_status_shows_only_the_status_and_its_dates_through_certification_an
     for oin in (WATERSCHAP, WONINGCORPORATIE):
         post(client, signed(described(oin)))
 
-    waiting = client.get(f"{URL}/{WATERSCHAP}").json()
+    waiting = ask(client, WATERSCHAP).json()
     assert set(waiting) == {"oin", "status", "aangemeldOp", "gewijzigdOp", "gecertificeerdSinds"}
     assert (waiting["status"], waiting["gecertificeerdSinds"]) == ("aangemeld", None)
     assert waiting["aangemeldOp"] == waiting["gewijzigdOp"]
@@ -122,24 +140,69 @@ def test_the_status_shows_only_the_status_and_its_dates_through_certification_an
     lifecycle.certify(WATERSCHAP, actor="beheerder", reason="Conformiteitstest geslaagd.")
     lifecycle.refuse(WONINGCORPORATIE, actor="beheerder", reason="Geen geldig doel.")
 
-    certified = client.get(f"{URL}/{WATERSCHAP}").json()
+    certified = ask(client, WATERSCHAP).json()
     assert certified["status"] == "gecertificeerd" and certified["gecertificeerdSinds"]
     assert certified["aangemeldOp"] == waiting["aangemeldOp"] and certified["gewijzigdOp"] > waiting["gewijzigdOp"]
-    refusal = client.get(f"{URL}/{WONINGCORPORATIE}").json()
+    refusal = ask(client, WONINGCORPORATIE).json()
     assert refusal["status"] == "geweigerd"
     assert "Geen geldig doel" not in json.dumps(refusal) and "Woningcorporatie" not in json.dumps(refusal)
 
 
 @pytest.mark.django_db
-def test_a_participant_admitted_directly_has_a_status_but_no_application_date(client, tmp_path):
-    file = tmp_path / "deelnemer.json"
-    file.write_text(json.dumps(described()))
-    call_command("admit_participant", str(file), stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_nobody_but_the_applicant_learns_that_it_applied_or_was_refused(client):
+    """Review F11: anyone could read that an OIN applied and was refused, with dates."""
+    publication.publish()
+    for oin in (WATERSCHAP, WONINGCORPORATIE):
+        post(client, signed(described(oin)))
+    lifecycle.refuse(WONINGCORPORATIE, actor="beheerder", reason="Geen geldig doel.")
+    nobody = "00000009999999999000"  # never applied
 
-    status = client.get(f"{URL}/{WATERSCHAP}").json()
-    assert (status["status"], status["aangemeldOp"]) == ("gecertificeerd", None)
-    refused(client.get(f"{URL}/{WONINGCORPORATIE}"), 404, "not_found")
-    refused(client.get(f"{URL}/123"), 400, "invalid_input")
+    for anonymous in (
+        client.get(f"{URL}/{WONINGCORPORATIE}"),
+        client.get(f"{URL}/{WONINGCORPORATIE}", HTTP_AUTHORIZATION="Basic d29uZW46Z2VoZWlt"),
+        client.get(f"{URL}/{WONINGCORPORATIE}", HTTP_AUTHORIZATION="Bearer " + "a" * 9000),
+        ask(client, WONINGCORPORATIE, "geen.client.assertion"),
+    ):
+        problem = refused(anonymous, 401, "invalid_client")
+        assert "geweigerd" not in json.dumps(problem) and "Authorization: Bearer" in problem["detail"]
+
+    # A stranger's own key, under the refused applicant's OIN or under one nobody applied with: one answer.
+    stranger = generate_jwk()
+    claimed = refused(ask(client, WONINGCORPORATIE, assertion(WONINGCORPORATIE, stranger)), 401, "invalid_client")
+    assert refused(ask(client, nobody, assertion(nobody, stranger)), 401, "invalid_client") == claimed
+    # The applicant's kid with another private key (a bad signature) answers the same too.
+    impostor = {**generate_jwk(), "kid": KEYS[WONINGCORPORATIE][0]["kid"]}
+    assert refused(ask(client, WONINGCORPORATIE, assertion(WONINGCORPORATIE, impostor)), 401, "invalid_client") == (
+        claimed
+    )
+
+    # Another applicant proves who it is, and is told no more for an OIN that applied than for one that did not.
+    other = refused(ask(client, WONINGCORPORATIE, assertion(WATERSCHAP, about=WONINGCORPORATIE)), 403, "forbidden")
+    assert refused(ask(client, nobody, assertion(WATERSCHAP, about=nobody)), 403, "forbidden") == other
+    assert "geweigerd" not in json.dumps(other)
+
+    assert ask(client, WONINGCORPORATIE).json()["status"] == "geweigerd"  # the applicant itself
+
+
+@pytest.mark.django_db
+def test_a_status_assertion_is_for_this_address_used_once_and_never_with_a_revoked_key(client):
+    publication.publish()
+    post(client, signed(described()))
+    token = assertion(WATERSCHAP)
+    assert ask(client, WATERSCHAP, token).status_code == 200
+    assert "used before" in refused(ask(client, WATERSCHAP, token), 401, "assertion_replayed")["detail"]
+
+    keys_address = f"{django_settings.SCHEME_URL}/api/v1/deelnemers/{WATERSCHAP}/sleutels"
+    refused(ask(client, WATERSCHAP, assertion(WATERSCHAP, aud=keys_address)), 401, "aud_mismatch")
+    refused(ask(client, WATERSCHAP, assertion(WATERSCHAP, exp=int(time.time()) + 3600)), 401, "expired")
+    refused(ask(client, WATERSCHAP, assertion(WATERSCHAP, sub=WONINGCORPORATIE)), 401, "invalid_client")
+
+    # Its second key (next, EdDSA) proves it too, until the operator revokes that key.
+    second = KEYS[WATERSCHAP][1]
+    assert ask(client, WATERSCHAP, assertion(WATERSCHAP, second)).json()["status"] == "aangemeld"
+    keys.revoke(WATERSCHAP, second["kid"], actor="beheerder", reason="Kwijtgeraakt.")
+    refused(ask(client, WATERSCHAP, assertion(WATERSCHAP, second)), 401, "invalid_client")
+    assert ask(client, WATERSCHAP).status_code == 200
 
 
 @pytest.mark.django_db
@@ -280,8 +343,13 @@ def test_the_openapi_description_documents_applying_and_its_problems(client):
     apply = schema["paths"]["/stelsel/api/v1/aanmeldingen"]["post"]
     assert {"201", "400", "409", "413", "422", "429"} <= set(apply["responses"])
     assert "aanmelding+jwt" in json.dumps(apply["requestBody"])
+    body = apply["requestBody"]["content"]["application/json"]["schema"]["properties"]["aanmelding"]["description"]
+    assert "kind (optional" in body and "waterschap" in body
+    assert "base_url is the root of the deployment WITHOUT the slug" in body
+    assert "(docs/scheme-operator.md#joining)" in body
     status = schema["paths"]["/stelsel/api/v1/aanmeldingen/{oin}"]["get"]
-    assert {"200", "404"} <= set(status["responses"])
+    assert {"200", "401", "403", "404"} <= set(status["responses"])
+    assert "Authorization: Bearer <client assertion>" in status["description"]
 
 
 @pytest.mark.django_db(transaction=True)

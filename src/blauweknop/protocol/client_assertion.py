@@ -96,8 +96,19 @@ def verify(
     an assertion that lives longer than five minutes). The caller must also refuse a
     :meth:`ClientAssertion.replay_key` it has seen before, until ``expires_at``.
     """
+    return verify_with(token, _client_keys(scheme, role), audience=audience, now=now, leeway=leeway)
+
+
+def verify_with(
+    token: Any, keys: KeyResolver, *, audience: str, now: int | None = None, leeway: int = DEFAULT_LEEWAY
+) -> ClientAssertion:
+    """Verify an assertion sent to ``audience``, signed with a key that ``keys`` finds for its ``iss`` and ``kid``.
+
+    For a receiver that keeps the clients' keys itself (the operator's register of applicants, its trust anchor).
+    Codes as :func:`verify`; the caller refuses replays.
+    """
     try:
-        payload = jws.verify(token, _client_keys(scheme, role), TYP).payload
+        payload = jws.verify(token, keys, TYP).payload
     except VerificationError as exc:
         if exc.code in ("not_certified", "key_revoked"):
             raise
@@ -113,15 +124,10 @@ def verify_operator(
     ``operator_keys`` is the trust anchor the scheme document is verified with, its ``revoked`` the operator
     kids a document listed as revoked (``key_revoked``). Other codes as :func:`verify`; the caller refuses replays.
     """
-    try:
-        verified = jws.verify(token, operator_keys, TYP)
-    except VerificationError as exc:
-        if exc.code == "key_revoked":
-            raise
-        raise VerificationError("invalid_client", exc.message) from exc
-    if verified.payload.get("iss") != OPERATOR:
+    assertion = verify_with(token, operator_keys, audience=audience, now=now, leeway=leeway)
+    if assertion.client_id != OPERATOR:
         raise VerificationError("invalid_client", "Only the scheme operator may call this.")
-    return _checked(verified.payload, audience, now_or(now), leeway)
+    return assertion
 
 
 def _checked(payload: Mapping[str, Any], audience: str, now: int, leeway: int) -> ClientAssertion:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Schema, Status
 from pydantic import Field
 
 from blauweknop.api import PROBLEM, ApiProblem, make_api, problem
-from blauweknop.protocol import application
+from blauweknop.protocol import application, client_assertion, scheme_document
+from blauweknop.protocol.errors import VerificationError
 from blauweknop.scheme import applications, key_api
 from blauweknop.scheme.applications import NotAccepted
 from blauweknop.scheme.publication import in_force, operator_jwks
@@ -21,6 +24,13 @@ api = make_api(
     "Een organisatie meldt zich hier aan; de stelselbeheerder beoordeelt de aanmelding.",
 )
 OIN_PATTERN = r"^[0-9]{20}$"
+BEARER = re.compile(r"Bearer ([A-Za-z0-9_.-]{20,8000})")
+# One answer for every assertion that does not prove its issuer: an OIN nobody applied with, a key that is not
+# the OIN's, a bad signature. Which of these it was would tell a stranger whether the OIN applied.
+UNPROVEN = (
+    "Only the applicant may ask how its application stands: send a client assertion signed with one of its keys, "
+    "as Authorization: Bearer <client assertion>."
+)
 
 
 @api.exception_handler(NotAccepted)
@@ -52,8 +62,14 @@ class Aanmelding(Schema):
     aanmelding: str = Field(
         description=f"A compact JWS with typ {application.TYP!r}, signed with one of the keys in its own jwks. "
         "Its payload is the participant: oin, name, slug, base_url, roles, document_types, jwks, "
-        f"description (nl, en) and contact, as for manage.py admit_participant, plus iat (at most "
-        f"{application.MAX_AGE // 60} minutes ago) and jti (used once). At most {applications.MAX_BODY // 1024} KB.",
+        "description (nl, en), contact (optional) and kind (optional, for the public figures: "
+        f"{', '.join(scheme_document.KINDS)}; default {scheme_document.OTHER_KIND}), as for manage.py "
+        "admit_participant, plus iat (at most "
+        f"{application.MAX_AGE // 60} minutes ago) and jti (used once). base_url is the root of the deployment "
+        "WITHOUT the slug: the scheme adds /<slug> (https://example.org gives the API "
+        "https://example.org/<slug>/api/v1). Every field with an example: "
+        "[docs/scheme-operator.md, section Joining](docs/scheme-operator.md#joining). "
+        f"At most {applications.MAX_BODY // 1024} KB.",
     )
 
 
@@ -102,12 +118,45 @@ def apply(request: HttpRequest, response: HttpResponse) -> Status:
     )
 
 
+def status_address(oin: str) -> str:
+    """The exact address an applicant's assertion must be made for (its ``aud``)."""
+    return f"{settings.SCHEME_URL}/api/v1/aanmeldingen/{oin}"
+
+
+def _applicant_only(request: HttpRequest, oin: str) -> None:
+    """Refuse all but ``oin`` itself: a client assertion signed with one of its registered keys, for here, once."""
+    match = BEARER.fullmatch(request.headers.get("Authorization", ""))
+    if match is None:
+        raise ApiProblem(401, "invalid_client", UNPROVEN)
+    try:
+        assertion = client_assertion.verify_with(
+            match.group(1), applications.registered_key, audience=status_address(oin)
+        )
+    except VerificationError as exc:
+        raise ApiProblem(401, exc.code, UNPROVEN if exc.code == "invalid_client" else exc.message) from None
+    key_api.spend(assertion)
+    if assertion.client_id != oin:  # the same for an OIN that applied and one that did not
+        raise ApiProblem(403, "forbidden", "Only the applicant itself may ask how its application stands.")
+
+
 @api.get(
     "/aanmeldingen/{oin}",
     response=Aanmeldstatus,
-    summary="De stand van een aanmelding: alleen de status en de data",
+    summary="De stand van de eigen aanmelding: alleen de status en de data (Authorization: Bearer <client assertion>)",
+    description="Only the applicant itself may ask: Authorization: Bearer <client assertion> (typ "
+    f"{client_assertion.TYP}, iss = sub = the OIN in the address, aud = this exact address, used once), signed "
+    "with one of the keys of its application that the operator has not revoked or retired.",
+    openapi_extra={
+        "responses": _problem_responses(
+            {
+                401: "Geen geldige client assertion van een sleutel van de aanvrager, of al eerder gebruikt",
+                403: "De client assertion is van een andere organisatie",
+            }
+        )
+    },
 )
 def application_status(request: HttpRequest, oin: str = Path(..., pattern=OIN_PATTERN)) -> dict:
+    _applicant_only(request, oin)
     found = applications.status(oin)
     if found is None:
         raise ApiProblem(404, "not_found", "There is no application or participant with this OIN.")

@@ -5,13 +5,17 @@ one of the keys in it. It is checked with the operator's own admission checks
 (``blauweknop.scheme.management.admission``), its signature against its own keys, then stored in one
 transaction: the Organisation as ``applied``, its keys, and the audit entry ``applied``. An applicant
 is never in a scheme document, so nothing is published: the operator certifies or refuses it later.
+Only the applicant may ask how its application stands: with a client assertion signed with one of its keys
+in the operator's register (:func:`registered_key`), as an applicant is in no scheme document.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.db import IntegrityError
 from django.http import HttpRequest
@@ -21,10 +25,11 @@ from blauweknop.db import lock_name, write_transaction
 from blauweknop.protocol import application
 from blauweknop.protocol.encoding import json_object
 from blauweknop.protocol.errors import ProtocolError, VerificationError
-from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.identifiers import is_valid_oin
+from blauweknop.protocol.jwk import KeySet, VerifyingKey
 from blauweknop.scheme import audit, keys
 from blauweknop.scheme.management.admission import Admission, Refused, admission
-from blauweknop.scheme.models import AuditEntry, Organisation
+from blauweknop.scheme.models import AuditEntry, Key, Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,8 @@ STATUS_WORDS = {
     Organisation.Certification.REVOKED: "ingetrokken",
 }
 REFUSED = "geweigerd"  # revoked as an application, before it was ever certified
+# The keys a participant proves itself with to ask its status: those the operator has not revoked or let lapse.
+PROVING_STATES = (Key.State.NEXT, Key.State.CURRENT, Key.State.RETIRING)
 # How each failure of the signed application is answered: its form is wrong (400), or what it shows is (422).
 BAD_FORM = frozenset({"malformed", "wrong_typ", "alg_not_allowed"})
 PROOF_WORDS = {
@@ -64,7 +71,7 @@ class NotAccepted(Exception):
 
 @dataclass(frozen=True)
 class Status:
-    """What anyone may know of a participant's application: its status, and when it changed."""
+    """What the participant itself may know of its application: its status, and when it changed."""
 
     oin: str
     status: str
@@ -185,3 +192,19 @@ def status(oin: str) -> Status | None:
         changed_at=newest.at if newest else None,
         certified_since=organisation.certified_since,
     )
+
+
+def registered_key(iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
+    """The key ``header`` names (``kid``) among ``iss``'s keys in the operator's register, not revoked or retired.
+
+    A :class:`blauweknop.protocol.jwk.KeyResolver` for a client assertion. An OIN nobody applied with and a key
+    that is not the OIN's fail alike (``unknown_key``): the failure tells nobody whether the OIN applied.
+    """
+    kid = header.get("kid")
+    found = None
+    if is_valid_oin(iss) and isinstance(kid, str):
+        owned = Key.objects.filter(owner=iss, kid=kid, state__in=PROVING_STATES)
+        found = owned.values_list("public_jwk", flat=True).first()
+    if found is None:
+        raise VerificationError("unknown_key", "The assertion is not signed with a key of its issuer (iss, kid).")
+    return VerifyingKey(found)

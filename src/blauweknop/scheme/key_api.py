@@ -110,13 +110,18 @@ def _authenticated(token: str, oin: str, scheme: SchemeDocument) -> client_asser
     except VerificationError as exc:
         logger.warning("new key for %s refused: %s", oin, exc.code)
         raise ApiProblem(403 if exc.code == "not_certified" else 401, exc.code, exc.message) from None
+    spend(assertion)
+    return assertion
+
+
+def spend(assertion: client_assertion.ClientAssertion) -> None:
+    """Refuse ``assertion`` if the operator's API saw it before: each is good for one call, until it expires."""
     seconds = max(1, assertion.expires_at + DEFAULT_LEEWAY - int(time.time()))
-    uses = shared_cache.count(shared_cache.key("sleutel-bewering", assertion.replay_key()), 1, seconds)
+    uses = shared_cache.count(shared_cache.key("stelsel-bewering", assertion.replay_key()), 1, seconds)
     if uses is None:
-        raise ApiProblem(503, "unavailable", "A key cannot be added now. Try again in a few minutes.")
+        raise ApiProblem(503, "unavailable", "The scheme operator cannot check this now. Try again in a few minutes.")
     if uses > 1:
         raise ApiProblem(401, "assertion_replayed", "This client assertion was used before; make a new one.")
-    return assertion
 
 
 def _proven(token: str, jwk: dict[str, Any], oin: str) -> None:
