@@ -34,16 +34,19 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLResolver, get_resolver, resolve
 from django_otp.oath import TOTP
 
+from blauweknop.cli import main
 from blauweknop.portal import urls as portal_urls
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode
-from blauweknop.protocol.jwk import SigningKey
+from blauweknop.protocol.jwk import SigningKey, generate_jwk, public_jwk
 from blauweknop.requester import urls as requester_urls
 from tests.deployments import run_python
 from tests.e2e.conftest import AXE, SCREENSHOTS, DemoServer, Steps, server_env
+from tests.scheme.test_apply_api import described
+from tests.scheme.test_catalogue_versions import vorderingen_v4
 
 pytestmark = pytest.mark.e2e
 
@@ -123,6 +126,16 @@ ACTIONS = frozenset(
 # The staff pages' actions: logging out, fetching under standing access, and the passkey API for scripts.
 STAFF_ACTIONS = frozenset({"uitloggen/", "verzoeken/<int:pk>/ophalen/", "passkeys/"})
 STAFF_PREFIX = "vragers/"
+# The scheme operator's staff pages, and their actions: logging out and the passkey API for scripts.
+OPERATOR_PREFIX = "stelsel/beheer/"
+OPERATOR = "/" + OPERATOR_PREFIX
+OPERATOR_ACTIONS = ("uitloggen/", "passkeys/")
+# The organisation the walk's operator looks at: it applies to join, and no step of the walk is ever confirmed,
+# so the citizen walks that follow meet the same scheme.
+APPLICANT = "00000009876543219000"
+APPLICANT_KEY = {**generate_jwk(), "kid": "rivierenland-2026"}  # a kid as people choose one, not a thumbprint
+# What the operator writes as a reason, in their own language: the page around it is in that language too.
+REASONS = {"nl": "Alles gecontroleerd met de contactpersoon.", "en": "Checked everything with the contact person."}
 # The organisation that asks the walk's citizen for data (its back office signs with its own key), and its staff.
 REQUESTER = "00000003271247970000"
 REQUESTER_API = "/vragers/woningcorporatie-thuisbasis/api/v1"
@@ -193,6 +206,27 @@ WORDS: dict[str, tuple[str, str]] = {
     "staff-request-new": ("link", "link"),
     "staff-request": ("ontvangen", "received"),
     "staff-security": ("passkey", "passkey"),
+    "operator-login": ("wachtwoord", "password"),
+    "operator-login-error": ("opnieuw", "again"),
+    "operator-setup": ("app", "app"),
+    "operator-second-factor": ("code", "code"),
+    "operator-home": ("aanmeldingen", "applications"),
+    "operator-participants": ("deelnemers", "participants"),
+    "operator-participant": ("sleutels", "keys"),
+    "operator-step-error": ("reden", "reason"),
+    "operator-step-confirm": ("zeker", "sure"),
+    "operator-step-refused": ("niets veranderd", "nothing has changed"),
+    "operator-audit": ("logboek", "audit trail"),
+    "operator-keys": ("sleutels", "keys"),
+    "operator-key-add-error": ("json", "json"),
+    "operator-key-add-confirm": ("zeker", "sure"),
+    "operator-key-revoke": ("intrekken", "revoke"),
+    "operator-key-revoke-confirm": ("zeker", "sure"),
+    "operator-catalogue": ("catalogus", "catalogue"),
+    "operator-catalogue-new-error": ("json", "json"),
+    "operator-catalogue-new-confirm": ("zeker", "sure"),
+    "operator-monitoring": ("gegevensvrager", "data requester"),
+    "operator-security": ("passkey", "passkey"),
 }
 PAGES = list(WORDS)
 
@@ -267,7 +301,7 @@ class Asker:
 
 @dataclass
 class StaffMember:
-    """A member of the requester's staff the walk logs in as, made with ``manage.py requester_staff``; with an
+    """A staff member the walk logs in as, made with ``manage.py requester_staff`` or ``operator_staff``; with an
     authenticator app (its TOTP key) or without one yet (they set it up at their first login)."""
 
     username: str
@@ -287,26 +321,49 @@ class StaffMember:
         return f"{totp.token():06d}"
 
 
-def make_staff(server: DemoServer, username: str, *, app: bool) -> StaffMember:
-    """A staff member of the requester in the server's own database, as its operator makes one."""
+def make_staff(
+    server: DemoServer, username: str, *, app: bool, command: tuple[str, ...] = ("requester_staff", REQUESTER)
+) -> StaffMember:
+    """A staff member in the server's own database, as its operator makes one: by default of the requester."""
     env = server_env(server.data_dir, urlsplit(server.base_url).port or 0)
-    args = ["manage.py", "requester_staff", REQUESTER, username, "--password", STAFF_PASSWORD]
+    args = ["manage.py", *command, username, "--password", STAFF_PASSWORD]
     printed = run_python(env, *args, *(["--totp"] if app else []))
     if not app:
         return StaffMember(username, None)
     found = re.search(r"TOTP secret \(base32\): ([A-Z2-7]+)", printed)
-    assert found, f"requester_staff printed no TOTP secret:\n{printed}"
+    assert found, f"{command[0]} printed no TOTP secret:\n{printed}"
     secret = found.group(1)
     return StaffMember(username, base64.b32decode(secret + "=" * (-len(secret) % 8)))
 
 
 @dataclass
 class Plus:
-    """What the walks need for variant Plus: the requester's back office and two of its staff."""
+    """What the walks need for variant Plus and the scheme's staff pages: the requester's back office and two of
+    its staff, and two of the scheme operator's staff."""
 
     asker: Asker
     staff: StaffMember
     newcomer: StaffMember  # has no authenticator app yet: the setup page
+    operator: StaffMember
+    operator_newcomer: StaffMember
+
+
+def apply(server: DemoServer, folder: Path) -> None:
+    """The walk's applicant applies to join the scheme with the CLI, signed with its own key, as any organisation
+    does: it waits for the operator, and is in no scheme document."""
+    description = described(
+        APPLICANT,
+        name="Woonstichting Rivierenland Voorbeeld",
+        slug="woonstichting-rivierenland-voorbeeld",
+        base_url="https://rivierenland.example",
+        jwks={"keys": [public_jwk(APPLICANT_KEY)]},
+        description={"nl": "Een woonstichting die wil meedoen.", "en": "A housing association that wants to join."},
+    )
+    participant, key = folder / "aanvrager.json", folder / "aanvrager.jwk"
+    participant.write_text(json.dumps(description))
+    key.write_text(json.dumps(APPLICANT_KEY))
+    scheme = f"{server.base_url}/stelsel"
+    assert main(["scheme", "apply", "--file", str(participant), "--key", str(key), "--scheme", scheme]) == 0
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:
@@ -446,6 +503,7 @@ class Walk:
         self.visit("logged-out", self.log_out)
         self.visit("outage", lambda: self.page.goto(self.outage_url + "/"))
         self.walk_staff()
+        self.walk_operator()
         return self.seen
 
     def walk_plus(self) -> None:
@@ -516,18 +574,77 @@ class Walk:
         self.visit("staff-security", lambda: self.go("/vragers/beveiliging/"))
         self.staff_log_out()
 
-    def staff_log_in(self, username: str, password: str = STAFF_PASSWORD) -> None:
+    def walk_operator(self) -> None:
+        """The scheme operator's staff: log in (or first set up the app), the applications waiting, the
+        participants, the applicant's page, a step without a reason, its "Weet u het zeker?", a step its state
+        refuses, the audit trail, the keys (a new one with a mistake, then right; revoking one), the catalogue (a
+        new version with a mistake, then right), the monitoring and the security page. Nothing is confirmed."""
+        staff, newcomer, at, reason = self.plus.operator, self.plus.operator_newcomer, OPERATOR, REASONS[self.language]
+        self.visit("operator-login", lambda: self.go(at + "inloggen/"))
+        self.visit("operator-login-error", lambda: self.staff_log_in(staff.username, "not-" + STAFF_PASSWORD, at=at))
+        self.visit("operator-setup", lambda: self.staff_log_in(newcomer.username, at=at))
+        self.visit("operator-second-factor", lambda: (self.staff_log_out(at), self.staff_log_in(staff.username, at=at)))
+        self.visit("operator-home", lambda: self.second_step(staff, at=at))
+        self.visit("operator-participants", lambda: self.go(at + "deelnemers/"))
+        self.visit("operator-participant", lambda: self.go(f"{at}deelnemers/{APPLICANT}/"))
+        self.visit("operator-step-error", lambda: self.go_and_fill(f"{at}deelnemers/{APPLICANT}/certificeren/", {}))
+        self.visit("operator-step-confirm", lambda: self.fill_and_send({"#id_reason": reason}))
+        self.visit("operator-step-refused", lambda: self.go(f"{at}deelnemers/{APPLICANT}/schorsen/"))
+        self.visit("operator-audit", lambda: self.go(at + "logboek/"))
+        self.visit("operator-keys", lambda: self.go(at + "sleutels/"))
+        wrong = {"#id_jwk": "kty=EC crv=P-256", "#id_reason": reason}
+        self.visit("operator-key-add-error", lambda: self.go_and_fill(f"{at}sleutels/{APPLICANT}/nieuw/", wrong))
+        new_key = json.dumps(public_jwk(generate_jwk()))
+        self.visit("operator-key-add-confirm", lambda: self.fill_and_send({"#id_jwk": new_key, "#id_reason": reason}))
+        self.visit("operator-key-revoke", self.revoke_page)
+        self.visit("operator-key-revoke-confirm", self.revoke_confirm)
+        self.visit("operator-catalogue", lambda: self.go(at + "catalogus/"))
+        self.visit(
+            "operator-catalogue-new-error",
+            lambda: self.go_and_fill(at + "catalogus/nieuwe-versie/", {"#id_definitie": "{"}),
+        )
+        version = json.dumps(vorderingen_v4(), ensure_ascii=False)
+        self.visit("operator-catalogue-new-confirm", lambda: self.fill_and_send({"#id_definitie": version}))
+        self.visit("operator-monitoring", lambda: self.go(at + "toezicht/"))
+        self.visit("operator-security", lambda: self.go(at + "beveiliging/"))
+        self.staff_log_out(at)
+
+    def go_and_fill(self, path: str, fields: dict[str, str]) -> None:
+        """Open the form at ``path``, fill in ``fields`` (none: send it empty) and send it."""
+        self.go(path)
+        self.fill_and_send(fields)
+
+    def fill_and_send(self, fields: dict[str, str]) -> None:
+        """Fill in ``fields`` (selectors: values) of the page's form and send it by its first button."""
+        for selector, value in fields.items():
+            self.page.locator(selector).fill(value)
+        self.submit("main form[method=post]")
+
+    def revoke_page(self) -> None:
+        """From the keys page to revoking the applicant's key, by its link."""
+        self.go(OPERATOR + "sleutels/")
+        self.page.locator(f"a[href^='{OPERATOR}sleutels/{APPLICANT}/'][href$='/intrekken/']").first.click()
+        self.page.wait_for_url(re.compile(r"/intrekken/$"))
+
+    def revoke_confirm(self) -> None:
+        """A reason, and for a key in use the choice which key takes over: none (the applicant has no next key)."""
+        no_successor = self.page.locator("input[name=successor][value='']")
+        if no_successor.count():
+            no_successor.check()
+        self.fill_and_send({"#id_reason": REASONS[self.language]})
+
+    def staff_log_in(self, username: str, password: str = STAFF_PASSWORD, *, at: str = "/vragers/") -> None:
         self.page.locator("#id_username").fill(username)
         self.page.locator("#id_password").fill(password)
-        self.submit("form[action='/vragers/inloggen/']")
+        self.submit(f"form[action='{at}inloggen/']")
 
-    def staff_log_out(self) -> None:
-        self.submit("form[action='/vragers/uitloggen/']")
+    def staff_log_out(self, at: str = "/vragers/") -> None:
+        self.submit(f"form[action='{at}uitloggen/']")
 
-    def second_step(self, staff: StaffMember) -> None:
+    def second_step(self, staff: StaffMember, *, at: str = "/vragers/") -> None:
         self.page.locator("#id_token").fill(staff.code())
         self.submit("form:has(#id_token)")
-        assert urlsplit(self.page.url).path == "/vragers/", f"the second step led to {self.page.url}"
+        assert urlsplit(self.page.url).path == at, f"the second step led to {self.page.url}"
 
     def new_request(self) -> None:
         self.page.locator("#preset-huur").check()
@@ -616,11 +733,15 @@ def seen(
     for old in SHOTS.glob("*.png"):
         old.unlink()
     folder = tmp_path_factory.mktemp("every-page")
+    operator = ("operator_staff",)
     plus = Plus(
         Asker(demo_server),
         make_staff(demo_server, "walk-staff", app=True),
         make_staff(demo_server, "walk-newcomer", app=False),
+        make_staff(demo_server, "walk-operator", app=True, command=operator),
+        make_staff(demo_server, "walk-operator-newcomer", app=False, command=operator),
     )
+    apply(demo_server, folder)
     everything = Seen()
     with open_context("every-page-replay", shoot_every_page=False) as replay_context:
         replay_context.add_init_script(path=str(AXE))
@@ -716,21 +837,42 @@ def test_it_saves_a_full_page_screenshot(seen, name, language, width, scripting)
 def test_it_walks_every_page_of_the_portal(seen):
     """Every page the portal's URLs name is walked (actions that only answer a POST aside): a new page fails here
     until it is added above."""
-    walked = set()
-    for look in seen.looks.values():
-        with contextlib.suppress(Resolver404):  # the not-found page
-            walked.add(resolve(urlsplit(look.url).path).route)
     routes = {str(pattern.pattern) for pattern in portal_urls.urlpatterns}
-    missing = sorted(routes - ACTIONS - walked)
+    missing = sorted(routes - ACTIONS - walked_routes(seen))
     assert not missing, f"pages of the portal no walk reached: {missing}"
 
 
 def test_it_walks_every_staff_page_of_the_requester(seen):
     """Every page of the requester's staff (/vragers/) is walked, its actions aside: a new one fails here."""
+    routes = {STAFF_PREFIX + str(pattern.pattern) for pattern in requester_urls.urlpatterns}
+    missing = sorted(routes - {STAFF_PREFIX + action for action in STAFF_ACTIONS} - walked_routes(seen))
+    assert not missing, f"staff pages no walk reached: {missing}"
+
+
+def test_it_walks_every_page_of_the_operator(seen):
+    """Every page of the scheme operator's staff (/stelsel/beheer/, its key, catalogue and monitoring pages too)
+    is walked, its actions aside (logging out, the passkey API): a new one fails here."""
+    routes = {route for route in every_route(get_resolver().url_patterns) if route.startswith(OPERATOR_PREFIX)}
+    actions = {route for route in routes if route.removeprefix(OPERATOR_PREFIX).startswith(OPERATOR_ACTIONS)}
+    missing = sorted(routes - actions - walked_routes(seen))
+    assert not missing, f"operator pages no walk reached: {missing}"
+
+
+def walked_routes(seen: Seen) -> set[str]:
+    """The URL routes of every page the walks looked at (the not-found page has none)."""
     walked = set()
     for look in seen.looks.values():
         with contextlib.suppress(Resolver404):
             walked.add(resolve(urlsplit(look.url).path).route)
-    routes = {STAFF_PREFIX + str(pattern.pattern) for pattern in requester_urls.urlpatterns}
-    missing = sorted(routes - {STAFF_PREFIX + action for action in STAFF_ACTIONS} - walked)
-    assert not missing, f"staff pages no walk reached: {missing}"
+    return walked
+
+
+def every_route(patterns: list[Any], prefix: str = "") -> list[str]:
+    """Every route of ``patterns``, the ones of included URL lists spelled out with the include's prefix."""
+    routes = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            routes += every_route(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            routes.append(prefix + str(pattern.pattern))
+    return routes
