@@ -118,30 +118,28 @@ def head() -> AuditAnchor:
 
 
 def missing_since() -> int | None:
-    """The version of the oldest published scheme document whose audit claim the trail no longer matches.
+    """The version of the newest published scheme document when the trail no longer holds what it vouched for.
 
-    Each document says how many entries the trail had and the digest of the newest: when the trail now has
-    fewer, or another entry at that place, entries were removed or changed after that document was signed.
-    Documents are checked against every key the operator ever had: a claim edited in the database fails.
-    ``None`` when every claim matches.
+    The document says how many entries the trail had and the digest of the newest: when the trail now has
+    fewer, or another entry at that place, entries were removed or changed after it was signed. Its signature
+    is checked against every key the operator ever had: a claim edited in the database vouches for nothing.
+    Older documents need no check of their own: each digest covers the one before it, so while
+    :func:`verify_chain` finds the chain whole, a matching newest claim vouches for every entry before it.
+    ``None`` when the claim matches, or no document has one yet.
     """
-    claims: list[tuple[int, AuditAnchor]] = []
-    operator_keys = KeySet(Key.objects.filter(owner=OPERATOR).values_list("public_jwk", flat=True))
-    for document in PublishedDocument.objects.order_by("version").only("version", "token").iterator():
+    for document in PublishedDocument.objects.order_by("-version").only("version", "token").iterator():
         try:
             anchor = scheme_document.audit_anchor(jws.unverified_parts(document.token)[1])
-            if anchor is not None:  # signed by the operator: one edited in the database vouches for nothing
-                jws.verify(document.token, operator_keys, scheme_document.TYP)
-                claims.append((document.version, anchor))
+            if anchor is None:
+                continue  # signed before documents carried the claim
+            operator_keys = KeySet(Key.objects.filter(owner=OPERATOR).values_list("public_jwk", flat=True))
+            jws.verify(document.token, operator_keys, scheme_document.TYP)
         except ProtocolError:
             return document.version
-    digests: dict[int, str] = {0: GENESIS}
-    wanted = {anchor.count for _version, anchor in claims}
-    for position, digest in enumerate(AuditEntry.objects.order_by("pk").values_list("digest", flat=True).iterator()):
-        if position + 1 in wanted:
-            digests[position + 1] = digest
-    broken = (version for version, anchor in claims if digests.get(anchor.count) != anchor.head)
-    return next(broken, None)
+        at_count = AuditEntry.objects.order_by("pk").values_list("digest", flat=True)[anchor.count - 1 : anchor.count]
+        found = next(iter(at_count), None) if anchor.count else GENESIS
+        return None if found == anchor.head else document.version
+    return None
 
 
 def history(subject: str) -> list[AuditEntry]:
