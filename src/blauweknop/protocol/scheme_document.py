@@ -133,7 +133,7 @@ def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
     if any(key.kid in revoked for key in keys.keys):
         raise VerificationError("malformed", f"Participant {oin} lists a revoked key among its keys.")
     signing_kid = entry.get("signing_kid")
-    if signing_kid is not None and signing_kid not in {key.kid for key in keys.keys}:
+    if signing_kid is not None and (not isinstance(signing_kid, str) or signing_kid not in {k.kid for k in keys.keys}):
         raise VerificationError("malformed", f"Participant {oin} signs with a key it does not list.")
     document_types, info = entry.get("document_types", []), entry.get("info", {})
     if not isinstance(document_types, list) or not all(isinstance(t, str) for t in document_types):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from blauweknop.scheme import keys
+from blauweknop.scheme import audit, keys
 from blauweknop.scheme.models import OPERATOR, Key, Organisation
 from blauweknop.scheme.staff import operator_required
 
@@ -32,7 +32,7 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reden"),
         help_text=gettext_lazy("Waarom doet u dit? De reden komt in het logboek. Niemand kan hem later wijzigen."),
-        max_length=keys.MAX_REASON,
+        max_length=audit.MAX_REASON,
         error_messages={
             "required": gettext_lazy("Schrijf een reden op. De reden komt in het logboek."),
             "max_length": gettext_lazy("De reden is te lang. Gebruik hoogstens %(limit_value)d tekens."),

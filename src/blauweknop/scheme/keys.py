@@ -40,7 +40,6 @@ OPERATOR_NOTICE = timedelta(days=14)
 SIGNED_LIFETIME = timedelta(days=90)
 LEEWAY = timedelta(days=1)  # clocks differ, and a copy verified on its last day must still verify
 MAX_PUBLISHED = 5  # next, current and retiring keys of one owner: a rotation needs three at most
-MAX_REASON = 1000
 MAX_KID = 100  # the column's length
 # A kid is shown on pages, put in file names (keystore) and in addresses: only characters that need no escaping
 # anywhere (RFC 3986 unreserved). RFC 7638 thumbprints, the default kid, are base64url and fit.
@@ -126,6 +125,7 @@ def add(
     calls this has checked that the owner holds the private key. Raises :class:`KeyRefused`.
     """
     public = checked(jwk)
+    reason = _checked_reason(reason) if reason else ""  # a participant announcing its key gives none
     now = now or timezone.now()
     with write_transaction():
         lock_name(LOCK)
@@ -162,6 +162,13 @@ def add(
         return key
 
 
+def _checked_reason(reason: str) -> str:
+    try:
+        return audit.checked_reason(reason)
+    except audit.BadReason as exc:
+        raise KeyRefused("reason_required", str(exc)) from None
+
+
 def revoke(
     owner: str,
     kid: str,
@@ -180,11 +187,7 @@ def revoke(
     operator's current key needs a successor held here (the scheme document must stay signed) and published
     for the full :data:`OPERATOR_NOTICE`, or ``emergency``: see :func:`_successor`.
     """
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason or len(reason) > MAX_REASON:
-        raise KeyRefused(
-            "reason_required", _("Schrijf een reden op, van hoogstens %(max)d tekens.") % {"max": MAX_REASON}
-        )
+    reason = _checked_reason(reason)
     now = now or timezone.now()
     with write_transaction():
         lock_name(LOCK)
