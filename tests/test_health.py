@@ -124,7 +124,7 @@ def test_a_holder_whose_key_the_scheme_does_not_list_is_not_ready(demo_world, mo
     answer = httpx.get(demo_world.url + "/gezondheid/klaar", timeout=30)
     assert answer.status_code == 503
     assert answer.json()["checks"] == {**MIGRATED, "scheme": "key_not_in_scheme", "source": "ok"}
-    assert f"holder {BELASTING} signs with a key the scheme document does not list" in caplog.text
+    assert f"{BELASTING} signs with a key the scheme document does not list" in caplog.text
 
 
 @pytest.mark.django_db

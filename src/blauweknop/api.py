@@ -17,6 +17,7 @@ from django.views import defaults
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from blauweknop.keystore import MissingKey
 from blauweknop.protocol.errors import InvalidInput, ProtocolError
 from blauweknop.security import response_middleware
 
@@ -185,6 +186,14 @@ def make_api(*, title: str, namespace: str, description: str) -> NinjaAPI:
     @api.exception_handler(ApiProblem)
     def explained(request: HttpRequest, exc: ApiProblem) -> HttpResponse:
         return problem(exc.status, exc.code, exc.detail)
+
+    @api.exception_handler(MissingKey)
+    def cannot_sign(request: HttpRequest, exc: MissingKey) -> HttpResponse:
+        # A fault of ours, not the caller's: signing.key_for told the operator which key to add.
+        detail = "This service cannot sign now: the key the scheme document names for it is not here. Try again later."
+        response = problem(503, "signing_key_missing", detail)
+        response["Retry-After"] = "600"
+        return response
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -3,9 +3,10 @@
 ``/gezondheid/live``: the process answers (nothing else is touched, so a database outage never
 gets healthy processes restarted). ``/gezondheid/klaar``: this process can serve requests now:
 the database answers with every migration of this version applied (new pods wait for the migrate
-job), for a holder or a portal a valid scheme document is in hand or can be fetched, and a holder
-signs with keys the scheme document lists for it (else every copy it made would be refused). Each
-check gets a few seconds at most; the answer names each check and its outcome.
+job), for a holder, a requester or a portal a valid scheme document is in hand or can be fetched, and
+each holder, requester and portal served here holds the key its scheme entry names to sign with (else
+everything it signed would be refused). Each check gets a few seconds at most; the answer names each
+check and its outcome.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
 CHECK_TIMEOUT = 2.0  # seconds per check: a probe must get its answer before it gives up itself
-SCHEME_ROLES = {"holder", "portal"}  # the roles that trust others only through the scheme document
+# The roles that trust others only through the scheme document, and sign with the key it names for them.
+SCHEME_ROLES = {"holder", "requester", "portal"}
 
 
 @sync_to_async
@@ -68,28 +70,41 @@ def _signs_listed_key(participant: Participant) -> bool:
     return thumbprint(key.public_jwk) in participant.keys.thumbprints()
 
 
+def _signers() -> list[str]:
+    """The OINs this deployment signs for, by its roles: its holders, its requesters and the portal (an app manager)."""
+    roles = settings.BLAUWEKNOP_ROLES
+    return [
+        *(settings.HOLDER_OINS if "holder" in roles else []),
+        *(settings.REQUESTER_OINS if "requester" in roles else []),
+        *([settings.PORTAL_OIN] if "portal" in roles else []),
+    ]
+
+
 def keys_not_in_scheme(scheme: SchemeDocument) -> list[str]:
-    """The holder OINs served here that cannot sign with the key their scheme entry names. Blocking.
+    """The OINs this deployment signs for that cannot sign with the key their scheme entry names. Blocking.
 
     During a rotation that is the entry's ``signing_kid``: its private key must be here once the new key
-    takes over. A tenant the scheme does not list (not admitted yet) is left out: nothing is served under it.
+    takes over, or nothing signed would verify. An OIN the scheme does not list (not admitted yet) is left
+    out: nothing is served under it.
     """
     mismatched = [
         oin
-        for oin in settings.HOLDER_OINS
-        if (participant := scheme.organisations.get(oin)) is not None and not _signs_listed_key(participant)
+        for oin in _signers()
+        if (participant := signing.participant_in(scheme, oin)) is not None and not _signs_listed_key(participant)
     ]
     for oin in mismatched:
-        logger.warning("holder %s signs with a key the scheme document does not list for it", oin)
+        logger.warning("%s signs with a key the scheme document does not list for it, or does not hold it", oin)
     return mismatched
 
 
-def _holder_problem(scheme: SchemeDocument) -> str | None:
-    """Why this holder cannot serve what the scheme document says it serves, as a code; ``None`` if it can."""
-    from blauweknop.holder.tenants import shared_slugs  # the holder role's own code, only where it runs
-
+def _scheme_problem(scheme: SchemeDocument) -> str | None:
+    """Why this deployment cannot serve what the scheme document says it serves, as a code; ``None`` if it can."""
     if keys_not_in_scheme(scheme):
         return "key_not_in_scheme"
+    if "holder" not in settings.BLAUWEKNOP_ROLES:
+        return None
+    from blauweknop.holder.tenants import shared_slugs  # the holder role's own code, only where it runs
+
     if shared := shared_slugs(scheme):
         logger.warning("two tenants of this holder share the address %.60s: only one can be reached", min(shared))
         return "address_shared"
@@ -98,7 +113,7 @@ def _holder_problem(scheme: SchemeDocument) -> str | None:
 
 async def _scheme() -> None:
     scheme = await scheme_client.current()
-    if "holder" in settings.BLAUWEKNOP_ROLES and (problem := await sync_to_async(_holder_problem)(scheme)):
+    if problem := await sync_to_async(_scheme_problem)(scheme):
         raise NotReady(problem)
 
 

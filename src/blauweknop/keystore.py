@@ -30,7 +30,13 @@ _all: dict[tuple[str, str], dict[str, SigningKey]] = {}
 
 
 class MissingKey(ImproperlyConfigured):
-    """The scheme document says to sign with a key this deployment does not hold."""
+    """The scheme document says to sign with a key this deployment does not hold: ``name``'s key ``kid``."""
+
+    def __init__(self, name: str, kid: str) -> None:
+        super().__init__(
+            f"There is no private key {kid!r} for {name}: add it as {name}.<kid>.jwk or to {_variable(name)}."
+        )
+        self.name, self.kid = name, kid
 
 
 def _variable(name: str) -> str:
@@ -115,9 +121,7 @@ def signing_key(name: str, kid: str | None = None) -> SigningKey:
         if kid not in _all.get(cached, {}):
             _all[cached] = _load_all(name)
         if kid not in _all[cached]:
-            raise MissingKey(
-                f"There is no private key {kid!r} for {name}: add it as {name}.<kid>.jwk or to {_variable(name)}."
-            )
+            raise MissingKey(name, kid)
         return _all[cached][kid]
 
 

@@ -10,20 +10,42 @@ document is not at hand or does not list it: nobody could verify what it signs t
 
 from __future__ import annotations
 
+import logging
+
 from blauweknop import keystore
 from blauweknop.protocol.jwk import SigningKey
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 from blauweknop.scheme.client import scheme_client
 
+logger = logging.getLogger(__name__)
+
 
 def key_for(participant: Participant) -> SigningKey:
-    """The private key ``participant`` signs with now, by its entry in the scheme document."""
-    return keystore.signing_key(participant.oin, participant.signing_kid)
+    """The private key ``participant`` signs with now, by its entry in the scheme document.
+
+    Raises :class:`keystore.MissingKey` when that key is not held here, after telling the operator which
+    key to add: nothing ``participant`` signs would verify with another one. Callers answer 503.
+    """
+    try:
+        return keystore.signing_key(participant.oin, participant.signing_kid)
+    except keystore.MissingKey as exc:
+        logger.warning(
+            "%s cannot sign: its scheme entry names key %s to sign with. %s Or ask the scheme operator which to use.",
+            exc.name,
+            exc.kid,
+            exc,
+        )
+        raise
+
+
+def participant_in(scheme: SchemeDocument, oin: str) -> Participant | None:
+    """The entry of ``oin`` in ``scheme``, an organisation's or an app manager's; ``None`` if it has none."""
+    return scheme.organisations.get(oin) or scheme.app_managers.get(oin)
 
 
 def key_in(scheme: SchemeDocument | None, oin: str) -> SigningKey:
     """The private key ``oin`` signs with now by ``scheme``; its default key without a document or an entry."""
-    participant = (scheme.organisations.get(oin) or scheme.app_managers.get(oin)) if scheme is not None else None
+    participant = participant_in(scheme, oin) if scheme is not None else None
     return key_for(participant) if participant is not None else keystore.signing_key(oin)
 
 

@@ -1,6 +1,8 @@
-"""When no valid scheme document is left, pages say so in plain words (503) instead of failing.
+"""When the portal cannot do its work, pages say so in plain words (503) instead of failing.
 
-The APIs answer the same outage with problem+json through their own error handling.
+Two outages: no valid scheme document is left, or the key the portal's scheme entry names is not held
+here (:class:`keystore.MissingKey`; :mod:`blauweknop.signing` told the operator which key to add). The
+APIs answer the same outages with problem+json through their own error handling.
 """
 
 from __future__ import annotations
@@ -8,11 +10,14 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from blauweknop.keystore import MissingKey
 from blauweknop.scheme.client import SchemeUnavailable
+
+OUTAGES = ((SchemeUnavailable, "portal/outage.html"), (MissingKey, "portal/cannot_sign.html"))
 
 
 class SchemeOutageMiddleware:
-    """Turns :class:`SchemeUnavailable` from a page into the outage page, status 503."""
+    """Turns an outage from a page into its page, status 503."""
 
     def __init__(self, get_response: object) -> None:
         self.get_response = get_response
@@ -21,8 +26,9 @@ class SchemeOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, SchemeUnavailable):
-            return None
-        response = render(request, "portal/outage.html", status=503)
-        response["Retry-After"] = "3600"  # the page asks people to come back in an hour
-        return response
+        for outage, template in OUTAGES:
+            if isinstance(exception, outage):
+                response = render(request, template, status=503)
+                response["Retry-After"] = "3600"  # each page asks people to come back in an hour
+                return response
+        return None
