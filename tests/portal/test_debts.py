@@ -8,6 +8,7 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
+from blauweknop.document_types import Catalogue
 from blauweknop.portal import debts
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import Participant
@@ -68,8 +69,11 @@ EVERYONE = {CITY: "opgehaald", FINES: "opgehaald", STUDY: "opgehaald", TAX: "gee
 DELIVERED = {CITY: {"vorderingen"}, FINES: {"vorderingen"}, STUDY: {"studieschuld"}}
 
 
+CATALOGUE = Catalogue.listing(list(document_types().values()))
+
+
 def _overview(query=None, copies=COPIES, outcomes=EVERYONE, delivered=DELIVERED, today=TODAY):
-    return debts.overview(HOLDERS, document_types(), copies, outcomes, delivered, query or {}, today)
+    return debts.overview(HOLDERS, CATALOGUE, copies, outcomes, delivered, query or {}, today)
 
 
 def _by_reference(overview):
@@ -273,7 +277,7 @@ def test_it_names_who_is_left_out_of_the_total_of_an_incomplete_overview():
 
 def test_a_suspended_holder_is_named_missing_and_its_copies_are_left_out():
     suspended = {**HOLDERS, CITY: dataclasses.replace(HOLDERS[CITY], certification="suspended")}
-    overview = debts.overview(suspended, document_types(), COPIES, EVERYONE, DELIVERED, {}, TODAY)
+    overview = debts.overview(suspended, CATALOGUE, COPIES, EVERYONE, DELIVERED, {}, TODAY)
     assert overview.missing == ["Gemeente Voorbeeldstad"]
     assert {d.holder_oin for d in overview.debts} == {FINES, STUDY}
 

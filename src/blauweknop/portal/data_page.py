@@ -5,7 +5,7 @@ Pure functions of the copy's claims and the day: the view passes today's date, s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import groupby
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from blauweknop.display import Row, format_value, rows
-from blauweknop.document_types import DocumentType
+from blauweknop.document_types import Catalogue, DocumentType
 from blauweknop.i18n import language
 
 # The catalogue fields that hold an amount still owed: their sum is the category's total of debts.
@@ -68,6 +68,17 @@ class Category:
     title: str  # the type's name in the page's language
     items: list[Item]
     total_owed: str | None  # formatted like the rows; None when the type holds no debts
+
+
+def copy_type(catalogue: Catalogue, type_id: str, claims: Mapping[str, Any]) -> DocumentType | None:
+    """The version of type ``type_id`` a copy with ``claims`` was issued under, by its own ``vct``.
+
+    A copy made before a new version of its type keeps that version's fields and words (a field the
+    newest version renamed or dropped is still shown with its own label). A copy whose version the
+    scheme no longer lists is shown with the newest one; ``None`` when the scheme lists no ``type_id``.
+    """
+    own = catalogue.by_vct(claims.get("vct"))
+    return own if own is not None and own.id == type_id else catalogue.get(type_id)
 
 
 def _values(value: Any, parts: list[str], path: str = "") -> Iterator[tuple[str, Any]]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from blauweknop import document_types
-from blauweknop.portal import bundle, events, session
+from blauweknop.portal import bundle, data_page, events, session
 from blauweknop.portal.debts import DEBT_TYPES, SORTS, Overview, overview, subject
 from blauweknop.portal.downloads import first_served, repeat_key, served_before
 from blauweknop.portal.pages import arender
@@ -67,7 +67,7 @@ def _overview(kept: _Session, scheme: SchemeDocument, query: Any) -> tuple[Overv
     person = next((named for claims in copies.values() if (named := subject(claims))), None)
     return overview(
         _holders(scheme),
-        document_types.of(scheme).by_id,
+        document_types.of(scheme),
         copies,
         kept.outcomes,
         kept.delivered,
@@ -108,11 +108,12 @@ async def download_bundle(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     scheme, today = await scheme_client.current(), timezone.localdate()
     kept = await _from_session(request)
-    holders, catalogue = _holders(scheme), document_types.of(scheme).by_id
+    holders, catalogue = _holders(scheme), document_types.of(scheme)
     parts = [
-        bundle.part(holders[oin], catalogue[type_id], credential, today)
+        bundle.part(holders[oin], document_type, credential, today)
         for (oin, type_id), credential in sorted(kept.credentials.items())
-        if oin in holders and holders[oin].is_certified and type_id in catalogue
+        if oin in holders and holders[oin].is_certified
+        if (document_type := data_page.copy_type(catalogue, type_id, sdjwt.unverified_claims(credential)))
     ]
     if not parts:
         messages.error(request, _("Er zijn nog geen schulden om te downloaden. Haal eerst uw gegevens op."))

@@ -16,7 +16,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from blauweknop.display import format_value, rows
-from blauweknop.document_types import DocumentType
+from blauweknop.document_types import Catalogue, DocumentType
 from blauweknop.i18n import language
 from blauweknop.portal import data_page
 from blauweknop.portal.models import SessionCopies
@@ -429,7 +429,7 @@ def answers(
 
 def overview(
     holders: Mapping[str, Participant],
-    catalogue: Mapping[str, DocumentType],
+    catalogue: Catalogue,
     copies: Mapping[tuple[str, str], dict[str, Any]],
     outcomes: Mapping[str, str],
     delivered: Mapping[str, set[str]],
@@ -440,13 +440,15 @@ def overview(
 
     ``holders`` are the holders in the scheme by OIN, certified or suspended: the copies of a suspended one
     are left out (the scheme no longer vouches for it), but it is named as missing. A copy of another
-    organisation, or not of a debt type, is left out too.
+    organisation, or not of a debt type, is left out too. Each copy is read with the catalogue version it
+    was issued under (its ``vct``), so an older copy keeps its own words.
     """
     every = [
         debt
         for (oin, type_id), claims in copies.items()
-        if type_id in DEBT_TYPES and oin in holders and holders[oin].is_certified and type_id in catalogue
-        for debt in debts_of(holders[oin], catalogue[type_id], claims, today)
+        if type_id in DEBT_TYPES and oin in holders and holders[oin].is_certified
+        if (document_type := data_page.copy_type(catalogue, type_id, claims)) is not None
+        for debt in debts_of(holders[oin], document_type, claims, today)
     ]
     creditors = totals(every)
     view = choose(query, (c.oin for c in creditors))

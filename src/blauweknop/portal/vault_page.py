@@ -398,7 +398,7 @@ async def show(request: HttpRequest) -> HttpResponse:
     scheme = await scheme_client.current()
     (state,) = await _check([copy], scheme)
     holder_name, type_name = _names(scheme, holder_oin, type_id)
-    document_type = document_types.of(scheme).get(type_id)
+    document_type = data_page.copy_type(document_types.of(scheme), type_id, sdjwt.unverified_claims(copy.credential))
     context = {
         "id": _id(holder_oin, type_id),
         "holder": holder_name,

@@ -96,8 +96,9 @@ class _Copy:
 async def _copies(request: HttpRequest, oin: str, scheme: SchemeDocument) -> dict[str, _Copy]:
     catalogue, copies = document_types.of(scheme), {}
     for type_id, credential in (await session.credentials(request, oin)).items():
-        if (document_type := catalogue.get(type_id)) is not None:
-            claims = _data_claims(sdjwt.unverified_claims(credential))
+        signed = sdjwt.unverified_claims(credential)
+        if (document_type := data_page.copy_type(catalogue, type_id, signed)) is not None:
+            claims = _data_claims(signed)
             copies[type_id] = _Copy(document_type, credential, claims, rows(document_type, claims))
     return copies
 
