@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-import urllib.request
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -23,7 +22,8 @@ from blauweknop.protocol.sdjwt import split
 from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient, StatusReference
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-HTTP_TIMEOUT = 10
+HTTP_TIMEOUT = 10  # for each read, in joining
+FETCH_DEADLINE = 15.0  # seconds for a whole download: a server that sends a byte at a time is cut off
 MAX_DOWNLOAD = 5 * 1024 * 1024
 
 
@@ -66,18 +66,20 @@ def _read_json(source: str, what: str) -> Any:
 
 
 def _fetch(url: str, what: str, accept: str = "application/json", limit: int = MAX_DOWNLOAD) -> str:
+    """The text at ``url``: the whole answer within ``FETCH_DEADLINE`` seconds, at most ``limit`` bytes."""
+    from blauweknop.conformance.probe import Probe  # bounds time and size; here, as only downloads need it
+
     # URLs can come from a credential (its status list): never let one read a local file.
     if not url.startswith(("https://", "http://")):
         raise UsageError(f"the {what} address {url!r} is not an http(s) URL")
-    request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "blauweknop-cli"})  # noqa: S310
+    with Probe(answer_deadline=FETCH_DEADLINE, limit=limit, user_agent="blauweknop-cli") as probe:
+        answer = probe.get(url, what, accept, follow_redirects=True)
+    if answer.status != 200:
+        raise UsageError(f"cannot fetch the {what} from {url}: {answer.described()}")
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310 (checked above)
-            body = response.read(limit + 1)
-        if len(body) > limit:
-            raise UsageError(f"the {what} at {url} is larger than {limit} bytes")
-        return body.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot fetch the {what} from {url}: {exc}") from exc
+        return answer.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot fetch the {what} from {url}: it is not UTF-8 text") from exc
 
 
 def _signing_key(path: str) -> SigningKey:

@@ -9,6 +9,7 @@ live server. The default hands every answer on unchanged.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,7 @@ class Answer:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    trickle: float = 0.0  # seconds between the body's bytes: a slow-loris participant; 0 sends it at once
 
     def with_body(self, body: bytes, content_type: str | None = None) -> Answer:
         """This answer with another body (and Content-Type)."""
@@ -78,7 +80,16 @@ class Proxy:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
-                self.wfile.write(answer.body)
+                if not answer.trickle:
+                    self.wfile.write(answer.body)
+                    return
+                for byte in answer.body:
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:  # the kit gave up waiting
+                        return
+                    time.sleep(answer.trickle)
 
             do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _any
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import time
+from dataclasses import replace
 
 import pytest
 
@@ -121,6 +124,52 @@ def test_metadata_about_another_issuer(proxied, holder, app_manager_key, capsys)
     assert set(failed) == {"issuer_metadata"}
     assert set(not_run(report)) == {"keys"}
     assert "says issuer" in failed["issuer_metadata"] and "iemand-anders" in failed["issuer_metadata"]
+
+
+def test_a_bsn_the_holder_sends_back_is_masked_in_every_reason(proxied, holder, app_manager_key, capsys):
+    # The very fault the kit is for: a holder that puts the citizen where another value belongs.
+    def handler(request, upstream):
+        if asks_a_copy(request):
+            bsn = bsn_of(request)
+            body = {"verklaring": "x", "documentsoort": bsn, "vct": f"https://x/{bsn}"}
+            return Answer(201, {"Content-Type": "application/json", "API-Version": "1.0.0"}, json.dumps(body).encode())
+        answer = upstream()
+        if request.path.startswith("/.well-known/jwt-vc-issuer/"):
+            document = json.loads(answer.body)
+            document["issuer"] = f"{document['issuer']}/{test_citizens(holder)[0]}"
+            return answer.with_body(json.dumps(document).encode())
+        return answer
+
+    proxied.handler = handler
+    for as_json in (True, False):
+        code = cli.main(["conformance", *holder_args(proxied, holder, app_manager_key), *(["--json"] * as_json)])
+        out = capsys.readouterr().out
+        assert code == 1
+        assert not any(bsn in out for bsn in test_citizens(holder))
+        assert f"{holder.endpoints['issuer']}/*********'" in out and "documentsoort '*********'" in out
+
+
+@pytest.mark.timeout(60)  # without deadlines this run takes hours: fail, do not hang the test run
+def test_a_holder_that_trickles_its_answers_fails_within_the_run_deadline(proxied, holder, app_manager_key, capsys):
+    # One byte every 0.2 s: every read comes in time, the whole answer takes hours.
+    def handler(request, upstream):
+        answer = upstream()
+        return answer if request.path.startswith("/stelsel/") else replace(answer, trickle=0.2)
+
+    proxied.handler = handler
+    started = time.monotonic()
+    code, report = run_kit(capsys, *holder_args(proxied, holder, app_manager_key), "--deadline", "3")
+    assert time.monotonic() - started < 15
+    assert code == 1
+    metadata = sdjwt_vc.issuer_metadata_url(holder.endpoints["issuer"])
+    # What was left of the 3 seconds: the scheme document and the entry came first.
+    assert re.match(
+        rf"GET {metadata} no answer \(it did not come whole within [23]\.?[0-9]* seconds\)",
+        failures(report)["issuer_metadata"],
+    )
+    used_up = "no answer (not asked: the 3 seconds for the whole run were used up)"
+    assert used_up in failures(report)["problem_json"] and used_up in failures(report)["openapi"]
+    assert report["counts"]["passed"] == 1  # scheme_entry: read from the scheme document, not from the holder
 
 
 def test_metadata_with_a_key_the_scheme_does_not_list(proxied, holder, app_manager_key, capsys):

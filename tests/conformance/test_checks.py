@@ -6,8 +6,11 @@ import json
 
 import httpx
 
-from blauweknop.conformance.checks import holds_bsn, masked, not_run, problem_fault, sentence
+from blauweknop.conformance import report
+from blauweknop.conformance.checks import failed, holds_bsn, masked, not_run, passed, problem_fault, sentence
 from blauweknop.conformance.probe import Exchange
+from blauweknop.protocol.jwk import KeySet
+from blauweknop.protocol.scheme_document import Participant
 
 BSN = "999993653"  # a test BSN: passes the 11-proef
 
@@ -56,3 +59,21 @@ def test_a_reason_ends_in_one_full_stop_whatever_its_parts_end_in():
 def test_a_check_not_run_neither_passes_nor_fails():
     result = not_run("issuing", "Issuing", "give --app-manager-key.")
     assert (result.passed, result.outcome, result.reason) == (False, "not_run", "Not checked: give --app-manager-key.")
+
+
+def test_the_report_masks_every_reason_once_whatever_check_made_it(capsys):
+    # A holder that echoes the citizen into the wrong field: its issuer URL and documentsoort end up in reasons.
+    results = [
+        failed("issuer_metadata", "Issuer metadata", f"says issuer 'http://h/evil/{BSN}'; it must be 'http://h/evil'."),
+        failed("issuing", f"Issuing for {BSN}", f"answered documentsoort {BSN!r}; expected 'vorderingen'."),
+        passed("keys", "Keys", "the same 1 key(s)."),
+    ]
+    entry = Participant("00000001001806418000", f"Evil {BSN}", frozenset({"holder"}), "certified", None, {}, KeySet([]))
+    for as_json in (False, True):
+        report("holder", f"http://h/evil/{BSN}", entry, 7, results, as_json=as_json)
+        out = capsys.readouterr().out
+        assert BSN not in out
+        assert "'http://h/evil/*********'" in out and "documentsoort '*********'" in out
+        assert "00000001001806418000" in out  # an OIN is twenty digits: not masked
+    document = json.loads(out)
+    assert document["address"] == "http://h/evil/*********" and document["schemeVersion"] == 7

@@ -14,16 +14,18 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from blauweknop.conformance import holder, requester
-from blauweknop.conformance.checks import Result
-from blauweknop.conformance.probe import Probe
+from blauweknop.conformance.checks import Result, masked
+from blauweknop.conformance.probe import RUN_DEADLINE, Probe
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.identifiers import is_valid_bsn, is_valid_oin
 from blauweknop.protocol.scheme_document import Participant
 
 DEFAULT_SCHEME_DOCUMENT = "http://127.0.0.1:8000/stelsel/api/v1/stelseldocument"
 MAX_BSNS = 20  # test citizens to try, each a request per document type
+MAX_DEADLINE = 3600  # seconds: a run longer than an hour is a hang, whatever was asked
 MARKERS = {"passed": "PASS", "failed": "FAIL", "not_run": "SKIP"}
 JSON_OUTCOMES = {"passed": "passed", "failed": "failed", "not_run": "notRun"}
 
@@ -56,6 +58,14 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help="holder: a test citizen's BSN to ask copies for; repeat it to cover every document type",
     )
     parser.add_argument("--requester-key", metavar="FILE", help="requester: its private key, for a test request")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=RUN_DEADLINE,
+        metavar="SECONDS",
+        help=f"stop asking the participant after this many seconds in all (default {RUN_DEADLINE:g}); "
+        "a check whose answer did not come in time fails",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 
@@ -72,6 +82,8 @@ def _arguments(args: argparse.Namespace) -> None:
         raise UsageError("give --app-manager-key and --app-manager-oin together")
     if args.app_manager_oin and not is_valid_oin(args.app_manager_oin):
         raise UsageError("--app-manager-oin must be an OIN (20 digits)")
+    if not 0 < args.deadline <= MAX_DEADLINE:
+        raise UsageError(f"--deadline must be more than 0 and at most {MAX_DEADLINE} seconds")
     if len(args.bsn) > MAX_BSNS:
         raise UsageError(f"give at most {MAX_BSNS} test citizens with --bsn")
     if any(not is_valid_bsn(bsn) for bsn in args.bsn):
@@ -90,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         scheme = _scheme(args.scheme_document, args.scheme_jwks)
     except ProtocolError as exc:
         raise UsageError(f"the scheme document cannot be used ({exc.code}): {exc.message}") from exc
-    with Probe() as probe:
+    with Probe(run_deadline=args.deadline) as probe:
         if args.holder:
             manager = None
             if args.app_manager_key:
@@ -113,7 +125,11 @@ def report(
     *,
     as_json: bool,
 ) -> None:
-    """Print the report: one line per check with its reason, then the verdict and how many passed, failed, not run."""
+    """Print the report: one line per check with its reason, then the verdict and how many passed, failed, not run.
+
+    Every text in it is masked here, once: a participant's answers end up in reasons, and a broken one may
+    send back the test citizen's BSN in any of them (its issuer URL, a document type, a problem's detail).
+    """
     counts = Counter(r.outcome for r in results)
     good, bad, skipped = counts["passed"], counts["failed"], counts["not_run"]
     if as_json:
@@ -135,20 +151,32 @@ def report(
                 for r in results
             ],
         }
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(json.dumps(_masked(document), indent=2, ensure_ascii=False))
         return
     who = f"{entry.name} (OIN {entry.oin})" if entry else "an organisation the scheme document does not list"
-    print(f"Conformance of {role} {address}: {who}, scheme document version {scheme_version}.")
+    lines = [f"Conformance of {role} {address}: {who}, scheme document version {scheme_version}."]
     width = max(len(r.name) for r in results)
     for result in results:
-        print(f"  {MARKERS[result.outcome]}  {result.name:<{width}}  {result.title}")
-        print(f"        {' ' * width}  {result.reason}")
+        lines.append(f"  {MARKERS[result.outcome]}  {result.name:<{width}}  {result.title}")
+        lines.append(f"        {' ' * width}  {result.reason}")
     if good == len(results):
-        print(f"CONFORMS: {good} of {len(results)} checks passed.")
+        lines.append(f"CONFORMS: {good} of {len(results)} checks passed.")
     else:
         # Not run is no pass: the exit code stays 1, but the count shows one missing option as one cause, not five.
         verdict = "DOES NOT CONFORM" if bad else "NOT FULLY CHECKED"
-        print(f"{verdict}: {good} of {len(results)} checks passed, {bad} failed, {skipped} not run.")
+        lines.append(f"{verdict}: {good} of {len(results)} checks passed, {bad} failed, {skipped} not run.")
         if skipped:
-            print("  Each SKIP says why it was not run: an option to give, or a check above to fix first.")
+            lines.append("  Each SKIP says why it was not run: an option to give, or a check above to fix first.")
+    print(masked("\n".join(lines)))
     sys.stdout.flush()
+
+
+def _masked(value: Any) -> Any:
+    """``value`` (parsed JSON) with every string in it masked."""
+    if isinstance(value, str):
+        return masked(value)
+    if isinstance(value, dict):
+        return {name: _masked(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
