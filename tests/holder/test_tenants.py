@@ -1,12 +1,15 @@
 """A holder's tenants follow the scheme document: moved and long addresses, suspension (attack findings 1, 2, 7)."""
 
+import httpx
 import pytest
 
 from blauweknop.holder import tenants
-from blauweknop.holder.errors import NotHere
-from blauweknop.holder.models import Tenant
-from blauweknop.protocol import scheme_document
+from blauweknop.holder.errors import NotCertified
+from blauweknop.holder.models import SourceRecord, Tenant
+from blauweknop.protocol import scheme_document, sdjwt_vc
 from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk
+from tests.holder.test_issue_credential import _ask, _assertion
+from tests.holder.test_legal_basis import _suspend
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +69,35 @@ def test_it_serves_a_tenant_whose_issuer_url_and_last_segment_are_long():
 def test_it_refuses_to_act_for_a_tenant_the_scheme_does_not_certify_now(certification):
     # Issuing anyway used up the assertion, wrote an access record and withdrew older copies, for a copy nobody accepts.
     scheme = _scheme(6, {GEMEENTE: "https://houder.example/gem"}, certification)
-    with pytest.raises(NotHere) as refused:
+    with pytest.raises(NotCertified) as refused:
         tenants.at(scheme, "gem")
     assert refused.value.code == "not_certified"
     assert not Tenant.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_suspended_holder_answers_403_not_certified_and_an_unknown_address_stays_404(demo_world, wallet):
+    # 404 told a portal or verifier "wrong address" for a holder that is there and only may not act now.
+    _suspend(BELASTING)
+    bsn = SourceRecord.objects.filter(holder_oin=BELASTING).values_list("bsn", flat=True)[0]
+    body = {"appbeheerderverklaring": _assertion(bsn, wallet), "documentsoort": "inkomen"}
+    answers = {
+        "suspended copy": _ask(demo_world, body),
+        "suspended metadata": httpx.get(_metadata(demo_world, "belastingkantoor"), timeout=30),
+        "unknown copy": _ask(demo_world, body, slug="bestaat-niet"),
+        "unknown metadata": httpx.get(_metadata(demo_world, "bestaat-niet"), timeout=30),
+        "another holder's metadata": httpx.get(_metadata(demo_world, "gemeente-voorbeeldstad"), timeout=30),
+    }
+    assert {what: (a.status_code, a.headers["Content-Type"]) for what, a in answers.items()} == {
+        "suspended copy": (403, "application/problem+json"),
+        "suspended metadata": (403, "application/problem+json"),
+        "unknown copy": (404, "application/problem+json"),
+        "unknown metadata": (404, "application/problem+json"),
+        "another holder's metadata": (200, "application/json"),
+    }
+    assert [answers[w].json()["code"] for w in ("suspended copy", "suspended metadata")] == ["not_certified"] * 2
+    assert answers["suspended copy"].headers["API-Version"] == "1.0.0"
+
+
+def _metadata(server, slug: str) -> str:
+    return sdjwt_vc.issuer_metadata_url(f"{server.url}/{slug}")

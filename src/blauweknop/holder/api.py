@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from blauweknop.api import make_api, problem
 from blauweknop.holder import access, issuing, lawful, printing, tenants
-from blauweknop.holder.errors import HolderError, NotHere, NotOurs, NotYours, Replayed
+from blauweknop.holder.errors import HolderError, NotCertified, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.lawful import BeyondLegalBasis
 from blauweknop.holder.models import StatusListRecord
 from blauweknop.paging import EARLIEST, LATEST, MAX_PAGE, Bound, within_years
@@ -40,6 +40,7 @@ MAX_PATH = 100
 # The HTTP status of each kind of refusal by the holder's services.
 STATUS_FOR_ERROR: dict[type[HolderError], int] = {
     NotHere: 404,
+    NotCertified: 403,
     NotOurs: 400,
     NotYours: 403,
     Replayed: 401,

@@ -18,6 +18,10 @@ class NotHere(HolderError):
     """What was asked for is not at this holder: no such organisation, document type or data."""
 
 
+class NotCertified(HolderError):
+    """The organisation is this deployment's, but the scheme suspended or revoked it: it may not act now."""
+
+
 class NotOurs(HolderError):
     """The copy was not issued by this holder, or is of a type the catalogue does not know."""
 

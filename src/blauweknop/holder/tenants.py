@@ -14,7 +14,7 @@ from django.conf import settings
 
 from blauweknop import document_types
 from blauweknop.document_types import Catalogue
-from blauweknop.holder.errors import NotHere
+from blauweknop.holder.errors import NotCertified, NotHere
 from blauweknop.holder.models import Tenant
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument, issuer_slug
@@ -61,13 +61,17 @@ def shared_slugs(scheme: SchemeDocument) -> set[str]:
 
 
 def find(scheme: SchemeDocument, slug: str) -> Participant:
-    """This deployment's tenant served at ``slug``; :class:`NotHere` when none is. Reads no database."""
+    """This deployment's tenant served at ``slug``. Reads no database.
+
+    :class:`NotHere` when none is; :class:`NotCertified` when the scheme document lists it but suspended or
+    revoked it: the address is right, acting is what is refused now (403, not 404).
+    """
     for oin in settings.HOLDER_OINS:
         participant = scheme.organisations.get(oin)
         issuer = participant.endpoints.get("issuer", "") if participant else ""
         if participant and HOLDER in participant.roles and issuer and issuer_slug(issuer) == slug:
             if not participant.is_certified:  # refused before anything is used up or written
-                raise NotHere("not_certified", f"{participant.name} may not issue certified copies now.")
+                raise NotCertified("not_certified", f"{participant.name} may not issue certified copies now.")
             return participant
     raise NotHere("not_found", "No holder in this deployment issues credentials under this address.")
 
