@@ -22,7 +22,6 @@ from blauweknop.protocol.sdjwt import split
 from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient, StatusReference
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-HTTP_TIMEOUT = 10  # for each read, in joining
 FETCH_DEADLINE = 15.0  # seconds for a whole download: a server that sends a byte at a time is cut off
 MAX_DOWNLOAD = 5 * 1024 * 1024
 

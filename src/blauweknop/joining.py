@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
-from blauweknop.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, HTTP_TIMEOUT, UsageError, _read_json, _signing_key
+from blauweknop import cli
+from blauweknop.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError, _read_json, _signing_key
 from blauweknop.protocol import application, client_assertion, scheme_document
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.identifiers import is_valid_oin
@@ -95,19 +94,18 @@ def _call(url: str, body: bytes | None = None, assertion: str | None = None) -> 
 
     ``assertion`` (a client assertion) goes in the ``Authorization`` header.
     """
-    headers = {"Accept": "application/json", "User-Agent": "blauweknop-cli"}
+    from blauweknop.conformance.probe import Probe  # bounds the answer's time and size
+
+    headers = {"Accept": "application/json"}
     if assertion is not None:
         headers["Authorization"] = f"Bearer {assertion}"
     if body is not None:
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 (an http(s) URL, see _api)
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
-            status, content = response.status, response.read(MAX_ANSWER)
-    except urllib.error.HTTPError as refused:
-        status, content = refused.code, refused.read(MAX_ANSWER)
-    except (OSError, ValueError) as exc:  # no connection, a timeout, a broken address
-        reason = getattr(exc, "reason", None) or exc
+    with Probe(answer_deadline=cli.FETCH_DEADLINE, limit=MAX_ANSWER, user_agent="blauweknop-cli") as probe:
+        method = "GET" if body is None else "POST"
+        answer = probe.request(method, url, "the scheme operator", headers=headers, content=body)
+    if answer.status is None:  # no connection, a missed deadline, a broken address
+        reason = answer.error or "no answer"
         if body is None:
             print(f"Could not ask the scheme operator at {url}: {reason}.")
         else:
@@ -116,6 +114,7 @@ def _call(url: str, body: bytes | None = None, assertion: str | None = None) -> 
             "Check the address given with --scheme (the operator's /stelsel address) and your network, then try again."
         )
         return None
+    status, content = answer.status, answer.body
     try:
         answer = json.loads(content)
     except ValueError:

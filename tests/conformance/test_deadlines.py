@@ -110,6 +110,18 @@ def test_a_slow_scheme_document_is_a_usage_error_in_seconds(slow, monkeypatch, c
     assert "did not come whole within 1 seconds" in capsys.readouterr().err
 
 
+@pytest.mark.timeout(30)
+def test_asking_how_an_application_stands_is_cut_off_at_its_deadline(slow, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(cli, "FETCH_DEADLINE", 1, raising=False)
+    key = tmp_path / "key.jwk"
+    assert cli.main(["keys", "generate", "--out", str(key)]) == cli.EXIT_OK
+    started = time.monotonic()
+    code = cli.main(["scheme", "status", "--oin", "00000009876543210000", "--key", str(key), "--scheme", slow.url])
+    assert time.monotonic() - started < 3
+    assert code == cli.EXIT_INVALID
+    assert "did not come whole within 1 seconds" in capsys.readouterr().out
+
+
 def test_the_run_deadline_is_an_option_within_bounds(capsys):
     for wrong in ("0", "-1", "3601", "nan"):
         code = cli.main(["conformance", "--holder", "http://127.0.0.1:9/h", "--deadline", wrong])
