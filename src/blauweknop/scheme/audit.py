@@ -136,8 +136,10 @@ def missing_since() -> int | None:
             jws.verify(document.token, operator_keys, scheme_document.TYP)
         except ProtocolError:
             return document.version
+        if not anchor.count:  # signed before the first entry (a queryset takes no negative index)
+            return None if anchor.head == GENESIS else document.version
         at_count = AuditEntry.objects.order_by("pk").values_list("digest", flat=True)[anchor.count - 1 : anchor.count]
-        found = next(iter(at_count), None) if anchor.count else GENESIS
+        found = next(iter(at_count), None)
         return None if found == anchor.head else document.version
     return None
 
