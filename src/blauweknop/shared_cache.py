@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.db import DatabaseCache
@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from blauweknop.db import lock_name, write_transaction
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def key(kind: str, address: str) -> str:
@@ -70,6 +71,19 @@ def write(cache_key: str, value: Any, seconds: float) -> None:
     """Leave ``value`` for the other processes for ``seconds``; dropped if the cache cannot take it. Blocking."""
     with _reaching("not writable"):
         cache.set(cache_key, value, timeout=max(1, int(seconds)))
+
+
+def remembered(cache_key: str, kind: type[T], make: Callable[[], T], seconds: float) -> T:
+    """What the cache holds under ``cache_key`` if it is a ``kind``; else ``make()``, left there for ``seconds``.
+
+    For figures that are dear to count and may be a few minutes old. Blocking.
+    """
+    found = read(cache_key)
+    if isinstance(found, kind):
+        return found
+    made = make()
+    write(cache_key, made, seconds)
+    return made
 
 
 def delete(cache_key: str) -> None:

@@ -114,12 +114,7 @@ def requester_figures(start: date, end: date) -> figures.Figures:
 def cached_requester_figures(start: date, end: date) -> figures.Figures:
     """:func:`requester_figures`, from the shared cache when counted less than :data:`CACHED_FOR` seconds ago."""
     key = shared_cache.key("cijfers-vragers", f"{start.isoformat()}/{end.isoformat()}")
-    found = shared_cache.read(key)
-    if isinstance(found, figures.Figures):
-        return found
-    counted = requester_figures(start, end)
-    shared_cache.write(key, counted, CACHED_FOR)
-    return counted
+    return shared_cache.remembered(key, figures.Figures, lambda: requester_figures(start, end), CACHED_FOR)
 
 
 def kind_of(participant: Participant | None) -> str:
@@ -231,12 +226,11 @@ def public_table(scheme: SchemeDocument, today: date) -> Table:
     """The public page's table for :func:`public_period`, from the cache when fresh."""
     start, end = public_period(today)
     key = shared_cache.key("cijfers-openbaar", f"{start.isoformat()}/{scheme.version}")
-    found = shared_cache.read(key)
-    if isinstance(found, Table):
-        return found
-    made = table(usage(start, end, scheme.app_managers), scheme)
-    shared_cache.write(key, made, CACHED_FOR)
-    return made
+
+    def counted() -> Table:
+        return table(usage(start, end, scheme.app_managers), scheme)
+
+    return shared_cache.remembered(key, Table, counted, CACHED_FOR)
 
 
 @require_safe

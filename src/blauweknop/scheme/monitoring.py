@@ -157,9 +157,4 @@ def cached_overview(scheme: SchemeDocument, today: date) -> Overview:
     """:func:`overview` of the last :data:`PERIOD_DAYS` days, from the shared cache when read recently. Blocking."""
     start, end = period(today)
     key = shared_cache.key("toezicht", f"{scheme.version}/{start.isoformat()}/{end.isoformat()}")
-    found = shared_cache.read(key)
-    if isinstance(found, Overview):
-        return found
-    made = overview(scheme, start, end)
-    shared_cache.write(key, made, CACHED_FOR)
-    return made
+    return shared_cache.remembered(key, Overview, lambda: overview(scheme, start, end), CACHED_FOR)
