@@ -225,3 +225,17 @@ def test_a_reason_may_have_lines_and_any_language():
             audit.checked_reason(blank)
     with pytest.raises(audit.BadReason, match="te lang"):
         audit.checked_reason("x" * 1001)
+
+
+@pytest.mark.django_db
+def test_a_document_published_while_the_trail_is_empty_leaves_nothing_missing_and_the_page_opens(client):
+    """9b85a81: a document vouching for an empty trail (count 0, as the demo published right after seed_demo) made
+    missing_since slice the queryset at index -1, and the audit trail page answered 500."""
+    from tests.scheme.test_operator_pages import log_in, make_operator
+
+    assert not AuditEntry.objects.exists()
+    _published()
+    assert audit.missing_since() is None
+    log_in(client, "olga", make_operator("olga"))
+    response = client.get("/stelsel/beheer/logboek/")
+    assert response.status_code == 200 and "Het logboek is compleet" in response.content.decode()

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from blauweknop import keystore
 from blauweknop.protocol import jws
-from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from blauweknop.protocol.jwk import SigningKey, generate_jwk, thumbprint
 from blauweknop.scheme import keys, publication
 from blauweknop.scheme.models import OPERATOR, AuditEntry, Key
 from tests.scheme.test_operator_pages import log_in, make_operator
@@ -51,7 +51,7 @@ def test_adding_a_key_asks_for_a_reason_then_confirmation(operator, oin):
     assert "Weet u het zeker?" in asked.content.decode() and not Key.objects.filter(kid=new.kid).exists()
     version = publication.in_force().version
     done = operator.post(url, {"jwk": json.dumps(new.public_jwk), "reason": "Jaarlijkse wissel.", "confirmed": "ja"})
-    assert done.status_code == 302 and done["Location"] == KEYS
+    assert done.status_code == 302 and done["Location"] == f"{KEYS}#sleutels-{oin}"
     assert Key.objects.get(owner=oin, kid=new.kid).state == Key.State.NEXT
     assert publication.in_force().version == version + 1
     entry = AuditEntry.objects.get(subject=oin, action="key_added")
@@ -63,7 +63,7 @@ def test_adding_a_key_asks_for_a_reason_then_confirmation(operator, oin):
     [
         ("{niet json", "Dit is geen JSON"),
         ("[1, 2]", "één JSON-object"),
-        (json.dumps(generate_jwk()), "geef de publieke sleutel"),
+        (json.dumps(generate_jwk()), "het geheime deel van de sleutel"),
         (json.dumps({"kty": "RSA"}), "niet bruikbaar"),
         ("x" * 3000, "te lang voor een publieke sleutel"),
     ],
@@ -72,6 +72,77 @@ def test_an_unusable_key_is_refused_next_to_the_field(operator, text, words):
     response = operator.post(f"{KEYS}{BELASTING}/nieuw/", {"jwk": text, "reason": "Test.", "confirmed": "ja"})
     assert response.status_code == 200 and words.lower() in response.content.decode().lower()
     assert not AuditEntry.objects.filter(action="key_added").exists()
+
+
+def _sections(html: str) -> dict[str, str]:
+    """The key list by owner: each owner's section, from its heading to the next one."""
+    parts = html.split('<h2 class="utrecht-heading-2" id="sleutels-')[1:]
+    return {part.split('"', 1)[0]: part for part in parts}
+
+
+@pytest.mark.parametrize("secret_member", ["d", "p", "q", "dp", "dq", "qi", "k"])
+def test_a_pasted_private_key_is_refused_at_the_form_step_and_never_shown_back(operator, secret_member):
+    """N12: the confirm page showed a pasted private key whole, "d" included, and carried it in a hidden field;
+    only "Ja, toevoegen" then refused it, without saying that the secret part was out."""
+    private = generate_jwk()
+    secret = "GEHEIM" + private["d"]
+    pasted = {**SigningKey(private).public_jwk, secret_member: secret}
+    response = operator.post(f"{KEYS}{BELASTING}/nieuw/", {"jwk": json.dumps(pasted), "reason": "Wissel."})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Weet u het zeker?" not in html
+    assert "het geheime deel van de sleutel" in html and "behandel deze sleutel als gelekt" in html
+    assert "nieuw sleutelpaar" in html and "blauweknop keys public" in html
+    assert secret not in html and private["d"] not in html  # not in the text, not in the field, not hidden
+    assert not Key.objects.filter(kid=pasted["kid"]).exists()
+
+
+def test_the_confirm_step_shows_the_checked_key_by_its_id_and_thumbprint(operator):
+    new = SigningKey(generate_jwk())
+    url = f"{KEYS}{BELASTING}/nieuw/"
+    html = operator.post(url, {"jwk": json.dumps(new.public_jwk), "reason": "Wissel."}).content.decode()
+    assert "Weet u het zeker?" in html and new.kid in html and thumbprint(new.public_jwk) in html
+
+
+def test_after_adding_a_key_the_page_opens_at_its_owner_with_when_it_takes_over(operator):
+    """N15: after adding or revoking, the page opened at the top of 18 organisations, the message far away."""
+    new = SigningKey(generate_jwk())
+    url = f"{KEYS}{DUO}/nieuw/"
+    fields = {"jwk": json.dumps(new.public_jwk), "reason": "Wissel.", "confirmed": "ja"}
+    done = operator.post(url, fields)
+    assert done["Location"] == f"{KEYS}#sleutels-{DUO}"
+    sections = _sections(operator.get(done["Location"]).content.decode())
+    said = sections[DUO].split("<table", 1)[0]
+    assert f"De sleutel {new.kid} is toegevoegd voor" in said and "gaat op" in said and "in gebruik" in said
+    assert "is toegevoegd" not in sections[BELASTING]
+
+
+def test_after_revoking_the_page_says_who_signs_next_or_that_nobody_does(operator):
+    """N15: revoking a current key made a waiting key current, or left none, and no page said so."""
+    old = keystore.signing_key(BELASTING).kid
+    waiting = SigningKey(generate_jwk())
+    keys.add(BELASTING, waiting.public_jwk, actor="deelnemer")
+    url = _revoke_url(BELASTING, old)
+    done = operator.post(url, {"reason": "Gestolen.", "successor": "", "confirmed": "ja"})
+    assert done["Location"] == f"{KEYS}#sleutels-{BELASTING}"
+    said = _sections(operator.get(done["Location"]).content.decode())[BELASTING].split("<table", 1)[0]
+    assert "heeft nu geen sleutel in gebruik" in said and f"Sleutel {waiting.kid} gaat op" in said
+
+    done = operator.post(_revoke_url(BELASTING, waiting.kid), {"reason": "Ook weg.", "confirmed": "ja"})
+    said = _sections(operator.get(done["Location"]).content.decode())[BELASTING].split("<table", 1)[0]
+    assert f"De sleutel {waiting.kid} is ingetrokken" in said and "heeft nu geen sleutel" not in said  # was waiting
+
+    old_duo, honest = keystore.signing_key(DUO).kid, SigningKey(generate_jwk())
+    keys.add(DUO, honest.public_jwk, actor="deelnemer")
+    done = operator.post(_revoke_url(DUO, old_duo), {"reason": "Gestolen.", "successor": honest.kid, "confirmed": "ja"})
+    said = _sections(operator.get(done["Location"]).content.decode())[DUO].split("<table", 1)[0]
+    assert "Vanaf nu ondertekent" in said and honest.kid in said
+
+
+def test_after_revoking_the_last_key_the_page_says_to_ask_for_a_new_one(operator):
+    old = keystore.signing_key(DUO).kid
+    done = operator.post(_revoke_url(DUO, old), {"reason": "Gestolen.", "successor": "", "confirmed": "ja"})
+    said = _sections(operator.get(done["Location"]).content.decode())[DUO].split("<table", 1)[0]
+    assert "heeft nu geen sleutel in gebruik" in said and "Vraag de eigenaar om een nieuwe publieke sleutel" in said
 
 
 def _revoke_url(owner, kid):

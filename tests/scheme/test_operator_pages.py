@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -277,7 +278,7 @@ def test_the_participant_page_shows_its_data_keys_and_history(operator):
     apply(APPLICANT, "Waterschap Aanmelding")
     key = Organisation.objects.get(oin=APPLICANT).keys.get()
     html = operator.get(f"/stelsel/beheer/deelnemers/{APPLICANT}/").content.decode()
-    assert APPLICANT in html and "gegevenshouder" in html and "vorderingen" in html
+    assert APPLICANT in html and "gegevenshouder" in html and "Openstaande betalingen" in html
     assert key.kid in html
     assert "Aangemeld" in html and "aanvrager" in html  # the history, from the audit trail
     assert f'href="/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/"' in html
@@ -352,3 +353,155 @@ def test_seed_demo_prints_an_operator_login_that_works(demo_world, client, setti
     device = TOTPDevice.objects.get(user__username=OPERATOR_USERNAME)
     assert device.key == totp_key and device.confirmed
     assert log_in(client, OPERATOR_USERNAME, device, password=password)["Location"] == HOME
+
+
+def _participant_page(client, oin: str) -> str:
+    return client.get(f"/stelsel/beheer/deelnemers/{oin}/").content.decode()
+
+
+def test_the_review_page_shows_the_facts_then_a_checklist_then_the_steps(operator, settings):
+    """N9: the decision buttons came before the addresses and keys, and nothing said how to review."""
+    applicant = apply(APPLICANT, "Waterschap Aanmelding")
+    html = _participant_page(operator, APPLICANT)
+    issuer = f"{settings.BASE_URL.rstrip('/')}/{applicant.slug}"
+    order = [">Adressen</h2>", ">Sleutels</h2>", "Controleer dit eerst", "blauweknop conformance", "Wat kunt u doen?"]
+    places = [html.index(words) for words in order]
+    assert places == sorted(places), places
+    assert html.index("Wat kunt u doen?") < html.index("/certificeren/")
+    assert f"blauweknop conformance --holder {issuer} " in html
+    assert "acceptatieomgeving" in html and "adressen hierboven antwoorden" in html and "Controleer het contact" in html
+    lifecycle.certify(APPLICANT, actor="olga", reason="Goed.")
+    certified = _participant_page(operator, APPLICANT)
+    assert "Controleer dit eerst" not in certified and "Schorsen" in certified  # the checklist is for an applicant
+
+
+def test_the_conformance_command_names_the_applicants_own_issuer_and_requester_addresses(operator, settings):
+    holder = apply(APPLICANT, "Waterschap Aanmelding")
+    both = apply(OTHER_APPLICANT, "Gemeente Aanmelding")
+    Organisation.objects.filter(oin=both.oin).update(is_requester=True, base_url="https://gemeente.example")
+    html = _participant_page(operator, holder.oin)
+    assert f"--holder {settings.BASE_URL.rstrip('/')}/{holder.slug} " in html and "--requester " not in html
+    other = _participant_page(operator, both.oin)
+    slug = both.slug
+    assert f"--holder https://gemeente.example/{slug} " in other
+    assert f"--requester https://gemeente.example/vragers/{slug}/api/v1 " in other
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_participant_page_names_addresses_and_document_types_in_words(operator, lang):
+    """N10: "api", "issuer" as labels and the type id "vorderingen" instead of the catalogue's name."""
+    apply(APPLICANT, "Waterschap Aanmelding")
+    if lang == "en":
+        operator.cookies["django_language"] = "en"
+    html = _participant_page(operator, APPLICANT)
+    words = {
+        "nl": ["API-adres", "Adres van de uitgever", "Openstaande betalingen"],
+        "en": ["API address", "Address of the issuer", "Outstanding payments"],
+    }[lang]
+    for expected in words:
+        assert expected in html, expected
+    data = html.split("</dl>", 1)[0]
+    assert "vorderingen" not in data  # the name, not the id
+
+
+def test_the_catalogue_labels_the_vct_and_offers_each_version_as_a_file_to_start_from(operator):
+    """N10, N22: a column "vct" without words, and no way to get the current definition to start a new version."""
+    html = operator.get("/stelsel/beheer/catalogus/").content.decode()
+    assert "Type-adres (vct)" in html and ">vct<" not in html
+    link = "/stelsel/beheer/catalogus/persoonsgegevens/1.json"
+    assert f'href="{link}"' in html and "Download versie 1 (JSON)" in html
+    response = operator.get(link)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"] == 'attachment; filename="persoonsgegevens-1.json"'
+    definition = json.loads(response.content)
+    assert (definition["id"], definition["version"]) == ("persoonsgegevens", 1)
+    # It is a start for the next version: raised to version 2, the new-version page takes it.
+    definition["version"], definition["vct"] = 2, definition["vct"].rsplit("/", 1)[0] + "/2"
+    confirm = operator.post("/stelsel/beheer/catalogus/nieuwe-versie/", {"definitie": json.dumps(definition)})
+    assert confirm.status_code == 200 and "Weet u het zeker?" in confirm.content.decode()
+    for unknown in ("persoonsgegevens/9.json", "onbekend/1.json", "persoonsgegevens/1", "../1.json"):
+        assert operator.get(f"/stelsel/beheer/catalogus/{unknown}").status_code == 404
+
+
+def test_nobody_else_downloads_a_catalogue_file(client):
+    assert client.get("/stelsel/beheer/catalogus/persoonsgegevens/1.json").status_code == 302
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_audit_trail_names_organisations_and_who_else_acted_in_the_pages_language(operator, lang):
+    """N23: the trail showed an OIN only, and the actors "aanvrager", "systeem", "deelnemer" on English pages."""
+    apply(APPLICANT, "Waterschap Aanmelding")
+    audit.record(actor=keys.SYSTEM, action="key_promoted", subject=OTHER_APPLICANT)
+    audit.record(actor=keys.PARTICIPANT, action="key_added", subject=APPLICANT)
+    if lang == "en":
+        operator.cookies["django_language"] = "en"
+    html = operator.get("/stelsel/beheer/logboek/").content.decode()
+    assert f"Waterschap Aanmelding</a> ({APPLICANT})" in html
+    assert OTHER_APPLICANT in html  # not a participant: its OIN alone
+    words = {
+        "nl": ["de aanvrager zelf", "het systeem", "de deelnemer zelf"],
+        "en": ["the applicant", "the system", "the participant"],
+    }[lang]
+    for expected in words:
+        assert expected in html, expected
+    if lang == "en":
+        cells = html.split('data-label="By">')[1:]
+        assert not any(cell.startswith(("aanvrager", "systeem", "deelnemer")) for cell in cells)
+    history = _participant_page(operator, APPLICANT)
+    assert words[0] in history
+
+
+def test_the_login_help_names_whom_to_ask_on_each_portal(client):
+    """N11: the operator's login said "Vraag de beheerder in uw organisatie", its footer "een collega die het
+    stelsel beheert"; a requester's staff do ask their own organisation's administrator."""
+    operator_login = client.get(LOGIN).content.decode()
+    assert "Vraag een collega die het stelsel beheert om een nieuw wachtwoord" in operator_login
+    assert "beheerder in uw organisatie" not in operator_login
+    requester_login = client.get("/vragers/inloggen/").content.decode()
+    assert "Vraag de beheerder in uw organisatie om een nieuw wachtwoord" in requester_login
+    device = make_operator("piet")
+    assert client.post(LOGIN, {"username": "piet", "password": PASSWORD}).status_code == 302
+    second = client.get("/stelsel/beheer/inloggen/tweede-stap/").content.decode()
+    assert "Vraag een collega die het stelsel beheert om uw app opnieuw in te stellen" in second
+    assert "beheerder in uw organisatie" not in second and device is not None
+
+
+def test_locked_out_operator_staff_are_told_whom_to_ask(client, settings):
+    make_operator("piet")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(LOGIN, {"username": "piet", "password": "fout"})
+    html = response.content.decode()
+    assert response.status_code == 429 and "Meld het dan ook aan een collega die het stelsel beheert" in html
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_wrong_code_says_how_many_seconds_to_wait(client, lang):
+    """N21: after one wrong code, the right one was refused with "te veel verkeerde codes. Wacht even"."""
+    device = make_operator("piet")
+    if lang == "en":
+        client.cookies["django_language"] = "en"
+    second = client.post(LOGIN, {"username": "piet", "password": PASSWORD})["Location"]
+    wrong = client.post(second, {"token": "000000" if code(device) != "000000" else "111111"}).content.decode()
+    at_once = client.post(second, {"token": code(device)}).content.decode()
+    if lang == "nl":
+        assert "Deze code klopt niet. Wacht 1 seconde en typ dan de code die de app nu laat zien." in wrong
+        assert "Wacht nog 1 seconde" in at_once and "Elke verkeerde code maakt het wachten langer" in at_once
+    else:
+        assert "This code is not right. Wait 1 second, then type the code the app shows now." in wrong
+        assert "Wait 1 more second" in at_once and "Each wrong code makes the wait longer" in at_once
+    assert "te veel" not in at_once and "too many" not in at_once
+    device.refresh_from_db()
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=4)  # four wrong codes: 8 seconds
+    again = client.post(second, {"token": code(device)}).content.decode()
+    assert ("Wacht nog 8 seconden" if lang == "nl" else "Wait 8 more seconds") in again
+
+
+def test_seed_demo_records_each_demo_organisations_certification_once(demo_world, operator):
+    """N14: the demo organisations were "certified since" a date, with nothing in their history."""
+    call_command("seed_demo", citizens=12, stdout=io.StringIO())  # a re-seed adds nothing
+    entries = AuditEntry.objects.filter(action="certified")
+    assert entries.count() == Organisation.objects.count() == 17
+    assert set(entries.values_list("actor", "reason")) == {("systeem", "Demo")}
+    assert audit.verify_chain() is None and audit.missing_since() is None
+    html = _participant_page(operator, "00000001003214345000")
+    assert "Gecertificeerd" in html and "door het systeem" in html and "Reden: Demo" in html

@@ -14,12 +14,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from blauweknop import i18n
 from blauweknop.document_types import DocumentType
@@ -155,7 +155,27 @@ def new_version(request: HttpRequest) -> HttpResponse:
     return redirect("scheme:catalogue")
 
 
+@operator_required
+@require_GET
+def download(request: HttpRequest, type_id: str, version: int) -> HttpResponse:
+    """One listed version as a file, in the form the new-version page takes: a start for the next version."""
+    found = next(
+        (
+            v.document_type
+            for v in versions.listed()
+            if (v.document_type.id, v.document_type.version) == (type_id, version)
+        ),
+        None,
+    )
+    if found is None:
+        raise Http404
+    response = JsonResponse(found.publish(), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{found.id}-{found.version}.json"'
+    return response
+
+
 urlpatterns: list[URLPattern] = [
     path("", catalogue, name="catalogue"),
     path("nieuwe-versie/", new_version, name="catalogue-new"),
+    path("<slug:type_id>/<int:version>.json", download, name="catalogue-download"),
 ]

@@ -9,23 +9,32 @@ stole the current key may have announced next keys with it. A key is addressed b
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
-from django.utils import timezone
+from django.urls import URLPattern, path, reverse
+from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from blauweknop.protocol.jwk import public_jwk, thumbprint
 from blauweknop.scheme import audit, keys
 from blauweknop.scheme.models import OPERATOR, Key, Organisation
 from blauweknop.scheme.staff import operator_required
 
+ANCHOR = "sleutels-"  # an owner's section on the key list: its id, and the tag of a message about its keys
 MAX_JWK_TEXT = 2000  # a public key as JSON is a few hundred characters
+PRIVATE_PASTED = gettext_lazy(
+    "U plakte ook het geheime deel van de sleutel. We bewaren het niet en laten het niet zien. Maar het is nu "
+    "niet meer geheim: behandel deze sleutel als gelekt. Vraag de eigenaar een nieuw sleutelpaar te maken en "
+    "alleen het publieke deel te sturen: wat het commando blauweknop keys public laat zien."
+)
 
 
 class ReasonForm(forms.Form):
@@ -93,13 +102,22 @@ class NewKeyForm(ReasonForm):
     field_order = ["jwk", "reason"]
 
     def clean_jwk(self) -> dict[str, Any]:
+        """The public key, checked here, before "Weet u het zeker?": a private key is refused and never shown back."""
         try:
             value = json.loads(self.cleaned_data["jwk"])
         except json.JSONDecodeError:
             raise forms.ValidationError(_("Dit is geen JSON. Plak de sleutel zoals u hem kreeg.")) from None
         if not isinstance(value, dict):
             raise forms.ValidationError(_("Een sleutel is één JSON-object, tussen { en }."))
-        return value
+        if public_jwk(value) != value:  # it had a private member (d, p, q, dp, dq, qi, oth, k)
+            # The field is shown again empty: the page must not carry the secret part a second time.
+            self.data = self.data.copy()
+            self.data["jwk"] = ""
+            raise forms.ValidationError(PRIVATE_PASTED)
+        try:
+            return keys.checked(value)
+        except keys.KeyRefused as exc:
+            raise forms.ValidationError(exc.message) from None
 
 
 def _owner_name(owner: str) -> str:
@@ -119,9 +137,40 @@ def key_list(request: HttpRequest) -> HttpResponse:
     by_owner: dict[str, list[Key]] = {}
     for key in Key.objects.order_by("owner", "-added_at", "-pk"):
         by_owner.setdefault(key.owner, []).append(key)
-    owners = [(OPERATOR, _owner_name(OPERATOR), by_owner.get(OPERATOR, []))]
-    owners += [(o.oin, o.name, by_owner.get(o.oin, [])) for o in Organisation.objects.order_by("name")]
-    return render(request, "scheme/keys.html", {"owners": owners})
+    # A message about one owner's keys is shown in that owner's section, where the page opens (_done).
+    flashed = list(messages.get_messages(request))
+    said = {message.extra_tags: message for message in flashed if message.extra_tags.startswith(ANCHOR)}
+    names = [(OPERATOR, _owner_name(OPERATOR)), *Organisation.objects.order_by("name").values_list("oin", "name")]
+    owners = [(owner, name, by_owner.get(owner, []), said.get(ANCHOR + owner)) for owner, name in names]
+    others = [message for message in flashed if message.extra_tags not in said]
+    return render(request, "scheme/keys.html", {"owners": owners, "messages": others})
+
+
+def _done(request: HttpRequest, owner: str, message: str) -> HttpResponse:
+    """Back to the key list, at the owner's section (one of many), with ``message`` there."""
+    messages.info(request, message, extra_tags=ANCHOR + owner)
+    return redirect(f"{reverse('scheme:keys')}#{ANCHOR}{owner}")
+
+
+def _when(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "j F Y, H:i")
+
+
+def _after_revoking(owner: str, owner_name: str) -> str:
+    """What happens now the owner's current key is revoked: who signs next, and from when."""
+    current = Key.objects.filter(owner=owner, state=Key.State.CURRENT).first()
+    if current is not None:
+        return _("Vanaf nu ondertekent %(name)s met sleutel %(kid)s.") % {"name": owner_name, "kid": current.kid}
+    waiting = Key.objects.filter(owner=owner, state=Key.State.NEXT).order_by("usable_from", "pk").first()
+    if waiting is not None:
+        return _(
+            "%(name)s heeft nu geen sleutel in gebruik en kan niets ondertekenen. Sleutel %(kid)s gaat op "
+            "%(when)s in gebruik."
+        ) % {"name": capfirst(owner_name), "kid": waiting.kid, "when": _when(waiting.usable_from)}
+    return _(
+        "%(name)s heeft nu geen sleutel in gebruik en kan niets ondertekenen. Vraag de eigenaar om een nieuwe "
+        "publieke sleutel en voeg die hier toe."
+    ) % {"name": capfirst(owner_name)}
 
 
 @operator_required
@@ -133,15 +182,23 @@ def add_key(request: HttpRequest, owner: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         jwk, reason = form.cleaned_data["jwk"], form.cleaned_data["reason"]
         if request.POST.get("confirmed") != "ja":
-            shown = json.dumps(jwk, indent=2)
-            return render(request, "scheme/key_confirm.html", {**context, "form": form, "shown": shown})
+            # Only what was checked goes on: the kid and thumbprint shown, the public key alone in the form.
+            adding = {"kid": jwk["kid"], "thumbprint": thumbprint(jwk), "public": json.dumps(jwk)}
+            return render(request, "scheme/key_confirm.html", {**context, "form": form, **adding})
         try:
             key = keys.add(owner, jwk, actor=request.user.get_username(), reason=reason)
         except keys.KeyRefused as exc:
             form.add_error("jwk", exc.message)
         else:
-            messages.info(request, _("De sleutel %(kid)s is toegevoegd. Het staat in het logboek.") % {"kid": key.kid})
-            return redirect("scheme:keys")
+            done = _("De sleutel %(kid)s is toegevoegd voor %(name)s. Het staat in het logboek.") % {
+                "kid": key.kid,
+                "name": context["owner_name"],
+            }
+            if key.state == Key.State.CURRENT:
+                done += " " + _("Het is de enige sleutel: hij is meteen in gebruik.")
+            else:
+                done += " " + _("Hij gaat op %(when)s in gebruik.") % {"when": _when(key.usable_from)}
+            return _done(request, owner, done)
     return render(request, "scheme/key_step.html", {**context, "form": form})
 
 
@@ -186,8 +243,10 @@ def revoke_key(request: HttpRequest, owner: str, pk: int) -> HttpResponse:
         except keys.KeyRefused as exc:
             form.add_error("successor" if "successor" in form.fields else "reason", exc.message)
         else:
-            messages.info(request, _("De sleutel %(kid)s is ingetrokken. Het staat in het logboek.") % {"kid": key.kid})
-            return redirect("scheme:keys")
+            done = _("De sleutel %(kid)s is ingetrokken. Het staat in het logboek.") % {"kid": key.kid}
+            if key.state == Key.State.CURRENT:
+                done += " " + _after_revoking(owner, context["owner_name"])
+            return _done(request, owner, done)
     return render(request, "scheme/key_step.html", {**context, "form": form})
 
 

@@ -22,7 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from blauweknop.scheme import audit, lifecycle
+from blauweknop import i18n
+from blauweknop.scheme import audit, keys, lifecycle
+from blauweknop.scheme.applications import APPLICANT
+from blauweknop.scheme.catalogue import versions
 from blauweknop.scheme.models import AuditEntry, Organisation
 from blauweknop.scheme.staff import LOGIN, operator_required
 
@@ -46,6 +49,21 @@ ACTION_WORDS: dict[str, Promise] = {
     "operator_key_revoked": gettext_lazy("Sleutel van de beheerder ingetrokken"),
     "catalogue_published": gettext_lazy("Nieuwe versie van een documentsoort"),
     "document_published": gettext_lazy("Stelseldocument gepubliceerd"),
+}
+
+# Who else takes steps than the operator's staff (whose usernames are shown as they are).
+ACTOR_WORDS: dict[str, Promise] = {
+    APPLICANT: gettext_lazy("de aanvrager zelf"),
+    keys.PARTICIPANT: gettext_lazy("de deelnemer zelf"),
+    keys.SYSTEM: gettext_lazy("het systeem"),
+}
+# A participant's addresses in the scheme document (protocol.application.endpoints), in words.
+ENDPOINT_WORDS: dict[str, Promise] = {
+    "api": gettext_lazy("API-adres"),
+    "issuer": gettext_lazy("Adres van de uitgever"),
+    "requester": gettext_lazy("API-adres voor verzoeken"),
+    "wallet": gettext_lazy("Adres van de wallet"),
+    "fetch": gettext_lazy("Adres voor ophalen"),
 }
 
 
@@ -146,6 +164,18 @@ def roles(organisation: Organisation) -> list[str]:
     return [word for held, word in flags if held]
 
 
+def type_names() -> dict[str, str]:
+    """Each document type's name in the catalogue's newest version, in the page's language, by its id."""
+    language = i18n.language()
+    return {version.document_type.id: version.document_type.name[language] for version in versions.listed()}
+
+
+def actor_words(actor: str) -> str:
+    """Who took a step, as the audit trail names them: a staff member's username, or in words who else it was."""
+    words = ACTOR_WORDS.get(actor)
+    return str(words) if words is not None else actor
+
+
 def _participant(oin: str) -> Organisation:
     return get_object_or_404(Organisation, oin=oin)
 
@@ -187,14 +217,26 @@ def participant(request: HttpRequest, oin: str) -> HttpResponse:
     listed = copy.copy(organisation)
     listed.certification = Certification.CERTIFIED
     entry = listed.scheme_entry()
-    history = [{"entry": item, "words": ACTION_WORDS.get(item.action, item.action)} for item in audit.history(oin)]
+    history = [
+        {"entry": item, "words": ACTION_WORDS.get(item.action, item.action), "actor": actor_words(item.actor)}
+        for item in audit.history(oin)
+    ]
+    names = type_names()
+    steps = [STEP_BY_ACTION[action] for action in lifecycle.allowed(organisation)]
     context = {
         "organisation": organisation,
         "roles": roles(organisation),
-        "endpoints": sorted(entry["endpoints"].items()),
+        "document_types": [names.get(type_id, type_id) for type_id in organisation.document_types],
+        "endpoints": [
+            (ENDPOINT_WORDS.get(name, name), name, address) for name, address in sorted(entry["endpoints"].items())
+        ],
         "keys": organisation.keys.order_by("-added_at", "-pk"),
         "history": history,
-        "steps": [STEP_BY_ACTION[action] for action in lifecycle.allowed(organisation)],
+        "steps": steps,
+        # Before certifying, the kit run against the applicant's acceptance deployment (docs/conformance.md).
+        "reviewing": "certified" in lifecycle.allowed(organisation),
+        "issuer": entry["endpoints"].get("issuer"),
+        "requester": entry["endpoints"].get("requester"),
     }
     return render(request, "scheme/participant.html", context)
 
@@ -238,14 +280,14 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     still holds every entry the published scheme documents vouched for (a cut at the end leaves the chain whole)."""
     paginator = Paginator(AuditEntry.objects.order_by("-pk"), ENTRIES_PER_PAGE)
     page = paginator.get_page(request.GET.get("pagina"))
-    participants_known = set(
-        Organisation.objects.filter(oin__in=[entry.subject for entry in page]).values_list("oin", flat=True)
-    )
+    names = dict(Organisation.objects.filter(oin__in=[entry.subject for entry in page]).values_list("oin", "name"))
     rows = [
         {
             "entry": entry,
             "words": ACTION_WORDS.get(entry.action, entry.action),
-            "link": reverse("scheme:participant", args=[entry.subject]) if entry.subject in participants_known else "",
+            "name": names.get(entry.subject, ""),
+            "link": reverse("scheme:participant", args=[entry.subject]) if entry.subject in names else "",
+            "actor": actor_words(entry.actor),
         }
         for entry in page
     ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from blauweknop.scheme.models import OperatorMember
 from blauweknop.staff.login import StaffLogin
 
@@ -25,6 +27,7 @@ LOGIN = StaffLogin(
     home="scheme:home",
     base_template="scheme/base.html",
     attribute="operator",
+    helper=gettext_lazy("een collega die het stelsel beheert"),  # as the footer says: the operator has no admin above
 )
 
 # An operator page: logged in with both factors as the operator's staff, else the login step still to do;

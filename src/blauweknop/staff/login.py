@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +27,12 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, include, path, reverse
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.oath import TOTP, hotp
@@ -39,6 +42,9 @@ from django_otp_webauthn.models import WebAuthnCredential
 from blauweknop.staff import passkeys
 
 TOTP_NAME = "app"  # the one authenticator app device of a staff member
+# Whom a requester's staff member asks for a new password or app; the operator's staff ask a colleague instead.
+ORGANISATION_ADMIN = gettext_lazy("de beheerder in uw organisatie")
+WRONG_CODE = gettext_lazy("Deze code klopt niet. Typ de code die de app nu laat zien.")
 LOGIN_ON_REQUEST = "blauweknop_staff_login"  # the request attribute naming the staff login now checking a password
 
 
@@ -73,7 +79,9 @@ def locked_out(
     minutes = round(float(settings.AXES_COOLOFF_TIME) * 60)
     login: StaffLogin | None = getattr(request, LOGIN_ON_REQUEST, None)
     base_template = login.base_template if login is not None else "base.html"
-    return render(request, "staff/locked.html", {"minutes": minutes, "base_template": base_template}, status=429)
+    helper = login.helper if login is not None else ORGANISATION_ADMIN
+    context = {"minutes": minutes, "base_template": base_template, "helper": helper}
+    return render(request, "staff/locked.html", context, status=429)
 
 
 def qr_svg(text: str, label: str) -> SafeString:
@@ -93,6 +101,15 @@ def used_before(device: TOTPDevice, token: str) -> bool:
     now = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
     steps = range(now - device.tolerance, min(now + device.tolerance, device.last_t) + 1)
     return any(hotp(device.bin_key, step, device.digits) == int(token) for step in steps)
+
+
+def wait_seconds(device: TOTPDevice) -> int:
+    """How many whole seconds before django-otp lets ``device`` check a code again (it waits longer after each
+    wrong code: 1, 2, 4, ... seconds); 0 when it may now."""
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or data.get("locked_until") is None:
+        return 0
+    return max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds()))
 
 
 def secret(device: TOTPDevice) -> str:
@@ -116,6 +133,7 @@ class StaffLogin:
     namespace the login's URLs are included in; ``home`` the URL name to go to after logging in (a ``next`` is
     followed only when it lies under that page's path); ``base_template`` the portal's layout the login's pages
     extend. ``on_page(request, membership)``, when given, runs before every staff page (say, a banner's state).
+    ``helper`` is whom a staff member asks for a new password or a new app, as the portal's footer names them.
     """
 
     namespace: str
@@ -124,6 +142,7 @@ class StaffLogin:
     base_template: str
     attribute: str
     on_page: Callable[[HttpRequest, Any], None] | None = None
+    helper: Promise = ORGANISATION_ADMIN
 
     def url(self, name: str) -> str:
         """The path of this login's URL ``name`` (``login``, ``second-factor``, ``passkey-catalog``, ...)."""
@@ -157,6 +176,7 @@ class StaffLogin:
             "login_url": self.url("login"),
             "passkey_catalog_url": self.url("passkey-catalog"),
             "next": self.next_page(request),
+            "helper": self.helper,
         }
         return render(request, template, {**common, **context})
 
@@ -211,15 +231,27 @@ class StaffLogin:
         device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
         form = CodeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            allowed, _reason = device.verify_is_allowed() if device else (False, None)
-            if not allowed and device is not None:
-                form.add_error("token", _("Er waren te veel verkeerde codes. Wacht even en typ dan de nieuwe code."))
+            if device is not None and (seconds := wait_seconds(device)):
+                message = ngettext(
+                    "U typte net een verkeerde code. Wacht nog %(seconds)d seconde en typ dan de code die de app "
+                    "nu laat zien. Elke verkeerde code maakt het wachten langer.",
+                    "U typte net een verkeerde code. Wacht nog %(seconds)d seconden en typ dan de code die de app "
+                    "nu laat zien. Elke verkeerde code maakt het wachten langer.",
+                    seconds,
+                )
+                form.add_error("token", message % {"seconds": seconds})
             elif device is not None and device.verify_token(form.cleaned_data["token"]):
                 return self._verified(request, device)
             elif device is not None and used_before(device, form.cleaned_data["token"]):
                 form.add_error("token", _("Deze code is al gebruikt. Wacht op de volgende code in uw app."))
             else:
-                form.add_error("token", _("Deze code klopt niet. Typ de code die de app nu laat zien."))
+                seconds = wait_seconds(device) if device is not None else 0
+                message = ngettext(
+                    "Deze code klopt niet. Wacht %(seconds)d seconde en typ dan de code die de app nu laat zien.",
+                    "Deze code klopt niet. Wacht %(seconds)d seconden en typ dan de code die de app nu laat zien.",
+                    seconds,
+                )
+                form.add_error("token", message % {"seconds": seconds} if seconds else WRONG_CODE)
         context = {"form": form, "has_app": device is not None, "passkeys": self._passkeys(request)}
         return self._render(request, "staff/second_factor.html", context)
 

@@ -38,17 +38,22 @@ DEMO_BSNS_SHOWN = 3
 OPERATOR = "stelsel"  # what the operator's demo login is derived for (an OIN for a requester's staff)
 OPERATOR_USERNAME = "beheerder"
 OPERATOR_NAME = "Beheerder van het stelsel"
+DEMO_REASON = "Demo"  # the reason of the demo organisations' certification in the audit trail
 BSNS_PER_DELETE = 500  # well under SQLite's limit on the parameters of one statement
 
 
 def register_organisations() -> int:
     """The demo organisations in the operator's register, then a newly published scheme document; its version."""
-    from blauweknop.scheme import keys, publication
+    from blauweknop.scheme import audit, keys, publication
     from blauweknop.scheme.models import Key, Organisation
 
     for spec in ORGANISATIONS:
         key = keystore.signing_key(spec["oin"])  # made at first run, outside git
-        Organisation.objects.update_or_create(oin=spec["oin"], defaults={**spec, "certified_since": date(2026, 1, 5)})
+        _organisation, created = Organisation.objects.update_or_create(
+            oin=spec["oin"], defaults={**spec, "certified_since": date(2026, 1, 5)}
+        )
+        if created:  # its certification in the audit trail, so its page shows a history; once, not per re-seed
+            audit.record(actor=keys.SYSTEM, action="certified", subject=spec["oin"], reason=DEMO_REASON)
         added = keys.add(spec["oin"], key.public_jwk)
         if added.state != Key.State.CURRENT:  # a key folder made anew: the demo signs with what it has on disk
             Key.objects.filter(owner=spec["oin"], state=Key.State.CURRENT).update(state=Key.State.RETIRED)
