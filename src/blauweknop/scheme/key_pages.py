@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from blauweknop.protocol.jwk import public_jwk, thumbprint
-from blauweknop.scheme import audit, keys
+from blauweknop.scheme import keys
 from blauweknop.scheme.models import OPERATOR, Key, Organisation
+from blauweknop.scheme.pages import ReasonForm
 from blauweknop.scheme.staff import operator_required
 
 ANCHOR = "sleutels-"  # an owner's section on the key list: its id, and the tag of a message about its keys
@@ -35,19 +36,6 @@ PRIVATE_PASTED = gettext_lazy(
     "niet meer geheim: behandel deze sleutel als gelekt. Vraag de eigenaar een nieuw sleutelpaar te maken en "
     "alleen het publieke deel te sturen: wat het commando blauweknop keys public laat zien."
 )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reden"),
-        help_text=gettext_lazy("Waarom doet u dit? De reden komt in het logboek. Niemand kan hem later wijzigen."),
-        max_length=audit.MAX_REASON,
-        error_messages={
-            "required": gettext_lazy("Schrijf een reden op. De reden komt in het logboek."),
-            "max_length": gettext_lazy("De reden is te lang. Gebruik hoogstens %(limit_value)d tekens."),
-        },
-        widget=forms.Textarea,
-    )
 
 
 class RevokeForm(ReasonForm):

@@ -135,9 +135,11 @@ FUNCTIONS = {
 
 
 class ReasonForm(forms.Form):
+    """Why the operator does this: a step, a key change. Checked as the audit trail keeps it."""
+
     reason = forms.CharField(
         label=gettext_lazy("Reden"),
-        help_text=gettext_lazy("Waarom zet u deze stap? De reden komt in het logboek. Niemand kan hem later wijzigen."),
+        help_text=gettext_lazy("Waarom doet u dit? De reden komt in het logboek. Niemand kan hem later wijzigen."),
         max_length=audit.MAX_REASON,
         error_messages={
             "required": gettext_lazy("Schrijf een reden op. De reden komt in het logboek."),
