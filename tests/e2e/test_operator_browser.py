@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,10 @@ def apply(server: Any, folder: Path) -> None:
     participant, key = folder / "deelnemer.json", folder / "private.jwk"
     participant.write_text(json.dumps(described(WATERSCHAP)))
     key.write_text(json.dumps(KEYS[WATERSCHAP][0]))
-    assert (
-        main(["scheme", "apply", "--file", str(participant), "--key", str(key), "--scheme", f"{server}/stelsel"]) == 0
-    )
+    arguments = ["scheme", "apply", "--file", str(participant), "--key", str(key), "--scheme", f"{server}/stelsel"]
+    # In a thread of its own: the CLI's bounded client runs an event loop, and Playwright's has one running here.
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(main, arguments).result() == 0
 
 
 def published_status(server: str, oin: str) -> str | None:
