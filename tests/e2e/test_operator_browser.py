@@ -23,18 +23,21 @@ from blauweknop.cli import main
 from blauweknop.demo import first_run
 from blauweknop.demo.management.commands.seed_demo import OPERATOR, OPERATOR_USERNAME, staff_login
 from tests.e2e.test_plus_browser import accessible, submit
-from tests.scheme.test_apply_api import KEYS, WATERSCHAP, described
+from tests.scheme.test_apply_api import KEYS, WONINGCORPORATIE, described
 
 pytestmark = pytest.mark.e2e
 
 REASON = "Conformiteitstoets geslaagd; contract getekend op 3 maart."
+# A requester, not a holder: the demo server is shared with the citizens' browser tests, whose overview would
+# otherwise ask the new (made-up, unreachable) holder and find it unreachable.
+APPLICANT = WONINGCORPORATIE
 
 
 def apply(server: Any, folder: Path) -> None:
-    """The waterschap applies with the CLI, signed with its own key, as an organisation that wants to join does."""
+    """The housing corporation applies with the CLI, signed with its own key, as any organisation joining does."""
     participant, key = folder / "deelnemer.json", folder / "private.jwk"
-    participant.write_text(json.dumps(described(WATERSCHAP)))
-    key.write_text(json.dumps(KEYS[WATERSCHAP][0]))
+    participant.write_text(json.dumps(described(APPLICANT)))
+    key.write_text(json.dumps(KEYS[APPLICANT][0]))
     arguments = ["scheme", "apply", "--file", str(participant), "--key", str(key), "--scheme", f"{server}/stelsel"]
     # In a thread of its own: the CLI's bounded client runs an event loop, and Playwright's has one running here.
     with ThreadPoolExecutor(1) as thread:
@@ -52,7 +55,7 @@ def published_status(server: str, oin: str) -> str | None:
 def test_the_operator_logs_in_with_two_factors_and_certifies_a_new_applicant(demo_server, open_context, tmp_path):
     server = demo_server.base_url
     apply(server, tmp_path)
-    assert published_status(server, WATERSCHAP) is None  # an applicant is never in the scheme document
+    assert published_status(server, APPLICANT) is None  # an applicant is never in the scheme document
 
     secret_key = first_run.secret_path(demo_server.data_dir, "DJANGO_SECRET_KEY").read_text().strip()
     password, totp_key = staff_login(secret_key, OPERATOR)
@@ -72,7 +75,7 @@ def test_the_operator_logs_in_with_two_factors_and_certifies_a_new_applicant(dem
         accessible(page)
 
         # The new applicant waits on the home page; its page shows its key and its application.
-        submit(page, page.get_by_role("link", name="Waterschap Voorbeeld"))
+        submit(page, page.get_by_role("link", name="Woningcorporatie Voorbeeld"))
         accessible(page)
         assert page.locator("#stand").inner_text() == "Aangemeld"
         assert "aanvrager" in page.locator("main").inner_text()
@@ -86,12 +89,12 @@ def test_the_operator_logs_in_with_two_factors_and_certifies_a_new_applicant(dem
         submit(page, page.get_by_role("button", name="Verder"))
         assert page.get_by_role("heading", name="Weet u het zeker?").count() == 1
         accessible(page)
-        assert published_status(server, WATERSCHAP) is None  # nothing happened before the confirmation
+        assert published_status(server, APPLICANT) is None  # nothing happened before the confirmation
         submit(page, page.get_by_role("button", name="Ja: Certificeren"))
         assert page.locator("#stand").inner_text() == "Gecertificeerd"
         assert REASON in page.locator("main").inner_text()
         accessible(page)
-        assert published_status(server, WATERSCHAP) == "certified"
+        assert published_status(server, APPLICANT) == "certified"
 
         page.get_by_role("link", name="Logboek").click()
         page.wait_for_url("**/stelsel/beheer/logboek/")
@@ -104,13 +107,13 @@ def test_the_operator_logs_in_with_two_factors_and_certifies_a_new_applicant(dem
 
         # The same pages in English.
         context.add_cookies([{"name": "django_language", "value": "en", "url": server}])
-        for url in ["/stelsel/beheer/", f"/stelsel/beheer/deelnemers/{WATERSCHAP}/", "/stelsel/beheer/logboek/"]:
+        for url in ["/stelsel/beheer/", f"/stelsel/beheer/deelnemers/{APPLICANT}/", "/stelsel/beheer/logboek/"]:
             page.goto(server + url)
             assert page.locator("html").get_attribute("lang") == "en"
             accessible(page)
         assert "Certified" in page.content() or "certified" in page.content()
-        page.goto(server + f"/stelsel/beheer/deelnemers/{WATERSCHAP}/schorsen/")
-        assert page.get_by_role("heading", name="Suspend: Waterschap Voorbeeld").count() == 1
+        page.goto(server + f"/stelsel/beheer/deelnemers/{APPLICANT}/schorsen/")
+        assert page.get_by_role("heading", name="Suspend: Woningcorporatie Voorbeeld").count() == 1
         accessible(page)
 
     with open_context("operator-en", locale="en-GB") as context:  # the login in English, not logged in
