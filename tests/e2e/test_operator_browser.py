@@ -17,12 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from django_otp.oath import totp
 
 from blauweknop.cli import main
 from blauweknop.demo import first_run
 from blauweknop.demo.management.commands.seed_demo import OPERATOR, OPERATOR_USERNAME, staff_login
-from tests.e2e.test_plus_browser import accessible, submit
+from tests.e2e.test_plus_browser import accessible, log_in_staff, submit
 from tests.scheme.test_apply_api import KEYS, WONINGCORPORATIE, described
 
 pytestmark = pytest.mark.e2e
@@ -64,15 +63,7 @@ def test_the_operator_logs_in_with_two_factors_and_certifies_a_new_applicant(dem
         page.goto(server + "/stelsel/beheer/")
         assert "/stelsel/beheer/inloggen/?next=" in page.url, page.url
         accessible(page)
-        page.locator("#id_username").fill(OPERATOR_USERNAME)
-        page.locator("#id_password").fill(password)
-        submit(page, page.locator("form[action='/stelsel/beheer/inloggen/'] button[type=submit]"))
-        assert "/stelsel/beheer/inloggen/tweede-stap/" in page.url, page.url
-        accessible(page)
-        page.locator("#id_token").fill(f"{totp(bytes.fromhex(totp_key)):06d}")
-        submit(page, page.get_by_role("button", name="Inloggen", exact=True))
-        assert page.url == server + "/stelsel/beheer/", f"the second step led to {page.url}"
-        accessible(page)
+        log_in_staff(page, server, "/stelsel/beheer/", OPERATOR_USERNAME, password, totp_key)
 
         # The new applicant waits on the home page; its page shows its key and its application.
         submit(page, page.get_by_role("link", name="Woningcorporatie Voorbeeld"))

@@ -122,16 +122,21 @@ def staff(open_context, demo_server) -> Any:
         page = context.new_page()
         page.goto(demo_server.base_url + "/vragers/inloggen/")
         accessible(page)
-        page.locator("#id_username").fill(HOUSING_SLUG)
-        page.locator("#id_password").fill(password)
-        submit(page, page.locator("form[action='/vragers/inloggen/'] button[type=submit]"))
-        assert "/vragers/inloggen/tweede-stap/" in page.url, page.url
-        accessible(page)
-        page.locator("#id_token").fill(f"{totp(bytes.fromhex(totp_key)):06d}")
-        submit(page, page.get_by_role("button", name="Inloggen", exact=True))
-        assert page.url == demo_server.base_url + "/vragers/", f"the second step led to {page.url}"
-        accessible(page)
+        log_in_staff(page, demo_server.base_url, "/vragers/", HOUSING_SLUG, password, totp_key)
         yield page
+
+
+def log_in_staff(page: Any, server: str, home: str, username: str, password: str, totp_key: str) -> None:
+    """On a staff login page: the password step, then the app's code; the staff's ``home`` page opens."""
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    submit(page, page.locator(f"form[action='{home}inloggen/'] button[type=submit]"))
+    assert f"{home}inloggen/tweede-stap/" in page.url, page.url
+    accessible(page)
+    page.locator("#id_token").fill(f"{totp(bytes.fromhex(totp_key)):06d}")
+    submit(page, page.get_by_role("button", name="Inloggen", exact=True))
+    assert page.url == server + home, f"the second step led to {page.url}"
+    accessible(page)
 
 
 def open_request(staff: Any, reference: str) -> None:
