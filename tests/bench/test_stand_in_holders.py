@@ -99,9 +99,9 @@ def _request() -> dict:
     return {"appbeheerderverklaring": assertion, "documentsoort": "vorderingen"}
 
 
-async def _ask_at_once(url: str, n: int) -> list[httpx.Response]:
+async def _ask_at_once(url: str, bodies: list[dict]) -> list[httpx.Response]:
     async with httpx.AsyncClient(timeout=10) as http:
-        return await asyncio.gather(*(http.post(url, json=_request()) for _ in range(n)))
+        return await asyncio.gather(*(http.post(url, json=body) for body in bodies))
 
 
 def test_its_copies_pass_the_portals_verification_with_their_status(stand_in):
@@ -115,8 +115,11 @@ def test_its_copies_pass_the_portals_verification_with_their_status(stand_in):
 
 def test_it_answers_twenty_requests_at_once_after_the_delay_not_one_after_another(stand_in):
     base_url, _ = stand_in
+    bodies = [_request() for _ in range(20)]  # signed before the clock starts: only the stand-in is timed
     started = time.perf_counter()
-    answers = asyncio.run(_ask_at_once(f"{base_url}/{SLUG}/api/v1/verklaringen", 20))
+    answers = asyncio.run(_ask_at_once(f"{base_url}/{SLUG}/api/v1/verklaringen", bodies))
     elapsed = time.perf_counter() - started
     assert [a.status_code for a in answers] == [201] * 20
-    assert DELAY_MS / 1000 <= elapsed < 2 * DELAY_MS / 1000
+    # One after another takes 20 delays; at once takes one delay plus signing 20 copies, which on a
+    # busy two-core CI machine has taken more than a second delay. Half the serial time tells them apart.
+    assert DELAY_MS / 1000 <= elapsed < 10 * DELAY_MS / 1000
