@@ -27,6 +27,7 @@ if "holder" in settings.BLAUWEKNOP_ROLES:
     urlpatterns += [
         path(".well-known/jwt-vc-issuer/<slug:slug>", issuer_metadata, name="issuer-metadata"),
         path("<slug:holder>/api/v1/", holder_api.urls),
+        path("gegevenshouder/beheer/", include("blauweknop.holder.urls")),
     ]
 
 if "portal" in settings.BLAUWEKNOP_ROLES:

@@ -322,3 +322,73 @@ class UsedAssertion(models.Model):
         """Delete the ids that can no longer verify at ``now``; how many. Housekeeping, never on a request."""
         deleted, _ = cls.objects.filter(expires_at__lt=now).delete()
         return deleted
+
+
+class SourceChange(models.Model):
+    """One change in the source registry, written by the registry's own triggers: whose document of which type.
+
+    It stands for the change feed an organisation's registry offers (mutations): the holder's worker reads
+    it to supersede every earlier copy of changed data (:mod:`blauweknop.holder.freshness`), then forgets it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    holder_oin = models.CharField(max_length=20)
+    document_type = models.CharField(max_length=40)
+    bsn = models.CharField(max_length=9)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "holder_bronwijziging"
+
+    def __repr__(self) -> str:  # the BSN stays out of logs and tracebacks
+        return f"SourceChange(holder={self.holder_oin}, type={self.document_type}, pk={self.pk})"
+
+
+class CorrectionRequest(models.Model):
+    """A citizen's request to correct one field of their data at this holder (GDPR art. 16), and its decision.
+
+    The holder keeps the BSN: it is the source organisation, which must find and change the record.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "ontvangen", "ontvangen"
+        IN_PROGRESS = "in_behandeling", "in behandeling"
+        CORRECTED = "aangepast", "aangepast"
+        REJECTED = "afgewezen", "afgewezen"
+
+    reference = models.CharField(max_length=16, unique=True, help_text="The kenmerk the citizen and staff quote.")
+    holder = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="correction_requests")
+    bsn = models.CharField(max_length=9)
+    subject = models.CharField(max_length=64, db_index=True, help_text="Pseudonym of the citizen.")
+    app_manager_oin = models.CharField(max_length=20, help_text="Whose portal the request came through: told of news.")
+    document_type = models.CharField(max_length=40)
+    path = models.CharField(max_length=100, help_text="The catalogue path of the field.")
+    position = models.PositiveIntegerField(null=True, help_text="The item's position, for a field in a list.")
+    current_value = models.JSONField(null=True, help_text="The value the holder had when the request came in.")
+    proposed_value = models.TextField(help_text="What the citizen says is right, in their own words.")
+    explanation = models.TextField()
+    attachment_name = models.CharField(max_length=100, blank=True)
+    attachment_type = models.CharField(max_length=40, blank=True)
+    attachment = models.BinaryField(null=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    received_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(help_text="The date by which the holder decides: a month, or later when extended.")
+    extension_reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True)
+    decision_reason = models.TextField(blank=True)
+    corrected_value = models.JSONField(null=True, help_text="The value written to the source when corrected.")
+    handled_by = models.CharField(max_length=150, blank=True, help_text="The staff member who last acted.")
+    notice_pending = models.BooleanField(default=False, help_text="The app manager is still to be told of news.")
+
+    class Meta:
+        indexes = [models.Index(fields=["holder", "state", "deadline"], name="correction_queue")]
+
+    def __repr__(self) -> str:  # the BSN stays out of logs and tracebacks
+        return f"CorrectionRequest({self.reference}, holder={self.holder_id}, state={self.state})"
+
+
+class HolderStaffMember(models.Model):
+    """A member of a holder's staff: logs in with two factors and handles the holder's correction requests."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="holder_staff")
+    holder_oin = models.CharField(max_length=20, help_text="The organisation (a tenant of this deployment).")

@@ -225,3 +225,33 @@ class UsedClientAssertion(models.Model):
 
     key = models.CharField(max_length=64, primary_key=True)
     expires_at = models.DateTimeField(db_index=True)
+
+
+class CorrectionTicket(models.Model):
+    """A correction request the citizen sent through this portal: where it went, to show its state and tell of news.
+
+    The request itself stays at the holder; the portal asks the holder for its state. An e-mail address is
+    kept only when the citizen asked to be told, and erased once told.
+    """
+
+    subject = models.CharField(max_length=64, db_index=True, help_text="Pseudonym of the citizen.")
+    holder_oin = models.CharField(max_length=20)
+    reference = models.CharField(max_length=16, help_text="The holder's kenmerk of the request.")
+    asked_at = models.DateTimeField(default=timezone.now)
+    email = models.EmailField(blank=True, help_text="Where to send 'there is news'; empty when not asked or sent.")
+    news_at = models.DateTimeField(null=True, help_text="When the holder said there is news.")
+    told_at = models.DateTimeField(null=True, help_text="When the e-mail about the news was queued.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["holder_oin", "reference"], name="one_ticket_per_holder_reference")
+        ]
+
+
+class DemoInboxMessage(models.Model):
+    """An e-mail the demo 'sent': the demo's mail backend stores it here, for the demo inbox page."""
+
+    to = models.TextField()
+    subject = models.TextField()
+    body = models.TextField()
+    sent_at = models.DateTimeField(default=timezone.now)
