@@ -11,14 +11,10 @@ recorded where the citizen sees it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from blauweknop import metrics, signing
@@ -27,13 +23,14 @@ from blauweknop.display import FETCHED, SEARCHED, SHARE_REFUSED, SHARED
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotHere
-from blauweknop.holder.models import IssuedCredential, StatusListRecord
+from blauweknop.holder.freshness import digest, outdate
+from blauweknop.holder.models import IssuedCredential
 from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
 from blauweknop.protocol import sdjwt_vc
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.scheme_document import REQUESTER, SchemeDocument
-from blauweknop.protocol.status_list import INVALID, StatusReference
+from blauweknop.protocol.status_list import StatusReference
 from blauweknop.pseudonyms import pseudonym
 
 VALID_FOR = 90 * 86400  # a copy is valid for 90 days; its status says sooner when the data changed
@@ -46,12 +43,6 @@ class Issued:
     credential: str
     document_type: DocumentType
     expires_at: datetime
-
-
-def _digest(data: object) -> str:
-    """A keyed digest of the data, to notice a change without keeping the data."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return hmac.new(settings.PSEUDONYM_KEY.encode(), canonical, hashlib.sha256).hexdigest()
 
 
 def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) -> Issued:
@@ -101,18 +92,14 @@ def sign(
     """
     type_id = document_type.id
     document_type.validate(data)
-    subject, digest = pseudonym(bsn), _digest(data)
+    subject, data_digest = pseudonym(bsn), digest(data)
     # This holder's copies with other data are outdated now: verifiers will see them as superseded.
-    # Other holders' copies of the same type are theirs to withdraw. The lists as a subquery, not
-    # a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to build and to run.
-    own_lists = StatusListRecord.objects.filter(holder=holder.tenant)
-    same = IssuedCredential.objects.valid().filter(status_list__in=own_lists, subject=subject, document_type=type_id)
-    same.exclude(data_digest=digest).update(status=INVALID)
+    outdate(holder.tenant, subject, type_id, data_digest)
     record = IssuedCredential.allocate(
         holder.tenant,
         document_type=type_id,
         subject=subject,
-        data_digest=digest,
+        data_digest=data_digest,
         expires_at=now + timezone.timedelta(seconds=VALID_FOR),
     )
     credential = sdjwt_vc.issue(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from blauweknop.holder.freshness import follow_source_changes
 from blauweknop.holder.models import IssuedCredential, StatusListRecord, UsedAssertion
 
 # A credential fails verification at its expiry; a month later its row has nothing left to withdraw.
@@ -15,8 +16,11 @@ RETAIN_AFTER_EXPIRY = timedelta(days=30)
 
 @task()
 def publish_status_lists() -> int:
-    """Sign and store the status lists that changed or get old; how many were stored."""
-    return StatusListRecord.objects.publish_due(timezone.now())
+    """Supersede the copies the source's changes made outdated, then sign and store the status lists that changed
+    or get old; how many lists were stored. So a change is in the published list within one run."""
+    now = timezone.now()
+    follow_source_changes(now)
+    return StatusListRecord.objects.publish_due(now)
 
 
 @task()

@@ -1,0 +1,129 @@
+"""Freshness: when a holder's data about a citizen changes, every earlier copy of it is superseded.
+
+A copy records a keyed digest of the data it carries. Whenever the source's data of a citizen and
+type differs from a copy's, that copy's status becomes INVALID ("vervangen door nieuwere gegevens"),
+and the next status list the worker publishes says so. Three ways lead here: a new copy being issued
+(:func:`outdate`), a correction decided at the holder (:func:`supersede`), and any other change the
+registry reports in its change feed (:func:`follow_source_changes`, run by the worker before it
+publishes, so a change is in the published list within one run, a minute).
+
+Superseding compares with the source's data now, so doing it twice, or for a change that changed
+nothing, is harmless: that is what makes two workers at once safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from blauweknop import document_types
+from blauweknop.db import write_transaction
+from blauweknop.document_types import Catalogue
+from blauweknop.holder.models import IssuedCredential, StatusListRecord, Tenant
+from blauweknop.holder.sources import ChangeFeed, source_adapter
+from blauweknop.protocol.status_list import INVALID
+from blauweknop.pseudonyms import pseudonym
+from blauweknop.scheme.client import scheme_client
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200  # changes read at a time: memory stays bounded whatever the backlog
+MAX_PER_RUN = 10_000  # changes one run handles at most; the rest wait for the next run, a minute later
+# A change is handled again in every run until it is this old, and only then forgotten: an issuance that read
+# the data just before the change may commit its copy just after a run handled it, and the next run catches it.
+SETTLE = timedelta(minutes=5)
+
+
+def digest(data: object) -> str:
+    """A keyed digest of the data, to notice a change without keeping the data."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hmac.new(settings.PSEUDONYM_KEY.encode(), canonical, hashlib.sha256).hexdigest()
+
+
+def outdate(tenant: Tenant, subject: str, type_id: str, current: str | None) -> int:
+    """Mark INVALID every VALID copy ``tenant`` issued about ``subject`` (a pseudonym) of ``type_id`` whose data
+    digest is not ``current`` (every one when ``current`` is ``None``: the source has nothing now); how many.
+
+    Inside the caller's transaction. Other holders' copies of the same type are theirs to withdraw. The
+    lists as a subquery, not a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to build
+    and to run.
+    """
+    own_lists = StatusListRecord.objects.filter(holder=tenant)
+    same = IssuedCredential.objects.valid().filter(status_list__in=own_lists, subject=subject, document_type=type_id)
+    if current is not None:
+        same = same.exclude(data_digest=current)
+    return same.update(status=INVALID)
+
+
+def supersede(tenant: Tenant, bsn: str, type_id: str) -> int:
+    """Mark INVALID every VALID copy of ``tenant`` about this citizen and type whose data differs from the source's
+    data now (all of them when the source has none); how many. Inside the caller's transaction.
+
+    The source is read through the configured adapter, with the document type of the scheme document in
+    hand; when that does not list the type (or no scheme document can be had), what the source holds
+    cannot be told, and every copy is superseded: a citizen can always fetch a fresh one.
+    """
+    scheme = scheme_client.in_hand()
+    return _supersede(tenant, bsn, type_id, document_types.of(scheme) if scheme is not None else None)
+
+
+def _supersede(tenant: Tenant, bsn: str, type_id: str, catalogue: Catalogue | None) -> int:
+    document_type = catalogue.get(type_id) if catalogue is not None else None
+    data = source_adapter().lookup(tenant.oin, bsn, document_type) if document_type is not None else None
+    return outdate(tenant, pseudonym(bsn), type_id, digest(data) if data is not None else None)
+
+
+def follow_source_changes(now: datetime) -> int:
+    """Supersede the copies the registry's recent changes made outdated; how many copies. For the worker.
+
+    Reads the change feed in id order, a batch at a time, and for each change at one of this deployment's
+    tenants supersedes that citizen's copies of that type (:func:`supersede`), each in a short transaction
+    of its own. Changes at an organisation that is no tenant here are dropped. A change is forgotten once
+    it is older than ``SETTLE`` at ``now``; until then each run looks at it again. Without a change feed,
+    or without a scheme document to read the document types from, it does nothing (the changes wait).
+    """
+    feed = source_adapter()
+    if not isinstance(feed, ChangeFeed):
+        return 0
+    scheme = scheme_client.in_hand()
+    if scheme is None:
+        logger.warning("source changes wait: no scheme document to read the document types from")
+        return 0
+    catalogue = document_types.of(scheme)
+    tenants = {tenant.oin: tenant for tenant in Tenant.objects.all()}  # a deployment has a handful
+    settled_before = now - SETTLE
+    after, seen, dropped, forgotten, superseded = 0, 0, 0, 0, 0
+    while seen < MAX_PER_RUN:
+        limit = min(BATCH, MAX_PER_RUN - seen)
+        batch = feed.changes(after, limit)
+        done = []
+        for key in dict.fromkeys((c.holder_oin, c.bsn, c.type_id) for c in batch):  # each citizen's type once
+            if (tenant := tenants.get(key[0])) is not None:
+                with write_transaction():
+                    superseded += _supersede(tenant, key[1], key[2], catalogue)
+        for change in batch:
+            if change.holder_oin not in tenants:
+                dropped += 1
+                done.append(change.id)
+            elif change.changed_at < settled_before:
+                done.append(change.id)
+        with write_transaction():
+            forgotten += feed.forget_changes(done)
+        seen += len(batch)
+        if len(batch) < limit:
+            break
+        after = batch[-1].id
+    if seen:
+        logger.info(
+            "source changes followed: %d read, %d for no tenant here, %d forgotten, %d copies superseded",
+            seen,
+            dropped,
+            forgotten,
+            superseded,
+        )
+    return superseded
