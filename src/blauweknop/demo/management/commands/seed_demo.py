@@ -6,7 +6,8 @@ and nothing else: a holder learns the rest from the scheme document. With the re
 login per requester of this deployment (``BLAUWEKNOP_REQUESTER_OINS``) for the staff pages at /vragers/,
 its password and TOTP key derived from the deployment's secret key (the demo's first run makes it; never in
 git), so a second run prints the same logins; with the scheme role, likewise a login for the operator's staff
-(/stelsel/beheer/). The demo plays every role.
+(/stelsel/beheer/); with the holder role, one for the staff of two holders, who decide on correction requests
+(/gegevenshouder/beheer/). The demo plays every role.
 
 Outside the demo (``BLAUWEKNOP_DEMO`` off) it refuses unless ``--fictional-data`` says the operator
 knows it writes fictional organisations and citizens (a trial deployment). It never deletes a
@@ -38,6 +39,8 @@ DEMO_BSNS_SHOWN = 3
 OPERATOR = "stelsel"  # what the operator's demo login is derived for (an OIN for a requester's staff)
 OPERATOR_USERNAME = "beheerder"
 OPERATOR_NAME = "Beheerder van het stelsel"
+# The demo holders with a staff login for their correction requests (two, so that each sees only its own).
+HOLDER_STAFF = {"00000001003214345000": "medewerker", "00000001005165486000": "medewerker-studiefinanciering"}
 DEMO_REASON = "Demo"  # the reason of the demo organisations' certification in the audit trail
 BSNS_PER_DELETE = 500  # well under SQLite's limit on the parameters of one statement
 
@@ -86,7 +89,7 @@ def fill_sources(people: list[Citizen], oins: list[str]) -> int:
 
 @dataclass(frozen=True)
 class StaffLogin:
-    """How a person logs in as staff of a demo requester or of the scheme operator."""
+    """How a person logs in as staff of a demo requester, a demo holder or the scheme operator."""
 
     organisation: str  # its name
     username: str
@@ -133,6 +136,17 @@ def make_staff() -> list[StaffLogin]:
     ]
 
 
+def make_holder_staff() -> list[StaffLogin]:
+    """A staff member of each demo holder in :data:`HOLDER_STAFF` this deployment serves, derived like the others."""
+    return [
+        _demo_login(
+            spec["name"], HOLDER_STAFF[spec["oin"]], f"holder:{spec['oin']}", "holder_staff", "--holder", spec["oin"]
+        )
+        for spec in ORGANISATIONS
+        if spec["oin"] in HOLDER_STAFF and spec["oin"] in settings.HOLDER_OINS
+    ]
+
+
 def make_operator() -> StaffLogin:
     """The demo's member of the scheme operator's staff, derived like the requesters' staff."""
     return _demo_login(OPERATOR_NAME, OPERATOR_USERNAME, OPERATOR, "operator_staff")
@@ -167,6 +181,7 @@ class Command(BaseCommand):
             sources = fill_sources(people, settings.HOLDER_OINS) if "holder" in roles else 0
             version = register_organisations() if "scheme" in roles else None
             logins = make_staff() if "requester" in roles else []
+            holder_staff = make_holder_staff() if "holder" in roles else []
             operator = make_operator() if "scheme" in roles else None
         done = [f"{len(people)} citizens"]
         if version is not None:
@@ -178,6 +193,12 @@ class Command(BaseCommand):
             self.show_bsns(people, set(settings.HOLDER_OINS))
         if "requester" in roles:
             self.show_staff(logins)
+        if holder_staff:
+            self.stdout.write(
+                "Staff logins of the holders, for correction requests, at /gegevenshouder/beheer/inloggen/:"
+            )
+            for login in holder_staff:
+                self.show_login(login)
         if operator is not None:
             self.stdout.write("The scheme operator's login, at /stelsel/beheer/inloggen/:")
             self.show_login(operator)
