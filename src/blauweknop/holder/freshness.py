@@ -20,6 +20,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from blauweknop import document_types
 from blauweknop.db import write_transaction
@@ -49,15 +50,17 @@ def outdate(tenant: Tenant, subject: str, type_id: str, current: str | None) -> 
     """Mark INVALID every VALID copy ``tenant`` issued about ``subject`` (a pseudonym) of ``type_id`` whose data
     digest is not ``current`` (every one when ``current`` is ``None``: the source has nothing now); how many.
 
-    Inside the caller's transaction. Other holders' copies of the same type are theirs to withdraw. The
-    lists as a subquery, not a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to build
-    and to run.
+    Inside the caller's transaction. Other holders' copies of the same type are theirs to withdraw.
     """
+    same = _valid_copies(tenant, subject, type_id)
+    return (same if current is None else same.exclude(data_digest=current)).update(status=INVALID)
+
+
+def _valid_copies(tenant: Tenant, subject: str, type_id: str) -> QuerySet[IssuedCredential]:
+    # The lists as a subquery, not a join: an UPDATE across a join becomes "id IN (a self-join)", dearer to
+    # build and to run.
     own_lists = StatusListRecord.objects.filter(holder=tenant)
-    same = IssuedCredential.objects.valid().filter(status_list__in=own_lists, subject=subject, document_type=type_id)
-    if current is not None:
-        same = same.exclude(data_digest=current)
-    return same.update(status=INVALID)
+    return IssuedCredential.objects.valid().filter(status_list__in=own_lists, subject=subject, document_type=type_id)
 
 
 def supersede(tenant: Tenant, bsn: str, type_id: str) -> int:
@@ -73,22 +76,25 @@ def supersede(tenant: Tenant, bsn: str, type_id: str) -> int:
 
 
 def _supersede(tenant: Tenant, bsn: str, type_id: str, catalogue: Catalogue | None) -> int:
+    subject = pseudonym(bsn)
+    if not _valid_copies(tenant, subject, type_id).exists():  # most changes concern citizens without copies
+        return 0
     document_type = catalogue.get(type_id) if catalogue is not None else None
     data = source_adapter().lookup(tenant.oin, bsn, document_type) if document_type is not None else None
-    return outdate(tenant, pseudonym(bsn), type_id, digest(data) if data is not None else None)
+    return outdate(tenant, subject, type_id, digest(data) if data is not None else None)
 
 
 def follow_source_changes(now: datetime) -> int:
     """Supersede the copies the registry's recent changes made outdated; how many copies. For the worker.
 
     Reads the change feed in id order, a batch at a time, and for each change at one of this deployment's
-    tenants supersedes that citizen's copies of that type (:func:`supersede`), each in a short transaction
+    tenants supersedes that citizen's copies of that type (as :func:`supersede`), each in a short transaction
     of its own. Changes at an organisation that is no tenant here are dropped. A change is forgotten once
-    it is older than ``SETTLE`` at ``now``; until then each run looks at it again. Without a change feed,
-    or without a scheme document to read the document types from, it does nothing (the changes wait).
+    it is older than ``SETTLE`` at ``now``; until then each run looks at it again. Without a change feed it
+    does nothing; without a scheme document to read the document types from, the changes wait.
     """
     feed = source_adapter()
-    if not isinstance(feed, ChangeFeed):
+    if not isinstance(feed, ChangeFeed) or not (batch := feed.changes(0, BATCH)):
         return 0
     scheme = scheme_client.in_hand()
     if scheme is None:
@@ -97,33 +103,26 @@ def follow_source_changes(now: datetime) -> int:
     catalogue = document_types.of(scheme)
     tenants = {tenant.oin: tenant for tenant in Tenant.objects.all()}  # a deployment has a handful
     settled_before = now - SETTLE
-    after, seen, dropped, forgotten, superseded = 0, 0, 0, 0, 0
-    while seen < MAX_PER_RUN:
-        limit = min(BATCH, MAX_PER_RUN - seen)
-        batch = feed.changes(after, limit)
-        done = []
-        for key in dict.fromkeys((c.holder_oin, c.bsn, c.type_id) for c in batch):  # each citizen's type once
-            if (tenant := tenants.get(key[0])) is not None:
+    seen, dropped, forgotten, superseded = 0, 0, 0, 0
+    while True:
+        for oin, bsn, type_id in dict.fromkeys((c.holder_oin, c.bsn, c.type_id) for c in batch):  # each once
+            if (tenant := tenants.get(oin)) is not None:
                 with write_transaction():
-                    superseded += _supersede(tenant, key[1], key[2], catalogue)
-        for change in batch:
-            if change.holder_oin not in tenants:
-                dropped += 1
-                done.append(change.id)
-            elif change.changed_at < settled_before:
-                done.append(change.id)
+                    superseded += _supersede(tenant, bsn, type_id, catalogue)
+        elsewhere = [c.id for c in batch if c.holder_oin not in tenants]
+        settled = [c.id for c in batch if c.holder_oin in tenants and c.changed_at < settled_before]
         with write_transaction():
-            forgotten += feed.forget_changes(done)
-        seen += len(batch)
-        if len(batch) < limit:
+            forgotten += feed.forget_changes(elsewhere + settled)
+        seen, dropped = seen + len(batch), dropped + len(elsewhere)
+        limit = min(BATCH, MAX_PER_RUN - seen)
+        if len(batch) < BATCH or limit <= 0:
             break
-        after = batch[-1].id
-    if seen:
-        logger.info(
-            "source changes followed: %d read, %d for no tenant here, %d forgotten, %d copies superseded",
-            seen,
-            dropped,
-            forgotten,
-            superseded,
-        )
+        batch = feed.changes(batch[-1].id, limit)
+    logger.info(
+        "source changes followed: %d read, %d for no tenant here, %d forgotten, %d copies superseded",
+        seen,
+        dropped,
+        forgotten,
+        superseded,
+    )
     return superseded
