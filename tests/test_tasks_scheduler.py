@@ -42,7 +42,10 @@ def test_the_scheduler_enqueues_a_task_again_once_its_interval_has_passed():
     scheduler.enqueue_due(timezone.now(), settings.ALL_ROLES)
     DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now())
     in_two_minutes = timezone.now() + timedelta(minutes=2)
-    assert scheduler.enqueue_due(in_two_minutes, settings.ALL_ROLES) == ["blauweknop.holder.tasks.publish_status_lists"]
+    assert scheduler.enqueue_due(in_two_minutes, settings.ALL_ROLES) == [
+        "blauweknop.holder.tasks.publish_status_lists",
+        "blauweknop.holder.notices.tell_app_managers",
+    ]
 
 
 def test_the_scheduler_enqueues_only_the_work_of_the_roles_played():

@@ -50,6 +50,8 @@ SCHEDULE = (
     Periodic("blauweknop.scheme.tasks.rotate_keys", timedelta(minutes=5), "scheme"),
     # Status list tokens live five minutes at a verifier: they are signed again every two minutes.
     Periodic("blauweknop.holder.tasks.publish_status_lists", timedelta(minutes=1), "holder"),
+    # The portal mails a citizen who asked within about a minute of a decision on their correction request.
+    Periodic("blauweknop.holder.notices.tell_app_managers", timedelta(minutes=1), "holder"),
     Periodic("blauweknop.holder.tasks.forget_used_assertions", timedelta(minutes=10), "holder"),
     Periodic("blauweknop.holder.tasks.forget_expired_credentials", timedelta(days=1), "holder"),
     Periodic("blauweknop.portal.tasks.prune_sessions", timedelta(minutes=5), "portal"),

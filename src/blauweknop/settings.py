@@ -193,6 +193,20 @@ INSTALLED_APPS = [
 # Background work (housekeeping, re-signing) goes through Django's Tasks API to a worker process.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# E-mail: only "there is news about your correction request" (blauweknop.portal.notifications). A real deployment
+# sends through its SMTP server; the demo stores every mail for its inbox page (/demo/inbox/) and sends nothing.
+EMAIL_BACKEND = "blauweknop.portal.inbox.DemoInboxBackend" if DEMO else "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("DJANGO_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env("DJANGO_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("DJANGO_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("DJANGO_EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set DJANGO_EMAIL_USE_TLS or DJANGO_EMAIL_USE_SSL, not both: a server speaks one.")
+EMAIL_TIMEOUT = 10  # seconds for each step with the mail server: a slow one must not hold a worker
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "De Blauwe Knop <noreply@localhost>")
+
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -339,6 +353,9 @@ MAX_REQUEST_BODY = envint("BLAUWEKNOP_MAX_REQUEST_BODY", 256 * 1024)
 # The verify page takes a copy of up to 2 MB, plus room for the form around it.
 MAX_UPLOAD_BODY = envint("BLAUWEKNOP_MAX_UPLOAD_BODY", 2 * 1024 * 1024 + 64 * 1024)
 UPLOAD_PATHS = ("/controleren/",)
+# Django reads a JSON body into memory and refuses one over this; BodyLimit (blauweknop.limits) holds every body to
+# its address's cap first, the largest being a correction request with its attachment in base64 (ATTACHMENT_BODY).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 # Every line goes through one handler that masks check codes in paths (blauweknop.log_filters).
 # uvicorn configures its own loggers before it loads this app; this configuration comes later and

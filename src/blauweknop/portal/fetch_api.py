@@ -24,7 +24,7 @@ from pydantic import Field
 from blauweknop.api import ApiProblem, make_api
 from blauweknop.db import lock_name, write_transaction
 from blauweknop.portal import consents as register
-from blauweknop.portal import figures_api, presenting
+from blauweknop.portal import figures_api, notices_api, presenting
 from blauweknop.portal.models import Consent, UsedClientAssertion
 from blauweknop.protocol import client_assertion, jws
 from blauweknop.protocol.errors import ProtocolError, VerificationError
@@ -41,6 +41,7 @@ api = make_api(
     description="Doorlopende toegang: een gegevensvrager haalt verse gegevens op onder de toestemming van de burger.",
 )
 api.add_router("", figures_api.router)  # the counts the scheme operator's monitoring reads
+api.add_router("", notices_api.router)  # holders tell of news about correction requests
 
 # Each refusal of a consent: status, code, and a sentence for the requester's developers.
 NOT_YOURS = ApiProblem(403, "not_your_consent", "There is no consent by this id for you.")
