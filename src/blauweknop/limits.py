@@ -9,6 +9,7 @@ example in a chunked body) pass the limit. The verify page takes a larger upload
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -24,9 +25,16 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+# A correction request may carry an attachment of up to 4 MB (blauweknop.attachments): the portal's form takes
+# it as a file, the holder API it goes on to as base64 (4/3 of that), each with a little room around it.
+ATTACHMENT_PATH = re.compile(r"/organisaties/[0-9]{1,20}/correctie/|/[A-Za-z0-9_-]{1,100}/api/v1/correctieverzoeken")
+ATTACHMENT_BODY = 6 * 1024 * 1024
+
 
 def body_limit(path: str) -> int:
     """The largest request body, in bytes, that ``path`` accepts."""
+    if ATTACHMENT_PATH.fullmatch(path):
+        return ATTACHMENT_BODY
     return settings.MAX_UPLOAD_BODY if path in settings.UPLOAD_PATHS else settings.MAX_REQUEST_BODY
 
 
@@ -40,7 +48,8 @@ def declared_length(scope: Scope) -> int | None:
 
 def too_large(path: str) -> HttpResponse:
     """413: problem+json under an API, a plain-language page elsewhere."""
-    response = generic_problem(413) if is_api_path(path) else HttpResponse(render_to_string("413.html"), status=413)
+    page = "413_attachment.html" if ATTACHMENT_PATH.fullmatch(path) else "413.html"
+    response = generic_problem(413) if is_api_path(path) else HttpResponse(render_to_string(page), status=413)
     response["Cache-Control"] = "no-store"
     response["Connection"] = "close"  # the rest of the body is never read
     return response

@@ -4,6 +4,7 @@ from django.views.generic import TemplateView
 from blauweknop.portal import (
     access,
     consent_page,
+    corrections_page,
     debt_page,
     figures,
     help,
@@ -50,4 +51,7 @@ urlpatterns = [
     path("organisaties/<str:oin>/gegevens/", views.data, name="data"),
     path("organisaties/<str:oin>/downloaden/", views.download, name="download"),
     path("organisaties/<str:oin>/taal/", views.switch_language, name="data-language"),
+    path("organisaties/<str:oin>/correctie/", corrections_page.correction, name="correction"),
+    path("organisaties/<str:oin>/correctie/<slug:reference>/", corrections_page.sent, name="correction-sent"),
+    path("correctieverzoeken/", corrections_page.my_requests, name="corrections"),
 ]
