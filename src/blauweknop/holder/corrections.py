@@ -1,24 +1,74 @@
 """A citizen's correction requests at a holder (GDPR art. 16), and the holder staff's decisions on them.
 
 The request comes in through the citizen's app manager with a session assertion, like every call
-about a citizen. Staff take it up, accept it (the new value goes to the source, and every earlier
-copy with the old data is superseded at once), reject it with a reason, or extend the deadline once.
+about a citizen, and is kept with the value the holder had then. Staff take it up, accept it (the
+value they decide on goes to the source, and every earlier copy with the old data is superseded at
+once), reject it with a reason, or extend the deadline once (GDPR art. 12(3)). A decision or an
+extension marks ``notice_pending``: the holder's worker then tells the app manager there is news.
+Every step is one transaction on the locked request: it happens entirely, or not at all.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import calendar
+import copy
+import re
+import secrets
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from blauweknop import document_types
 from blauweknop.attachments import Attachment
+from blauweknop.db import write_transaction
+from blauweknop.document_types import DocumentType, Field
+from blauweknop.holder import access, freshness, sessions
+from blauweknop.holder.errors import HolderError, NotHere
 from blauweknop.holder.models import CorrectionRequest
+from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
+from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.pseudonyms import pseudonym
+from blauweknop.scheme.client import scheme_client
 
 MAX_PROPOSED = 500
 MAX_EXPLANATION = 2000
 MAX_REASON = 1000
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+END_OF_DAY = time(23, 59, 59)  # whole seconds: the API writes them out as they are
+MAX_EXTENSION = 2  # months beyond the first: GDPR art. 12(3) allows three in all
+# A kenmerk people can read out: no 0/O or 1/I to mix up; 32**8 of them, so a collision is rare, and retried.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PREFIX, LENGTH, TRIES = "CV-", 8, 5
+OPEN = (CorrectionRequest.State.RECEIVED, CorrectionRequest.State.IN_PROGRESS)
+# What the holder did, as its access records (and the citizen's overview) name it.
+REQUESTED, CORRECTED = "correctie-verzoek", "correctie-aangepast"
+PURPOSES = {
+    REQUESTED: "De burger vraagt de eigen gegevens te verbeteren; de organisatie legt de huidige waarde vast.",
+    CORRECTED: "De organisatie verbetert de gegevens op verzoek van de burger.",
+}
+LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 16: the citizen asks for their data to be corrected
+# What no text of a request may hold: a NUL (PostgreSQL refuses it), other control characters (line
+# breaks only in an explanation), half a surrogate pair (nothing can store it), a bidi control (it
+# makes text read differently from what it says).
+_BAD_TEXT = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_LINE_BREAK = re.compile(r"[\t\n\r]")
+_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:([.,])\d{3})+|\d+)(?:[.,](\d{1,2}))?")
+_DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+_BOOLEANS = {"ja": True, "yes": True, "true": True, "nee": False, "no": False, "false": False}
+
+
+class Refused(HolderError):
+    """The request cannot be taken as it is: an unknown field or position, text no one can store (400)."""
 
 
 class DecisionRefused(Exception):
@@ -29,9 +79,83 @@ class DecisionRefused(Exception):
         self.code, self.message = code, message
 
 
+def _months_after(moment: datetime, months: int) -> datetime:
+    """The end of the day, Europe/Amsterdam, ``months`` calendar months after ``moment`` (31 Jan + 1: 28/29 Feb)."""
+    day = moment.astimezone(AMSTERDAM).date()
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    return datetime.combine(date(year, month, min(day.day, last)), END_OF_DAY, tzinfo=AMSTERDAM)
+
+
 def deadline_of(received_at: datetime) -> datetime:
     """The end of the day, Europe/Amsterdam, one calendar month after ``received_at``."""
-    raise NotImplementedError
+    return _months_after(received_at, 1)
+
+
+def _text(value: str, name: str, limit: int, *, lines: bool) -> str:
+    """``value`` stripped; :class:`Refused` when empty, too long, or holding characters no page should show."""
+    value = value.strip()
+    if not value or len(value) > limit:
+        raise Refused("invalid_input", f"Give {name}: 1 to {limit} characters.")
+    if _BAD_TEXT.search(value) or (not lines and _LINE_BREAK.search(value)):
+        raise Refused("invalid_input", f"The {name} holds a control character; send plain text.")
+    return value
+
+
+def _list_key(document_type: DocumentType, path: str) -> str | None:
+    """The part of ``path`` that names a list, when the field lies in the items of one; ``None`` otherwise.
+
+    The catalogue's schemas nest one list at most (a list of items with fields), which is all this handles.
+    """
+    node, parts = document_type.schema, path.split(".")
+    for depth, part in enumerate(parts):
+        node = node.get("properties", {}).get(part, {})
+        if node.get("type") == "array" and depth < len(parts) - 1:
+            return ".".join(parts[: depth + 1])
+    return None
+
+
+def _place(document_type: DocumentType, path: str, position: int | None) -> list[str | int]:
+    """The concrete place of the field ``path`` (item ``position`` in a list) in a document, as keys and indexes."""
+    field = next((f for f in document_type.fields if f.path == path), None)
+    if field is None:
+        raise Refused("unknown_field", f"The document type {document_type.id} has no field {path!r}.")
+    if path == "burgerservicenummer":  # the key the source finds the document by: a matter for the organisation
+        raise Refused("field_not_correctable", "The citizen service number cannot be corrected through this service.")
+    in_list = _list_key(document_type, path)
+    if (position is None) != (in_list is None):
+        raise Refused("bad_position", "Give positie exactly when the field lies in a list (counted from 0).")
+    if in_list is None:
+        return list(path.split("."))
+    depth = in_list.count(".") + 1
+    parts = path.split(".")
+    return [*parts[:depth], position, *parts[depth:]]  # type: ignore[list-item]
+
+
+def _get(data: Any, place: list[str | int]) -> Any:
+    """The value at ``place`` in ``data``; ``None`` when an optional part is missing; ``IndexError`` past a list."""
+    for step in place:
+        if isinstance(step, int):
+            if not isinstance(data, list) or step >= len(data):
+                raise IndexError(step)
+            data = data[step]
+        elif isinstance(data, dict):
+            data = data.get(step)
+        else:
+            return None
+    return data
+
+
+def _set(data: dict[str, Any], place: list[str | int], value: Any) -> None:
+    """Put ``value`` at ``place`` in ``data``, making a missing optional object on the way."""
+    node: Any = data
+    for step in place[:-1]:
+        if isinstance(step, str) and node.get(step) is None:
+            node[step] = {}
+        node = node[step]
+    node[place[-1]] = value
 
 
 def submit(
@@ -46,35 +170,259 @@ def submit(
     explanation: str,
     attachment: Attachment | None,
 ) -> CorrectionRequest:
-    """Store the citizen's request to correct the field ``path`` (item ``position``, counted from 0, in a list)."""
-    raise NotImplementedError
+    """Store the citizen's request to correct the field ``path`` (item ``position``, counted from 0, in a list).
+
+    The citizen is who the app manager's assertion says (used up here, once). :class:`NotHere` when
+    the holder does not issue the type or has no such document about the citizen; :class:`Refused`
+    for a field the type does not have, a position that is missing, needless or past the list, or
+    text that cannot be stored. Nothing is stored when it is refused.
+    """
+    document_type = holder.catalogue.get(type_id)
+    if not holder.issues(type_id) or document_type is None:
+        raise NotHere("not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
+    place = _place(document_type, path, position)
+    proposed = _text(proposed, "proposed value", MAX_PROPOSED, lines=False)
+    explanation = _text(explanation, "explanation", MAX_EXPLANATION, lines=True)
+    now = timezone.now()
+    with write_transaction():
+        session = sessions.accept(holder.oin, assertion, scheme)
+        if session.sharing is not None:
+            raise Refused("wrong_assertion", "This assertion shares data with a requester; ask for one without.")
+        data = source_adapter().lookup(holder.oin, session.bsn, document_type)
+        if data is None:
+            raise NotHere("no_data", f"{holder.name} has no {type_id} about this citizen.")
+        try:
+            current = _get(data, place)
+        except IndexError:
+            raise Refused("bad_position", "The list has no item at this position.") from None
+        access.write(
+            holder,
+            session.bsn,
+            actor_oin=session.app_manager_oin,
+            activity=REQUESTED,
+            purpose=PURPOSES[REQUESTED],
+            legal_basis=LEGAL_BASIS,
+            type_id=type_id,
+            fields=[path],
+            at=now,
+        )
+        return _store(
+            CorrectionRequest(
+                holder=holder.tenant,
+                bsn=session.bsn,
+                subject=pseudonym(session.bsn),
+                app_manager_oin=session.app_manager_oin,
+                document_type=type_id,
+                path=path,
+                position=position,
+                current_value=current,
+                proposed_value=proposed,
+                explanation=explanation,
+                attachment_name=attachment.name if attachment else "",
+                attachment_type=attachment.media_type if attachment else "",
+                attachment=attachment.data if attachment else None,
+                received_at=now,
+                deadline=deadline_of(now),
+            )
+        )
+
+
+def _store(request: CorrectionRequest) -> CorrectionRequest:
+    """Save ``request`` under a fresh kenmerk, another one when it was taken already."""
+    for attempt in range(TRIES):
+        request.reference = PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        try:
+            with transaction.atomic():  # a savepoint: a taken kenmerk spoils only this attempt
+                request.save(force_insert=True)
+            return request
+        except IntegrityError:
+            if attempt == TRIES - 1 or CorrectionRequest.objects.filter(reference=request.reference).count() == 0:
+                raise  # not a taken kenmerk, or the chance of one five times over: something else is wrong
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def of_citizen(holder: Holder, assertion: str, scheme: SchemeDocument) -> list[CorrectionRequest]:
-    """The citizen's requests at ``holder``, newest first."""
-    raise NotImplementedError
+    """The citizen's requests at ``holder``, newest first; the assertion is used up."""
+    with write_transaction():
+        session = sessions.accept(holder.oin, assertion, scheme)
+        mine = CorrectionRequest.objects.filter(holder=holder.tenant, subject=pseudonym(session.bsn))
+        return list(mine.defer("attachment", "bsn").order_by("-received_at"))
 
 
 def queue(holder_oin: str) -> QuerySet[CorrectionRequest]:
-    """The holder's requests: open ones by deadline first, then decided ones, newest first."""
-    raise NotImplementedError
+    """The holder's requests: open ones by deadline first, then decided ones, newest first. Attachments not loaded."""
+    is_open = When(state__in=OPEN, then=Value(0))
+    return (
+        CorrectionRequest.objects.filter(holder_id=holder_oin)
+        .defer("attachment")
+        .annotate(
+            closed=Case(is_open, default=Value(1), output_field=IntegerField()),
+            open_deadline=Case(When(state__in=OPEN, then=F("deadline"))),
+        )
+        .order_by("closed", F("open_deadline").asc(nulls_last=True), F("decided_at").desc(nulls_last=True), "-pk")
+    )
+
+
+def _locked(req: CorrectionRequest) -> CorrectionRequest:
+    """``req`` as stored now, locked until the transaction ends; :class:`DecisionRefused` once it is decided."""
+    locked = CorrectionRequest.objects.select_for_update().get(pk=req.pk)
+    if locked.state not in OPEN:
+        raise DecisionRefused("decided", _("Over dit verzoek is al beslist. Er kan niets meer aan veranderen."))
+    return locked
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise DecisionRefused("reason_missing", _("Schrijf de reden op. De burger krijgt die te zien."))
+    if len(reason) > MAX_REASON:
+        raise DecisionRefused("reason_too_long", _("De reden is te lang. Gebruik hoogstens 1000 tekens."))
+    if _BAD_TEXT.search(reason):
+        raise DecisionRefused("reason_bad_text", _("De reden bevat een teken dat niet kan. Gebruik gewone tekst."))
+    return reason
 
 
 def take_up(req: CorrectionRequest, by: str) -> CorrectionRequest:
-    """Mark the request in behandeling."""
-    raise NotImplementedError
-
-
-def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
-    """Write ``value`` (as staff typed it) to the source, supersede older copies, and mark the request aangepast."""
-    raise NotImplementedError
+    """Mark the request in behandeling, by the staff member ``by``."""
+    with write_transaction():
+        locked = _locked(req)
+        locked.state, locked.handled_by = CorrectionRequest.State.IN_PROGRESS, by
+        locked.save(update_fields=["state", "handled_by"])
+    return locked
 
 
 def reject(req: CorrectionRequest, by: str, reason: str) -> CorrectionRequest:
-    """Reject the request with ``reason``."""
-    raise NotImplementedError
+    """Reject the request with ``reason`` (the citizen sees it); the app manager is told there is news."""
+    reason = _reason(reason)
+    with write_transaction():
+        locked = _locked(req)
+        locked.state, locked.decision_reason = CorrectionRequest.State.REJECTED, reason
+        locked.decided_at, locked.handled_by, locked.notice_pending = timezone.now(), by, True
+        locked.save(update_fields=["state", "decision_reason", "decided_at", "handled_by", "notice_pending"])
+    return locked
 
 
 def extend(req: CorrectionRequest, by: str, reason: str, months: int) -> CorrectionRequest:
-    """Extend the deadline once by ``months`` (1 or 2), with ``reason``."""
-    raise NotImplementedError
+    """Extend the deadline once by ``months`` (1 or 2), with ``reason``; the app manager is told there is news."""
+    if months not in range(1, MAX_EXTENSION + 1):
+        raise DecisionRefused("bad_months", _("Verleng met 1 of 2 maanden. Langer mag niet."))
+    reason = _reason(reason)
+    with write_transaction():
+        locked = _locked(req)
+        if locked.extension_reason:
+            raise DecisionRefused("already_extended", _("De termijn is al eens verlengd. Dat mag maar één keer."))
+        locked.deadline = _months_after(locked.received_at, 1 + months)
+        locked.extension_reason, locked.handled_by, locked.notice_pending = reason, by, True
+        locked.save(update_fields=["deadline", "extension_reason", "handled_by", "notice_pending"])
+    return locked
+
+
+def _amount(text: str) -> int:
+    """Hundredths from an amount as people write it: ``1.234,56``, ``1234.56``, ``€ 12``, ``2,5%``.
+
+    A separator before one or two digits at the end is the decimal one; one before groups of three groups them.
+    """
+    text = re.sub(r"\s", "", text).removeprefix("€").removesuffix("%")
+    match = _AMOUNT.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    sign, whole, group, cents = match.groups()
+    if group and text[match.end(2) :].startswith(group):
+        raise ValueError(text)  # "1.234.56": the decimal separator must differ from the grouping one
+    hundredths = (Decimal(whole.replace(group or "_", "")) * 100 + Decimal((cents or "0").ljust(2, "0"))).to_integral()
+    return int(-hundredths if sign else hundredths)
+
+
+def _date(text: str) -> str:
+    """An ISO date from ``dd-mm-jjjj`` (or with / or .) or ISO ``jjjj-mm-dd``."""
+    text = text.strip()
+    match = _DUTCH_DATE.fullmatch(text)
+    day = date(int(match[3]), int(match[2]), int(match[1])) if match else date.fromisoformat(text)
+    return day.isoformat()
+
+
+def parse(field: Field, text: str) -> Any:
+    """The value staff typed, as the catalogue stores a field of this kind; ``ValueError`` when it is not one."""
+    text = text.strip()
+    if field.kind in ("money", "percentage"):
+        return _amount(text)
+    if field.kind == "date":
+        return _date(text)
+    if field.kind == "year":
+        if not re.fullmatch(r"\d{4}", text):
+            raise ValueError(text)
+        return int(text)
+    if field.kind == "boolean":
+        return _BOOLEANS[text.lower()]  # a KeyError is a ValueError here: see accept
+    # A coded value may be typed as its words: the code is what the source keeps.
+    return next((code for code, words in field.values.items() if text.lower() in map(str.lower, words.values())), text)
+
+
+VALUE_HELP = {
+    "money": _("Schrijf een bedrag in euro's, bijvoorbeeld 1.234,56."),
+    "percentage": _("Schrijf een percentage, bijvoorbeeld 2,5."),
+    "date": _("Schrijf een datum als dd-mm-jjjj, bijvoorbeeld 31-01-2026."),
+    "year": _("Schrijf een jaar met vier cijfers, bijvoorbeeld 2025."),
+    "boolean": _("Schrijf ja of nee."),
+}
+
+
+def _document_type(type_id: str) -> tuple[SchemeDocument, DocumentType]:
+    scheme = scheme_client.in_hand()
+    document_type = document_types.of(scheme).get(type_id) if scheme is not None else None
+    if scheme is None or document_type is None:
+        raise DecisionRefused("no_catalogue", _("De gegevenscatalogus is nu niet te lezen. Probeer het later opnieuw."))
+    return scheme, document_type
+
+
+def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
+    """Write ``value`` (as staff typed it) to the source, supersede older copies, and mark the request aangepast.
+
+    ``value`` is read as the field's kind (an amount in euros becomes cents, a date dd-mm-jjjj becomes
+    ISO); the whole new document must pass the catalogue's schema. The source, the supersession of this
+    holder's earlier copies, the access record and the decision are one transaction.
+    """
+    scheme, document_type = _document_type(req.document_type)
+    field = next((f for f in document_type.fields if f.path == req.path), None)
+    value = value.strip()
+    if field is None or not value or len(value) > MAX_PROPOSED or _BAD_TEXT.search(value):
+        raise DecisionRefused("bad_value", _("Schrijf de nieuwe waarde, hoogstens 500 tekens gewone tekst."))
+    try:
+        parsed = parse(field, value)
+    except (ValueError, KeyError):
+        raise DecisionRefused("bad_value", VALUE_HELP.get(field.kind, _("Deze waarde kan niet."))) from None
+    holder = Holder(scheme.organisations[req.holder_id], req.holder, document_types.of(scheme))
+    with write_transaction():
+        locked = _locked(req)
+        adapter = source_adapter()
+        data = adapter.lookup(locked.holder_id, locked.bsn, document_type)
+        if data is None:
+            raise DecisionRefused("no_data", _("De bron heeft deze gegevens niet meer. Pas ze aan in de bron zelf."))
+        new = copy.deepcopy(data)
+        try:
+            place = _place(document_type, locked.path, locked.position)
+            _get(new, place)
+            _set(new, place, parsed)
+            document_type.validate(new)
+        except IndexError:
+            raise DecisionRefused("position_gone", _("Dit item staat niet meer in de lijst van de bron.")) from None
+        except (Refused, InvalidInput):
+            raise DecisionRefused("bad_value", _("Deze waarde past niet bij dit veld. Kijk of het goed is.")) from None
+        adapter.replace(locked.holder_id, locked.bsn, document_type, new)
+        freshness.supersede(locked.holder, locked.bsn, locked.document_type)
+        now = timezone.now()
+        access.write(
+            holder,
+            locked.bsn,
+            actor_oin=locked.holder_id,
+            activity=CORRECTED,
+            purpose=f"{PURPOSES[CORRECTED]} Kenmerk {locked.reference}.",
+            legal_basis=LEGAL_BASIS,
+            type_id=locked.document_type,
+            fields=[locked.path],
+            at=now,
+        )
+        locked.state, locked.corrected_value, locked.decided_at = CorrectionRequest.State.CORRECTED, parsed, now
+        locked.handled_by, locked.notice_pending = by, True
+        locked.save(update_fields=["state", "corrected_value", "decided_at", "handled_by", "notice_pending"])
+    return locked

@@ -1,22 +1,43 @@
-"""``POST /<holder>/api/v1/correctieverzoeken``: a citizen's correction request, through their app manager."""
+"""``POST /<holder>/api/v1/correctieverzoeken``: a citizen's correction request, through their app manager.
+
+The citizen is who the app manager's session assertion says (used up, once), as for every call about
+a citizen. An attachment travels as base64 in the JSON body: its length is checked before it is
+decoded, and its content by :func:`blauweknop.attachments.check` before anything is stored.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest
 from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
+from blauweknop import attachments
+from blauweknop.api import ApiProblem
+from blauweknop.holder import corrections, tenants
+from blauweknop.holder.models import CorrectionRequest
+from blauweknop.scheme.client import scheme_client
+
 router = Router(tags=["correctieverzoeken"])
+# Base64 makes 4 characters of every 3 bytes: a longer text holds a larger file than is taken.
+MAX_BASE64 = 4 * -(-attachments.MAX_BYTES // 3)
 
 
 class Bijlage(Schema):
-    """A file that shows what is right: PDF, PNG or JPEG, at most 4 MiB."""
+    """A file that shows what is right: PDF, PNG or JPEG, at most 4 MiB; its name, type and content must agree."""
 
-    bestandsnaam: str = Field(min_length=1, max_length=255)
+    bestandsnaam: str = Field(min_length=1, max_length=255, description="E.g. loonstrook.pdf; the path is dropped.")
     mediatype: str = Field(min_length=1, max_length=100, description="application/pdf, image/png or image/jpeg.")
-    inhoud: str = Field(min_length=1, description="The file, base64 (RFC 4648), at most 4 MiB decoded.")
+    inhoud: str = Field(
+        min_length=1,
+        description=f"The file in base64 (RFC 4648, with padding), at most {MAX_BASE64} characters (4 MiB).",
+        json_schema_extra={"maxLength": MAX_BASE64},
+    )
 
 
 class CorrectieverzoekAanvraag(Schema):
@@ -25,19 +46,26 @@ class CorrectieverzoekAanvraag(Schema):
     appbeheerderverklaring: str = Field(min_length=20, max_length=8000, description="The app manager's assertion.")
     documentsoort: str = Field(min_length=1, max_length=40, pattern=r"^[a-z]+$")
     veld: str = Field(
-        min_length=1, max_length=100, description="The catalogue path, e.g. vorderingen.openstaandBedragInCenten."
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z]+(\.[A-Za-z]+){0,5}$",
+        description="The field's catalogue path, e.g. vorderingen.openstaandBedragInCenten.",
     )
-    positie: int | None = Field(None, ge=0, le=9999, description="For a field in a list: the item, counted from 0.")
-    voorgesteldeWaarde: str = Field(min_length=1, max_length=500)
-    toelichting: str = Field(min_length=1, max_length=2000)
+    positie: int | None = Field(
+        None, ge=0, le=9999, description="Only for a field in a list: which item, counted from 0 (vorderingen.0...)."
+    )
+    voorgesteldeWaarde: str = Field(
+        min_length=1, max_length=corrections.MAX_PROPOSED, description="What is right, in the citizen's words."
+    )
+    toelichting: str = Field(min_length=1, max_length=corrections.MAX_EXPLANATION)
     bijlage: Bijlage | None = None
 
 
 class Ontvangen(Schema):
-    kenmerk: str
-    status: str
+    kenmerk: str = Field(description="The request's reference, e.g. CV-7K3M9QXA: quoted by the citizen and staff.")
+    status: str = Field(description="ontvangen, in_behandeling, aangepast or afgewezen.")
     ontvangenOp: datetime
-    uiterlijkeBeslisdatum: datetime
+    uiterlijkeBeslisdatum: datetime = Field(description="End of the day, one month after receipt (GDPR art. 12(3)).")
 
 
 class OpvraagAanvraag(Schema):
@@ -53,24 +81,96 @@ class Correctieverzoek(Schema):
     status: str
     ontvangenOp: datetime
     uiterlijkeBeslisdatum: datetime
-    verlengd: bool
+    verlengd: bool = Field(description="Whether the deadline was extended (once, by one or two months).")
     verlengingReden: str
     besluitOp: datetime | None
     besluitReden: str
-    nieuweWaarde: object | None
+    nieuweWaarde: Any = Field(description="The value written to the source, as the catalogue stores it.")
 
 
 class Correctieverzoeken(Schema):
     correctieverzoeken: list[Correctieverzoek]
 
 
-@router.post("/correctieverzoeken", response={201: Ontvangen}, summary="Vraag om een correctie van gegevens")
-def submit(request: HttpRequest, body: CorrectieverzoekAanvraag, holder: str = Path(...)) -> Status:
-    raise NotImplementedError
+def _attachment(bijlage: Bijlage | None) -> attachments.Attachment | None:
+    """The checked attachment; :class:`ApiProblem` 413 for one too large (before decoding), 400 otherwise."""
+    if bijlage is None:
+        return None
+    if len(bijlage.inhoud) > MAX_BASE64:
+        raise ApiProblem(413, "attachment_too_large", "The attachment is larger than 4 MiB.")
+    try:
+        data = base64.b64decode(bijlage.inhoud, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiProblem(400, "attachment_base64", "The attachment's inhoud is not valid base64.") from None
+    try:
+        return attachments.check(bijlage.bestandsnaam, bijlage.mediatype, data)
+    except attachments.AttachmentRefused as refused:
+        raise ApiProblem(413 if refused.code == "attachment_too_large" else 400, refused.code, refused.detail) from None
+
+
+def _received(request: CorrectionRequest) -> dict[str, Any]:
+    return {
+        "kenmerk": request.reference,
+        "status": request.state,
+        "ontvangenOp": request.received_at,
+        "uiterlijkeBeslisdatum": request.deadline,
+    }
 
 
 @router.post(
-    "/correctieverzoeken/opvragen", response=Correctieverzoeken, summary="De correctieverzoeken van deze burger"
+    "/correctieverzoeken",
+    response={201: Ontvangen},
+    summary="Vraag om een correctie van gegevens",
+    description="A citizen asks, through their app manager, to correct one field of their data (GDPR art. 16). "
+    "The holder decides within a month (extendable once, by at most two months, with a reason). "
+    "Refused with problem+json and nothing stored when the field, position, text or attachment is not right.",
 )
-def of_citizen(request: HttpRequest, body: OpvraagAanvraag, holder: str = Path(...)) -> dict:
-    raise NotImplementedError
+async def submit(request: HttpRequest, body: CorrectieverzoekAanvraag, holder: str = Path(...)) -> Status:
+    attachment = _attachment(body.bijlage)
+    scheme = await scheme_client.current()
+
+    def work() -> CorrectionRequest:
+        return corrections.submit(
+            tenants.at(scheme, holder),
+            body.appbeheerderverklaring,
+            scheme,
+            type_id=body.documentsoort,
+            path=body.veld,
+            position=body.positie,
+            proposed=body.voorgesteldeWaarde,
+            explanation=body.toelichting,
+            attachment=attachment,
+        )
+
+    return Status(201, _received(await sync_to_async(work)()))
+
+
+@router.post(
+    "/correctieverzoeken/opvragen",
+    response=Correctieverzoeken,
+    summary="De correctieverzoeken van deze burger bij deze houder",
+    description="Every request of the citizen in the assertion at this holder, newest first, with its state, "
+    "deadline, extension and decision. A POST, so that the assertion stays out of the URL.",
+)
+async def of_citizen(request: HttpRequest, body: OpvraagAanvraag, holder: str = Path(...)) -> dict[str, Any]:
+    scheme = await scheme_client.current()
+    found = await sync_to_async(
+        lambda: corrections.of_citizen(tenants.at(scheme, holder), body.appbeheerderverklaring, scheme)
+    )()
+    return {
+        "correctieverzoeken": [
+            {
+                **_received(r),
+                "documentsoort": r.document_type,
+                "veld": r.path,
+                "positie": r.position,
+                "voorgesteldeWaarde": r.proposed_value,
+                "verlengd": bool(r.extension_reason),
+                "verlengingReden": r.extension_reason,
+                "besluitOp": r.decided_at,
+                "besluitReden": r.decision_reason,
+                "nieuweWaarde": r.corrected_value,
+            }
+            for r in found
+        ]
+    }
