@@ -32,7 +32,7 @@ from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.staff import LOGIN, holder_staff_required
 
 State = CorrectionRequest.State
-OPEN = (State.RECEIVED, State.IN_PROGRESS)
+OPEN = corrections.OPEN
 MAX_ROWS = 500  # the queue shows this many requests at most: the open ones come first
 # The states in words, as staff say them (the citizen's portal has its own words for them).
 STATES = {
@@ -364,9 +364,9 @@ def decide(request: HttpRequest, reference: str, slug: str) -> HttpResponse:
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", queue, name="queue"),
-    path("verzoeken/<str:reference>/", request_page, name="request"),
-    path("verzoeken/<str:reference>/bijlage/", attachment, name="attachment"),
-    path("verzoeken/<str:reference>/in-behandeling/", take_up, name="take-up"),
-    path("verzoeken/<str:reference>/<slug:slug>/", decide, name="decide"),
+    path("verzoeken/<slug:reference>/", request_page, name="request"),
+    path("verzoeken/<slug:reference>/bijlage/", attachment, name="attachment"),
+    path("verzoeken/<slug:reference>/in-behandeling/", take_up, name="take-up"),
+    path("verzoeken/<slug:reference>/<slug:slug>/", decide, name="decide"),
     *LOGIN.urlpatterns(),
 ]
