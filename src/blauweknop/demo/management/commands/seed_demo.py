@@ -193,15 +193,15 @@ class Command(BaseCommand):
             self.show_bsns(people, set(settings.HOLDER_OINS))
         if "requester" in roles:
             self.show_staff(logins)
-        if holder_staff:
+        if operator is not None:
+            self.stdout.write("The scheme operator's login, at /stelsel/beheer/inloggen/:")
+            self.show_login(operator)
+        if holder_staff:  # last: what comes before the operator's login are the requesters' logins, as read so far
             self.stdout.write(
                 "Staff logins of the holders, for correction requests, at /gegevenshouder/beheer/inloggen/:"
             )
             for login in holder_staff:
                 self.show_login(login)
-        if operator is not None:
-            self.stdout.write("The scheme operator's login, at /stelsel/beheer/inloggen/:")
-            self.show_login(operator)
 
     def show_bsns(self, people: list[Citizen], oins: set[str]) -> None:
         """The citizens with the most documents at these holders, to log in with."""
