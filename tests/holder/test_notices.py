@@ -19,6 +19,7 @@ from blauweknop.holder.models import CorrectionRequest, SourceRecord, Tenant
 from blauweknop.portal import notices_api
 from blauweknop.portal.models import CorrectionTicket, DemoInboxMessage, UsedClientAssertion
 from blauweknop.pseudonyms import pseudonym
+from blauweknop.scheme.client import scheme_client
 from tests.concurrency import at_once
 
 BELASTING = "00000001003214345000"
@@ -178,6 +179,7 @@ def test_two_runs_at_once_tell_each_request_once(world, monkeypatch):
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Probe, "request", slow)
+    assert scheme_client.in_hand() is not None  # both runs find it in hand: neither waits on the other's fetch
     results, failures = at_once(notices.tell_pending)
     assert failures == []
     assert sum(results) == 2
