@@ -8,6 +8,7 @@ from blauweknop.portal import (
     debt_page,
     figures,
     help,
+    inbox,
     login,
     overview,
     share_page,
@@ -54,4 +55,5 @@ urlpatterns = [
     path("organisaties/<str:oin>/correctie/", corrections_page.correction, name="correction"),
     path("organisaties/<str:oin>/correctie/<slug:reference>/", corrections_page.sent, name="correction-sent"),
     path("correctieverzoeken/", corrections_page.my_requests, name="corrections"),
+    path("demo/inbox/", inbox.inbox, name="demo-inbox"),  # only in the demo: 404 elsewhere
 ]
