@@ -22,6 +22,7 @@ from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
+from tests.test_request_limits import call, must_not_be_read
 
 from .conftest import BELASTING, GEMEENTE, browser, checkbox_paths, log_in
 
@@ -345,3 +346,43 @@ def test_a_confirmation_shows_only_in_the_session_that_sent_it(client, debtors):
     client.logout()
     log_in(client, debtors[1])
     assert client.get(f"/organisaties/{BELASTING}/correctie/{request.reference}/").status_code == 404
+
+
+def test_a_holder_that_cannot_be_reached_gets_nothing_and_the_form_keeps_what_was_typed(debtor):
+    _press(debtor, BELASTING)
+    address, page = _open_form(debtor, BELASTING)
+    Organisation.objects.filter(oin=BELASTING).update(base_url="http://127.0.0.1:9")
+    publication.publish()
+    scheme_client.forget()
+    response = _send(debtor, address, page, voorstel="€ 7,77", nieuws="on", email="burger@example.org")
+    assert response.status_code == 400
+    answer = response.content.decode()
+    assert "Belastingkantoor Voorbeeldland is nu niet bereikbaar. Uw verzoek is niet verstuurd." in answer
+    assert 'value="€ 7,77"' in answer and 'value="burger@example.org"' in answer and "checked" in answer
+    assert _token(answer) != _token(page), "a new try is a new sending"
+    assert _nothing_stored()
+
+
+def test_a_50_mb_upload_is_refused_before_it_is_read_with_a_page_about_the_file():
+    address = f"/organisaties/{BELASTING}/correctie/"
+    response, read = call(address, [(b"content-length", str(50 * 1024 * 1024).encode())], must_not_be_read())
+    assert (response["status"], read) == (413, 0)
+    assert "Een bestand mag hoogstens 4 MB zijn. Uw verzoek is niet verstuurd." in response["body"].decode()
+
+
+def test_hostile_addresses_of_the_form_are_not_found(debtor):
+    _press(debtor, BELASTING)
+    for query in (f"veld={AMOUNT}&positie={'9' * 5000}", f"veld={AMOUNT}&positie=%00", f"veld={'a.' * 400}a"):
+        assert debtor.get(f"/organisaties/{BELASTING}/correctie/?soort=vorderingen&{query}").status_code == 404
+
+
+def test_the_pages_speak_english_too(debtor):
+    request = _request_for(debtor, BELASTING, 0, "€ 8,88")
+    debtor.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    data = _press(debtor, BELASTING)
+    assert "Is this wrong?" in data and "Klopt dit niet?" not in data
+    _, form = _open_form(debtor, BELASTING)
+    assert "What should it say, in your view?" in form and "Send me an e-mail when there is news" in form
+    listing = debtor.get("/correctieverzoeken/").content.decode()
+    assert "My correction requests" in listing and "<strong>Received</strong>" in listing
+    assert request.reference in listing

@@ -47,7 +47,7 @@ PENDING = "pending"
 # How long a form sent twice waits for the first sending's outcome, a poll at a time: longer than a holder call.
 WAIT_POLLS, WAIT_POLL_SECONDS = 60, 0.25
 GUARD_SECONDS = 15 * 60  # a session's length: a form of an earlier page sent again is still the same form
-MAX_PATH, MAX_POSITION = 100, 10_000
+MAX_PATH, MAX_POSITION = 100, 9999  # as the holder API takes them
 # A request's state in plain words, and what the citizen can do now.
 STATES = {
     "ontvangen": gettext_lazy("Ontvangen"),
@@ -135,7 +135,7 @@ def _asked_field(query: QueryDict) -> tuple[str, str, int | None]:
         raise Http404(_("Dit gegeven kennen we niet. Ga terug naar uw gegevens en kies het daar."))
     if position is None or position == "":
         return type_id, path, None
-    if not position.isascii() or not position.isdigit() or int(position) > MAX_POSITION:
+    if len(position) > len(str(MAX_POSITION)) or not position.isascii() or not position.isdigit():
         raise Http404(_("Dit gegeven kennen we niet. Ga terug naar uw gegevens en kies het daar."))
     return type_id, path, int(position)
 
