@@ -131,7 +131,7 @@ def _place(document_type: DocumentType, path: str, position: int | None) -> list
         return list(path.split("."))
     depth = in_list.count(".") + 1
     parts = path.split(".")
-    return [*parts[:depth], position, *parts[depth:]]  # type: ignore[list-item]
+    return [*parts[:depth], position, *parts[depth:]]
 
 
 def _get(data: Any, place: list[str | int]) -> Any:
@@ -227,18 +227,22 @@ def submit(
         )
 
 
+def _save_as_new(request: CorrectionRequest) -> CorrectionRequest:
+    """Save ``request`` under a freshly drawn kenmerk, in a savepoint: a taken one spoils only this attempt."""
+    request.reference = PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    with transaction.atomic():
+        request.save(force_insert=True)
+    return request
+
+
 def _store(request: CorrectionRequest) -> CorrectionRequest:
     """Save ``request`` under a fresh kenmerk, another one when it was taken already."""
-    for attempt in range(TRIES):
-        request.reference = PREFIX + "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    for _attempt in range(TRIES - 1):
         try:
-            with transaction.atomic():  # a savepoint: a taken kenmerk spoils only this attempt
-                request.save(force_insert=True)
-            return request
+            return _save_as_new(request)
         except IntegrityError:
-            if attempt == TRIES - 1 or CorrectionRequest.objects.filter(reference=request.reference).count() == 0:
-                raise  # not a taken kenmerk, or the chance of one five times over: something else is wrong
-    raise AssertionError("unreachable")  # pragma: no cover
+            continue  # a taken kenmerk: one chance in 32**8 per request stored
+    return _save_as_new(request)  # taken every time: something else is wrong, and it says so
 
 
 def of_citizen(holder: Holder, assertion: str, scheme: SchemeDocument) -> list[CorrectionRequest]:
