@@ -18,7 +18,7 @@ from ninja import Path, Schema, Status
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from blauweknop.api import make_api, problem
-from blauweknop.holder import access, corrections_api, issuing, lawful, printing, tenants
+from blauweknop.holder import access, corrections, corrections_api, issuing, lawful, printing, tenants
 from blauweknop.holder.errors import HolderError, NotCertified, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.lawful import BeyondLegalBasis
 from blauweknop.holder.models import StatusListRecord
@@ -46,6 +46,7 @@ STATUS_FOR_ERROR: dict[type[HolderError], int] = {
     NotYours: 403,
     Replayed: 401,
     BeyondLegalBasis: 403,
+    corrections.Refused: 400,
 }
 
 
