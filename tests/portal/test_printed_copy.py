@@ -105,7 +105,7 @@ def test_a_superseded_printed_copy_says_vervangen(paper, client, citizen, citize
     record.save()
     citizen.post(f"/organisaties/{BELASTING}/blauwe-knop/")  # the holder issues anew: the old copy is superseded
     page = client.get(f"/controleren/{code}/").content.decode()
-    assert "vervangen" in page and "Echt en geldig" not in page
+    assert "Vervangen door nieuwere gegevens" in page and "Echt en geldig" not in page
 
 
 def _keep_expired_copy(citizen_bsn) -> str:

@@ -347,14 +347,14 @@ def test_an_unverifiable_fresh_copy_does_not_replace_the_kept_one(kept, citizen_
     }
 
 
-def test_a_copy_superseded_at_its_holder_shows_as_withdrawn(kept, citizen_bsn):
+def test_a_copy_superseded_at_its_holder_shows_as_superseded(kept, citizen_bsn):
     record = SourceRecord.objects.get(holder_oin=BELASTING, document_type="inkomen", bsn=citizen_bsn)
     record.data = {**record.data, "toetsingsinkomenInCenten": record.data["toetsingsinkomenInCenten"] + 1}
     record.save()
     _press(kept, BELASTING)  # a new copy: the kept one is superseded now
     page = _page(kept)
-    assert f'data-kopie="{BELASTING}:inkomen" data-staat="ingetrokken"' in page
-    assert "Ingetrokken of vervangen" in page
+    assert f'data-kopie="{BELASTING}:inkomen" data-staat="vervangen"' in page
+    assert "Vervangen door nieuwere gegevens. De organisatie heeft de gegevens veranderd" in page
     assert f'data-kopie="{GEMEENTE}:persoonsgegevens" data-staat="geldig"' in page
 
 
@@ -536,8 +536,8 @@ def test_bekijken_shows_the_kept_copys_labels_and_values_as_issued_and_whether_i
     shown = _html(kept.post("/kluis/bekijken/", {"kopie": f"{BELASTING}:inkomen"}))
     assert _shown_fields(shown) == expected, "the kept copy's values, as issued"
     (about,) = shown.xpath("//dl[@data-kopie]")
-    assert about.get("data-kopie") == f"{BELASTING}:inkomen" and about.get("data-staat") == "ingetrokken"
-    assert "Ingetrokken of vervangen" in _text(about)
+    assert about.get("data-kopie") == f"{BELASTING}:inkomen" and about.get("data-staat") == "vervangen"
+    assert "Vervangen door nieuwere gegevens" in _text(about)
     assert "Belastingkantoor Voorbeeldland" in _text(shown.xpath("//h1")[0])
     other = _html(kept.post("/kluis/bekijken/", {"kopie": f"{GEMEENTE}:persoonsgegevens"}))
     assert other.xpath("//dl[@data-kopie]/@data-staat") == ["geldig"] and _shown_fields(other)
@@ -563,10 +563,11 @@ def test_the_delete_all_question_says_how_many_copies_go(kept):
 def test_it_refuses_to_say_a_copy_holds_only_a_short_time_next_to_its_date(kept):
     page = _text(_html(kept.get("/kluis/")))
     assert "korte tijd" not in page
-    assert "geldig tot de datum bij 'Geldig tot'" in page and "eerder intrekken" in page and "Vernieuwen" in page
+    assert "geldig tot de datum bij 'Geldig tot'" in page and "Vervangen door nieuwere gegevens" in page
+    assert "Vernieuwen" in page
     archive = zipfile.ZipFile(io.BytesIO(kept.post("/kluis/downloaden/").content))
     readme = archive.read("LEESMIJ.txt").decode()
-    assert "korte tijd" not in readme and "eerder intrekken" in readme
+    assert "korte tijd" not in readme and "vervangen door nieuwere gegevens" in readme
 
 
 def test_a_refresh_waits_for_a_slow_holder_no_longer_than_the_overview_does(kept, citizen_bsn, settings):

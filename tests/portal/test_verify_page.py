@@ -41,7 +41,7 @@ def test_a_copy_whose_data_changed_is_superseded(citizen, citizen_bsn):
     record.save()
     _copy(citizen)
     page = _check(citizen, old).content.decode()
-    assert "Deze kopie is vervangen" in page and "Echt en geldig" not in page
+    assert "Vervangen door nieuwere gegevens" in page and "Echt en geldig" not in page
 
 
 @pytest.mark.parametrize(

@@ -26,11 +26,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from blauweknop import document_types
+from blauweknop import document_types, old_copies
 from blauweknop.db import release_before_waiting
 from blauweknop.i18n import language
 from blauweknop.portal import data_page, session
@@ -55,7 +55,8 @@ class State(StrEnum):
     """Whether a kept copy is valid now, as a receiver checking it today would find."""
 
     VALID = "geldig"
-    WITHDRAWN = "ingetrokken"  # revoked, superseded or suspended at its holder
+    SUPERSEDED = "vervangen"  # its holder's data changed since: INVALID in the status list (code revoked)
+    SUSPENDED = "geschorst"  # suspended at its holder for now
     EXPIRED = "verlopen"
     UNKNOWN = "onbekend"  # its status list could not be had now
     INVALID = "ongeldig"  # e.g. its holder no longer takes part in the scheme
@@ -63,14 +64,17 @@ class State(StrEnum):
 
 WORDS = {
     State.VALID: gettext_lazy("Geldig"),
-    State.WITHDRAWN: gettext_lazy("Ingetrokken of vervangen. Vernieuw de kopie."),
-    State.EXPIRED: gettext_lazy("Verlopen. Vernieuw de kopie."),
+    State.SUPERSEDED: format_lazy(
+        "{}. {} {}", old_copies.SUPERSEDED, old_copies.SUPERSEDED_WHY, gettext_lazy("Vernieuw de kopie.")
+    ),
+    State.SUSPENDED: gettext_lazy("Tijdelijk niet geldig. De organisatie kijkt de gegevens nog na."),
+    State.EXPIRED: format_lazy("{}. {}", old_copies.EXPIRED, gettext_lazy("Vernieuw de kopie.")),
     State.UNKNOWN: gettext_lazy("Kan nu niet worden nagekeken. Probeer het later nog eens."),
     State.INVALID: gettext_lazy("Niet meer geldig. De organisatie doet niet meer mee aan de Blauwe Knop."),
 }
 _BY_CODE = {
-    "revoked": State.WITHDRAWN,
-    "suspended": State.WITHDRAWN,
+    "revoked": State.SUPERSEDED,
+    "suspended": State.SUSPENDED,
     "expired": State.EXPIRED,
     "status_unavailable": State.UNKNOWN,
 }
@@ -426,8 +430,8 @@ def readme(names: Iterable[str], verify_url: str) -> str:
             "Wilt u maar een deel van uw gegevens delen? Haal de gegevens opnieuw op bij de Blauwe Knop en "
             "kies wat u deelt.\n\n"
             "Een ontvanger kan elk bestand controleren op %(url)s. Een kopie is geldig tot de datum die erin "
-            "staat. De organisatie kan een kopie eerder intrekken, als uw gegevens veranderen. Vernieuw de "
-            "kopie dan in uw kluis.\n\n"
+            "staat. Verandert de organisatie uw gegevens? Dan is de kopie vervangen door nieuwere gegevens. "
+            "Vernieuw de kopie dan in uw kluis.\n\n"
             "De bestanden:\n"
         )
         % {"url": verify_url}

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
+
+from blauweknop import old_copies
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,8 @@ NOT_PARTICIPATING = Verdict(
 )
 SUPERSEDED = Verdict(
     "superseded",
-    NOT_VALID,
-    gettext_lazy(
-        "Deze kopie is vervangen door een nieuwere. De gegevens zijn veranderd nadat deze kopie werd gemaakt."
-    ),
+    old_copies.SUPERSEDED,
+    format_lazy("{} {}", old_copies.SUPERSEDED_WHY, gettext_lazy("Daarom geldt deze kopie niet meer.")),
     gettext_lazy("Vraag de persoon om een nieuwe kopie. Die heeft de gegevens van nu."),
 )
 SUSPENDED = Verdict(
@@ -64,7 +65,7 @@ SUSPENDED = Verdict(
 )
 EXPIRED = Verdict(
     "expired",
-    NOT_VALID,
+    old_copies.EXPIRED,
     gettext_lazy(
         "Deze kopie is verlopen. Een kopie geldt maar korte tijd, omdat gegevens kunnen veranderen. "
         "De datum staat op de kopie bij 'Geldig tot'."

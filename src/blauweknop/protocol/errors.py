@@ -32,7 +32,7 @@ MESSAGES: dict[str, str] = {
     "claim_conflict": "A disclosed claim would overwrite a claim that is already there.",
     "not_disclosable": "This claim may never be selectively disclosed.",
     # Time.
-    "expired": "The credential has expired.",
+    "expired": "Expired: its end date has passed. Ask for a new one.",
     "not_yet_valid": "The credential is not valid yet.",
     "issued_in_future": "The credential claims to be issued in the future.",
     "missing_claim": "A required claim is missing.",
@@ -44,7 +44,10 @@ MESSAGES: dict[str, str] = {
     "nonce_mismatch": "The proof of the holder does not match this request.",
     "sd_hash_mismatch": "The proof of the holder belongs to another presentation.",
     # Status lists.
-    "revoked": "The credential has been withdrawn or replaced by a newer one.",
+    "revoked": (
+        "Replaced by newer data: the organisation changed the data after this copy was made. "
+        "Ask for a new copy (the citizen downloads one with the Blauwe Knop)."
+    ),
     "suspended": "The credential is suspended for now.",
     "status_unavailable": "The status of the credential could not be checked.",
     "status_index_out_of_range": "The status index is outside the status list.",

@@ -42,7 +42,7 @@ from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.identifiers import is_valid_oin, validate_oin
 from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey
 from blauweknop.protocol.scheme_document import REQUESTER, SchemeDocument
-from blauweknop.protocol.status_list import StatusListClient
+from blauweknop.protocol.status_list import StatusListClient, StatusReference
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
 
 REQUEST_TYP = "oauth-authz-req+jwt"
@@ -403,6 +403,10 @@ class Received:
     vct: str
     claims: dict[str, Any]
     digest: str  # SHA-256 (hex) of the presentation: what a requester stores to refuse a replay
+    # Where the copy's status is published, and when it expires: a requester that keeps the data checks
+    # both again whenever it looks, since the holder may supersede the copy later (R8).
+    status: StatusReference | None = None
+    expires_at: int | None = None
 
 
 def _generic(path: tuple[str, ...]) -> str:
@@ -518,5 +522,15 @@ def verify_response(
             if not _same_type(scheme, verified.vct, credential.vct):
                 raise VerificationError("invalid_presentation", f"{credential.id!r} asks for another document type.")
             _check_answer(credential, verified.claims)
-            received.append(Received(credential.id, verified.iss, verified.vct, verified.claims, digest))
+            received.append(
+                Received(
+                    credential.id,
+                    verified.iss,
+                    verified.vct,
+                    verified.claims,
+                    digest,
+                    verified.status,
+                    verified.expires_at,
+                )
+            )
     return received

@@ -37,7 +37,7 @@ from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
 from blauweknop.pseudonyms import pseudonym
-from blauweknop.requester import asking, outbound
+from blauweknop.requester import asking, copy_state, outbound
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion, UsedPresentation
 from blauweknop.requester.tenants import RequesterTenant
 
@@ -230,6 +230,7 @@ def store(
                 claims=_kept(share_request, item.claims),
                 received_at=now,
                 delete_after=now + timedelta(days=share_request.retention_days),
+                **copy_state.reference(item.status, item.expires_at),
             )
         )
     return ReceivedCredential.objects.bulk_create(rows)

@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 from asgiref.sync import sync_to_async
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Path, Schema, Status
 from pydantic import Field
 
@@ -28,7 +29,7 @@ from blauweknop.protocol import client_assertion, openid4vp
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
-from blauweknop.requester import answers, asking, fetching, tenants
+from blauweknop.requester import answers, asking, copy_state, fetching, tenants
 from blauweknop.requester.fetching import FetchFailed, FetchRefused
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion
 from blauweknop.requester.tenants import RequesterTenant
@@ -248,6 +249,12 @@ class Ontvangen(Schema):
     ontvangenOp: datetime
     verwijderdNa: datetime
     gegevens: dict[str, Any] = Field(description="Only the disclosed fields.")
+    stand: str = Field(
+        description="Whether the copy still holds at its source, checked when asked: geldig, vervangen (the holder "
+        "changed the data since: status INVALID), geschorst, verlopen, or onbekend (its status list is out of "
+        "reach now, or the copy came before this was kept)."
+    )
+    geldigTot: datetime | None = Field(description="The copy's own end (exp).")
 
 
 class VerzoekStand(Schema):
@@ -268,15 +275,22 @@ class Opgehaald(Schema):
     ontvangen: list[Ontvangen]
 
 
-def _received(row: ReceivedCredential) -> dict[str, Any]:
-    return {
-        "documentsoort": row.query_id,
-        "uitgever": row.issuer_oin,
-        "via": row.via,
-        "ontvangenOp": row.received_at,
-        "verwijderdNa": row.delete_after,
-        "gegevens": row.claims,
-    }
+def _received(rows: list[ReceivedCredential], states: list[copy_state.State] | None = None) -> list[dict[str, Any]]:
+    """``rows`` as the API gives them, each with its state at its holder (``states``; all valid: just received)."""
+    states = states or [copy_state.State.VALID] * len(rows)
+    return [
+        {
+            "documentsoort": row.query_id,
+            "uitgever": row.issuer_oin,
+            "via": row.via,
+            "ontvangenOp": row.received_at,
+            "verwijderdNa": row.delete_after,
+            "gegevens": row.claims,
+            "stand": state.value,
+            "geldigTot": row.expires_at,
+        }
+        for row, state in zip(rows, states, strict=True)
+    ]
 
 
 def _create(tenant: RequesterTenant, body: VerzoekAanvraag) -> dict[str, Any]:
@@ -315,6 +329,7 @@ async def create_request(request: HttpRequest, body: VerzoekAanvraag, requester:
 def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, Any]:
     _authenticate(tenant, token, f"/verzoeken/{code}")
     share_request = _own_request(tenant, code)
+    received = asking.received(share_request)
     return {
         "code": share_request.code,
         "weergaveCode": asking.display_code(share_request.code),
@@ -326,7 +341,7 @@ def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, A
         "toestemming": share_request.consent,
         "geldigTot": share_request.expires_at,
         "beantwoordOp": share_request.answered_at,
-        "ontvangen": [_received(row) for row in asking.received(share_request)],
+        "ontvangen": _received(received, copy_state.states(received, tenant.scheme, timezone.now())),
     }
 
 
@@ -337,13 +352,14 @@ def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, A
 )
 async def request_state(request: HttpRequest, code: str, requester: str = Path(...)) -> dict:
     tenant = await _tenant(requester)
-    return await sync_to_async(_state)(tenant, code, _bearer(request))
+    await release_before_waiting()
+    return await _in_own_thread(_state)(tenant, code, _bearer(request))
 
 
 def _fetch(tenant: RequesterTenant, code: str, body: ClientAuthentication) -> dict[str, Any]:
     _authenticate(tenant, body.client_assertion, f"/verzoeken/{code}/ophalen")
     stored = fetching.standing_fetch(tenant, _own_request(tenant, code))
-    return {"ontvangen": [_received(row) for row in stored]}
+    return {"ontvangen": _received(stored)}
 
 
 @api.post("/verzoeken/{code}/ophalen", response=Opgehaald, summary="Haal nu op onder doorlopende toegang")
@@ -379,7 +395,8 @@ def _lawful(tenant: RequesterTenant, body: WettelijkeVerstrekking) -> dict[str, 
         purpose=body.doel,
         retention_days=body.bewaartermijnDagen,
     )
-    return _received(row)
+    (received,) = _received([row])
+    return received
 
 
 @api.post(

@@ -23,7 +23,7 @@ from blauweknop.protocol.errors import InvalidInput, ProtocolError
 from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.protocol.jwk import thumbprint
 from blauweknop.protocol.scheme_document import HOLDER
-from blauweknop.requester import answers, asking, outbound, tenants
+from blauweknop.requester import answers, asking, copy_state, outbound, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, new_nonce
 from blauweknop.requester.tenants import RequesterTenant
 
@@ -270,4 +270,5 @@ def lawful_fetch(
             claims=verified.claims,
             received_at=now,
             delete_after=now + timedelta(days=retention_days),
+            **copy_state.reference(verified.status, verified.expires_at),
         )

@@ -133,6 +133,11 @@ class ReceivedCredential(models.Model):
     claims = models.JSONField(help_text="The disclosed claims only.")
     received_at = models.DateTimeField(default=timezone.now)
     delete_after = models.DateTimeField(db_index=True, help_text="The end of the retention term.")
+    # The copy's status reference and end, not its signature: enough to tell, whenever staff look, whether
+    # the holder superseded it since (its data changed) or it expired. Empty for rows received before.
+    status_uri = models.TextField(blank=True, help_text="The status list the copy's status is in.")
+    status_idx = models.PositiveIntegerField(null=True, blank=True, help_text="The copy's index in that list.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="The copy's own end (exp).")
 
     class Meta:
         ordering = ["-received_at"]

@@ -27,7 +27,7 @@ from blauweknop import display, document_types, i18n
 from blauweknop.protocol import dcql, openid4vp
 from blauweknop.protocol.errors import InvalidInput, VerificationError
 from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.requester import asking, fetching, presets, tenants
+from blauweknop.requester import asking, copy_state, fetching, presets, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
 from blauweknop.requester.staff import staff_required
 from blauweknop.requester.tenants import RequesterTenant
@@ -264,6 +264,8 @@ class Received:
     received_at: Any
     delete_after: Any
     rows: list[display.Row]
+    state: str  # copy_state.State: whether its holder still vouches for it now
+    words: Any
 
 
 @dataclass(frozen=True)
@@ -325,10 +327,11 @@ def asked_in_words(share_request: ShareRequest, catalogue: document_types.Catalo
 def received_in_words(
     received: list[ReceivedCredential], tenant: RequesterTenant, catalogue: document_types.Catalogue
 ) -> list[Received]:
-    """The received copies as people read them: who gave them, each field with its label, when they go."""
+    """The received copies as people read them: who gave them, each field with its label, when they go, and
+    whether each still holds at its source now (superseded or expired). Blocking: it asks the status lists."""
     language = i18n.language()
     result = []
-    for copy in received:
+    for copy, state in zip(received, copy_state.states(received, tenant.scheme, timezone.now()), strict=True):
         document_type = catalogue.by_vct(copy.vct)
         issuer = tenant.scheme.organisations.get(copy.issuer_oin)
         result.append(
@@ -338,6 +341,8 @@ def received_in_words(
                 copy.received_at,
                 copy.delete_after,
                 display.rows(document_type, copy.claims) if document_type else [],
+                state.value,
+                copy_state.WORDS[state],
             )
         )
     return result
