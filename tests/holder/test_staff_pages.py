@@ -205,7 +205,7 @@ def test_accept_shows_the_new_value_prefilled_then_asks_to_confirm_then_writes_t
     assert 'value="12.345,67"' in form  # the citizen's proposal, to change if needed
     confirm = client.post(url, {"value": "12.345,67"})
     assert confirm.status_code == 200 and "Weet u het zeker?" in text(confirm)
-    assert "12.345,67" in text(confirm)
+    assert "€ 12.345,67" in text(confirm)  # as it will stand in the source: an amount
     ours.refresh_from_db()
     assert ours.state == "ontvangen"  # nothing yet
     done = client.post(url, {"value": "12.345,67", "confirmed": "ja"})
@@ -214,6 +214,18 @@ def test_accept_shows_the_new_value_prefilled_then_asks_to_confirm_then_writes_t
     assert ours.state == "aangepast" and ours.notice_pending
     assert income_record().data[FIELD] == 1234567
     assert "De gegevens zijn aangepast" in text(client.get(done["Location"]))
+
+
+def test_a_value_the_field_cannot_take_is_refused_next_to_the_field_before_the_confirm_step(two_holders):
+    ours, client = two_holders["ours"], two_holders["belasting"]
+    url = f"{HOME}verzoeken/{ours.reference}/aanpassen/"
+    for typed in ("twaalfduizend euro", "1.234.56"):
+        response = client.post(url, {"value": typed, "confirmed": "ja"})
+        assert response.status_code == 200 and "Weet u het zeker?" not in text(response)
+        assert 'id="id_value-fout"' in html(response) and "1.234,56" in text(response)
+    assert "De waarde is te lang" in text(client.post(url, {"value": "x" * 501, "confirmed": "ja"}))
+    ours.refresh_from_db()
+    assert ours.state == "ontvangen" and income_record().data[FIELD] == ours.current_value
 
 
 def test_reject_needs_a_reason_next_to_the_field_and_in_the_summary(two_holders):

@@ -217,12 +217,15 @@ def _reason_field(help_text: Promise) -> forms.CharField:
     )
 
 
+NOT_THIS_VALUE = gettext_lazy("Deze waarde past niet bij dit gegeven. Kijk of het goed is.")
+
+
 class AcceptForm(forms.Form):
     value = forms.CharField(
         label=gettext_lazy("Nieuwe waarde"),
         help_text=gettext_lazy(
             "Dit komt in de bron. Het voorstel van de inwoner staat er al; pas het aan als dat nodig is. "
-            "Een bedrag schrijft u in euro's, bijvoorbeeld 1.234,56. Een datum zo: 2026-03-31."
+            "Een bedrag schrijft u in euro's, bijvoorbeeld 1.234,56. Een datum zo: 31-03-2026."
         ),
         max_length=corrections.MAX_PROPOSED,
         error_messages={
@@ -333,6 +336,21 @@ def not_now(correction: CorrectionRequest, decision: Decision) -> str | None:
     return None
 
 
+def new_value(catalogue: document_types.Catalogue | None, correction: CorrectionRequest, form: forms.Form) -> str:
+    """The value staff typed as it will stand in the source, in words (``€ 1.234,56``); when the field's kind cannot
+    take it, an error next to the field now, before the confirm step."""
+    typed = form.cleaned_data["value"]
+    field = _field(catalogue, correction)
+    if field is None:  # without the catalogue the service refuses at the confirm step, saying why
+        return typed
+    try:
+        parsed = corrections.parse(field, typed)
+    except (ValueError, KeyError):
+        form.add_error("value", str(corrections.VALUE_HELP.get(field.kind, NOT_THIS_VALUE)))
+        return typed
+    return value_words(catalogue, correction, parsed)
+
+
 @require_http_methods(["GET", "POST"])
 @holder_staff_required
 def decide(request: HttpRequest, reference: str, slug: str) -> HttpResponse:
@@ -346,6 +364,8 @@ def decide(request: HttpRequest, reference: str, slug: str) -> HttpResponse:
     initial = {"value": correction.proposed_value} if decision.slug == "aanpassen" else None
     form = decision.form(request.POST if request.method == "POST" else None, initial=initial)
     context = {**_details(request, correction), "decision": decision, "form": form}
+    if request.method == "POST" and form.is_valid() and decision.slug == "aanpassen":
+        context["new"] = new_value(_catalogue(request), correction, form)
     if request.method == "POST" and form.is_valid():
         if request.POST.get("confirmed") != "ja":
             return render(request, "holder/confirm.html", context)
