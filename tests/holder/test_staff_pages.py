@@ -254,6 +254,8 @@ def test_extend_moves_the_deadline_shows_the_reason_and_only_once(two_holders):
     url = f"{HOME}verzoeken/{ours.reference}/verlengen/"
     missing = client.post(url, {"reason": "Veel verzoeken."})
     assert "Kies 1 of 2 maanden." in text(missing)
+    assert 'href="#id_months"' in html(missing) and '<fieldset class="utrecht-form-fieldset__fieldset' in html(missing)
+    assert 'id="id_months" aria-describedby="months-fout" aria-invalid="true"' in html(missing)
     before = ours.deadline
     client.post(url, {"months": "2", "reason": "Wij vragen uw werkgever om gegevens."})
     ours.refresh_from_db()

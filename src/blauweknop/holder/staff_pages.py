@@ -244,12 +244,20 @@ class RejectForm(forms.Form):
     )
 
 
+class FieldsetRadio(forms.RadioSelect):
+    """Radio buttons in a fieldset that carries the field's id, so the error summary's link leads to them (Django
+    gives a group of radio buttons no id of its own)."""
+
+    def id_for_label(self, id_: str, index: str | None = None) -> str:
+        return id_ if index is None else super().id_for_label(id_, index)
+
+
 class ExtendForm(forms.Form):
     months = forms.TypedChoiceField(
         label=gettext_lazy("Hoeveel langer?"),
         choices=[(1, gettext_lazy("1 maand")), (2, gettext_lazy("2 maanden"))],
         coerce=int,
-        widget=forms.RadioSelect,
+        widget=FieldsetRadio,
         error_messages={
             "required": gettext_lazy("Kies 1 of 2 maanden."),
             "invalid_choice": gettext_lazy("Kies 1 of 2 maanden."),
