@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import UTC, datetime
 from typing import Literal
 
 from asgiref.sync import sync_to_async
@@ -30,7 +29,6 @@ from blauweknop.protocol import client_assertion, jws
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.scheme_document import CERTIFIED, REQUESTER, SchemeDocument
 from blauweknop.protocol.session_assertion import Sharing
-from blauweknop.protocol.validity import DEFAULT_LEEWAY
 from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
@@ -111,17 +109,6 @@ def _as_if_certified(token: str, scheme: SchemeDocument) -> client_assertion.Cli
         return None
 
 
-def _use(assertion: client_assertion.ClientAssertion) -> bool:
-    """Mark the assertion used; ``False`` if it was used before. Inside the caller's transaction."""
-    key = assertion.replay_key()
-    lock_name(f"client-assertion:{key}")
-    if UsedClientAssertion.objects.filter(pk=key).exists():
-        return False
-    expires = datetime.fromtimestamp(assertion.expires_at + DEFAULT_LEEWAY, UTC)
-    UsedClientAssertion.objects.create(key=key, expires_at=expires)
-    return True
-
-
 def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certified: bool = True) -> Consent:
     """The consent a verified requester may fetch under now; every refusal of its own consent is recorded.
 
@@ -129,7 +116,7 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certi
     The assertion is used up even when the fetch is refused.
     """
     with write_transaction():
-        fresh = _use(assertion)
+        fresh = UsedClientAssertion.use(assertion)
         lock_name(f"toestemming:{consent_id}")
         consent = Consent.objects.filter(pk=consent_id, requester_oin=assertion.client_id).first() if fresh else None
         refusal = _refusal(consent, certified) if consent is not None else None

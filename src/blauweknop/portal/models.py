@@ -9,10 +9,15 @@ The rows belong to the session: deleting the session (logging out, pruning) dele
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 from django.contrib.sessions.models import Session
 from django.db import models
 from django.utils import timezone
+
+from blauweknop.db import lock_name
+from blauweknop.protocol.client_assertion import ClientAssertion
+from blauweknop.protocol.validity import DEFAULT_LEEWAY
 
 
 class SessionCopies(models.Model):
@@ -221,10 +226,20 @@ class ConsentEvent(models.Model):
 
 
 class UsedClientAssertion(models.Model):
-    """A requester's client assertion (private_key_jwt) already accepted, by a digest of issuer and jti."""
+    """A client assertion (private_key_jwt) already accepted, a requester's or a holder's, by issuer and jti."""
 
     key = models.CharField(max_length=64, primary_key=True)
     expires_at = models.DateTimeField(db_index=True)
+
+    @classmethod
+    def use(cls, assertion: ClientAssertion) -> bool:
+        """Mark ``assertion`` used; ``False`` if it was used before. Inside the caller's write transaction."""
+        key = assertion.replay_key()
+        lock_name(f"client-assertion:{key}")
+        if cls.objects.filter(pk=key).exists():
+            return False
+        cls.objects.create(key=key, expires_at=datetime.fromtimestamp(assertion.expires_at + DEFAULT_LEEWAY, UTC))
+        return True
 
 
 class CorrectionTicket(models.Model):
@@ -240,7 +255,7 @@ class CorrectionTicket(models.Model):
     asked_at = models.DateTimeField(default=timezone.now)
     email = models.EmailField(blank=True, help_text="Where to send 'there is news'; empty when not asked or sent.")
     news_at = models.DateTimeField(null=True, help_text="When the holder said there is news.")
-    told_at = models.DateTimeField(null=True, help_text="When the e-mail about the news was queued.")
+    told_at = models.DateTimeField(null=True, help_text="When the e-mail about the news was sent.")
 
     class Meta:
         constraints = [

@@ -11,7 +11,6 @@ What the news is, the portal does not learn here: the citizen sees it after logg
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Literal
 
 from asgiref.sync import sync_to_async
@@ -29,7 +28,6 @@ from blauweknop.portal.notifications import tell_citizen, untold
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.scheme_document import HOLDER, SchemeDocument
-from blauweknop.protocol.validity import DEFAULT_LEEWAY
 from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
@@ -89,13 +87,8 @@ def record(assertion: client_assertion.ClientAssertion, reference: str, final: b
     notice again before the mail went adds nothing, and once a longer term was told, only the decision is
     new (a holder extends once).
     """
-    key = assertion.replay_key()
     with write_transaction():
-        lock_name(f"client-assertion:{key}")
-        fresh = not UsedClientAssertion.objects.filter(pk=key).exists()
-        if fresh:
-            expires = datetime.fromtimestamp(assertion.expires_at + DEFAULT_LEEWAY, UTC)
-            UsedClientAssertion.objects.create(key=key, expires_at=expires)
+        fresh = UsedClientAssertion.use(assertion)
         ticket = CorrectionTicket.objects.filter(holder_oin=assertion.client_id, reference=reference).first()
         if fresh and ticket is not None:
             _mark(ticket, final)

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("news_at", models.DateTimeField(help_text="When the holder said there is news.", null=True)),
-                ("told_at", models.DateTimeField(help_text="When the e-mail about the news was queued.", null=True)),
+                ("told_at", models.DateTimeField(help_text="When the e-mail about the news was sent.", null=True)),
             ],
             options={
                 "constraints": [
