@@ -15,6 +15,8 @@ from blauweknop.holder.freshness import SETTLE, follow_source_changes
 from blauweknop.holder.models import IssuedCredential, SourceChange, SourceRecord
 from blauweknop.holder.tasks import publish_status_lists
 from blauweknop.protocol.errors import VerificationError
+from blauweknop.protocol.status_list import VALID
+from blauweknop.pseudonyms import pseudonym
 from tests.concurrency import at_once
 from tests.holder.test_issue_credential import BELASTING, _verify
 from tests.holder.test_supersession import GEMEENTE, _press, debtor  # noqa: F401 (a fixture)
@@ -151,3 +153,14 @@ def test_a_change_at_an_organisation_that_is_no_tenant_here_is_dropped(demo_worl
     assert not SourceChange.objects.exists()  # dropped at once: nobody here issues for it
     publish_status_lists.call()
     assert _state(demo_world, copy) == "valid"
+
+
+def test_copies_of_a_type_the_scheme_no_longer_lists_are_all_superseded(demo_world, debtor, wallet):  # noqa: F811
+    _press(demo_world, BELASTING, debtor, wallet)
+    issued = IssuedCredential.objects.get()
+    tenant, expires = issued.status_list.holder, issued.expires_at
+    IssuedCredential.allocate(
+        tenant, document_type="verdwenen", subject=pseudonym(debtor), data_digest="d", expires_at=expires
+    )
+    assert freshness.supersede(tenant, debtor, "verdwenen") == 1  # what the source holds cannot be told
+    assert IssuedCredential.objects.get(pk=issued.pk).status == VALID
