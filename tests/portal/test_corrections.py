@@ -124,7 +124,8 @@ def test_the_form_shows_the_field_and_its_value_now(debtor):
         re.S,
     ).groups()
     _, form = _open_form(debtor, BELASTING)
-    assert f"<dd>{label} (onderdeel 1)</dd>" in form
+    item = re.search(r'id="onderdeel-vorderingen-1" [^>]*>\s*<strong>(.*?)</strong>', page).group(1)
+    assert f"<dd>{label} ({item})</dd>" in form
     assert f"<dd data-nu><strong>{value}</strong></dd>" in form
     assert 'enctype="multipart/form-data"' in form
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from blauweknop import attachments, document_types
 from blauweknop.display import format_value
 from blauweknop.i18n import language
-from blauweknop.portal import corrections, session, sharing
+from blauweknop.portal import corrections, data_page, session, sharing
 from blauweknop.portal.corrections import MAX_EXPLANATION, MAX_PROPOSED, NotSent, Request, place, refusal_message
 from blauweknop.portal.models import CorrectionTicket
 from blauweknop.portal.pages import arender
@@ -126,6 +126,7 @@ class Shown:
     position: int | None  # the item in a list, from 0
     label: str
     value: str
+    item: str | None  # the words that name its list item, e.g. "Inkomstenbelasting, BEL-2025-001, € 605,00"
 
 
 def _asked_field(query: QueryDict) -> tuple[str, str, int | None]:
@@ -152,7 +153,8 @@ async def _shown(request: HttpRequest, oin: str, scheme: SchemeDocument) -> Show
     row = next((row for row in copy.rows if place(row.path) == (path, position)), None)
     if row is None:
         raise Http404(_("Dit gegeven kennen we niet. Ga terug naar uw gegevens en kies het daar."))
-    return Shown(type_id, copy.type.name[language()], path, position, row.label, row.value)
+    item = data_page.item_name(copy.type, [r for r in copy.rows if r.item == row.item]) if row.item else None
+    return Shown(type_id, copy.type.name[language()], path, position, row.label, row.value, item)
 
 
 def _guard_key(request: HttpRequest, token: str) -> str:
