@@ -15,9 +15,11 @@ INCOME_FIELD = "toetsingsinkomenInCenten"
 
 
 def change_at_source(holder_oin: str, bsn: str, type_id: str = "inkomen", field: str = INCOME_FIELD) -> None:
-    """Add one to ``field`` of the citizen's document with a raw SQL UPDATE, then run the holder's publish task."""
+    """Change ``field`` of the citizen's document with a raw SQL UPDATE (a number goes up by one; a list loses its
+    last item), then run the holder's publish task."""
     data = SourceRecord.objects.get(holder_oin=holder_oin, document_type=type_id, bsn=bsn).data
-    changed = json.dumps({**data, field: data[field] + 1})
+    value = data[field]
+    changed = json.dumps({**data, field: value[:-1] if isinstance(value, list) else value + 1})
     value = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     with connection.cursor() as cursor:
         cursor.execute(

@@ -13,8 +13,10 @@ from django.test import Client
 
 from blauweknop import keystore, pdf
 from blauweknop.holder.models import SourceRecord
+from blauweknop.protocol.jwk import SigningKey, generate_jwk
+from tests.requester.world import BELASTING_SLUG, GEMEENTE_SLUG, copy
 
-from .conftest import BELASTING, log_in
+from .conftest import BELASTING, GEMEENTE, log_in
 from .superseding import change_at_source
 from .test_printed_copy import _keep_expired_copy, code_of, download
 from .test_verify_verdicts import check, issued_by_the_tax_office
@@ -117,3 +119,15 @@ def test_the_english_page_says_expired(client, demo_world):
     client.cookies["django_language"] = "en"
     html = check(client, issued_by_the_tax_office(days_ago=3, valid_days=1).encode()).content.decode()
     assert '<h2 class="utrecht-heading-2">Expired</h2>' in html
+
+
+def test_two_holders_issue_the_same_type_and_only_the_changed_holders_copy_says_vervangen(demo_world):
+    debts = SourceRecord.objects.filter(document_type="vorderingen")
+    at_town = set(debts.filter(holder_oin=GEMEENTE).values_list("bsn", flat=True))
+    bsn = next(r.bsn for r in debts.filter(holder_oin=BELASTING, bsn__in=at_town) if r.data["vorderingen"])
+    wallet = SigningKey(generate_jwk())
+    tax = copy(bsn, wallet, "vorderingen", BELASTING_SLUG, BELASTING)
+    town = copy(bsn, wallet, "vorderingen", GEMEENTE_SLUG, GEMEENTE)
+    change_at_source(BELASTING, bsn, "vorderingen", "vorderingen")
+    assert _says_superseded(check(Client(), tax.encode()).content.decode())
+    assert _says_valid(check(Client(), town.encode()).content.decode())

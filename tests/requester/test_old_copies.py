@@ -20,6 +20,7 @@ from blauweknop.requester import copy_state
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
 from tests.portal.superseding import change_at_source
 
+from .test_fetching import lawful
 from .test_staff_login import log_in, make_staff
 from .world import (
     BANK,
@@ -129,3 +130,14 @@ def test_a_holder_whose_list_is_out_of_reach_makes_the_state_unknown_not_valid(t
     monkeypatch.setattr("blauweknop.requester.outbound.download_status_list", down)
     rows = list(ReceivedCredential.objects.filter(request__code=housing))
     assert copy_state.states(rows, scheme(), timezone.now()) == [copy_state.State.UNKNOWN]
+
+
+def test_a_copy_fetched_on_a_legal_basis_keeps_what_tells_it_was_superseded_since(two_deliveries):
+    (changed_bsn, other_bsn), _housing, _bank = two_deliveries
+    for bsn in (changed_bsn, other_bsn):
+        response = lawful(bsn=bsn)
+        assert response.status_code == 201, response.text
+        assert (response.json()["stand"], response.json()["geldigTot"] is not None) == ("geldig", True)
+    change_at_source(BELASTING, changed_bsn)
+    rows = list(ReceivedCredential.objects.filter(via=ReceivedCredential.Via.LAW).order_by("pk"))
+    assert copy_state.states(rows, scheme(), timezone.now()) == [copy_state.State.SUPERSEDED, copy_state.State.VALID]
