@@ -25,6 +25,8 @@ SHARE_REFUSED = "plus-delen-geweigerd"  # ... but that requester was not certifi
 LAWFUL = "wettelijke-verstrekking"  # a requester fetched directly, on a legal basis (law)
 LAWFUL_SEARCHED = "wettelijke-verstrekking-zoeken"  # ... and the holder had nothing of that kind
 LAWFUL_REFUSED = "wettelijke-verstrekking-geweigerd"  # ... beyond what the law allows it, or not certified
+CORRECTION_ASKED = "correctie-verzoek"  # the citizen asked for a correction: the holder looked up the value now
+CORRECTED = "correctie-aangepast"  # the holder's staff corrected the data at the source on that request
 ACTIVITIES = {
     FETCHED: gettext_lazy("Opgehaald om te bekijken, op uw verzoek"),
     # The portal asks for a PDF only when the citizen downloads one: the holder's print is that download.
@@ -35,6 +37,8 @@ ACTIVITIES = {
     LAWFUL: gettext_lazy("Gegeven aan %(organisatie)s, omdat de wet dat verplicht"),
     LAWFUL_SEARCHED: gettext_lazy("Gezocht voor %(organisatie)s, omdat de wet dat verplicht; niets gevonden"),
     LAWFUL_REFUSED: gettext_lazy("%(organisatie)s vroeg gegevens, maar mocht die niet krijgen. Er is niets gegeven"),
+    CORRECTION_ASKED: gettext_lazy("U vroeg om een verbetering. De organisatie keek wat zij nu over u weet"),
+    CORRECTED: gettext_lazy("Verbeterd op uw verzoek"),
     "gedownload:sdjwt": gettext_lazy("U heeft een digitale kopie gedownload (.sdjwt)"),
     "gedownload:pdf": gettext_lazy("U heeft een PDF gedownload"),  # recorded until the holder's print said it
     "gedownload:json": gettext_lazy("U heeft een JSON-bestand gedownload"),

@@ -163,16 +163,16 @@ STATUS_LIST_SIZE = envint("BLAUWEKNOP_STATUS_LIST_SIZE", 2**17, minimum=1)
 STATUS_LIST_DEADLINE = envint("BLAUWEKNOP_STATUS_LIST_DEADLINE", 3, minimum=1)
 
 # Each role brings its own apps, and so its own tables and migrations; none needs another role's.
-# Staff of the operator and of requesters log in with a password and a second factor (TOTP or a passkey);
+# Staff of the operator, of holders and of requesters log in with a password and a second factor (TOTP or a passkey);
 # wrong passwords lock out.
 STAFF_APPS = ["blauweknop.staff", "django_otp", "django_otp.plugins.otp_totp", "django_otp_webauthn", "axes"]
 ROLE_APPS = {
     "scheme": ["blauweknop.scheme", *STAFF_APPS],
-    "holder": ["blauweknop.holder", "blauweknop.audit"],
+    "holder": ["blauweknop.holder", "blauweknop.audit", *STAFF_APPS],
     "portal": ["blauweknop.portal", "digid_eherkenning", "privates", "simple_certmanager", "solo"],
     "requester": ["blauweknop.requester", *STAFF_APPS],
 }
-STAFF_ROLES = {"scheme", "requester"} & set(BLAUWEKNOP_ROLES)  # the roles whose staff log in
+STAFF_ROLES = {"scheme", "holder", "requester"} & set(BLAUWEKNOP_ROLES)  # the roles whose staff log in
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -219,7 +219,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The staff of the operator and of requesters: request.user.is_verified() (second factor), the lockout of axes.
+    # The staff of the operator, holders and requesters: request.user.is_verified() (second factor), the lockout of axes.
     *(["django_otp.middleware.OTPMiddleware", "axes.middleware.AxesMiddleware"] if STAFF_ROLES else []),
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

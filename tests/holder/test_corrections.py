@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from blauweknop import display
 from blauweknop.audit.models import AccessRecord
 from blauweknop.holder import corrections
 from blauweknop.holder.corrections import DecisionRefused
@@ -108,7 +109,7 @@ def test_a_citizen_sees_only_their_own_requests_at_that_holder(demo_world, debto
     assert stored.current_value == source["vorderingen"][0]["openstaandBedragInCenten"]
     assert stored.app_manager_oin and stored.deadline == corrections.deadline_of(stored.received_at)
     record = AccessRecord.objects.about(debtor).get(holder_id=BELASTING)
-    assert (record.activity, record.fields) == (corrections.REQUESTED, [AMOUNT])
+    assert (record.activity, record.fields) == (display.CORRECTION_ASKED, [AMOUNT])
 
 
 @pytest.mark.parametrize(
@@ -189,7 +190,7 @@ def test_accepting_changes_the_source_and_the_next_copy_and_supersedes_the_old_o
     new = _verify(demo_world, _press(demo_world, BELASTING, debtor, wallet))
     assert new.claims["vorderingen"][0]["openstaandBedragInCenten"] == 123456
     assert _mine(demo_world, debtor, wallet)[0]["nieuweWaarde"] == 123456
-    record = AccessRecord.objects.about(debtor).get(activity=corrections.CORRECTED)
+    record = AccessRecord.objects.about(debtor).get(activity=display.CORRECTED)
     assert record.actor_oin == BELASTING and kenmerk in record.purpose
     with pytest.raises(VerificationError) as caught:
         _verify(demo_world, old)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from blauweknop import document_types
 from blauweknop.attachments import Attachment
 from blauweknop.db import write_transaction
+from blauweknop.display import CORRECTED, CORRECTION_ASKED
 from blauweknop.document_types import DocumentType, Field
 from blauweknop.holder import access, freshness, sessions
 from blauweknop.holder.errors import HolderError, NotHere
@@ -49,9 +50,8 @@ ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PREFIX, LENGTH, TRIES = "CV-", 8, 5
 OPEN = (CorrectionRequest.State.RECEIVED, CorrectionRequest.State.IN_PROGRESS)
 # What the holder did, as its access records (and the citizen's overview) name it.
-REQUESTED, CORRECTED = "correctie-verzoek", "correctie-aangepast"
 PURPOSES = {
-    REQUESTED: "De burger vraagt de eigen gegevens te verbeteren; de organisatie legt de huidige waarde vast.",
+    CORRECTION_ASKED: "De burger vraagt de eigen gegevens te verbeteren; de organisatie legt de huidige waarde vast.",
     CORRECTED: "De organisatie verbetert de gegevens op verzoek van de burger.",
 }
 LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 16: the citizen asks for their data to be corrected
@@ -199,8 +199,8 @@ def submit(
             holder,
             session.bsn,
             actor_oin=session.app_manager_oin,
-            activity=REQUESTED,
-            purpose=PURPOSES[REQUESTED],
+            activity=CORRECTION_ASKED,
+            purpose=PURPOSES[CORRECTION_ASKED],
             legal_basis=LEGAL_BASIS,
             type_id=type_id,
             fields=[path],
