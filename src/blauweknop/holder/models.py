@@ -336,6 +336,7 @@ class SourceChange(models.Model):
     document_type = models.CharField(max_length=40)
     bsn = models.CharField(max_length=9)
     changed_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(null=True, help_text="When the worker first saw it: it settles from then on.")
 
     class Meta:
         db_table = "holder_bronwijziging"
@@ -379,9 +380,21 @@ class CorrectionRequest(models.Model):
     corrected_value = models.JSONField(null=True, help_text="The value written to the source when corrected.")
     handled_by = models.CharField(max_length=150, blank=True, help_text="The staff member who last acted.")
     notice_pending = models.BooleanField(default=False, help_text="The app manager is still to be told of news.")
+    notice_tries = models.PositiveSmallIntegerField(default=0, help_text="Failed attempts to tell the app manager.")
+    notice_next_try = models.DateTimeField(null=True, help_text="Not before this is the app manager told again.")
+    request_key = models.CharField(
+        max_length=64, blank=True, help_text="The portal's key for this request: sent again, the same request answers."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["holder", "state", "deadline"], name="correction_queue")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder", "subject", "request_key"],
+                condition=~models.Q(request_key=""),
+                name="one_correction_per_request_key",
+            )
+        ]
 
     def __repr__(self) -> str:  # the BSN stays out of logs and tracebacks
         return f"CorrectionRequest({self.reference}, holder={self.holder_id}, state={self.state})"
