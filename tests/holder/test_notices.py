@@ -151,6 +151,8 @@ def test_the_app_manager_down_keeps_the_notice_for_the_next_run(world, monkeypat
         patched.setattr(notices_api, "within_limit", down)
         assert notices.tell_app_managers.call() == 0
     assert pending(request) and ticket(request).news_at is None
+    assert notices.tell_app_managers.call() == 0  # it waits a minute before the next try
+    CorrectionRequest.objects.filter(pk=request.pk).update(notice_next_try=timezone.now())  # a minute later
 
     assert notices.tell_app_managers.call() == 1
     deliver_mail()

@@ -4,8 +4,18 @@ When holder staff decide on a correction request or extend its term, the request
 Every minute the worker tells the app manager the request came through (the portal) that there is news:
 ``POST <its fetch endpoint>/meldingen`` with the kenmerk only, and a client assertion signed with the holder
 tenant's current key. The portal then e-mails the citizen if asked (no data, only "log in"). On a 2xx the
-flag is cleared; on anything else it stays for the next run. An app manager the scheme document does not
-list (or suspended) is not told: the flag stays, and it is told once it is back.
+flag is cleared.
+
+A refusal is final: a 404 means the portal has no ticket for the kenmerk (it lost it, or never kept it) and
+never will, and any other 4xx but 408 and 429 says the notice itself is wrong; asking again would change
+nothing, and stopping there would block every later notice to that portal. The flag is cleared and the
+operator warned (kenmerk and OINs, never a BSN); the citizen still sees the news after logging in.
+No answer, a timeout, 408, 429 or 5xx means the portal cannot take it now: this request is tried again later
+(after 1, 2, 4 … minutes, at most an hour apart, :func:`backoff`) and the run stops for that app manager.
+So does an app manager the scheme document does not list (or suspended); a holder that is not certified now,
+or lacks its key, waits the same way without stopping other holders' notices. Each request keeps its own
+clock (``notice_tries``, ``notice_next_try``): one that waits never blocks the others. After about three days
+of tries the notice is given up with an error in the log.
 
 Two workers at once send each notice once: on PostgreSQL the request's row is locked while it is told
 (``SELECT … FOR UPDATE SKIP LOCKED``: the other worker passes it by); SQLite has no row locks, and a writing
@@ -16,11 +26,15 @@ still as it was when told: news that came meanwhile (a decision after an extensi
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django_tasks import task
 
 from blauweknop import keystore, shared_cache, signing
@@ -39,6 +53,29 @@ MAX_ANSWER = 4096  # bytes: the answer is empty, or a short problem
 LEASE = 120  # seconds a request counts as being told (SQLite): longer than a whole run
 USER_AGENT = "blauweknop-holder"
 FINAL = (CorrectionRequest.State.CORRECTED, CorrectionRequest.State.REJECTED)
+FIRST_WAIT = timedelta(minutes=1)  # after the first failed try; it doubles with every next one
+LONGEST_WAIT = timedelta(hours=1)
+GIVE_UP = timedelta(days=3)  # from the first failed try: then the portal is not coming back for this one
+TRY_AGAIN = (408, 429)  # the only refusals that say "not now" rather than "never"
+
+
+class Outcome(enum.Enum):
+    """What came of telling one request."""
+
+    TOLD = "told"
+    REFUSED = "refused"  # for good: the flag is cleared
+    WAITS = "waits"  # this request is tried again later; others of the app manager are told now
+    APP_MANAGER_FAILED = "app manager failed"  # tried again later, and the app manager is not asked again this run
+
+
+def backoff(tries: int) -> timedelta:
+    """How long a request waits after its ``tries``-th failed try: 1, 2, 4 … minutes, at most an hour."""
+    return min(FIRST_WAIT * 2 ** min(tries - 1, 12), LONGEST_WAIT)
+
+
+def given_up(tries: int) -> bool:
+    """Whether a request that failed ``tries`` times has been tried for :data:`GIVE_UP` since its first failure."""
+    return sum((backoff(n) for n in range(1, tries)), timedelta()) >= GIVE_UP
 
 
 @task()
@@ -48,15 +85,16 @@ def tell_app_managers() -> int:
 
 
 def tell_pending(per_app_manager: int = PER_APP_MANAGER) -> int:
-    """Tell each app manager of at most ``per_app_manager`` requests with news; how many were told. Blocking.
+    """Tell each app manager of at most ``per_app_manager`` requests with news that are due; how many were told.
 
-    An app manager that fails a notice is not asked again in this run: its others wait for the next.
+    An app manager that cannot take a notice now is not asked again in this run: its others wait for the
+    next. Blocking.
     """
     scheme = scheme_client.in_hand()
     if scheme is None:
         logger.warning("correction notices wait: no valid scheme document")
         return 0
-    pending = CorrectionRequest.objects.filter(notice_pending=True)
+    pending = _due(timezone.now())
     told = 0
     with Probe(
         answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
@@ -66,11 +104,22 @@ def tell_pending(per_app_manager: int = PER_APP_MANAGER) -> int:
             for pk in requests[:per_app_manager]:
                 with _claimed(pk) as request:
                     if request is None:
-                        continue  # another worker tells it, or told it already
-                    if not _tell(probe, scheme, request):
-                        break
-                told += 1
+                        continue  # another worker tells it, or told it already, or it waits now
+                    outcome = _tell(probe, scheme, request)
+                    if outcome in (Outcome.WAITS, Outcome.APP_MANAGER_FAILED):
+                        _failed(request)
+                if outcome is Outcome.APP_MANAGER_FAILED:
+                    break
+                if outcome is Outcome.TOLD:
+                    told += 1
     return told
+
+
+def _due(now: datetime) -> QuerySet[CorrectionRequest]:
+    """The requests with news whose next try has come."""
+    return CorrectionRequest.objects.filter(notice_pending=True).filter(
+        Q(notice_next_try__isnull=True) | Q(notice_next_try__lte=now)
+    )
 
 
 @contextmanager
@@ -78,41 +127,39 @@ def _claimed(pk: int) -> Iterator[CorrectionRequest | None]:
     """Request ``pk`` if it still has news and no other worker is telling it; held while the block runs."""
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
-            yield (
-                CorrectionRequest.objects.select_for_update(skip_locked=True).filter(pk=pk, notice_pending=True).first()
-            )
+            yield (_due(timezone.now()).select_for_update(skip_locked=True).filter(pk=pk).first())
         return
     lease = shared_cache.key("melding", str(pk))
     if shared_cache.count(lease, 1, LEASE) != 1:
         yield None
         return
     try:
-        yield CorrectionRequest.objects.filter(pk=pk, notice_pending=True).first()
+        yield _due(timezone.now()).filter(pk=pk).first()
     finally:
         shared_cache.delete(lease)
 
 
-def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> bool:
-    """Tell the app manager of ``request`` that it has news, and clear the flag if it took the notice."""
-    holder, reference = request.holder_id, request.reference
-    manager = scheme.app_managers.get(request.app_manager_oin)
+def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> Outcome:
+    """Tell the app manager of ``request`` that it has news; clear the flag if it took the notice or refused it."""
+    holder, reference, app_manager = request.holder_id, request.reference, request.app_manager_oin
+    manager = scheme.app_managers.get(app_manager)
     endpoint = manager.endpoints.get("fetch") if manager is not None and manager.is_certified else None
     if endpoint is None:
         logger.warning(
             "notice of correction request %s of holder %s waits: app manager %s is not certified in the scheme",
             reference,
             holder,
-            request.app_manager_oin,
+            app_manager,
         )
-        return False
+        return Outcome.APP_MANAGER_FAILED
     if not scheme.is_certified(holder, HOLDER):
         logger.warning("notice of correction request %s waits: holder %s is not certified now", reference, holder)
-        return False
+        return Outcome.WAITS
     address = f"{endpoint.rstrip('/')}/meldingen"
     try:
         key = signing.key_in(scheme, holder)
     except keystore.MissingKey:
-        return False  # signing.key_for told the operator which key to add
+        return Outcome.WAITS  # signing.key_for told the operator which key to add
     body = {
         "kenmerk": reference,
         "afgerond": request.state in FINAL,
@@ -120,21 +167,67 @@ def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> b
         "client_assertion": client_assertion.sign(key, client_id=holder, audience=address),
     }
     answer = probe.request("POST", address, "notice", json=body, headers={"Accept": "application/json"})
-    if answer.status is None or not 200 <= answer.status < 300:
+    status = answer.status
+    if status is not None and 200 <= status < 300:
+        _settled(request)
+        logger.info("app manager %s told of news about correction request %s", app_manager, reference)
+        return Outcome.TOLD
+    if status == 404:
+        _settled(request)
         logger.warning(
-            "notice of correction request %s of holder %s not taken by app manager %s: %s",
+            "notice of correction request %s of holder %s dropped: app manager %s does not know it (HTTP 404); "
+            "the citizen sees the news only after logging in. Find out why that portal has no ticket for it",
             reference,
             holder,
-            request.app_manager_oin,
+            app_manager,
+        )
+        return Outcome.REFUSED
+    if status is not None and 400 <= status < 500 and status not in TRY_AGAIN:
+        _settled(request)
+        logger.error(
+            "notice of correction request %s of holder %s dropped: app manager %s refused it: %s",
+            reference,
+            holder,
+            app_manager,
             answer.described(),
         )
-        return False
+        return Outcome.REFUSED
+    logger.warning(
+        "notice of correction request %s of holder %s not taken by app manager %s: %s; tried again later",
+        reference,
+        holder,
+        app_manager,
+        answer.described(),
+    )
+    return Outcome.APP_MANAGER_FAILED
+
+
+def _settled(request: CorrectionRequest) -> None:
+    """Clear the flag of ``request`` if it is still as it was when told; news that came meanwhile waits its turn."""
     CorrectionRequest.objects.filter(
         pk=request.pk,
         notice_pending=True,
         state=request.state,
         deadline=request.deadline,
         decided_at=request.decided_at,
-    ).update(notice_pending=False)
-    logger.info("app manager %s told of news about correction request %s", request.app_manager_oin, reference)
-    return True
+    ).update(notice_pending=False, notice_tries=0, notice_next_try=None)
+
+
+def _failed(request: CorrectionRequest) -> None:
+    """Count a failed try of ``request``: try again after :func:`backoff`, or give up after :data:`GIVE_UP`."""
+    tries = request.notice_tries + 1
+    if given_up(tries):
+        _settled(request)
+        logger.error(
+            "notice of correction request %s of holder %s given up: app manager %s did not take it in %d tries "
+            "over %s; the citizen sees the news only after logging in",
+            request.reference,
+            request.holder_id,
+            request.app_manager_oin,
+            tries,
+            GIVE_UP,
+        )
+        return
+    CorrectionRequest.objects.filter(pk=request.pk).update(
+        notice_tries=tries, notice_next_try=timezone.now() + backoff(tries)
+    )
