@@ -58,7 +58,7 @@ def test_it_refuses_to_leave_the_citizens_pages_without_the_mark_favicon_and_hel
         assert_shared_look(page_of(response))
 
 
-@pytest.mark.parametrize("template", ["500.html", "413.html"])
+@pytest.mark.parametrize("template", ["500.html", "413.html", "413_attachment.html"])
 def test_it_refuses_to_show_an_error_page_without_the_shared_look(template):
     assert_shared_look(lxml.html.fromstring(render_to_string(template)))
 
