@@ -124,10 +124,14 @@ def test_two_runs_at_once_supersede_each_copy_once_and_lose_no_change(demo_world
     # More changes than one batch, most of them elsewhere, so the two runs read across each other.
     for n in range(2 * freshness.BATCH):
         SourceChange.objects.create(holder_oin=NO_TENANT, document_type=TYPE, bsn=f"{n:09d}")
-    later = timezone.now() + SETTLE + timedelta(seconds=1)
-    results, failures = at_once(lambda: follow_source_changes(later))
+    now = timezone.now()
+    results, failures = at_once(lambda: follow_source_changes(now))
     assert failures == []
     assert sum(results) == 3  # each outdated copy counted by one run only
+    assert not SourceChange.objects.filter(holder_oin=NO_TENANT).exists()  # dropped at once
+    assert not SourceChange.objects.filter(seen_at=None).exists()  # the rest seen, to settle from now on
+    results, failures = at_once(lambda: follow_source_changes(now + SETTLE + timedelta(seconds=1)))
+    assert failures == [] and results == [0, 0]
     assert not SourceChange.objects.exists()  # every change handled and forgotten
     publish_status_lists.call()
     assert [_state(demo_world, copy) for copy in copies] == ["revoked"] * 3

@@ -92,11 +92,17 @@ def test_the_change_feed_reads_in_order_and_forgets_exactly_what_it_is_told():
     assert abs(first.changed_at - timezone.now()) < timedelta(minutes=1)  # the database's clock, in UTC
     assert "999993653" not in repr(first)
     assert adapter.changes(first.id, 1) == [second]
+    assert first.seen_at is None
+    seen, later = timezone.now(), timezone.now() + timedelta(minutes=3)
+    adapter.see_changes([first.id], seen)
+    adapter.see_changes([first.id, second.id], later)  # first seen is first seen: a later look does not move it
+    assert [c.seen_at for c in adapter.changes(0, 10)] == [seen, later, None]
     assert adapter.forget_changes([first.id, third.id]) == 2
-    assert adapter.changes(0, 10) == [second]
+    assert [c.id for c in adapter.changes(0, 10)] == [second.id]
 
 
 def test_an_adapter_without_a_change_table_reports_no_changes(own_table):
     quiet = SqlTableAdapter("eigen_register", holder_column="org", bsn_column="nummer", change_table=None)
     SqlTableAdapter().replace(A, "999993653", catalogue.document_type("inkomen"), {"jaar": 2025})
+    quiet.see_changes([1], timezone.now())
     assert quiet.changes(0, 10) == [] and quiet.forget_changes([1]) == 0

@@ -9,6 +9,10 @@ publishes, so a change is in the published list within one run, a minute).
 
 Superseding compares with the source's data now, so doing it twice, or for a change that changed
 nothing, is harmless: that is what makes two workers at once safe.
+
+Issuing, correcting and superseding one citizen's document of one type take turns
+(:func:`lock_citizen`, before the source is read): otherwise an issuance that read the data before a
+correction and commits after it would outdate the corrected copies with its old data.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from blauweknop import document_types
-from blauweknop.db import write_transaction
+from blauweknop.db import lock_name, write_transaction
 from blauweknop.document_types import Catalogue
 from blauweknop.holder.models import IssuedCredential, StatusListRecord, Tenant
 from blauweknop.holder.sources import ChangeFeed, source_adapter
@@ -35,8 +39,10 @@ logger = logging.getLogger(__name__)
 
 BATCH = 200  # changes read at a time: memory stays bounded whatever the backlog
 MAX_PER_RUN = 10_000  # changes one run handles at most; the rest wait for the next run, a minute later
-# A change is handled again in every run until it is this old, and only then forgotten: an issuance that read
-# the data just before the change may commit its copy just after a run handled it, and the next run catches it.
+# A change is handled again in every run until a worker first saw it this long ago, and only then forgotten: an
+# issuance that read the data just before the change may commit its copy just after a run handled it, and the next
+# run catches it. From when it was first seen, not from its time stamp: that is when its transaction began (a long
+# batch commits changes stamped long before anyone could see them).
 SETTLE = timedelta(minutes=5)
 
 
@@ -44,6 +50,17 @@ def digest(data: object) -> str:
     """A keyed digest of the data, to notice a change without keeping the data."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return hmac.new(settings.PSEUDONYM_KEY.encode(), canonical, hashlib.sha256).hexdigest()
+
+
+def lock_citizen(holder_oin: str, bsn: str, type_id: str) -> None:
+    """Inside a writing transaction, before the source is read: wait until no other transaction issues, corrects or
+    supersedes this citizen's ``type_id`` document at ``holder_oin``, then hold that turn until this one ends.
+
+    Then what this transaction reads from the source is what its copies carry and what it compares with.
+    One advisory lock on PostgreSQL (taken again in the same transaction it simply holds); nothing on SQLite,
+    whose writing transactions take turns already. The name carries the pseudonym, never the BSN.
+    """
+    lock_name(f"bron:{holder_oin}:{pseudonym(bsn)}:{type_id}")
 
 
 def outdate(tenant: Tenant, subject: str, type_id: str, current: str | None) -> int:
@@ -76,6 +93,7 @@ def supersede(tenant: Tenant, bsn: str, type_id: str) -> int:
 
 
 def _supersede(tenant: Tenant, bsn: str, type_id: str, catalogue: Catalogue | None) -> int:
+    lock_citizen(tenant.oin, bsn, type_id)  # an issuance that read the data before this change has committed now
     subject = pseudonym(bsn)
     if not _valid_copies(tenant, subject, type_id).exists():  # most changes concern citizens without copies
         return 0
@@ -89,9 +107,9 @@ def follow_source_changes(now: datetime) -> int:
 
     Reads the change feed in id order, a batch at a time, and for each change at one of this deployment's
     tenants supersedes that citizen's copies of that type (as :func:`supersede`), each in a short transaction
-    of its own. Changes at an organisation that is no tenant here are dropped. A change is forgotten once
-    it is older than ``SETTLE`` at ``now``; until then each run looks at it again. Without a change feed it
-    does nothing; without a scheme document to read the document types from, the changes wait.
+    of its own. Changes at an organisation that is no tenant here are dropped. A change is forgotten once a run
+    first saw it more than ``SETTLE`` before ``now``; until then each run looks at it again. Without a change
+    feed it does nothing; without a scheme document to read the document types from, the changes wait.
     """
     feed = source_adapter()
     if not isinstance(feed, ChangeFeed) or not (batch := feed.changes(0, BATCH)):
@@ -110,8 +128,10 @@ def follow_source_changes(now: datetime) -> int:
                 with write_transaction():
                     superseded += _supersede(tenant, bsn, type_id, catalogue)
         elsewhere = [c.id for c in batch if c.holder_oin not in tenants]
-        settled = [c.id for c in batch if c.holder_oin in tenants and c.changed_at < settled_before]
+        ours = [c for c in batch if c.holder_oin in tenants]
+        settled = [c.id for c in ours if c.seen_at is not None and c.seen_at < settled_before]
         with write_transaction():
+            feed.see_changes([c.id for c in ours if c.seen_at is None], now)
             forgotten += feed.forget_changes(elsewhere + settled)
         seen, dropped = seen + len(batch), dropped + len(elsewhere)
         limit = min(BATCH, MAX_PER_RUN - seen)

@@ -23,7 +23,7 @@ from blauweknop.display import FETCHED, SEARCHED, SHARE_REFUSED, SHARED
 from blauweknop.document_types import DocumentType
 from blauweknop.holder import access, sessions
 from blauweknop.holder.errors import NotHere
-from blauweknop.holder.freshness import digest, outdate
+from blauweknop.holder.freshness import digest, lock_citizen, outdate
 from blauweknop.holder.models import IssuedCredential
 from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
@@ -61,6 +61,8 @@ def issue(holder: Holder, assertion: str, type_id: str, scheme: SchemeDocument) 
         session = sessions.accept(holder.oin, assertion, scheme, suspended_sharing=True)
         sharing = session.sharing
         refused = sharing is not None and not scheme.is_certified(sharing.requester_oin, REQUESTER)
+        # In turn with corrections and supersession of this document: what is read stays the source's data till commit.
+        lock_citizen(holder.oin, session.bsn, type_id)
         if refused:
             access.record(holder, session, SHARE_REFUSED, type_id, [], now)
         elif (data := source_adapter().lookup(holder.oin, session.bsn, document_type)) is None:
@@ -88,7 +90,9 @@ def sign(
 ) -> Issued:
     """Sign ``data`` about the citizen ``bsn``, bound to ``holder_jwk``; inside the caller's transaction.
 
-    The caller writes the access record: what it was for is the caller's to say.
+    The caller took :func:`~blauweknop.holder.freshness.lock_citizen` before it read ``data`` from the source:
+    the copies with other data are outdated here. The caller writes the access record: what it was for is the
+    caller's to say.
     """
     type_id = document_type.id
     document_type.validate(data)

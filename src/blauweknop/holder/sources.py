@@ -55,6 +55,7 @@ class Change:
     bsn: str
     type_id: str
     changed_at: datetime
+    seen_at: datetime | None  # when a worker first saw it (:meth:`ChangeFeed.see_changes`), None until then
 
     def __repr__(self) -> str:  # the BSN stays out of logs and tracebacks
         return f"Change({self.id}, holder={self.holder_oin}, type={self.type_id})"
@@ -72,6 +73,10 @@ class ChangeFeed(Protocol):
         """At most ``limit`` changes with an id above ``after_id``, in id order."""
         ...
 
+    def see_changes(self, ids: Sequence[int], at: datetime) -> None:
+        """Note ``at`` as the moment these entries were first seen, on those not seen before."""
+        ...
+
     def forget_changes(self, ids: Sequence[int]) -> int:
         """Delete these entries (the ones handled); how many were still there."""
         ...
@@ -81,8 +86,8 @@ class SqlTableAdapter:
     """Reads and writes documents in a table, and reads its change feed; the column and table names come from settings.
 
     ``change_table``: where the registry's triggers log each change (the demo's ``holder_bronwijziging``,
-    see holder migration 0004), with an increasing ``id``, a ``changed_at`` and the same holder, BSN and
-    type columns as ``table``; ``None`` for a registry without a change feed.
+    see holder migrations 0004 and 0005), with an increasing ``id``, a ``changed_at``, a ``seen_at`` the holder
+    fills in, and the same holder, BSN and type columns as ``table``; ``None`` for a registry without a change feed.
     """
 
     def __init__(
@@ -107,12 +112,13 @@ class SqlTableAdapter:
             f"INSERT INTO {quote(table)} ({quote(data_column)}, {quote(holder_column)}, {quote(bsn_column)}, "  # noqa: S608
             f"{quote(type_column)}) VALUES (%s, %s, %s, %s)"
         )
-        self.change_query = self.change_delete = None
+        self.change_query = self.change_seen = self.change_delete = None
         if change_table is not None:
             self.change_query = (
-                f"SELECT id, {quote(holder_column)}, {quote(bsn_column)}, {quote(type_column)}, changed_at "  # noqa: S608
-                f"FROM {quote(change_table)} WHERE id > %s ORDER BY id LIMIT %s"
+                f"SELECT id, {quote(holder_column)}, {quote(bsn_column)}, {quote(type_column)}, changed_at, "  # noqa: S608
+                f"seen_at FROM {quote(change_table)} WHERE id > %s ORDER BY id LIMIT %s"
             )
+            self.change_seen = f"UPDATE {quote(change_table)} SET seen_at = %s WHERE seen_at IS NULL AND id IN ({{}})"  # noqa: S608
             self.change_delete = f"DELETE FROM {quote(change_table)} WHERE id IN ({{}})"  # noqa: S608
 
     def lookup(self, holder_oin: str, bsn: str, document_type: DocumentType) -> dict[str, Any] | None:
@@ -138,7 +144,18 @@ class SqlTableAdapter:
             return []
         with connections[self.using].cursor() as cursor:
             cursor.execute(self.change_query, [after_id, limit])
-            return [Change(row[0], row[1], row[2], row[3], _moment(row[4])) for row in cursor.fetchall()]
+            return [
+                Change(row[0], row[1], row[2], row[3], _moment(row[4]), _moment(row[5]) if row[5] else None)
+                for row in cursor.fetchall()
+            ]
+
+    def see_changes(self, ids: Sequence[int], at: datetime) -> None:
+        if self.change_seen is None or not ids:
+            return
+        connection = connections[self.using]
+        moment = connection.ops.adapt_datetimefield_value(at)  # as the backend stores a DateTimeField
+        with connection.cursor() as cursor:
+            cursor.execute(self.change_seen.format(", ".join(["%s"] * len(ids))), [moment, *ids])
 
     def forget_changes(self, ids: Sequence[int]) -> int:
         if self.change_delete is None or not ids:
