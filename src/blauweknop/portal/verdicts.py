@@ -27,6 +27,8 @@ class Verdict:
 
 
 NOT_VALID = gettext_lazy("Niet geldig")
+# An old copy may be the reader's own (a citizen checking an old PDF): then asking "the person" makes no sense.
+OWN_COPY = gettext_lazy("Is dit uw eigen kopie? Haal een nieuwe op met de Blauwe Knop.")
 
 CHANGED = Verdict(
     "changed",
@@ -55,7 +57,7 @@ SUPERSEDED = Verdict(
     "superseded",
     old_copies.SUPERSEDED,
     format_lazy("{} {}", old_copies.SUPERSEDED_WHY, gettext_lazy("Daarom geldt deze kopie niet meer.")),
-    gettext_lazy("Vraag de persoon om een nieuwe kopie. Die heeft de gegevens van nu."),
+    format_lazy("{} {}", gettext_lazy("Vraag de persoon om een nieuwe kopie. Die heeft de gegevens van nu."), OWN_COPY),
 )
 SUSPENDED = Verdict(
     "suspended",
@@ -70,7 +72,7 @@ EXPIRED = Verdict(
         "Deze kopie is verlopen. Een kopie geldt maar korte tijd, omdat gegevens kunnen veranderen. "
         "De datum staat op de kopie bij 'Geldig tot'."
     ),
-    gettext_lazy("Vraag de persoon om een nieuwe kopie."),
+    format_lazy("{} {}", gettext_lazy("Vraag de persoon om een nieuwe kopie."), OWN_COPY),
 )
 ORGANISATION_WITHDRAWN = Verdict(
     "organisation_withdrawn",

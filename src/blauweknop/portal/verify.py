@@ -7,8 +7,10 @@ genuine and still valid, what it shows, or in plain words why not and what to do
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,11 +31,13 @@ from blauweknop.document_types import DocumentType
 from blauweknop.portal import attempts, events, printed, verdicts
 from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
-from blauweknop.protocol import check_code
+from blauweknop.protocol import check_code, sdjwt, sdjwt_vc
 from blauweknop.protocol.errors import ProtocolError
-from blauweknop.protocol.jwk import checked_public_jwk, thumbprint
+from blauweknop.protocol.jwk import KeyResolver, checked_public_jwk, thumbprint
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.sdjwt_vc import VerifiedCredential
+from blauweknop.protocol.status_list import VALID, StatusListClient, StatusReference
+from blauweknop.protocol.validity import now_or, required_date
 from blauweknop.scheme.client import scheme_client
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -148,12 +152,17 @@ def _part(attachment: pdf.Attachment, scheme: SchemeDocument) -> Part:
     return Part(issuer.name, result, None, issuer.oin, document_type, _subject(result.claims))
 
 
-def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential | list[pdf.Attachment]:
+def _check(
+    content: bytes, scheme: SchemeDocument, verify: Callable[[str], VerifiedCredential] | None = None
+) -> VerifiedCredential | list[pdf.Attachment]:
     """Verify a copy: a .sdjwt presentation, a PDF with its signature and the copy inside, or a bundle. Blocking.
 
     A bundle is a PDF signed by an app manager (the portal's debt overview): its signature only shows that
     nothing changed since; its copies, still unchecked, are returned to be checked each on its own.
+    ``verify`` checks the copy itself: every check, the status asked of its publisher now, unless given.
     """
+    if verify is None:
+        verify = functools.partial(verify_credential, scheme=scheme, fresh=True)
     if pdf.is_pdf(content):
         bundlers = _app_manager_keys(scheme)
         if pdf.signer(content) in bundlers:
@@ -161,10 +170,42 @@ def _check(content: bytes, scheme: SchemeDocument) -> VerifiedCredential | list[
         # Every holder in the scheme may have signed it, certified or not: a suspended holder's
         # copy is then refused for what it is (not_certified), not as a stranger's.
         signers = frozenset().union(*(p.keys.thumbprints() for p in scheme.organisations.values()))
-        return pdf.check(
-            content, lambda presentation: verify_credential(presentation, scheme, fresh=True), signers=signers
+        return pdf.check(content, verify, signers=signers)
+    return verify(content.decode("ascii").strip())
+
+
+class _StatusKnown(StatusListClient):
+    """The status of a copy :func:`_old_copy` looks at: known already (the full check failed on it), not asked again."""
+
+    def __init__(self) -> None:
+        super().__init__(fetch=lambda uri: "")
+
+    def status(self, ref: StatusReference, keys: KeyResolver) -> int:
+        return VALID
+
+
+def _old_copy(content: bytes, scheme: SchemeDocument) -> VerifiedCredential | None:
+    """A superseded or expired copy, checked in every way but its status and its end: who made it and when. Blocking.
+
+    Only to tell the reader which organisation to ask, never to call the copy valid. A copy that fails any
+    other check (a forged one: signature, signer, issuer) gives ``None``, and then nothing of it is shown.
+    """
+
+    def as_when_valid(presentation: str) -> VerifiedCredential:
+        ends = required_date(sdjwt.unverified_claims(presentation), "exp")  # checked against the signature below
+        return sdjwt_vc.verify(
+            presentation,
+            scheme.issuer_keys(),
+            status_lists=_StatusKnown(),
+            require_key_binding=False,
+            now=min(now_or(None), ends - 1),
         )
-    return verify_credential(content.decode("ascii").strip(), scheme, fresh=True)
+
+    try:
+        result = _check(content, scheme, as_when_valid)
+    except (ProtocolError, UnicodeDecodeError):
+        return None
+    return None if isinstance(result, list) else result
 
 
 def _subject(claims: dict[str, Any]) -> str | None:
@@ -187,13 +228,28 @@ def _moment(timestamp: int | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
 
 
+async def _refusal(verdict: verdicts.Verdict, content: bytes, scheme: SchemeDocument) -> dict[str, Any]:
+    """The page's context for a copy refused with ``verdict``; for an old but genuine one, who made it and when."""
+    if verdict not in (verdicts.SUPERSEDED, verdicts.EXPIRED):
+        return {"verdict": verdict}
+    old = await sync_to_async(_old_copy, thread_sensitive=False)(content, scheme)
+    if old is None:
+        return {"verdict": verdict}
+    return {
+        "verdict": verdict,
+        "made_by": scheme.issuer(old.iss),
+        "issued_at": _moment(old.issued_at),
+        "valid_until": _moment(old.expires_at) if verdict is verdicts.EXPIRED else None,
+    }
+
+
 async def _outcome(content: bytes) -> tuple[dict[str, Any], VerifiedCredential | None]:
     """The page's context for checking ``content``, and the verified copy if it is valid."""
     scheme = await scheme_client.current()
     try:
         result = await sync_to_async(_check, thread_sensitive=False)(content, scheme)
     except ProtocolError as exc:
-        return {"verdict": verdicts.for_code(exc.code)}, None
+        return await _refusal(verdicts.for_code(exc.code), content, scheme), None
     if isinstance(result, list):  # all at once: each may wait on its own holder's status list
         checking = (sync_to_async(_part, thread_sensitive=False)(attachment, scheme) for attachment in result)
         return {"parts": await asyncio.gather(*checking)}, None
