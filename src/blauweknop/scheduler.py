@@ -54,6 +54,8 @@ SCHEDULE = (
     Periodic("blauweknop.holder.notices.tell_app_managers", timedelta(minutes=1), "holder"),
     Periodic("blauweknop.holder.tasks.forget_used_assertions", timedelta(minutes=10), "holder"),
     Periodic("blauweknop.holder.tasks.forget_expired_credentials", timedelta(days=1), "holder"),
+    # A correction request's attachment is deleted 90 days after the decision (docs/corrections.md).
+    Periodic("blauweknop.holder.corrections.forget_attachments", timedelta(days=1), "holder"),
     Periodic("blauweknop.portal.tasks.prune_sessions", timedelta(minutes=5), "portal"),
     Periodic("blauweknop.portal.tasks.forget_old_events", timedelta(days=1), "portal"),
     Periodic("blauweknop.portal.tasks.expire_consents", timedelta(minutes=5), "portal"),

@@ -21,14 +21,14 @@ from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.status_list import INVALID
 from tests.holder.test_issue_credential import BELASTING, _assertion, _verify
 from tests.holder.test_supersession import GEMEENTE, SLUGS, _press, debtor
-from tests.test_attachments import PDF, image
+from tests.test_attachments import PDF, image, pdf_of_size
 from tests.test_request_limits import call, must_not_be_read
 
 pytestmark = pytest.mark.django_db(transaction=True)
 AMOUNT = "vorderingen.openstaandBedragInCenten"
 KENMERK = re.compile(r"CV-[2-9A-HJ-NP-Z]{8}")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-FOUR_MIB_PDF = PDF[:-6] + b" " * (4 * 1024 * 1024 - len(PDF)) + PDF[-6:]
+FOUR_MIB_PDF = pdf_of_size(4 * 1024 * 1024)
 
 
 def _url(server, oin, tail=""):
@@ -101,6 +101,7 @@ def test_a_citizen_sees_only_their_own_requests_at_that_holder(demo_world, debto
         "besluitOp": None,
         "besluitReden": "",
         "nieuweWaarde": None,
+        "verzoeksleutel": "",
     }
     assert len(_mine(demo_world, debtor, wallet, GEMEENTE)) == 1
     assert [r["veld"] for r in _mine(demo_world, other_debtor, wallet)] == ["naam.geslachtsnaam"]
@@ -299,7 +300,8 @@ def test_an_unknown_field_or_position_is_refused(demo_world, debtor, wallet, fie
 def test_a_citizen_the_holder_has_nothing_about_is_told_so(demo_world, wallet):
     stranger = "999990019"
     _problem(_submit(demo_world, stranger, wallet), 404, "no_data")
-    assert CorrectionRequest.objects.count() == 0 and UsedAssertion.objects.count() == 0
+    # The assertion is used up all the same (as when issuing): a refusal does not give it back.
+    assert CorrectionRequest.objects.count() == 0 and UsedAssertion.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -348,7 +350,9 @@ def test_a_lone_surrogate_in_the_text_is_a_4xx(demo_world, debtor, wallet):
     assert CorrectionRequest.objects.count() == 0
 
 
-def test_thirty_requests_at_once_are_all_stored_with_their_own_kenmerk(demo_world, debtor, wallet):
+def test_thirty_requests_at_once_are_all_stored_with_their_own_kenmerk(demo_world, debtor, wallet, monkeypatch):
+    monkeypatch.setattr(corrections, "MAX_OPEN", 30)  # the caps are tested on their own
+    monkeypatch.setattr(corrections, "MAX_PER_DAY", 30)
     bodies = [_body(debtor, wallet) for _ in range(30)]
     with httpx.Client(timeout=120) as client, ThreadPoolExecutor(30) as pool:
         responses = list(pool.map(lambda body: client.post(_url(demo_world, BELASTING), json=body), bodies))

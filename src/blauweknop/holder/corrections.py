@@ -14,19 +14,21 @@ import calendar
 import copy
 import re
 import secrets
-from datetime import date, datetime, time
-from decimal import Decimal
+import unicodedata
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from blauweknop import document_types
 from blauweknop.attachments import Attachment
-from blauweknop.db import write_transaction
+from blauweknop.db import lock_name, write_transaction
 from blauweknop.display import CORRECTED, CORRECTION_ASKED
 from blauweknop.document_types import DocumentType, Field
 from blauweknop.holder import access, freshness, sessions
@@ -36,6 +38,7 @@ from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.session_assertion import SessionAssertion
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
 
@@ -55,13 +58,18 @@ PURPOSES = {
     CORRECTED: "De organisatie verbetert de gegevens op verzoek van de burger.",
 }
 LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 16: the citizen asks for their data to be corrected
-# What no text of a request may hold: a NUL (PostgreSQL refuses it), other control characters (line
-# breaks only in an explanation), half a surrogate pair (nothing can store it), a bidi control (it
-# makes text read differently from what it says).
-_BAD_TEXT = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-_LINE_BREAK = re.compile(r"[\t\n\r]")
+# What no text of a request may hold, by Unicode category: control characters (a NUL PostgreSQL refuses; line
+# breaks only in an explanation or a reason), format characters (zero-width spaces and joiners, a BOM, a soft
+# hyphen, bidi controls, tag characters: text that reads the same but is not), half a surrogate pair, private
+# use, unassigned code points, and line and paragraph separators. Staff would write them to the source unseen.
+_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_LINE_BREAKS = frozenset("\t\n\r")
+MAX_OPEN = 5  # open requests of one citizen at one holder
+MAX_PER_DAY = 10  # requests of one citizen at one holder in 24 hours
+ATTACHMENT_KEPT = timedelta(days=90)  # after the decision: long enough to object to it
+REMOVED = " (verwijderd)"  # after an attachment's name once its bytes are deleted
+MAX_DIGITS = 13  # before the decimal separator: ten thousand billion euros
+MAX_EXACT = 2**53 - 1  # the largest integer every JSON reader reads exactly (RFC 7493)
 _AMOUNT = re.compile(r"(-?)(\d{1,3}(?:([.,])\d{3})+|\d+)(?:[.,](\d{1,2}))?")
 _DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 _BOOLEANS = {"ja": True, "yes": True, "true": True, "nee": False, "no": False, "false": False}
@@ -69,6 +77,14 @@ _BOOLEANS = {"ja": True, "yes": True, "true": True, "nee": False, "no": False, "
 
 class Refused(HolderError):
     """The request cannot be taken as it is: an unknown field or position, text no one can store (400)."""
+
+
+class TooMany(HolderError):
+    """The citizen has as many requests at this holder as one may have now (429)."""
+
+
+class TooLarge(ValueError):
+    """A number larger than the source and every reader of its copies can keep exactly."""
 
 
 class DecisionRefused(Exception):
@@ -94,14 +110,23 @@ def deadline_of(received_at: datetime) -> datetime:
     return _months_after(received_at, 1)
 
 
-def _text(value: str, name: str, limit: int, *, lines: bool) -> str:
-    """``value`` stripped; :class:`Refused` when empty, too long, or holding characters no page should show."""
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise Refused("invalid_input", f"Give {name}: 1 to {limit} characters.")
-    if _BAD_TEXT.search(value) or (not lines and _LINE_BREAK.search(value)):
-        raise Refused("invalid_input", f"The {name} holds a control character; send plain text.")
+def plain(value: str, *, lines: bool) -> str | None:
+    """``value`` in NFC and stripped; ``None`` when it holds a character that is not plain text (see above)."""
+    value = unicodedata.normalize("NFC", value).strip()
+    for char in value:
+        if unicodedata.category(char) in _BAD_CATEGORIES and not (lines and char in _LINE_BREAKS):
+            return None
     return value
+
+
+def _text(value: str, name: str, limit: int, *, lines: bool) -> str:
+    """``value`` in NFC, stripped; :class:`Refused` when empty, too long, or holding characters that are not text."""
+    cleaned = plain(value, lines=lines)
+    if cleaned is None:
+        raise Refused("invalid_input", f"The {name} holds an invisible or control character; send plain text.")
+    if not cleaned or len(cleaned) > limit:
+        raise Refused("invalid_input", f"Give {name}: 1 to {limit} characters.")
+    return cleaned
 
 
 def _list_key(document_type: DocumentType, path: str) -> str | None:
@@ -158,10 +183,38 @@ def _set(data: dict[str, Any], place: list[str | int], value: Any) -> None:
     node[place[-1]] = value
 
 
+def citizen(holder: Holder, assertion: str, scheme: SchemeDocument) -> SessionAssertion:
+    """Verify the app manager's assertion and use it up, committed at once, before anything else is looked at.
+
+    As for issuing: a request refused after this has used its assertion all the same, and nobody without a
+    sound assertion makes the holder decode or check an attachment.
+    """
+    with write_transaction():
+        session = sessions.accept(holder.oin, assertion, scheme)
+    if session.sharing is not None:
+        raise Refused("wrong_assertion", "This assertion shares data with a requester; ask for one without.")
+    return session
+
+
+def _within_caps(holder: Holder, subject: str, now: datetime) -> None:
+    """:class:`TooMany` when the citizen has :data:`MAX_OPEN` open requests here, or sent :data:`MAX_PER_DAY` today."""
+    mine = CorrectionRequest.objects.filter(holder=holder.tenant, subject=subject)
+    if mine.filter(state__in=OPEN).count() >= MAX_OPEN:
+        raise TooMany(
+            "too_many_requests",
+            f"You have {MAX_OPEN} requests at {holder.name} that are not decided yet. "
+            "Wait for a decision on one of them, then send this one.",
+        )
+    if mine.filter(received_at__gt=now - timedelta(days=1)).count() >= MAX_PER_DAY:
+        raise TooMany(
+            "too_many_requests",
+            f"You sent {MAX_PER_DAY} requests to {holder.name} in the last 24 hours. Send this one tomorrow.",
+        )
+
+
 def submit(
     holder: Holder,
-    assertion: str,
-    scheme: SchemeDocument,
+    session: SessionAssertion,
     *,
     type_id: str,
     path: str,
@@ -169,25 +222,32 @@ def submit(
     proposed: str,
     explanation: str,
     attachment: Attachment | None,
-) -> CorrectionRequest:
+    key: str = "",
+) -> tuple[CorrectionRequest, bool]:
     """Store the citizen's request to correct the field ``path`` (item ``position``, counted from 0, in a list).
 
-    The citizen is who the app manager's assertion says (used up here, once). :class:`NotHere` when
-    the holder does not issue the type or has no such document about the citizen; :class:`Refused`
-    for a field the type does not have, a position that is missing, needless or past the list, or
-    text that cannot be stored. Nothing is stored when it is refused.
+    The citizen is who ``session`` says (from :func:`citizen`). ``key``: the app manager's key for this
+    request; sent again with the same key by the same citizen, the request stored then is answered, and
+    nothing new is stored. The request, and whether it is new. :class:`NotHere` when the holder does not
+    issue the type or has no such document about the citizen; :class:`Refused` for a field the type does
+    not have, a position that is missing, needless or past the list, or text that cannot be stored;
+    :class:`TooMany` past the caps. Nothing is stored when it is refused.
     """
-    document_type = holder.catalogue.get(type_id)
-    if not holder.issues(type_id) or document_type is None:
-        raise NotHere("not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
-    place = _place(document_type, path, position)
-    proposed = _text(proposed, "proposed value", MAX_PROPOSED, lines=False)
-    explanation = _text(explanation, "explanation", MAX_EXPLANATION, lines=True)
+    subject = pseudonym(session.bsn)
     now = timezone.now()
     with write_transaction():
-        session = sessions.accept(holder.oin, assertion, scheme)
-        if session.sharing is not None:
-            raise Refused("wrong_assertion", "This assertion shares data with a requester; ask for one without.")
+        lock_name(f"correctieverzoek:{holder.oin}:{subject}")  # the caps and the key: one request at a time
+        if key:
+            earlier = CorrectionRequest.objects.filter(holder=holder.tenant, subject=subject, request_key=key)
+            if found := earlier.defer("attachment", "bsn").first():
+                return found, False
+        document_type = holder.catalogue.get(type_id)
+        if not holder.issues(type_id) or document_type is None:
+            raise NotHere("not_issued_here", f"{holder.name} does not issue documents of type {type_id!r}.")
+        place = _place(document_type, path, position)
+        proposed = _text(proposed, "proposed value", MAX_PROPOSED, lines=False)
+        explanation = _text(explanation, "explanation", MAX_EXPLANATION, lines=True)
+        _within_caps(holder, subject, now)
         data = source_adapter().lookup(holder.oin, session.bsn, document_type)
         if data is None:
             raise NotHere("no_data", f"{holder.name} has no {type_id} about this citizen.")
@@ -206,11 +266,11 @@ def submit(
             fields=[path],
             at=now,
         )
-        return _store(
+        stored = _store(
             CorrectionRequest(
                 holder=holder.tenant,
                 bsn=session.bsn,
-                subject=pseudonym(session.bsn),
+                subject=subject,
                 app_manager_oin=session.app_manager_oin,
                 document_type=type_id,
                 path=path,
@@ -223,8 +283,10 @@ def submit(
                 attachment=attachment.data if attachment else None,
                 received_at=now,
                 deadline=deadline_of(now),
+                request_key=key,
             )
         )
+    return stored, True
 
 
 def _save_as_new(request: CorrectionRequest) -> CorrectionRequest:
@@ -276,14 +338,14 @@ def _locked(req: CorrectionRequest) -> CorrectionRequest:
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
-    if not reason:
-        raise DecisionRefused("reason_missing", _("Schrijf de reden op. De burger krijgt die te zien."))
-    if len(reason) > MAX_REASON:
-        raise DecisionRefused("reason_too_long", _("De reden is te lang. Gebruik hoogstens 1000 tekens."))
-    if _BAD_TEXT.search(reason):
+    cleaned = plain(reason, lines=True)
+    if cleaned is None:
         raise DecisionRefused("reason_bad_text", _("De reden bevat een teken dat niet kan. Gebruik gewone tekst."))
-    return reason
+    if not cleaned:
+        raise DecisionRefused("reason_missing", _("Schrijf de reden op. De burger krijgt die te zien."))
+    if len(cleaned) > MAX_REASON:
+        raise DecisionRefused("reason_too_long", _("De reden is te lang. Gebruik hoogstens 1000 tekens."))
+    return cleaned
 
 
 def take_up(req: CorrectionRequest, by: str) -> CorrectionRequest:
@@ -325,6 +387,7 @@ def _amount(text: str) -> int:
     """Hundredths from an amount as people write it: ``1.234,56``, ``1234.56``, ``€ 12``, ``2,5%``.
 
     A separator before one or two digits at the end is the decimal one; one before groups of three groups them.
+    At most :data:`MAX_DIGITS` digits before it (:class:`TooLarge`): integers only, so nothing is rounded.
     """
     text = re.sub(r"\s", "", text).removeprefix("€").removesuffix("%")
     match = _AMOUNT.fullmatch(text)
@@ -333,8 +396,11 @@ def _amount(text: str) -> int:
     sign, whole, group, cents = match.groups()
     if group and text[match.end(2) :].startswith(group):
         raise ValueError(text)  # "1.234.56": the decimal separator must differ from the grouping one
-    hundredths = (Decimal(whole.replace(group or "_", "")) * 100 + Decimal((cents or "0").ljust(2, "0"))).to_integral()
-    return int(-hundredths if sign else hundredths)
+    digits = whole.replace(group or "_", "").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise TooLarge(text)
+    hundredths = int(digits or "0") * 100 + int((cents or "0").ljust(2, "0"))
+    return -hundredths if sign else hundredths
 
 
 def _date(text: str) -> str:
@@ -346,10 +412,14 @@ def _date(text: str) -> str:
 
 
 def parse(field: Field, text: str) -> Any:
-    """The value staff typed, as the catalogue stores a field of this kind; ``ValueError`` when it is not one."""
+    """The value staff typed, as the catalogue stores a field of this kind; ``ValueError`` when it is not one
+    (:class:`TooLarge` for an amount past what every reader of the data reads exactly)."""
     text = text.strip()
     if field.kind in ("money", "percentage"):
-        return _amount(text)
+        amount = _amount(text)
+        if abs(amount) > MAX_EXACT:
+            raise TooLarge(text)
+        return amount
     if field.kind == "date":
         return _date(text)
     if field.kind == "year":
@@ -387,15 +457,25 @@ def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
     holder's earlier copies, the access record and the decision are one transaction.
     """
     scheme, document_type = _document_type(req.document_type)
+    participant = scheme.organisations.get(req.holder_id)
+    if participant is None:
+        raise DecisionRefused(
+            "holder_gone",
+            _("Deze organisatie staat niet meer in het stelsel. Pas de gegevens daarom aan in de bron zelf."),
+        )
     field = next((f for f in document_type.fields if f.path == req.path), None)
-    value = value.strip()
-    if field is None or not value or len(value) > MAX_PROPOSED or _BAD_TEXT.search(value):
+    typed = plain(value, lines=False)
+    if field is None or not typed or len(typed) > MAX_PROPOSED:
         raise DecisionRefused("bad_value", _("Schrijf de nieuwe waarde, hoogstens 500 tekens gewone tekst."))
     try:
-        parsed = parse(field, value)
+        parsed = parse(field, typed)
+    except TooLarge:
+        raise DecisionRefused(
+            "too_large", _("Dit getal is te groot. Gebruik hoogstens 13 cijfers voor de komma.")
+        ) from None
     except (ValueError, KeyError):
         raise DecisionRefused("bad_value", VALUE_HELP.get(field.kind, _("Deze waarde kan niet."))) from None
-    holder = Holder(scheme.organisations[req.holder_id], req.holder, document_types.of(scheme))
+    holder = Holder(participant, req.holder, document_types.of(scheme))
     with write_transaction():
         locked = _locked(req)
         adapter = source_adapter()
@@ -430,3 +510,21 @@ def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
         locked.handled_by, locked.notice_pending = by, True
         locked.save(update_fields=["state", "corrected_value", "decided_at", "handled_by", "notice_pending"])
     return locked
+
+
+def forget_old_attachments(now: datetime) -> int:
+    """Delete the attachments of requests decided more than :data:`ATTACHMENT_KEPT` ago; how many.
+
+    The bytes go; the name stays, marked :data:`REMOVED`, so that staff see there was one.
+    """
+    limit = CorrectionRequest._meta.get_field("attachment_name").max_length - len(REMOVED)
+    with write_transaction():
+        return CorrectionRequest.objects.filter(decided_at__lt=now - ATTACHMENT_KEPT, attachment__isnull=False).update(
+            attachment=None, attachment_name=Concat(Substr("attachment_name", 1, limit), Value(REMOVED))
+        )
+
+
+@task()
+def forget_attachments() -> int:
+    """The daily task: attachments of requests decided 90 days ago and longer are deleted."""
+    return forget_old_attachments(timezone.now())

@@ -1,8 +1,9 @@
 """``POST /<holder>/api/v1/correctieverzoeken``: a citizen's correction request, through their app manager.
 
-The citizen is who the app manager's session assertion says (used up, once), as for every call about
-a citizen. An attachment travels as base64 in the JSON body: its length is checked before it is
-decoded, and its content by :func:`blauweknop.attachments.check` before anything is stored.
+The citizen is who the app manager's session assertion says (used up, once, also when the request is
+then refused), as for every call about a citizen; it is verified before anything else is looked at. An
+attachment travels as base64 in the JSON body: its length is checked before it is decoded, and its content
+by :func:`blauweknop.attachments.check` before anything is stored.
 """
 
 from __future__ import annotations
@@ -59,6 +60,15 @@ class CorrectieverzoekAanvraag(Schema):
     )
     toelichting: str = Field(min_length=1, max_length=corrections.MAX_EXPLANATION)
     bijlage: Bijlage | None = None
+    verzoeksleutel: str | None = Field(
+        None,
+        min_length=16,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The app manager's key for this request (e.g. a hash of its one-time form token). Sent again "
+        "by the same citizen with the same key (a retry after a lost answer), the request stored the first time "
+        "is answered with 200 and nothing new is stored.",
+    )
 
 
 class Ontvangen(Schema):
@@ -86,6 +96,7 @@ class Correctieverzoek(Schema):
     besluitOp: datetime | None
     besluitReden: str
     nieuweWaarde: Any = Field(description="The value written to the source, as the catalogue stores it.")
+    verzoeksleutel: str = Field(description="The app manager's key sent with the request; empty when none was.")
 
 
 class Correctieverzoeken(Schema):
@@ -119,30 +130,39 @@ def _received(request: CorrectionRequest) -> dict[str, Any]:
 
 @router.post(
     "/correctieverzoeken",
-    response={201: Ontvangen},
+    response={200: Ontvangen, 201: Ontvangen},
     summary="Vraag om een correctie van gegevens",
     description="A citizen asks, through their app manager, to correct one field of their data (GDPR art. 16). "
-    "The holder decides within a month (extendable once, by at most two months, with a reason). "
-    "Refused with problem+json and nothing stored when the field, position, text or attachment is not right.",
+    "The holder decides within a month (extendable once, by at most two months, with a reason). 201: stored; "
+    "200: this citizen sent this verzoeksleutel before, and this is the request stored then (nothing new is "
+    "stored). The assertion is verified first and used up, also when the request is then refused. Refused "
+    f"with problem+json and nothing stored when the field, position, text or attachment is not right; 429 "
+    f"too_many_requests when the citizen has {corrections.MAX_OPEN} undecided requests at this holder, or sent "
+    f"{corrections.MAX_PER_DAY} in the last 24 hours. An attachment is deleted 90 days after the decision.",
 )
 async def submit(request: HttpRequest, body: CorrectieverzoekAanvraag, holder: str = Path(...)) -> Status:
-    attachment = _attachment(body.bijlage)
     scheme = await scheme_client.current()
 
-    def work() -> CorrectionRequest:
-        return corrections.submit(
-            tenants.at(scheme, holder),
-            body.appbeheerderverklaring,
-            scheme,
-            type_id=body.documentsoort,
-            path=body.veld,
-            position=body.positie,
-            proposed=body.voorgesteldeWaarde,
-            explanation=body.toelichting,
-            attachment=attachment,
-        )
+    def work() -> tuple[CorrectionRequest, bool]:
+        at = tenants.at(scheme, holder)
+        session = corrections.citizen(at, body.appbeheerderverklaring, scheme)
+        try:
+            return corrections.submit(
+                at,
+                session,
+                type_id=body.documentsoort,
+                path=body.veld,
+                position=body.positie,
+                proposed=body.voorgesteldeWaarde,
+                explanation=body.toelichting,
+                attachment=_attachment(body.bijlage),
+                key=body.verzoeksleutel or "",
+            )
+        except corrections.TooMany as refused:
+            raise ApiProblem(429, refused.code, refused.detail) from None
 
-    return Status(201, _received(await sync_to_async(work)()))
+    stored, new = await sync_to_async(work)()
+    return Status(201 if new else 200, _received(stored))
 
 
 @router.post(
@@ -170,6 +190,7 @@ async def of_citizen(request: HttpRequest, body: OpvraagAanvraag, holder: str = 
                 "besluitOp": r.decided_at,
                 "besluitReden": r.decision_reason,
                 "nieuweWaarde": r.corrected_value,
+                "verzoeksleutel": r.request_key,
             }
             for r in found
         ]
