@@ -22,6 +22,7 @@ from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme import publication
 from blauweknop.scheme.client import scheme_client
 from blauweknop.scheme.models import Organisation
+from tests.test_attachments import pdf
 from tests.test_request_limits import call, must_not_be_read
 
 from .conftest import BELASTING, GEMEENTE, browser, checkbox_paths, log_in
@@ -29,7 +30,7 @@ from .conftest import BELASTING, GEMEENTE, browser, checkbox_paths, log_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AMOUNT = "vorderingen.openstaandBedragInCenten"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf()  # a real PDF: the attachment check reads it
 
 
 def _png() -> bytes:
