@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -18,13 +19,14 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.db import IntegrityError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from blauweknop.attachments import Attachment
 from blauweknop.db import release_before_waiting
-from blauweknop.portal.holders import Citizen, _assertion, _post, http_client
+from blauweknop.portal.holders import RETRY_NEEDS, RETRY_PAUSE, Answer, Citizen, _assertion, _post, http_client
 from blauweknop.portal.models import CorrectionTicket
 from blauweknop.protocol.scheme_document import Participant, SchemeDocument
 
@@ -36,6 +38,10 @@ MAX_EXPLANATION = 2000
 # A holder's kenmerk as the portal keeps it (CorrectionTicket.reference): anything else is not shown or kept.
 KENMERK = re.compile(r"[A-Za-z0-9-]{1,16}")
 STATES = ("ontvangen", "in_behandeling", "aangepast", "afgewezen")
+# A ticket whose request may or may not have reached the holder (its answer was lost) has, until the holder's
+# list names its kenmerk, this mark and the start of the request's key as reference: no kenmerk starts so.
+UNSURE = "~"
+SEND_WITHIN = 25.0  # seconds for sending a request and, after a lost answer, sending it once more
 MAX_SHOWN_TEXT = 2000  # a holder's reason or value longer than this is cut for the page
 MAX_REQUESTS_SHOWN = 200  # per holder: more is not a citizen's own list
 # What a holder's refusal means for the citizen, by its problem code; others get the general sentence.
@@ -58,12 +64,27 @@ class NotSent(Exception):
         self.message = message
 
 
+class MaybeSent(NotSent):
+    """The holder's answer did not come (a timeout, a 5xx, twice): it may have stored the request, or not."""
+
+
 @dataclass(frozen=True)
 class Sent:
     """The holder took the request in: its kenmerk, and the date by which it decides."""
 
     reference: str
     deadline: datetime
+
+
+def request_key(form_token: str) -> str:
+    """The key the holder knows the request by (``verzoeksleutel``), from the form's one-time token: the same form
+    sent again is the same request there."""
+    return hashlib.sha256(f"blauweknop-correctieverzoek:{form_token}".encode()).hexdigest()
+
+
+def unsure_reference(key: str) -> str:
+    """The reference of a ticket for the request with ``key`` while its kenmerk is not known."""
+    return UNSURE + key[:15]
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,7 @@ class Request:
     decided_at: datetime | None
     decision_reason: str
     new_value: Any
+    key: str  # the portal's verzoeksleutel, "" when none
 
 
 @dataclass(frozen=True)
@@ -115,9 +137,11 @@ def _payload(
     proposed: str,
     explanation: str,
     attachment: Attachment | None,
+    key: str,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "appbeheerderverklaring": assertion,
+        "verzoeksleutel": key,
         "documentsoort": type_id,
         "veld": path,
         "voorgesteldeWaarde": proposed,
@@ -143,6 +167,13 @@ def _moment(value: Any) -> datetime | None:
     return moment if moment is not None and moment.tzinfo is not None else None
 
 
+def _unanswered(answer: Answer | httpx.HTTPError) -> bool:
+    """Whether the holder may have stored the request without saying so: no answer came, or a 5xx did."""
+    if isinstance(answer, httpx.HTTPError):
+        return not isinstance(answer, httpx.ConnectError | httpx.ConnectTimeout)  # those sent nothing
+    return answer.status >= 500
+
+
 async def submit(
     scheme: SchemeDocument,
     holder: Participant,
@@ -154,29 +185,74 @@ async def submit(
     proposed: str,
     explanation: str,
     attachment: Attachment | None,
+    key: str,
 ) -> Sent:
-    """Send the request to ``holder``; :class:`NotSent` when it did not get there or was refused.
+    """Send the request to ``holder`` under ``key`` (:func:`request_key`); :class:`NotSent` when it did not get
+    there or was refused, :class:`MaybeSent` when no answer came twice.
 
-    ``path``: the field's catalogue path; ``position``: the item in a list, counted from 0.
+    ``path``: the field's catalogue path; ``position``: the item in a list, counted from 0. When the answer is
+    lost (a timeout, a dropped connection, a 5xx), the request is sent once more with the same key, if
+    :data:`SEND_WITHIN` leaves time: a holder that stored it the first time answers its kenmerk again.
     """
-    payload = _payload(_assertion(scheme, holder, citizen), type_id, path, position, proposed, explanation, attachment)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SEND_WITHIN
+    unsure = False
+    answer: Answer | httpx.HTTPError = httpx.TransportError("not sent")
     await release_before_waiting()
-    try:
-        async with http_client() as client:
-            answer = await _post(client, holder, "correctieverzoeken", payload)
-    except httpx.HTTPError as exc:
-        logger.warning("holder %s not reachable for a correction request (%s)", holder.oin, type(exc).__name__)
+    async with http_client() as client:
+        for attempt in range(2):
+            if attempt and loop.time() + max(RETRY_PAUSE) + RETRY_NEEDS > deadline:
+                break
+            if attempt:
+                logger.info("sending a correction request to holder %s again", holder.oin)
+                await asyncio.sleep(RETRY_PAUSE[0])
+            assertion = _assertion(scheme, holder, citizen)  # each sending its own: the holder uses one up
+            payload = _payload(assertion, type_id, path, position, proposed, explanation, attachment, key)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    answer = await _post(client, holder, "correctieverzoeken", payload)
+            except (httpx.HTTPError, TimeoutError) as exc:
+                answer = exc if isinstance(exc, httpx.HTTPError) else httpx.ReadTimeout("past the deadline")
+            unsure = unsure or _unanswered(answer)
+            if isinstance(answer, Answer) and answer.status < 500:
+                break
+    return _outcome(holder, answer, unsure)
+
+
+def _outcome(holder: Participant, answer: Answer | httpx.HTTPError, unsure: bool) -> Sent:
+    """What the last answer says: the request's kenmerk, or why it is not sent (or may be)."""
+    if isinstance(answer, httpx.HTTPError) or answer.status >= 500:
+        detail = type(answer).__name__ if isinstance(answer, httpx.HTTPError) else f"HTTP {answer.status}"
+        logger.warning("holder %s did not answer a correction request (%s)", holder.oin, detail)
+        if unsure:
+            raise MaybeSent(
+                _(
+                    "%(name)s gaf geen antwoord. Misschien is uw verzoek toch aangekomen. Kijk over een uur in "
+                    "Mijn correctieverzoeken. Staat het er niet? Druk dan hieronder nog eens op de knop. U krijgt "
+                    "dan geen dubbel verzoek."
+                )
+                % {"name": holder.name}
+            )
         raise NotSent(
             _("%(name)s is nu niet bereikbaar. Uw verzoek is niet verstuurd. Probeer het later nog eens.")
             % {"name": holder.name}
-        ) from exc
+        )
     body = answer.body if isinstance(answer.body, dict) else {}
     reference, deadline = body.get("kenmerk"), _moment(body.get("uiterlijkeBeslisdatum"))
-    if answer.status == 201 and isinstance(reference, str) and KENMERK.fullmatch(reference) and deadline:
+    if answer.status in (200, 201) and isinstance(reference, str) and KENMERK.fullmatch(reference) and deadline:
         return Sent(reference, deadline)
     code = answer.error_code()
     logger.warning("holder %s refused a correction request: HTTP %d, code %s", holder.oin, answer.status, code)
-    if code in REFUSALS and answer.status < 500:
+    if code == "too_many_requests":
+        raise NotSent(
+            _(
+                "U heeft al veel verzoeken gestuurd naar %(name)s. Daarom kunt u nu geen nieuw verzoek sturen. "
+                "Wacht tot %(name)s over een van uw verzoeken beslist. Of probeer het morgen opnieuw. "
+                "In Mijn correctieverzoeken ziet u uw verzoeken. Is het dringend? Neem dan contact op met %(name)s."
+            )
+            % {"name": holder.name}
+        )
+    if code in REFUSALS:
         raise NotSent(refusal_message(code))
     raise NotSent(
         _(
@@ -185,6 +261,41 @@ async def submit(
         )
         % {"name": holder.name}
     )
+
+
+async def keep_ticket(citizen: Citizen, holder: Participant, sent: Sent, key: str, email: str) -> bool:
+    """Keep the ticket of a request the holder took in (a ticket kept while unsure gets its kenmerk now);
+    ``False`` when another citizen's ticket has that kenmerk: the holder's answer cannot be trusted."""
+    tickets = CorrectionTicket.objects
+    await tickets.filter(holder_oin=holder.oin, subject=citizen.pseudonym, reference=unsure_reference(key)).adelete()
+    ticket, _created = await tickets.aget_or_create(
+        holder_oin=holder.oin, reference=sent.reference, defaults={"subject": citizen.pseudonym, "email": email}
+    )
+    return ticket.subject == citizen.pseudonym
+
+
+async def keep_unsure(citizen: Citizen, holder: Participant, key: str, email: str) -> None:
+    """Keep a ticket for a request that may have reached the holder: Mijn correctieverzoeken then asks the
+    holder, and its list gives the ticket its kenmerk (:func:`requests_of`)."""
+    await CorrectionTicket.objects.aget_or_create(
+        holder_oin=holder.oin,
+        reference=unsure_reference(key),
+        defaults={"subject": citizen.pseudonym, "email": email},
+    )
+
+
+async def _name_unsure(citizen: Citizen, found: list[Request]) -> None:
+    """Give each ticket kept while unsure the kenmerk of the request its key names, now that a holder listed it."""
+    unsure = CorrectionTicket.objects.filter(subject=citizen.pseudonym, reference__startswith=UNSURE)
+    waiting = {(t.holder_oin, t.reference): t.pk async for t in unsure}
+    for request in found:
+        pk = waiting.get((request.holder.oin, unsure_reference(request.key))) if request.key else None
+        if pk is None:
+            continue
+        try:
+            await CorrectionTicket.objects.filter(pk=pk).aupdate(reference=request.reference)
+        except IntegrityError:  # a ticket with the kenmerk is there already
+            await CorrectionTicket.objects.filter(pk=pk).adelete()
 
 
 def _text(value: Any) -> str:
@@ -223,6 +334,7 @@ def _request(holder: Participant, entry: Any) -> Request | None:
         decided_at=_moment(entry.get("besluitOp")),
         decision_reason=_text(entry.get("besluitReden")),
         new_value=entry.get("nieuweWaarde"),
+        key=entry["verzoeksleutel"][:64] if isinstance(entry.get("verzoeksleutel"), str) else "",
     )
 
 
@@ -276,4 +388,5 @@ async def requests_of(scheme: SchemeDocument, citizen: Citizen) -> Requests:
         answers = await asyncio.gather(*(_of_holder(client, scheme, h, citizen, deadline) for h in holders))
     found = [request for answer in answers if answer for request in answer]
     silent += [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]
+    await _name_unsure(citizen, found)
     return Requests(sorted(found, key=lambda r: r.received_at, reverse=True), silent)

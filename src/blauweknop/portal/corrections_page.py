@@ -4,6 +4,8 @@ The form shows the field as the copy fetched in this session has it, and sends t
 its API (:mod:`blauweknop.portal.corrections`). Nothing is sent or kept on any error: the page says what went
 wrong and what to do, and keeps what was typed (a file must be chosen again). The same form sent twice (a
 double click) sends one request: each form shown carries a token, and the second sending waits for the first.
+The holder knows the request by a key made from that token: when its answer is lost, the form comes back with
+the same token, so sending it again cannot make a second request there.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils import formats, timezone
@@ -31,7 +32,16 @@ from blauweknop import attachments, document_types
 from blauweknop.display import format_value
 from blauweknop.i18n import language
 from blauweknop.portal import corrections, data_page, session, sharing
-from blauweknop.portal.corrections import MAX_EXPLANATION, MAX_PROPOSED, NotSent, Request, place, refusal_message
+from blauweknop.portal.corrections import (
+    MAX_EXPLANATION,
+    MAX_PROPOSED,
+    MaybeSent,
+    NotSent,
+    Request,
+    place,
+    refusal_message,
+    request_key,
+)
 from blauweknop.portal.models import CorrectionTicket
 from blauweknop.portal.pages import arender
 from blauweknop.portal.session import citizen_required
@@ -204,30 +214,36 @@ async def _confirmed(request: HttpRequest, oin: str, outcome: dict[str, str]) ->
 async def _send(
     request: HttpRequest, scheme: SchemeDocument, holder: Participant, shown: Shown, form: CorrectionForm
 ) -> dict[str, str]:
-    """Send the request and keep the ticket; the outcome for the confirmation. :class:`NotSent` on failure."""
+    """Send the request and keep the ticket; the outcome for the confirmation. :class:`NotSent` on failure.
+
+    :class:`MaybeSent` when no answer came: a ticket is kept all the same, so that Mijn correctieverzoeken asks
+    this holder, and names the request once the holder lists it.
+    """
     citizen = await session.citizen(request, await request.auser())
-    sent = await corrections.submit(
-        scheme,
-        holder,
-        citizen,
-        type_id=shown.type_id,
-        path=shown.path,
-        position=shown.position,
-        proposed=form.cleaned_data["voorstel"],
-        explanation=form.cleaned_data["toelichting"],
-        attachment=form.cleaned_data["bijlage"],
-    )
+    key = request_key(form.cleaned_data["formulier"])
     email = form.cleaned_data["email"] if form.cleaned_data["nieuws"] else ""
     try:
-        await CorrectionTicket.objects.acreate(
-            subject=citizen.pseudonym, holder_oin=holder.oin, reference=sent.reference, email=email
+        sent = await corrections.submit(
+            scheme,
+            holder,
+            citizen,
+            type_id=shown.type_id,
+            path=shown.path,
+            position=shown.position,
+            proposed=form.cleaned_data["voorstel"],
+            explanation=form.cleaned_data["toelichting"],
+            attachment=form.cleaned_data["bijlage"],
+            key=key,
         )
-    except IntegrityError:  # the holder gave a kenmerk it gave before: its answer cannot be trusted
+    except MaybeSent:
+        await corrections.keep_unsure(citizen, holder, key, email)
+        raise
+    if not await corrections.keep_ticket(citizen, holder, sent, key, email):
         logger.warning("holder %s gave a correction request a kenmerk it used before", holder.oin)
         raise NotSent(
             _("%(name)s gaf een verkeerd antwoord. Neem contact op met %(name)s over uw verzoek.")
             % {"name": holder.name}
-        ) from None
+        )
     logger.info("correction request %s sent to holder %s", sent.reference, holder.oin)
     return {"reference": sent.reference, "deadline": sent.deadline.isoformat()}
 
@@ -256,6 +272,10 @@ async def correction(request: HttpRequest, oin: str) -> HttpResponse:
         return await _confirmed(request, oin, outcome)
     try:
         outcome = await _send(request, scheme, holder, shown, form)
+    except MaybeSent as exc:  # the same token again: sent once more, it is the same request at the holder
+        await _settle(key, None)
+        token = form.cleaned_data["formulier"]
+        return await _form_page(request, holder, shown, form, problem=exc.message, status=503, token=token)
     except NotSent as exc:
         await _settle(key, None)
         return await _form_page(request, holder, shown, form, problem=exc.message, status=400)
@@ -271,6 +291,7 @@ async def _form_page(
     *,
     problem: str | None = None,
     status: int = 200,
+    token: str | None = None,
 ) -> HttpResponse:
     context = {
         "holder": holder,
@@ -278,7 +299,7 @@ async def _form_page(
         "form": form,
         "problem": problem,
         # A new token per form shown: the same form sent twice is one click twice, a new form a new request.
-        "form_token": secrets.token_urlsafe(16),
+        "form_token": token or secrets.token_urlsafe(16),
     }
     return await arender(request, "portal/correction_form.html", context, status=status)
 
