@@ -477,6 +477,8 @@ def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
         raise DecisionRefused("bad_value", VALUE_HELP.get(field.kind, _("Deze waarde kan niet."))) from None
     holder = Holder(participant, req.holder, document_types.of(scheme))
     with write_transaction():
+        # First: an issuance that read the source before this correction must not supersede the corrected copy.
+        freshness.lock_citizen(req.holder_id, req.bsn, req.document_type)
         locked = _locked(req)
         adapter = source_adapter()
         data = adapter.lookup(locked.holder_id, locked.bsn, document_type)
