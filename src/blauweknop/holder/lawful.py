@@ -23,7 +23,7 @@ from blauweknop import metrics
 from blauweknop.db import write_transaction
 from blauweknop.display import LAWFUL, LAWFUL_REFUSED, LAWFUL_SEARCHED, rows
 from blauweknop.document_types import DocumentType
-from blauweknop.holder import access, issuing, sessions
+from blauweknop.holder import access, freshness, issuing, sessions
 from blauweknop.holder.errors import HolderError, NotHere
 from blauweknop.holder.issuing import Issued
 from blauweknop.holder.sources import source_adapter
@@ -145,6 +145,7 @@ def deliver(holder: Holder, token: str, asked: Asked, scheme: SchemeDocument) ->
         requester = client.client_id
         why = beyond(entry, requester, asked) if certified else f"Requester {requester} is not certified now."
         fields: list[str] = []
+        freshness.lock_citizen(holder.oin, asked.bsn, asked.type_id)  # before the source is read: see issuing
         if why is not None:
             activity = LAWFUL_REFUSED
         elif (data := source_adapter().lookup(holder.oin, asked.bsn, document_type)) is None:
