@@ -35,12 +35,24 @@ def _keeping_income(bsn: str) -> Client:
     return client
 
 
-def _state(client: Client) -> tuple[str, str]:
-    """The income copy's row on the vault page: its data-staat and the words under 'Nu geldig?'."""
+def _row(client: Client) -> lxml.html.HtmlElement:
+    """The income copy's row on the vault page."""
     response = client.get("/kluis/")
     assert response.status_code == 200
     (row,) = lxml.html.fromstring(response.content.decode()).xpath(f"//tr[@data-kopie='{BELASTING}:inkomen']")
+    return row
+
+
+def _state(client: Client) -> tuple[str, str]:
+    """The income copy's row on the vault page: its data-staat and the words under 'Nu geldig?'."""
+    row = _row(client)
     return row.get("data-staat"), " ".join(row.xpath("td")[4].text_content().split())
+
+
+def _marked(client: Client) -> tuple[str, bool]:
+    """The state cell's label (shown above it on a phone) and whether it is marked as a warning."""
+    cell = _row(client).xpath("td")[4]
+    return cell.get("data-label"), bool(cell.xpath(".//*[contains(@class, 'blauweknop-old-copy')]"))
 
 
 @pytest.fixture
@@ -62,7 +74,10 @@ def test_a_copy_changed_at_the_source_shows_vervangen_and_the_other_citizens_sta
     )
     assert _state(other) == ("geldig", "Geldig")
     shown = other.post("/kluis/bekijken/", {"kopie": f"{BELASTING}:inkomen"}).content.decode()
-    assert 'data-staat="geldig"' in shown
+    assert 'data-staat="geldig"' in shown and "blauweknop-old-copy" not in shown
+    assert _marked(changed) == ("Nu geldig?", True) and _marked(other) == ("Nu geldig?", False)
+    shown = changed.post("/kluis/bekijken/", {"kopie": f"{BELASTING}:inkomen"}).content.decode()
+    assert 'data-staat="vervangen"' in shown and "blauweknop-old-copy" in shown
 
 
 def test_the_english_vault_says_replaced_by_newer_data(two_bsns):
@@ -73,6 +88,7 @@ def test_the_english_vault_says_replaced_by_newer_data(two_bsns):
         "vervangen",
         "Replaced by newer data. The organisation changed the data after this copy was made. Refresh the copy.",
     )
+    assert _marked(client) == ("Valid now?", True)
 
 
 def test_a_refresh_replaces_the_superseded_copy_with_a_valid_one(two_bsns):
@@ -99,5 +115,6 @@ def test_an_expired_kept_copy_shows_verlopen(two_bsns):
     citizen = Citizen(two_bsns[0], "midden", SigningKey(wallet).public_jwk)
     vault.store(citizen, [vault.Kept(BELASTING, "inkomen", credential, wallet, three_days_ago)])
     assert _state(client) == ("verlopen", "Verlopen. Vernieuw de kopie.")
+    assert _marked(client) == ("Nu geldig?", True)
     client.cookies["django_language"] = "en"
     assert _state(client) == ("verlopen", "Expired. Refresh the copy.")
