@@ -126,7 +126,10 @@ def _check_pdf(data: bytes) -> None:
     """
     if not PDF_END.search(data[-PDF_TAIL:]):
         raise _mismatch("The PDF does not end with %%EOF: it is cut off, or something follows it.")
-    context = multiprocessing.get_context("fork")  # the child has the data and the imports already: ~10 ms
+    # A fork: the child has the data and the imports already (~10 ms; a fork server re-imports the main module
+    # for each child, over a second here). A child forked from a threaded server could hang on a lock another
+    # thread held; then it is killed at the deadline like a slow PDF, and the file is refused, never waited on.
+    context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
     child = context.Process(target=_pdf_verdict, args=(data, sending))
     child.start()
