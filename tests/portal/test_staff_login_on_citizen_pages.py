@@ -22,7 +22,7 @@ CITIZEN_PAGES = [
 
 @pytest.fixture
 def staff_client(client, demo_world):
-    staff = get_user_model().objects.create_user("medewerker", password="een lang wachtwoord 2026")
+    staff = get_user_model().objects.create_user("vrager-medewerker", password="een lang wachtwoord 2026")
     client.force_login(staff)
     return client
 
