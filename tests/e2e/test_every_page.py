@@ -9,7 +9,8 @@ word of that language in its main content, and no Dutch left on an English page)
 
 One walk per language and JavaScript setting goes through the portal as a citizen does (log in, press the
 Blauwe Knop, download, check the copies, look at the access page, the overview of every organisation, the
-debts and the vault, log out); each page it reaches is looked at in both widths. The page list comes from the
+debts and the vault, log out; another citizen asks for a correction); each page it reaches is looked at in both
+widths, and so are the staff pages of the requester, the scheme operator and a holder. The page list comes from the
 portal's own URLs, so a new page cannot go unseen.
 
 axe-core needs JavaScript, and a page without it never runs timers (axe waits on them), so the pages of a
@@ -39,13 +40,17 @@ from django.urls import Resolver404, URLResolver, get_resolver, resolve
 from django_otp.oath import TOTP
 
 from blauweknop.cli import main
+from blauweknop.demo import first_run
+from blauweknop.demo.citizens import DEFAULT_SEED, make_citizens
+from blauweknop.demo.management.commands.seed_demo import HOLDER_STAFF, staff_login
+from blauweknop.demo.organisations import ORGANISATIONS
 from blauweknop.portal import urls as portal_urls
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.encoding import b64url_decode, b64url_encode
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, public_jwk
 from blauweknop.requester import urls as requester_urls
 from tests.deployments import run_python
-from tests.e2e.conftest import AXE, SCREENSHOTS, DemoServer, Steps, server_env
+from tests.e2e.conftest import AXE, CITIZENS, SCREENSHOTS, DemoServer, Steps, server_env
 from tests.scheme.test_apply_api import described
 from tests.scheme.test_catalogue_versions import vorderingen_v4
 
@@ -57,6 +62,7 @@ WIDTHS = (1280, 320)
 SCRIPTING = {"js": True, "nojs": False}
 HEIGHT = 800  # the viewport's height; screenshots are of the full page
 HOLDER = "Belastingkantoor Voorbeeldland"
+HOLDER_OIN = "00000001003214345000"  # the holder above: the walk asks it to correct a debt, and logs in as its staff
 NO_DATA_HOLDER = "Toeslagendienst Voorbeeldland"  # the walk's citizen gets no allowance: it holds nothing of theirs
 NOT_A_BSN = "123456789"  # nine digits that fail the eleven test
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -138,6 +144,20 @@ APPLICANT = "00000009876543219000"
 APPLICANT_KEY = {**generate_jwk(), "kid": "rivierenland-2026"}  # a kid as people choose one, not a thumbprint
 # What the operator writes as a reason, in their own language: the page around it is in that language too.
 REASONS = {"nl": "Alles gecontroleerd met de contactpersoon.", "en": "Checked everything with the contact person."}
+# The holder's staff pages (correction requests), and their actions: logging out, the passkey API for scripts, an
+# attachment's download, and taking a request up (a step of the request, not a page; the walk never takes it).
+HOLDER_PREFIX = "gegevenshouder/beheer/"
+HOLDER_STAFF_AT = "/" + HOLDER_PREFIX
+HOLDER_ACTIONS = (
+    "uitloggen/",
+    "passkeys/",
+    "verzoeken/<slug:reference>/bijlage/",
+    "verzoeken/<slug:reference>/in-behandeling/",
+)
+# The field the walk's citizen says is wrong: the amount still to pay of their first debt at the holder.
+CORRECTION = "correctie/?soort=vorderingen&veld=vorderingen.openstaandBedragInCenten&positie=0"
+# What the citizen writes, in their own language: the staff's pages show it in the same language as the walk.
+EXPLANATIONS = {"nl": "Ik heb dit al betaald op 3 maart.", "en": "I paid this in full on 3 March."}
 # The organisation that asks the walk's citizen for data (its back office signs with its own key), and its staff.
 REQUESTER = "00000003271247970000"
 REQUESTER_API = "/vragers/woningcorporatie-thuisbasis/api/v1"
@@ -182,6 +202,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "debts-print": ("schulden", "debts"),
     "vault": ("kluis", "vault"),
     "vault-delete": ("zeker", "sure"),
+    "vault-copy": ("kluis", "vault"),
     "button": ("knop", "button"),
     "figures": ("cijfers", "figures"),
     **dict.fromkeys(HELP, ("blauwe knop", "blue button")),
@@ -229,6 +250,28 @@ WORDS: dict[str, tuple[str, str]] = {
     "operator-catalogue-new-confirm": ("zeker", "sure"),
     "operator-monitoring": ("gegevensvrager", "data requester"),
     "operator-security": ("passkey", "passkey"),
+    "corrections-none": ("correctieverzoeken", "correction requests"),
+    "correction": ("klopt dit niet", "is this wrong"),
+    "correction-error": ("niet verstuurd", "not sent"),
+    "correction-sent": ("kenmerk", "reference"),
+    "corrections": ("ontvangen", "received"),
+    "demo-inbox": ("e-mail", "e-mail"),
+    "holder-login": ("wachtwoord", "password"),
+    "holder-login-error": ("opnieuw", "again"),
+    "holder-setup": ("app", "app"),
+    "holder-second-factor": ("code", "code"),
+    "holder-queue": ("verzoeken", "requests"),
+    "holder-request": ("voorstel", "proposal"),
+    "holder-accept": ("nieuwe waarde", "new value"),
+    "holder-accept-error": ("vul", "fill"),
+    "holder-accept-confirm": ("zeker", "sure"),
+    "holder-reject": ("reden", "reason"),
+    "holder-reject-error": ("reden", "reason"),
+    "holder-reject-confirm": ("zeker", "sure"),
+    "holder-extend": ("maand", "month"),
+    "holder-extend-error": ("kies", "choose"),
+    "holder-extend-confirm": ("zeker", "sure"),
+    "holder-security": ("passkey", "passkey"),
 }
 PAGES = list(WORDS)
 
@@ -308,6 +351,7 @@ class StaffMember:
 
     username: str
     totp_key: bytes | None
+    password: str = STAFF_PASSWORD
     last_step: int = -1
 
     def code(self) -> str:
@@ -338,16 +382,42 @@ def make_staff(
     return StaffMember(username, base64.b32decode(secret + "=" * (-len(secret) % 8)))
 
 
+def holder_staff(server: DemoServer) -> StaffMember:
+    """The holder's demo staff member as seed_demo prints it: password and TOTP key derived from the server's
+    secret key."""
+    secret_key = first_run.secret_path(server.data_dir, "DJANGO_SECRET_KEY").read_text().strip()
+    password, totp_key = staff_login(secret_key, f"holder:{HOLDER_OIN}")
+    return StaffMember(HOLDER_STAFF[HOLDER_OIN], bytes.fromhex(totp_key), password)
+
+
+def correction_citizens(server: DemoServer) -> dict[str, str]:
+    """A citizen for each walk (by ``<language>-<scripting>``) who owes the holder a debt and whom no other test
+    logs in as (seed_demo prints only a few): each walk sends a correction request, and sees an empty list first."""
+    slug = next(spec["slug"] for spec in ORGANISATIONS if spec["oin"] == HOLDER_OIN)
+    owing = [
+        person.bsn
+        for person in make_citizens(DEFAULT_SEED, CITIZENS)
+        if (slug, "vorderingen") in person.documents and person.bsn not in server.bsns
+    ]
+    walks = [f"{language}-{scripting}" for language in LANGUAGES for scripting in SCRIPTING]
+    assert len(owing) >= len(walks), f"the demo has too few citizens with a debt at {HOLDER} for the walks"
+    return dict(zip(walks, owing, strict=False))
+
+
 @dataclass
 class Plus:
-    """What the walks need for variant Plus and the scheme's staff pages: the requester's back office and two of
-    its staff, and two of the scheme operator's staff."""
+    """What the walks need for variant Plus, corrections and the staff pages: the requester's back office and two of
+    its staff, two of the scheme operator's staff, the holder's staff (the demo's, and one without an app yet), and
+    the citizens who ask the holder for a correction."""
 
     asker: Asker
     staff: StaffMember
     newcomer: StaffMember  # has no authenticator app yet: the setup page
     operator: StaffMember
     operator_newcomer: StaffMember
+    holder: StaffMember
+    holder_newcomer: StaffMember
+    correcting: dict[str, str]  # a BSN by walk
 
 
 def apply(server: DemoServer, folder: Path) -> None:
@@ -433,6 +503,7 @@ class Walk:
         self.seen = Seen()
         self.files: dict[str, Path] = {}
         self.organisation = ""
+        self.correction = ""  # the kenmerk of the walk's correction request
 
     def visit(self, name: str, reach: Callable[[], None]) -> None:
         """Reach the page ``name`` with ``reach``, then look at it at every width; a failure is noted, not raised,
@@ -510,10 +581,50 @@ class Walk:
             self.visit(name, lambda path=path: self.go(path))
         self.visit("not-found", lambda: self.go("/deze-pagina-is-er-niet/"))
         self.visit("logged-out", self.log_out)
+        self.walk_corrections()
         self.visit("outage", lambda: self.page.goto(self.outage_url + "/"))
         self.walk_staff()
         self.walk_operator()
+        self.walk_holder_staff()
         return self.seen
+
+    def walk_corrections(self) -> None:
+        """A citizen of the walk's own asks the holder to correct the amount of a debt: Mijn correctieverzoeken still
+        empty, the form (after the Blauwe Knop), the form sent empty, the confirmation, the list with the request;
+        then the demo's inbox. The request stays open: the holder's staff look at it, and never decide."""
+        self.visit("corrections-none", self.log_in_to_correct)
+        self.visit("correction", lambda: (self.press_blue_button(), self.go(self.organisation + CORRECTION)))
+        self.visit("correction-error", lambda: self.submit("form.blauweknop-correction-form"))
+        self.visit("correction-sent", self.ask_correction)
+        self.visit("corrections", self.my_corrections)
+        self.visit("demo-inbox", lambda: self.go("/demo/inbox/"))
+        self.log_out()
+
+    def log_in_to_correct(self) -> None:
+        self.go(self.organisation)
+        self.log_in_as(self.plus.correcting[f"{self.language}-{self.scripting}"])
+        assert urlsplit(self.page.url).path == self.organisation, f"login led to {self.page.url}"
+        self.go("/correctieverzoeken/")
+        assert not self.page.locator("section[data-kenmerk]").count(), "a citizen who asked nothing has requests"
+
+    def my_corrections(self) -> None:
+        """Mijn correctieverzoeken with the request just sent, received and not yet decided."""
+        self.go("/correctieverzoeken/")
+        shown = self.page.locator(f"section[data-kenmerk='{self.correction}']")
+        assert shown.get_attribute("data-status") == "ontvangen", "the walk's request is not shown as received"
+
+    def press_blue_button(self) -> None:
+        self.go(self.organisation)
+        Steps.submit(self.page, self.page.locator("form[action$='/blauwe-knop/'] button[type=submit]"))
+        assert self.page.url.endswith("/gegevens/"), f"the Blauwe Knop led to {self.page.url}"
+
+    def ask_correction(self) -> None:
+        """The amount should be nothing: paid already. The kenmerk the holder gave is the staff's to look at."""
+        self.page.locator("#id_voorstel").fill("0")
+        self.page.locator("#id_toelichting").fill(EXPLANATIONS[self.language])
+        self.submit("form.blauweknop-correction-form")
+        assert re.search(r"/correctie/[^/?]+/$", self.page.url), f"sending led to {self.page.url}"
+        self.correction = self.page.locator("[data-kenmerk]").inner_text().strip()
 
     def walk_plus(self) -> None:
         """An organisation asks; the citizen opens it by its code, shares, opens the link again, says no to a
@@ -617,6 +728,43 @@ class Walk:
         self.visit("operator-monitoring", lambda: self.go(at + "toezicht/"))
         self.visit("operator-security", lambda: self.go(at + "beveiliging/"))
         self.staff_log_out(at)
+
+    def walk_holder_staff(self) -> None:
+        """The holder's staff: log in (or first set up the app), the queue, the walk's correction request, and each
+        decision's form, sent without what it needs and then with it, up to "Weet u het zeker?"; the security page.
+        Nothing is decided, or taken up: the request stays as the citizen sent it."""
+        staff, newcomer, at = self.plus.holder, self.plus.holder_newcomer, HOLDER_STAFF_AT
+        request, reason = f"{at}verzoeken/{self.correction}/", REASONS[self.language]
+        self.visit("holder-login", lambda: self.go(at + "inloggen/"))
+        self.visit("holder-login-error", lambda: self.staff_log_in(staff.username, "not-" + staff.password, at=at))
+        self.visit("holder-setup", lambda: self.staff_log_in(newcomer.username, at=at))
+        self.visit(
+            "holder-second-factor",
+            lambda: (self.staff_log_out(at), self.staff_log_in(staff.username, staff.password, at=at)),
+        )
+        self.visit("holder-queue", lambda: self.second_step(staff, at=at))
+        self.visit("holder-request", lambda: self.go(request))
+        self.visit("holder-accept", lambda: self.go(request + "aanpassen/"))
+        self.visit("holder-accept-error", lambda: self.send_undecided({"#id_value": ""}))
+        self.visit("holder-accept-confirm", lambda: self.send_undecided({"#id_value": "0,00"}))
+        self.visit("holder-reject", lambda: self.go(request + "afwijzen/"))
+        self.visit("holder-reject-error", lambda: self.send_undecided({}))
+        self.visit("holder-reject-confirm", lambda: self.send_undecided({"#id_reason": reason}))
+        self.visit("holder-extend", lambda: self.go(request + "verlengen/"))
+        self.visit("holder-extend-error", lambda: self.send_undecided({}))
+        self.visit(
+            "holder-extend-confirm",
+            lambda: (self.page.locator("#maanden-1").check(), self.send_undecided({"#id_reason": reason})),
+        )
+        self.visit("holder-security", lambda: self.go(at + "beveiliging/"))
+        self.staff_log_out(at)
+
+    def send_undecided(self, fields: dict[str, str]) -> None:
+        """Send a decision's form (its first step): never the "Weet u het zeker?" step, which would decide."""
+        shown = self.page.url
+        assert not self.page.locator("input[name=confirmed]").count(), f"{shown} is the step that decides"
+        assert urlsplit(shown).path.endswith(("/aanpassen/", "/afwijzen/", "/verlengen/")), f"{shown} is no decision"
+        self.fill_and_send(fields)
 
     def go_and_fill(self, path: str, fields: dict[str, str]) -> None:
         """Open the form at ``path``, fill in ``fields`` (none: send it empty) and send it."""
@@ -749,6 +897,9 @@ def seen(
         make_staff(demo_server, "walk-newcomer", app=False),
         make_staff(demo_server, "walk-operator", app=True, command=operator),
         make_staff(demo_server, "walk-operator-newcomer", app=False, command=operator),
+        holder_staff(demo_server),
+        make_staff(demo_server, "walk-holder-newcomer", app=False, command=("holder_staff", "--holder", HOLDER_OIN)),
+        correction_citizens(demo_server),
     )
     apply(demo_server, folder)
     everything = Seen()
@@ -832,7 +983,8 @@ def test_it_shows_no_raw_field_names(seen, name, language, width, scripting):
 @EVERY_LOOK
 def test_it_has_no_bsn_in_any_address(seen, demo_server, name, language, width, scripting):
     look = seen.look(name, language, width, scripting)
-    leaked = [url for url in look.requested if demo_server.bsn_leaks(url)]
+    correcting = correction_citizens(demo_server).values()
+    leaked = [url for url in look.requested if demo_server.bsn_leaks(url) or any(bsn in url for bsn in correcting)]
     assert not leaked, f"a demo BSN is in an address asked for on the way to {name}: {leaked}"
 
 
@@ -865,6 +1017,15 @@ def test_it_walks_every_page_of_the_operator(seen):
     actions = {route for route in routes if route.removeprefix(OPERATOR_PREFIX).startswith(OPERATOR_ACTIONS)}
     missing = sorted(routes - actions - walked_routes(seen))
     assert not missing, f"operator pages no walk reached: {missing}"
+
+
+def test_it_walks_every_page_of_the_holders_staff(seen):
+    """Every page of a holder's staff (/gegevenshouder/beheer/: the queue, a correction request, its decisions'
+    forms) is walked, its actions aside (logging out, the passkey API, an attachment, taking a request up)."""
+    routes = {route for route in every_route(get_resolver().url_patterns) if route.startswith(HOLDER_PREFIX)}
+    actions = {route for route in routes if route.removeprefix(HOLDER_PREFIX).startswith(HOLDER_ACTIONS)}
+    missing = sorted(routes - actions - walked_routes(seen))
+    assert not missing, f"holder staff pages no walk reached: {missing}"
 
 
 def walked_routes(seen: Seen) -> set[str]:
