@@ -47,6 +47,7 @@ STATUS_FOR_ERROR: dict[type[HolderError], int] = {
     Replayed: 401,
     BeyondLegalBasis: 403,
     corrections.Refused: 400,
+    corrections.TooMany: 429,
 }
 
 

@@ -146,20 +146,17 @@ async def submit(request: HttpRequest, body: CorrectieverzoekAanvraag, holder: s
     def work() -> tuple[CorrectionRequest, bool]:
         at = tenants.at(scheme, holder)
         session = corrections.citizen(at, body.appbeheerderverklaring, scheme)
-        try:
-            return corrections.submit(
-                at,
-                session,
-                type_id=body.documentsoort,
-                path=body.veld,
-                position=body.positie,
-                proposed=body.voorgesteldeWaarde,
-                explanation=body.toelichting,
-                attachment=_attachment(body.bijlage),
-                key=body.verzoeksleutel or "",
-            )
-        except corrections.TooMany as refused:
-            raise ApiProblem(429, refused.code, refused.detail) from None
+        return corrections.submit(
+            at,
+            session,
+            type_id=body.documentsoort,
+            path=body.veld,
+            position=body.positie,
+            proposed=body.voorgesteldeWaarde,
+            explanation=body.toelichting,
+            attachment=_attachment(body.bijlage),
+            key=body.verzoeksleutel or "",
+        )
 
     stored, new = await sync_to_async(work)()
     return Status(201 if new else 200, _received(stored))
