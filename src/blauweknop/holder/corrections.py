@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from blauweknop import document_types
+from blauweknop import display, document_types
 from blauweknop.attachments import Attachment
 from blauweknop.db import lock_name, write_transaction
 from blauweknop.display import CORRECTED, CORRECTION_ASKED
@@ -36,6 +36,7 @@ from blauweknop.holder.errors import HolderError, NotHere
 from blauweknop.holder.models import CorrectionRequest
 from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
+from blauweknop.portal.data_page import item_name
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.session_assertion import SessionAssertion
@@ -83,8 +84,30 @@ class TooMany(HolderError):
     """The citizen has as many requests at this holder as one may have now (429)."""
 
 
-class TooLarge(ValueError):
+class AlreadyAsked(HolderError):
+    """The citizen has an open request about this very field (and item) already (409): ``reference`` names it."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(
+            "already_asked",
+            f"You asked to correct this already ({reference}). Wait for the decision on that request.",
+        )
+        self.reference = reference
+
+
+class BadValue(ValueError):
+    """A value staff typed that the field cannot take, and why, in a Dutch sentence for the page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class TooLarge(BadValue):
     """A number larger than the source and every reader of its copies can keep exactly."""
+
+    def __init__(self) -> None:
+        super().__init__(_("Dit getal is te groot. Gebruik hoogstens 13 cijfers voor de komma."))
 
 
 class DecisionRefused(Exception):
@@ -157,6 +180,23 @@ def _place(document_type: DocumentType, path: str, position: int | None) -> list
     depth = in_list.count(".") + 1
     parts = path.split(".")
     return [*parts[:depth], position, *parts[depth:]]
+
+
+def _item_place(place: list[str | int]) -> list[str | int] | None:
+    """The part of ``place`` that leads to the list item (up to its index); ``None`` for a field outside a list."""
+    index = next((n for n, step in enumerate(place) if isinstance(step, int)), None)
+    return None if index is None else place[: index + 1]
+
+
+def item_words(document_type: DocumentType, path: str, item: Any) -> str | None:
+    """Words that tell the list item ``item`` (holding the field ``path``) from the others, in the active language:
+    its kind, its reference and its amount, as the portal's data page names an item; ``None`` outside a list."""
+    key = _list_key(document_type, path)
+    if key is None or not isinstance(item, dict):
+        return None
+    claims: dict[str, Any] = {}
+    _set(claims, list(key.split(".")), [item])
+    return item_name(document_type, display.rows(document_type, claims))
 
 
 def _get(data: Any, place: list[str | int]) -> Any:
@@ -247,7 +287,6 @@ def submit(
         place = _place(document_type, path, position)
         proposed = _text(proposed, "proposed value", MAX_PROPOSED, lines=False)
         explanation = _text(explanation, "explanation", MAX_EXPLANATION, lines=True)
-        _within_caps(holder, subject, now)
         data = source_adapter().lookup(holder.oin, session.bsn, document_type)
         if data is None:
             raise NotHere("no_data", f"{holder.name} has no {type_id} about this citizen.")
@@ -255,6 +294,11 @@ def submit(
             current = _get(data, place)
         except IndexError:
             raise Refused("bad_position", "The list has no item at this position.") from None
+        in_list = _item_place(place)
+        item = _get(data, in_list) if in_list is not None else None
+        if (earlier := _asked_before(holder, subject, type_id, path, position, item)) is not None:
+            raise AlreadyAsked(earlier.reference)
+        _within_caps(holder, subject, now)
         access.write(
             holder,
             session.bsn,
@@ -276,6 +320,7 @@ def submit(
                 path=path,
                 position=position,
                 current_value=current,
+                item=item,
                 proposed_value=proposed,
                 explanation=explanation,
                 attachment_name=attachment.name if attachment else "",
@@ -287,6 +332,23 @@ def submit(
             )
         )
     return stored, True
+
+
+def _asked_before(
+    holder: Holder, subject: str, type_id: str, path: str, position: int | None, item: Any
+) -> CorrectionRequest | None:
+    """The citizen's open request about the same field of the same item, if there is one.
+
+    The same item is an equal one wherever it stands now (a list's order may change in the source); a request
+    kept before items were stored is matched by its position.
+    """
+    mine = CorrectionRequest.objects.filter(
+        holder=holder.tenant, subject=subject, document_type=type_id, path=path, state__in=OPEN
+    )
+    for earlier in mine.defer("attachment", "bsn").order_by("received_at"):
+        if earlier.item == item if earlier.item is not None else earlier.position == position:
+            return earlier
+    return None
 
 
 def _save_as_new(request: CorrectionRequest) -> CorrectionRequest:
@@ -398,7 +460,7 @@ def _amount(text: str) -> int:
         raise ValueError(text)  # "1.234.56": the decimal separator must differ from the grouping one
     digits = whole.replace(group or "_", "").lstrip("0")
     if len(digits) > MAX_DIGITS:
-        raise TooLarge(text)
+        raise TooLarge
     hundredths = int(digits or "0") * 100 + int((cents or "0").ljust(2, "0"))
     return -hundredths if sign else hundredths
 
@@ -418,7 +480,7 @@ def parse(field: Field, text: str) -> Any:
     if field.kind in ("money", "percentage"):
         amount = _amount(text)
         if abs(amount) > MAX_EXACT:
-            raise TooLarge(text)
+            raise TooLarge
         return amount
     if field.kind == "date":
         return _date(text)

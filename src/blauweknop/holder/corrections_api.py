@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
-from blauweknop import attachments
-from blauweknop.api import ApiProblem
+from blauweknop import attachments, document_types
+from blauweknop.api import ApiProblem, problem
 from blauweknop.holder import corrections, tenants
 from blauweknop.holder.models import CorrectionRequest
 from blauweknop.scheme.client import scheme_client
@@ -96,7 +97,23 @@ class Correctieverzoek(Schema):
     besluitOp: datetime | None
     besluitReden: str
     nieuweWaarde: Any = Field(description="The value written to the source, as the catalogue stores it.")
+    onderdeel: str | None = Field(
+        description="For a field in a list: words that tell the item from the others, as it was when the request "
+        "came in (its kind, reference and amount, e.g. 'Inkomstenbelasting, BEL-2025-001, € 331,13'); in English "
+        "when Accept-Language starts with en, else in Dutch. null outside a list, or when nothing names the item."
+    )
     verzoeksleutel: str = Field(description="The app manager's key sent with the request; empty when none was.")
+
+
+class AlGevraagd(Schema):
+    """problem+json (RFC 9457) of a request about a field the citizen asked to correct already (409)."""
+
+    type: str = Field(description="urn:blauweknop:problem:already_asked")
+    title: str
+    status: int = Field(description="409")
+    detail: str
+    code: str = Field(description="already_asked")
+    kenmerk: str = Field(description="The kenmerk of the open request about this field, e.g. CV-7K3M9QXA.")
 
 
 class Correctieverzoeken(Schema):
@@ -130,7 +147,7 @@ def _received(request: CorrectionRequest) -> dict[str, Any]:
 
 @router.post(
     "/correctieverzoeken",
-    response={200: Ontvangen, 201: Ontvangen},
+    response={200: Ontvangen, 201: Ontvangen, 409: AlGevraagd},
     summary="Vraag om een correctie van gegevens",
     description="A citizen asks, through their app manager, to correct one field of their data (GDPR art. 16). "
     "The holder decides within a month (extendable once, by at most two months, with a reason). 201: stored; "
@@ -138,9 +155,13 @@ def _received(request: CorrectionRequest) -> dict[str, Any]:
     "stored). The assertion is verified first and used up, also when the request is then refused. Refused "
     f"with problem+json and nothing stored when the field, position, text or attachment is not right; 429 "
     f"too_many_requests when the citizen has {corrections.MAX_OPEN} undecided requests at this holder, or sent "
-    f"{corrections.MAX_PER_DAY} in the last 24 hours. An attachment is deleted 90 days after the decision.",
+    f"{corrections.MAX_PER_DAY} in the last 24 hours; 409 already_asked, with the kenmerk of the open request, "
+    "when the citizen has an open request about the same field (of the same list item) already. An attachment "
+    "is deleted 90 days after the decision.",
 )
-async def submit(request: HttpRequest, body: CorrectieverzoekAanvraag, holder: str = Path(...)) -> Status:
+async def submit(
+    request: HttpRequest, body: CorrectieverzoekAanvraag, holder: str = Path(...)
+) -> Status | HttpResponse:
     scheme = await scheme_client.current()
 
     def work() -> tuple[CorrectionRequest, bool]:
@@ -158,7 +179,10 @@ async def submit(request: HttpRequest, body: CorrectieverzoekAanvraag, holder: s
             key=body.verzoeksleutel or "",
         )
 
-    stored, new = await sync_to_async(work)()
+    try:
+        stored, new = await sync_to_async(work)()
+    except corrections.AlreadyAsked as asked:
+        return problem(409, asked.code, asked.detail, kenmerk=asked.reference)
     return Status(201 if new else 200, _received(stored))
 
 
@@ -174,6 +198,8 @@ async def of_citizen(request: HttpRequest, body: OpvraagAanvraag, holder: str = 
     found = await sync_to_async(
         lambda: corrections.of_citizen(tenants.at(scheme, holder), body.appbeheerderverklaring, scheme)
     )()
+    catalogue = document_types.of(scheme)
+    english = request.headers.get("Accept-Language", "").lower().startswith("en")
     return {
         "correctieverzoeken": [
             {
@@ -188,7 +214,17 @@ async def of_citizen(request: HttpRequest, body: OpvraagAanvraag, holder: str = 
                 "besluitReden": r.decision_reason,
                 "nieuweWaarde": r.corrected_value,
                 "verzoeksleutel": r.request_key,
+                "onderdeel": _item_words(catalogue, r, english),
             }
             for r in found
         ]
     }
+
+
+def _item_words(catalogue: document_types.Catalogue, request: CorrectionRequest, english: bool) -> str | None:
+    """The request's list item in words (see ``Correctieverzoek.onderdeel``)."""
+    document_type = catalogue.get(request.document_type)
+    if document_type is None or request.item is None:
+        return None
+    with translation.override("en" if english else "nl"):
+        return corrections.item_words(document_type, request.path, request.item)

@@ -366,6 +366,9 @@ class CorrectionRequest(models.Model):
     path = models.CharField(max_length=100, help_text="The catalogue path of the field.")
     position = models.PositiveIntegerField(null=True, help_text="The item's position, for a field in a list.")
     current_value = models.JSONField(null=True, help_text="The value the holder had when the request came in.")
+    item = models.JSONField(
+        null=True, help_text="For a field in a list: the whole item as it was then, to find it again on accept."
+    )
     proposed_value = models.TextField(help_text="What the citizen says is right, in their own words.")
     explanation = models.TextField()
     attachment_name = models.CharField(max_length=100, blank=True)
