@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from PIL import Image
 
 from blauweknop.holder import corrections as holder_corrections
@@ -95,6 +95,12 @@ def _upload(name, data, content_type):
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
+def _dutch(day) -> str:
+    """A day as the Dutch pages write it: 30 december 2026."""
+    with translation.override("nl"):
+        return formats.date_format(day, "j F Y")
+
+
 def _nothing_stored():
     return not CorrectionRequest.objects.exists() and not CorrectionTicket.objects.exists()
 
@@ -156,7 +162,7 @@ def test_a_valid_request_lands_at_the_holder_and_the_ticket_is_kept(debtor, debt
     day = timezone.localtime(request.deadline).strftime("%-d")
     assert request.reference in confirmation
     assert re.search(rf"Zij beslissen uiterlijk op {day} \w+ \d{{4}}\.", confirmation)
-    assert "Wij sturen uw verzoek naar Belastingkantoor Voorbeeldland." in confirmation
+    assert "Wij hebben uw verzoek naar Belastingkantoor Voorbeeldland gestuurd." in confirmation
 
 
 def test_an_attachment_too_large_is_refused_with_what_to_do_and_nothing_is_stored(debtor):
@@ -211,7 +217,7 @@ def test_the_email_is_needed_only_when_asked_for_news(debtor):
     assert response.status_code == 302
     assert CorrectionTicket.objects.get().email == "burger@example.org"
     # Not ticked: an address typed all the same is not kept.
-    address, page = _open_form(debtor, BELASTING, position=0)
+    address, page = _open_form(debtor, BELASTING, position=1)  # another debt: the first is being decided on
     assert _send(debtor, address, page, email="burger@example.org").status_code == 302
     assert list(CorrectionTicket.objects.order_by("asked_at").values_list("email", flat=True)) == [
         "burger@example.org",
@@ -287,8 +293,13 @@ def test_the_list_shows_each_citizens_own_requests_with_state_and_deadline(clien
     }
     assert "<strong>Afgewezen</strong>: Wij ontvingen geen betaling op die dag." in page
     assert "<strong>Ontvangen</strong>" in page and "€ 1,11" in page
-    day = f"{timezone.localtime(extended.deadline).day} "
-    assert re.search(r"\(verlengd tot " + day + r"\w+ \d{4}: Wij wachten op stukken van de bank.\)", page)
+    first, now = (
+        timezone.localtime(d).date() for d in (holder_corrections.deadline_of(extended.received_at), extended.deadline)
+    )
+    said = re.search(r"<dd data-uiterlijk data-verlengd>(.*?)</dd>", page, re.S).group(1)
+    assert re.sub(r"</?strong>", "", said) == (
+        f"Eerst: {_dutch(first)}. Nu uiterlijk: {_dutch(now)}. Waarom: Wij wachten op stukken van de bank."
+    ), "the first deadline, the new one and why, each once"
     assert timezone.localtime(extended.deadline) - timezone.localtime(waiting.deadline) > timedelta(days=55)
     # Citizen B sees none of A's requests, and asks no holder at all.
     client.logout()
@@ -347,7 +358,11 @@ def test_a_confirmation_shows_only_in_the_session_that_sent_it(client, debtors):
     request = _request_for(client, BELASTING, 0, "€ 6,66")
     client.logout()
     log_in(client, debtors[1])
-    assert client.get(f"/organisaties/{BELASTING}/correctie/{request.reference}/").status_code == 404
+    response = client.get(f"/organisaties/{BELASTING}/correctie/{request.reference}/")
+    assert (response.status_code, response["Location"]) == (302, "/correctieverzoeken/")
+    listing = client.get(response["Location"]).content.decode()
+    assert "De bevestiging van een verzoek ziet u alleen direct na het versturen." in listing
+    assert request.reference not in listing and "€ 6,66" not in listing
 
 
 def test_a_holder_that_cannot_be_reached_gets_nothing_and_the_form_keeps_what_was_typed(debtor):

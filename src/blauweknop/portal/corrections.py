@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import calendar
 import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from django.conf import settings
@@ -44,6 +46,8 @@ UNSURE = "~"
 SEND_WITHIN = 25.0  # seconds for sending a request and, after a lost answer, sending it once more
 MAX_SHOWN_TEXT = 2000  # a holder's reason or value longer than this is cut for the page
 MAX_REQUESTS_SHOWN = 200  # per holder: more is not a citizen's own list
+MAX_ITEM_WORDS = 200  # the words naming a request's list item ("Inkomstenbelasting, BEL-2025-001")
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # where the holder's deadlines are counted (docs/corrections.md)
 # What a holder's refusal means for the citizen, by its problem code; others get the general sentence.
 REFUSALS = {
     "attachment_empty": gettext_lazy("Het bestand dat u koos is leeg. Kies een ander bestand, of stuur geen bestand."),
@@ -66,6 +70,10 @@ class NotSent(Exception):
 
 class MaybeSent(NotSent):
     """The holder's answer did not come (a timeout, a 5xx, twice): it may have stored the request, or not."""
+
+
+class AlreadyAsked(NotSent):
+    """The citizen has an open request about this field at the holder already (409 ``already_asked``)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class Request:
     proposed: str
     state: str
     received_at: datetime
+    first_deadline: date  # the deadline before any extension
     deadline: datetime
     extended: bool
     extension_reason: str
@@ -106,6 +115,7 @@ class Request:
     decision_reason: str
     new_value: Any
     key: str  # the portal's verzoeksleutel, "" when none
+    item: str  # the words naming the list item the field is in ("onderdeel"), "" when the holder gave none
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,26 @@ def _moment(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def first_deadline(received_at: datetime) -> date:
+    """The day by which the holder decides before any extension: one calendar month after receipt, in Amsterdam
+    (31 January: 28 or 29 February), as the holder counts it."""
+    day = received_at.astimezone(AMSTERDAM).date()
+    year, month = divmod(day.month, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _day_of(value: Any) -> date | None:
+    """A day (``2026-12-30``, or a moment in a time zone: its day in Amsterdam) from a holder's answer, or ``None``."""
+    moment = _moment(value)
+    if moment is not None:
+        return moment.astimezone(AMSTERDAM).date()
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
 
 
 def _unanswered(answer: Answer | httpx.HTTPError) -> bool:
@@ -243,6 +273,21 @@ def _outcome(holder: Participant, answer: Answer | httpx.HTTPError, unsure: bool
         return Sent(reference, deadline)
     code = answer.error_code()
     logger.warning("holder %s refused a correction request: HTTP %d, code %s", holder.oin, answer.status, code)
+    if answer.status == 409 and code == "already_asked":
+        asked = body.get("kenmerk")
+        raise AlreadyAsked(
+            _(
+                "U vroeg al om verbetering van dit gegeven (kenmerk %(reference)s). %(name)s beslist daar nog over. "
+                "U ziet het in Mijn correctieverzoeken."
+            )
+            % {"reference": asked, "name": holder.name}
+            if isinstance(asked, str) and KENMERK.fullmatch(asked)
+            else _(
+                "U vroeg al om verbetering van dit gegeven. %(name)s beslist daar nog over. "
+                "U ziet het in Mijn correctieverzoeken."
+            )
+            % {"name": holder.name}
+        )
     if code == "too_many_requests":
         raise NotSent(
             _(
@@ -328,6 +373,7 @@ def _request(holder: Participant, entry: Any) -> Request | None:
         proposed=_text(entry.get("voorgesteldeWaarde")),
         state=state,
         received_at=received,
+        first_deadline=_day_of(entry.get("eersteBeslisdatum")) or first_deadline(received),
         deadline=deadline,
         extended=entry.get("verlengd") is True,
         extension_reason=_text(entry.get("verlengingReden")),
@@ -335,6 +381,7 @@ def _request(holder: Participant, entry: Any) -> Request | None:
         decision_reason=_text(entry.get("besluitReden")),
         new_value=entry.get("nieuweWaarde"),
         key=entry["verzoeksleutel"][:64] if isinstance(entry.get("verzoeksleutel"), str) else "",
+        item=_text(entry.get("onderdeel"))[:MAX_ITEM_WORDS],
     )
 
 
@@ -370,8 +417,9 @@ async def holders_asked(scheme: SchemeDocument, citizen: Citizen) -> list[Partic
     return [scheme.organisations.get(oin) or oin for oin in oins]
 
 
-async def requests_of(scheme: SchemeDocument, citizen: Citizen) -> Requests:
-    """Ask every holder the citizen has tickets with, at once, for their requests, newest first.
+async def requests_of(scheme: SchemeDocument, citizen: Citizen, language: str = "nl") -> Requests:
+    """Ask every holder the citizen has tickets with, at once, for their requests, newest first; in ``language``
+    the holders' own words (a list item's ``onderdeel``).
 
     A holder that has not answered within ``settings.OVERVIEW_TIMEOUT`` (or no longer has an address in the
     scheme) is named as silent; the others are shown all the same.
@@ -385,6 +433,7 @@ async def requests_of(scheme: SchemeDocument, citizen: Citizen) -> Requests:
     deadline = asyncio.get_running_loop().time() + settings.OVERVIEW_TIMEOUT
     await release_before_waiting()
     async with http_client(len(holders)) as client:
+        client.headers["Accept-Language"] = language
         answers = await asyncio.gather(*(_of_holder(client, scheme, h, citizen, deadline) for h in holders))
     found = [request for answer in answers if answer for request in answer]
     silent += [holder.name for holder, answer in zip(holders, answers, strict=True) if answer is None]

@@ -35,6 +35,7 @@ from blauweknop.portal import corrections, data_page, session, sharing
 from blauweknop.portal.corrections import (
     MAX_EXPLANATION,
     MAX_PROPOSED,
+    AlreadyAsked,
     MaybeSent,
     NotSent,
     Request,
@@ -119,8 +120,11 @@ class CorrectionForm(forms.Form):
             raise forms.ValidationError(refusal_message(exc.code)) from exc
 
     def clean(self) -> dict[str, Any]:
-        """An e-mail address is needed only when the citizen asks for an e-mail."""
+        """An e-mail address is needed only when the citizen asks for an e-mail. A form without its token (the
+        hidden field) says so once, about the whole form: there is no field to point at."""
         cleaned = super().clean() or {}
+        if self.errors.pop("formulier", None):
+            self.add_error(None, _("Het formulier was niet compleet. Stuur het opnieuw."))
         if cleaned.get("nieuws") and not cleaned.get("email") and "email" not in self.errors:
             self.add_error("email", _("Vul uw e-mailadres in. Of zet het vinkje bij e-mail uit."))
         return cleaned
@@ -275,7 +279,13 @@ async def correction(request: HttpRequest, oin: str) -> HttpResponse:
     except MaybeSent as exc:  # the same token again: sent once more, it is the same request at the holder
         await _settle(key, None)
         token = form.cleaned_data["formulier"]
-        return await _form_page(request, holder, shown, form, problem=exc.message, status=503, token=token)
+        heading = _("Misschien is uw verzoek niet verstuurd")
+        return await _form_page(
+            request, holder, shown, form, problem=exc.message, heading=heading, status=503, token=token
+        )
+    except AlreadyAsked as exc:  # nothing new at the holder: the open request is in the list
+        await _settle(key, None)
+        return await _form_page(request, holder, shown, form, problem=exc.message, asked=True, status=409)
     except NotSent as exc:
         await _settle(key, None)
         return await _form_page(request, holder, shown, form, problem=exc.message, status=400)
@@ -290,14 +300,26 @@ async def _form_page(
     form: CorrectionForm,
     *,
     problem: str | None = None,
+    heading: str | None = None,
+    asked: bool = False,
     status: int = 200,
     token: str | None = None,
 ) -> HttpResponse:
+    """The form; when sent and not taken, with a summary of what went wrong first in the page.
+
+    ``problem``: why the holder did not take it; ``heading``: the summary's heading when "not sent" is not sure;
+    ``asked``: the citizen asked about this field before (a link to the list).
+    """
     context = {
         "holder": holder,
         "field": shown,
         "form": form,
         "problem": problem,
+        "heading": heading or _("Uw verzoek is niet verstuurd"),
+        "asked": asked,
+        # A file cannot be shown again: say so only when one was sent, and not refused (that says it already).
+        "choose_file_again": "bijlage" in request.FILES and "bijlage" not in form.errors,
+        "contact": sharing.contact(holder),
         # A new token per form shown: the same form sent twice is one click twice, a new form a new request.
         "form_token": token or secrets.token_urlsafe(16),
     }
@@ -308,8 +330,15 @@ async def _form_page(
 async def sent(request: HttpRequest, oin: str, reference: str) -> HttpResponse:
     """The confirmation: the kenmerk, the date by which the holder decides, what happens next, whom to ask."""
     deadline = (await request.session.aget(SENT, {})).get(f"{oin}:{reference}")
-    if deadline is None:  # only the session that sent it: a kenmerk alone shows nothing
-        raise Http404(_("Dit verzoek vinden we niet. In Mijn correctieverzoeken ziet u al uw verzoeken."))
+    if deadline is None:  # only the session that sent it: a kenmerk alone shows nothing; the list shows them all
+        messages.info(
+            request,
+            _(
+                "De bevestiging van een verzoek ziet u alleen direct na het versturen. Hier ziet u al uw verzoeken, "
+                "en hoe het ervoor staat."
+            ),
+        )
+        return redirect("portal:corrections")
     scheme = await scheme_client.current()
     holder = _holder(scheme, oin)
     ticket = await CorrectionTicket.objects.filter(holder_oin=oin, reference=reference).afirst()
@@ -324,15 +353,16 @@ async def sent(request: HttpRequest, oin: str, reference: str) -> HttpResponse:
 
 
 def _field_label(scheme: SchemeDocument, request: Request) -> str:
-    """The field in plain words: its catalogue label, and which item of a list it is in."""
+    """The field in plain words: its catalogue label, and which item of a list it is in (the holder's words for
+    the item, else its number)."""
     document_type = document_types.of(scheme).get(request.type_id)
     field = document_type.field(request.path) if document_type else None
     label = field.label[language()] if field else request.path
-    return (
-        label
-        if request.position is None
-        else _("%(label)s (onderdeel %(n)d)") % {"label": label, "n": request.position + 1}
-    )
+    if request.position is None:
+        return label
+    if request.item:
+        return f"{label} ({request.item})"
+    return _("%(label)s (onderdeel %(n)d)") % {"label": label, "n": request.position + 1}
 
 
 def _new_value(scheme: SchemeDocument, request: Request) -> str | None:
@@ -355,13 +385,15 @@ async def my_requests(request: HttpRequest) -> HttpResponse:
     """Mijn correctieverzoeken: every request the citizen sent through this portal, as each holder says it is now."""
     scheme = await scheme_client.current()
     citizen = await session.citizen(request, await request.auser())
-    found = await corrections.requests_of(scheme, citizen)
+    found = await corrections.requests_of(scheme, citizen, language())
     shown = [
         {
             "request": r,
             "field": _field_label(scheme, r),
             "state": STATES[r.state],
             "deadline": _day(r.deadline),
+            "first_deadline": formats.date_format(r.first_deadline, "j F Y"),
+            "contact": sharing.contact(r.holder),
             "decided_at": _day(r.decided_at),
             "new_value": _new_value(scheme, r),
         }
