@@ -144,8 +144,8 @@ def test_staff_reject_with_a_reason_the_citizen_then_sees(demo_world, debtor, wa
     assert stored.notice_pending and stored.handled_by == "medewerker"
     for step in (
         lambda r: corrections.accept(r, "ander", "0"),
-        lambda r: corrections.reject(r, "ander", "nog eens"),
-        lambda r: corrections.extend(r, "ander", "later", 1),
+        lambda r: corrections.reject(r, "ander", "nog eens bekeken"),
+        lambda r: corrections.extend(r, "ander", "later, veel werk", 1),
         lambda r: corrections.take_up(r, "ander"),
     ):
         with pytest.raises(DecisionRefused) as refused:
@@ -204,7 +204,9 @@ def test_accepting_changes_the_source_and_the_next_copy_and_supersedes_the_old_o
     ("kind", "typed", "stored"),
     [
         ("money", "1234.56", 123456),
-        ("money", "1.234", 123400),
+        ("money", "1.234,00", 123400),
+        ("money", "1,234.56", 123456),
+        ("money", "1.234.567", 123456700),
         ("money", "12,5", 1250),
         ("percentage", "2,5%", 250),
         ("date", "31-01-2027", "2027-01-31"),
@@ -221,8 +223,10 @@ def test_staff_type_values_as_people_write_them(kind, typed, stored):
 
 def test_a_date_staff_type_must_exist():
     field = corrections.Field("x", "date", "normaal", {"nl": "", "en": ""}, {"nl": "", "en": ""})
-    with pytest.raises(ValueError, match="day is out of range"):
-        corrections.parse(field, "31-02-2027")
+    for typed in ("31-02-2027", "2027-02-31"):
+        with pytest.raises(corrections.BadValue) as refused:
+            corrections.parse(field, typed)
+        assert refused.value.message == "Deze datum bestaat niet."
 
 
 def _bijlage(name, media_type, data):

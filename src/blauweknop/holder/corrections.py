@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from blauweknop import display, document_types
+from blauweknop import display, document_types, i18n
 from blauweknop.attachments import Attachment
 from blauweknop.db import lock_name, write_transaction
 from blauweknop.display import CORRECTED, CORRECTION_ASKED
@@ -46,6 +46,7 @@ from blauweknop.scheme.client import scheme_client
 MAX_PROPOSED = 500
 MAX_EXPLANATION = 2000
 MAX_REASON = 1000
+MIN_REASON = 10  # a reason the citizen can act on takes a sentence, not "nee"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 END_OF_DAY = time(23, 59, 59)  # whole seconds: the API writes them out as they are
 MAX_EXTENSION = 2  # months beyond the first: GDPR art. 12(3) allows three in all
@@ -71,8 +72,10 @@ ATTACHMENT_KEPT = timedelta(days=90)  # after the decision: long enough to objec
 REMOVED = " (verwijderd)"  # after an attachment's name once its bytes are deleted
 MAX_DIGITS = 13  # before the decimal separator: ten thousand billion euros
 MAX_EXACT = 2**53 - 1  # the largest integer every JSON reader reads exactly (RFC 7493)
-_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:([.,])\d{3})+|\d+)(?:[.,](\d{1,2}))?")
+_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:([.,])\d{3})+|\d+)(?:([.,])(\d+))?")
 _DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+FAR_OFF = 10  # an amount this many times more, or less, than the one in the source now is worth a second look
 _BOOLEANS = {"ja": True, "yes": True, "true": True, "nee": False, "no": False, "false": False}
 
 
@@ -399,12 +402,22 @@ def _locked(req: CorrectionRequest) -> CorrectionRequest:
     return locked
 
 
+REASON_TOO_SHORT = _("Schrijf een reden van minstens 10 tekens. De inwoner leest die, en wil begrijpen waarom.")
+
+
+def extended(req: CorrectionRequest, months: int) -> datetime:
+    """The deadline once extended by ``months``: that many calendar months after the first one."""
+    return _months_after(req.received_at, 1 + months)
+
+
 def _reason(reason: str) -> str:
     cleaned = plain(reason, lines=True)
     if cleaned is None:
         raise DecisionRefused("reason_bad_text", _("De reden bevat een teken dat niet kan. Gebruik gewone tekst."))
     if not cleaned:
         raise DecisionRefused("reason_missing", _("Schrijf de reden op. De burger krijgt die te zien."))
+    if len(cleaned) < MIN_REASON:
+        raise DecisionRefused("reason_too_short", REASON_TOO_SHORT)
     if len(cleaned) > MAX_REASON:
         raise DecisionRefused("reason_too_long", _("De reden is te lang. Gebruik hoogstens 1000 tekens."))
     return cleaned
@@ -439,25 +452,36 @@ def extend(req: CorrectionRequest, by: str, reason: str, months: int) -> Correct
         locked = _locked(req)
         if locked.extension_reason:
             raise DecisionRefused("already_extended", _("De termijn is al eens verlengd. Dat mag maar één keer."))
-        locked.deadline = _months_after(locked.received_at, 1 + months)
+        locked.deadline = extended(locked, months)
         locked.extension_reason, locked.handled_by, locked.notice_pending = reason, by, True
         locked.save(update_fields=["deadline", "extension_reason", "handled_by", "notice_pending"])
     return locked
 
 
 def _amount(text: str) -> int:
-    """Hundredths from an amount as people write it: ``1.234,56``, ``1234.56``, ``€ 12``, ``2,5%``.
+    """Hundredths from an amount as people write it: ``1.234,56``, ``1,234.56``, ``1234.56``, ``€ 12``, ``2,5%``.
 
-    A separator before one or two digits at the end is the decimal one; one before groups of three groups them.
-    At most :data:`MAX_DIGITS` digits before it (:class:`TooLarge`): integers only, so nothing is rounded.
+    The decimal separator stands before one or two digits at the end; groups of three before it may be
+    separated by the other one. One group alone, as in ``331,135`` or ``1.234``, is refused: a reader could
+    take it either way. At most :data:`MAX_DIGITS` digits before it (:class:`TooLarge`): integers only, so
+    nothing is rounded.
     """
     text = re.sub(r"\s", "", text).removeprefix("€").removesuffix("%")
     match = _AMOUNT.fullmatch(text)
     if match is None:
         raise ValueError(text)
-    sign, whole, group, cents = match.groups()
-    if group and text[match.end(2) :].startswith(group):
+    sign, whole, group, decimal, cents = match.groups()
+    if cents is not None and len(cents) > 2:
+        raise BadValue(_("Na de komma komen 1 of 2 cijfers: de centen. Bijvoorbeeld 331,14."))
+    if group and group == decimal:
         raise ValueError(text)  # "1.234.56": the decimal separator must differ from the grouping one
+    if group and cents is None and whole.count(group) == 1:
+        raise BadValue(
+            _(
+                "Dit bedrag kunt u op twee manieren lezen. Schrijf het zonder punt of komma tussen de duizendtallen "
+                "(bijvoorbeeld 331135), of met de centen erbij (bijvoorbeeld 331,14 of 331.135,00)."
+            )
+        )
     digits = whole.replace(group or "_", "").lstrip("0")
     if len(digits) > MAX_DIGITS:
         raise TooLarge
@@ -466,16 +490,25 @@ def _amount(text: str) -> int:
 
 
 def _date(text: str) -> str:
-    """An ISO date from ``dd-mm-jjjj`` (or with / or .) or ISO ``jjjj-mm-dd``."""
+    """An ISO date from ``dd-mm-jjjj`` (or with / or .) or ISO ``jjjj-mm-dd``; one that is not in the calendar (31
+    February) says so."""
     text = text.strip()
-    match = _DUTCH_DATE.fullmatch(text)
-    day = date(int(match[3]), int(match[2]), int(match[1])) if match else date.fromisoformat(text)
-    return day.isoformat()
+    if match := _DUTCH_DATE.fullmatch(text):
+        year, month, day = int(match[3]), int(match[2]), int(match[1])
+    elif match := _ISO_DATE.fullmatch(text):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    else:
+        raise ValueError(text)
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        raise BadValue(_("Deze datum bestaat niet.")) from None
 
 
 def parse(field: Field, text: str) -> Any:
     """The value staff typed, as the catalogue stores a field of this kind; ``ValueError`` when it is not one
-    (:class:`TooLarge` for an amount past what every reader of the data reads exactly)."""
+    (:class:`BadValue` when there is more to say, e.g. :class:`TooLarge` for an amount past what every reader of
+    the data reads exactly)."""
     text = text.strip()
     if field.kind in ("money", "percentage"):
         amount = _amount(text)
@@ -489,11 +522,12 @@ def parse(field: Field, text: str) -> Any:
             raise ValueError(text)
         return int(text)
     if field.kind == "boolean":
-        return _BOOLEANS[text.lower()]  # a KeyError is a ValueError here: see accept
+        return _BOOLEANS[text.lower()]  # a KeyError is a ValueError here: see value_of
     # A coded value may be typed as its words: the code is what the source keeps.
     return next((code for code, words in field.values.items() if text.lower() in map(str.lower, words.values())), text)
 
 
+# The examples are in the page's language (the English catalogue writes 1,234.56 and 2026-03-31); both are read.
 VALUE_HELP = {
     "money": _("Schrijf een bedrag in euro's, bijvoorbeeld 1.234,56."),
     "percentage": _("Schrijf een percentage, bijvoorbeeld 2,5."),
@@ -501,6 +535,56 @@ VALUE_HELP = {
     "year": _("Schrijf een jaar met vier cijfers, bijvoorbeeld 2025."),
     "boolean": _("Schrijf ja of nee."),
 }
+NOT_THIS_VALUE = _("Deze waarde past niet bij dit gegeven. Kijk of het goed is.")
+
+
+def _schema_of(document_type: DocumentType, path: str) -> dict[str, Any]:
+    """The JSON schema of the field ``path`` (through the items of a list); empty when the schema has none."""
+    node = document_type.schema
+    for part in path.split("."):
+        if node.get("type") == "array":
+            node = node.get("items", {})
+        node = node.get("properties", {}).get(part, {})
+    return node
+
+
+def value_of(document_type: DocumentType, field: Field, text: str) -> Any:
+    """``text`` as staff typed it, read as the field's kind and within the catalogue's bounds for it (an amount
+    still to pay is not negative); :class:`BadValue` with a sentence that says what to write instead."""
+    typed = plain(text, lines=False)
+    if not typed or len(typed) > MAX_PROPOSED:
+        raise BadValue(_("Schrijf de nieuwe waarde, hoogstens 500 tekens gewone tekst."))
+    try:
+        value = parse(field, typed)
+    except BadValue:
+        raise
+    except (ValueError, KeyError):
+        raise BadValue(VALUE_HELP.get(field.kind, NOT_THIS_VALUE)) from None
+    schema = _schema_of(document_type, field.path)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < schema.get("minimum", value):
+            raise BadValue(_("Dit kan niet negatief zijn.") if value < 0 else _("Dit getal is te klein."))
+        if value > schema.get("maximum", value):
+            raise BadValue(_("Dit getal is te groot."))
+    return value
+
+
+def far_off(field: Field, then: Any, new: Any) -> str | None:
+    """``"more"`` when the new amount is more than :data:`FAR_OFF` times the one now, ``"less"`` when it is less
+    than a tenth of it, else ``None``: a typing slip (a comma too few or too many) more often than a correction."""
+    numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (then, new))
+    if field.kind != "money" or not numbers or then == 0:
+        return None
+    if abs(new) > FAR_OFF * abs(then):
+        return "more"
+    return "less" if FAR_OFF * abs(new) < abs(then) else None
+
+
+def words(field: Field | None, value: Any) -> str:
+    """A stored value as people write it (euros, dates in words, the words for a code), in the active language."""
+    if field is None:
+        return display.format_value("text", value)
+    return field.words(value, i18n.language()) or display.format_value(field.kind, value)
 
 
 def _document_type(type_id: str) -> tuple[SchemeDocument, DocumentType]:
@@ -511,12 +595,57 @@ def _document_type(type_id: str) -> tuple[SchemeDocument, DocumentType]:
     return scheme, document_type
 
 
-def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
+def _now_at(document_type: DocumentType, data: Any, req: CorrectionRequest) -> list[str | int]:
+    """Where the request's field stands in ``data`` now: a list item is found again as the item at the stored
+    position when that is still the item the request was about, else as the one item equal to it elsewhere in
+    the list (the source may order its list differently now). :class:`DecisionRefused` when it is gone, or
+    stands in the list more than once."""
+    place = _place(document_type, req.path, req.position)
+    in_list = _item_place(place)
+    if in_list is None or req.item is None:  # outside a list, or kept before items were: the position it is
+        return place
+    items = _get(data, in_list[:-1])
+    items = items if isinstance(items, list) else []
+    index = req.position
+    if not (index is not None and index < len(items) and items[index] == req.item):
+        same = [n for n, item in enumerate(items) if item == req.item]
+        if len(same) != 1:
+            raise DecisionRefused(
+                "item_changed",
+                _(
+                    "Dit onderdeel van de lijst is veranderd sinds het verzoek, of staat er niet meer in. "
+                    "Bekijk het verzoek opnieuw, en pas de gegevens zo nodig aan in de bron zelf."
+                ),
+            )
+        index = same[0]
+    return [*in_list[:-1], index, *place[len(in_list) :]]
+
+
+def in_source(req: CorrectionRequest) -> Any:
+    """The value of the request's field in the source now (of the same list item, wherever it stands now);
+    :class:`DecisionRefused` when the source has no such document or item any more."""
+    _scheme, document_type = _document_type(req.document_type)
+    data = source_adapter().lookup(req.holder_id, req.bsn, document_type)
+    if data is None:
+        raise DecisionRefused("no_data", _("De bron heeft deze gegevens niet meer. Pas ze aan in de bron zelf."))
+    try:
+        return _get(data, _now_at(document_type, data, req))
+    except (IndexError, Refused):
+        raise DecisionRefused("position_gone", _("Dit item staat niet meer in de lijst van de bron.")) from None
+
+
+THEN = object()  # accept's ``expected`` when not given: the value when the request came in
+
+
+def accept(req: CorrectionRequest, by: str, value: str, expected: Any = THEN) -> CorrectionRequest:
     """Write ``value`` (as staff typed it) to the source, supersede older copies, and mark the request aangepast.
 
     ``value`` is read as the field's kind (an amount in euros becomes cents, a date dd-mm-jjjj becomes
-    ISO); the whole new document must pass the catalogue's schema. The source, the supersession of this
-    holder's earlier copies, the access record and the decision are one transaction.
+    ISO); the whole new document must pass the catalogue's schema. The field is found again in the source
+    (a list item wherever it stands now, see :func:`in_source`) and must still hold ``expected``: the value
+    staff saw on the confirm step, else the value when the request came in; when it does not, nothing is
+    written and staff are told what it is now. The source, the supersession of this holder's earlier
+    copies, the access record and the decision are one transaction.
     """
     scheme, document_type = _document_type(req.document_type)
     participant = scheme.organisations.get(req.holder_id)
@@ -525,18 +654,15 @@ def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
             "holder_gone",
             _("Deze organisatie staat niet meer in het stelsel. Pas de gegevens daarom aan in de bron zelf."),
         )
-    field = next((f for f in document_type.fields if f.path == req.path), None)
-    typed = plain(value, lines=False)
-    if field is None or not typed or len(typed) > MAX_PROPOSED:
-        raise DecisionRefused("bad_value", _("Schrijf de nieuwe waarde, hoogstens 500 tekens gewone tekst."))
+    field = document_type.field(req.path)
+    if field is None:
+        raise DecisionRefused("bad_value", NOT_THIS_VALUE)
     try:
-        parsed = parse(field, typed)
-    except TooLarge:
-        raise DecisionRefused(
-            "too_large", _("Dit getal is te groot. Gebruik hoogstens 13 cijfers voor de komma.")
-        ) from None
-    except (ValueError, KeyError):
-        raise DecisionRefused("bad_value", VALUE_HELP.get(field.kind, _("Deze waarde kan niet."))) from None
+        parsed = value_of(document_type, field, value)
+    except TooLarge as refused:
+        raise DecisionRefused("too_large", refused.message) from None
+    except BadValue as refused:
+        raise DecisionRefused("bad_value", refused.message) from None
     holder = Holder(participant, req.holder, document_types.of(scheme))
     with write_transaction():
         # First: an issuance that read the source before this correction must not supersede the corrected copy.
@@ -548,14 +674,23 @@ def accept(req: CorrectionRequest, by: str, value: str) -> CorrectionRequest:
             raise DecisionRefused("no_data", _("De bron heeft deze gegevens niet meer. Pas ze aan in de bron zelf."))
         new = copy.deepcopy(data)
         try:
-            place = _place(document_type, locked.path, locked.position)
-            _get(new, place)
+            place = _now_at(document_type, data, locked)
+            now_there = _get(new, place)
+            if now_there != (locked.current_value if expected is THEN else expected):
+                raise DecisionRefused(
+                    "value_changed",
+                    _(
+                        "Dit gegeven is veranderd sinds het verzoek: toen %(then)s, nu %(now)s. "
+                        "Bekijk het verzoek opnieuw."
+                    )
+                    % {"then": words(field, locked.current_value), "now": words(field, now_there)},
+                )
             _set(new, place, parsed)
             document_type.validate(new)
         except IndexError:
             raise DecisionRefused("position_gone", _("Dit item staat niet meer in de lijst van de bron.")) from None
         except (Refused, InvalidInput):
-            raise DecisionRefused("bad_value", _("Deze waarde past niet bij dit veld. Kijk of het goed is.")) from None
+            raise DecisionRefused("bad_value", NOT_THIS_VALUE) from None
         adapter.replace(locked.holder_id, locked.bsn, document_type, new)
         freshness.supersede(locked.holder, locked.bsn, locked.document_type)
         now = timezone.now()

@@ -9,6 +9,7 @@ form, then a "Weet u het zeker?" step that shows what will be written and what t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from blauweknop import display, document_types, i18n
+from blauweknop import document_types, i18n
 from blauweknop.holder import corrections
 from blauweknop.holder.models import CorrectionRequest
 from blauweknop.holder.sources import source_adapter
@@ -93,21 +94,23 @@ def _field(catalogue: document_types.Catalogue | None, correction: CorrectionReq
 
 
 def field_label(catalogue: document_types.Catalogue | None, correction: CorrectionRequest) -> str:
-    """The field in plain words (from the catalogue), with the item's number for a field in a list; its path when
-    the catalogue cannot be had or does not know it."""
+    """The field in plain words (from the catalogue); for a field in a list, with the words that tell the item from
+    the others as it was when the request came in ("Nog te betalen (Inkomstenbelasting, BEL-2025-001, € 331,13)"),
+    or its number when nothing names it. Its path when the catalogue cannot be had or does not know it."""
     field = _field(catalogue, correction)
     label = field.label[i18n.language()] if field is not None else correction.path
     if correction.position is None:
         return label
+    document_type = catalogue.get(correction.document_type) if catalogue is not None else None
+    item = corrections.item_words(document_type, correction.path, correction.item) if document_type else None
+    if item:
+        return _("%(label)s (%(item)s)") % {"label": label, "item": item}
     return _("%(label)s (nummer %(number)d)") % {"label": label, "number": correction.position + 1}
 
 
 def value_words(catalogue: document_types.Catalogue | None, correction: CorrectionRequest, value: Any) -> str:
     """A stored value as people write it (euros, dates in words, the words for a code)."""
-    field = _field(catalogue, correction)
-    if field is None:
-        return display.format_value("text", value)
-    return field.words(value, i18n.language()) or display.format_value(field.kind, value)
+    return corrections.words(_field(catalogue, correction), value)
 
 
 def citizen_name(catalogue: document_types.Catalogue | None, correction: CorrectionRequest) -> str | None:
@@ -208,16 +211,15 @@ def _reason_field(help_text: Promise) -> forms.CharField:
     return forms.CharField(
         label=gettext_lazy("Reden"),
         help_text=help_text,
+        min_length=corrections.MIN_REASON,
         max_length=corrections.MAX_REASON,
         error_messages={
             "required": gettext_lazy("Schrijf een reden op. De inwoner leest die."),
+            "min_length": corrections.REASON_TOO_SHORT,
             "max_length": gettext_lazy("De reden is te lang. Gebruik hoogstens %(limit_value)d tekens."),
         },
         widget=forms.Textarea,
     )
-
-
-NOT_THIS_VALUE = gettext_lazy("Deze waarde past niet bij dit gegeven. Kijk of het goed is.")
 
 
 class AcceptForm(forms.Form):
@@ -225,7 +227,8 @@ class AcceptForm(forms.Form):
         label=gettext_lazy("Nieuwe waarde"),
         help_text=gettext_lazy(
             "Dit komt in de bron. Het voorstel van de inwoner staat er al; pas het aan als dat nodig is. "
-            "Een bedrag schrijft u in euro's, bijvoorbeeld 1.234,56. Een datum zo: 31-03-2026."
+            "Een bedrag schrijft u in euro's, met de centen na een komma: bijvoorbeeld 1234,56. "
+            "Een datum zo: 31-03-2026."
         ),
         max_length=corrections.MAX_PROPOSED,
         error_messages={
@@ -282,10 +285,11 @@ class Decision:
     explanation: Promise  # what happens, said on the confirm step
     done: Promise  # said after it is done
 
-    def act(self, correction: CorrectionRequest, by: str, data: dict[str, Any]) -> None:
-        """Do it, through the service (one transaction; refused with ``DecisionRefused``)."""
+    def act(self, correction: CorrectionRequest, by: str, data: dict[str, Any], seen: Any) -> None:
+        """Do it, through the service (one transaction; refused with ``DecisionRefused``). ``seen``: the value the
+        confirm step showed as in the source now (a correction is refused when the source holds another now)."""
         if self.slug == "aanpassen":
-            corrections.accept(correction, by=by, value=data["value"])
+            corrections.accept(correction, by=by, value=data["value"], expected=seen)
         elif self.slug == "afwijzen":
             corrections.reject(correction, by=by, reason=data["reason"])
         else:
@@ -344,19 +348,38 @@ def not_now(correction: CorrectionRequest, decision: Decision) -> str | None:
     return None
 
 
-def new_value(catalogue: document_types.Catalogue | None, correction: CorrectionRequest, form: forms.Form) -> str:
-    """The value staff typed as it will stand in the source, in words (``€ 1.234,56``); when the field's kind cannot
-    take it, an error next to the field now, before the confirm step."""
-    typed = form.cleaned_data["value"]
+def check_value(request: HttpRequest, correction: CorrectionRequest, form: forms.Form) -> dict[str, Any]:
+    """What the confirm step shows of a correction: the value in the source now (of the same list item, wherever
+    it stands now) and the value staff typed as it will stand there (``€ 1.234,56``), with a warning when the
+    source changed since the request or the new amount is far off the one now. When the value cannot be written
+    (the kind cannot take it, the item is gone), an error next to the field now, before the confirm step."""
+    catalogue = _catalogue(request)
     field = _field(catalogue, correction)
-    if field is None:  # without the catalogue the service refuses at the confirm step, saying why
-        return typed
+    document_type = catalogue.get(correction.document_type) if catalogue is not None else None
+    if field is None or document_type is None:  # without the catalogue the service refuses at the confirm step
+        return {"new": form.cleaned_data["value"]}
     try:
-        parsed = corrections.parse(field, typed)
-    except (ValueError, KeyError):
-        form.add_error("value", str(corrections.VALUE_HELP.get(field.kind, NOT_THIS_VALUE)))
-        return typed
-    return value_words(catalogue, correction, parsed)
+        now = corrections.in_source(correction)
+        parsed = corrections.value_of(document_type, field, form.cleaned_data["value"])
+    except (corrections.DecisionRefused, corrections.BadValue) as refused:
+        form.add_error("value", str(refused.message))
+        return {}
+    return {
+        "now": value_words(catalogue, correction, now),
+        "seen": json.dumps(now),
+        "new": value_words(catalogue, correction, parsed),
+        "changed": now != correction.current_value,
+        "far_off": corrections.far_off(field, now, parsed),
+    }
+
+
+def _seen(request: HttpRequest) -> Any:
+    """The value staff saw in the source on the confirm step (sent back with the confirmation); what the request
+    found when it came in when none was sent."""
+    try:
+        return json.loads(request.POST["nu"])
+    except (KeyError, ValueError):
+        return corrections.THEN
 
 
 @require_http_methods(["GET", "POST"])
@@ -373,12 +396,14 @@ def decide(request: HttpRequest, reference: str, slug: str) -> HttpResponse:
     form = decision.form(request.POST if request.method == "POST" else None, initial=initial)
     context = {**_details(request, correction), "decision": decision, "form": form}
     if request.method == "POST" and form.is_valid() and decision.slug == "aanpassen":
-        context["new"] = new_value(_catalogue(request), correction, form)
+        context.update(check_value(request, correction, form))
+    if request.method == "POST" and form.is_valid() and decision.slug == "verlengen":
+        context["new_deadline"] = corrections.extended(correction, form.cleaned_data["months"])
     if request.method == "POST" and form.is_valid():
         if request.POST.get("confirmed") != "ja":
             return render(request, "holder/confirm.html", context)
         try:
-            decision.act(correction, request.user.get_username(), form.cleaned_data)
+            decision.act(correction, request.user.get_username(), form.cleaned_data, _seen(request))
         except corrections.DecisionRefused as exc:
             again = _own(request, reference)
             if (message := not_now(again, decision)) is not None:  # someone else decided in the meantime
