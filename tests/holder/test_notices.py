@@ -17,6 +17,7 @@ from blauweknop.conformance.probe import Probe
 from blauweknop.holder import corrections, notices
 from blauweknop.holder.models import CorrectionRequest, SourceRecord, Tenant
 from blauweknop.portal import notices_api
+from blauweknop.portal.corrections import unsure_reference
 from blauweknop.portal.models import CorrectionTicket, DemoInboxMessage, UsedClientAssertion
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
@@ -52,8 +53,11 @@ def texts(data: object) -> list[str]:
     return [str(data)] if data is not None and len(str(data)) > 2 else []
 
 
-def asked(holder_oin: str, bsn: str, email: str = "") -> CorrectionRequest:
-    """A correction request at ``holder_oin`` about the first field of a document, and the portal's ticket for it."""
+def asked(holder_oin: str, bsn: str, email: str = "", key: str = "") -> CorrectionRequest:
+    """A correction request at ``holder_oin`` about the first field of a document, and the portal's ticket for it.
+
+    With a ``key`` (verzoeksleutel) the portal's answer was lost: its ticket has only the key's temporary reference.
+    """
     tenant = Tenant.objects.get_or_create(oin=holder_oin, defaults={"slug": holder_oin, "issuer_url": holder_oin})[0]
     record = SourceRecord.objects.filter(holder_oin=holder_oin, bsn=bsn).order_by("document_type").first()
     path = next(key for key, value in record.data.items() if isinstance(value, str | int))
@@ -71,11 +75,11 @@ def asked(holder_oin: str, bsn: str, email: str = "") -> CorrectionRequest:
             explanation="Mijn gegevens zijn anders.",
             received_at=now,
             deadline=corrections.deadline_of(now),
+            request_key=key,
         )
     )
-    CorrectionTicket.objects.create(
-        subject=pseudonym(bsn), holder_oin=holder_oin, reference=request.reference, email=email
-    )
+    reference = unsure_reference(key) if key else request.reference
+    CorrectionTicket.objects.create(subject=pseudonym(bsn), holder_oin=holder_oin, reference=reference, email=email)
     return request
 
 

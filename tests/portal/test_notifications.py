@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from blauweknop import keystore
 from blauweknop.portal import notices_api, notifications
+from blauweknop.portal.corrections import request_key, unsure_reference
 from blauweknop.portal.inbox import masked
 from blauweknop.portal.models import CorrectionTicket, DemoInboxMessage
 from blauweknop.protocol import client_assertion
@@ -41,13 +42,15 @@ def signed(oin: str, audience: str | None = None) -> str:
     return client_assertion.sign(keystore.signing_key(oin), client_id=oin, audience=audience or address())
 
 
-def tell(token: str, reference: str = REFERENCE, final: bool = True) -> httpx.Response:
+def tell(token: str, reference: str = REFERENCE, final: bool = True, key: object = None) -> httpx.Response:
     body = {
         "kenmerk": reference,
         "afgerond": final,
         "client_assertion_type": client_assertion.ASSERTION_TYPE,
         "client_assertion": token,
     }
+    if key is not None:
+        body["verzoeksleutel"] = key
     return httpx.post(address(), json=body, timeout=30)
 
 
@@ -112,6 +115,30 @@ def test_a_forged_or_misdirected_assertion_is_refused(world, token):
 @pytest.mark.parametrize("kenmerk", ["", "x" * 17, "../../etc", "CV 1", "<script>", "CV-\u0000"])
 def test_a_hostile_kenmerk_gets_a_clear_400(world, kenmerk):
     assert problem(tell(signed(BELASTING), reference=kenmerk))[0] == 400
+
+
+@pytest.mark.parametrize(
+    "key", ["a" * 15, "a" * 65, "../../etc/passwd12", "a" * 15 + "~", "sleutel sleutel!", "é" * 16, 12345678901234567]
+)
+def test_a_hostile_verzoeksleutel_gets_a_clear_400_and_names_nothing(world, key):
+    ticket = ticket_at(BELASTING, reference=unsure_reference(request_key("formulier")))
+    assert problem(tell(signed(BELASTING), key=key))[0] == 400
+    assert fresh(ticket).reference == unsure_reference(request_key("formulier")) and fresh(ticket).news_at is None
+
+
+def test_a_verzoeksleutel_names_only_the_callers_ticket_kept_without_kenmerk(world):
+    key = request_key("formulier")
+    mine, theirs = ticket_at(BELASTING, reference=unsure_reference(key)), ticket_at(GEMEENTE, reference=REFERENCE)
+    assert problem(tell(signed(GEMEENTE), reference="CV-ZZZZ9999", key=key)) == (404, "not_found")
+    assert problem(tell(signed(BELASTING), key=request_key("ander formulier"))) == (404, "not_found")
+    assert fresh(mine).reference == unsure_reference(key) and fresh(theirs).reference == REFERENCE
+
+    assert tell(signed(BELASTING), key=key).status_code == 204
+    assert fresh(mine).reference == REFERENCE and fresh(mine).news_at is not None
+    assert fresh(theirs).news_at is None
+    assert tell(signed(BELASTING), key=key).status_code == 204  # told again: the kenmerk finds it now
+    deliver_mail()
+    assert DemoInboxMessage.objects.count() == 1
 
 
 def test_a_holder_telling_too_often_is_slowed_down(world, monkeypatch):

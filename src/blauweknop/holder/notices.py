@@ -2,9 +2,10 @@
 
 When holder staff decide on a correction request or extend its term, the request gets ``notice_pending``.
 Every minute the worker tells the app manager the request came through (the portal) that there is news:
-``POST <its fetch endpoint>/meldingen`` with the kenmerk only, and a client assertion signed with the holder
-tenant's current key. The portal then e-mails the citizen if asked (no data, only "log in"). On a 2xx the
-flag is cleared.
+``POST <its fetch endpoint>/meldingen`` with the kenmerk, the portal's own ``verzoeksleutel`` if the request came
+with one (a portal whose answer to the request was lost knows the request only by that key), and a client
+assertion signed with the holder tenant's current key. The portal then e-mails the citizen if asked (no data,
+only "log in"). On a 2xx the flag is cleared.
 
 A refusal is final: a 404 means the portal has no ticket for the kenmerk (it lost it, or never kept it) and
 never will, and any other 4xx but 408 and 429 says the notice itself is wrong; asking again would change
@@ -163,6 +164,7 @@ def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> O
     body = {
         "kenmerk": reference,
         "afgerond": request.state in FINAL,
+        **({"verzoeksleutel": request.request_key} if request.request_key else {}),
         "client_assertion_type": client_assertion.ASSERTION_TYPE,
         "client_assertion": client_assertion.sign(key, client_id=holder, audience=address),
     }

@@ -1,10 +1,17 @@
 """``POST /appbeheerder/api/v1/meldingen``: a holder tells this app manager that a correction request has news.
 
-The holder sends only the kenmerk (and whether the request is now decided), with a client assertion signed by
-its current key: only a holder the scheme document certifies now is heard, each assertion once, and only about
-its own requests (the ticket is found by the caller's OIN and the kenmerk, so another holder's kenmerk is as
-unknown as a made-up one: 404, nothing more said). The portal marks the ticket (``news_at``) and, if the citizen
-asked to be told, queues the mail (:mod:`blauweknop.portal.notifications`) in the same transaction.
+The holder sends only the kenmerk (and whether the request is now decided, and the portal's own ``verzoeksleutel``
+when the request came with one), with a client assertion signed by its current key: only a holder the scheme
+document certifies now is heard, each assertion once, and only about its own requests (the ticket is found by the
+caller's OIN and the kenmerk, so another holder's kenmerk is as unknown as a made-up one: 404, nothing more said).
+The portal marks the ticket (``news_at``) and, if the citizen asked to be told, queues the mail
+(:mod:`blauweknop.portal.notifications`) in the same transaction.
+
+A ticket may still lack its kenmerk: the holder's answer to the request was lost, so the portal kept it under a
+temporary reference made from the key (:func:`blauweknop.portal.corrections.unsure_reference`) until Mijn
+correctieverzoeken names it. A citizen who never opens that list would never be mailed, as the kenmerk is unknown
+and a 404 is final for the holder. So when no ticket of the caller has the kenmerk, the caller's ticket kept under
+the key's temporary reference gets the kenmerk here, and the notice is taken as usual.
 What the news is, the portal does not learn here: the citizen sees it after logging in.
 """
 
@@ -15,6 +22,7 @@ from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
@@ -23,6 +31,7 @@ from pydantic import Field
 from blauweknop import shared_cache
 from blauweknop.api import ApiProblem
 from blauweknop.db import lock_name, write_transaction
+from blauweknop.portal.corrections import unsure_reference
 from blauweknop.portal.models import CorrectionTicket, UsedClientAssertion
 from blauweknop.portal.notifications import tell_citizen, untold
 from blauweknop.protocol import client_assertion
@@ -47,6 +56,14 @@ class Melding(Schema):
     afgerond: bool = Field(
         True,
         description="Whether the request is decided now; false for a longer term. Then a later decision is told too.",
+    )
+    verzoeksleutel: str | None = Field(
+        None,
+        min_length=16,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The key this app manager sent with the request, if it sent one: it names the request when "
+        "this app manager did not learn the kenmerk (its answer was lost).",
     )
     client_assertion_type: Literal["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
     client_assertion: str = Field(min_length=20, max_length=8000)
@@ -80,16 +97,17 @@ def within_limit(holder_oin: str) -> None:
         raise ApiProblem(429, "too_many_requests", f"Send at most {MAX_PER_MINUTE} notices a minute.")
 
 
-def record(assertion: client_assertion.ClientAssertion, reference: str, final: bool) -> None:
+def record(assertion: client_assertion.ClientAssertion, reference: str, final: bool, key: str | None = None) -> None:
     """Use up the assertion, mark the caller's ticket ``reference`` and queue its mail; one transaction.
 
-    The assertion is used up even when the kenmerk is unknown. News is recorded once until it is told: a
+    The assertion is used up even when the kenmerk is unknown. A ticket of the caller kept under the temporary
+    reference of ``key`` gets the kenmerk first (:func:`_named`). News is recorded once until it is told: a
     notice again before the mail went adds nothing, and once a longer term was told, only the decision is
     new (a holder extends once).
     """
     with write_transaction():
         fresh = UsedClientAssertion.use(assertion)
-        ticket = CorrectionTicket.objects.filter(holder_oin=assertion.client_id, reference=reference).first()
+        ticket = _ticket(assertion.client_id, reference, key if fresh else None)
         if fresh and ticket is not None:
             _mark(ticket, final)
     if not fresh:
@@ -99,6 +117,22 @@ def record(assertion: client_assertion.ClientAssertion, reference: str, final: b
         logger.info("notice of holder %s refused: unknown kenmerk", assertion.client_id)
         raise UNKNOWN
     logger.info("notice of holder %s about correction request %s taken", assertion.client_id, reference)
+
+
+def _ticket(holder_oin: str, reference: str, key: str | None) -> CorrectionTicket | None:
+    """The ticket of ``holder_oin`` with kenmerk ``reference``; else its ticket kept under ``key``, named now."""
+    tickets = CorrectionTicket.objects.filter(holder_oin=holder_oin)
+    ticket = tickets.filter(reference=reference).first()
+    if ticket is not None or not key:
+        return ticket
+    try:
+        with transaction.atomic():
+            named = tickets.filter(reference=unsure_reference(key)).update(reference=reference)
+    except IntegrityError:  # Mijn correctieverzoeken named it meanwhile (or kept the kenmerk's ticket)
+        named = 0
+    if named:
+        logger.info("correction ticket of holder %s kept without kenmerk is now %s", holder_oin, reference)
+    return tickets.filter(reference=reference).first()
 
 
 def _mark(ticket: CorrectionTicket, final: bool) -> None:
@@ -126,5 +160,5 @@ async def notice(request: HttpRequest, body: Melding) -> Status:
     scheme = await scheme_client.current()
     assertion = holder_only(body.client_assertion, scheme)
     await sync_to_async(within_limit)(assertion.client_id)
-    await sync_to_async(record)(assertion, body.kenmerk, body.afgerond)
+    await sync_to_async(record)(assertion, body.kenmerk, body.afgerond, body.verzoeksleutel)
     return Status(204, None)
