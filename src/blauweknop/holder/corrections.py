@@ -72,7 +72,8 @@ ATTACHMENT_KEPT = timedelta(days=90)  # after the decision: long enough to objec
 REMOVED = " (verwijderd)"  # after an attachment's name once its bytes are deleted
 MAX_DIGITS = 13  # before the decimal separator: ten thousand billion euros
 MAX_EXACT = 2**53 - 1  # the largest integer every JSON reader reads exactly (RFC 7493)
-_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:([.,])\d{3})+|\d+)(?:([.,])(\d+))?")
+# Groups of three take one and the same separator: "1.234,567" is no amount of over a million.
+_AMOUNT = re.compile(r"(-?)(\d{1,3}([.,])\d{3}(?:\3\d{3})*|\d+)(?:([.,])(\d+))?")
 _DUTCH_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 FAR_OFF = 10  # an amount this many times more, or less, than the one in the source now is worth a second look
@@ -531,7 +532,7 @@ def parse(field: Field, text: str) -> Any:
 VALUE_HELP = {
     "money": _("Schrijf een bedrag in euro's, bijvoorbeeld 1.234,56."),
     "percentage": _("Schrijf een percentage, bijvoorbeeld 2,5."),
-    "date": _("Schrijf een datum als dd-mm-jjjj, bijvoorbeeld 31-01-2026."),
+    "date": _("Schrijf een datum als dag-maand-jaar, bijvoorbeeld 31-01-2026."),
     "year": _("Schrijf een jaar met vier cijfers, bijvoorbeeld 2025."),
     "boolean": _("Schrijf ja of nee."),
 }
