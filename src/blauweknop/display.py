@@ -117,3 +117,26 @@ def rows(document_type: DocumentType, claims: dict[str, Any]) -> list[Row]:
             )
         )
     return [row for _, row in sorted(result, key=lambda pair: pair[0])]
+
+
+# The catalogue fields that hold an amount still owed: their sum is the category's total of debts.
+OWED = ("vorderingen.openstaandBedragInCenten", "totaleSchuldInCenten")
+# What names a list item (e.g. one debt), when its type has them: its kind, its reference, its amount.
+KIND, REFERENCES = "soort", ("kenmerk", "jaar")
+
+
+def item_name(document_type: DocumentType, item: list[Row]) -> str | None:
+    """Words that tell one list item from the others: its kind, its reference and its amount, as shown.
+
+    The amount is what is still owed when the item has it, else its first amount. ``None`` when the
+    type has none of these fields.
+    """
+    by_name: dict[str, Row] = {}
+    for row in item:
+        field = document_type.field(row.path)
+        if field is not None:
+            name = "owed" if field.path in OWED else "money" if field.kind == "money" else field.path.rsplit(".")[-1]
+            by_name.setdefault(name, row)
+    reference = next((by_name[name] for name in REFERENCES if name in by_name), None)
+    parts = [by_name.get(KIND), reference, by_name.get("owed") or by_name.get("money")]
+    return ", ".join(row.value for row in parts if row is not None) or None

@@ -219,7 +219,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The staff of the operator, holders and requesters: request.user.is_verified() (second factor), the lockout of axes.
+    # The staff of the operator, holders and requesters: request.user.is_verified() (second factor), axes lockout.
     *(["django_otp.middleware.OTPMiddleware", "axes.middleware.AxesMiddleware"] if STAFF_ROLES else []),
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -87,7 +87,11 @@ def test_a_citizen_sees_only_their_own_requests_at_that_holder(demo_world, debto
 
     listed = _mine(demo_world, debtor, wallet)
     assert [r["kenmerk"] for r in listed] == [received["kenmerk"]]
-    assert listed[0] | {"ontvangenOp": None, "uiterlijkeBeslisdatum": None, "onderdeel": None} == {
+    # Before any extension the first deadline is the deadline: both shown to the citizen.
+    deadlines = (listed[0]["eersteBeslisdatum"], listed[0]["uiterlijkeBeslisdatum"], received["uiterlijkeBeslisdatum"])
+    assert len({datetime.fromisoformat(moment.replace("Z", "+00:00")) for moment in deadlines}) == 1
+    moments = {"ontvangenOp": None, "uiterlijkeBeslisdatum": None, "eersteBeslisdatum": None, "onderdeel": None}
+    assert listed[0] | moments == {
         "kenmerk": received["kenmerk"],
         "documentsoort": "vorderingen",
         "veld": AMOUNT,
@@ -96,6 +100,7 @@ def test_a_citizen_sees_only_their_own_requests_at_that_holder(demo_world, debto
         "status": "ontvangen",
         "ontvangenOp": None,
         "uiterlijkeBeslisdatum": None,
+        "eersteBeslisdatum": None,
         "verlengd": False,
         "verlengingReden": "",
         "besluitOp": None,
@@ -169,6 +174,7 @@ def test_the_deadline_is_extended_once_to_three_months_at_most(demo_world, debto
     listed = _mine(demo_world, debtor, wallet)[0]
     assert listed["verlengd"] and listed["verlengingReden"] == "We wachten op stukken van de rechtbank."
     assert datetime.fromisoformat(listed["uiterlijkeBeslisdatum"]) == corrections._months_after(received, 3)
+    assert datetime.fromisoformat(listed["eersteBeslisdatum"]) == corrections.deadline_of(received)  # still shown
     assert listed["status"] == "ontvangen", "an extension is no decision"
 
 

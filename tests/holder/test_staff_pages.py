@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from blauweknop.holder import staff
+from blauweknop.holder import corrections, staff
 from blauweknop.holder.models import CorrectionRequest, HolderStaffMember, SourceRecord, Tenant
 from blauweknop.scheme.client import SchemeUnavailable
 from tests.requester.test_staff_login import HOUSING, code
@@ -303,6 +303,22 @@ def test_the_attachment_is_a_download_only(demo_world):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
     assert client.get(f"{HOME}verzoeken/BK-0009/bijlage/").status_code == 404
+
+
+def test_a_deleted_attachment_is_named_without_a_link_to_nothing(demo_world):
+    ours = correction(
+        "BK-OUD",
+        tenant(BELASTING, BELASTING_SLUG),
+        attachment_name="loonstrook.pdf",
+        attachment_type="application/pdf",
+        attachment=PDF,
+        state=CorrectionRequest.State.REJECTED,
+        decided_at=timezone.now() - timedelta(days=91),
+    )
+    assert corrections.forget_old_attachments(timezone.now()) == 1
+    client = logged_in("anna", BELASTING)
+    page = client.get(f"{HOME}verzoeken/{ours.reference}/").content.decode()
+    assert "loonstrook.pdf (verwijderd)" in page and f"{ours.reference}/bijlage/" not in page
 
 
 def test_the_pages_work_with_the_oin_when_the_scheme_document_cannot_be_had(demo_world, monkeypatch):

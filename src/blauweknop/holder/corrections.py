@@ -29,14 +29,13 @@ from django_tasks import task
 from blauweknop import display, document_types, i18n
 from blauweknop.attachments import Attachment
 from blauweknop.db import lock_name, write_transaction
-from blauweknop.display import CORRECTED, CORRECTION_ASKED
+from blauweknop.display import CORRECTED, CORRECTION_ASKED, item_name
 from blauweknop.document_types import DocumentType, Field
 from blauweknop.holder import access, freshness, sessions
 from blauweknop.holder.errors import HolderError, NotHere
 from blauweknop.holder.models import CorrectionRequest
 from blauweknop.holder.sources import source_adapter
 from blauweknop.holder.tenants import Holder
-from blauweknop.portal.data_page import item_name
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.session_assertion import SessionAssertion

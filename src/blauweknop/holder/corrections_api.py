@@ -92,6 +92,7 @@ class Correctieverzoek(Schema):
     status: str
     ontvangenOp: datetime
     uiterlijkeBeslisdatum: datetime
+    eersteBeslisdatum: datetime = Field(description="The deadline before any extension: a month after receipt.")
     verlengd: bool = Field(description="Whether the deadline was extended (once, by one or two months).")
     verlengingReden: str
     besluitOp: datetime | None
@@ -208,6 +209,7 @@ async def of_citizen(request: HttpRequest, body: OpvraagAanvraag, holder: str = 
                 "veld": r.path,
                 "positie": r.position,
                 "voorgesteldeWaarde": r.proposed_value,
+                "eersteBeslisdatum": corrections.deadline_of(r.received_at),
                 "verlengd": bool(r.extension_reason),
                 "verlengingReden": r.extension_reason,
                 "besluitOp": r.decided_at,

@@ -28,10 +28,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from blauweknop import attachments, document_types
+from blauweknop import attachments, display, document_types
 from blauweknop.display import format_value
 from blauweknop.i18n import language
-from blauweknop.portal import corrections, data_page, session, sharing
+from blauweknop.portal import corrections, session, sharing
 from blauweknop.portal.corrections import (
     MAX_EXPLANATION,
     MAX_PROPOSED,
@@ -167,7 +167,7 @@ async def _shown(request: HttpRequest, oin: str, scheme: SchemeDocument) -> Show
     row = next((row for row in copy.rows if place(row.path) == (path, position)), None)
     if row is None:
         raise Http404(_("Dit gegeven kennen we niet. Ga terug naar uw gegevens en kies het daar."))
-    item = data_page.item_name(copy.type, [r for r in copy.rows if r.item == row.item]) if row.item else None
+    item = display.item_name(copy.type, [r for r in copy.rows if r.item == row.item]) if row.item else None
     return Shown(type_id, copy.type.name[language()], path, position, row.label, row.value, item)
 
 

@@ -14,18 +14,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from blauweknop.display import Row, format_value, rows
+from blauweknop.display import OWED, Row, format_value, item_name, rows
 from blauweknop.document_types import Catalogue, DocumentType
 from blauweknop.i18n import language
 
-# The catalogue fields that hold an amount still owed: their sum is the category's total of debts.
-OWED = ("vorderingen.openstaandBedragInCenten", "totaleSchuldInCenten")
 # A payment is late after the last day to pay ("vervaldatum"), while an amount of it is still owed.
 DUE_DATE, STILL_OWED = "vorderingen.vervaldatum", "openstaandBedragInCenten"
 # A last day to act that people must not mistake for one still open once it has passed.
 DEADLINES = ("vorderingen.bezwaarTot",)
-# What names a list item (e.g. one debt) on the data page, when its type has them: its kind, its reference, its amount.
-KIND, REFERENCES = "soort", ("kenmerk", "jaar")
 # Per document type: what it means that an organisation holds none of it about the citizen, in plain words.
 NOTHING = {
     "toeslagen": gettext_lazy("U krijgt geen toeslag van %(name)s."),
@@ -140,23 +136,6 @@ def passed_deadlines(claims: dict[str, Any], today: date) -> set[str]:
             except ValueError:
                 continue
     return passed
-
-
-def item_name(document_type: DocumentType, item: list[Row]) -> str | None:
-    """Words that tell one list item from the others: its kind, its reference and its amount, as shown.
-
-    The amount is what is still owed when the item has it, else its first amount. ``None`` when the
-    type has none of these fields.
-    """
-    by_name: dict[str, Row] = {}
-    for row in item:
-        field = document_type.field(row.path)
-        if field is not None:
-            name = "owed" if field.path in OWED else "money" if field.kind == "money" else field.path.rsplit(".")[-1]
-            by_name.setdefault(name, row)
-    reference = next((by_name[name] for name in REFERENCES if name in by_name), None)
-    parts = [by_name.get(KIND), reference, by_name.get("owed") or by_name.get("money")]
-    return ", ".join(row.value for row in parts if row is not None) or None
 
 
 def nothing_of(document_type: DocumentType, holder_name: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from blauweknop.display import format_value, rows
+from blauweknop.display import format_value, item_name, rows
 from blauweknop.document_types import Catalogue, DocumentType
 from blauweknop.i18n import language
 from blauweknop.portal import data_page
@@ -58,7 +58,7 @@ class Debt:
     holder_oin: str
     creditor: str  # the holder's name, as the scheme has it
     type_id: str
-    name: str  # words that tell this debt from others: kind, reference, amount (data_page.item_name)
+    name: str  # words that tell this debt from others: kind, reference, amount (display.item_name)
     reference: str | None
     what_for: str | None
     original: int | None  # cents
@@ -268,7 +268,7 @@ def _names(document_type: DocumentType, claims: dict[str, Any]) -> dict[int, str
     for row in rows(document_type, claims):
         if row.item is not None:
             by_item.setdefault(row.item, []).append(row)
-    return {item: data_page.item_name(document_type, shown) or "" for item, shown in by_item.items()}
+    return {item: item_name(document_type, shown) or "" for item, shown in by_item.items()}
 
 
 def debts_of(holder: Participant, document_type: DocumentType, claims: dict[str, Any], today: date) -> list[Debt]:

@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import ngettext
 
-from blauweknop import document_types
+from blauweknop import display, document_types
 from blauweknop.display import Row, format_value, rows
 from blauweknop.document_types import Catalogue
 from blauweknop.i18n import language
@@ -105,15 +105,13 @@ def _kind(catalogue: Catalogue, type_id: str, claims: dict[str, Any]) -> Kind | 
     owed = data_page.total_owed(document_type, claims)
     items = [list(group) for number, group in groupby(shown, key=lambda row: row.item) if number]
     values = [
-        row
-        for row in shown
-        if row.item is None and not row.path.startswith(IDENTITY) and row.path not in data_page.OWED
+        row for row in shown if row.item is None and not row.path.startswith(IDENTITY) and row.path not in display.OWED
     ]
     return Kind(
         type_id,
         document_type.name[language()],
         values[:KEY_VALUES],
-        [] if owed is not None else [name for item in items if (name := data_page.item_name(document_type, item))],
+        [] if owed is not None else [name for item in items if (name := display.item_name(document_type, item))],
         None if owed is None else format_value("money", owed),
         len(items) if owed is not None else 0,
     )
