@@ -252,7 +252,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "operator-security": ("passkey", "passkey"),
     "corrections-none": ("correctieverzoeken", "correction requests"),
     "correction": ("klopt dit niet", "is this wrong"),
-    "correction-error": ("niet verstuurd", "not sent"),
+    "correction-error": ("niet verstuurd", "not been sent"),
     "correction-sent": ("kenmerk", "reference"),
     "corrections": ("ontvangen", "received"),
     "demo-inbox": ("e-mail", "e-mail"),
