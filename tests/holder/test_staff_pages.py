@@ -366,3 +366,12 @@ def test_seed_demo_makes_and_prints_a_login_for_two_holders(demo_world):
     assert "Studiefinanciering Voorbeeldland: username medewerker-studiefinanciering," in printed
     members = dict(HolderStaffMember.objects.values_list("user__username", "holder_oin"))
     assert members == {"medewerker": BELASTING, "medewerker-studiefinanciering": STUDIE}
+
+
+def test_every_page_says_who_is_logged_in_and_offers_to_log_out(demo_world):
+    ours = correction("BK-0042", tenant(BELASTING, BELASTING_SLUG))
+    client = logged_in("anna", BELASTING)
+    for page in (HOME, f"{HOME}verzoeken/{ours.reference}/"):
+        shown = client.get(page).content.decode()
+        assert "Ingelogd als" in shown and ">anna<" in shown, page
+        assert f'action="{HOME}uitloggen/"' in shown, page
