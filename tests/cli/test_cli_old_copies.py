@@ -6,10 +6,8 @@ live server. A copy is made old as a registry does it: a raw UPDATE in the sourc
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
-from blauweknop.holder.models import SourceRecord
-from tests.portal.conftest import BELASTING, log_in
+from tests.portal.conftest import BELASTING, citizens_with_income
 from tests.portal.superseding import change_at_source
 from tests.portal.test_printed_copy import download
 from tests.portal.test_verify_verdicts import issued_by_the_tax_office
@@ -35,15 +33,8 @@ def _verify(path):
 
 @pytest.fixture
 def two_citizens(demo_world):
-    bsns = sorted(
-        SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)
-    )[:2]
-    clients = []
-    for bsn in bsns:
-        client = Client()
-        assert log_in(client, bsn).status_code == 302
-        clients.append(client)
-    return list(zip(clients, bsns, strict=True))
+    """Two logged-in citizens, each with income at the tax office, and their BSNs."""
+    return citizens_with_income(2)
 
 
 @pytest.mark.parametrize("kind", ["sdjwt", "pdf"])

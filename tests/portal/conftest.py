@@ -4,6 +4,7 @@ import re
 
 import httpx
 import pytest
+from django.test import Client
 
 from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
@@ -47,6 +48,19 @@ def scheme_lists_another_key(oin: str) -> None:
 def log_in(client, bsn, next_url="/"):
     """Log in through the DigiD mock exactly as a browser would."""
     return client.post(f"/inloggen/?next={next_url}", {"bsn": bsn})
+
+
+def citizens_with_income(count: int = 2) -> list:
+    """``count`` citizens with income at the tax office, each logged in with a client of their own, and their BSNs."""
+    bsns = sorted(
+        SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)
+    )[:count]
+    clients = []
+    for bsn in bsns:
+        client = Client()
+        assert log_in(client, bsn).status_code == 302
+        clients.append(client)
+    return list(zip(clients, bsns, strict=True))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from tests.requester.world import BELASTING_SLUG, GEMEENTE_SLUG, copy
 
-from .conftest import BELASTING, GEMEENTE, log_in
+from .conftest import BELASTING, GEMEENTE, citizens_with_income
 from .superseding import change_at_source
 from .test_printed_copy import _keep_expired_copy, code_of, download
 from .test_verify_verdicts import check, issued_by_the_tax_office
@@ -31,15 +31,7 @@ NEXT = "Vraag de persoon om een nieuwe kopie."
 @pytest.fixture
 def two_citizens(demo_world):
     """Two logged-in citizens, each with income at the tax office, and their BSNs."""
-    bsns = sorted(
-        SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").values_list("bsn", flat=True)
-    )[:2]
-    clients = []
-    for bsn in bsns:
-        client = Client()
-        assert log_in(client, bsn).status_code == 302
-        clients.append(client)
-    return list(zip(clients, bsns, strict=True))
+    return citizens_with_income(2)
 
 
 def _verdict(html: str) -> str | None:
