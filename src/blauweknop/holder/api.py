@@ -48,6 +48,7 @@ STATUS_FOR_ERROR: dict[type[HolderError], int] = {
     BeyondLegalBasis: 403,
     corrections.Refused: 400,
     corrections.TooMany: 429,
+    corrections.AlreadyAsked: 409,
 }
 
 
