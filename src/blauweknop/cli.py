@@ -196,6 +196,7 @@ def _verify(args: argparse.Namespace) -> int:
         # metadata, both can only be learnt from the credential itself.
         keys: KeyResolver | None = None
         signers: frozenset[str] | None = None
+        revoked: frozenset[str] = frozenset()
         if args.issuer_jwks:
             try:
                 key_set = KeySet.from_jwks(_read_json(args.issuer_jwks, "issuer keys"))
@@ -205,6 +206,7 @@ def _verify(args: argparse.Namespace) -> int:
         elif args.scheme_document:
             document = _scheme(args.scheme_document, args.scheme_jwks)
             keys, signers = document.issuer_keys(), document.issuer_thumbprints()
+            revoked = document.revoked_thumbprints()
 
         def check(presentation: str) -> sdjwt_vc.VerifiedCredential:
             return sdjwt_vc.verify(
@@ -219,7 +221,7 @@ def _verify(args: argparse.Namespace) -> int:
         if data.startswith(b"%PDF-"):
             from blauweknop import pdf  # only a PDF needs the PDF libraries
 
-            result = pdf.check(data, check, signers=signers)
+            result = pdf.check(data, check, signers=signers, revoked=revoked)
         else:
             result = check(data.decode("ascii", errors="replace").strip())
     except ProtocolError as exc:

@@ -427,17 +427,25 @@ def signer_thumbprint(data: bytes) -> str:
 
 
 def check(
-    data: bytes, verify: Callable[[str], VerifiedCredential], *, signers: Collection[str] | None
+    data: bytes,
+    verify: Callable[[str], VerifiedCredential],
+    *,
+    signers: Collection[str] | None,
+    revoked: Collection[str] = (),
 ) -> VerifiedCredential:
     """Verify a PDF copy: its signature, the credential inside (with ``verify``), and that one key made both.
 
     ``signers`` are the thumbprints of the keys that may have signed it (the certified holders in
     the scheme). The signer is checked against them before anything inside the PDF is decoded, so
     a stranger's PDF costs no more than reading its signature. ``None`` only when the trusted keys
-    can be learnt from the credential alone (its issuer's own metadata).
+    can be learnt from the credential alone (its issuer's own metadata). ``revoked`` are the thumbprints
+    of keys the scheme revoked (a holder's or an app manager's): a PDF signed with one fails with
+    ``key_revoked``, as a copy naming a revoked kid does, and not as a stranger's.
     """
     reader, signature = _open(data)
     signer = thumbprint(_signer_jwk(signature))
+    if signer in revoked:
+        raise VerificationError("key_revoked", "The PDF was signed with a key the scheme revoked.")
     if signers is not None and signer not in signers:
         raise VerificationError("unknown_key", "The PDF was not signed by an organisation in the scheme.")
     _check_signature(signature)

@@ -4,7 +4,7 @@ import pytest
 
 from blauweknop.protocol import client_assertion, scheme_document, sdjwt_vc, session_assertion
 from blauweknop.protocol.errors import InvalidInput, VerificationError
-from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk, jwks
+from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk, jwks, thumbprint
 from blauweknop.protocol.scheme_document import APP_MANAGER, HOLDER, REQUESTER, participant_entry
 
 from .conftest import CLAIMS, NOW, VCT
@@ -47,6 +47,7 @@ def _document(keys, *, signer="operator", operator_revoked=(), version=2):
             roles=[APP_MANAGER],
             jwks=jwks([keys["portaal"].public_jwk]),
             revoked_kids=[keys["portaal_stolen"].kid],
+            revoked_thumbprints=[thumbprint(keys["portaal_stolen"].public_jwk)],
         )
     ]
     payload = scheme_document.build(
@@ -136,6 +137,9 @@ def test_an_app_managers_revoked_key_fails_its_session_assertion_with_key_revoke
         ({"revoked_kids": [""]}, "invalid list of revoked keys"),
         ({"revoked_kids": ["x" * 201]}, "invalid list of revoked keys"),
         ({"revoked_kids": [7]}, "invalid list of revoked keys"),
+        ({"revoked_thumbprints": "all"}, "invalid list of revoked keys"),
+        ({"revoked_thumbprints": [""]}, "invalid list of revoked keys"),
+        ({"revoked_thumbprints": ["x"] * 1001}, "invalid list of revoked keys"),
     ],
 )
 def test_a_malformed_entry_is_refused(keys, change, why):
@@ -164,6 +168,33 @@ def test_an_entry_cannot_list_a_revoked_key_among_its_keys(keys):
             roles=[REQUESTER],
             jwks=jwks([keys["bank"].public_jwk]),
             revoked_kids=[keys["bank"].kid],
+        )
+
+
+def test_revoked_keys_are_known_by_thumbprint_too_and_a_document_without_them_still_verifies(keys):
+    # A PDF's signer is known by its key's thumbprint only: the kid of a revoked key tells nothing there.
+    assert _verified(keys).revoked_thumbprints() == {thumbprint(keys["portaal_stolen"].public_jwk)}
+    entry = {
+        "oin": BANK,
+        "name": "Voorbeeldbank",
+        "roles": [REQUESTER],
+        "certification": {"status": "certified"},
+        "jwks": jwks([keys["bank"].public_jwk]),
+        "revoked_kids": [keys["bank_stolen"].kid],
+    }  # as documents were before revoked_thumbprints
+    token = scheme_document.sign(
+        scheme_document.build(iss="https://stelsel.example", version=1, organisations=[entry], now=NOW),
+        keys["operator"],
+    )
+    scheme = scheme_document.verify(token, KeySet([keys["operator"].public_jwk]), now=NOW)
+    assert scheme.revoked_thumbprints() == frozenset() and scheme.organisation(BANK).revoked_kids
+    with pytest.raises(InvalidInput):
+        participant_entry(
+            oin=BANK,
+            name="Voorbeeldbank",
+            roles=[REQUESTER],
+            jwks=jwks([keys["bank"].public_jwk]),
+            revoked_thumbprints=[thumbprint(keys["bank"].public_jwk)],
         )
 
 

@@ -170,7 +170,7 @@ def _check(
         # Every holder in the scheme may have signed it, certified or not: a suspended holder's
         # copy is then refused for what it is (not_certified), not as a stranger's.
         signers = frozenset().union(*(p.keys.thumbprints() for p in scheme.organisations.values()))
-        return pdf.check(content, verify, signers=signers)
+        return pdf.check(content, verify, signers=signers, revoked=scheme.revoked_thumbprints())
     return verify(content.decode("ascii").strip())
 
 

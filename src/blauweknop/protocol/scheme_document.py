@@ -50,6 +50,8 @@ class Participant:
     info: dict[str, Any] = field(default_factory=dict)
     # The key it signs with now; older keys still in ``keys`` verify what they signed until it expires.
     signing_kid: str | None = None
+    # The RFC 7638 thumbprints of its revoked keys: how a revoked key is known where no kid is named (a PDF's signer).
+    revoked_thumbprints: frozenset[str] = frozenset()
 
     @property
     def is_certified(self) -> bool:
@@ -80,12 +82,14 @@ def participant_entry(
     info: Mapping[str, Any] | None = None,
     signing_kid: str | None = None,
     revoked_kids: Iterable[str] = (),
+    revoked_thumbprints: Iterable[str] = (),
 ) -> dict[str, Any]:
     """One entry for the ``organisations`` or ``app_managers`` list, checked before it is signed.
 
     ``document_types`` are the catalogue ids a holder issues; ``info`` is what portals show about
     the participant (a description and where to get help), in Dutch and English. ``signing_kid`` is
-    the key among ``jwks`` it signs with now; ``revoked_kids`` the keys it must never be trusted with again.
+    the key among ``jwks`` it signs with now; ``revoked_kids`` the keys it must never be trusted with again, and
+    ``revoked_thumbprints`` the same keys by their RFC 7638 thumbprints (a kid need not be one).
     """
     entry = {
         "oin": oin,
@@ -98,6 +102,7 @@ def participant_entry(
         "info": dict(info or {}),
         "signing_kid": signing_kid,
         "revoked_kids": sorted(revoked_kids),
+        "revoked_thumbprints": sorted(revoked_thumbprints),
     }
     try:
         _participant(entry, ORGANISATION_ROLES | {APP_MANAGER})
@@ -124,13 +129,15 @@ def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
     if not isinstance(endpoints, Mapping) or not all(isinstance(v, str) for v in endpoints.values()):
         raise VerificationError("malformed", f"Participant {oin} has invalid endpoints.")
     revoked = _kids(entry.get("revoked_kids", []), f"Participant {oin}")
+    # Optional: documents signed before it was added do not carry it.
+    revoked_thumbprints = _kids(entry.get("revoked_thumbprints", []), f"Participant {oin}")
     try:
         keys = KeySet.from_jwks(entry.get("jwks"), revoked)
     except ProtocolError as exc:
         raise VerificationError("malformed", f"Participant {oin} has unusable keys.") from exc
     if any(key.kid is None for key in keys.keys):
         raise VerificationError("malformed", f"Every key of participant {oin} needs a 'kid'.")
-    if any(key.kid in revoked for key in keys.keys):
+    if any(key.kid in revoked for key in keys.keys) or keys.thumbprints() & revoked_thumbprints:
         raise VerificationError("malformed", f"Participant {oin} lists a revoked key among its keys.")
     signing_kid = entry.get("signing_kid")
     if signing_kid is not None and (not isinstance(signing_kid, str) or signing_kid not in {k.kid for k in keys.keys}):
@@ -151,11 +158,12 @@ def _participant(entry: Any, allowed_roles: frozenset[str]) -> Participant:
         tuple(document_types),
         dict(info),
         signing_kid,
+        revoked_thumbprints,
     )
 
 
 def _kids(value: Any, whose: str) -> frozenset[str]:
-    """A list of key ids, as the document gives revoked ones."""
+    """A list of key ids (or thumbprints), as the document gives revoked ones."""
     if (
         not isinstance(value, list)
         or len(value) > MAX_REVOKED_KIDS
@@ -305,6 +313,11 @@ class SchemeDocument:
         return frozenset().union(
             *(p.keys.thumbprints() for p in self.organisations.values() if self.is_certified(p.oin, HOLDER))
         )
+
+    def revoked_thumbprints(self) -> frozenset[str]:
+        """The thumbprints of every participant's revoked keys: a PDF signed with one fails with ``key_revoked``."""
+        participants = (*self.organisations.values(), *self.app_managers.values())
+        return frozenset().union(*(p.revoked_thumbprints for p in participants))
 
     def document_type(self, vct: str) -> dict[str, Any] | None:
         """The catalogue entry for credential type ``vct``, if the scheme knows it."""

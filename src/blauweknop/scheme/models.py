@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blauweknop.protocol import application, scheme_document
 from blauweknop.protocol.identifiers import is_valid_oin
+from blauweknop.protocol.jwk import thumbprint
 
 
 def validate_oin(value: str) -> None:
@@ -98,6 +99,7 @@ class Organisation(models.Model):
         """This organisation as an entry of the scheme document."""
         roles = [scheme_document.APP_MANAGER] if as_app_manager else self.roles()
         endpoints = application.endpoints(self.base_url or settings.BASE_URL, self.slug, roles)
+        revoked = list(self.keys.filter(state=Key.State.REVOKED))
         return scheme_document.participant_entry(
             oin=self.oin,
             name=self.name,
@@ -109,7 +111,8 @@ class Organisation(models.Model):
             document_types=self.document_types if self.is_holder else (),
             info={"description": self.description, "contact": self.contact, "soort": self.kind},
             signing_kid=self.keys.filter(state=Key.State.CURRENT).values_list("kid", flat=True).first(),
-            revoked_kids=self.keys.filter(state=Key.State.REVOKED).values_list("kid", flat=True),
+            revoked_kids=[key.kid for key in revoked],
+            revoked_thumbprints=[thumbprint(key.public_jwk) for key in revoked],
         )
 
 
