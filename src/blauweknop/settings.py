@@ -226,7 +226,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Sync only, so last: every middleware above then runs in the request's one thread as plain calls.
     # Anywhere higher, those below it run in async mode, which costs two thread hand-offs each.
-    *(["blauweknop.portal.outage.SchemeOutageMiddleware"] if "portal" in BLAUWEKNOP_ROLES else []),
+    # Every role has pages that meet outages (no scheme document, a signing key not held here): a page, no 500.
+    "blauweknop.outage.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "blauweknop.urls"
