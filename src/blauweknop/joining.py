@@ -43,6 +43,11 @@ UNPROVEN_HINTS = {
     "expired": "Check that your computer's clock is right, then ask again.",
     "assertion_replayed": "Ask again: each question is signed anew.",
 }
+# What to do about an application the operator refused for being meant for another address.
+OTHER_OPERATOR_HINT = (
+    "The application was signed for {url}, and the operator expects another address. Give --scheme exactly the "
+    "operator's /stelsel address, as the operator publishes it (same http or https, host and port), then apply again."
+)
 GUIDE = "docs/scheme-operator.md, section Joining, and the example docs/examples/participant.json"
 APPLY_HELP = f"""\
 The file describes the organisation as one JSON object:
@@ -178,7 +183,7 @@ def _apply(args: argparse.Namespace) -> int:
             f"add what 'blauweknop keys public {args.key}' prints to its jwks"
         )
     try:
-        token = application.sign(described, key)
+        token = application.sign(described, key, audience=f"{api}/aanmeldingen")
     except InvalidInput as exc:
         raise UsageError(f"{args.file!r}: {exc.message}") from exc
     answered = _call(f"{api}/aanmeldingen", json.dumps({"aanmelding": token}).encode())
@@ -186,7 +191,10 @@ def _apply(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     status, answer = answered
     if status != 201:
-        return _refused(status, answer, "the application")
+        refused = _refused(status, answer, "the application")
+        if answer.get("code") == "aud_mismatch":
+            print(OTHER_OPERATOR_HINT.format(url=f"{api}/aanmeldingen"))
+        return refused
     oin = answer.get("aanmelding", described.get("oin"))
     scheme = "" if args.scheme == DEFAULT_SCHEME else f" --scheme {args.scheme}"
     print(f"The scheme operator received the application of {described.get('name')} (OIN {oin}).")

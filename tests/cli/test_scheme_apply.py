@@ -228,3 +228,20 @@ def test_a_base_url_with_the_slug_in_it_is_refused_with_the_base_url_to_give(dep
     assert code == 2
     assert "waterschap-noord/waterschap-noord/api/v1" in out and f"without it: {example['base_url']}." in out
     assert Organisation.objects.count() == 0
+
+
+def test_an_application_signed_for_another_address_of_the_operator_is_refused_in_plain_words(
+    deployment, tmp_path, capsys
+):
+    # The same operator, reached under another name than the one it publishes: its aud is not this one.
+    other = deployment.url.replace("localhost", "127.0.0.1") + "/stelsel"
+    assert other != f"{deployment.url}/stelsel"
+    participant, key = files(tmp_path, described(), KEYS[WATERSCHAP][0])
+    code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", other)
+    assert code == 2 and "did not accept the application (aud_mismatch)" in out
+    assert f"signed for {other}/api/v1/aanmeldingen" in out and "Give --scheme exactly" in out
+    assert not Organisation.objects.exists()
+    code, out = cli(
+        capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", f"{deployment.url}/stelsel"
+    )
+    assert code == 0 and "received the application" in out

@@ -43,11 +43,11 @@ def described(oin: str = WATERSCHAP, **changes: Any) -> dict[str, Any]:
 
 
 def signed(description: dict[str, Any], key: dict[str, Any] | None = None, **claims: Any) -> str:
-    """The application for ``description``, signed with ``key`` (its first own key); ``claims`` replace iat, jti."""
+    """The application for ``description``, signed with ``key`` (its first own key); ``claims`` replace its claims."""
     signing_key = SigningKey(key or KEYS.get(description.get("oin"), KEYS[WATERSCHAP])[0])
     if not claims:
-        return application.sign(description, signing_key)
-    payload = {**description, "iat": int(time.time()), "jti": "een-aanmelding", **claims}
+        return application.sign(description, signing_key, audience=applications.address())
+    payload = {**description, "aud": applications.address(), "iat": int(time.time()), "jti": "een-aanmelding", **claims}
     return jws.sign({name: value for name, value in payload.items() if value is not None}, signing_key, application.TYP)
 
 
@@ -248,7 +248,9 @@ def test_a_body_that_is_not_a_signed_application_is_refused_with_its_own_code(cl
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(payload=mutated({**described(), "iat": int(time.time()), "jti": "een-aanmelding"}))
+@given(
+    payload=mutated({**described(), "aud": applications.address(), "iat": int(time.time()), "jti": "een-aanmelding"})
+)
 def test_any_signed_description_is_accepted_or_refused_with_a_status_and_code(payload):
     token = sign_text(payload, SigningKey(KEYS[WATERSCHAP][0]), application.TYP)
     outcome = _checked(token)
@@ -312,6 +314,33 @@ def test_an_application_must_prove_it_holds_one_of_its_own_keys(client):
 )
 def test_an_application_is_fresh_and_names_itself(client, claims, code):
     refused(post(client, signed(described(), **claims)), 422, code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "aud",
+    [
+        None,
+        "https://acceptatie.stelsel.example/stelsel/api/v1/aanmeldingen",
+        [applications.address()],
+        applications.address() + "/",
+    ],
+)
+def test_an_application_for_another_operator_or_for_none_is_refused_and_stores_nothing(client, aud):
+    before = stored()
+    detail = refused(post(client, signed(described(), aud=aud)), 422, "aud_mismatch")["detail"]
+    assert applications.address() in detail and "Sign it again" in detail
+    assert stored() == before
+
+
+@pytest.mark.django_db
+def test_an_application_accepted_by_one_operator_is_refused_when_replayed_to_another(client, settings):
+    settings.SCHEME_URL = "https://acceptatie.stelsel.example/stelsel"
+    token = signed(described())
+    assert post(client, token).status_code == 201
+    settings.SCHEME_URL = "https://stelsel.example/stelsel"  # production: its own address, its own aud
+    refused(post(client, token), 422, "aud_mismatch")
+    refused(post(client, signed(described(WONINGCORPORATIE), aud=None)), 422, "aud_mismatch")
 
 
 @pytest.mark.django_db

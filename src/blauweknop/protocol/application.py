@@ -2,11 +2,12 @@
 
 A compact JWS with ``typ: aanmelding+jwt``. Its payload is the description the operator admits
 (``oin``, ``name``, ``slug``, ``base_url``, ``roles``, ``document_types``, ``jwks``, ``description``,
-``contact``, ``kind``; docs/scheme-operator.md, "Joining", explains each) plus ``iat`` and ``jti``.
+``contact``, ``kind``; docs/scheme-operator.md, "Joining", explains each) plus ``aud``, ``iat`` and ``jti``.
 The signature must verify with a key of the ``jwks`` in the payload: whoever applies shows they
 hold the private key of a key they ask the scheme to trust (proof of possession). ``iat`` is at most
 :data:`MAX_AGE` seconds old, and the receiver refuses a ``jti`` it has accepted before, so a copy of an
-application cannot be sent again.
+application cannot be sent again. ``aud`` is the exact address of the operator it is meant for (its
+``/api/v1/aanmeldingen``), so one signed for an acceptance scheme cannot be sent to production.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from blauweknop.protocol.validity import DEFAULT_LEEWAY, now_or, required_date
 TYP = "aanmelding+jwt"
 MAX_AGE = 300  # seconds: an application is signed just before it is sent
 MAX_JTI_LENGTH = 64
-CLAIMS = ("iat", "jti")  # what the signature adds to the description
+CLAIMS = ("aud", "iat", "jti")  # what the signature adds to the description
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,18 @@ def endpoints(base_url: str, slug: str, roles: Iterable[str]) -> dict[str, str]:
     return addresses
 
 
-def sign(description: Mapping[str, Any], key: SigningKey, *, now: int | None = None) -> str:
-    """The application for ``description``, signed with ``key`` (whose public key must be in its ``jwks``)."""
+def sign(description: Mapping[str, Any], key: SigningKey, *, audience: str, now: int | None = None) -> str:
+    """The application for ``description``, signed with ``key`` (whose public key must be in its ``jwks``).
+
+    ``audience`` is the exact address it is sent to: the operator's ``/api/v1/aanmeldingen``.
+    """
+    if not isinstance(audience, str) or not audience:
+        raise InvalidInput("bad_claims", "The audience must be the address the application is sent to.")
     if not isinstance(description, Mapping):
         raise InvalidInput("bad_claims", "The description must be a JSON object.")
     if reserved := sorted(set(description) & set(CLAIMS)):
         raise InvalidInput("bad_claims", f"The description may not hold {', '.join(reserved)}: signing adds those.")
-    payload = {**description, "iat": now_or(now), "jti": secrets.token_urlsafe(16)}
+    payload = {**description, "aud": audience, "iat": now_or(now), "jti": secrets.token_urlsafe(16)}
     return jws.sign(payload, key, TYP)
 
 
@@ -79,12 +85,15 @@ def description(token: Any) -> Any:
     return {name: value for name, value in payload.items() if name not in CLAIMS}
 
 
-def verify(token: Any, keys: KeySet, *, now: int | None = None, leeway: int = DEFAULT_LEEWAY) -> Application:
-    """Verify ``token`` against ``keys`` (the checked keys of its own description).
+def verify(
+    token: Any, keys: KeySet, *, audience: str, now: int | None = None, leeway: int = DEFAULT_LEEWAY
+) -> Application:
+    """Verify ``token``, sent to ``audience``, against ``keys`` (the checked keys of its own description).
 
     Codes: ``malformed``, ``wrong_typ``, ``alg_not_allowed``, ``unknown_key`` (not signed with one of
-    its own keys), ``bad_signature``, ``missing_claim`` (no ``iat`` or ``jti``), ``expired`` (older
-    than :data:`MAX_AGE`), ``issued_in_future``.
+    its own keys), ``bad_signature``, ``missing_claim`` (no ``iat`` or ``jti``), ``aud_mismatch`` (no
+    ``aud``, or another than ``audience``, compared exactly), ``expired`` (older than :data:`MAX_AGE`),
+    ``issued_in_future``.
     """
     now = now_or(now)
     verified = jws.verify(token, keys, TYP)
@@ -93,6 +102,9 @@ def verify(token: Any, keys: KeySet, *, now: int | None = None, leeway: int = DE
         raise VerificationError("expired", f"The application was signed more than {MAX_AGE // 60} minutes ago.")
     if iat > now + leeway:
         raise VerificationError("issued_in_future")
+    # One value, compared exactly: a list, or an address that only starts alike, could be sent elsewhere too.
+    if verified.payload.get("aud") != audience:
+        raise VerificationError("aud_mismatch", "The application was signed for another scheme operator's address.")
     jti = verified.payload.get("jti")
     if jti is None:
         raise VerificationError("missing_claim", "The claim 'jti' is missing.")

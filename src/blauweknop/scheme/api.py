@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Schema, Status
 from pydantic import Field
@@ -64,7 +63,8 @@ class Aanmelding(Schema):
         "Its payload is the participant: oin, name, slug, base_url, roles, document_types, jwks, "
         "description (nl, en), contact (optional) and kind (optional, for the public figures: "
         f"{', '.join(scheme_document.KINDS)}; default {scheme_document.OTHER_KIND}), as for manage.py "
-        "admit_participant, plus iat (at most "
+        "admit_participant, plus aud (exactly this address, <scheme>/api/v1/aanmeldingen, so an application meant "
+        "for another scheme operator is refused), iat (at most "
         f"{application.MAX_AGE // 60} minutes ago) and jti (used once). base_url is the root of the deployment "
         "WITHOUT the slug: the scheme adds /<slug> (https://example.org gives the API "
         "https://example.org/<slug>/api/v1). Every field with an example: "
@@ -100,7 +100,8 @@ def _problem_responses(statuses: dict[int, str]) -> dict:
         "responses": _problem_responses(
             {
                 409: "De OIN of het adresdeel (slug) is al in gebruik, of deze aanmelding kwam al eerder binnen",
-                422: "De aanmelding is niet volledig of niet juist, of niet ondertekend met een eigen sleutel",
+                422: "De aanmelding is niet volledig of niet juist, niet ondertekend met een eigen sleutel, "
+                "of voor een andere stelselbeheerder (aud)",
                 429: "Te veel aanmeldingen van dit adres",
             }
         ),
@@ -120,7 +121,7 @@ def apply(request: HttpRequest, response: HttpResponse) -> Status:
 
 def status_address(oin: str) -> str:
     """The exact address an applicant's assertion must be made for (its ``aud``)."""
-    return f"{settings.SCHEME_URL}/api/v1/aanmeldingen/{oin}"
+    return f"{applications.address()}/{oin}"
 
 
 def _applicant_only(request: HttpRequest, oin: str) -> None:

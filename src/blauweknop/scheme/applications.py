@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError
 from django.http import HttpRequest
 
@@ -80,6 +81,11 @@ class Status:
     certified_since: date | None
 
 
+def address() -> str:
+    """The exact address applications are sent to here: the ``aud`` each must carry."""
+    return f"{settings.SCHEME_URL}/api/v1/aanmeldingen"
+
+
 def limit(request: HttpRequest) -> None:
     """Count this application against its client address; ``NotAccepted`` (429) past :data:`PER_ADDRESS`."""
     tries = shared_cache.key("aanmeldingen", shared_cache.client_address(request))
@@ -125,10 +131,16 @@ def checked(token: str, *, now: int | None = None) -> tuple[Admission, applicati
             refused.problems,
         ) from None
     try:
-        verified = application.verify(token, KeySet(admitted.jwks["keys"]), now=now)
+        verified = application.verify(token, KeySet(admitted.jwks["keys"]), audience=address(), now=now)
     except ProtocolError as exc:
         status = 400 if exc.code in BAD_FORM else 422
-        raise NotAccepted(status, exc.code, PROOF_WORDS.get(exc.code, exc.message)) from None
+        words = PROOF_WORDS.get(exc.code, exc.message)
+        if exc.code == "aud_mismatch":
+            words = (
+                f"The application was not signed for this scheme operator: its aud must be exactly {address()}. "
+                "Sign it again for this address."
+            )
+        raise NotAccepted(status, exc.code, words) from None
     return admitted, verified
 
 
