@@ -8,6 +8,7 @@ import httpx
 import pytest
 from django.core.management import call_command
 
+from blauweknop.accounts.models import RevokedOperatorKey
 from blauweknop.protocol import jws, scheme_document
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.jwk import KeySet, SigningKey, generate_jwk
@@ -85,10 +86,21 @@ def test_a_revoked_operator_key_is_refused_once_a_document_listing_it_was_seen(w
     # Whoever has the old key signs a newer document that says nothing of the revocation.
     payload = {**jws.unverified_parts(_published(world))[1], "version": seen.version + 1, "operator_revoked_kids": []}
     forged = scheme_document.sign(payload, old_private)
-    assert check(forged, None).version == seen.version + 1  # a reader that never saw the revocation (its anchor)
     with pytest.raises(VerificationError) as caught:
         check(forged, seen)
     assert caught.value.code == "key_revoked"
+    # After a restart the process holds no document: what it wrote down refuses the forged one all the same.
+    scheme_client.forget()
+    assert RevokedOperatorKey.objects.filter(kid=old).exists()
+    with pytest.raises(VerificationError) as caught:
+        check(forged, None)
+    assert caught.value.code == "key_revoked"
+    with pytest.raises(VerificationError) as caught:
+        scheme_document.verify(forged, trust_anchor())
+    assert caught.value.code == "key_revoked"
+    # A deployment that never read a document listing it trusts its anchor, which still holds the key.
+    RevokedOperatorKey.objects.all().delete()
+    assert check(forged, None).version == seen.version + 1
 
 
 def test_the_operators_current_key_cannot_be_revoked_without_a_key_to_take_over(world):

@@ -34,3 +34,14 @@ class User(AbstractUser):
 
     def __repr__(self) -> str:
         return f"User(pk={self.pk})"
+
+
+class RevokedOperatorKey(models.Model):
+    """An operator key id a verified scheme document listed as revoked: this deployment never trusts it again.
+
+    Kept in every role's database (this app is in every role), so a restart does not forget what a document
+    said (blauweknop.scheme.client). Written only from verified documents; never edited or removed.
+    """
+
+    kid = models.CharField(max_length=200, primary_key=True)
+    learnt_at = models.DateTimeField(auto_now_add=True)

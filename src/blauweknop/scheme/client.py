@@ -10,6 +10,11 @@ less than ``REFRESH_AFTER`` ago from the shared cache, verified against the trus
 rollback check like a fetched one, and leaves what it fetched itself there. Whoever can write to
 the cache can at most hold back a newer document until the one in hand expires, as whoever can
 block the operator's address can; a forged or older one is refused.
+
+The operator kids a verified document listed as revoked are written to the role's database
+(:class:`~blauweknop.accounts.models.RevokedOperatorKey`): after a restart, a document signed with
+one is still refused, even before a newer document is read, and even while the configured trust
+anchor still holds that key. Not in the shared cache: that may drop entries when it is full.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from collections.abc import Iterable
 
 import httpx
 from django.conf import settings
+from django.db import DatabaseError
 
 from blauweknop import keystore, metrics, shared_cache
+from blauweknop.accounts.models import RevokedOperatorKey
 from blauweknop.api import ApiProblem
 from blauweknop.capped import TooLarge, read_at_most
 from blauweknop.db import release_before_waiting
@@ -56,11 +63,26 @@ def trust_anchor(revoked: Iterable[str] = ()) -> KeySet:
 
     A participant lists every published operator key in ``BLAUWEKNOP_SCHEME_JWKS``: the current one, and a
     next one as soon as the operator announces it (see docs/scheme-operator.md). ``revoked``: operator kids
-    a verified document listed as revoked; a document signed with one fails with ``key_revoked``.
+    a verified document listed as revoked; a document signed with one fails with ``key_revoked``. So does one
+    signed with a kid this deployment wrote down as revoked before (:func:`remember_revoked`). Blocking.
     """
+    revoked = frozenset(revoked) | learnt_revoked()
     if settings.SCHEME_JWKS:
         return KeySet.from_jwks(json.loads(settings.SCHEME_JWKS), revoked)
     return KeySet([key.public_jwk for key in keystore.signing_keys("stelsel")], revoked)
+
+
+def learnt_revoked() -> frozenset[str]:
+    """The operator kids this deployment learnt were revoked, from any verified document it ever read. Blocking."""
+    return frozenset(RevokedOperatorKey.objects.values_list("kid", flat=True))
+
+
+def remember_revoked(document: SchemeDocument) -> None:
+    """Write down the operator kids ``document`` (verified) lists as revoked, for good. Blocking."""
+    new = document.operator_revoked_kids - learnt_revoked()
+    if new:
+        RevokedOperatorKey.objects.bulk_create([RevokedOperatorKey(kid=kid) for kid in new], ignore_conflicts=True)
+        logger.warning("operator keys revoked, never trusted here again: %s", ", ".join(sorted(new)))
 
 
 def check(token: str, previous: SchemeDocument | None) -> SchemeDocument:
@@ -73,6 +95,7 @@ def check(token: str, previous: SchemeDocument | None) -> SchemeDocument:
     document = scheme_document.verify(token, anchor, min_version=previous.version if previous else None)
     if previous is not None and (document.version, document.iat) < (previous.version, previous.iat):
         raise VerificationError("scheme_rollback")
+    remember_revoked(document)
     return document
 
 
@@ -158,7 +181,7 @@ class SchemeClient:
         try:
             shared = from_shared_cache(self._document)
             document, age = shared if shared is not None else (fetch(self._document), 0.0)
-        except (httpx.HTTPError, ProtocolError, SchemeTooLarge) as exc:
+        except (httpx.HTTPError, ProtocolError, SchemeTooLarge, DatabaseError) as exc:
             code = getattr(exc, "code", type(exc).__name__)
             logger.warning("scheme document refresh failed from %s: %s", settings.SCHEME_URL, code)
             metrics.scheme_refresh_failures.labels(code).inc()
