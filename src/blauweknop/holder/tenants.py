@@ -18,23 +18,15 @@ from blauweknop.holder.errors import NotCertified, NotHere
 from blauweknop.holder.models import Tenant
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import HOLDER, Participant, SchemeDocument, issuer_slug
+from blauweknop.tenancy import Acting
 
 
 @dataclass(frozen=True)
-class Holder:
+class Holder(Acting):
     """One tenant as it acts on a request: what the scheme document says now, and its row here."""
 
-    participant: Participant
     tenant: Tenant
     catalogue: Catalogue
-
-    @property
-    def oin(self) -> str:
-        return self.participant.oin
-
-    @property
-    def name(self) -> str:
-        return self.participant.name
 
     @property
     def issuer_url(self) -> str:

@@ -13,11 +13,8 @@ for :data:`FAILURE_KEPT` seconds.
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import functools
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -25,15 +22,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 from asgiref.sync import sync_to_async
-from django.conf import settings
 
 from blauweknop import shared_cache
-from blauweknop.capped import aread_at_most
+from blauweknop.outgoing import download_status_list as download
+from blauweknop.outgoing import tls_context as tls_context  # the portal's other calls use it from here
 from blauweknop.protocol import sdjwt_vc, status_list
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeyResolver
 from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient, StatusListToken, StatusReference
+from blauweknop.protocol.status_list import StatusListClient, StatusListToken, StatusReference
 from blauweknop.protocol.validity import now_or
 
 logger = logging.getLogger(__name__)
@@ -49,34 +46,6 @@ FAILURE_KEPT = 10.0
 
 class NotKept(Exception):
     """A status list is not kept in this process's memory: it must be looked up (a blocking call)."""
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One TLS context for every outgoing call of the portal: loading the CA bundle anew took ~30 ms a call."""
-    return httpx.create_ssl_context()
-
-
-def download(uri: str) -> str:
-    """A status list token from its publisher, unverified; ``TimeoutError`` after ``STATUS_LIST_DEADLINE`` s. Blocking.
-
-    The deadline counts the whole download, connecting, headers and body: a server that sends
-    a byte a second (slowloris) must not hold a verifying thread for long. Only a cancelled
-    coroutine stops in the middle of reading headers, hence the event loop of its own.
-    """
-    return asyncio.run(_download(uri, settings.STATUS_LIST_DEADLINE))
-
-
-async def _download(uri: str, deadline: float) -> str:
-    # Raw bytes, no content coding, at most one token's worth: the list's server may be hostile.
-    headers = {"Accept": "application/statuslist+jwt", "Accept-Encoding": "identity"}
-    async with (
-        asyncio.timeout(deadline),
-        httpx.AsyncClient(timeout=deadline, verify=tls_context()) as http,
-        http.stream("GET", uri, headers=headers) as answer,
-    ):
-        answer.raise_for_status()
-        return (await aread_at_most(answer, MAX_TOKEN_BYTES)).decode("utf-8")
 
 
 class StatusLists(StatusListClient):

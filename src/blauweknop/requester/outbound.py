@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from django.conf import settings
 
-from blauweknop.capped import TooLarge, aread_at_most
+from blauweknop import outgoing
+from blauweknop.capped import TooLarge
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
-from blauweknop.protocol.status_list import MAX_TOKEN_BYTES, StatusListClient
+from blauweknop.protocol.status_list import StatusListClient
 
 DEADLINE = 20.0  # seconds for a whole call: the portal asks every holder before it answers a standing fetch
-CONNECT_TIMEOUT = 3.0
 MAX_ANSWER_BYTES = 2 * 1024 * 1024  # presentations of every holder that has debts: far less in practice
 # Another party's error code goes into our answers and logs only if it looks like one: it could carry anything.
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -44,22 +43,10 @@ class Answer:
         return code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else None
 
 
-async def _call(method: str, url: str, *, limit: int, deadline: float, **kwargs: Any) -> tuple[int, str, bytes]:
-    # Raw bytes, no content coding: the cap is then what the answer costs in memory.
-    headers = {"Accept-Encoding": "identity", **kwargs.pop("headers", {})}
-    timeout = httpx.Timeout(deadline, connect=CONNECT_TIMEOUT)
-    async with (
-        asyncio.timeout(deadline),
-        httpx.AsyncClient(timeout=timeout) as client,
-        client.stream(method, url, headers=headers, **kwargs) as response,
-    ):
-        return response.status_code, response.headers.get("Content-Type", ""), await aread_at_most(response, limit)
-
-
 def _run(method: str, url: str, *, limit: int, deadline: float, **kwargs: Any) -> tuple[int, str, bytes]:
-    """One HTTP call with a deadline for all of it, headers and body too (a byte a second must not hold a thread)."""
+    """One HTTP call with a deadline for all of it (:func:`outgoing.exchange`); :class:`Unreachable` when it fails."""
     try:
-        return asyncio.run(_call(method, url, limit=limit, deadline=deadline, **kwargs))
+        return asyncio.run(outgoing.exchange(method, url, limit=limit, deadline=deadline, **kwargs))
     except (httpx.HTTPError, TimeoutError, TooLarge, OSError) as exc:
         raise Unreachable(type(exc).__name__) from exc
 
@@ -75,13 +62,7 @@ def post_json(url: str, payload: dict[str, Any], *, limit: int = MAX_ANSWER_BYTE
     return Answer(status, content_type, body)
 
 
-def download_status_list(uri: str) -> str:
-    """A status list token from its publisher, unverified, within ``STATUS_LIST_DEADLINE`` seconds. Blocking."""
-    headers = {"Accept": "application/statuslist+jwt"}
-    status, _, raw = _run("GET", uri, headers=headers, limit=MAX_TOKEN_BYTES, deadline=settings.STATUS_LIST_DEADLINE)
-    if status != 200:
-        raise Unreachable(f"HTTP {status}")
-    return raw.decode("utf-8")
+download_status_list = outgoing.download_status_list  # any failure of it is status_unavailable to the client
 
 
 def status_lists() -> StatusListClient:

@@ -12,11 +12,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from blauweknop import signing
 from blauweknop.api import ApiProblem
-from blauweknop.protocol.jwk import SigningKey
 from blauweknop.protocol.scheme_document import APP_MANAGER, REQUESTER, Participant, SchemeDocument
 from blauweknop.requester.models import Requester
+from blauweknop.tenancy import Acting
 
 API_SUFFIX = "/api/v1"
 
@@ -29,29 +28,19 @@ class NotHere(ApiProblem):
 
 
 @dataclass(frozen=True)
-class RequesterTenant:
-    """One requester as it acts on a call: what the scheme document says now, and its row here."""
+class RequesterTenant(Acting):
+    """One requester as it acts on a call: what the scheme document says now, and its row here.
 
-    participant: Participant
+    Its private key (:meth:`Acting.signing_key`) signs its request objects and client assertions.
+    """
+
     requester: Requester
     scheme: SchemeDocument
-
-    @property
-    def oin(self) -> str:
-        return self.participant.oin
-
-    @property
-    def name(self) -> str:
-        return self.participant.name
 
     @property
     def api_url(self) -> str:
         """Its API's registered address, without a trailing slash: what audiences and request_uris start with."""
         return self.participant.endpoints["requester"].rstrip("/")
-
-    def signing_key(self) -> SigningKey:
-        """Its private key now, the one its scheme entry names: signs its request objects and client assertions."""
-        return signing.key_for(self.participant)
 
 
 def slug_of(requester_url: str) -> str:
