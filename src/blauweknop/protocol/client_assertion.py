@@ -70,11 +70,7 @@ def _client_keys(scheme: SchemeDocument, role: str) -> KeyResolver:
     def resolve(iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
         if not is_valid_oin(iss):
             raise VerificationError("invalid_client", "The assertion does not name a client (iss).")
-        participant = scheme.certified(iss, role)
-        kid = header.get("kid")
-        if not isinstance(kid, str):
-            raise VerificationError("invalid_client", "The assertion does not name its key (kid).")
-        return participant.keys.find(kid)
+        return scheme.signing_key(iss, role, header)  # any failure but two is invalid_client (verify_with)
 
     return resolve
 

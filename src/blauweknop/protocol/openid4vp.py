@@ -253,11 +253,7 @@ def sign_request(
 def _requester_keys(scheme: SchemeDocument, client_id: str) -> KeyResolver:
     # The key is that of the client_id the wallet was given, whatever the token says it is from.
     def resolve(iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
-        participant = scheme.certified(client_id, REQUESTER)
-        kid = header.get("kid")
-        if not isinstance(kid, str):
-            raise VerificationError("unknown_key", "The request does not name its key (kid).")
-        return participant.keys.find(kid)
+        return scheme.signing_key(client_id, REQUESTER, header)
 
     return resolve
 

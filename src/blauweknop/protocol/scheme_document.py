@@ -282,6 +282,18 @@ class SchemeDocument:
             raise VerificationError("not_certified", f"{participant.name} is not certified as {role}.")
         return participant
 
+    def signing_key(self, oin: str, role: str, header: Mapping[str, Any]) -> VerifyingKey:
+        """The key the JWS ``header`` names (``kid``) among ``oin``'s, if ``oin`` is certified for ``role`` now.
+
+        Codes: ``unknown_organisation``, ``not_certified``, ``unknown_key`` (no kid, or not one of its keys),
+        ``key_revoked``. A :class:`KeyResolver` binds ``oin`` to what the token or its context names.
+        """
+        participant = self.certified(oin, role)
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise VerificationError("unknown_key", "The token does not name its key (kid).")
+        return participant.keys.find(kid)
+
     def key(self, oin: str, kid: str) -> VerifyingKey:
         """The key ``kid`` of participant ``oin``."""
         return self.organisation(oin).keys.find(kid)
@@ -299,12 +311,7 @@ class SchemeDocument:
         def resolve(iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
             if iss is None:
                 raise VerificationError("unknown_issuer", "The token does not say who issued it.")
-            participant = self.issuer(iss)
-            self.certified(participant.oin, HOLDER)
-            kid = header.get("kid")
-            if not isinstance(kid, str):
-                raise VerificationError("unknown_key", "The token does not name its key (kid).")
-            return participant.keys.find(kid)
+            return self.signing_key(self.issuer(iss).oin, HOLDER, header)
 
         return resolve
 

@@ -138,11 +138,7 @@ def _app_manager_keys(scheme: SchemeDocument) -> KeyResolver:
     def resolve(iss: str | None, header: Mapping[str, Any]) -> VerifyingKey:
         if iss is None:
             raise VerificationError("unknown_issuer", "The assertion does not say which app manager made it.")
-        participant = scheme.certified(iss, APP_MANAGER)
-        kid = header.get("kid")
-        if not isinstance(kid, str):
-            raise VerificationError("unknown_key", "The assertion does not name its key (kid).")
-        return participant.keys.find(kid)
+        return scheme.signing_key(iss, APP_MANAGER, header)
 
     return resolve
 
