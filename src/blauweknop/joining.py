@@ -60,7 +60,9 @@ The file describes the organisation as one JSON object:
   document_types  for a holder: the catalogue ids of the document types it issues (such as vorderingen)
   jwks            {{"keys": [...]}}: what 'blauweknop keys public FILE' prints, for each of its keys
   description     {{"nl": "...", "en": "..."}}: what it does, in Dutch and in English
-  contact         optional: {{"telefoon": "...", "website": "https://..."}}
+  contact         optional: {{"telefoon": "...", "website": "https://...", "email": "..."}}; telefoon and
+                  website are for citizens; email (never published) is told at once when a new key is
+                  announced for the organisation
   kind            optional: {", ".join(scheme_document.KINDS)} (default {scheme_document.OTHER_KIND})
 --scheme is the operator's /stelsel address (not its API, not the scheme document).
 Step by step: {GUIDE}."""

@@ -5,7 +5,8 @@ a key the scheme document lists for that participant now, so only the participan
 It also carries a key proof (``sleutelbewijs``) signed with the *new* key: the participant holds its private
 part, so it cannot announce someone else's public key (another participant's, or the operator's) as its own.
 The key is published at once as *next*; the worker makes it current once every verifier knows it
-(:mod:`blauweknop.scheme.keys`). A lost or stolen key is revoked by the operator, not through this API.
+(:mod:`blauweknop.scheme.keys`), and mails the participant's contact about it at once
+(:mod:`blauweknop.scheme.key_notices`). A lost or stolen key is revoked by the operator, not through this API.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.jwk import KeySet, VerifyingKey
 from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, required_date
-from blauweknop.scheme import keys
+from blauweknop.scheme import key_notices, keys
 from blauweknop.scheme.models import Key
 from blauweknop.scheme.publication import in_force, operator_jwks
 
@@ -162,5 +163,7 @@ def add_key(request: HttpRequest, body: NieuweSleutel, oin: str = Path(..., patt
     except keys.KeyRefused as exc:
         status, detail = REFUSALS[exc.code]
         raise ApiProblem(status, exc.code, detail) from None
+    if not known:  # the participant hears of it at once: a thief with its current key may have announced it
+        key_notices.tell_key_announced.enqueue(oin, key.kid)
     answer = {"kid": key.kid, "status": STATE_WORDS[key.state], "bruikbaarVanaf": key.usable_from}
     return Status(200 if known else 201, answer)

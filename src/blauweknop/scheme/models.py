@@ -21,6 +21,9 @@ def validate_oin(value: str) -> None:
         raise ValidationError(_("Een OIN heeft precies 20 cijfers."))
 
 
+PUBLIC_CONTACT = ("telefoon", "website")
+
+
 class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def certified(self) -> OrganisationQuerySet:
         """Organisations that may act in the scheme right now."""
@@ -90,6 +93,11 @@ class Organisation(models.Model):
         """This organisation's public keys, in every state."""
         return Key.objects.filter(owner=self.oin)
 
+    @property
+    def public_contact(self) -> dict[str, str]:
+        """Where citizens can ask, as the scheme document publishes it: the e-mail for key notices stays here."""
+        return {name: value for name, value in self.contact.items() if name in PUBLIC_CONTACT}
+
     def roles(self) -> list[str]:
         """The scheme roles, as the scheme document names them."""
         flags = {scheme_document.HOLDER: self.is_holder, scheme_document.REQUESTER: self.is_requester}
@@ -109,7 +117,7 @@ class Organisation(models.Model):
             certification=self.certification,
             certified_since=self.certified_since.isoformat() if self.certified_since else None,
             document_types=self.document_types if self.is_holder else (),
-            info={"description": self.description, "contact": self.contact, "soort": self.kind},
+            info={"description": self.description, "contact": self.public_contact, "soort": self.kind},
             signing_kid=self.keys.filter(state=Key.State.CURRENT).values_list("kid", flat=True).first(),
             revoked_kids=[key.kid for key in revoked],
             revoked_thumbprints=[thumbprint(key.public_jwk) for key in revoked],

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from blauweknop.protocol import figures, scheme_document
-from blauweknop.scheme import monitoring
+from blauweknop.scheme import key_notices, monitoring
 from blauweknop.scheme.client import trust_anchor
 from blauweknop.scheme.publication import in_force
 from blauweknop.scheme.staff import operator_required
@@ -61,9 +61,12 @@ def _said(alert: monitoring.Alert, name: str) -> str:
 @require_safe
 @operator_required
 def monitoring_page(request: HttpRequest) -> HttpResponse:
-    """Per requester: answers, approvals, refusals, withdrawals and fetches in the last 30 days, and the alerts."""
+    """Per requester: answers, approvals, refusals, withdrawals and fetches in the last 30 days, and the alerts.
+
+    Also the keys participants announced themselves lately: one a thief announced shows here too.
+    """
     published = in_force()
-    context: dict[str, Any] = {"columns": COLUMNS}
+    context: dict[str, Any] = {"columns": COLUMNS, "announced": key_notices.recent(timezone.now())}
     if published is not None:
         scheme = scheme_document.verify(published.token, trust_anchor())
         seen = monitoring.cached_overview(scheme, timezone.localdate())

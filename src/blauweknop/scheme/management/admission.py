@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
+from django.core.validators import validate_email, validate_slug
 
 from blauweknop.protocol import scheme_document
 from blauweknop.protocol.errors import ProtocolError
@@ -26,9 +26,11 @@ ROLES = {"holder": "is_holder", "requester": "is_requester", "app_manager": "is_
 REQUIRED = ("oin", "name", "slug", "base_url", "roles", "jwks", "description")
 OPTIONAL = ("document_types", "contact", "kind")
 LANGUAGES = ("nl", "en")
-CONTACT_FIELDS = ("telefoon", "website")
+# telefoon and website are published for citizens; email only reaches the operator (key notices, never published).
+CONTACT_FIELDS = ("telefoon", "website", "email")
 JWK_MEMBERS = ("kty", "crv", "x", "y", "kid", "alg", "use")  # what a public signing key needs, nothing else
 MAX_NAME, MAX_SLUG, MAX_URL, MAX_TEXT, MAX_KID = 200, 50, 200, 500, 100
+MAX_EMAIL = 254  # RFC 5321's longest path
 MAX_KEYS = 5  # as many as one owner may have published (scheme.keys.MAX_PUBLISHED): a rotation needs three
 MAX_DEPTH = 8  # a good file nests four levels at most: jwks, keys, a key, its members
 # What no text of a participant may hold, and why, in the order they are reported. Every value is one
@@ -272,14 +274,27 @@ def _contact(value: Any) -> dict[str, str]:
         )
     if unknown := sorted(set(value) - set(CONTACT_FIELDS)):
         raise Refused(
-            [f"The contact may only have {' and '.join(CONTACT_FIELDS)}; leave out: {', '.join(unknown)[:200]}."]
+            [f"The contact may only have {', '.join(CONTACT_FIELDS)}; leave out: {', '.join(unknown)[:200]}."]
         )
     contact = {}
     if "telefoon" in value:
         contact["telefoon"] = _text(value["telefoon"], "The contact's telefoon", MAX_NAME)
     if "website" in value:
         contact["website"] = _web_address(value["website"], "The contact's website")
+    if "email" in value:
+        contact["email"] = _email(value["email"])
     return contact
+
+
+def _email(value: Any) -> str:
+    """An e-mail address to tell the participant of changes to its keys."""
+    try:
+        if not isinstance(value, str) or len(value) > MAX_EMAIL:
+            raise ValidationError("too long")
+        validate_email(value)
+    except ValidationError:
+        raise Refused([f"The contact's email must be one e-mail address (at most {MAX_EMAIL} characters)."]) from None
+    return value
 
 
 def _kind(value: Any) -> str:
