@@ -45,6 +45,7 @@ def test_the_scheduler_enqueues_a_task_again_once_its_interval_has_passed():
     assert scheduler.enqueue_due(in_two_minutes, settings.ALL_ROLES) == [
         "blauweknop.holder.tasks.publish_status_lists",
         "blauweknop.holder.notices.tell_app_managers",
+        "blauweknop.portal.refusal_notices.tell_holders",
     ]
 
 
@@ -53,6 +54,7 @@ def test_the_scheduler_enqueues_only_the_work_of_the_roles_played():
         "blauweknop.portal.tasks.prune_sessions",
         "blauweknop.portal.tasks.forget_old_events",
         "blauweknop.portal.tasks.expire_consents",
+        "blauweknop.portal.refusal_notices.tell_holders",
         "blauweknop.tasks.prune_task_results",
     ]
 

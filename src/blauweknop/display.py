@@ -22,6 +22,30 @@ SEARCHED = "basis-zoeken"  # the Blauwe Knop was pressed, and the holder had not
 # Variant Plus: a requester got the data. The words name it: ``%(organisatie)s`` is filled in when shown.
 SHARED = "plus-delen"  # the holder issued copies the citizen agreed to share with a requester
 SHARE_REFUSED = "plus-delen-geweigerd"  # ... but that requester was not certified (suspended): nothing issued
+# A standing fetch the app manager refused, by the problem code the requester got (its fetch API's), in the words
+# of the consent's page (``%(who)s``: the requester) and the activity a holder that delivered under it records.
+FETCH_REFUSED = {
+    "consent_withdrawn": gettext_lazy(
+        "%(who)s wilde uw gegevens ophalen. Dat mocht niet meer: u had uw toestemming ingetrokken."
+    ),
+    "consent_expired": gettext_lazy(
+        "%(who)s wilde uw gegevens ophalen. Dat mocht niet meer: uw toestemming was afgelopen."
+    ),
+    "consent_refused": gettext_lazy("%(who)s wilde uw gegevens ophalen. Dat mocht niet: u had nee gezegd."),
+    "not_standing": gettext_lazy(
+        "%(who)s wilde uw gegevens nog een keer ophalen. Dat mocht niet: u gaf maar één keer toestemming."
+    ),
+    "not_certified": gettext_lazy(
+        "%(who)s wilde uw gegevens ophalen. Dat mocht niet: de organisatie mocht toen niet meedoen."
+    ),
+}
+FETCH_REFUSED_ACTIVITIES = {
+    "consent_withdrawn": "plus-geweigerd-ingetrokken",
+    "consent_expired": "plus-geweigerd-verlopen",
+    "consent_refused": "plus-geweigerd-nee",
+    "not_standing": "plus-geweigerd-eenmalig",
+    "not_certified": "plus-geweigerd-niet-erkend",
+}
 LAWFUL = "wettelijke-verstrekking"  # a requester fetched directly, on a legal basis (law)
 LAWFUL_SEARCHED = "wettelijke-verstrekking-zoeken"  # ... and the holder had nothing of that kind
 LAWFUL_REFUSED = "wettelijke-verstrekking-geweigerd"  # ... beyond what the law allows it, or not certified
@@ -45,13 +69,15 @@ ACTIVITIES = {
     "gedownload:csv": gettext_lazy("U heeft een CSV-bestand gedownload, voor een spreadsheet"),
     "gecontroleerd:bestand": gettext_lazy("Uw kopie is gecontroleerd op de controlepagina"),
     "gecontroleerd:code": gettext_lazy("Uw afdruk is gecontroleerd met de controlecode"),
+    **{activity: FETCH_REFUSED[code] for code, activity in FETCH_REFUSED_ACTIVITIES.items()},
 }
 
 
 def activity_words(activity: str, organisation: str) -> str:
     """What was done, in people's words, naming ``organisation`` where the words name one; unknown ones as given."""
     words = ACTIVITIES.get(activity)
-    return str(words) % {"organisatie": organisation} if words is not None else activity
+    # A refused fetch's words are the consent page's, which name the requester ``who``.
+    return str(words) % {"organisatie": organisation, "who": organisation} if words is not None else activity
 
 
 @dataclass(frozen=True)

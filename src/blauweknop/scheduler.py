@@ -59,6 +59,8 @@ SCHEDULE = (
     Periodic("blauweknop.portal.tasks.prune_sessions", timedelta(minutes=5), "portal"),
     Periodic("blauweknop.portal.tasks.forget_old_events", timedelta(days=1), "portal"),
     Periodic("blauweknop.portal.tasks.expire_consents", timedelta(minutes=5), "portal"),
+    # Holders record a standing fetch the portal refused within about a minute (docs/plus.md §4).
+    Periodic("blauweknop.portal.refusal_notices.tell_holders", timedelta(minutes=1), "portal"),
     # Received data is deleted within the hour its retention term ends.
     Periodic("blauweknop.requester.tasks.forget_received_data", timedelta(hours=1), "requester"),
     Periodic("blauweknop.requester.tasks.expire_requests", timedelta(minutes=10), "requester"),

@@ -47,10 +47,17 @@ class AccessRecord(models.Model):
     legal_basis = models.CharField(max_length=100)
     document_type = models.CharField(max_length=40)
     fields = models.JSONField(default=list)
+    # A share (variant Plus): the app manager that asked, and its consent record. A refusal the app manager
+    # makes later under that consent is recorded about the same citizen (blauweknop.holder.refused_fetches).
+    app_manager_oin = models.CharField(max_length=20, blank=True, default="")
+    consent = models.CharField(max_length=100, blank=True, default="")
 
     objects = AccessRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at"]
         # A citizen's page of records at one holder, newest first, ties broken by span id.
-        indexes = [models.Index(fields=["holder", "subject", "-at", "-span_id"], name="records_of_subject")]
+        indexes = [
+            models.Index(fields=["holder", "subject", "-at", "-span_id"], name="records_of_subject"),
+            models.Index(fields=["holder", "app_manager_oin", "consent"], name="records_of_consent"),
+        ]

@@ -5,9 +5,10 @@ a search that found nothing of a kind (the holder still looked the citizen up), 
 as a signed PDF. What the citizen then does with a copy (download it, hand it
 over) happens outside the holder; the app manager records that itself.
 
-Variant Plus adds two kinds: copies the citizen agreed to share with a requester (the actor is that
-requester, the purpose and legal basis are those of the share), and copies a requester fetched on
-a legal basis (:mod:`blauweknop.holder.lawful`), delivered or refused.
+Variant Plus adds three kinds: copies the citizen agreed to share with a requester (the actor is that
+requester, the purpose and legal basis are those of the share, and the record keeps the consent id),
+copies a requester fetched on a legal basis (:mod:`blauweknop.holder.lawful`), delivered or refused,
+and a later fetch under that consent the app manager refused (:mod:`blauweknop.holder.refused_fetches`).
 """
 
 from __future__ import annotations
@@ -49,10 +50,13 @@ def write(
     type_id: str,
     fields: list[str],
     at: datetime,
+    app_manager_oin: str = "",
+    consent: str = "",
 ) -> None:
     """Write one access record about the citizen ``bsn`` (kept only as a pseudonym). Inside the caller's transaction.
 
     A purpose longer than the record keeps (a requester's own words may be) is cut, and says so with "…".
+    A share names the app manager that asked and its ``consent`` record.
     """
     if len(purpose) > MAX_PURPOSE:
         purpose = purpose[: MAX_PURPOSE - 1] + "…"
@@ -66,6 +70,8 @@ def write(
         legal_basis=legal_basis,
         document_type=type_id,
         fields=fields,
+        app_manager_oin=app_manager_oin,
+        consent=consent,
     )
 
 
@@ -74,7 +80,8 @@ def record(
 ) -> None:
     """Write the access record of ``activity`` on the citizen's ``type_id`` data, asked for in ``session``.
 
-    For a share the record names the requester the copies are for, with the share's purpose and legal basis.
+    For a share the record names the requester the copies are for, with the share's purpose and legal basis,
+    and keeps the consent it was made under: a refusal under that consent later is told of by its id alone.
     """
     sharing = session.sharing
     write(
@@ -87,6 +94,8 @@ def record(
         type_id=type_id,
         fields=fields,
         at=at,
+        app_manager_oin=session.app_manager_oin if sharing else "",
+        consent=sharing.consent_id if sharing else "",
     )
 
 

@@ -18,7 +18,7 @@ from ninja import Path, Schema, Status
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from blauweknop.api import make_api, problem
-from blauweknop.holder import access, corrections, corrections_api, issuing, lawful, printing, tenants
+from blauweknop.holder import access, corrections, corrections_api, issuing, lawful, printing, refused_fetches, tenants
 from blauweknop.holder.errors import HolderError, NotCertified, NotHere, NotOurs, NotYours, Replayed
 from blauweknop.holder.lawful import BeyondLegalBasis
 from blauweknop.holder.models import StatusListRecord
@@ -34,6 +34,7 @@ api = make_api(
     description="Gewaarmerkte kopieën (SD-JWT VC) voor burgers, via een gecertificeerde appbeheerder.",
 )
 api.add_router("", corrections_api.router)
+api.add_router("", refused_fetches.router)  # app managers tell of standing fetches they refused
 T = TypeVar("T")
 PATH = re.compile(r"[A-Za-z]+(\.[A-Za-z]+){0,5}")  # a catalogue path: no positions, nothing else
 MAX_PATH = 100

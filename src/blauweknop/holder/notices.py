@@ -18,31 +18,26 @@ or lacks its key, waits the same way without stopping other holders' notices. Ea
 clock (``notice_tries``, ``notice_next_try``): one that waits never blocks the others. After about three days
 of tries the notice is given up with an error in the log.
 
-Two workers at once send each notice once: on PostgreSQL the request's row is locked while it is told
-(``SELECT … FOR UPDATE SKIP LOCKED``: the other worker passes it by); SQLite has no row locks, and a writing
-transaction there would lock the whole database while the portal (maybe in the same database) answers, so a
-short lease in the shared cache marks the request as being told. The flag is cleared only if the request is
-still as it was when told: news that came meanwhile (a decision after an extension) is told on the next run.
+Two workers at once send each notice once (:func:`blauweknop.retries.claimed`). The flag is cleared only if the
+request is still as it was when told: news that came meanwhile (a decision after an extension) is told on the
+next run.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from blauweknop import keystore, shared_cache, signing
+from blauweknop import keystore, signing
 from blauweknop.conformance.probe import Probe
 from blauweknop.holder.models import CorrectionRequest
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.scheme_document import HOLDER, SchemeDocument
+from blauweknop.retries import GIVE_UP, Outcome, backoff, final_refusal, given_up, tell_due
 from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
@@ -51,32 +46,8 @@ PER_APP_MANAGER = 50  # notices to one app manager per run: its limit is 120 a m
 ANSWER_DEADLINE = 10.0  # seconds for one notice, answer included
 RUN_DEADLINE = 45.0  # seconds for all notices of a run: the next run starts a minute later
 MAX_ANSWER = 4096  # bytes: the answer is empty, or a short problem
-LEASE = 120  # seconds a request counts as being told (SQLite): longer than a whole run
 USER_AGENT = "blauweknop-holder"
 FINAL = (CorrectionRequest.State.CORRECTED, CorrectionRequest.State.REJECTED)
-FIRST_WAIT = timedelta(minutes=1)  # after the first failed try; it doubles with every next one
-LONGEST_WAIT = timedelta(hours=1)
-GIVE_UP = timedelta(days=3)  # from the first failed try: then the portal is not coming back for this one
-TRY_AGAIN = (408, 429)  # the only refusals that say "not now" rather than "never"
-
-
-class Outcome(enum.Enum):
-    """What came of telling one request."""
-
-    TOLD = "told"
-    REFUSED = "refused"  # for good: the flag is cleared
-    WAITS = "waits"  # this request is tried again later; others of the app manager are told now
-    APP_MANAGER_FAILED = "app manager failed"  # tried again later, and the app manager is not asked again this run
-
-
-def backoff(tries: int) -> timedelta:
-    """How long a request waits after its ``tries``-th failed try: 1, 2, 4 … minutes, at most an hour."""
-    return min(FIRST_WAIT * 2 ** min(tries - 1, 12), LONGEST_WAIT)
-
-
-def given_up(tries: int) -> bool:
-    """Whether a request that failed ``tries`` times has been tried for :data:`GIVE_UP` since its first failure."""
-    return sum((backoff(n) for n in range(1, tries)), timedelta()) >= GIVE_UP
 
 
 @task()
@@ -95,25 +66,17 @@ def tell_pending(per_app_manager: int = PER_APP_MANAGER) -> int:
     if scheme is None:
         logger.warning("correction notices wait: no valid scheme document")
         return 0
-    pending = _due(timezone.now())
-    told = 0
     with Probe(
         answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
     ) as probe:
-        for app_manager in sorted(set(pending.values_list("app_manager_oin", flat=True))):
-            requests = pending.filter(app_manager_oin=app_manager).order_by("pk").values_list("pk", flat=True)
-            for pk in requests[:per_app_manager]:
-                with _claimed(pk) as request:
-                    if request is None:
-                        continue  # another worker tells it, or told it already, or it waits now
-                    outcome = _tell(probe, scheme, request)
-                    if outcome in (Outcome.WAITS, Outcome.APP_MANAGER_FAILED):
-                        _failed(request)
-                if outcome is Outcome.APP_MANAGER_FAILED:
-                    break
-                if outcome is Outcome.TOLD:
-                    told += 1
-    return told
+        return tell_due(
+            lambda: _due(timezone.now()),
+            "app_manager_oin",
+            per_app_manager,
+            "melding",
+            lambda request: _tell(probe, scheme, request),
+            _failed,
+        )
 
 
 def _due(now: datetime) -> QuerySet[CorrectionRequest]:
@@ -121,23 +84,6 @@ def _due(now: datetime) -> QuerySet[CorrectionRequest]:
     return CorrectionRequest.objects.filter(notice_pending=True).filter(
         Q(notice_next_try__isnull=True) | Q(notice_next_try__lte=now)
     )
-
-
-@contextmanager
-def _claimed(pk: int) -> Iterator[CorrectionRequest | None]:
-    """Request ``pk`` if it still has news and no other worker is telling it; held while the block runs."""
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            yield (_due(timezone.now()).select_for_update(skip_locked=True).filter(pk=pk).first())
-        return
-    lease = shared_cache.key("melding", str(pk))
-    if shared_cache.count(lease, 1, LEASE) != 1:
-        yield None
-        return
-    try:
-        yield _due(timezone.now()).filter(pk=pk).first()
-    finally:
-        shared_cache.delete(lease)
 
 
 def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> Outcome:
@@ -152,7 +98,7 @@ def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> O
             holder,
             app_manager,
         )
-        return Outcome.APP_MANAGER_FAILED
+        return Outcome.RECEIVER_FAILED
     if not scheme.is_certified(holder, HOLDER):
         logger.warning("notice of correction request %s waits: holder %s is not certified now", reference, holder)
         return Outcome.WAITS
@@ -184,7 +130,7 @@ def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> O
             app_manager,
         )
         return Outcome.REFUSED
-    if status is not None and 400 <= status < 500 and status not in TRY_AGAIN:
+    if final_refusal(status):
         _settled(request)
         logger.error(
             "notice of correction request %s of holder %s dropped: app manager %s refused it: %s",
@@ -201,7 +147,7 @@ def _tell(probe: Probe, scheme: SchemeDocument, request: CorrectionRequest) -> O
         app_manager,
         answer.described(),
     )
-    return Outcome.APP_MANAGER_FAILED
+    return Outcome.RECEIVER_FAILED
 
 
 def _settled(request: CorrectionRequest) -> None:

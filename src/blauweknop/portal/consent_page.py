@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods
 
 from blauweknop import document_types, pdf, signing
+from blauweknop.display import FETCH_REFUSED
 from blauweknop.i18n import language
 from blauweknop.portal import consents as register
 from blauweknop.portal import sharing
@@ -55,19 +56,7 @@ KINDS = {
 FAILED = gettext_lazy("Niet gelukt, er is niets gedeeld")
 # Who tried to fetch, and why that was refused, in plain words, by the problem code the requester got.
 REFUSED_BECAUSE = {
-    "consent_withdrawn": gettext_lazy(
-        "%(who)s wilde uw gegevens ophalen. Dat mocht niet meer: u had uw toestemming ingetrokken."
-    ),
-    "consent_expired": gettext_lazy(
-        "%(who)s wilde uw gegevens ophalen. Dat mocht niet meer: uw toestemming was afgelopen."
-    ),
-    "consent_refused": gettext_lazy("%(who)s wilde uw gegevens ophalen. Dat mocht niet: u had nee gezegd."),
-    "not_standing": gettext_lazy(
-        "%(who)s wilde uw gegevens nog een keer ophalen. Dat mocht niet: u gaf maar één keer toestemming."
-    ),
-    "not_certified": gettext_lazy(
-        "%(who)s wilde uw gegevens ophalen. Dat mocht niet: de organisatie mocht toen niet meedoen."
-    ),
+    **FETCH_REFUSED,
     "holders_unavailable": gettext_lazy(
         "%(who)s wilde uw gegevens ophalen. Dat lukte niet: niet elke organisatie kon de gegevens toen geven. "
         "Er is niets gedeeld."

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,9 +24,10 @@ from django.utils import timezone
 
 from blauweknop import document_types
 from blauweknop.db import erase_deleted, lock_name, write_transaction
+from blauweknop.display import FETCH_REFUSED_ACTIVITIES
 from blauweknop.portal import vault
 from blauweknop.portal.holders import Citizen
-from blauweknop.portal.models import Consent, ConsentEvent
+from blauweknop.portal.models import Consent, ConsentEvent, RefusalNotice
 from blauweknop.protocol import consent_receipt
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.protocol.openid4vp import AuthorizationRequest
@@ -36,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 # The first byte of a sealed consent: which derivation and layout sealed it.
 SEAL_VERSION = 1
+# The refusals of a standing fetch the holders that delivered under the consent record too (issue 10, item 8),
+# by the fetch API's problem codes. Not an unknown consent, a replay or silent holders: no consent stood in the way.
+TOLD_TO_HOLDERS = frozenset(FETCH_REFUSED_ACTIVITIES)
 # A one-time consent is answered at once; one still open this long after the decision never was delivered.
 ONCE_ENDS_AFTER = timedelta(hours=1)
 
@@ -187,8 +191,37 @@ def not_delivered(consent: Consent, reason: str) -> None:
 
 
 def fetch_refused(consent: Consent, code: str) -> None:
-    """Record a standing fetch the portal refused, by its problem code."""
-    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.FETCH_REFUSED, detail={"code": code})
+    """Record a standing fetch the portal refused, by its problem code; inside the caller's transaction.
+
+    A refusal the holders record too (:data:`TOLD_TO_HOLDERS`) is queued for each holder that delivered
+    under the consent (:class:`RefusalNotice`), once an hour; the worker tells them
+    (:mod:`blauweknop.portal.refusal_notices`), never this request.
+    """
+    now = timezone.now()
+    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.FETCH_REFUSED, at=now, detail={"code": code})
+    if code not in TOLD_TO_HOLDERS:
+        return
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    if RefusalNotice.objects.filter(consent=consent, code=code, hour=hour).exists():
+        return  # queued this hour already: a requester hammering a withdrawn consent costs one look-up a fetch
+    holders = sources(consent.events.filter(kind=ConsentEvent.Kind.DELIVERED))
+    RefusalNotice.objects.bulk_create(
+        [RefusalNotice(consent=consent, holder_oin=oin, code=code, hour=hour) for oin in holders],
+        ignore_conflicts=True,
+    )
+
+
+def sources(events: Iterable[ConsentEvent]) -> list[str]:
+    """The OINs of the holders whose copies were delivered in ``events`` (as :func:`delivered` records them)."""
+    return sorted(
+        {
+            oin
+            for e in events
+            if e.kind == ConsentEvent.Kind.DELIVERED and isinstance(e.detail, dict)
+            for oins in (e.detail.get("houders") or {}).values()
+            for oin in oins
+        }
+    )
 
 
 def _end(consents: Any, state: str, kind: str, now: datetime) -> int:
@@ -286,22 +319,13 @@ def receipt(consent: Consent, scheme: SchemeDocument) -> dict[str, Any]:
         type_of[q["id"]]: [c["path"] for c in q.get("claims", []) if not c.get("required", True)] for q in consent.asked
     }
     events = list(consent.events.all())
-    sources = sorted(
-        {
-            oin
-            for e in events
-            if e.kind == ConsentEvent.Kind.DELIVERED and isinstance(e.detail, dict)
-            for oins in (e.detail.get("houders") or {}).values()
-            for oin in oins
-        }
-    )
     return consent_receipt.receipt(
         {
             "record_id": consent.pk,
             "principal": consent.citizen,
             "requester": _party(scheme, consent.requester_oin, consent.requester_name),
             "app_manager": _party(scheme, settings.PORTAL_OIN),
-            "holders": [_party(scheme, oin) for oin in sources],
+            "holders": [_party(scheme, oin) for oin in sources(events)],
             "purpose": consent.purpose,
             "legal_basis": consent.legal_basis,
             "fields": fields,

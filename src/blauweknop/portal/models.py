@@ -225,6 +225,29 @@ class ConsentEvent(models.Model):
         ordering = ["at"]
 
 
+class RefusalNotice(models.Model):
+    """A standing fetch this portal refused, to be told to a holder that shared under the consent (the outbox).
+
+    The worker tells it (:mod:`blauweknop.portal.refusal_notices`), never the fetch itself. One per consent,
+    holder, refusal code and hour (``hour``): a requester hammering a withdrawn consent cannot fill this table.
+    A notice told (or given up) stays until its hour is over, so that no second one is made in that hour.
+    """
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="+")
+    holder_oin = models.CharField(max_length=20)
+    code = models.CharField(max_length=30)  # the fetch API's problem code the requester got
+    hour = models.DateTimeField()  # the start of the hour the refusal fell in
+    tries = models.PositiveSmallIntegerField(default=0)  # failed attempts to tell the holder
+    next_try = models.DateTimeField(null=True)  # not before this is the holder told again
+    done_at = models.DateTimeField(null=True, db_index=True)  # told, refused for good, or given up
+
+    class Meta:
+        db_table = "portal_weigeringsmeldingen"
+        constraints = [
+            models.UniqueConstraint(fields=["consent", "holder_oin", "code", "hour"], name="one_notice_an_hour")
+        ]
+
+
 class UsedClientAssertion(models.Model):
     """A client assertion (private_key_jwt) already accepted, a requester's or a holder's, by issuer and jti."""
 

@@ -1,0 +1,144 @@
+"""Telling holders of standing fetches this portal refused: the portal's side of ``POST …/geweigerde-ophalingen``.
+
+A requester fetching under a withdrawn, ended or refused consent, under a one-time one, or while suspended,
+is refused by the portal without asking the holders (:mod:`blauweknop.portal.fetch_api`). The holders that
+delivered under that consent must still record it (issue 10, item 8): the citizen's "Wie heeft mijn gegevens
+ingezien?" is built from their records. The refusal queues a :class:`RefusalNotice` per such holder
+(:func:`blauweknop.portal.consents.fetch_refused`); every minute the worker tells each holder: the consent id
+and the refusal code, with a client assertion of this app manager for the exact address. No BSN: it was
+wiped with the withdrawal, and the holder finds the citizen in its own records of that consent.
+
+A 2xx, or any final refusal (a 4xx but 408 and 429; a 404 says the holder shared nothing under the consent
+for us), settles the notice. No answer, a timeout, 408, 429 or 5xx is tried again later with
+:func:`blauweknop.retries.backoff`, and the run stops for that holder; after about three days it is given up
+with an error in the log. A holder the scheme does not certify now waits the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from blauweknop import keystore, signing
+from blauweknop.conformance.probe import Probe
+from blauweknop.db import write_transaction
+from blauweknop.portal.models import RefusalNotice
+from blauweknop.protocol import client_assertion
+from blauweknop.protocol.scheme_document import HOLDER, SchemeDocument
+from blauweknop.retries import GIVE_UP, Outcome, backoff, final_refusal, given_up, tell_due
+from blauweknop.scheme.client import scheme_client
+
+logger = logging.getLogger(__name__)
+
+PATH = "geweigerde-ophalingen"  # under the holder's API address
+PER_HOLDER = 50  # notices to one holder per run
+ANSWER_DEADLINE = 10.0  # seconds for one notice, answer included
+RUN_DEADLINE = 45.0  # seconds for all notices of a run: the next run starts a minute later
+MAX_ANSWER = 4096  # bytes: the answer is empty, or a short problem
+USER_AGENT = "blauweknop-portal"
+KEEP_DONE = timedelta(hours=2)  # a done notice still blocks a second one in its hour; then it goes
+
+
+@task()
+def tell_holders() -> int:
+    """Tell the holders of the standing fetches refused under consents they delivered under; how many were told."""
+    return tell_pending()
+
+
+def tell_pending(per_holder: int = PER_HOLDER) -> int:
+    """Tell each holder of at most ``per_holder`` refusals that are due; how many were told. Blocking.
+
+    Done notices whose hour is over are deleted first: the table holds little more than an hour's refusals.
+    """
+    with write_transaction():
+        RefusalNotice.objects.filter(done_at__isnull=False, hour__lt=timezone.now() - KEEP_DONE).delete()
+    scheme = scheme_client.in_hand()
+    if scheme is None:
+        logger.warning("refused-fetch notices wait: no valid scheme document")
+        return 0
+    with Probe(
+        answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
+    ) as probe:
+        return tell_due(
+            lambda: _due(timezone.now()),
+            "holder_oin",
+            per_holder,
+            "weigeringsmelding",
+            lambda notice: _tell(probe, scheme, notice),
+            _failed,
+        )
+
+
+def _due(now: datetime) -> QuerySet[RefusalNotice]:
+    """The notices not told yet whose next try has come."""
+    waiting = RefusalNotice.objects.filter(done_at__isnull=True)
+    return waiting.filter(Q(next_try__isnull=True) | Q(next_try__lte=now))
+
+
+def _tell(probe: Probe, scheme: SchemeDocument, notice: RefusalNotice) -> Outcome:
+    """Tell the holder of ``notice``; settle it if the holder took it or refused it for good."""
+    holder, consent = notice.holder_oin, notice.consent_id
+    participant = scheme.organisations.get(holder)
+    endpoint = participant.endpoints.get("api") if participant is not None else None
+    if endpoint is None or not scheme.is_certified(holder, HOLDER):
+        logger.warning("notice of a refused fetch under consent %s waits: holder %s is not certified", consent, holder)
+        return Outcome.RECEIVER_FAILED
+    address = f"{endpoint.rstrip('/')}/{PATH}"
+    try:
+        key = signing.key_in(scheme, settings.PORTAL_OIN)
+    except keystore.MissingKey:
+        return Outcome.RECEIVER_FAILED  # signing.key_for told the operator which key to add
+    body = {
+        "toestemming": consent,
+        "code": notice.code,
+        "client_assertion_type": client_assertion.ASSERTION_TYPE,
+        "client_assertion": client_assertion.sign(key, client_id=settings.PORTAL_OIN, audience=address),
+    }
+    answer = probe.request("POST", address, "refused fetch", json=body, headers={"Accept": "application/json"})
+    status = answer.status
+    if status is not None and 200 <= status < 300:
+        _settled(notice)
+        logger.info("holder %s told of a refused fetch under consent %s (%s)", holder, consent, notice.code)
+        return Outcome.TOLD
+    if final_refusal(status):
+        _settled(notice)
+        logger.error(
+            "notice of a refused fetch under consent %s dropped: holder %s refused it: %s",
+            consent,
+            holder,
+            answer.described(),
+        )
+        return Outcome.REFUSED
+    logger.warning(
+        "notice of a refused fetch under consent %s not taken by holder %s: %s; tried again later",
+        consent,
+        holder,
+        answer.described(),
+    )
+    return Outcome.RECEIVER_FAILED
+
+
+def _settled(notice: RefusalNotice) -> None:
+    """Mark ``notice`` done: told, refused for good, or given up."""
+    RefusalNotice.objects.filter(pk=notice.pk).update(done_at=timezone.now(), next_try=None)
+
+
+def _failed(notice: RefusalNotice) -> None:
+    """Count a failed try of ``notice``: try again after :func:`backoff`, or give up after :data:`GIVE_UP`."""
+    tries = notice.tries + 1
+    if given_up(tries):
+        _settled(notice)
+        logger.error(
+            "notice of a refused fetch under consent %s given up: holder %s did not take it in %d tries over %s",
+            notice.consent_id,
+            notice.holder_oin,
+            tries,
+            GIVE_UP,
+        )
+        return
+    RefusalNotice.objects.filter(pk=notice.pk).update(tries=tries, next_try=timezone.now() + backoff(tries))

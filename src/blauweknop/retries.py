@@ -1,0 +1,104 @@
+"""Telling another participant something from the worker, until it takes it: when to try again, and once each.
+
+A holder tells app managers of news about correction requests (:mod:`blauweknop.holder.notices`); the portal
+tells holders of standing fetches it refused (:mod:`blauweknop.portal.refusal_notices`). Both keep, per item,
+how often it failed, and try again after 1, 2, 4 … minutes, at most an hour apart, until about three days
+passed. Only no answer, a timeout, 408, 429 or 5xx say "not now"; any other refusal is final.
+
+Two workers at once tell each item once: on PostgreSQL its row is locked while it is told (``SELECT … FOR
+UPDATE SKIP LOCKED``: the other worker passes it by); SQLite has no row locks, and a writing transaction there
+would lock the whole database while the other side (maybe in the same database) answers, so a short lease in
+the shared cache marks the item as being told.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TypeVar
+
+from django.db import connection, models, transaction
+
+from blauweknop import shared_cache
+
+M = TypeVar("M", bound=models.Model)
+FIRST_WAIT = timedelta(minutes=1)  # after the first failed try; it doubles with every next one
+LONGEST_WAIT = timedelta(hours=1)
+GIVE_UP = timedelta(days=3)  # from the first failed try: then the other side is not coming back for this one
+TRY_AGAIN = (408, 429)  # the only refusals that say "not now" rather than "never"
+LEASE = 120  # seconds an item counts as being told (SQLite): longer than a whole run
+
+
+class Outcome(enum.Enum):
+    """What came of telling one item."""
+
+    TOLD = "told"
+    REFUSED = "refused"  # for good: the item is done
+    WAITS = "waits"  # this item is tried again later; the receiver's others are told now
+    RECEIVER_FAILED = "receiver failed"  # tried again later, and the receiver is not asked again this run
+
+
+def backoff(tries: int) -> timedelta:
+    """How long an item waits after its ``tries``-th failed try: 1, 2, 4 … minutes, at most an hour."""
+    return min(FIRST_WAIT * 2 ** min(tries - 1, 12), LONGEST_WAIT)
+
+
+def given_up(tries: int) -> bool:
+    """Whether an item that failed ``tries`` times has been tried for :data:`GIVE_UP` since its first failure."""
+    return sum((backoff(n) for n in range(1, tries)), timedelta()) >= GIVE_UP
+
+
+def final_refusal(status: int | None) -> bool:
+    """Whether an answer with ``status`` refuses for good: a 4xx other than :data:`TRY_AGAIN`."""
+    return status is not None and 400 <= status < 500 and status not in TRY_AGAIN
+
+
+@contextmanager
+def claimed(due: models.QuerySet[M], pk: int, lease: str) -> Iterator[M | None]:
+    """Item ``pk`` if it is still among ``due`` and no other worker is telling it; held while the block runs.
+
+    ``lease`` names the kind of item in the shared cache (SQLite only).
+    """
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            yield due.select_for_update(skip_locked=True).filter(pk=pk).first()
+        return
+    key = shared_cache.key(lease, str(pk))
+    if shared_cache.count(key, 1, LEASE) != 1:
+        yield None
+        return
+    try:
+        yield due.filter(pk=pk).first()
+    finally:
+        shared_cache.delete(key)
+
+
+def tell_due(
+    due: Callable[[], models.QuerySet[M]],
+    receiver: str,
+    per_receiver: int,
+    lease: str,
+    tell: Callable[[M], Outcome],
+    failed: Callable[[M], None],
+) -> int:
+    """Tell each receiver (the field ``receiver`` of the items) of at most ``per_receiver`` items ``due()``; how many.
+
+    ``tell`` tells one item and settles it when told or refused; ``failed`` counts a try that waits. A receiver
+    that cannot take an item now is not asked again in this run: its others wait for the next. Blocking.
+    """
+    told = 0
+    for who in sorted(set(due().values_list(receiver, flat=True))):
+        for pk in due().filter(**{receiver: who}).order_by("pk").values_list("pk", flat=True)[:per_receiver]:
+            with claimed(due(), pk, lease) as item:
+                if item is None:
+                    continue  # another worker tells it, or told it already, or it waits now
+                outcome = tell(item)
+                if outcome in (Outcome.WAITS, Outcome.RECEIVER_FAILED):
+                    failed(item)
+            if outcome is Outcome.RECEIVER_FAILED:
+                break
+            if outcome is Outcome.TOLD:
+                told += 1
+    return told
