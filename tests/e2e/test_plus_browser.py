@@ -289,3 +289,42 @@ def test_a_short_code_typed_at_delen_and_a_link_opened_side_by_side_do_not_mix(
         ), shown
         income = next(fields for heading, fields in shown.items() if heading.startswith("Inkomen"))
         assert income["Voornamen"] == copy["inkomen"]["naam"]["voornamen"], "the page shows another citizen's name"
+
+
+def test_staff_make_a_request_for_one_person_and_someone_else_who_opens_it_is_told_whom_to_call(
+    demo_server, staff, new_context
+):
+    reference = "een-persoon-" + secrets.token_hex(3)
+    the_one, someone_else = demo_server.bsns[0], demo_server.bsns[1]
+
+    # Staff name the person on "Nieuw verzoek"; the number is not shown again, only that there is one.
+    staff.goto(demo_server.base_url + "/vragers/nieuw/")
+    staff.locator("#preset-huur").check()
+    staff.locator("#id_reference").fill(reference)
+    staff.locator("#id_burgerservicenummer").fill(the_one)
+    accessible(staff)
+    submit(staff, staff.get_by_role("button", name="Verzoek maken"))
+    staff.wait_for_url(re.compile(r"/vragers/verzoeken/\d+/$"))
+    assert staff.locator("#voor-wie").inner_text() == "Alleen voor de persoon met het BSN dat u opgaf"
+    assert the_one not in staff.content()
+    accessible(staff)
+    link = staff.locator("#link").get_attribute("href")
+
+    # Someone else opens the link: the review page says why a BSN is asked; sharing tells them it is not theirs.
+    citizen = new_context().new_page()
+    citizen.goto(link)
+    log_in_citizen(citizen, someone_else)
+    why = citizen.locator("[data-een-persoon]").inner_text()
+    assert why.startswith(f"{HOUSING_NAME} maakte dit verzoek voor één persoon. Daarom deelt u ook uw BSN."), why
+    accessible(citizen)
+    citizen.locator("input[name=soort]").set_checked(False)
+    submit(citizen, citizen.get_by_role("button", name="Ja, deel deze gegevens"))
+    citizen.wait_for_selector("[data-uitkomst]", timeout=30_000)
+    assert citizen.locator("[data-uitkomst]").get_attribute("data-uitkomst") == "ander_persoon"
+    said = citizen.locator("main").inner_text()
+    assert "Dit verzoek is voor iemand anders." in said
+    assert f"Heeft u deze code of link van {HOUSING_NAME} gekregen? Bel hen." in said
+    accessible(citizen)
+    staff.reload()
+    assert staff.locator("#stand").inner_text() == "Wacht op de inwoner"
+    assert not demo_server.bsn_leaks(link + staff.url + citizen.url)

@@ -287,6 +287,7 @@ def _review_context(
         "basis": sharing.legal_basis(scheme, asked.terms.legal_basis),
         "retention": _retention(asked.terms.retention_days),
         "standing": asked.terms.access == openid4vp.STANDING,
+        "for_one_person": asked.terms.for_one_person,
         "asked_until": asked_until,
         "until": form.get("tot", "") if form is not None else (asked_until.isoformat() if asked_until else ""),
         "errors": errors,

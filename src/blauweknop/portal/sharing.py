@@ -36,6 +36,7 @@ from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.verification import tls_context
 from blauweknop.protocol import check_code, client_assertion, openid4vp
+from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import SigningKey
 from blauweknop.protocol.scheme_document import REQUESTER, Participant, SchemeDocument
@@ -52,7 +53,8 @@ ANSWER_TIMEOUT = httpx.Timeout(10.0, connect=3.0)  # posting the answer to the r
 # minutes. These bound each exchange as a whole (seconds); past them, the requester counts as unreachable.
 FETCH_DEADLINE = 10.0
 ANSWER_DEADLINE = 20.0
-MAX_ANSWER_READ = 64 * 1024  # the requester's reply to our answer is only looked at for its status
+MAX_ANSWER_READ = 64 * 1024  # the requester's reply to our answer is only looked at for its status and code
+PROBLEM_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a code from another party counts only if it looks like one
 CODE_LENGTH = 8  # a share code: 8 Crockford base32 characters (40 bits), shown as XXXX-XXXX
 CODE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the last part of a request_uri: a requester's code
 # The outcome of a decision, kept in the session for the done page, by opened request.
@@ -407,9 +409,33 @@ def _authenticated(scheme: SchemeDocument, uri: str, data: dict[str, str]) -> di
     return {**data, "client_assertion_type": client_assertion.ASSERTION_TYPE, "client_assertion": token}
 
 
-async def _post(scheme: SchemeDocument, uri: str, data: dict[str, str]) -> int | None:
-    """POST ``data`` form-encoded and authenticated to the requester; its HTTP status, or ``None`` when it
-    could not be reached."""
+@dataclass(frozen=True)
+class Reply:
+    """The requester's reply to our answer: its HTTP status, and the problem code a refusal names, if any."""
+
+    status: int
+    code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _problem_code(response: httpx.Response, body: bytes) -> str | None:
+    """The ``code`` of a problem+json refusal; the requester's words never reach a page, only a code we know."""
+    if response.status_code < 400 or "json" not in response.headers.get("Content-Type", ""):
+        return None
+    try:
+        problem = json_loads(body)
+    except ProtocolError:
+        return None
+    code = problem.get("code") if isinstance(problem, dict) else None
+    return code if isinstance(code, str) and PROBLEM_CODE.fullmatch(code) else None
+
+
+async def _post(scheme: SchemeDocument, uri: str, data: dict[str, str]) -> Reply | None:
+    """POST ``data`` form-encoded and authenticated to the requester; its reply, or ``None`` when it could not
+    be reached."""
     data = _authenticated(scheme, uri, data)
     await release_before_waiting()
     try:
@@ -418,13 +444,13 @@ async def _post(scheme: SchemeDocument, uri: str, data: dict[str, str]) -> int |
             httpx.AsyncClient(timeout=ANSWER_TIMEOUT, verify=tls_context(), follow_redirects=False) as client,
             client.stream("POST", uri, data=data, headers={"Accept-Encoding": "identity"}) as response,
         ):
-            await aread_at_most(response, MAX_ANSWER_READ)
+            body = await aread_at_most(response, MAX_ANSWER_READ)
     except TooLarge:
-        return response.status_code
+        return Reply(response.status_code)
     except (httpx.HTTPError, TimeoutError) as exc:
         logger.warning("answer not delivered to %s: %s", urlsplit(uri).hostname, type(exc).__name__)
         return None
-    return response.status_code
+    return Reply(response.status_code, _problem_code(response, body))
 
 
 def _outcome(kind: str, consent: Consent | None = None, **detail: Any) -> dict[str, Any]:
@@ -465,17 +491,24 @@ async def _deliver(
     answer = {"vp_token": json.dumps(presented.vp_token), "state": asked.state, "toestemming": consent.pk}
     if until is not None:
         answer["toegangTot"] = until.isoformat()
-    status = await _post(scheme, asked.response_uri, answer)
-    if status is None:  # it may have arrived: the requester takes the same answer again as the one it has
-        status = await _post(scheme, asked.response_uri, answer)
-    if status is None:
+    reply = await _post(scheme, asked.response_uri, answer)
+    if reply is None:  # it may have arrived: the requester takes the same answer again as the one it has
+        reply = await _post(scheme, asked.response_uri, answer)
+    if reply is None:
         # Perhaps stored, perhaps not: the consent stays, for the citizen to see and withdraw if they want.
         logger.warning("share under consent %s: not known whether the requester received it", consent.pk)
         return _outcome("onbekend", consent)
-    if not 200 <= status < 300:
-        logger.warning("share under consent %s not delivered: requester answered %s", consent.pk, status)
-        await sync_to_async(consents.not_delivered)(consent, "niet_afgeleverd")
-        return _outcome("niet_afgeleverd", consent)
+    if not reply.ok:
+        logger.warning(
+            "share under consent %s not delivered: the requester answered %s %s",
+            consent.pk,
+            reply.status,
+            reply.code or "-",
+        )
+        # The request was made for one person, and the copies show another BSN: the citizen is told plainly.
+        reason = "ander_persoon" if reply.code == "wrong_subject" else "niet_afgeleverd"
+        await sync_to_async(consents.not_delivered)(consent, reason)
+        return _outcome(reason, consent)
     detail = presented.detail(approved)
     await sync_to_async(consents.delivered)(consent, detail)
     return _outcome(
@@ -507,9 +540,9 @@ async def decide(
         consent = await sync_to_async(consents.refuse)(
             citizen, asked, requester_name=requester.name, request_object=opened.request_object
         )
-        status = await _post(scheme, asked.response_uri, {"error": "access_denied", "state": asked.state})
+        reply = await _post(scheme, asked.response_uri, {"error": "access_denied", "state": asked.state})
         await OpenedRequest.objects.filter(pk=opened.pk).aupdate(consent=consent)
-        result = _outcome("geweigerd", consent, verteld=status is not None and 200 <= status < 300)
+        result = _outcome("geweigerd", consent, verteld=reply is not None and reply.ok)
     else:
         consent, wallet_key = await sync_to_async(consents.give)(
             citizen,

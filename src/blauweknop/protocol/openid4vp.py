@@ -76,6 +76,8 @@ class Terms:
     access: str  # ONCE or STANDING
     access_until: str | None  # ISO date; for STANDING only
     reference: str = ""  # the requester's own reference (kenmerk)
+    # The requester named whom the request is for (voorEenPersoon): the wallet tells the citizen why the BSN is asked.
+    for_one_person: bool = False
 
     def claim(self) -> dict[str, Any]:
         """The ``blauweknop`` claim of the Request Object."""
@@ -89,12 +91,14 @@ class Terms:
             value["toegangTot"] = self.access_until
         if self.reference:
             value["kenmerk"] = self.reference
+        if self.for_one_person:
+            value["voorEenPersoon"] = True
         return value
 
     @classmethod
     def from_claim(cls, value: Any) -> Terms:
         """The terms in a ``blauweknop`` claim; ``invalid_request`` when they are not valid on their own."""
-        allowed = {"doel", "grondslag", "bewaartermijnDagen", "toegang", "toegangTot", "kenmerk"}
+        allowed = {"doel", "grondslag", "bewaartermijnDagen", "toegang", "toegangTot", "kenmerk", "voorEenPersoon"}
         if not isinstance(value, Mapping) or set(value) - allowed:
             raise _invalid(f"'{EXTENSION}' is an object with only {', '.join(sorted(allowed))}.")
         terms = cls(
@@ -104,6 +108,7 @@ class Terms:
             value.get("toegang"),  # type: ignore[arg-type]
             value.get("toegangTot"),
             value.get("kenmerk", ""),
+            value.get("voorEenPersoon", False),
         )
         try:
             terms.check()
@@ -133,6 +138,8 @@ class Terms:
             raise InvalidInput("bad_claims", f"Access is {ONCE!r} or {STANDING!r}.")
         if not isinstance(self.reference, str) or (self.reference and not _is_text(self.reference, MAX_ID_LENGTH)):
             raise InvalidInput("bad_claims", f"The reference is text of at most {MAX_ID_LENGTH} characters.")
+        if not isinstance(self.for_one_person, bool):
+            raise InvalidInput("bad_claims", "voorEenPersoon is true or false.")
         if self.access == ONCE:
             if self.access_until is not None:
                 raise InvalidInput("bad_claims", "One-time access has no end date.")

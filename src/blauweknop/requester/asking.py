@@ -91,6 +91,8 @@ def _checked_terms(
     access: str,
     access_until: date | None,
     reference: str,
+    *,
+    for_one_person: bool,
 ) -> openid4vp.Terms:
     if not isinstance(purpose, dict) or set(purpose) != {"nl", "en"}:
         raise _refuse("Give the purpose in Dutch and in English (nl, en).")
@@ -120,6 +122,7 @@ def _checked_terms(
         access=access,
         access_until=access_until.isoformat() if access_until else None,
         reference=_plain_text(reference, "reference", MAX_REFERENCE, required=False),
+        for_one_person=for_one_person,
     )
 
 
@@ -200,7 +203,9 @@ def create(
     """
     if bsn is not None:
         validate_bsn(bsn)  # its error never repeats the number
-    terms = _checked_terms(tenant, purpose, legal_basis, retention_days, access, access_until, reference)
+    terms = _checked_terms(
+        tenant, purpose, legal_basis, retention_days, access, access_until, reference, for_one_person=bsn is not None
+    )
     query = _checked_query(tenant.scheme, asked, bound=bsn is not None)
     if isinstance(valid_days, bool) or not isinstance(valid_days, int) or not 1 <= valid_days <= MAX_VALID_DAYS:
         raise _refuse(f"A request can be answered for 1 to {MAX_VALID_DAYS} days.")
@@ -271,6 +276,7 @@ def authorization_request(share_request: ShareRequest, tenant: RequesterTenant) 
             access=share_request.access,
             access_until=share_request.access_until.isoformat() if share_request.access_until else None,
             reference=share_request.reference,
+            for_one_person=bool(share_request.subject),
         ),
         issued_at=int(share_request.created_at.timestamp()),
         expires_at=int(share_request.expires_at.timestamp()),

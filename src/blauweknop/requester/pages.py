@@ -21,11 +21,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from blauweknop import display, document_types, i18n
 from blauweknop.protocol import dcql, openid4vp
 from blauweknop.protocol.errors import InvalidInput, VerificationError
+from blauweknop.protocol.identifiers import is_valid_bsn
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.requester import asking, copy_state, fetching, presets, tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
@@ -130,6 +132,14 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 DAYS_ERROR = gettext_lazy("Vul een aantal dagen in, van 1 tot 3650. Bijvoorbeeld 90.")  # asking.MAX_RETENTION_DAYS
+BSN_ERROR = gettext_lazy("Dit is geen goed BSN. Een BSN heeft 9 cijfers. Kijk het nummer na en typ het opnieuw.")
+
+
+class UnshownField(forms.CharField):
+    """Text that is never put back in the page: after a submit (with an error in any field) it is empty again."""
+
+    def bound_data(self, data: Any, initial: Any) -> None:
+        return None
 
 
 class RequestForm(forms.Form):
@@ -169,6 +179,16 @@ class RequestForm(forms.Form):
         max_value=asking.MAX_RETENTION_DAYS,
         error_messages={"invalid": DAYS_ERROR, "min_value": DAYS_ERROR, "max_value": DAYS_ERROR},
     )
+    burgerservicenummer = UnshownField(
+        label=gettext_lazy("Voor één persoon? Vul het BSN in (mag leeg blijven)"),
+        help_text=gettext_lazy(
+            "Dan kan alleen die persoon het verzoek beantwoorden. Het nummer zelf wordt niet bewaard, "
+            "en u ziet het hierna niet meer."
+        ),
+        required=False,
+        max_length=20,  # nine digits, maybe with spaces or dots
+        error_messages={"max_length": BSN_ERROR},
+    )
     access = forms.ChoiceField(
         label=gettext_lazy("Eenmalig of doorlopend?"),
         choices=[
@@ -194,6 +214,13 @@ class RequestForm(forms.Form):
         self.fields["preset"].choices = [(preset.id, preset.name) for preset in choices]
         self.presets = choices
 
+    def clean_burgerservicenummer(self) -> str | None:
+        """The BSN as nine digits (spaces and dots people type are left out); ``None`` when left empty."""
+        value = "".join(self.cleaned_data["burgerservicenummer"].split()).replace(".", "")
+        if value and not is_valid_bsn(value):
+            raise forms.ValidationError(BSN_ERROR)
+        return value or None
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         preset = next((preset for preset in self.presets if preset.id == data.get("preset")), None)
@@ -208,11 +235,13 @@ class RequestForm(forms.Form):
         return data
 
 
+@sensitive_post_parameters("burgerservicenummer")
 @require_http_methods(["GET", "POST"])
 @staff_required
 @with_tenant
 def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
-    """Nieuw verzoek: choose a preset, change its words, reference, retention and term if needed."""
+    """Nieuw verzoek: choose a preset, change its words, reference, retention and term if needed, and maybe
+    name the one citizen it is for (their BSN: kept only as a pseudonym, never shown again)."""
     choices = presets.for_requester(tenant.oin)
     form = RequestForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
@@ -236,6 +265,7 @@ def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
                 asked=list(preset.asked),
                 reference=data["reference"].strip(),
                 created_by=request.user,
+                bsn=data["burgerservicenummer"],
             )
         except InvalidInput:
             form.add_error(None, _("Dit verzoek kon niet worden gemaakt. Kijk de velden na en probeer het opnieuw."))
@@ -368,6 +398,7 @@ def request_page(request: HttpRequest, tenant: RequesterTenant, pk: int) -> Http
         "code": asking.display_code(share_request.code),
         "is_open": share_request.status == ShareRequest.State.OPEN and share_request.expires_at > timezone.now(),
         "standing": share_request.access == ShareRequest.Access.STANDING,
+        "for_one_person": bool(share_request.subject),
         "can_fetch": share_request.access == ShareRequest.Access.STANDING
         and share_request.status == ShareRequest.State.APPROVED,
         "ended": share_request.status in (ShareRequest.State.WITHDRAWN, ShareRequest.State.EXPIRED),
