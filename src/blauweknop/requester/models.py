@@ -106,11 +106,20 @@ class ShareRequest(models.Model):
     request_object = models.TextField(help_text="The signed request object (oauth-authz-req+jwt).")
     status = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
     consent = models.CharField(max_length=64, blank=True, help_text="The consent record id the portal gave.")
+    app_manager = models.CharField(
+        max_length=20, blank=True, help_text="OIN of the app manager that gave the consent: only it may end it here."
+    )
     approved_until = models.DateField(null=True, blank=True, help_text="Standing access as the citizen approved it.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(help_text="The request can be answered until then.")
     answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When standing access ended (status ingetrokken or verlopen): as the app manager told, or when a "
+        "fetch found out. From then on nothing is fetched under it.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
