@@ -22,8 +22,11 @@ from tests.test_settings import production_environment
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SHARE = """
-import asyncio, json, sys, django
+import asyncio, json, os, sys, django
 django.setup()
+from django.core.management import call_command
+os.makedirs(os.environ["BLAUWEKNOP_DATA_DIR"], exist_ok=True)
+call_command("migrate", verbosity=0)  # as a deployment does: the client keeps what it learnt in the database
 from blauweknop.scheme import client
 if sys.argv[1] == "share":
     client.download = lambda: sys.exit("the second process asked the operator")
