@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 from typing import Literal
 
 from asgiref.sync import sync_to_async
@@ -24,7 +25,7 @@ from blauweknop.api import ApiProblem, make_api
 from blauweknop.db import lock_name, write_transaction
 from blauweknop.portal import consents as register
 from blauweknop.portal import figures_api, notices_api, presenting
-from blauweknop.portal.models import Consent, UsedClientAssertion
+from blauweknop.portal.models import Consent, ConsentEvent, UsedClientAssertion
 from blauweknop.protocol import client_assertion, jws
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.scheme_document import CERTIFIED, REQUESTER, SchemeDocument
@@ -51,6 +52,12 @@ REFUSALS = {
 ONCE_ONLY = ApiProblem(403, "not_standing", "This consent was for one delivery only; ask the citizen again.")
 NOT_CERTIFIED = ApiProblem(403, "not_certified", "You are not certified as a requester now.")
 HOLDERS_SILENT = ApiProblem(503, "holders_unavailable", "Not every source could give the data now. Try again later.")
+# Standing access is for fresh data now and then, not for following a citizen: each fetch is a new copy at every
+# holder and a line in the citizen's records. A debt counsellor checking daily stays far below this.
+FETCHES_PER_DAY = 24
+TOO_OFTEN = ApiProblem(
+    429, "too_many_fetches", f"This consent allows at most {FETCHES_PER_DAY} fetches in 24 hours. Try again later."
+)
 
 
 class Ophaling(Schema):
@@ -122,6 +129,7 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certi
         refusal = _refusal(consent, certified) if consent is not None else None
         if refusal is not None:
             register.fetch_refused(consent, refusal.code)
+        too_often = consent is not None and refusal is None and _fetched_enough(consent)
     if not fresh:
         logger.warning("standing fetch refused: client assertion replayed by %s", assertion.client_id)
         raise ApiProblem(401, "assertion_replayed", "This client assertion was used before; make a new one.")
@@ -130,7 +138,18 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certi
     if refusal is not None:
         logger.info("standing fetch under consent %s refused: %s", consent.pk, refusal.code)
         raise refusal
+    if too_often:
+        # Not an event of the consent: a requester polling must not grow the citizen's record without end.
+        logger.warning("standing fetch under consent %s refused: more than %d a day", consent.pk, FETCHES_PER_DAY)
+        raise TOO_OFTEN
     return consent
+
+
+def _fetched_enough(consent: Consent) -> bool:
+    """Whether ``consent`` already had its :data:`FETCHES_PER_DAY` deliveries in the last 24 hours."""
+    since = timezone.now() - timedelta(days=1)
+    delivered = ConsentEvent.objects.filter(consent=consent, kind=ConsentEvent.Kind.DELIVERED, at__gt=since)
+    return delivered.count() >= FETCHES_PER_DAY
 
 
 def _refusal(consent: Consent, certified: bool) -> ApiProblem | None:
@@ -187,7 +206,9 @@ def hand_over(consent: Consent, certified: bool, detail: dict) -> None:
         lock_name(f"toestemming:{consent.pk}")
         now = Consent.objects.get(pk=consent.pk)
         refusal = _refusal(now, certified)
-        if refusal is None:
+        if refusal is None and _fetched_enough(now):
+            refusal = TOO_OFTEN  # fetches sent at once each passed admit(); only so many are handed over
+        elif refusal is None:
             register.delivered(now, detail)
         else:
             register.fetch_refused(now, refusal.code)
