@@ -46,6 +46,7 @@ def test_the_scheduler_enqueues_a_task_again_once_its_interval_has_passed():
         "blauweknop.holder.tasks.publish_status_lists",
         "blauweknop.holder.notices.tell_app_managers",
         "blauweknop.portal.refusal_notices.tell_holders",
+        "blauweknop.portal.end_notices.tell_requesters",
     ]
 
 
@@ -55,6 +56,7 @@ def test_the_scheduler_enqueues_only_the_work_of_the_roles_played():
         "blauweknop.portal.tasks.forget_old_events",
         "blauweknop.portal.tasks.expire_consents",
         "blauweknop.portal.refusal_notices.tell_holders",
+        "blauweknop.portal.end_notices.tell_requesters",
         "blauweknop.tasks.prune_task_results",
     ]
 

@@ -20,6 +20,8 @@ from datetime import timedelta
 from typing import TypeVar
 
 from django.db import connection, models, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from blauweknop import shared_cache
 
@@ -53,6 +55,29 @@ def given_up(tries: int) -> bool:
 def final_refusal(status: int | None) -> bool:
     """Whether an answer with ``status`` refuses for good: a 4xx other than :data:`TRY_AGAIN`."""
     return status is not None and 400 <= status < 500 and status not in TRY_AGAIN
+
+
+def waiting(model: type[M]) -> models.QuerySet[M]:
+    """The items of outbox ``model`` not settled whose next try has come.
+
+    An outbox model has ``tries`` (failed tries), ``next_try`` (not before) and ``done_at`` (settled).
+    """
+    return model.objects.filter(done_at__isnull=True).filter(Q(next_try__isnull=True) | Q(next_try__lte=timezone.now()))
+
+
+def settle(item: models.Model, **also: object) -> None:
+    """Mark outbox ``item`` done (told, refused for good, or given up), with the fields ``also``."""
+    type(item).objects.filter(pk=item.pk).update(done_at=timezone.now(), next_try=None, **also)
+
+
+def count_failure(item: models.Model) -> bool:
+    """Count a failed try of outbox ``item``: it waits :func:`backoff`; ``True`` when given up (then it is settled)."""
+    tries = item.tries + 1  # type: ignore[attr-defined]
+    if given_up(tries):
+        settle(item)
+        return True
+    type(item).objects.filter(pk=item.pk).update(tries=tries, next_try=timezone.now() + backoff(tries))
+    return False
 
 
 @contextmanager

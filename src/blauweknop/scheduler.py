@@ -61,6 +61,8 @@ SCHEDULE = (
     Periodic("blauweknop.portal.tasks.expire_consents", timedelta(minutes=5), "portal"),
     # Holders record a standing fetch the portal refused within about a minute (docs/plus.md §4).
     Periodic("blauweknop.portal.refusal_notices.tell_holders", timedelta(minutes=1), "portal"),
+    # A requester hears within about a minute that a standing consent ended (docs/plus.md §4).
+    Periodic("blauweknop.portal.end_notices.tell_requesters", timedelta(minutes=1), "portal"),
     # Received data is deleted within the hour its retention term ends.
     Periodic("blauweknop.requester.tasks.forget_received_data", timedelta(hours=1), "requester"),
     Periodic("blauweknop.requester.tasks.expire_requests", timedelta(minutes=10), "requester"),

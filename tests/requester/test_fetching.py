@@ -121,8 +121,8 @@ def test_a_withdrawn_consent_is_the_portals_refusal_and_ends_the_access(standing
     portal.behaviour = "consent_withdrawn"
     assert is_problem(fetch_now(made["code"]), 403, "consent_withdrawn")
     assert state_of(made["code"]).json()["status"] == "ingetrokken"
-    # Nothing more is asked of the portal for a request whose access ended.
-    assert is_problem(fetch_now(made["code"]), 403, "no_standing_access")
+    # Nothing more is asked of the portal for a request whose access ended; the refusal still says why.
+    assert is_problem(fetch_now(made["code"]), 403, "consent_withdrawn")
     assert len(portal.received) == 1
 
 

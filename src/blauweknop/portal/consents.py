@@ -25,9 +25,9 @@ from django.utils import timezone
 from blauweknop import document_types
 from blauweknop.db import erase_deleted, lock_name, write_transaction
 from blauweknop.display import FETCH_REFUSED_ACTIVITIES
-from blauweknop.portal import vault
+from blauweknop.portal import end_notices, vault
 from blauweknop.portal.holders import Citizen
-from blauweknop.portal.models import Consent, ConsentEvent, RefusalNotice
+from blauweknop.portal.models import Consent, ConsentEvent, EndNotice, RefusalNotice
 from blauweknop.protocol import consent_receipt
 from blauweknop.protocol.jwk import SigningKey, generate_jwk
 from blauweknop.protocol.openid4vp import AuthorizationRequest
@@ -242,6 +242,7 @@ def withdraw(citizen_pseudonym: str, consent_id: str) -> bool:
     with write_transaction():
         lock_name(f"toestemming:{consent_id}")
         mine = Consent.objects.filter(pk=consent_id, citizen=citizen_pseudonym)
+        end_notices.queue(mine, EndNotice.Reason.WITHDRAWN)  # the requester hears of it at once, not at a fetch
         withdrawn = _end(mine, Consent.State.WITHDRAWN, ConsentEvent.Kind.WITHDRAWN, timezone.now()) > 0
     if withdrawn:
         erase_deleted()
@@ -256,8 +257,10 @@ def expire_due(now: datetime) -> int:
     :data:`ONCE_ENDS_AFTER`.
     """
     with write_transaction():
+        run_out = Consent.objects.filter(access=Consent.Access.STANDING, valid_until__lte=now)
+        end_notices.queue(run_out, EndNotice.Reason.EXPIRED)
         ended = _end(
-            Consent.objects.filter(access=Consent.Access.STANDING, valid_until__lte=now),
+            run_out,
             Consent.State.EXPIRED,
             ConsentEvent.Kind.EXPIRED,
             now,

@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -79,7 +79,9 @@ def requester_figures(start: date, end: date) -> figures.Figures:
     """Per requester, what happened under the consents in the days ``start`` up to ``end``: counts only.
 
     A fetch is a delivery under a consent that had one before (the first is the answer to the request);
-    a refused fetch "after withdrawal" is one refused at or after the moment the citizen withdrew.
+    a refused fetch "after withdrawal" is one the requester tried after it knew of the withdrawal: after the
+    portal's notice reached it (:mod:`blauweknop.portal.end_notices`), or after an earlier refusal under that
+    consent told it. The one fetch it may try before it could know is no sign of anything.
     """
     events = ConsentEvent.objects.filter(at__gte=day_start(start), at__lt=day_start(end))
     requester = "consent__requester_oin"
@@ -92,7 +94,15 @@ def requester_figures(start: date, end: date) -> figures.Figures:
     )
     fetches = events.filter(Exists(earlier), kind=ConsentEvent.Kind.DELIVERED)
     refused = events.filter(kind=ConsentEvent.Kind.FETCH_REFUSED)
-    after_withdrawal = refused.filter(consent__state=Consent.State.WITHDRAWN, at__gte=F("consent__ended_at"))
+    refused_before = ConsentEvent.objects.filter(
+        consent=OuterRef("consent"),
+        kind=ConsentEvent.Kind.FETCH_REFUSED,
+        at__gte=OuterRef("consent__ended_at"),
+        pk__lt=OuterRef("pk"),
+    )
+    after_withdrawal = refused.filter(consent__state=Consent.State.WITHDRAWN, at__gte=F("consent__ended_at")).filter(
+        Q(at__gte=F("consent__end_notice__told_at")) | Exists(refused_before)
+    )
     counted = {
         figures.FETCHES: _by(fetches.values(requester).annotate(n=Count("pk")), requester),
         figures.FETCHES_REFUSED: _by(refused.values(requester).annotate(n=Count("pk")), requester),

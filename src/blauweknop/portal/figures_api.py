@@ -51,7 +51,10 @@ class Vrager(Schema):
     intrekkingen: int = Field(description="Consents the citizen withdrew.")
     ophalingen: int = Field(description="Fetches under standing access that delivered data.")
     ophalingenGeweigerd: int = Field(description="Fetches the app manager refused.")
-    ophalingenNaIntrekking: int = Field(description="Fetches refused because the citizen had withdrawn the consent.")
+    ophalingenNaIntrekking: int = Field(
+        description="Fetches refused because the citizen had withdrawn the consent, tried after the requester knew: "
+        "after this app manager's notice of the withdrawal reached it, or after an earlier refusal under that consent."
+    )
 
 
 class Cijfers(Schema):

@@ -248,6 +248,30 @@ class RefusalNotice(models.Model):
         ]
 
 
+class EndNotice(models.Model):
+    """A standing consent that ended, to be told to its requester at once (the outbox; docs/plus.md §4).
+
+    Queued in the transaction that ends the consent (withdrawn by the citizen, or run out), one per consent;
+    the worker tells it (:mod:`blauweknop.portal.end_notices`). ``told_at`` says from when the requester knew:
+    the scheme operator's monitoring counts only the fetches it tried after that (:mod:`blauweknop.portal.figures`).
+    """
+
+    class Reason(models.TextChoices):
+        WITHDRAWN = "ingetrokken", "ingetrokken"
+        EXPIRED = "verlopen", "verlopen"
+
+    consent = models.OneToOneField(Consent, on_delete=models.CASCADE, related_name="end_notice")
+    requester_oin = models.CharField(max_length=20)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    tries = models.PositiveSmallIntegerField(default=0)  # failed attempts to tell the requester
+    next_try = models.DateTimeField(null=True)  # not before this is the requester told again
+    done_at = models.DateTimeField(null=True, db_index=True)  # told, refused for good, or given up
+    told_at = models.DateTimeField(null=True)  # when the requester took it; empty if it never did
+
+    class Meta:
+        db_table = "portal_eindmeldingen"
+
+
 class UsedClientAssertion(models.Model):
     """A client assertion (private_key_jwt) already accepted, a requester's or a holder's, by issuer and jti."""
 

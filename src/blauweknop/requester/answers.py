@@ -124,15 +124,20 @@ def _app_manager(tenant: RequesterTenant, form: dict[str, str], now: datetime) -
         return None
     if form.get("client_assertion_type") != client_assertion.ASSERTION_TYPE or not token:
         raise ApiProblem(401, "invalid_client", f"Send client_assertion_type {client_assertion.ASSERTION_TYPE}.")
+    return app_manager(tenant, token, asking.response_uri(tenant), now)
+
+
+def app_manager(tenant: RequesterTenant, token: str, audience: str, now: datetime) -> ClientAssertion:
+    """A certified app manager's client assertion for exactly ``audience``, verified; 401 (403 ``not_certified``)."""
     try:
         return client_assertion.verify(
-            token, tenant.scheme, audience=asking.response_uri(tenant), role=APP_MANAGER, now=int(now.timestamp())
+            token, tenant.scheme, audience=audience, role=APP_MANAGER, now=int(now.timestamp())
         )
     except VerificationError as exc:
         raise ApiProblem(403 if exc.code == "not_certified" else 401, exc.code, exc.message) from exc
 
 
-def _used_once(assertion: ClientAssertion | None) -> None:
+def used_once(assertion: ClientAssertion | None) -> None:
     """Mark ``assertion`` used, for as long as it verifies; 401 if it was used before. In the caller's transaction."""
     if assertion is None:
         return
@@ -252,7 +257,7 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
         if not form.get("vp_token") or not _repeated(tenant, share_request, form, consent if app_manager else "", now):
             raise ALREADY_ANSWERED
         with write_transaction():
-            _used_once(app_manager)
+            used_once(app_manager)
         return share_request
     error = form.get("error")
     if error is not None:
@@ -296,10 +301,14 @@ def _close(
     app_manager: ClientAssertion | None,
 ) -> ShareRequest:
     with write_transaction():
-        _used_once(app_manager)
+        used_once(app_manager)
         # Two answers at once: the first to get here answers the request, the other finds it answered.
         updated = ShareRequest.objects.filter(pk=share_request.pk, status=ShareRequest.State.OPEN).update(
-            status=status, consent=consent, approved_until=until, answered_at=now
+            status=status,
+            consent=consent,
+            app_manager=app_manager.client_id if app_manager and consent else "",
+            approved_until=until,
+            answered_at=now,
         )
         if not updated:
             raise ALREADY_ANSWERED

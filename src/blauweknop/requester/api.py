@@ -1,7 +1,8 @@
 """The requester API, one per requester under its own prefix: ``/vragers/<slug>/api/v1/``.
 
 Public, for wallets: the request objects (``GET /verzoekobjecten/{code}``) and the answers
-(``POST /antwoorden``, OpenID4VP ``direct_post``). For the requester's own back office: make a
+(``POST /antwoorden``, OpenID4VP ``direct_post``). For app managers: a standing consent that ended
+(``POST /beeindigde-toestemmingen``, :mod:`blauweknop.requester.endings`). For the requester's own back office: make a
 request, see what it received, fetch under standing access, fetch on a legal basis. The back office
 authenticates with a client assertion signed by the requester's own key (private_key_jwt,
 docs/plus.md §6): in the JSON body, or on a GET as ``Authorization: Bearer <assertion>``; its
@@ -29,7 +30,7 @@ from blauweknop.protocol import client_assertion, openid4vp
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
-from blauweknop.requester import answers, asking, copy_state, fetching, tenants
+from blauweknop.requester import answers, asking, copy_state, endings, fetching, tenants
 from blauweknop.requester.fetching import FetchFailed, FetchRefused
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion
 from blauweknop.requester.tenants import RequesterTenant
@@ -40,6 +41,7 @@ api = make_api(
     namespace="requester-api",
     description="Verzoeken om gegevens (OpenID4VP 1.0 met DCQL) en de ontvangen, gewaarmerkte gegevens.",
 )
+api.add_router("", endings.router)  # the app manager tells of standing consents that ended
 T = TypeVar("T")
 CODE = re.compile(asking.CODE_PATTERN)
 BEARER = re.compile(r"Bearer ([A-Za-z0-9_.-]{20,8000})")
@@ -268,6 +270,10 @@ class VerzoekStand(Schema):
     toestemming: str = Field(description="The portal's consent record id, once answered.")
     geldigTot: datetime
     beantwoordOp: datetime | None
+    beeindigdOp: datetime | None = Field(
+        description="Standing access: when it ended (status ingetrokken or verlopen), as the app manager told at "
+        "once, or as a fetch found out. Nothing is fetched under it any more."
+    )
     ontvangen: list[Ontvangen]
 
 
@@ -341,6 +347,7 @@ def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, A
         "toestemming": share_request.consent,
         "geldigTot": share_request.expires_at,
         "beantwoordOp": share_request.answered_at,
+        "beeindigdOp": share_request.ended_at,
         "ontvangen": _received(received, copy_state.states(received, tenant.scheme, timezone.now())),
     }
 

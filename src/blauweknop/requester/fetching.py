@@ -45,6 +45,8 @@ ENDS_ACCESS = {
     "consent_withdrawn": ShareRequest.State.WITHDRAWN,
     "consent_expired": ShareRequest.State.EXPIRED,
 }
+# Access that ended (the app manager told, or an earlier fetch found out) is refused here, without asking.
+ENDED = {state: code for code, state in ENDS_ACCESS.items()}
 
 
 class FetchRefused(Exception):
@@ -87,7 +89,7 @@ def _refusal(answer: outbound.Answer, tenant: RequesterTenant, url: str) -> Exce
 def _end_access(share_request: ShareRequest, code: str) -> None:
     if code in ENDS_ACCESS:
         ShareRequest.objects.filter(pk=share_request.pk, status=ShareRequest.State.APPROVED).update(
-            status=ENDS_ACCESS[code]
+            status=ENDS_ACCESS[code], ended_at=timezone.now()
         )
 
 
@@ -102,6 +104,8 @@ def standing_fetch(
     is not about the citizen a request for one citizen is for.
     """
     now = now or timezone.now()
+    if share_request.requester_id == tenant.oin and share_request.status in ENDED:
+        raise FetchRefused(ENDED[share_request.status])
     if (
         share_request.requester_id != tenant.oin
         or share_request.access != ShareRequest.Access.STANDING

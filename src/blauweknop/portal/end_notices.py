@@ -1,0 +1,135 @@
+"""Telling a requester at once that a standing consent ended: the portal's side of ``POST …/beeindigde-toestemmingen``.
+
+Before, a requester learnt of a withdrawal only when it next fetched, and that fetch, the very one its staff
+page offered, counted at the scheme operator as a fetch after withdrawal. Now the transaction that ends a
+standing consent (the citizen withdrew it, or it ran out: :mod:`blauweknop.portal.consents`) queues one
+:class:`EndNotice` (:func:`queue`); every minute the worker tells the requester: the consent id, the reason and
+when it ended, with a client assertion of this app manager for the exact address (``<endpoints.requester>``
+``/beeindigde-toestemmingen``). The requester records it on its request and fetches nothing more under it
+(:mod:`blauweknop.requester.endings`). The moment it took the notice is kept (``told_at``): the monitoring
+counts only refused fetches after it knew (:func:`blauweknop.portal.figures.requester_figures`).
+
+Retries as for the holders' notices (:mod:`blauweknop.retries`): a 2xx or a final refusal (a 404 says the
+requester never received this consent, e.g. its answer was lost) settles the notice; no answer, a timeout,
+408, 429 or 5xx is tried again later, and the run stops for that requester.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import task
+
+from blauweknop import keystore, signing
+from blauweknop.conformance.probe import Probe
+from blauweknop.portal.models import Consent, EndNotice
+from blauweknop.protocol import client_assertion
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_due, waiting
+from blauweknop.scheme.client import scheme_client
+
+logger = logging.getLogger(__name__)
+
+PATH = "beeindigde-toestemmingen"  # under the requester's API address (endpoints.requester)
+PER_REQUESTER = 50  # notices to one requester per run
+ANSWER_DEADLINE = 10.0  # seconds for one notice, answer included
+RUN_DEADLINE = 45.0  # seconds for all notices of a run: the next run starts a minute later
+MAX_ANSWER = 4096  # bytes: the answer is empty, or a short problem
+USER_AGENT = "blauweknop-portal"
+
+
+def queue(consents: Any, reason: str) -> int:
+    """Queue a notice for each given standing consent among ``consents``; how many. In the caller's transaction.
+
+    Call it before the consents are ended: a one-time consent needs none (nothing is fetched under it later).
+    """
+    ending = consents.filter(state=Consent.State.GIVEN, access=Consent.Access.STANDING)
+    notices = [
+        EndNotice(consent_id=pk, requester_oin=oin, reason=reason)
+        for pk, oin in ending.values_list("pk", "requester_oin")
+    ]
+    EndNotice.objects.bulk_create(notices, ignore_conflicts=True)
+    return len(notices)
+
+
+@task()
+def tell_requesters() -> int:
+    """Tell requesters of the standing consents that ended; how many were told."""
+    return tell_pending()
+
+
+def tell_pending(per_requester: int = PER_REQUESTER) -> int:
+    """Tell each requester of at most ``per_requester`` ended consents that are due; how many were told. Blocking."""
+    scheme = scheme_client.in_hand()
+    if scheme is None:
+        logger.warning("notices of ended consents wait: no valid scheme document")
+        return 0
+    with Probe(
+        answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
+    ) as probe:
+        return tell_due(
+            lambda: waiting(EndNotice),
+            "requester_oin",
+            per_requester,
+            "eindmelding",
+            lambda notice: _tell(probe, scheme, notice),
+            _failed,
+        )
+
+
+def _tell(probe: Probe, scheme: SchemeDocument, notice: EndNotice) -> Outcome:
+    """Tell the requester of ``notice``; settle it if the requester took it or refused it for good."""
+    requester, consent = notice.requester_oin, notice.consent
+    participant = scheme.organisations.get(requester)
+    endpoint = participant.endpoints.get("requester") if participant is not None else None
+    if endpoint is None:
+        logger.warning("notice that consent %s ended waits: requester %s has no address now", consent.pk, requester)
+        return Outcome.RECEIVER_FAILED
+    address = f"{endpoint.rstrip('/')}/{PATH}"
+    try:
+        key = signing.key_in(scheme, settings.PORTAL_OIN)
+    except keystore.MissingKey:
+        return Outcome.RECEIVER_FAILED  # signing.key_for told the operator which key to add
+    body = {
+        "toestemming": consent.pk,
+        "reden": notice.reason,
+        "beeindigdOp": (consent.ended_at or timezone.now()).isoformat(),
+        "client_assertion_type": client_assertion.ASSERTION_TYPE,
+        "client_assertion": client_assertion.sign(key, client_id=settings.PORTAL_OIN, audience=address),
+    }
+    answer = probe.request("POST", address, "ended consent", json=body, headers={"Accept": "application/json"})
+    status = answer.status
+    if status is not None and 200 <= status < 300:
+        settle(notice, told_at=timezone.now())
+        logger.info("requester %s told that consent %s ended (%s)", requester, consent.pk, notice.reason)
+        return Outcome.TOLD
+    if final_refusal(status):
+        settle(notice)
+        logger.error(
+            "notice that consent %s ended dropped: requester %s refused it: %s",
+            consent.pk,
+            requester,
+            answer.described(),
+        )
+        return Outcome.REFUSED
+    logger.warning(
+        "notice that consent %s ended not taken by requester %s: %s; tried again later",
+        consent.pk,
+        requester,
+        answer.described(),
+    )
+    return Outcome.RECEIVER_FAILED
+
+
+def _failed(notice: EndNotice) -> None:
+    """Count a failed try of ``notice``; log when it is given up (then the requester learns at its next fetch)."""
+    if count_failure(notice):
+        logger.error(
+            "notice that consent %s ended given up: requester %s did not take it within %s",
+            notice.consent_id,
+            notice.requester_oin,
+            GIVE_UP,
+        )
