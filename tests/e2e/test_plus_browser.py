@@ -34,8 +34,8 @@ pytestmark = pytest.mark.e2e
 HOUSING = "00000003271247970000"
 HOUSING_NAME = "Woningcorporatie Thuisbasis"
 HOUSING_SLUG = "woningcorporatie-thuisbasis"
-INCOME = [path for path, _ in presets.get("huur").asked[0].fields]
-ADDRESS = [path for path, _ in presets.get("huur").asked[1].fields]
+INCOME = [path for path, _ in presets.current().get("huur").asked[0].fields]
+ADDRESS = [path for path, _ in presets.current().get("huur").asked[1].fields]
 INCOME_LABELS = {"Voornamen", "Tussenvoegsel", "Achternaam", "Jaar", "Toetsingsinkomen"}
 ADDRESS_LABELS = {"Straat", "Huisnummer", "Postcode", "Woonplaats"}
 WITHDRAWN = "De inwoner heeft de toestemming ingetrokken"
@@ -64,7 +64,7 @@ class Corporation:
 
     def ask(self, reference: str, *, standing: bool) -> dict[str, Any]:
         """A request with the housing preset's fields and words: income required, the address optional."""
-        preset = presets.get("huur")
+        preset = presets.current().get("huur")
         body = {
             "kenmerk": reference,
             "doel": preset.purpose,
@@ -196,7 +196,7 @@ def test_staff_ask_the_citizen_shares_only_the_income_then_withdraws_and_the_nex
     assert re.search(r"/delen/[^/]+/$", citizen.url), f"after login the citizen is at {citizen.url}"
     accessible(citizen)
     assert HOUSING_NAME in citizen.locator("[data-vrager]").inner_text()
-    assert citizen.locator("[data-doel]").inner_text() == presets.get("huur").purpose["nl"]
+    assert citizen.locator("[data-doel]").inner_text() == presets.current().get("huur").purpose["nl"]
     assert citizen.locator("[data-grondslag]").inner_text().strip(), "the review page names no legal basis"
     assert "90 dagen" in citizen.locator("[data-bewaren]").inner_text()
     assert citizen.locator("[data-toegang=doorlopend]").count() == 1, "standing access is not said"

@@ -27,7 +27,7 @@ def housing_staff(client):
 def made(oin: str, preset_id: str, *, reference: str = "") -> ShareRequest:
     """A request of ``oin`` made from a preset, as the staff page makes it."""
     tenant = tenants.of_oin(async_to_sync(scheme_client.current)(), oin)
-    preset = presets.get(preset_id)
+    preset = presets.current().get(preset_id)
     until = timezone.localdate() + timedelta(days=180) if preset.standing else None
     return asking.create(
         tenant,

@@ -135,7 +135,7 @@ def test_18b_each_organisation_sees_the_presets_that_fit_it(staff, client):
     assert log_in(client, "gijs", make_staff(MUNICIPALITY, "gijs"))["Location"] == "/vragers/"
     html = client.get("/vragers/nieuw/").content.decode()
     assert 'type="radio" name="preset"' not in html
-    assert "Voor uw organisatie is nog niet ingesteld wat u kunt vragen." in html
+    assert "Voor uw organisatie is nog niet ingesteld wat u de inwoner kunt vragen." in html
 
 
 def test_18c_staff_may_ask_standing_access_on_the_housing_preset(staff):
@@ -193,5 +193,5 @@ def test_18g_a_suspended_organisations_staff_see_a_banner_on_every_page(staff):
     for url in ("/vragers/", "/vragers/beveiliging/", "/vragers/nieuw/"):
         html = staff.get(url).content.decode()
         assert 'id="opgeschort"' in html, url
-        assert "Uw organisatie mag nu geen gegevens vragen of ophalen." in html, url
-        assert "Vraag de beheerder van het stelsel." in html, url
+        assert "Uw organisatie is geschorst door de beheerder van de Blauwe Knop." in html, url
+        assert "Neem contact op met de beheerder van het stelsel (" in html, url

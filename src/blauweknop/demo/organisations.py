@@ -220,8 +220,8 @@ ORGANISATIONS.append(
         "slug": "schuldhulp-voorbeeldstad",
         "kind": "schuldhulp",
         "description": {
-            "nl": "Helpt u gratis als u schulden heeft. Vraagt daarvoor een overzicht van uw schulden en inkomen.",
-            "en": "Helps you for free when you have debts. Asks for an overview of your debts and income to do so.",
+            "nl": "Helpt u gratis als u schulden heeft. Vraagt daarvoor een overzicht van uw schulden.",
+            "en": "Helps you for free when you have debts. Asks for an overview of your debts to do so.",
         },
         "contact": {
             "telefoon": f"0800 000 {FIRST_DEBT_HOLDER_LINE + len(DEBT_HOLDERS):04d}",

@@ -178,6 +178,11 @@ def _checked_query(scheme: SchemeDocument, asked: list[Asked], *, bound: bool = 
     return dcql.Query(tuple(queries))
 
 
+def check_asked(scheme: SchemeDocument, asked: list[Asked]) -> None:
+    """Refuse (:class:`InvalidInput`) what the scheme's catalogue cannot give, as every new request is checked."""
+    _checked_query(scheme, asked)
+
+
 def response_uri(tenant: RequesterTenant) -> str:
     """Where the wallet posts its answer (``direct_post``)."""
     return f"{tenant.api_url}/antwoorden"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
@@ -35,6 +37,8 @@ from blauweknop.requester.staff import staff_required
 from blauweknop.requester.tenants import RequesterTenant
 from blauweknop.scheme.client import SchemeUnavailable, scheme_client
 from blauweknop.staff.login import qr_svg
+
+logger = logging.getLogger(__name__)
 
 CONSENT = "toestemming"  # the legal basis of every request made here: the citizen's consent
 STATES = {
@@ -59,21 +63,46 @@ REFUSALS = {
         "Uw organisatie mag nu geen gegevens ophalen. Vraag de beheerder van het stelsel waarom."
     ),
 }
+ACCESS_WORDS = {openid4vp.ONCE: gettext_lazy("eenmalig"), openid4vp.STANDING: gettext_lazy("doorlopend")}
 REFUSED_OTHERWISE = gettext_lazy("Ophalen lukte niet. Probeer het over een paar minuten opnieuw.")
 
 
-def with_tenant(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Give ``view`` the staff member's organisation as the scheme document describes it now; when it may not
-    ask for data now (suspended) or the scheme document cannot be had, a page that says so instead."""
+def _unavailable(request: HttpRequest, *, suspended: bool) -> HttpResponse:
+    """The page for what cannot be done now: refused while suspended (403), or the scheme not known now (503)."""
+    return render(request, "requester/unavailable.html", {"suspended": suspended}, status=403 if suspended else 503)
+
+
+def reading(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Give ``view`` the scheme document now and the staff member's organisation, or ``None`` while it is suspended:
+    a suspended organisation's staff still read their requests and the data they already have, nothing more."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             scheme = async_to_sync(scheme_client.current)()
             tenant = tenants.of_oin(scheme, request.staff.requester.oin)
-        except (tenants.NotHere, SchemeUnavailable) as exc:
-            context = {"suspended": exc.code == "not_certified"}
-            return render(request, "requester/unavailable.html", context, status=503)
+        except SchemeUnavailable:
+            return _unavailable(request, suspended=False)
+        except tenants.NotHere as exc:
+            if exc.code != "not_certified":
+                return _unavailable(request, suspended=False)
+            tenant = None
+        return view(request, scheme, tenant, *args, **kwargs)
+
+    return wrapped
+
+
+def with_tenant(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Give ``view`` the staff member's organisation as the scheme document describes it now; when it may not
+    ask for data now (suspended: 403) or the scheme document cannot be had (503), a page that says so instead."""
+
+    @functools.wraps(view)
+    @reading
+    def wrapped(
+        request: HttpRequest, scheme: SchemeDocument, tenant: RequesterTenant | None, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        if tenant is None:  # suspended: nothing new is asked and nothing fetched
+            return _unavailable(request, suspended=True)
         return view(request, tenant, *args, **kwargs)
 
     return wrapped
@@ -107,9 +136,9 @@ def what_asked(share_request: ShareRequest, catalogue: document_types.Catalogue 
         query = dcql.parse(share_request.asked)
     except VerificationError:
         return ""
-    preset = presets.matching(query)
+    preset = presets.current().matching(query)
     if preset is not None:
-        return str(preset.name)
+        return preset.label
     language = i18n.language()
     names = []
     for credential in query.credentials:
@@ -173,7 +202,9 @@ class RequestForm(forms.Form):
     )
     retention_days = forms.IntegerField(
         label=gettext_lazy("Hoeveel dagen bewaart u de gegevens?"),
-        help_text=gettext_lazy("Daarna worden ze vanzelf verwijderd. Laat het leeg voor de standaard."),
+        help_text=gettext_lazy(
+            "Daarna worden ze vanzelf verwijderd. Laat het leeg voor het aantal dagen bij uw keuze hierboven."
+        ),
         required=False,
         min_value=1,
         max_value=asking.MAX_RETENTION_DAYS,
@@ -203,7 +234,7 @@ class RequestForm(forms.Form):
         label=gettext_lazy("Tot wanneer mag u gegevens ophalen?"),
         help_text=gettext_lazy(
             "Alleen bij doorlopende toegang, hooguit een jaar vooruit. Bijvoorbeeld 31-12-2026. "
-            "Laat het leeg voor zes maanden vanaf vandaag."
+            "Laat het leeg voor de termijn bij uw keuze hierboven."
         ),
         required=False,
         input_formats=["%d-%m-%Y", "%Y-%m-%d"],
@@ -211,8 +242,29 @@ class RequestForm(forms.Form):
 
     def __init__(self, data: Any, *, choices: tuple[presets.Preset, ...]) -> None:
         super().__init__(data)
-        self.fields["preset"].choices = [(preset.id, preset.name) for preset in choices]
+        self.fields["preset"].choices = [(preset.id, preset.label) for preset in choices]
         self.presets = choices
+        # When every choice has the same default, the hints say it in numbers.
+        if len(days := {preset.retention_days for preset in choices}) == 1:
+            self.fields["retention_days"].help_text = ngettext(
+                "Daarna worden ze vanzelf verwijderd. Laat het leeg voor %(days)s dag.",
+                "Daarna worden ze vanzelf verwijderd. Laat het leeg voor %(days)s dagen.",
+                *days,
+            ) % {"days": next(iter(days))}
+        if len(accesses := {preset.access for preset in choices}) == 1:
+            self.fields["access"].choices = [
+                ("", _("Zoals het verzoek voorstelt: %(access)s") % {"access": ACCESS_WORDS[next(iter(accesses))]}),
+                *self.fields["access"].choices[1:],
+            ]
+        if len(months := {preset.standing_months for preset in choices}) == 1:
+            count = next(iter(months))
+            self.fields["access_until"].help_text = ngettext(
+                "Alleen bij doorlopende toegang, hooguit een jaar vooruit. Bijvoorbeeld 31-12-2026. "
+                "Laat het leeg voor %(count)s maand: tot en met %(day)s.",
+                "Alleen bij doorlopende toegang, hooguit een jaar vooruit. Bijvoorbeeld 31-12-2026. "
+                "Laat het leeg voor %(count)s maanden: tot en met %(day)s.",
+                count,
+            ) % {"count": count, "day": date_format(months_later(timezone.localdate(), count), "j F Y")}
 
     def clean_burgerservicenummer(self) -> str | None:
         """The BSN as nine digits (spaces and dots people type are left out); ``None`` when left empty."""
@@ -235,18 +287,60 @@ class RequestForm(forms.Form):
         return data
 
 
+@dataclass(frozen=True)
+class PresetChoice:
+    """One preset as staff choose it: what it asks in words, and whether the scheme's catalogue can give that."""
+
+    preset: presets.Preset
+    asked: list[AskedType]
+    usable: bool
+
+
+def preset_choices(tenant: RequesterTenant, configured: presets.Presets) -> list[PresetChoice]:
+    """The presets ``tenant`` may use, in words; one asking what the catalogue does not know is not usable."""
+    catalogue = document_types.of(tenant.scheme)
+    result = []
+    for preset in configured.for_requester(tenant.oin):
+        try:
+            asking.check_asked(tenant.scheme, list(preset.asked))
+        except InvalidInput as exc:
+            logger.warning("requester preset %s of %s not offered: %s", preset.id, tenant.oin, exc.message)
+            usable = False
+        else:
+            usable = True
+        asked = [
+            in_words(item.type_id, catalogue.get(item.type_id), item.required, item.multiple, item.fields)
+            for item in preset.asked
+        ]
+        result.append(PresetChoice(preset, asked, usable))
+    return result
+
+
+def laws_of(tenant: RequesterTenant) -> list[str]:
+    """The laws in the scheme's register under which ``tenant`` fetches without asking the citizen (docs/plus.md §5)."""
+    language = i18n.language()
+    return [
+        (basis.get("wet") or basis.get("name") or {}).get(language, basis.get("id", ""))
+        for basis in tenant.scheme.legal_bases
+        if basis.get("kind") == "law" and tenant.oin in (basis.get("vragers") or [])
+    ]
+
+
 @sensitive_post_parameters("burgerservicenummer")
 @require_http_methods(["GET", "POST"])
 @staff_required
 @with_tenant
 def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
-    """Nieuw verzoek: choose a preset, change its words, reference, retention and term if needed, and maybe
-    name the one citizen it is for (their BSN: kept only as a pseudonym, never shown again)."""
-    choices = presets.for_requester(tenant.oin)
+    """Nieuw verzoek: choose a preset (each says what it asks, for how long, once or standing), change its words,
+    reference, retention and term if needed, and maybe name the one citizen it is for (their BSN: kept only as a
+    pseudonym, never shown again). Without presets it says what the organisation's technical admin must do."""
+    configured = presets.current()
+    shown = preset_choices(tenant, configured)
+    choices = tuple(choice.preset for choice in shown if choice.usable)
     form = RequestForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        preset = presets.get(data["preset"], tenant.oin)
+        preset = configured.get(data["preset"], tenant.oin)
         access = data["access"] or preset.access
         standing = access == openid4vp.STANDING
         default_until = months_later(timezone.localdate(), preset.standing_months) if standing else None
@@ -272,17 +366,42 @@ def new_request(request: HttpRequest, tenant: RequesterTenant) -> HttpResponse:
         else:
             messages.info(request, _("Het verzoek is gemaakt. Geef de inwoner de link, de QR-code of de code."))
             return redirect("requester:request", pk=share_request.pk)
-    return render(request, "requester/new.html", {"form": form, "presets": choices})
+    context = {
+        "form": form,
+        "presets": [choice for choice in shown if choice.usable],
+        "unusable": [choice.preset for choice in shown if not choice.usable],
+        "problem": bool(configured.problem),
+        "laws": laws_of(tenant),
+    }
+    return render(request, "requester/new.html", context)
 
 
 @dataclass(frozen=True)
 class AskedType:
     """One document type asked for, in plain words."""
 
+    type_id: str
     name: str
     required: bool
     multiple: bool
     fields: list[tuple[str, bool]]  # (label, required)
+    left_out: bool = False  # optional, and the citizen's answer did not share it
+
+
+def in_words(
+    type_id: str,
+    document_type: document_types.DocumentType | None,
+    required: bool,
+    multiple: bool,
+    fields: Iterable[tuple[str, bool]],
+) -> AskedType:
+    """One document type asked for, with the catalogue's name and field labels in the page's language."""
+    language = i18n.language()
+    labels = []
+    for path, field_required in fields:
+        field = document_type.field(path) if document_type else None
+        labels.append((field.label[language] if field else path, field_required))
+    return AskedType(type_id, document_type.name[language] if document_type else type_id, required, multiple, labels)
 
 
 @dataclass(frozen=True)
@@ -337,33 +456,42 @@ def ended_on(share_request: ShareRequest) -> date | None:
 
 def asked_in_words(share_request: ShareRequest, catalogue: document_types.Catalogue) -> list[AskedType]:
     """What ``share_request`` asks for, with the catalogue's names and labels in the page's language."""
-    language = i18n.language()
     try:
         query = dcql.parse(share_request.asked)
     except VerificationError:
         return []
-    result = []
-    for credential in query.credentials:
-        document_type = catalogue.by_vct(credential.vct)
-        labels = []
-        for claim in credential.claims:
-            field = document_type.field(claim.path) if document_type else None
-            labels.append((field.label[language] if field else claim.path, claim.required))
-        name = document_type.name[language] if document_type else credential.id
-        result.append(AskedType(name, credential.required, credential.multiple, labels))
-    return result
+    return [
+        in_words(
+            credential.id,
+            catalogue.by_vct(credential.vct),
+            credential.required,
+            credential.multiple,
+            ((claim.path, claim.required) for claim in credential.claims),
+        )
+        for credential in query.credentials
+    ]
+
+
+def with_left_out(
+    asked: list[AskedType], share_request: ShareRequest, copies: list[ReceivedCredential]
+) -> list[AskedType]:
+    """``asked``, each optional type the citizen's answer did not share marked so (once the request was answered)."""
+    if share_request.answered_at is None or share_request.status == ShareRequest.State.REFUSED:
+        return asked
+    shared = {copy.query_id for copy in copies}
+    return [replace(item, left_out=not item.required and item.type_id not in shared) for item in asked]
 
 
 def received_in_words(
-    received: list[ReceivedCredential], tenant: RequesterTenant, catalogue: document_types.Catalogue
+    received: list[ReceivedCredential], scheme: SchemeDocument, catalogue: document_types.Catalogue
 ) -> list[Received]:
     """The received copies as people read them: who gave them, each field with its label, when they go, and
     whether each still holds at its source now (superseded or expired). Blocking: it asks the status lists."""
     language = i18n.language()
     result = []
-    for copy, state in zip(received, copy_state.states(received, tenant.scheme, timezone.now()), strict=True):
+    for copy, state in zip(received, copy_state.states(received, scheme, timezone.now()), strict=True):
         document_type = catalogue.by_vct(copy.vct)
-        issuer = tenant.scheme.organisations.get(copy.issuer_oin)
+        issuer = scheme.organisations.get(copy.issuer_oin)
         result.append(
             Received(
                 document_type.name[language] if document_type else copy.vct,
@@ -380,30 +508,36 @@ def received_in_words(
 
 @require_http_methods(["GET"])
 @staff_required
-@with_tenant
-def request_page(request: HttpRequest, tenant: RequesterTenant, pk: int) -> HttpResponse:
-    """One request: what it asks, how the citizen opens it (link, QR code, short code), its state and data."""
+@reading
+def request_page(request: HttpRequest, scheme: SchemeDocument, tenant: RequesterTenant | None, pk: int) -> HttpResponse:
+    """One request: what it asks (and what the citizen left out), how the citizen opens it (link, QR code, short
+    code), its state and data. While the organisation is suspended (``tenant`` is ``None``) it only reads: the
+    state and the data it already has, no way to open or fetch."""
     share_request = _own(request, pk)
-    catalogue = document_types.of(tenant.scheme)
-    link = asking.link(share_request, tenant.scheme)
+    catalogue = document_types.of(scheme)
     copies = asking.received(share_request)
+    acting = tenant is not None
+    is_open = acting and share_request.status == ShareRequest.State.OPEN and share_request.expires_at > timezone.now()
+    link = asking.link(share_request, scheme) if is_open else ""
     context = {
         "share_request": share_request,
         "state": STATES[share_request.status],
         "purpose": share_request.purpose.get(i18n.language(), ""),
-        "basis": basis_for_staff(share_request, tenant.scheme),
-        "asked": asked_in_words(share_request, catalogue),
+        "basis": basis_for_staff(share_request, scheme),
+        "asked": with_left_out(asked_in_words(share_request, catalogue), share_request, copies),
         "link": link,
-        "qr": qr_svg(link, _("QR-code met de link naar dit verzoek")),
+        "qr": qr_svg(link, _("QR-code met de link naar dit verzoek")) if is_open else "",
         "code": asking.display_code(share_request.code),
-        "is_open": share_request.status == ShareRequest.State.OPEN and share_request.expires_at > timezone.now(),
+        "wallet": tenants.wallet(scheme).endpoints["wallet"] if is_open else "",
+        "is_open": is_open,
         "standing": share_request.access == ShareRequest.Access.STANDING,
         "for_one_person": bool(share_request.subject),
-        "can_fetch": share_request.access == ShareRequest.Access.STANDING
+        "can_fetch": acting
+        and share_request.access == ShareRequest.Access.STANDING
         and share_request.status == ShareRequest.State.APPROVED,
         "ended": share_request.status in (ShareRequest.State.WITHDRAWN, ShareRequest.State.EXPIRED),
         "ended_on": ended_on(share_request),
-        "deliveries": deliveries(received_in_words(copies, tenant, catalogue), [copy.via for copy in copies]),
+        "deliveries": deliveries(received_in_words(copies, scheme, catalogue), [copy.via for copy in copies]),
     }
     return render(request, "requester/request.html", context)
 

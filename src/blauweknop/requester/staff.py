@@ -8,6 +8,7 @@ under /vragers/ and every one of them says so when the scheme document suspends 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from django.http import HttpRequest
@@ -23,19 +24,23 @@ def staff_member(user: Any) -> StaffMember | None:
     return StaffMember.objects.select_related("requester").filter(user=user).first()
 
 
-def suspended(staff: StaffMember) -> bool:
-    """Whether the scheme document says the staff member's organisation may not ask for data now (suspended)."""
+def suspension(staff: StaffMember) -> str | None:
+    """Where the scheme operator is (the host of the scheme document's ``iss``) when the scheme document says the
+    staff member's organisation may not ask for data now (suspended); ``None`` when it may, or when that is not known.
+    The scheme document names no phone number or e-mail of the operator, so its address is what staff can go on."""
     try:
-        tenants.of_oin(async_to_sync(scheme_client.current)(), staff.requester.oin)
-    except tenants.NotHere as exc:
-        return exc.code == "not_certified"
+        scheme = async_to_sync(scheme_client.current)()
     except SchemeUnavailable:  # not known now; the pages that need the scheme document say so themselves
-        return False
-    return False
+        return None
+    try:
+        tenants.of_oin(scheme, staff.requester.oin)
+    except tenants.NotHere as exc:
+        return urlsplit(scheme.iss).netloc if exc.code == "not_certified" else None
+    return None
 
 
 def _mark_suspended(request: HttpRequest, staff: StaffMember) -> None:
-    request.staff_suspended = suspended(staff)
+    request.staff_suspended = suspension(staff)
 
 
 LOGIN = StaffLogin(
@@ -47,5 +52,6 @@ LOGIN = StaffLogin(
     on_page=_mark_suspended,
 )
 
-# A staff page: both factors, else the step still to do; sets ``request.staff`` and ``request.staff_suspended``.
+# A staff page: both factors, else the step still to do; sets ``request.staff`` and ``request.staff_suspended``
+# (the scheme operator's host while the organisation is suspended, else ``None``).
 staff_required = LOGIN.required
