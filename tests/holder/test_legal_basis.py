@@ -6,13 +6,16 @@ the citizen sees every delivery and every refusal on "Wie heeft mijn gegevens in
 """
 
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from blauweknop import keystore
 from blauweknop.audit.models import AccessRecord
+from blauweknop.holder import lawful
 from blauweknop.holder.models import IssuedCredential, SourceRecord
 from blauweknop.protocol import client_assertion, scheme_document, sdjwt_vc
 from blauweknop.protocol.identifiers import is_valid_bsn
@@ -224,3 +227,19 @@ def test_the_register_entry_is_in_the_published_scheme(demo_world):
     assert json.dumps(published, sort_keys=True) == json.dumps(ENTRY, sort_keys=True)
     assert published["vragers"] == [GEMEENTE] and scheme.is_certified(GEMEENTE, "requester")
     assert set(published["documentsoorten"]["inkomen"]) <= {f.path for f in catalogue.document_type("inkomen").fields}
+
+
+def test_a_requester_refused_again_and_again_stops_writing_into_citizens_records(demo_world, bsn, monkeypatch):
+    """Review A3: a requester no law names wrote a refusal line into any citizen's records, without end."""
+    monkeypatch.setattr(lawful, "REFUSALS_PER_HOUR", 3)
+    others = SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen").exclude(bsn=bsn)
+    victims = [bsn, *others.values_list("bsn", flat=True)[:4]]
+    answers = [_post(demo_world, _body(demo_world, victim, requester=SPAARBANK)) for victim in victims]
+    assert [a.status_code for a in answers] == [403, 403, 403, 429, 429]
+    assert answers[-1].json()["code"] == "too_many_refusals"
+    assert answers[-1].headers["Content-Type"].startswith("application/problem+json")
+    assert [AccessRecord.objects.about(v).count() for v in victims] == [1, 1, 1, 0, 0]
+    # Another requester, entitled by law, is not held up by the bank's refusals.
+    assert _post(demo_world, _body(demo_world, victims[-1])).status_code == 201
+    AccessRecord.objects.filter(actor_oin=SPAARBANK).update(at=timezone.now() - timedelta(hours=1, minutes=1))
+    assert _post(demo_world, _body(demo_world, victims[-1], requester=SPAARBANK)).status_code == 403

@@ -47,6 +47,7 @@ STATUS_FOR_ERROR: dict[type[HolderError], int] = {
     NotYours: 403,
     Replayed: 401,
     BeyondLegalBasis: 403,
+    lawful.TooManyRefusals: 429,
     corrections.Refused: 400,
     corrections.TooMany: 429,
     corrections.AlreadyAsked: 409,

@@ -8,18 +8,22 @@ gives exactly that and nothing more: anything beyond the entry is refused (``bey
 The requester authenticates with a client assertion (private_key_jwt) made for this very address,
 used once. Every delivery and every refusal of an authenticated requester is an access record
 about the citizen, in the same transaction as the issuance: the citizen sees who fetched what, on
-which article of law, and who was refused.
+which article of law, and who was refused. A requester refused more than :data:`REFUSALS_PER_HOUR`
+times an hour here is turned away before anyone is looked up, unrecorded: a requester no law names
+cannot write a line into any citizen's records it likes.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from blauweknop import metrics
+from blauweknop.audit.models import AccessRecord
 from blauweknop.db import write_transaction
 from blauweknop.display import LAWFUL, LAWFUL_REFUSED, LAWFUL_SEARCHED, rows
 from blauweknop.document_types import DocumentType
@@ -38,10 +42,16 @@ LAW = "law"
 PATH = "wettelijke-verstrekkingen"  # under the holder's API address; the client assertion's aud is the whole URL
 # Why, in the words of the Logboek Dataverwerkingen, when nothing was given.
 REFUSED_PURPOSE = "Een organisatie vroeg gegevens op grond van de wet. Dat mocht niet; er is niets gegeven."
+# A requester's refused legal-basis fetches at one holder within an hour before it is refused unrecorded.
+REFUSALS_PER_HOUR = 20
 
 
 class BeyondLegalBasis(HolderError):
     """The requester asked for more than the legal basis it names allows it, or named no law."""
+
+
+class TooManyRefusals(HolderError):
+    """The requester was refused :data:`REFUSALS_PER_HOUR` times here this hour; nothing is looked up (429)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,13 @@ def deliver(holder: Holder, token: str, asked: Asked, scheme: SchemeDocument) ->
         client, certified = _authenticate(holder, token, scheme)
         requester = client.client_id
         why = beyond(entry, requester, asked) if certified else f"Requester {requester} is not certified now."
+        if why is not None and _refused_often(holder, requester, now):
+            logger.warning("legal-basis requester refused too often: holder=%s requester=%s", holder.oin, requester)
+            raise TooManyRefusals(
+                "too_many_refusals",
+                f"You were refused more than {REFUSALS_PER_HOUR} times in the last hour here. Check what your "
+                "legal basis allows (the scheme's register) before you ask again.",
+            )
         fields: list[str] = []
         freshness.lock_citizen(holder.oin, asked.bsn, asked.type_id)  # before the source is read: see issuing
         if why is not None:
@@ -173,6 +190,14 @@ def deliver(holder: Holder, token: str, asked: Asked, scheme: SchemeDocument) ->
         raise NotHere("no_data", f"{holder.name} has no {asked.type_id} about this citizen.")
     metrics.credentials_issued.labels(holder.oin, asked.type_id).inc()
     return Delivered(sdjwt_vc.present(issued.credential, _disclosed(document_type, data, asked.paths)), issued)
+
+
+def _refused_often(holder: Holder, requester_oin: str, now: datetime) -> bool:
+    """Whether ``requester_oin`` was refused :data:`REFUSALS_PER_HOUR` times at ``holder`` in the hour up to ``now``."""
+    refused = AccessRecord.objects.filter(
+        holder=holder.tenant, actor_oin=requester_oin, activity=LAWFUL_REFUSED, at__gt=now - timedelta(hours=1)
+    )
+    return refused.count() >= REFUSALS_PER_HOUR
 
 
 def _bound_key(scheme: SchemeDocument, requester_oin: str) -> dict[str, Any]:
