@@ -73,6 +73,32 @@ ACTIVITIES = {
 }
 
 
+# A part of a document type a request may ask on its own, by the first step of its fields' paths, in people's
+# words: the catalogue names types and fields, not these parts (the address within personal details).
+PARTS = {"adres": gettext_lazy("uw adres"), "naam": gettext_lazy("uw naam")}
+
+
+def part_name(document_type: DocumentType, paths: list[str]) -> str:
+    """What is asked of ``document_type`` in people's words: "uw adres" when ``paths`` are one known part of it,
+    else "uw <type>"."""
+    parts = {path.split(".")[0] for path in paths}
+    if len(parts) == 1 and (words := PARTS.get(parts.pop())) is not None:
+        return str(words)
+    return _("uw %(type)s") % {"type": document_type.name[i18n.language()].lower()}
+
+
+def lowered(label: str) -> str:
+    """A label inside a sentence: its first letter small, the rest as written ("burgerservicenummer (BSN)")."""
+    return label[:1].lower() + label[1:]
+
+
+def all_of(names: list[str]) -> str:
+    """Names as one list in words: "A", "A en B", "A, B en C"."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(some)s en %(last)s") % {"some": ", ".join(names[:-1]), "last": names[-1]}
+
+
 def activity_words(activity: str, organisation: str) -> str:
     """What was done, in people's words, naming ``organisation`` where the words name one; unknown ones as given."""
     words = ACTIVITIES.get(activity)
@@ -116,6 +142,17 @@ def _leaves(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...
     if isinstance(value, list):
         return [leaf for index, sub in enumerate(value) for leaf in _leaves(sub, (*path, str(index)))]
     return [(path, value)]
+
+
+def given(document_type: DocumentType, claims: dict[str, Any], paths: list[str]) -> list[str]:
+    """The catalogue paths of ``paths`` that carry a value in ``claims``: a field someone does not have (an empty
+    name prefix) was not given, whatever was asked."""
+    present = {
+        field.path
+        for path, value in _leaves(claims)
+        if value not in (None, "") and (field := document_type.field(".".join(path))) is not None
+    }
+    return [path for path in paths if path in present]
 
 
 def rows(document_type: DocumentType, claims: dict[str, Any]) -> list[Row]:

@@ -199,7 +199,7 @@ def test_the_review_page_shows_exactly_the_asked_fields_required_or_optional(cit
     assert _ticked(html) == set(OPTIONAL)  # optional fields start ticked; required ones have no box at all
     assert "Verzamelinkomen" in html and "(nodig)" in html and "(mag u kiezen)" in html
     assert "Om te zien of u een sociale huurwoning kunt huren." in html
-    assert "Uw toestemming" in html  # the legal basis by its name in the scheme's register
+    assert "Alleen als u ja zegt. U beslist zelf." in html  # consent as the legal basis, in plain words
     assert "30 dagen" in html and "één keer" in html
     assert "Ja, deel deze gegevens" in html and "Nee, niet delen" in html
     assert "0800 000 0006" in html  # whom to call: the requester's contact in the scheme document
@@ -208,7 +208,7 @@ def test_the_review_page_shows_exactly_the_asked_fields_required_or_optional(cit
 def test_the_review_page_is_in_english_with_the_language_switch(citizen, requester):
     citizen.cookies["django_language"] = "en"
     html = citizen.get(_open(citizen, requester.ask())).content.decode()
-    assert "To see if you can rent." in html and "Your consent" in html
+    assert "To see if you can rent." in html and "Only if you say yes. You decide." in html
 
 
 def test_unticking_an_optional_field_means_the_requester_receives_without_it(citizen, requester):

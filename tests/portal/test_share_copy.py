@@ -67,8 +67,8 @@ def test_the_review_page_of_an_optional_type_asks_plainly_and_names_the_holders(
     optional = page[page.index('data-vraag="adres"') :]
     optional = optional[: optional.index("</section>")]
     assert "(nodig)" not in optional  # nothing is needed of a type the citizen may leave out
-    assert "Persoonsgegevens delen? (mag u kiezen)" in optional
-    assert "Haalt u het vinkje weg? Dan krijgt de organisatie uw persoonsgegevens niet." in optional
+    assert "Uw adres delen? (mag u kiezen)" in optional
+    assert f"Haalt u het vinkje weg? Dan krijgt {NAME} uw adres niet." in optional
     assert "Van Belastingkantoor Voorbeeldland." in text(citizen.get(review))  # the one holder of income
     assert "Van één organisatie" not in page
     assert "U ziet daarna welke gegevens zijn verstuurd." in page and "U krijgt te zien" not in page

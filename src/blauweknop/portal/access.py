@@ -146,6 +146,8 @@ def _shown(
         "actor": actor,
         "document": document.name if document else {"nl": entry.document_type, "en": entry.document_type},
         "activity": activity_words(entry.activity, actor),
+        # The holders' records name no consent: a share points to the citizen's consents, not to one of them.
+        "shared": entry.activity == SHARED,
         **why,
     }
 

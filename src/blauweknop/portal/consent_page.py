@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods
 
-from blauweknop import document_types, pdf, signing
+from blauweknop import display, document_types, pdf, signing
 from blauweknop.display import FETCH_REFUSED
 from blauweknop.i18n import language
 from blauweknop.portal import consents as register
@@ -31,7 +31,7 @@ from blauweknop.portal.bundle import SIGNER
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.portal.pages import arender
 from blauweknop.portal.session import citizen_required
-from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.scheme_document import SUSPENDED, SchemeDocument
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
 
@@ -48,10 +48,13 @@ KINDS = {
     ConsentEvent.Kind.REFUSED: gettext_lazy("U zei nee"),
     ConsentEvent.Kind.WITHDRAWN: gettext_lazy("U trok uw toestemming in"),
     ConsentEvent.Kind.EXPIRED: gettext_lazy("De toestemming liep af"),
-    ConsentEvent.Kind.DELIVERED: gettext_lazy("Gegevens gedeeld"),
+    ConsentEvent.Kind.DELIVERED: gettext_lazy("U deelde uw gegevens met %(who)s"),
     ConsentEvent.Kind.FETCH_REFUSED: gettext_lazy("Wilde gegevens ophalen, maar dat mocht niet"),
     ConsentEvent.Kind.NOT_DELIVERED: gettext_lazy("Delen is niet gelukt. Er is niets gedeeld"),
 }
+# Every delivery after the first (the share the citizen's yes made) is the requester fetching again.
+FETCHED_AGAIN = gettext_lazy("%(who)s haalde uw gegevens opnieuw op.")
+FETCH_ALLOWED_UNTIL = gettext_lazy("Dat mag tot en met %(day)s.")
 # A consent whose approved share reached nobody: it ended without anything shared.
 FAILED = gettext_lazy("Niet gelukt, er is niets gedeeld")
 # Who tried to fetch, and why that was refused, in plain words, by the problem code the requester got.
@@ -108,6 +111,18 @@ def _asked_paths(consent: Consent) -> dict[str, list[str]]:
     return {q["id"]: [c["path"] for c in q.get("claims", [])] for q in consent.asked if "id" in q}
 
 
+def kept_until(consent: Consent) -> date | None:
+    """The last day the requester may keep what it got under ``consent``: its retention from the last delivery."""
+    deliveries = [e.at for e in consent.events.all() if e.kind == ConsentEvent.Kind.DELIVERED]
+    return timezone.localdate(max(deliveries)) + timedelta(days=consent.retention_days) if deliveries else None
+
+
+def _suspended(scheme: SchemeDocument, consent: Consent) -> bool:
+    """A consent that runs while the operator suspended its requester: nothing may be fetched under it now."""
+    requester = scheme.organisations.get(consent.requester_oin)
+    return consent.state == Consent.State.GIVEN and requester is not None and requester.certification == SUSPENDED
+
+
 def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
     """A consent in people's words: who, what, why, on what basis, until when, how often used."""
     kinds = [e.kind for e in consent.events.all()]
@@ -130,18 +145,28 @@ def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
         "state": consent.state,
         "state_words": FAILED if failed else STATES.get(consent.state, consent.state),
         "active": consent.state == Consent.State.GIVEN,
+        "suspended": _suspended(scheme, consent),
         "uses": uses,
+        "kept_until": kept_until(consent),
     }
 
 
-def _event(scheme: SchemeDocument, consent: Consent, event: ConsentEvent) -> dict[str, Any]:
-    """One event in people's words: when, what, from which organisations, which data; never a value."""
+def _event(scheme: SchemeDocument, consent: Consent, event: ConsentEvent, again: bool) -> dict[str, Any]:
+    """One event in people's words: when, what, from which organisations, which data; never a value.
+
+    ``again``: a delivery after the first, which the requester fetched itself under standing access.
+    """
     detail = event.detail if isinstance(event.detail, dict) else {}
     holders = detail.get("houders", {})
     oins = sorted({oin for found in holders.values() for oin in found}) if isinstance(holders, dict) else []
-    words = str(KINDS.get(event.kind, event.kind))
+    who = {"who": consent.requester_name}
+    words = str(KINDS.get(event.kind, event.kind)) % who
     if event.kind == ConsentEvent.Kind.FETCH_REFUSED:
-        words = str(REFUSED_BECAUSE.get(detail.get("code"), REFUSED_OTHERWISE)) % {"who": consent.requester_name}
+        words = str(REFUSED_BECAUSE.get(detail.get("code"), REFUSED_OTHERWISE)) % who
+    elif again:
+        words = str(FETCHED_AGAIN) % who
+        if consent.state == Consent.State.GIVEN and (last := _last_day(consent.valid_until)) is not None:
+            words += " " + str(FETCH_ALLOWED_UNTIL) % {"day": _day(last)}
     fields = detail.get("velden")
     return {
         "at": event.at,
@@ -176,7 +201,10 @@ async def consent(request: HttpRequest, record: str) -> HttpResponse:
     """One consent: everything it allows and every use, with withdrawal and the receipt."""
     scheme = await scheme_client.current()
     found = await _mine(request, record)
-    events = [_event(scheme, found, e) for e in found.events.all()]
+    events, delivered = [], False
+    for event in found.events.all():
+        events.append(_event(scheme, found, event, again=delivered and event.kind == ConsentEvent.Kind.DELIVERED))
+        delivered = delivered or event.kind == ConsentEvent.Kind.DELIVERED
     requester = scheme.organisations.get(found.requester_oin)
     context = {
         "consent": _summary(scheme, found),
@@ -195,7 +223,9 @@ async def withdraw(request: HttpRequest, record: str) -> HttpResponse:
     if request.method != "POST":
         if found.state != Consent.State.GIVEN:  # nothing to withdraw: the consent's page says why
             return redirect("portal:consent", record=found.pk)
-        return await arender(request, "portal/consent_withdraw.html", {"consent": found})
+        return await arender(
+            request, "portal/consent_withdraw.html", {"consent": found, "kept_until": kept_until(found)}
+        )
     if await sync_to_async(register.withdraw)(await _citizen(request), found.pk):
         messages.success(
             request,
@@ -220,22 +250,57 @@ async def receipt_json(request: HttpRequest, record: str) -> HttpResponse:
     return response
 
 
+def _moment(at: datetime) -> str:
+    return _("%(day)s om %(time)s") % {"day": _day(at), "time": formats.time_format(timezone.localtime(at), "H:i")}
+
+
+def left_out(scheme: SchemeDocument, consent: Consent) -> list[str]:
+    """What the citizen chose not to share of what was asked, in words: optional parts and fields left unticked."""
+    if consent.state == Consent.State.REFUSED:
+        return []
+    catalogue, words = document_types.of(scheme), []
+    for query in consent.asked:
+        document_type = catalogue.by_vct(query.get("vct"))
+        paths = [c["path"] for c in query.get("claims", [])]
+        approved = consent.approved.get(query.get("id"), [])
+        if document_type is None:
+            continue
+        if not approved:
+            words.append(display.part_name(document_type, paths))
+            continue
+        words += [
+            display.lowered(f.label[language()]) for p in paths if p not in approved if (f := document_type.field(p))
+        ]
+    return words
+
+
+def _state_at(consent: Consent, about: dict[str, Any]) -> str:
+    """How the consent stands, with the moment it ended when the citizen withdrew it or it ran out."""
+    if consent.ended_at and consent.state == Consent.State.WITHDRAWN:
+        return _("Ingetrokken op %(moment)s") % {"moment": _moment(consent.ended_at)}
+    if consent.ended_at and about["state_words"] == STATES[Consent.State.EXPIRED]:
+        return _("Afgelopen op %(moment)s") % {"moment": _moment(consent.ended_at)}
+    return str(about["state_words"])
+
+
 def _receipt_pdf(scheme: SchemeDocument, consent: Consent, receipt: dict[str, Any], today: date) -> bytes:
     """The receipt in people's words, signed by the portal, with the JSON receipt embedded."""
     about = _summary(scheme, consent)
+    not_shared = left_out(scheme, consent)
     rows = [
         (_("Organisatie"), about["who"]),
         (_("Waarom"), about["why"]),
         (_("Waarom mag dat?"), about["basis"]["name"]),
         (
-            _("Hoe vaak"),
+            _("Tot wanneer"),
             pgettext("inwoner", "Doorlopend, tot en met %(day)s") % {"day": _day(about["until"])}
             if about["standing"] and about["until"]
             else _("Eén keer"),
         ),
         (_("Hoe lang bewaren zij de gegevens"), _("%(days)d dagen") % {"days": about["retention_days"]}),
-        (_("Besloten op"), _day(about["decided_at"])),
-        (_("Hoe staat het"), str(about["state_words"])),
+        (_("Besloten op"), _moment(about["decided_at"])),
+        (_("Hoe staat het"), _state_at(consent, about)),
+        *([(_("U deelde niet"), display.all_of(not_shared))] if not_shared else []),
         (_("Kenmerk"), consent.pk),
     ]
     parts = [pdf.Part(part["type"], [", ".join(part["fields"])], []) for part in about["what"]]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from blauweknop import document_types, i18n
+from blauweknop import display, document_types, i18n
 from blauweknop.portal import attempts, presenting, session, sharing
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.pages import arender
@@ -246,8 +246,12 @@ def _either(names: list[str]) -> str:
 def _from_whom(scheme: SchemeDocument, shown: sharing.AskedType) -> str:
     """From which organisations a document type comes, by name where the scheme document says who issues it."""
     names = [holder.name for holder in presenting.holders_of(scheme, shown.type.id)]
-    if shown.multiple:
-        return _("Van elke organisatie die deze gegevens over u heeft.")
+    if shown.multiple and names:  # every holder is asked: the citizen knows whom before saying yes
+        return ngettext(
+            "Wij vragen dit aan %(names)s, als zij gegevens over u hebben.",
+            "Wij vragen dit aan %(count)d organisaties, als zij gegevens over u hebben: %(names)s.",
+            len(names),
+        ) % {"count": len(names), "names": display.all_of(names)}
     if len(names) == 1:
         return _("Van %(name)s.") % {"name": names[0]}
     if names:
@@ -272,7 +276,13 @@ def _review_context(
                 "asked": shown,
                 "from": _from_whom(scheme, shown),
                 "included": chosen_types is None or shown.required or shown.query_id in chosen_types,
-                "fields": [(f, ticked is None or f.path in ticked) for f in shown.fields],
+                # An optional type is one tick box, named by what it is, its needed fields in words under it;
+                # the list shows the rest, each field that has a tick box of its own without a bullet.
+                "fields": [
+                    (f, ticked is None or f.path in ticked) for f in shown.fields if shown.required or not f.required
+                ],
+                "part": display.part_name(shown.type, [f.path for f in shown.fields]),
+                "needed": display.all_of([display.lowered(f.label) for f in shown.fields if f.required]),
             }
         )
     asked_until = parse_date(asked.terms.access_until) if asked.terms.access_until else None
@@ -285,6 +295,7 @@ def _review_context(
         "types": types,
         "purpose": sharing.purpose(asked),
         "basis": sharing.legal_basis(scheme, asked.terms.legal_basis),
+        "consent_basis": sharing.legal_basis(scheme, asked.terms.legal_basis)["kind"] == "consent",
         "retention": _retention(asked.terms.retention_days),
         "standing": asked.terms.access == openid4vp.STANDING,
         "for_one_person": asked.terms.for_one_person,

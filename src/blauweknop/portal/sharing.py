@@ -27,7 +27,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from blauweknop import document_types, i18n, signing
+from blauweknop import display, document_types, i18n, signing
 from blauweknop.capped import TooLarge, aread_at_most
 from blauweknop.db import release_before_waiting
 from blauweknop.document_types import DocumentType
@@ -35,7 +35,7 @@ from blauweknop.portal import consents, presenting
 from blauweknop.portal.holders import Citizen
 from blauweknop.portal.models import Consent, OpenedRequest
 from blauweknop.portal.verification import tls_context
-from blauweknop.protocol import check_code, client_assertion, openid4vp
+from blauweknop.protocol import check_code, client_assertion, openid4vp, sdjwt
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import SigningKey
@@ -509,7 +509,7 @@ async def _deliver(
         reason = "ander_persoon" if reply.code == "wrong_subject" else "niet_afgeleverd"
         await sync_to_async(consents.not_delivered)(consent, reason)
         return _outcome(reason, consent)
-    detail = presented.detail(approved)
+    detail = presented.detail(_given(scheme, consent, presented.vp_token, approved))
     await sync_to_async(consents.delivered)(consent, detail)
     return _outcome(
         "gedeeld",
@@ -518,6 +518,22 @@ async def _deliver(
         velden=detail["velden"],
         onbereikbaar=unreachable,
     )
+
+
+def _given(
+    scheme: SchemeDocument, consent: Consent, vp_token: dict[str, list[str]], approved: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Per query the approved fields the presentations carry a value of: what the requester got (no values kept)."""
+    catalogue, vcts = document_types.of(scheme), {q["id"]: q.get("vct") for q in consent.asked}
+    given = {}
+    for query_id, presentations in vp_token.items():
+        document_type, paths = catalogue.by_vct(vcts.get(query_id)), list(approved.get(query_id, ()))
+        if document_type is not None:
+            claims = [sdjwt.unverified_claims(shown) for shown in presentations]
+            found = {path for each in claims for path in display.given(document_type, each, paths)}
+            paths = [path for path in paths if path in found]
+        given[query_id] = paths
+    return given
 
 
 async def decide(
