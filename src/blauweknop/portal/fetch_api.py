@@ -73,6 +73,10 @@ class Ophaling(Schema):
 
 class Opgehaald(Schema):
     vp_token: dict[str, list[str]] = Field(description="Per credential query id, the presentations (SD-JWT VC + KB).")
+    nietBereikt: list[str] = Field(
+        description="The OINs of holders of an asked type that gave no answer now: what they hold is missing. "
+        "Empty when every holder answered. Fetch again later for a whole overview."
+    )
 
 
 def audience(scheme: SchemeDocument) -> str:
@@ -193,7 +197,9 @@ async def fetch(request: HttpRequest, body: Ophaling) -> dict:
         await sync_to_async(register.fetch_refused)(consent, HOLDERS_SILENT.code)
         raise HOLDERS_SILENT
     await sync_to_async(hand_over)(consent, certified, presented.detail(consent.approved))
-    return {"vp_token": presented.vp_token}
+    if presented.unreachable:
+        logger.warning("standing fetch under consent %s: holders not reached: %s", consent.pk, presented.unreachable)
+    return {"vp_token": presented.vp_token, "nietBereikt": sorted(set(presented.unreachable))}
 
 
 def hand_over(consent: Consent, certified: bool, detail: dict) -> None:
