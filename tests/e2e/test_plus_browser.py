@@ -328,3 +328,34 @@ def test_staff_make_a_request_for_one_person_and_someone_else_who_opens_it_is_to
     staff.reload()
     assert staff.locator("#stand").inner_text() == "Wacht op de inwoner"
     assert not demo_server.bsn_leaks(link + staff.url + citizen.url)
+
+
+def one_line(page: Any, selector: str) -> bool:
+    """Whether the inline element ``selector`` is laid out on one line (a wrapped one has more than one box)."""
+    return page.locator(selector).evaluate("element => element.getClientRects().length") == 1
+
+
+def test_staff_see_what_a_preset_asks_and_where_the_code_is_typed_at_1280_and_320(demo_server, staff):
+    reference = "breed-smal-" + secrets.token_hex(3)
+    staff.goto(demo_server.base_url + "/vragers/nieuw/")
+    for width in (1280, 320):
+        staff.set_viewport_size({"width": width, "height": 900})
+        staff.reload()
+        accessible(staff)
+        assert staff.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"sideways at {width}"
+        said = staff.locator("#preset-huur-uitleg").inner_text()
+        assert "Persoonsgegevens (mag de inwoner weglaten): straat, huisnummer, postcode, woonplaats" in said, said
+        assert "Bewaren: 90 dagen. Eenmalig: de inwoner deelt één keer." in said, said
+        assert "Laat het leeg voor 90 dagen." in staff.locator("main").inner_text()
+    staff.locator("#preset-huur").check()
+    staff.locator("#id_reference").fill(reference)
+    submit(staff, staff.get_by_role("button", name="Verzoek maken"))
+    staff.wait_for_url(re.compile(r"/vragers/verzoeken/\d+/$"))
+    for width in (1280, 320):
+        staff.set_viewport_size({"width": width, "height": 900})
+        staff.reload()  # saved as a screenshot at this width
+        accessible(staff)
+        assert one_line(staff, "#code"), f"the code {staff.locator('#code').inner_text()} breaks at {width} px"
+        assert "kiest daar uw organisatie en vult bij" in staff.locator("main").inner_text()
+        assert staff.get_by_role("link", name=demo_server.base_url + "/delen/", exact=True).count() == 1
+    staff.set_viewport_size({"width": 1280, "height": 900})
