@@ -1,8 +1,9 @@
 """Telling another participant something from the worker, until it takes it: when to try again, and once each.
 
 A holder tells app managers of news about correction requests (:mod:`blauweknop.holder.notices`); the portal
-tells holders of standing fetches it refused (:mod:`blauweknop.portal.refusal_notices`). Both keep, per item,
-how often it failed, and try again after 1, 2, 4 … minutes, at most an hour apart, until about three days
+tells holders of standing fetches it refused (:mod:`blauweknop.portal.refusal_notices`), and requesters of
+standing consents that ended (:mod:`blauweknop.portal.end_notices`). Each keeps, per item,
+how often it failed, and tries again after 1, 2, 4 … minutes, at most an hour apart, until about three days
 passed. Only no answer, a timeout, 408, 429 or 5xx say "not now"; any other refusal is final.
 
 Two workers at once tell each item once: on PostgreSQL its row is locked while it is told (``SELECT … FOR
