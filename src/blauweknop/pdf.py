@@ -410,6 +410,12 @@ def check_bundle(data: bytes, *, signers: Collection[str], max_parts: int, max_s
     return _embedded(reader, max_parts, max_size)
 
 
+def signed_at(data: bytes) -> dt.datetime | None:
+    """When the signer says it signed the PDF (its own clock); ``None`` if it does not say. Not checked here."""
+    with _refused_as("bad_signature", "The signature of the PDF cannot be read."):
+        return _open(data)[1].self_reported_timestamp
+
+
 def embedded_credential(data: bytes) -> str:
     """The credential inside a PDF made by :func:`make`, unchecked: use :func:`check` to trust it."""
     return _attachment(_open(data)[0])

@@ -3,6 +3,7 @@ who fetched, what the receipt says, what a suspension and a withdrawal mean; in 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import shutil
@@ -10,6 +11,8 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import formats, timezone
 
@@ -17,6 +20,7 @@ from blauweknop.holder.models import SourceRecord
 from blauweknop.portal import consents, presenting
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.protocol import dcql
+from blauweknop.scheme.client import scheme_client
 from tests.portal import test_share
 from tests.portal.conftest import BELASTING, log_in
 from tests.portal.consent_world import ASKED, SPAARBANK, citizen, given
@@ -228,9 +232,11 @@ def test_the_receipt_pdf_says_when_it_was_decided_and_withdrawn_as_the_page_word
 def test_who_saw_my_data_links_to_my_consents(mine):
     client, _ = mine
     page = client.get("/mijn-inzage/").content.decode()
-    assert 'href="/toestemmingen/"' in page and "Mijn toestemmingen" in page
+    content = page[page.index('id="inhoud"') : page.index("</main>")]  # the page itself, not its footer
+    assert 'href="/toestemmingen/"' in content
+    assert "Dat ziet u in Mijn toestemmingen. Daar kunt u ook stoppen." in text(client.get("/mijn-inzage/"))
     _english(client)
-    assert "My consents" in text(client.get("/mijn-inzage/"))
+    assert "You see that in My consents. There you can also stop." in text(client.get("/mijn-inzage/"))
 
 
 def test_a_share_recorded_by_the_holders_links_to_the_consents(demo_world, citizen_bsn, requester):
@@ -242,3 +248,36 @@ def test_a_share_recorded_by_the_holders_links_to_the_consents(demo_world, citiz
     row = page[page.index(f"Gedeeld met {NAME}") :]
     row = row[: row.index("</tr>")]
     assert 'href="/toestemmingen/"' in row and "Bekijk uw toestemmingen" in row
+
+
+def _check_file(client, content: bytes):
+    return client.post("/controleren/", {"bestand": SimpleUploadedFile("toestemming.pdf", content)})
+
+
+def test_the_receipt_pdf_is_recognised_on_the_verify_page_as_a_proof_of_consent(mine):
+    client, consent = mine
+    receipt = client.get(f"/toestemmingen/{consent.pk}/bewijs.pdf").content
+    portal = asyncio.run(scheme_client.current()).app_managers[settings.PORTAL_OIN].name
+    anyone = Client()  # the housing corporation checks what the citizen gave it: no login
+    page = _check_file(anyone, receipt)
+    words = text(page)
+    assert page.status_code == 200
+    today = _day(timezone.localdate())
+    assert f"Dit is een bewijs van toestemming. {portal} heeft het gemaakt op {today}. Het is niet veranderd." in words
+    assert f"Het gaat over een toestemming voor {NAME}." in words
+    assert "Hoe het nu staat, ziet u in Mijn toestemmingen." in words
+    assert "Niet geldig" not in words and "Een overzicht uit de Blauwe Knop" not in words and "beschadigd" not in words
+    _english(anyone)
+    assert "This is a proof of consent." in text(_check_file(anyone, receipt))
+
+
+def test_a_changed_receipt_pdf_is_refused_as_changed(mine):
+    client, consent = mine
+    receipt = client.get(f"/toestemmingen/{consent.pk}/bewijs.pdf").content
+    changed = receipt.replace(b"/Type", b"/Typf", 1)
+    assert changed != receipt
+    page = _check_file(Client(), changed)
+    words = text(page)
+    assert 'data-verdict="receipt"' not in page.content.decode() and "bewijs van toestemming" not in words
+    assert "Niet geldig" in words or "veranderd" in words
+    assert "Een overzicht uit de Blauwe Knop" not in words

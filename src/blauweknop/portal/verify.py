@@ -31,7 +31,7 @@ from blauweknop.document_types import DocumentType
 from blauweknop.portal import attempts, events, printed, verdicts
 from blauweknop.portal.pages import arender
 from blauweknop.portal.verification import verify_credential
-from blauweknop.protocol import check_code, sdjwt, sdjwt_vc
+from blauweknop.protocol import check_code, consent_receipt, sdjwt, sdjwt_vc
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import KeyResolver, checked_public_jwk, thumbprint
 from blauweknop.protocol.scheme_document import SchemeDocument
@@ -134,6 +134,33 @@ class Part:
     subject: str | None = None
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A consent receipt (ISO/IEC TS 27560) in a PDF a certified app manager signed: its record and who made it."""
+
+    record: dict[str, Any]
+    made_by: str  # the app manager's name
+    made_at: datetime | None  # when the app manager says it signed it
+
+    @property
+    def requester(self) -> str:
+        """The organisation the consent was for: the controller the receipt names among its parties."""
+        controllers = set(self.record["purposes"][0]["piiControllers"])
+        return next(p["partyName"] for p in self.record["parties"] if p["partyId"] in controllers)
+
+
+def _receipt(attachments: list[pdf.Attachment]) -> dict[str, Any] | None:
+    """The consent receipt, if the signed PDF holds exactly that (one JSON file that is a valid receipt)."""
+    if len(attachments) != 1:
+        return None
+    try:
+        record = json.loads(attachments[0].data)
+        consent_receipt.validate(record)
+    except (ValueError, RecursionError, ProtocolError):  # not JSON, or not a receipt: checked as a bundle's part
+        return None
+    return record
+
+
 def _app_manager_keys(scheme: SchemeDocument) -> frozenset[str]:
     """The keys of the certified app managers (the portal): who may sign a bundle of others' copies."""
     return frozenset().union(*(p.keys.thumbprints() for p in scheme.app_managers.values() if p.is_certified))
@@ -154,19 +181,24 @@ def _part(attachment: pdf.Attachment, scheme: SchemeDocument) -> Part:
 
 def _check(
     content: bytes, scheme: SchemeDocument, verify: Callable[[str], VerifiedCredential] | None = None
-) -> VerifiedCredential | list[pdf.Attachment]:
+) -> VerifiedCredential | list[pdf.Attachment] | Receipt:
     """Verify a copy: a .sdjwt presentation, a PDF with its signature and the copy inside, or a bundle. Blocking.
 
     A bundle is a PDF signed by an app manager (the portal's debt overview): its signature only shows that
-    nothing changed since; its copies, still unchecked, are returned to be checked each on its own.
+    nothing changed since; its copies, still unchecked, are returned to be checked each on its own. A PDF an
+    app manager signed around a consent receipt is that receipt: its record, which the signature vouches for.
     ``verify`` checks the copy itself: every check, the status asked of its publisher now, unless given.
     """
     if verify is None:
         verify = functools.partial(verify_credential, scheme=scheme, fresh=True)
     if pdf.is_pdf(content):
         bundlers = _app_manager_keys(scheme)
-        if pdf.signer(content) in bundlers:
-            return pdf.check_bundle(content, signers=bundlers, max_parts=MAX_PARTS, max_size=MAX_PART)
+        if (signer := pdf.signer(content)) in bundlers:
+            parts = pdf.check_bundle(content, signers=bundlers, max_parts=MAX_PARTS, max_size=MAX_PART)
+            if (record := _receipt(parts)) is None:
+                return parts
+            maker = next(p for p in scheme.app_managers.values() if p.is_certified and signer in p.keys.thumbprints())
+            return Receipt(record, maker.name, pdf.signed_at(content))
         # Every holder in the scheme may have signed it, certified or not: a suspended holder's
         # copy is then refused for what it is (not_certified), not as a stranger's.
         signers = frozenset().union(*(p.keys.thumbprints() for p in scheme.organisations.values()))
@@ -205,7 +237,7 @@ def _old_copy(content: bytes, scheme: SchemeDocument) -> VerifiedCredential | No
         result = _check(content, scheme, as_when_valid)
     except (ProtocolError, UnicodeDecodeError):
         return None
-    return None if isinstance(result, list) else result
+    return result if isinstance(result, VerifiedCredential) else None
 
 
 def _subject(claims: dict[str, Any]) -> str | None:
@@ -250,6 +282,8 @@ async def _outcome(content: bytes) -> tuple[dict[str, Any], VerifiedCredential |
         result = await sync_to_async(_check, thread_sensitive=False)(content, scheme)
     except ProtocolError as exc:
         return await _refusal(verdicts.for_code(exc.code), content, scheme), None
+    if isinstance(result, Receipt):  # not a copy of anyone's data: what it is, and where it stands now
+        return {"receipt": result}, None
     if isinstance(result, list):  # all at once: each may wait on its own holder's status list
         checking = (sync_to_async(_part, thread_sensitive=False)(attachment, scheme) for attachment in result)
         return {"parts": await asyncio.gather(*checking)}, None
