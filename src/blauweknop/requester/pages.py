@@ -130,13 +130,15 @@ class Row:
     state: str
 
 
-def what_asked(share_request: ShareRequest, catalogue: document_types.Catalogue | None) -> str:
+def what_asked(
+    share_request: ShareRequest, catalogue: document_types.Catalogue | None, configured: presets.Presets
+) -> str:
     """What ``share_request`` asks, in a few words: the preset's name, else the document types' names."""
     try:
         query = dcql.parse(share_request.asked)
     except VerificationError:
         return ""
-    preset = presets.current().matching(query)
+    preset = configured.matching(query)
     if preset is not None:
         return preset.label
     language = i18n.language()
@@ -156,7 +158,11 @@ def request_list(request: HttpRequest) -> HttpResponse:
         catalogue = document_types.of(async_to_sync(scheme_client.current)())
     except SchemeUnavailable:  # the list still shows; the types are named by their ids
         catalogue = None
-    rows = [Row(row, asking.display_code(row.code), what_asked(row, catalogue), STATES[row.status]) for row in requests]
+    configured = presets.current()
+    rows = [
+        Row(row, asking.display_code(row.code), what_asked(row, catalogue, configured), STATES[row.status])
+        for row in requests
+    ]
     return render(request, "requester/list.html", {"rows": rows})
 
 
