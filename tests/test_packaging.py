@@ -31,6 +31,7 @@ def test_the_wheel_carries_templates_static_files_catalogue_and_translations(tmp
         "blauweknop/portal/templates/portal/help/help.html",  # a template one folder deeper
         "blauweknop/scheme/catalogue/vorderingen.json",
         "blauweknop/scheme/catalogue/legal_bases.json",
+        "blauweknop/requester/demo_presets.json",  # what the demo requesters ask
         "blauweknop/locale/en/LC_MESSAGES/django.po",
         "blauweknop/locale/en/LC_MESSAGES/django.mo",  # compiled by the setup before the tests
     }
