@@ -13,7 +13,7 @@ from blauweknop.cli import main
 from blauweknop.protocol.jwk import generate_jwk, public_jwk
 from blauweknop.scheme import keys, lifecycle, publication
 from blauweknop.scheme.management.admission import admission
-from blauweknop.scheme.models import AuditEntry, Organisation
+from blauweknop.scheme.models import Application, AuditEntry, Organisation
 
 from ..scheme.test_apply_api import KEYS, WATERSCHAP, WONINGCORPORATIE, described
 from .test_cli import run_cli
@@ -40,7 +40,7 @@ def cli(capsys, *args: Any) -> tuple[int, str]:
 
 def test_two_organisations_apply_and_ask_how_it_stands(deployment, tmp_path, capsys):
     scheme = f"{deployment.url}/stelsel"
-    participant, key = files(tmp_path / "waterschap", described(WATERSCHAP), KEYS[WATERSCHAP][1])
+    participant, key = files(tmp_path / "waterschap", described(WATERSCHAP), KEYS[WATERSCHAP][0])
     applied = run_cli("scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "received the application of Waterschap Voorbeeld (OIN 00000009876543210000)" in applied.stdout
@@ -56,9 +56,9 @@ def test_two_organisations_apply_and_ask_how_it_stands(deployment, tmp_path, cap
     assert "  requester: https://wonen.example/vragers/woningcorporatie-voorbeeld/api/v1\n" in out
     assert "issuer:" not in out
 
-    assert set(Organisation.objects.values_list("oin", "certification")) == {
-        (WATERSCHAP, "applied"),
-        (WONINGCORPORATIE, "applied"),
+    assert set(Application.objects.values_list("oin", "state")) == {
+        (WATERSCHAP, "waiting"),
+        (WONINGCORPORATIE, "waiting"),
     }
     status = run_cli("scheme", "status", "--oin", WATERSCHAP, "--key", waterschap_key, "--scheme", scheme)
     assert status.returncode == 0, status.stdout + status.stderr
@@ -66,7 +66,8 @@ def test_two_organisations_apply_and_ask_how_it_stands(deployment, tmp_path, cap
     assert "Applied on" in status.stdout and "UTC" in status.stdout and "Certified since" not in status.stdout
 
     publication.publish()
-    lifecycle.certify(WONINGCORPORATIE, actor="beheerder", reason="Conformiteitstest geslaagd.")
+    number = Application.objects.get(oin=WONINGCORPORATIE).pk
+    lifecycle.certify(number, actor="beheerder", reason="Conformiteitstest geslaagd.")
     code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--key", key, "--scheme", scheme)
     assert code == 0 and "certified (gecertificeerd): the organisation takes part in the scheme" in out
     assert "Certified since" in out
@@ -79,8 +80,8 @@ def test_applying_again_is_refused_and_says_whom_to_ask(deployment, tmp_path, ca
 
     code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)
     assert code == 1
-    assert "did not accept the application (oin_taken)" in out
-    assert "Ask the scheme operator" in out
+    assert "did not accept the application (already_applied)" in out
+    assert "blauweknop scheme status" in out
 
 
 def test_a_file_the_operator_would_not_admit_lists_every_problem_and_stores_nothing(deployment, tmp_path, capsys):
@@ -156,7 +157,8 @@ def test_only_the_applicant_with_a_key_it_applied_with_hears_how_it_stands(deplo
     participant, key = files(tmp_path / "wonen", described(WONINGCORPORATIE), KEYS[WONINGCORPORATIE][0])
     assert cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)[0] == 0
     publication.publish()
-    lifecycle.refuse(WONINGCORPORATIE, actor="beheerder", reason="Geen geldig doel.")
+    refused = Application.objects.get(oin=WONINGCORPORATIE)
+    lifecycle.refuse(refused.pk, actor="beheerder", reason="Geen geldig doel.")
 
     code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--key", key, "--scheme", scheme)
     assert code == 0 and "refused (geweigerd): the scheme operator refused the application" in out
@@ -172,7 +174,9 @@ def test_only_the_applicant_with_a_key_it_applied_with_hears_how_it_stands(deplo
         answers.append(out.replace(json.loads(wrong.read_text())["kid"], "KID"))
     assert answers[0] == answers[1]
 
-    # A revoked key no longer proves it is the applicant.
+    # Applied again with the same key and certified; once that key is revoked it proves nothing, nor the old refusal.
+    assert cli(capsys, "scheme", "apply", "--file", participant, "--key", key, "--scheme", scheme)[0] == 0
+    lifecycle.certify(Application.objects.exclude(pk=refused.pk).get().pk, actor="beheerder", reason="Nu goed.")
     keys.revoke(WONINGCORPORATIE, KEYS[WONINGCORPORATIE][0]["kid"], actor="beheerder", reason="Gestolen.")
     code, out = cli(capsys, "scheme", "status", "--oin", WONINGCORPORATIE, "--key", key, "--scheme", scheme)
     assert code == 1 and "(invalid_client)" in out and "not one that was revoked" in out
@@ -212,7 +216,7 @@ def test_the_example_file_of_the_guide_is_accepted_by_a_live_operator(deployment
     code, out = cli(capsys, "scheme", "apply", "--file", participant, "--key", private, "--scheme", scheme)
     assert code == 0, out
     assert "  api: https://blauweknop.waterschapnoord.example/waterschap-noord/api/v1\n" in out
-    assert Organisation.objects.get(oin=example["oin"]).certification == "applied"
+    assert Application.objects.get(oin=example["oin"]).state == "waiting"
     code, out = cli(capsys, "scheme", "status", "--oin", example["oin"], "--key", private, "--scheme", scheme)
     assert code == 0 and "applied (aangemeld)" in out
 

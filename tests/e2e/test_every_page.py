@@ -214,6 +214,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "share-refused": ("niets gedeeld", "shared nothing"),
     "consents": ("toestemmingen", "consents"),
     "consent": ("intrekken", "withdraw"),
+    "verify-receipt": ("bewijs van toestemming", "proof of consent"),
     "consent-withdraw": ("zeker", "sure"),
     "consent-withdrawn": ("ingetrokken", "withdrawn"),
     "not-found": ("bestaat niet", "does not exist"),
@@ -236,6 +237,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "operator-home": ("aanmeldingen", "applications"),
     "operator-participants": ("deelnemers", "participants"),
     "operator-participant": ("sleutels", "keys"),
+    "operator-application": ("aanmelding", "application"),
     "operator-step-error": ("reden", "reason"),
     "operator-step-confirm": ("zeker", "sure"),
     "operator-step-refused": ("niets veranderd", "nothing has changed"),
@@ -504,6 +506,7 @@ class Walk:
         self.files: dict[str, Path] = {}
         self.organisation = ""
         self.correction = ""  # the kenmerk of the walk's correction request
+        self.application = ""  # the address of the applicant's application, once the operator's walk found it
 
     def visit(self, name: str, reach: Callable[[], None]) -> None:
         """Reach the page ``name`` with ``reach``, then look at it at every width; a failure is noted, not raised,
@@ -638,7 +641,8 @@ class Walk:
         self.visit("consents", lambda: self.go("/toestemmingen/"))
         self.visit("consent", self.open_consent)
         self.receipts()
-        self.visit("consent-withdraw", lambda: self.submit("form[action$='/intrekken/'][method=get]"))
+        self.visit("verify-receipt", lambda: self.upload(self.folder / f"{self.language}-{self.scripting}-bewijs.pdf"))
+        self.visit("consent-withdraw", self.ask_to_withdraw)
         self.visit("consent-withdrawn", lambda: self.submit("form[action$='/intrekken/'][method=post]"))
 
     def code_without_organisation(self) -> None:
@@ -666,6 +670,12 @@ class Walk:
         self.go("/toestemmingen/")
         self.page.locator("[data-staat=gegeven] h3 a").first.click()
         self.page.wait_for_url(re.compile(r"/toestemmingen/[^/]+/$"))
+        self.consent = self.page.url
+
+    def ask_to_withdraw(self) -> None:
+        """Back from the verify page to the consent, and its withdraw button: "Weet u het zeker?"."""
+        self.page.goto(self.consent)
+        self.submit("form[action$='/intrekken/'][method=get]")
 
     def receipts(self) -> None:
         """The consent's receipt as JSON and as PDF: downloads, and the page stays."""
@@ -706,14 +716,15 @@ class Walk:
         self.visit("operator-second-factor", lambda: (self.staff_log_out(at), self.staff_log_in(staff.username, at=at)))
         self.visit("operator-home", lambda: self.second_step(staff, at=at))
         self.visit("operator-participants", lambda: self.go(at + "deelnemers/"))
-        self.visit("operator-participant", lambda: self.go(f"{at}deelnemers/{APPLICANT}/"))
-        self.visit("operator-step-error", lambda: self.go_and_fill(f"{at}deelnemers/{APPLICANT}/certificeren/", {}))
+        self.visit("operator-participant", lambda: self.go(f"{at}deelnemers/{HOLDER_OIN}/"))
+        self.visit("operator-application", self.application_page)
+        self.visit("operator-step-error", lambda: self.go_and_fill(f"{self.application}certificeren/", {}))
         self.visit("operator-step-confirm", lambda: self.fill_and_send({"#id_reason": reason}))
-        self.visit("operator-step-refused", lambda: self.go(f"{at}deelnemers/{APPLICANT}/schorsen/"))
+        self.visit("operator-step-refused", lambda: self.go(f"{at}deelnemers/{HOLDER_OIN}/herstellen/"))
         self.visit("operator-audit", lambda: self.go(at + "logboek/"))
         self.visit("operator-keys", lambda: self.go(at + "sleutels/"))
         wrong = {"#id_jwk": "kty=EC crv=P-256", "#id_reason": reason}
-        self.visit("operator-key-add-error", lambda: self.go_and_fill(f"{at}sleutels/{APPLICANT}/nieuw/", wrong))
+        self.visit("operator-key-add-error", lambda: self.go_and_fill(f"{at}sleutels/{HOLDER_OIN}/nieuw/", wrong))
         new_key = json.dumps(public_jwk(generate_jwk()))
         self.visit("operator-key-add-confirm", lambda: self.fill_and_send({"#id_jwk": new_key, "#id_reason": reason}))
         self.visit("operator-key-revoke", self.revoke_page)
@@ -777,14 +788,21 @@ class Walk:
             self.page.locator(selector).fill(value)
         self.submit("main form[method=post]")
 
+    def application_page(self) -> None:
+        """From the home page to the applicant's application, by its link (an application has a number, no OIN)."""
+        self.go(OPERATOR)
+        self.page.get_by_role("link", name="Woonstichting Rivierenland Voorbeeld").click()
+        self.page.wait_for_url(re.compile(r"/aanmeldingen/[0-9]+/$"))
+        self.application = self.page.url.removeprefix(self.server.base_url)
+
     def revoke_page(self) -> None:
-        """From the keys page to revoking the applicant's key, by its link."""
+        """From the keys page to revoking a holder's key, by its link."""
         self.go(OPERATOR + "sleutels/")
-        self.page.locator(f"a[href^='{OPERATOR}sleutels/{APPLICANT}/'][href$='/intrekken/']").first.click()
+        self.page.locator(f"a[href^='{OPERATOR}sleutels/{HOLDER_OIN}/'][href$='/intrekken/']").first.click()
         self.page.wait_for_url(re.compile(r"/intrekken/$"))
 
     def revoke_confirm(self) -> None:
-        """A reason, and for a key in use the choice which key takes over: none (the applicant has no next key)."""
+        """A reason, and for a key in use the choice which key takes over: none (the holder has no next key)."""
         no_successor = self.page.locator("input[name=successor][value='']")
         if no_successor.count():
             no_successor.check()

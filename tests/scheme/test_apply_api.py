@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from blauweknop.protocol import application, client_assertion, jws
 from blauweknop.protocol.jwk import SigningKey, generate_jwk, public_jwk
 from blauweknop.scheme import applications, audit, keys, lifecycle, publication
-from blauweknop.scheme.models import AuditEntry, Key, Organisation, PublishedDocument
+from blauweknop.scheme.models import Application, AuditEntry, Key, Organisation, PublishedDocument
 from tests.concurrency import at_once
 from tests.protocol.hostile import mutated, sign_text
 
 URL = "/stelsel/api/v1/aanmeldingen"
 WATERSCHAP, WONINGCORPORATIE = "00000009876543210000", "00000009876543211000"
-KEYS = {WATERSCHAP: (generate_jwk(), generate_jwk("EdDSA")), WONINGCORPORATIE: (generate_jwk(),)}
+KEYS = {WATERSCHAP: (generate_jwk(),), WONINGCORPORATIE: (generate_jwk("EdDSA"),)}
 
 
 def described(oin: str = WATERSCHAP, **changes: Any) -> dict[str, Any]:
@@ -73,6 +73,11 @@ def ask(client, oin: str, token: str | None = None):
     return client.get(f"{URL}/{oin}", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
+def waiting(oin: str) -> int:
+    """The number of ``oin``'s application that waits for the operator."""
+    return Application.objects.get(oin=oin, state=Application.State.WAITING).pk
+
+
 def refused(response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/problem+json"
@@ -84,6 +89,7 @@ def stored() -> tuple[list, list, list]:
     """What the scheme holds about participants: nothing else may change when an application is refused."""
     return (
         list(Organisation.objects.values()),
+        list(Application.objects.values()),
         list(Key.objects.values()),
         list(AuditEntry.objects.values("action", "subject")),
     )
@@ -100,30 +106,30 @@ def test_two_organisations_apply_and_wait_for_the_operator_with_their_keys_unpub
         assert response.json() == {"aanmelding": oin, "status": "aangemeld"}
         assert response["Location"] == f"{URL}/{oin}"
         assert response["API-Version"] == "1.0.0"
+    assert PublishedDocument.objects.count() == published, "an application publishes nothing"
 
-    waterschap = Organisation.objects.get(oin=WATERSCHAP)
-    assert waterschap.certification == Organisation.Certification.APPLIED and waterschap.certified_since is None
+    # Kept apart from the participants: no participant, no key in the register until the operator certifies.
+    assert not Organisation.objects.exists() and not Key.objects.filter(owner__in=KEYS).exists()
+    waterschap = Application.objects.get(oin=WATERSCHAP).as_participant()
     assert (waterschap.name, waterschap.slug, waterschap.is_holder, waterschap.document_types) == (
         "Waterschap Voorbeeld",
         "waterschap-voorbeeld",
         True,
         ["vorderingen"],
     )
-    assert Organisation.objects.get(oin=WONINGCORPORATIE).is_requester
-    # The first key signs once certified; the second waits for a rotation, as admit_participant adds them.
-    assert [(k.kid, k.state) for k in waterschap.keys.order_by("pk")] == [
-        (KEYS[WATERSCHAP][0]["kid"], Key.State.CURRENT),
-        (KEYS[WATERSCHAP][1]["kid"], Key.State.NEXT),
-    ]
+    assert Application.objects.get(oin=WONINGCORPORATIE).as_participant().is_requester
+    assert Application.objects.get(oin=WATERSCHAP).kid == KEYS[WATERSCHAP][0]["kid"]
     entries = AuditEntry.objects.filter(subject__in=KEYS).order_by("pk")
     assert [(e.actor, e.action, e.subject) for e in entries] == [
         ("aanvrager", "applied", WATERSCHAP),
-        ("aanvrager", "key_added", WATERSCHAP),  # the second key, with its notice
         ("aanvrager", "applied", WONINGCORPORATIE),
     ]
+    # Certified: the participant is made with its key, current at once.
+    organisation = lifecycle.certify(waiting(WATERSCHAP), actor="beheerder", reason="Conformiteitstest geslaagd.")
+    assert organisation.certification == Organisation.Certification.CERTIFIED and organisation.certified_since
+    assert [(k.kid, k.state) for k in organisation.keys] == [(KEYS[WATERSCHAP][0]["kid"], Key.State.CURRENT)]
     assert audit.verify_chain() is None
-    assert PublishedDocument.objects.count() == published, "an application publishes nothing"
-    assert WATERSCHAP not in publication.publish().token  # and an applicant stays out of the next document
+    assert WONINGCORPORATIE not in publication.publish().token  # an applicant stays out of the next document
 
 
 @pytest.mark.django_db
@@ -132,17 +138,17 @@ def test_the_status_shows_only_the_status_and_its_dates_through_certification_an
     for oin in (WATERSCHAP, WONINGCORPORATIE):
         post(client, signed(described(oin)))
 
-    waiting = ask(client, WATERSCHAP).json()
-    assert set(waiting) == {"oin", "status", "aangemeldOp", "gewijzigdOp", "gecertificeerdSinds"}
-    assert (waiting["status"], waiting["gecertificeerdSinds"]) == ("aangemeld", None)
-    assert waiting["aangemeldOp"] == waiting["gewijzigdOp"]
+    asked = ask(client, WATERSCHAP).json()
+    assert set(asked) == {"oin", "status", "aangemeldOp", "gewijzigdOp", "gecertificeerdSinds"}
+    assert (asked["status"], asked["gecertificeerdSinds"]) == ("aangemeld", None)
+    assert asked["aangemeldOp"] == asked["gewijzigdOp"]
 
-    lifecycle.certify(WATERSCHAP, actor="beheerder", reason="Conformiteitstest geslaagd.")
-    lifecycle.refuse(WONINGCORPORATIE, actor="beheerder", reason="Geen geldig doel.")
+    lifecycle.certify(waiting(WATERSCHAP), actor="beheerder", reason="Conformiteitstest geslaagd.")
+    lifecycle.refuse(waiting(WONINGCORPORATIE), actor="beheerder", reason="Geen geldig doel.")
 
     certified = ask(client, WATERSCHAP).json()
     assert certified["status"] == "gecertificeerd" and certified["gecertificeerdSinds"]
-    assert certified["aangemeldOp"] == waiting["aangemeldOp"] and certified["gewijzigdOp"] > waiting["gewijzigdOp"]
+    assert certified["aangemeldOp"] == asked["aangemeldOp"] and certified["gewijzigdOp"] > asked["gewijzigdOp"]
     refusal = ask(client, WONINGCORPORATIE).json()
     assert refusal["status"] == "geweigerd"
     assert "Geen geldig doel" not in json.dumps(refusal) and "Woningcorporatie" not in json.dumps(refusal)
@@ -154,7 +160,7 @@ def test_nobody_but_the_applicant_learns_that_it_applied_or_was_refused(client):
     publication.publish()
     for oin in (WATERSCHAP, WONINGCORPORATIE):
         post(client, signed(described(oin)))
-    lifecycle.refuse(WONINGCORPORATIE, actor="beheerder", reason="Geen geldig doel.")
+    lifecycle.refuse(waiting(WONINGCORPORATIE), actor="beheerder", reason="Geen geldig doel.")
     nobody = "00000009999999999000"  # never applied
 
     for anonymous in (
@@ -197,22 +203,28 @@ def test_a_status_assertion_is_for_this_address_used_once_and_never_with_a_revok
     refused(ask(client, WATERSCHAP, assertion(WATERSCHAP, exp=int(time.time()) + 3600)), 401, "expired")
     refused(ask(client, WATERSCHAP, assertion(WATERSCHAP, sub=WONINGCORPORATIE)), 401, "invalid_client")
 
-    # Its second key (next, EdDSA) proves it too, until the operator revokes that key.
-    second = KEYS[WATERSCHAP][1]
-    assert ask(client, WATERSCHAP, assertion(WATERSCHAP, second)).json()["status"] == "aangemeld"
-    keys.revoke(WATERSCHAP, second["kid"], actor="beheerder", reason="Kwijtgeraakt.")
-    refused(ask(client, WATERSCHAP, assertion(WATERSCHAP, second)), 401, "invalid_client")
-    assert ask(client, WATERSCHAP).status_code == 200
+    # Once certified, its key is the participant's: it proves it until the operator revokes the key.
+    lifecycle.certify(waiting(WATERSCHAP), actor="beheerder", reason="Conformiteitstest geslaagd.")
+    assert ask(client, WATERSCHAP).json()["status"] == "gecertificeerd"
+    keys.revoke(WATERSCHAP, KEYS[WATERSCHAP][0]["kid"], actor="beheerder", reason="Kwijtgeraakt.")
+    refused(ask(client, WATERSCHAP), 401, "invalid_client")
 
 
 @pytest.mark.django_db
-def test_an_oin_or_slug_in_use_and_an_application_sent_twice_conflict_and_change_nothing(client, tmp_path):
+def test_a_participants_oin_or_slug_and_an_application_sent_twice_conflict_and_change_nothing(client, tmp_path):
     token = signed(described())
     post(client, token)
     before = stored()
 
     assert "received before" in refused(post(client, token), 409, "replayed")["detail"]
-    assert "status" in refused(post(client, signed(described())), 409, "oin_taken")["detail"]
+    assert "waiting" in refused(post(client, signed(described())), 409, "already_applied")["detail"]
+    assert stored() == before
+
+    lifecycle.certify(waiting(WATERSCHAP), actor="beheerder", reason="Conformiteitstest geslaagd.")
+    before = stored()
+    other = generate_jwk()
+    again = signed(described(jwks={"keys": [public_jwk(other)]}), other)
+    assert "status" in refused(post(client, again), 409, "oin_taken")["detail"]
     slug = refused(post(client, signed(described(WONINGCORPORATIE, slug="waterschap-voorbeeld"))), 409, "slug_taken")
     assert "waterschap-voorbeeld" in slug["detail"]
     assert stored() == before
@@ -288,7 +300,7 @@ def test_a_description_the_operator_would_not_admit_is_refused_with_every_proble
     assert any("private key" in reason for reason in reasons)
     assert any("'extra' is unknown" in reason for reason in reasons)
     assert {param["name"] for param in problem["invalidParams"]} == {"aanmelding"}
-    assert Organisation.objects.count() == 0
+    assert not Organisation.objects.exists() and not Application.objects.exists()
 
 
 @pytest.mark.django_db
@@ -298,8 +310,78 @@ def test_an_application_must_prove_it_holds_one_of_its_own_keys(client):
     # The kid of one of its keys, but the private key of another.
     impostor = {**generate_jwk(), "kid": KEYS[WATERSCHAP][0]["kid"]}
     refused(post(client, signed(described(), impostor)), 422, "bad_signature")
-    # Signed with its second key (EdDSA): as good as the first.
-    assert post(client, signed(described(), KEYS[WATERSCHAP][1])).status_code == 201
+    assert post(client, signed(described())).status_code == 201
+
+
+@pytest.mark.django_db
+def test_an_application_holds_only_the_key_it_is_signed_with(client):
+    """Attack review A6: a second key needed no proof, so anyone could list another's public key and squat it."""
+    victim = public_jwk(KEYS[WONINGCORPORATIE][0])
+    squat = described(jwks={"keys": [public_jwk(KEYS[WATERSCHAP][0]), victim]})
+    problem = refused(post(client, signed(squat)), 422, "one_key")
+    assert "sleutelbewijs" in problem["detail"] and "/sleutels" in problem["detail"]
+    assert not Application.objects.exists() and not AuditEntry.objects.filter(action="applied").exists()
+    # The real owner applies with it, and its key is registered on certification.
+    assert post(client, signed(described(WONINGCORPORATIE))).status_code == 201
+    lifecycle.certify(waiting(WONINGCORPORATIE), actor="beheerder", reason="Conformiteitstest geslaagd.")
+    assert Key.objects.get(owner=WONINGCORPORATIE).kid == victim["kid"]
+    # Registered now: nobody applies with it again, under any OIN.
+    again = described(WATERSCHAP, jwks={"keys": [victim]})
+    assert (
+        "known in the scheme"
+        in refused(post(client, signed(again, KEYS[WONINGCORPORATIE][0])), 409, "key_exists")["detail"]
+    )
+
+
+@pytest.mark.django_db
+def test_an_impostor_under_a_real_oin_takes_nothing_from_the_real_organisation(client):
+    """Attack review A11: an application under another organisation's (public) OIN and slug blocked it, and once
+    refused blocked it for good. Now both wait side by side; the refusal frees nothing because nothing was taken."""
+    publication.publish()
+    attacker = generate_jwk()
+    impostor = described(base_url="https://evil.example", jwks={"keys": [public_jwk(attacker)]})
+    assert post(client, signed(impostor, attacker)).status_code == 201
+    # While the impostor waits, the real organisation applies with the same OIN and slug.
+    assert post(client, signed(described())).status_code == 201
+    first, second = Application.objects.filter(oin=WATERSCHAP).order_by("pk")
+    assert (first.state, second.state) == (Application.State.WAITING, Application.State.WAITING)
+    # Each sees only its own application.
+    assert ask(client, WATERSCHAP, assertion(WATERSCHAP, attacker)).json()["status"] == "aangemeld"
+    lifecycle.refuse(first.pk, actor="beheerder", reason="Niet de echte organisatie: het OIN-register zegt anders.")
+    assert ask(client, WATERSCHAP, assertion(WATERSCHAP, attacker)).json()["status"] == "geweigerd"
+    assert ask(client, WATERSCHAP).json()["status"] == "aangemeld"
+    assert not Organisation.objects.exists() and not Key.objects.filter(owner=WATERSCHAP).exists()
+
+    organisation = lifecycle.certify(second.pk, actor="beheerder", reason="Gebeld via het OIN-register: klopt.")
+    assert (organisation.slug, organisation.base_url) == ("waterschap-voorbeeld", "https://waterschap.example")
+    assert ask(client, WATERSCHAP).json()["status"] == "gecertificeerd"
+    assert ask(client, WATERSCHAP, assertion(WATERSCHAP, attacker)).json()["status"] == "geweigerd"
+    # Only now the OIN and slug are taken; the impostor's refused key may be used by its holder elsewhere.
+    refused(post(client, signed(impostor, attacker)), 409, "oin_taken")
+    other = described(WONINGCORPORATIE, jwks={"keys": [public_jwk(attacker)]})
+    assert post(client, signed(other, attacker)).status_code == 201
+    assert audit.verify_chain() is None
+    trail = [(e.action, e.details.get("aanmelding")) for e in AuditEntry.objects.filter(subject=WATERSCHAP)]
+    assert sorted(trail, key=str) == sorted(
+        [("applied", first.pk), ("applied", second.pk), ("refused", first.pk), ("certified", second.pk)], key=str
+    )
+
+
+@pytest.mark.django_db
+def test_a_certified_application_cannot_be_certified_twice_nor_a_second_one_for_its_oin(client):
+    attacker = generate_jwk()
+    post(client, signed(described()))
+    post(client, signed(described(jwks={"keys": [public_jwk(attacker)]}), attacker))
+    first, second = Application.objects.filter(oin=WATERSCHAP).order_by("pk")
+    lifecycle.certify(first.pk, actor="beheerder", reason="Gebeld via het OIN-register: klopt.")
+    with pytest.raises(lifecycle.TransitionRefused) as again:
+        lifecycle.certify(first.pk, actor="beheerder", reason="Nog eens.")
+    assert again.value.code == "not_allowed"
+    before = stored()
+    with pytest.raises(lifecycle.TransitionRefused, match="al een deelnemer met dit OIN"):
+        lifecycle.certify(second.pk, actor="beheerder", reason="Per ongeluk.")
+    assert stored() == before
+    lifecycle.refuse(second.pk, actor="beheerder", reason="Concurreert met de echte organisatie.")
 
 
 @pytest.mark.django_db
@@ -353,7 +435,7 @@ def test_claims_of_the_wrong_kind_are_malformed(client, claims, code):
 def test_an_application_larger_than_the_limit_is_refused_unread(client):
     huge = json.dumps({"aanmelding": "a" * applications.MAX_BODY}).encode()
     refused(post(client, huge), 413, "too_large")
-    assert Organisation.objects.count() == 0
+    assert not Organisation.objects.exists() and not Application.objects.exists()
 
 
 @pytest.mark.django_db
@@ -393,7 +475,7 @@ def test_fifty_identical_applications_at_once_make_one_applicant(monkeypatch):
     assert failures == []
     assert sorted(response.status_code for response in results) == [201] + [409] * 49
     assert {response.json()["code"] for response in results if response.status_code == 409} == {"replayed"}
-    assert Organisation.objects.count() == 1 and Key.objects.filter(owner=WATERSCHAP).count() == 2
+    assert Application.objects.count() == 1 and not Organisation.objects.exists()
     assert AuditEntry.objects.filter(action="applied").count() == 1 and audit.verify_chain() is None
 
 
@@ -404,7 +486,7 @@ def test_a_base_url_that_ends_in_the_slug_is_refused_before_anything_is_stored(c
     (reason,) = [param["reason"] for param in problem["invalidParams"]]
     assert "ends in the slug 'waterschap-voorbeeld'" in reason
     assert "Give the address of the deployment without it: https://waterschap.example." in reason
-    assert Organisation.objects.count() == 0
+    assert not Organisation.objects.exists() and not Application.objects.exists()
 
 
 @pytest.mark.django_db
@@ -414,6 +496,6 @@ def test_the_addresses_an_applicant_is_told_are_the_ones_the_scheme_document_pub
     description = described(roles=roles, base_url=base_url, document_types=["vorderingen"] if "holder" in roles else [])
     publication.publish()
     assert post(client, signed(description)).status_code == 201
-    organisation = lifecycle.certify(WATERSCHAP, actor="beheerder", reason="Conformiteitstest geslaagd.")
+    organisation = lifecycle.certify(waiting(WATERSCHAP), actor="beheerder", reason="Conformiteitstest geslaagd.")
     entry = organisation.scheme_entry(as_app_manager=roles == ["app_manager"])
     assert application.endpoints(base_url, "waterschap-voorbeeld", roles) == entry["endpoints"]

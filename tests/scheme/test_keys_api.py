@@ -212,7 +212,7 @@ def test_one_key_belongs_to_one_owner(world):
     # An application that lists another participant's key beside its own.
     own = generate_jwk()
     description = described(jwks={"keys": [SigningKey(own).public_jwk, keystore.signing_key(WONING).public_jwk]})
-    refused(post(Client(), signed(description, own)), 422, "key_exists")
+    refused(post(Client(), signed(description, own)), 422, "one_key")
     assert not Organisation.objects.filter(oin=description["oin"]).exists()
     # Proven through the API too: the other owner's key holder itself cannot give it a second owner.
     _problem(_post(world, BELASTING, _body(world, BELASTING, keystore.signing_key(WONING))), 409, "key_exists")

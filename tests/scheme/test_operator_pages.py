@@ -18,7 +18,7 @@ from blauweknop.protocol import scheme_document
 from blauweknop.protocol.jwk import generate_jwk, public_jwk
 from blauweknop.scheme import audit, keys, lifecycle, publication
 from blauweknop.scheme.client import trust_anchor
-from blauweknop.scheme.models import AuditEntry, Organisation
+from blauweknop.scheme.models import Application, AuditEntry, Organisation
 from tests.requester.test_staff_login import HOUSING
 from tests.requester.test_staff_login import make_staff as make_requester_staff
 
@@ -51,19 +51,27 @@ def log_in(client, username: str, device: TOTPDevice | None, *, password: str = 
     return client.post(response["Location"], {"token": code(device)})
 
 
-def apply(oin: str, name: str) -> Organisation:
-    """An applicant as the application API leaves one: applied, its key added, the application in the trail."""
-    organisation = Organisation.objects.create(
-        oin=oin,
-        name=name,
-        slug=f"deelnemer-{oin[-6:]}",
-        is_holder=True,
-        document_types=["vorderingen"],
-        certification=Organisation.Certification.APPLIED,
+def apply(oin: str, name: str, **fields) -> Application:
+    """An application as the application API leaves one: waiting with its one key, in the trail."""
+    jwk = public_jwk(generate_jwk())
+    asked = {"name": name, "slug": f"deelnemer-{oin[-6:]}", "is_holder": True, "document_types": ["vorderingen"]}
+    asked.update(fields)
+    stored = Application.objects.create(
+        oin=oin, name=name, slug=asked["slug"], fields=asked, kid=jwk["kid"], public_jwk=jwk
     )
-    keys.add(oin, public_jwk(generate_jwk()), actor="aanvrager")
-    audit.record(actor="aanvrager", action="applied", subject=oin)
-    return organisation
+    audit.record(actor="aanvrager", action="applied", subject=oin, details={"aanmelding": stored.pk})
+    return stored
+
+
+def admitted(oin: str, name: str, certification: str = "certified") -> Organisation:
+    """A participant in ``certification``, certified from its application first."""
+    lifecycle.certify(apply(oin, name).pk, actor="olga", reason="Goed.")
+    Organisation.objects.filter(oin=oin).update(certification=certification)
+    return Organisation.objects.get(oin=oin)
+
+
+def page_of(stored: Application) -> str:
+    return f"/stelsel/beheer/aanmeldingen/{stored.pk}/"
 
 
 @pytest.fixture
@@ -80,17 +88,17 @@ def in_force() -> scheme_document.SchemeDocument:
 
 def test_no_operator_page_opens_without_both_factors(client):
     device = make_operator("olga")
-    apply(APPLICANT, "Waterschap Aanmelding")
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
     pages = [
         HOME,
         "/stelsel/beheer/deelnemers/",
-        f"/stelsel/beheer/deelnemers/{APPLICANT}/",
+        page_of(stored),
         "/stelsel/beheer/logboek/",
     ]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(f"{LOGIN}?next=")
-    step = client.post(f"/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/", {"reason": "x", "confirmed": "ja"})
+    step = client.post(f"{page_of(stored)}certificeren/", {"reason": "x", "confirmed": "ja"})
     assert step.status_code == 302 and step["Location"].startswith(LOGIN)
 
     response = client.post(LOGIN, {"username": "olga", "password": PASSWORD})
@@ -100,7 +108,7 @@ def test_no_operator_page_opens_without_both_factors(client):
     assert client.post(response["Location"], {"token": code(device)})["Location"] == HOME
     for url in pages:
         assert client.get(url).status_code == 200
-    assert Organisation.objects.get(oin=APPLICANT).certification == "applied"
+    assert Application.objects.get(oin=APPLICANT).state == "waiting" and not Organisation.objects.exists()
 
 
 def test_after_logging_in_the_page_asked_for_opens(client):
@@ -159,22 +167,22 @@ def test_a_citizen_and_a_requesters_staff_are_no_operator(client):
 
 
 def test_the_home_page_shows_applications_waiting_and_participants_by_state(operator):
-    apply(APPLICANT, "Waterschap Aanmelding")
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
     apply(OTHER_APPLICANT, "Tweede Aanmelder")
     html = operator.get(HOME).content.decode()
     assert "Waterschap Aanmelding" in html and "Tweede Aanmelder" in html
-    assert f'href="/stelsel/beheer/deelnemers/{APPLICANT}/"' in html
+    assert f'href="{page_of(stored)}"' in html
     listing = operator.get("/stelsel/beheer/deelnemers/").content.decode()
     assert 'id="applied"' in listing and "Aangemeld (2)" in listing and "Gecertificeerd (0)" in listing
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_certifying_takes_a_reason_and_a_confirmation(operator, lang):
-    apply(APPLICANT, "Waterschap Aanmelding")
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
     apply(OTHER_APPLICANT, "Tweede Aanmelder")
     if lang == "en":
         operator.cookies["django_language"] = "en"
-    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/"
+    url = f"{page_of(stored)}certificeren/"
     page = operator.get(url).content.decode()
     assert 'name="reason"' in page
 
@@ -189,12 +197,12 @@ def test_certifying_takes_a_reason_and_a_confirmation(operator, lang):
     assert confirm.status_code == 200
     assert ("Weet u het zeker?" if lang == "nl" else "Are you sure?") in html
     assert 'name="confirmed" value="ja"' in html and 'value="Conformiteitstoets geslaagd"' in html
-    assert Organisation.objects.get(oin=APPLICANT).certification == "applied"  # nothing happened yet
+    assert not Organisation.objects.exists()  # nothing happened yet
 
     done = operator.post(url, {"reason": "Conformiteitstoets geslaagd", "confirmed": "ja"})
     assert done.status_code == 302 and done["Location"] == f"/stelsel/beheer/deelnemers/{APPLICANT}/"
     assert Organisation.objects.get(oin=APPLICANT).certification == "certified"
-    assert Organisation.objects.get(oin=OTHER_APPLICANT).certification == "applied"
+    assert Application.objects.get(oin=OTHER_APPLICANT).state == "waiting"
     newest = AuditEntry.objects.order_by("-pk").first()
     assert (newest.actor, newest.action, newest.subject, newest.reason) == (
         "olga",
@@ -211,7 +219,6 @@ def test_certifying_takes_a_reason_and_a_confirmation(operator, lang):
 @pytest.mark.parametrize(
     ("start", "slug", "end", "action"),
     [
-        ("applied", "weigeren", "revoked", "refused"),
         ("certified", "schorsen", "suspended", "suspended"),
         ("suspended", "herstellen", "certified", "restored"),
         ("certified", "intrekken", "revoked", "revoked"),
@@ -219,8 +226,7 @@ def test_certifying_takes_a_reason_and_a_confirmation(operator, lang):
     ],
 )
 def test_every_step_needs_a_reason_then_happens(operator, start, slug, end, action):
-    apply(APPLICANT, "Waterschap Aanmelding")
-    Organisation.objects.filter(oin=APPLICANT).update(certification=start)
+    admitted(APPLICANT, "Waterschap Aanmelding", start)
     url = f"/stelsel/beheer/deelnemers/{APPLICANT}/{slug}/"
     without = operator.post(url, {"reason": "", "confirmed": "ja"})
     assert without.status_code == 200 and "Schrijf een reden op" in without.content.decode()
@@ -234,11 +240,10 @@ def test_every_step_needs_a_reason_then_happens(operator, start, slug, end, acti
 
 
 @pytest.mark.parametrize(
-    ("start", "slug"), [("applied", "schorsen"), ("certified", "certificeren"), ("revoked", "herstellen")]
+    ("start", "slug"), [("certified", "weigeren"), ("certified", "certificeren"), ("revoked", "herstellen")]
 )
 def test_a_wrong_step_is_refused_in_words(operator, start, slug):
-    apply(APPLICANT, "Waterschap Aanmelding")
-    Organisation.objects.filter(oin=APPLICANT).update(certification=start)
+    admitted(APPLICANT, "Waterschap Aanmelding", start)
     entries = AuditEntry.objects.count()
     url = f"/stelsel/beheer/deelnemers/{APPLICANT}/{slug}/"
     for response in (operator.get(url), operator.post(url, {"reason": "Waarom niet", "confirmed": "ja"})):
@@ -252,12 +257,13 @@ def test_a_wrong_step_is_refused_in_words(operator, start, slug):
 
 def test_a_step_another_operator_took_first_is_refused_in_words(operator):
     """Two operators on the same applicant: the second's confirmation finds it certified already."""
-    apply(APPLICANT, "Waterschap Aanmelding")
-    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/weigeren/"
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
+    url = f"{page_of(stored)}weigeren/"
     assert operator.post(url, {"reason": "Onvolledig"}).status_code == 200
-    Organisation.objects.filter(oin=APPLICANT).update(certification="certified")
+    lifecycle.certify(stored.pk, actor="otto", reason="Goed.")
     response = operator.post(url, {"reason": "Onvolledig", "confirmed": "ja"})
-    assert response.status_code == 409 and "De deelnemer is nu gecertificeerd" in response.content.decode()
+    assert response.status_code == 409 and "al besloten: gecertificeerd" in response.content.decode()
+    assert not AuditEntry.objects.filter(action="refused").exists()
 
 
 @pytest.mark.parametrize(
@@ -267,6 +273,9 @@ def test_a_step_another_operator_took_first_is_refused_in_words(operator):
         "/stelsel/beheer/deelnemers/99999999999999999999/",
         "/stelsel/beheer/deelnemers/99999999999999999999/certificeren/",
         "/stelsel/beheer/deelnemers/" + "9" * 5000 + "/",
+        "/stelsel/beheer/aanmeldingen/404/",
+        "/stelsel/beheer/aanmeldingen/404/certificeren/",
+        "/stelsel/beheer/aanmeldingen/" + "9" * 5000 + "/",
     ],
 )
 def test_hostile_addresses_are_not_found(operator, url):
@@ -275,15 +284,13 @@ def test_hostile_addresses_are_not_found(operator, url):
 
 
 def test_the_participant_page_shows_its_data_keys_and_history(operator):
-    apply(APPLICANT, "Waterschap Aanmelding")
-    key = Organisation.objects.get(oin=APPLICANT).keys.get()
-    html = operator.get(f"/stelsel/beheer/deelnemers/{APPLICANT}/").content.decode()
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
+    html = operator.get(page_of(stored)).content.decode()
     assert APPLICANT in html and "gegevenshouder" in html and "Openstaande betalingen" in html
-    assert key.kid in html
+    assert stored.kid in html and 'id="stand">Aangemeld<' in html
     assert "Aangemeld" in html and "aanvrager" in html  # the history, from the audit trail
-    assert f'href="/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/"' in html
-    assert f'href="/stelsel/beheer/deelnemers/{APPLICANT}/weigeren/"' in html
-    assert "schorsen/" not in html
+    assert 'href="certificeren/"' in html and 'href="weigeren/"' in html
+    assert "schorsen/" not in html and 'id="concurrentie"' not in html
 
 
 def test_the_audit_trail_pages_newest_first_and_says_the_chain_is_whole(operator, settings):
@@ -313,8 +320,7 @@ def test_the_audit_trail_says_when_the_chain_is_broken(operator):
 
 
 def test_the_audit_trail_says_when_its_newest_lines_are_gone(operator):
-    apply(APPLICANT, "Waterschap Aanmelding")
-    lifecycle.certify(APPLICANT, actor="olga", reason="Goed")
+    lifecycle.certify(apply(APPLICANT, "Waterschap Aanmelding").pk, actor="olga", reason="Goed")
     certified = AuditEntry.objects.order_by("-pk").first()
     assert "Het logboek is compleet" in operator.get("/stelsel/beheer/logboek/").content.decode()
     with connection.cursor() as cursor:  # an intruder with database access, the triggers taken away
@@ -331,12 +337,12 @@ def test_the_audit_trail_says_when_its_newest_lines_are_gone(operator):
 
 @pytest.mark.parametrize("reason", ["Goed\u202eteg", "Goed \x1b[2J"], ids=["bidi", "escape"])
 def test_a_reason_with_a_direction_or_control_character_is_refused_on_the_form(operator, reason):
-    apply(APPLICANT, "Waterschap Aanmelding")
-    url = f"/stelsel/beheer/deelnemers/{APPLICANT}/certificeren/"
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
+    url = f"{page_of(stored)}certificeren/"
     for data in ({"reason": reason}, {"reason": reason, "confirmed": "ja"}):
         refused = operator.post(url, data)
         assert refused.status_code == 200 and "leesrichting omdraait" in refused.content.decode()
-    assert Organisation.objects.get(oin=APPLICANT).certification == "applied"
+    assert not Organisation.objects.exists()
     assert not AuditEntry.objects.filter(action="certified").exists()
 
 
@@ -364,26 +370,25 @@ def _participant_page(client, oin: str) -> str:
 def test_the_review_page_shows_the_facts_then_a_checklist_then_the_steps(operator, settings):
     """N9: the decision buttons came before the addresses and keys, and nothing said how to review."""
     applicant = apply(APPLICANT, "Waterschap Aanmelding")
-    html = _participant_page(operator, APPLICANT)
+    html = operator.get(page_of(applicant)).content.decode()
     issuer = f"{settings.BASE_URL.rstrip('/')}/{applicant.slug}"
     order = [">Adressen</h2>", ">Sleutels</h2>", "Controleer dit eerst", "blauweknop conformance", "Wat kunt u doen?"]
     places = [html.index(words) for words in order]
     assert places == sorted(places), places
-    assert html.index("Wat kunt u doen?") < html.index("/certificeren/")
+    assert html.index("Wat kunt u doen?") < html.index('href="certificeren/"')
     assert f"blauweknop conformance --holder {issuer} " in html
     assert "acceptatieomgeving" in html and "adressen hierboven antwoorden" in html and "Controleer het contact" in html
-    lifecycle.certify(APPLICANT, actor="olga", reason="Goed.")
+    lifecycle.certify(applicant.pk, actor="olga", reason="Goed.")
     certified = _participant_page(operator, APPLICANT)
     assert "Controleer dit eerst" not in certified and "Schorsen" in certified  # the checklist is for an applicant
 
 
 def test_the_conformance_command_names_the_applicants_own_issuer_and_requester_addresses(operator, settings):
     holder = apply(APPLICANT, "Waterschap Aanmelding")
-    both = apply(OTHER_APPLICANT, "Gemeente Aanmelding")
-    Organisation.objects.filter(oin=both.oin).update(is_requester=True, base_url="https://gemeente.example")
-    html = _participant_page(operator, holder.oin)
+    both = apply(OTHER_APPLICANT, "Gemeente Aanmelding", is_requester=True, base_url="https://gemeente.example")
+    html = operator.get(page_of(holder)).content.decode()
     assert f"--holder {settings.BASE_URL.rstrip('/')}/{holder.slug} " in html and "--requester " not in html
-    other = _participant_page(operator, both.oin)
+    other = operator.get(page_of(both)).content.decode()
     slug = both.slug
     assert f"--holder https://gemeente.example/{slug} " in other
     assert f"--requester https://gemeente.example/vragers/{slug}/api/v1 " in other
@@ -392,10 +397,10 @@ def test_the_conformance_command_names_the_applicants_own_issuer_and_requester_a
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_participant_page_names_addresses_and_document_types_in_words(operator, lang):
     """N10: "api", "issuer" as labels and the type id "vorderingen" instead of the catalogue's name."""
-    apply(APPLICANT, "Waterschap Aanmelding")
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
     if lang == "en":
         operator.cookies["django_language"] = "en"
-    html = _participant_page(operator, APPLICANT)
+    html = operator.get(page_of(stored)).content.decode()
     words = {
         "nl": ["API-adres", "Adres van de uitgever", "Openstaande betalingen"],
         "en": ["API address", "Address of the issuer", "Outstanding payments"],
@@ -432,7 +437,7 @@ def test_nobody_else_downloads_a_catalogue_file(client):
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_the_audit_trail_names_organisations_and_who_else_acted_in_the_pages_language(operator, lang):
     """N23: the trail showed an OIN only, and the actors "aanvrager", "systeem", "deelnemer" on English pages."""
-    apply(APPLICANT, "Waterschap Aanmelding")
+    stored = apply(APPLICANT, "Waterschap Aanmelding")
     audit.record(actor=keys.SYSTEM, action="key_promoted", subject=OTHER_APPLICANT)
     audit.record(actor=keys.PARTICIPANT, action="key_added", subject=APPLICANT)
     if lang == "en":
@@ -449,7 +454,8 @@ def test_the_audit_trail_names_organisations_and_who_else_acted_in_the_pages_lan
     if lang == "en":
         cells = html.split('data-label="By">')[1:]
         assert not any(cell.startswith(("aanvrager", "systeem", "deelnemer")) for cell in cells)
-    history = _participant_page(operator, APPLICANT)
+    assert f'href="{page_of(stored)}"' in html  # an application's entries lead to its page
+    history = operator.get(page_of(stored)).content.decode()
     assert words[0] in history
 
 

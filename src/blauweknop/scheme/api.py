@@ -14,6 +14,7 @@ from blauweknop.protocol import application, client_assertion, scheme_document
 from blauweknop.protocol.errors import VerificationError
 from blauweknop.scheme import applications, key_api
 from blauweknop.scheme.applications import NotAccepted
+from blauweknop.scheme.models import Application
 from blauweknop.scheme.publication import in_force, operator_jwks
 
 api = make_api(
@@ -59,7 +60,7 @@ def operator_keys(request: HttpRequest) -> dict:
 
 class Aanmelding(Schema):
     aanmelding: str = Field(
-        description=f"A compact JWS with typ {application.TYP!r}, signed with one of the keys in its own jwks. "
+        description=f"A compact JWS with typ {application.TYP!r}, signed with the one key in its own jwks. "
         "Its payload is the participant: oin, name, slug, base_url, roles, document_types, jwks, "
         "description (nl, en), contact (optional) and kind (optional, for the public figures: "
         f"{', '.join(scheme_document.KINDS)}; default {scheme_document.OTHER_KIND}), as for manage.py "
@@ -99,7 +100,8 @@ def _problem_responses(statuses: dict[int, str]) -> dict:
         "requestBody": {"content": {"application/json": {"schema": Aanmelding.model_json_schema()}}, "required": True},
         "responses": _problem_responses(
             {
-                409: "De OIN of het adresdeel (slug) is al in gebruik, of deze aanmelding kwam al eerder binnen",
+                409: "De OIN, het adresdeel (slug) of de sleutel is al van een deelnemer, of deze aanmelding kwam al "
+                "eerder binnen",
                 422: "De aanmelding is niet volledig of niet juist, niet ondertekend met een eigen sleutel, "
                 "of voor een andere stelselbeheerder (aud)",
                 429: "Te veel aanmeldingen van dit adres",
@@ -112,11 +114,9 @@ def apply(request: HttpRequest, response: HttpResponse) -> Status:
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > applications.MAX_BODY:  # refused before the body is read
         raise applications.too_large()
-    organisation = applications.apply(applications.token_of(request.body))
-    response["Location"] = f"{request.path.rstrip('/')}/{organisation.oin}"
-    return Status(
-        201, {"aanmelding": organisation.oin, "status": applications.STATUS_WORDS[organisation.certification]}
-    )
+    received = applications.apply(applications.token_of(request.body))
+    response["Location"] = f"{request.path.rstrip('/')}/{received.oin}"
+    return Status(201, {"aanmelding": received.oin, "status": applications.WAITING})
 
 
 def status_address(oin: str) -> str:
@@ -124,20 +124,22 @@ def status_address(oin: str) -> str:
     return f"{applications.address()}/{oin}"
 
 
-def _applicant_only(request: HttpRequest, oin: str) -> None:
-    """Refuse all but ``oin`` itself: a client assertion signed with one of its registered keys, for here, once."""
+def _applicant_only(request: HttpRequest, oin: str) -> Application | None:
+    """Refuse all but ``oin`` itself: a client assertion signed with its key, for here, once; whose it is.
+
+    The application it signed with its key (several may name one OIN), or ``None`` for the participant ``oin``.
+    """
     match = BEARER.fullmatch(request.headers.get("Authorization", ""))
     if match is None:
         raise ApiProblem(401, "invalid_client", UNPROVEN)
     try:
-        assertion = client_assertion.verify_with(
-            match.group(1), applications.registered_key, audience=status_address(oin)
-        )
+        assertion, applied = applications.sender(match.group(1), audience=status_address(oin))
     except VerificationError as exc:
         raise ApiProblem(401, exc.code, UNPROVEN if exc.code == "invalid_client" else exc.message) from None
     key_api.spend(assertion)
     if assertion.client_id != oin:  # the same for an OIN that applied and one that did not
         raise ApiProblem(403, "forbidden", "Only the applicant itself may ask how its application stands.")
+    return applied
 
 
 @api.get(
@@ -146,7 +148,8 @@ def _applicant_only(request: HttpRequest, oin: str) -> None:
     summary="De stand van de eigen aanmelding: alleen de status en de data (Authorization: Bearer <client assertion>)",
     description="Only the applicant itself may ask: Authorization: Bearer <client assertion> (typ "
     f"{client_assertion.TYP}, iss = sub = the OIN in the address, aud = this exact address, used once), signed "
-    "with one of the keys of its application that the operator has not revoked or retired.",
+    "with the key it applied with (or, once certified, a key of the participant that the operator has not revoked "
+    "or retired). An applicant sees only its own application: another application with the same OIN is not it.",
     openapi_extra={
         "responses": _problem_responses(
             {
@@ -157,8 +160,7 @@ def _applicant_only(request: HttpRequest, oin: str) -> None:
     },
 )
 def application_status(request: HttpRequest, oin: str = Path(..., pattern=OIN_PATTERN)) -> dict:
-    _applicant_only(request, oin)
-    found = applications.status(oin)
+    found = applications.status(oin, _applicant_only(request, oin))
     if found is None:
         raise ApiProblem(404, "not_found", "There is no application or participant with this OIN.")
     return {

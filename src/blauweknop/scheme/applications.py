@@ -1,12 +1,14 @@
 """Applications to join the scheme: checked like ``manage.py admit_participant``, stored to wait for the operator.
 
-An application (``blauweknop.protocol.application``) is the participant's description, signed with
-one of the keys in it. It is checked with the operator's own admission checks
-(``blauweknop.scheme.management.admission``), its signature against its own keys, then stored in one
-transaction: the Organisation as ``applied``, its keys, and the audit entry ``applied``. An applicant
-is never in a scheme document, so nothing is published: the operator certifies or refuses it later.
-Only the applicant may ask how its application stands: with a client assertion signed with one of its keys
-in the operator's register (:func:`registered_key`), as an applicant is in no scheme document.
+An application (``blauweknop.protocol.application``) is the participant's description with one public key,
+signed with that key: whoever sends it holds the key's private part. It proves nothing about the OIN it names
+(OINs are public), so it takes nothing away from anyone: it is stored as an :class:`Application`, apart from the
+participants, with an ``applied`` audit entry. Several applications may name one OIN or slug while they wait (the
+operator sees them side by side); the key is not in the register until the operator certifies one
+(``blauweknop.scheme.lifecycle.certify``), and a refused application leaves its OIN, slug and key free. Only an
+OIN that is a participant already, a slug of a participant and a key in the register are taken.
+Only the applicant may ask how its own application stands: with a client assertion signed with the key it applied
+with (:func:`sender`), or, once certified, with a key of the participant in the operator's register.
 """
 
 from __future__ import annotations
@@ -18,23 +20,23 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError
 from django.http import HttpRequest
 
 from blauweknop import shared_cache
 from blauweknop.db import lock_name, write_transaction
-from blauweknop.protocol import application
+from blauweknop.protocol import application, client_assertion, jws
 from blauweknop.protocol.encoding import json_object
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.identifiers import is_valid_oin
-from blauweknop.protocol.jwk import KeySet, VerifyingKey
+from blauweknop.protocol.jwk import KeyResolver, KeySet, VerifyingKey, thumbprint
 from blauweknop.scheme import audit, keys
 from blauweknop.scheme.management.admission import Admission, Refused, admission
-from blauweknop.scheme.models import AuditEntry, Key, Organisation
+from blauweknop.scheme.models import Application, AuditEntry, Key, Organisation
 
 logger = logging.getLogger(__name__)
 
 APPLICANT = "aanvrager"  # the actor in the audit trail of what an applicant did itself
+LOCK = "scheme-applications"  # storing an application and certifying one take turns: each looks, then writes
 
 MAX_BODY = 64 * 1024  # ten keys and every text at its longest fit in a quarter of this
 # Applications per client address in a window: an organisation applies once, and a few times more
@@ -42,14 +44,16 @@ MAX_BODY = 64 * 1024  # ten keys and every text at its longest fit in a quarter 
 PER_ADDRESS = 20
 WINDOW = 60 * 60  # seconds after the last application that the count is kept
 # The audit actions that change a participant's certification, and so its status.
-STATUS_ACTIONS = ("applied", "certified", "suspended", "restored", "revoked", "refused")
+STATUS_ACTIONS = ("certified", "suspended", "restored", "revoked")
 STATUS_WORDS = {
-    Organisation.Certification.APPLIED: "aangemeld",
     Organisation.Certification.CERTIFIED: "gecertificeerd",
     Organisation.Certification.SUSPENDED: "geschorst",
     Organisation.Certification.REVOKED: "ingetrokken",
 }
-REFUSED = "geweigerd"  # revoked as an application, before it was ever certified
+WAITING, REFUSED = "aangemeld", "geweigerd"  # an application the operator has not decided on, or turned down
+# The applications of one OIN whose key may have signed a status question (same kid), newest first: anyone may
+# apply with any OIN and kid, so the look is bounded.
+MAX_CANDIDATES = 50
 # The keys a participant proves itself with to ask its status: those the operator has not revoked or let lapse.
 PROVING_STATES = (Key.State.NEXT, Key.State.CURRENT, Key.State.RETIRING)
 # How each failure of the signed application is answered: its form is wrong (400), or what it shows is (422).
@@ -60,6 +64,11 @@ PROOF_WORDS = {
     "expired": f"The application was signed more than {application.MAX_AGE // 60} minutes ago. Sign it again.",
     "issued_in_future": "The application says it was signed in the future. Check your computer's clock.",
 }
+ONE_KEY = (
+    "An application holds exactly one key in its jwks: the key it is signed with, which proves you hold it. "
+    "Announce further keys after certification through POST /stelsel/api/v1/deelnemers/{oin}/sleutels, "
+    "each with its own proof (sleutelbewijs)."
+)
 
 
 class NotAccepted(Exception):
@@ -130,6 +139,9 @@ def checked(token: str, *, now: int | None = None) -> tuple[Admission, applicati
             "The application is not complete or not right. See invalidParams.",
             refused.problems,
         ) from None
+    # Only the signing key is proven: an unproven key could be someone else's public key, claimed in their name.
+    if len(admitted.jwks["keys"]) != 1:
+        raise NotAccepted(422, "one_key", ONE_KEY)
     try:
         verified = application.verify(token, KeySet(admitted.jwks["keys"]), audience=address(), now=now)
     except ProtocolError as exc:
@@ -144,63 +156,121 @@ def checked(token: str, *, now: int | None = None) -> tuple[Admission, applicati
     return admitted, verified
 
 
-def apply(token: str, *, now: int | None = None) -> Organisation:
-    """Store the application in ``token`` as an applicant (with its keys and audit entry), all or nothing."""
+def apply(token: str, *, now: int | None = None) -> Application:
+    """Store the application in ``token`` to wait for the operator, with its audit entry, all or nothing."""
     admitted, verified = checked(token, now=now)
     try:
-        organisation = _store(admitted, verified.jti)
-    except IntegrityError:  # admitted by the operator between our look and our write
-        raise _taken(admitted.oin) from None
+        public = keys.checked(admitted.jwks["keys"][0])
     except keys.KeyRefused as refused:
         raise NotAccepted(422, refused.code, refused.message) from None
-    logger.info("application received from OIN %s", admitted.oin)
-    return organisation
+    stored = _store(admitted, public, verified.jti)
+    logger.info("application %s received for OIN %s", stored.pk, admitted.oin)
+    return stored
 
 
-def _taken(oin: str) -> NotAccepted:
-    return NotAccepted(
-        409, "oin_taken", f"The OIN {oin} has applied or takes part already. Ask the scheme operator about its status."
-    )
-
-
-def _store(admitted: Admission, jti: str) -> Organisation:
+def _store(admitted: Admission, public: dict[str, Any], jti: str) -> Application:
     with write_transaction():
-        # One application at a time: the look for an OIN or slug in use, and the write, are one step.
-        lock_name("scheme-applications")
+        # One at a time, and apart from a certification: the look for what is taken, and the write, are one step.
+        lock_name(LOCK)
         if AuditEntry.objects.filter(action="applied", subject=admitted.oin, details__jti=jti).exists():
             raise NotAccepted(409, "replayed", "This signed application was received before. Sign a new one.")
         if Organisation.objects.filter(oin=admitted.oin).exists():
-            raise _taken(admitted.oin)
+            raise NotAccepted(
+                409,
+                "oin_taken",
+                f"The OIN {admitted.oin} takes part in the scheme already. Ask the scheme operator about its status.",
+            )
         if Organisation.objects.filter(slug=admitted.fields["slug"]).exists():
             raise NotAccepted(
                 409,
                 "slug_taken",
                 f"The slug {admitted.fields['slug']!r} belongs to another participant. Choose another.",
             )
-        organisation = Organisation.objects.create(
-            oin=admitted.oin, certification=Organisation.Certification.APPLIED, **admitted.fields
+        if keys.known_elsewhere(public, admitted.oin, public["kid"]):
+            raise NotAccepted(
+                409, "key_exists", "This key is known in the scheme already (in use or revoked). Make a new key."
+            )
+        if any(thumbprint(waiting) == thumbprint(public) for waiting in _waiting_keys(admitted.oin, public["kid"])):
+            raise NotAccepted(
+                409,
+                "already_applied",
+                "An application of this OIN with this key is waiting for the scheme operator already. "
+                "Ask how it stands with 'blauweknop scheme status'.",
+            )
+        stored = Application.objects.create(
+            oin=admitted.oin,
+            name=admitted.fields["name"],
+            slug=admitted.fields["slug"],
+            fields=admitted.fields,
+            kid=public["kid"],
+            public_jwk=public,
         )
-        audit.record(actor=APPLICANT, action="applied", subject=admitted.oin, details={"jti": jti})
-        for jwk in admitted.jwks["keys"]:
-            keys.add(admitted.oin, jwk, actor=APPLICANT)
-    return organisation
+        details = {"jti": jti, "aanmelding": stored.pk, "kid": stored.kid}
+        audit.record(actor=APPLICANT, action="applied", subject=admitted.oin, details=details)
+    return stored
 
 
-def status(oin: str) -> Status | None:
-    """The status of ``oin``'s application or participation, with its dates; ``None`` for an OIN not known."""
+def _waiting_keys(oin: str, kid: str) -> list[dict[str, Any]]:
+    waiting = Application.objects.filter(oin=oin, kid=kid, state=Application.State.WAITING)
+    return list(waiting.values_list("public_jwk", flat=True))
+
+
+def sender(token: str, *, audience: str) -> tuple[client_assertion.ClientAssertion, Application | None]:
+    """The verified client assertion ``token`` and whose it is: a participant (``None``) or one application.
+
+    A participant signs with a key in the operator's register (:func:`registered_key`); an applicant with the key
+    it applied with. Several applications may name one OIN and one kid (anyone may apply with any), so each of
+    their keys is tried: only the one that holds the private key proves the application is its own. Codes as
+    :func:`blauweknop.protocol.client_assertion.verify_with`.
+    """
+    try:
+        return client_assertion.verify_with(token, registered_key, audience=audience), None
+    except VerificationError as exc:
+        if exc.code != "invalid_client":
+            raise
+    try:
+        header, claims = jws.unverified_parts(token)
+    except VerificationError:
+        raise VerificationError("invalid_client", "The assertion is not signed with a key of its issuer.") from None
+    iss, kid = claims.get("iss"), header.get("kid")
+    # A kid in the register is the register's to judge: once revoked, no old application makes it prove anything.
+    if is_valid_oin(iss) and isinstance(kid, str) and not Key.objects.filter(owner=iss, kid=kid).exists():
+        # A certified application's key is in the register: there it may be revoked, and then proves nothing.
+        applied = Application.objects.filter(oin=iss, kid=kid).exclude(state=Application.State.CERTIFIED)
+        for candidate in applied.order_by("-pk")[:MAX_CANDIDATES]:
+            try:
+                return client_assertion.verify_with(token, _only(candidate), audience=audience), candidate
+            except VerificationError as exc:
+                if exc.code != "invalid_client":
+                    raise
+    raise VerificationError("invalid_client", "The assertion is not signed with a key of its issuer (iss, kid).")
+
+
+def _only(candidate: Application) -> KeyResolver:
+    """A resolver that finds ``candidate``'s key, whatever the assertion names."""
+    key = VerifyingKey(candidate.public_jwk)
+    return lambda _iss, _header: key
+
+
+def status(oin: str, applied: Application | None) -> Status | None:
+    """How ``applied`` stands (an application's own status), or the participant ``oin`` (``applied`` None).
+
+    A certified application stands as its participant does. ``None``: no participant with this OIN.
+    """
+    if applied is not None and applied.state == Application.State.WAITING:
+        return Status(oin, WAITING, applied.received_at, applied.received_at, None)
+    if applied is not None and applied.state == Application.State.REFUSED:
+        return Status(oin, REFUSED, applied.received_at, applied.decided_at, None)
     organisation = Organisation.objects.filter(oin=oin).first()
     if organisation is None:
         return None
-    steps = AuditEntry.objects.filter(subject=oin, action__in=STATUS_ACTIONS).order_by("-pk")
-    newest = steps.first()
-    applied = steps.filter(action="applied").first()
-    word = STATUS_WORDS[Organisation.Certification(organisation.certification)]
-    if newest is not None and newest.action == "refused":
-        word = REFUSED
+    if applied is None:  # admitted directly, or through the application that was certified
+        applied = Application.objects.filter(oin=oin, state=Application.State.CERTIFIED).first()
+    newest = AuditEntry.objects.filter(subject=oin, action__in=STATUS_ACTIONS).order_by("-pk").first()
     return Status(
         oin=oin,
-        status=word,
-        applied_at=applied.at if applied else None,
+        status=STATUS_WORDS[Organisation.Certification(organisation.certification)],
+        applied_at=applied.received_at if applied else None,
         changed_at=newest.at if newest else None,
         certified_since=organisation.certified_since,
     )

@@ -86,7 +86,7 @@ def checked(jwk: Any) -> dict[str, Any]:
     return {**public, "kid": kid}
 
 
-def _known_elsewhere(public: Mapping[str, Any], owner: str, kid: str) -> bool:
+def known_elsewhere(public: Mapping[str, Any], owner: str, kid: str) -> bool:
     """Whether the key of ``public`` is known under another owner, or under another kid of ``owner``, in any state.
 
     One key belongs to one owner: else the scheme says it signs for two organisations, and revoking it for one
@@ -134,7 +134,7 @@ def add(
             if known.state in (State.RETIRED, State.REVOKED) or thumbprint(known.public_jwk) != thumbprint(public):
                 raise KeyRefused("key_exists", _("Deze sleutel-id is al eens gebruikt. Maak een nieuwe sleutel."))
             return known
-        if _known_elsewhere(public, owner, public["kid"]):
+        if known_elsewhere(public, owner, public["kid"]):
             raise KeyRefused(
                 "key_exists",
                 _(

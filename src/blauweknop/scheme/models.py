@@ -124,6 +124,45 @@ class Organisation(models.Model):
         )
 
 
+class Application(models.Model):
+    """An application to join, kept apart from the participants until the operator certifies it.
+
+    An application proves only that its sender holds the one key in it, nothing about the OIN it names (OINs are
+    public). So it takes nothing from anyone: several may name one OIN or slug while they wait, its key is not in
+    the register, and a refused one leaves the OIN, slug and key free. Certifying one makes the participant
+    (:class:`Organisation`) and registers its key (``blauweknop.scheme.lifecycle.certify``).
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("aangemeld")
+        CERTIFIED = "certified", _("gecertificeerd")
+        REFUSED = "refused", _("geweigerd")
+
+    oin = models.CharField(_("OIN"), max_length=20, db_index=True, validators=[validate_oin])
+    name = models.CharField(_("naam"), max_length=200)
+    slug = models.SlugField(_("adresdeel"))
+    fields = models.JSONField(_("gegevens"), help_text=_("De velden van de deelnemer die zij vraagt te worden."))
+    kid = models.CharField(_("sleutel-id"), max_length=100)
+    public_jwk = models.JSONField(
+        _("publieke sleutel"), help_text=_("De sleutel waarmee de aanmelding is ondertekend.")
+    )
+    state = models.CharField(_("stand"), max_length=10, choices=State.choices, default=State.WAITING)
+    received_at = models.DateTimeField(_("ontvangen op"), default=timezone.now)
+    decided_at = models.DateTimeField(_("besloten op"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        verbose_name = _("aanmelding")
+        verbose_name_plural = _("aanmeldingen")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.oin})"
+
+    def as_participant(self) -> Organisation:
+        """The participant this application asks to become, not saved: to show it, and to make it on certification."""
+        return Organisation(oin=self.oin, certification=Organisation.Certification.CERTIFIED, **self.fields)
+
+
 class PublishedDocumentQuerySet(models.QuerySet["PublishedDocument"]):
     def current(self) -> PublishedDocument | None:
         """The newest version that has not expired."""

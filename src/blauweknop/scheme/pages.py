@@ -1,5 +1,8 @@
-"""The operator's pages: applications waiting, the participants, one participant with its history, the steps of
-its certification (each with a reason and a "Weet u het zeker?" step), and the audit trail.
+"""The operator's pages: applications waiting, the participants, one participant or application with its history,
+the steps of its certification (each with a reason and a "Weet u het zeker?" step), and the audit trail.
+
+Several applications may name one OIN: whoever applies proves only that it holds its key, not that the OIN is its
+own. Each application has its own page, and says which others compete with it for its OIN or slug.
 
 Every page needs a member of the operator's staff logged in with both factors (:func:`operator_required`).
 A certification step goes through :mod:`blauweknop.scheme.lifecycle`: the state, its audit entry and the new
@@ -10,10 +13,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
@@ -26,7 +31,7 @@ from blauweknop import i18n
 from blauweknop.scheme import audit, keys, lifecycle
 from blauweknop.scheme.applications import APPLICANT
 from blauweknop.scheme.catalogue import versions
-from blauweknop.scheme.models import AuditEntry, Organisation
+from blauweknop.scheme.models import Application, AuditEntry, Key, Organisation
 from blauweknop.scheme.staff import LOGIN, operator_required
 
 Certification = Organisation.Certification
@@ -92,8 +97,8 @@ STEPS = [
         "weigeren",
         gettext_lazy("Aanmelding weigeren"),
         gettext_lazy(
-            "De aanmelding wordt afgewezen. De organisatie komt niet in het stelsel. Wil zij later toch "
-            "meedoen, dan meldt zij zich opnieuw aan."
+            "De aanmelding wordt afgewezen. De organisatie komt niet in het stelsel. Het OIN, het adresdeel en "
+            "de sleutel blijven vrij: wie het OIN echt heeft, kan zich (opnieuw) aanmelden."
         ),
     ),
     Step(
@@ -186,11 +191,17 @@ def _participant(oin: str) -> Organisation:
 def home(request: HttpRequest) -> HttpResponse:
     """The start: applications waiting for a decision, and how many participants there are in each state."""
     counts = [
-        {"state": state, "label": label, "count": Organisation.objects.filter(certification=state).count()}
-        for state, label in Certification.choices
+        {"state": state, "label": label, "count": _listed(state).count()} for state, label in Certification.choices
     ]
-    waiting = Organisation.objects.filter(certification=Certification.APPLIED).order_by("name")
+    waiting = Application.objects.filter(state=Application.State.WAITING).order_by("name", "pk")
     return render(request, "scheme/home.html", {"waiting": waiting, "counts": counts})
+
+
+def _listed(state: str) -> Any:
+    """The participants in ``state``; for "applied", the applications waiting (no participant is applied)."""
+    if state == Certification.APPLIED:
+        return Application.objects.filter(state=Application.State.WAITING).order_by("name", "pk")
+    return Organisation.objects.filter(certification=state).order_by("name")
 
 
 @operator_required
@@ -200,45 +211,85 @@ def participants(request: HttpRequest) -> HttpResponse:
         {
             "state": state,
             "label": label,
-            "organisations": [
-                {"organisation": organisation, "roles": roles(organisation)}
-                for organisation in Organisation.objects.filter(certification=state).order_by("name")
-            ],
+            "organisations": [_row(listed) for listed in _listed(state)],
         }
         for state, label in Certification.choices
     ]
     return render(request, "scheme/participants.html", {"groups": groups})
 
 
-@operator_required
-def participant(request: HttpRequest, oin: str) -> HttpResponse:
-    """One participant: its data, roles, addresses, keys (read only), history, and the steps it can take now."""
-    organisation = _participant(oin)
+def _row(listed: Organisation | Application) -> dict[str, Any]:
+    """A participant or a waiting application as a row of the list: its page, name, OIN and roles."""
+    if isinstance(listed, Application):
+        link, shown = reverse("scheme:application", args=[listed.pk]), listed.as_participant()
+    else:
+        link, shown = reverse("scheme:participant", args=[listed.oin]), listed
+    return {"organisation": shown, "roles": roles(shown), "link": link}
+
+
+def _history(oin: str) -> list[dict[str, Any]]:
+    return [
+        {"entry": item, "words": ACTION_WORDS.get(item.action, item.action), "actor": actor_words(item.actor)}
+        for item in audit.history(oin)
+    ]
+
+
+def _facts(organisation: Organisation) -> dict[str, Any]:
+    """What the participant page shows of ``organisation`` (saved, or an application's, unsaved)."""
     # Its addresses as the scheme document lists them (an applicant's as they will be once certified: the
     # document knows no "applied").
     listed = copy.copy(organisation)
     listed.certification = Certification.CERTIFIED
-    entry = listed.scheme_entry()
-    history = [
-        {"entry": item, "words": ACTION_WORDS.get(item.action, item.action), "actor": actor_words(item.actor)}
-        for item in audit.history(oin)
-    ]
+    endpoints = listed.scheme_entry()["endpoints"]
     names = type_names()
-    steps = [STEP_BY_ACTION[action] for action in lifecycle.allowed(organisation)]
-    context = {
+    return {
         "organisation": organisation,
         "roles": roles(organisation),
         "document_types": [names.get(type_id, type_id) for type_id in organisation.document_types],
-        "endpoints": [
-            (ENDPOINT_WORDS.get(name, name), name, address) for name, address in sorted(entry["endpoints"].items())
-        ],
-        "keys": organisation.keys.order_by("-added_at", "-pk"),
-        "history": history,
-        "steps": steps,
+        "endpoints": [(ENDPOINT_WORDS.get(name, name), name, address) for name, address in sorted(endpoints.items())],
+        "issuer": endpoints.get("issuer"),
+        "requester": endpoints.get("requester"),
+        "history": _history(organisation.oin),
+    }
+
+
+@operator_required
+def participant(request: HttpRequest, oin: str) -> HttpResponse:
+    """One participant: its data, roles, addresses, keys (read only), history, and the steps it can take now."""
+    organisation = _participant(oin)
+    steps = [STEP_BY_ACTION[action] for action in lifecycle.allowed(organisation)]
+    context = {**_facts(organisation), "keys": organisation.keys.order_by("-added_at", "-pk"), "steps": steps}
+    return render(request, "scheme/participant.html", context)
+
+
+def _application(pk: int) -> Application:
+    return get_object_or_404(Application, pk=pk)
+
+
+def competing(waiting: Application) -> dict[str, Any]:
+    """What competes with ``waiting`` for its OIN or slug: the participant that has it, other applications waiting."""
+    others = Application.objects.filter(state=Application.State.WAITING).exclude(pk=waiting.pk)
+    return {
+        "participant": Organisation.objects.filter(oin=waiting.oin).first(),
+        "slug_owner": Organisation.objects.filter(slug=waiting.slug).exclude(oin=waiting.oin).first(),
+        "applications": list(others.filter(Q(oin=waiting.oin) | Q(slug=waiting.slug)).order_by("pk")),
+    }
+
+
+@operator_required
+def application_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One application: the participant it asks to be, its key, what competes with it, the checklist and steps."""
+    found = _application(pk)
+    waiting = found.state == Application.State.WAITING
+    key = Key(owner=found.oin, kid=found.kid, public_jwk=found.public_jwk, added_at=found.received_at)
+    context = {
+        **_facts(found.as_participant()),
+        "application": found,
+        "keys": [key],
+        "steps": [STEP_BY_ACTION[action] for action in lifecycle.APPLICATION_STEPS] if waiting else [],
         # Before certifying, the kit run against the applicant's acceptance deployment (docs/conformance.md).
-        "reviewing": "certified" in lifecycle.allowed(organisation),
-        "issuer": entry["endpoints"].get("issuer"),
-        "requester": entry["endpoints"].get("requester"),
+        "reviewing": waiting,
+        "competing": competing(found) if waiting else None,
     }
     return render(request, "scheme/participant.html", context)
 
@@ -246,29 +297,55 @@ def participant(request: HttpRequest, oin: str) -> HttpResponse:
 @operator_required
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, oin: str, slug: str) -> HttpResponse:
-    """A certification step in two parts: the reason, then "Weet u het zeker?"; only then it happens."""
+    """A certification step of a participant in two parts: the reason, then "Weet u het zeker?"; then it happens."""
+    organisation = _participant(oin)
+    back = reverse("scheme:participant", args=[oin])
+    refusal = _("Dat kan niet. De deelnemer is nu %(state)s.") % {"state": organisation.get_certification_display()}
+    return _take(request, slug, organisation, oin, back, lifecycle.allowed(organisation), refusal)
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def application_step(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """Certify or refuse an application, as :func:`step`."""
+    found = _application(pk)
+    back = reverse("scheme:application", args=[pk])
+    allowed = list(lifecycle.APPLICATION_STEPS) if found.state == Application.State.WAITING else []
+    refusal = _("Dat kan niet. Over deze aanmelding is al besloten: %(state)s.") % {"state": found.get_state_display()}
+    return _take(request, slug, found.as_participant(), pk, back, allowed, refusal)
+
+
+def _take(
+    request: HttpRequest,
+    slug: str,
+    organisation: Organisation,
+    subject: str | int,
+    back: str,
+    allowed: list[str],
+    refusal: str,
+) -> HttpResponse:
+    """The step ``slug`` on ``subject`` (an OIN, or an application's number): reason, confirmation, then done."""
     chosen = STEP_BY_SLUG.get(slug)
     if chosen is None:
         raise Http404
-    organisation = _participant(oin)
-    context = {"organisation": organisation, "step": chosen}
-    if chosen.action not in lifecycle.allowed(organisation):
-        return _refused(request, context, _not_now(organisation))
+    context = {"organisation": organisation, "step": chosen, "back": back}
+    if chosen.action not in allowed:
+        return _refused(request, context, refusal)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if request.POST.get("confirmed") != "ja":
             return render(request, "scheme/confirm.html", {**context, "reason": form.cleaned_data["reason"]})
         try:
-            FUNCTIONS[chosen.action](oin, actor=request.user.get_username(), reason=form.cleaned_data["reason"])
+            done = FUNCTIONS[chosen.action](
+                subject, actor=request.user.get_username(), reason=form.cleaned_data["reason"]
+            )
         except lifecycle.TransitionRefused as exc:  # another operator took a step in the meantime
             return _refused(request, context, exc.message)
         messages.info(request, _("Gedaan: %(step)s. Het staat in het logboek.") % {"step": chosen.verb})
-        return redirect("scheme:participant", oin=oin)
+        if isinstance(done, Organisation):  # certified: from now on the participant's own page
+            return redirect("scheme:participant", oin=done.oin)
+        return redirect(back)
     return render(request, "scheme/step.html", {**context, "form": form})
-
-
-def _not_now(organisation: Organisation) -> str:
-    return _("Dat kan niet. De deelnemer is nu %(state)s.") % {"state": organisation.get_certification_display()}
 
 
 def _refused(request: HttpRequest, context: dict, message: str) -> HttpResponse:
@@ -283,16 +360,19 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(AuditEntry.objects.order_by("-pk"), ENTRIES_PER_PAGE)
     page = paginator.get_page(request.GET.get("pagina"))
     names = dict(Organisation.objects.filter(oin__in=[entry.subject for entry in page]).values_list("oin", "name"))
-    rows = [
-        {
-            "entry": entry,
-            "words": ACTION_WORDS.get(entry.action, entry.action),
-            "name": names.get(entry.subject, ""),
-            "link": reverse("scheme:participant", args=[entry.subject]) if entry.subject in names else "",
-            "actor": actor_words(entry.actor),
-        }
-        for entry in page
-    ]
+    # An application is no participant: its entries name it, and lead to its own page.
+    applied = Application.objects.in_bulk([entry.details.get("aanmelding") for entry in page if _numbered(entry)])
+    rows = []
+    for entry in page:
+        row = {"entry": entry, "words": ACTION_WORDS.get(entry.action, entry.action), "actor": actor_words(entry.actor)}
+        if entry.subject in names:
+            row.update(name=names[entry.subject], link=reverse("scheme:participant", args=[entry.subject]))
+        elif _numbered(entry) and entry.details["aanmelding"] in applied:
+            found = applied[entry.details["aanmelding"]]
+            row.update(name=found.name, link=reverse("scheme:application", args=[found.pk]))
+        else:
+            row.update(name="", link="")
+        rows.append(row)
     context = {
         "page": page,
         "rows": rows,
@@ -303,11 +383,19 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
     return render(request, "scheme/audit.html", context)
 
 
+def _numbered(entry: AuditEntry) -> bool:
+    """Whether ``entry`` is about one application (its number in ``details``)."""
+    number = entry.details.get("aanmelding") if isinstance(entry.details, dict) else None
+    return isinstance(number, int) and not isinstance(number, bool)
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", home, name="home"),
     path("deelnemers/", participants, name="participants"),
     path("deelnemers/<str:oin>/", participant, name="participant"),
     path("deelnemers/<str:oin>/<slug:slug>/", step, name="step"),
+    path("aanmeldingen/<int:pk>/", application_page, name="application"),
+    path("aanmeldingen/<int:pk>/<slug:slug>/", application_step, name="application_step"),
     path("logboek/", audit_trail, name="audit"),
     *LOGIN.urlpatterns(),
 ]
