@@ -111,7 +111,7 @@ def _asked_paths(consent: Consent) -> dict[str, list[str]]:
     return {q["id"]: [c["path"] for c in q.get("claims", [])] for q in consent.asked if "id" in q}
 
 
-def kept_until(consent: Consent) -> date | None:
+def _kept_until(consent: Consent) -> date | None:
     """The last day the requester may keep what it got under ``consent``: its retention from the last delivery."""
     deliveries = [e.at for e in consent.events.all() if e.kind == ConsentEvent.Kind.DELIVERED]
     return timezone.localdate(max(deliveries)) + timedelta(days=consent.retention_days) if deliveries else None
@@ -147,7 +147,7 @@ def _summary(scheme: SchemeDocument, consent: Consent) -> dict[str, Any]:
         "active": consent.state == Consent.State.GIVEN,
         "suspended": _suspended(scheme, consent),
         "uses": uses,
-        "kept_until": kept_until(consent),
+        "kept_until": _kept_until(consent),
     }
 
 
@@ -224,7 +224,7 @@ async def withdraw(request: HttpRequest, record: str) -> HttpResponse:
         if found.state != Consent.State.GIVEN:  # nothing to withdraw: the consent's page says why
             return redirect("portal:consent", record=found.pk)
         return await arender(
-            request, "portal/consent_withdraw.html", {"consent": found, "kept_until": kept_until(found)}
+            request, "portal/consent_withdraw.html", {"consent": found, "kept_until": _kept_until(found)}
         )
     if await sync_to_async(register.withdraw)(await _citizen(request), found.pk):
         messages.success(
@@ -254,23 +254,22 @@ def _moment(at: datetime) -> str:
     return _("%(day)s om %(time)s") % {"day": _day(at), "time": formats.time_format(timezone.localtime(at), "H:i")}
 
 
-def left_out(scheme: SchemeDocument, consent: Consent) -> list[str]:
+def _left_out(scheme: SchemeDocument, consent: Consent) -> list[str]:
     """What the citizen chose not to share of what was asked, in words: optional parts and fields left unticked."""
     if consent.state == Consent.State.REFUSED:
         return []
     catalogue, words = document_types.of(scheme), []
     for query in consent.asked:
         document_type = catalogue.by_vct(query.get("vct"))
-        paths = [c["path"] for c in query.get("claims", [])]
-        approved = consent.approved.get(query.get("id"), [])
         if document_type is None:
             continue
-        if not approved:
+        paths = [c["path"] for c in query.get("claims", [])]
+        approved = consent.approved.get(query.get("id"), [])
+        if not approved:  # an optional type the citizen left out as a whole
             words.append(display.part_name(document_type, paths))
             continue
-        words += [
-            display.lowered(f.label[language()]) for p in paths if p not in approved if (f := document_type.field(p))
-        ]
+        fields = [document_type.field(p) for p in paths if p not in approved]
+        words += [display.lowered(f.label[language()]) for f in fields if f is not None]
     return words
 
 
@@ -278,7 +277,7 @@ def _state_at(consent: Consent, about: dict[str, Any]) -> str:
     """How the consent stands, with the moment it ended when the citizen withdrew it or it ran out."""
     if consent.ended_at and consent.state == Consent.State.WITHDRAWN:
         return _("Ingetrokken op %(moment)s") % {"moment": _moment(consent.ended_at)}
-    if consent.ended_at and about["state_words"] == STATES[Consent.State.EXPIRED]:
+    if consent.ended_at and consent.state == Consent.State.EXPIRED and about["state_words"] is not FAILED:
         return _("Afgelopen op %(moment)s") % {"moment": _moment(consent.ended_at)}
     return str(about["state_words"])
 
@@ -286,7 +285,7 @@ def _state_at(consent: Consent, about: dict[str, Any]) -> str:
 def _receipt_pdf(scheme: SchemeDocument, consent: Consent, receipt: dict[str, Any], today: date) -> bytes:
     """The receipt in people's words, signed by the portal, with the JSON receipt embedded."""
     about = _summary(scheme, consent)
-    not_shared = left_out(scheme, consent)
+    not_shared = _left_out(scheme, consent)
     rows = [
         (_("Organisatie"), about["who"]),
         (_("Waarom"), about["why"]),
