@@ -8,7 +8,9 @@ them up per requester, and looks for what deserves a closer look:
 
 - a requester that asks far more than its peers (more than :data:`PEER_FACTOR` times the median of the
   others, and at least :data:`PEER_MINIMUM` requests);
-- fetches refused after the citizen withdrew (a requester that keeps fetching after a withdrawal);
+- fetches refused after the requester knew the citizen withdrew (the app manager's notice reached it, or an
+  earlier refusal told it): a requester that keeps fetching anyway. The one fetch it may try before it could
+  know is not counted (:func:`blauweknop.portal.figures.requester_figures`);
 - a high refusal rate (at least :data:`REFUSAL_RATE` of at least :data:`REFUSAL_MINIMUM` answered requests):
   citizens say no to what it asks.
 

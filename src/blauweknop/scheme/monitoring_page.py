@@ -49,7 +49,8 @@ def _said(alert: monitoring.Alert, name: str) -> str:
         ) % {"name": name, "count": alert.count, "factor": monitoring.PEER_FACTOR, "median": f"{alert.compared_to:g}"}
     if alert.code == monitoring.FETCH_AFTER_WITHDRAWAL:
         return _(
-            "%(name)s probeerde %(count)s keer gegevens op te halen nadat de inwoner de toestemming had ingetrokken."
+            "%(name)s probeerde %(count)s keer gegevens op te halen terwijl zij al wist dat de inwoner de toestemming "
+            "had ingetrokken."
         ) % {"name": name, "count": alert.count}
     return _("Inwoners weigerden %(percent)s%% van de verzoeken van %(name)s (%(count)s keer).") % {
         "name": name,
