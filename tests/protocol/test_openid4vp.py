@@ -124,12 +124,50 @@ def test_a_wallet_accepts_a_request_of_a_certified_requester(keys, scheme):
         "grondslag": "toestemming",
         "bewaartermijnDagen": 90,
         "toegang": "eenmalig",
-        "kenmerk": "W-123",
     }
     request = openid4vp.verify_request(token, scheme, client_id=VRAGER, now=NOW + 10)
     assert request == openid4vp.AuthorizationRequest(
-        VRAGER, RESPONSE_URI, NONCE, STATE, QUERY, TERMS, NOW, NOW + 14 * DAY
+        VRAGER, RESPONSE_URI, NONCE, STATE, QUERY, dataclasses.replace(TERMS, reference=""), NOW, NOW + 14 * DAY
     )
+
+
+def test_the_requesters_own_reference_stays_out_of_the_public_request_object(keys, scheme):
+    """Attack review A5: anyone with the 8-character code read the kenmerk, and a back office may use a BSN as it."""
+    token = _sign(keys, terms=dataclasses.replace(TERMS, reference="999260121"))
+    assert "999260121" not in json.dumps(jws.unverified_parts(token))
+    # An object signed before, with a kenmerk in it, still opens.
+    older = openid4vp.verify_request(_raw(keys, terms={"kenmerk": "W-123"}), scheme, client_id=VRAGER, now=NOW + 10)
+    assert older.terms == TERMS
+
+
+# Attack review A4: the purpose is what the citizen consents to; these make it read otherwise than it is stored.
+HIDDEN = {
+    "right-to-left-override": "Wij controleren uw inkomen \u202eneeg sgnidnev\u202c en delen het niet.",
+    "zero-width-space": "Uw huur\u200b berekenen",
+    "right-to-left-isolate": "Uw huur \u2067berekenen\u2069",
+    "line-break": "Uw huur\nberekenen",
+    "escape": "Uw huur \x1b[8m berekenen",
+    "soft-hyphen": "Uw huur be\u00adrekenen",
+}
+
+
+@pytest.mark.parametrize("words", HIDDEN.values(), ids=HIDDEN.keys())
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_purpose_with_hidden_or_direction_characters_is_refused_made_and_read(keys, scheme, words, language):
+    purpose = {"nl": "Uw huur berekenen", "en": "To work out your rent", language: words}
+    with pytest.raises(InvalidInput) as made:
+        _sign(keys, terms=dataclasses.replace(TERMS, purpose=purpose))
+    assert made.value.code == "bad_claims" and "U+202E" in made.value.message
+    # Signed by requester software of its own: the wallet refuses to show it.
+    with pytest.raises(VerificationError) as read:
+        openid4vp.verify_request(_raw(keys, terms={"doel": purpose}), scheme, client_id=VRAGER, now=NOW + 10)
+    assert read.value.code == "invalid_request"
+
+
+def test_a_purpose_with_accents_and_punctuation_is_plain_text(keys, scheme):
+    # Typographic dashes and quotes are text people type too (written as escapes only for the linter).
+    purpose = {"nl": "Uw huur berekenen (één keer) \u2013 zie \u2018Vragen?\u2019 · €", "en": "Your rent: naïve café"}
+    assert _request(keys, scheme, terms=dataclasses.replace(TERMS, purpose=purpose)).terms.purpose == purpose
 
 
 def test_standing_access_carries_its_end_date(keys, scheme):

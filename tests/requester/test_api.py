@@ -1,5 +1,6 @@
 """The requester's back office API: make a request, open it as a wallet would, only with the requester's own key."""
 
+import json
 import re
 import time
 from datetime import date, timedelta
@@ -10,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from blauweknop import keystore
-from blauweknop.protocol import check_code, client_assertion
+from blauweknop.protocol import check_code, client_assertion, jws
 from blauweknop.requester import api
 from blauweknop.requester.tasks import forget_received_before
 from blauweknop.scheme import publication
@@ -51,7 +52,27 @@ def test_a_request_gets_a_short_code_a_link_and_a_signed_request_object_a_wallet
     assert asked.id == "inkomen" and asked.paths() == INCOME
     assert asked.paths(required_only=True) == ["belastingjaar", "verzamelinkomenInCenten"]
     assert request.terms.retention_days == 30 and request.terms.legal_basis == "toestemming"
-    assert request.terms.reference == "dossier-17" and request.terms.access == "eenmalig"
+    assert request.terms.reference == "" and request.terms.access == "eenmalig"  # the kenmerk stays here
+    assert state_of(made["code"]).json()["kenmerk"] == "dossier-17"
+
+
+def test_the_kenmerk_is_not_published_in_the_request_object_anyone_with_the_code_reads(demo_world):
+    """Attack review A5: a back office that uses a BSN as its kenmerk published it to anyone with the code."""
+    made = created(income_request(kenmerk="999260121"))
+    public = httpx.get(made["requestUri"], timeout=30)
+    assert public.status_code == 200 and "999260121" not in json.dumps(jws.unverified_parts(public.text))
+    assert state_of(made["code"]).json()["kenmerk"] == "999260121"  # the requester's own API still has it
+
+
+@pytest.mark.parametrize("hidden", ["\u202eneeg sgnidnev\u202c", "\u200b", "\u2067x\u2069"])
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_purpose_with_hidden_or_direction_characters_is_refused_with_a_problem(demo_world, hidden, language):
+    """Attack review A4: the citizen consents to the purpose; U+202E made it read otherwise than it is kept."""
+    body = income_request()
+    body["doel"] = {**body["doel"], language: f"Wij controleren uw inkomen {hidden} en delen het niet."}
+    refused = create(body)
+    assert is_problem(refused, 400) and refused.json()["code"] == "bad_claims"
+    assert "U+202E" in refused.json()["detail"]
 
 
 def test_standing_access_carries_its_end_date_into_the_signed_request(demo_world):

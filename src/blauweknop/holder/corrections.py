@@ -14,7 +14,6 @@ import calendar
 import copy
 import re
 import secrets
-import unicodedata
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +38,7 @@ from blauweknop.holder.tenants import Holder
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.scheme_document import SchemeDocument
 from blauweknop.protocol.session_assertion import SessionAssertion
+from blauweknop.protocol.text import plain
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
 
@@ -59,12 +59,6 @@ PURPOSES = {
     CORRECTED: "De organisatie verbetert de gegevens op verzoek van de burger.",
 }
 LEGAL_BASIS = "verzoek-betrokkene"  # AVG art. 16: the citizen asks for their data to be corrected
-# What no text of a request may hold, by Unicode category: control characters (a NUL PostgreSQL refuses; line
-# breaks only in an explanation or a reason), format characters (zero-width spaces and joiners, a BOM, a soft
-# hyphen, bidi controls, tag characters: text that reads the same but is not), half a surrogate pair, private
-# use, unassigned code points, and line and paragraph separators. Staff would write them to the source unseen.
-_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-_LINE_BREAKS = frozenset("\t\n\r")
 MAX_OPEN = 5  # open requests of one citizen at one holder
 MAX_PER_DAY = 10  # requests of one citizen at one holder in 24 hours
 ATTACHMENT_KEPT = timedelta(days=90)  # after the decision: long enough to object to it
@@ -134,15 +128,6 @@ def _months_after(moment: datetime, months: int) -> datetime:
 def deadline_of(received_at: datetime) -> datetime:
     """The end of the day, Europe/Amsterdam, one calendar month after ``received_at``."""
     return _months_after(received_at, 1)
-
-
-def plain(value: str, *, lines: bool) -> str | None:
-    """``value`` in NFC and stripped; ``None`` when it holds a character that is not plain text (see above)."""
-    value = unicodedata.normalize("NFC", value).strip()
-    for char in value:
-        if unicodedata.category(char) in _BAD_CATEGORIES and not (lines and char in _LINE_BREAKS):
-            return None
-    return value
 
 
 def _text(value: str, name: str, limit: int, *, lines: bool) -> str:

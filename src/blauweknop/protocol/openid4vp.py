@@ -43,6 +43,7 @@ from blauweknop.protocol.identifiers import is_valid_oin, validate_oin
 from blauweknop.protocol.jwk import KeyResolver, SigningKey, VerifyingKey
 from blauweknop.protocol.scheme_document import REQUESTER, SchemeDocument
 from blauweknop.protocol.status_list import StatusListClient, StatusReference
+from blauweknop.protocol.text import plain
 from blauweknop.protocol.validity import DEFAULT_LEEWAY, check_validity, now_or, required_date
 
 REQUEST_TYP = "oauth-authz-req+jwt"
@@ -75,7 +76,9 @@ class Terms:
     retention_days: int
     access: str  # ONCE or STANDING
     access_until: str | None  # ISO date; for STANDING only
-    reference: str = ""  # the requester's own reference (kenmerk)
+    # The requester's own reference (kenmerk): kept at the requester only, never in the request object, which anyone
+    # with the 8-character code reads (a back office may use a BSN or a file number as its reference).
+    reference: str = ""
     # The requester named whom the request is for (voorEenPersoon): the wallet tells the citizen why the BSN is asked.
     for_one_person: bool = False
 
@@ -89,8 +92,6 @@ class Terms:
         }
         if self.access_until is not None:
             value["toegangTot"] = self.access_until
-        if self.reference:
-            value["kenmerk"] = self.reference
         if self.for_one_person:
             value["voorEenPersoon"] = True
         return value
@@ -98,6 +99,7 @@ class Terms:
     @classmethod
     def from_claim(cls, value: Any) -> Terms:
         """The terms in a ``blauweknop`` claim; ``invalid_request`` when they are not valid on their own."""
+        # "kenmerk" is read, never written: request objects signed before it stayed at the requester (30 days at most).
         allowed = {"doel", "grondslag", "bewaartermijnDagen", "toegang", "toegangTot", "kenmerk", "voorEenPersoon"}
         if not isinstance(value, Mapping) or set(value) - allowed:
             raise _invalid(f"'{EXTENSION}' is an object with only {', '.join(sorted(allowed))}.")
@@ -127,7 +129,8 @@ class Terms:
         ):
             raise InvalidInput(
                 "bad_claims",
-                f"The purpose is plain text in Dutch (and English), {MAX_PURPOSE_LENGTH} characters at most.",
+                f"The purpose is one line of plain text in Dutch (and English), {MAX_PURPOSE_LENGTH} characters at "
+                "most, without control, invisible (zero-width) or direction characters such as U+202E.",
             )
         if not _is_text(self.legal_basis, MAX_ID_LENGTH):
             raise InvalidInput("bad_claims", "The legal basis is the id of an entry in the scheme's legal bases.")
@@ -137,7 +140,9 @@ class Terms:
         if self.access not in (ONCE, STANDING):
             raise InvalidInput("bad_claims", f"Access is {ONCE!r} or {STANDING!r}.")
         if not isinstance(self.reference, str) or (self.reference and not _is_text(self.reference, MAX_ID_LENGTH)):
-            raise InvalidInput("bad_claims", f"The reference is text of at most {MAX_ID_LENGTH} characters.")
+            raise InvalidInput(
+                "bad_claims", f"The reference is one line of plain text of at most {MAX_ID_LENGTH} characters."
+            )
         if not isinstance(self.for_one_person, bool):
             raise InvalidInput("bad_claims", "voorEenPersoon is true or false.")
         if self.access == ONCE:
@@ -156,7 +161,12 @@ class Terms:
 
 
 def _is_text(value: Any, cap: int) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= cap and bool(value.strip()) and "\x00" not in value
+    """Text a person reads as it is stored and signed: 1 to ``cap`` characters, not blank, one line of plain text.
+
+    No control, zero-width or direction characters (:func:`blauweknop.protocol.text.plain`): a purpose with a
+    U+202E would show the citizen words that read otherwise than the terms kept in the consent record.
+    """
+    return isinstance(value, str) and 0 < len(value) <= cap and plain(value, lines=False) not in (None, "")
 
 
 def _iso_date(value: Any) -> date | None:
