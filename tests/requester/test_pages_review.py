@@ -70,14 +70,14 @@ def test_14_the_list_shows_each_requests_code_and_what_was_asked(staff):
     assert texts[0].index(asking.display_code(own.code)) < texts[0].index("Inkomen")  # the code first
 
 
-def test_15_ended_access_is_said_plainly_and_haal_nu_op_warns_it_may_be_refused(staff):
+def test_15_ended_access_is_said_plainly_and_staff_hear_of_a_withdrawal_without_fetching(staff):
     share_request = made(HOUSING, "schuldhulp")
     ShareRequest.objects.filter(pk=share_request.pk).update(
         status="goedgekeurd", answered_at=timezone.now(), consent="t-1", approved_until=timezone.localdate()
     )
     html = page(staff, share_request)
     assert "Haal nu op" in html
-    assert "De inwoner kan de toestemming intussen hebben ingetrokken. Dat ziet u pas als u ophaalt" in html
+    assert "Dan hoort u dat binnen een paar minuten. Het staat dan hier. U hoeft daarvoor niet op te halen." in html
 
     ShareRequest.objects.filter(pk=share_request.pk).update(status="ingetrokken")
     html = page(staff, share_request)
