@@ -513,3 +513,31 @@ def test_seed_demo_records_each_demo_organisations_certification_once(demo_world
     assert audit.verify_chain() is None and audit.missing_since() is None
     html = _participant_page(operator, "00000001003214345000")
     assert "Gecertificeerd" in html and "door het systeem" in html and "Reden: Demo" in html
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_applications_that_compete_for_an_oin_are_shown_side_by_side_and_warned_about(operator, lang):
+    """Attack review A11: anyone may apply under any OIN; the operator sees who else applied with it."""
+    real = apply(APPLICANT, "Waterschap Aanmelding")
+    impostor = apply(APPLICANT, "Waterschap Aanmelding", base_url="https://evil.example")
+    if lang == "en":
+        operator.cookies["django_language"] = "en"
+    home = operator.get(HOME).content.decode()
+    assert f'href="{page_of(real)}"' in home and f'href="{page_of(impostor)}"' in home
+    html = operator.get(page_of(real)).content.decode()
+    warning = html.split('id="concurrentie"')[1].split("</div>")[0]
+    words = {"nl": ("Ook aangemeld", "bewijst niet dat het OIN"), "en": ("Also applied", "does not prove that the OIN")}
+    assert all(word in warning for word in words[lang]) and f'href="{page_of(impostor)}"' in warning
+    assert impostor.kid in warning
+    # Once the real one is certified, the other can only be refused: its page says why.
+    lifecycle.certify(real.pk, actor="olga", reason="Gebeld via het OIN-register.")
+    other = operator.get(page_of(impostor)).content.decode()
+    said = {"nl": "Dit OIN is al van deelnemer Waterschap Aanmelding", "en": "This OIN belongs to participant"}
+    assert said[lang] in other
+    refused = operator.post(f"{page_of(impostor)}certificeren/", {"reason": "Per ongeluk", "confirmed": "ja"})
+    assert refused.status_code == 409
+    done = operator.post(f"{page_of(impostor)}weigeren/", {"reason": "Niet de echte organisatie", "confirmed": "ja"})
+    assert done.status_code == 302 and done["Location"] == page_of(impostor)
+    state = {"nl": 'id="stand">Geweigerd<', "en": 'id="stand">Refused<'}
+    assert state[lang] in operator.get(page_of(impostor)).content.decode()
+    assert Organisation.objects.get(oin=APPLICANT).base_url == ""  # the real one's, not the impostor's
