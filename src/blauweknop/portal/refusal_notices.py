@@ -17,10 +17,9 @@ with an error in the log. A holder the scheme does not certify now waits the sam
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -30,7 +29,7 @@ from blauweknop.db import write_transaction
 from blauweknop.portal.models import RefusalNotice
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.scheme_document import HOLDER, SchemeDocument
-from blauweknop.retries import GIVE_UP, Outcome, backoff, final_refusal, given_up, tell_due
+from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_due, waiting
 from blauweknop.scheme.client import scheme_client
 
 logger = logging.getLogger(__name__)
@@ -65,19 +64,13 @@ def tell_pending(per_holder: int = PER_HOLDER) -> int:
         answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
     ) as probe:
         return tell_due(
-            lambda: _due(timezone.now()),
+            lambda: waiting(RefusalNotice),
             "holder_oin",
             per_holder,
             "weigeringsmelding",
             lambda notice: _tell(probe, scheme, notice),
             _failed,
         )
-
-
-def _due(now: datetime) -> QuerySet[RefusalNotice]:
-    """The notices not told yet whose next try has come."""
-    waiting = RefusalNotice.objects.filter(done_at__isnull=True)
-    return waiting.filter(Q(next_try__isnull=True) | Q(next_try__lte=now))
 
 
 def _tell(probe: Probe, scheme: SchemeDocument, notice: RefusalNotice) -> Outcome:
@@ -102,11 +95,11 @@ def _tell(probe: Probe, scheme: SchemeDocument, notice: RefusalNotice) -> Outcom
     answer = probe.request("POST", address, "refused fetch", json=body, headers={"Accept": "application/json"})
     status = answer.status
     if status is not None and 200 <= status < 300:
-        _settled(notice)
+        settle(notice)
         logger.info("holder %s told of a refused fetch under consent %s (%s)", holder, consent, notice.code)
         return Outcome.TOLD
     if final_refusal(status):
-        _settled(notice)
+        settle(notice)
         logger.error(
             "notice of a refused fetch under consent %s dropped: holder %s refused it: %s",
             consent,
@@ -123,22 +116,13 @@ def _tell(probe: Probe, scheme: SchemeDocument, notice: RefusalNotice) -> Outcom
     return Outcome.RECEIVER_FAILED
 
 
-def _settled(notice: RefusalNotice) -> None:
-    """Mark ``notice`` done: told, refused for good, or given up."""
-    RefusalNotice.objects.filter(pk=notice.pk).update(done_at=timezone.now(), next_try=None)
-
-
 def _failed(notice: RefusalNotice) -> None:
-    """Count a failed try of ``notice``: try again after :func:`backoff`, or give up after :data:`GIVE_UP`."""
-    tries = notice.tries + 1
-    if given_up(tries):
-        _settled(notice)
+    """Count a failed try of ``notice``; log when it is given up after :data:`GIVE_UP`."""
+    if count_failure(notice):
         logger.error(
             "notice of a refused fetch under consent %s given up: holder %s did not take it in %d tries over %s",
             notice.consent_id,
             notice.holder_oin,
-            tries,
+            notice.tries + 1,
             GIVE_UP,
         )
-        return
-    RefusalNotice.objects.filter(pk=notice.pk).update(tries=tries, next_try=timezone.now() + backoff(tries))
