@@ -1,7 +1,8 @@
 """The requester API, one per requester under its own prefix: ``/vragers/<slug>/api/v1/``.
 
-Public, for wallets: the request objects (``GET /verzoekobjecten/{code}``) and the answers
-(``POST /antwoorden``, OpenID4VP ``direct_post``). For app managers: a standing consent that ended
+Public, for wallets: the request objects (``GET /verzoekobjecten/{code}``; an app manager may sign its GET, so
+that other callers' wrong codes never refuse its right ones) and the answers (``POST /antwoorden``, OpenID4VP
+``direct_post``). For app managers: a standing consent that ended
 (``POST /beeindigde-toestemmingen``, :mod:`blauweknop.requester.endings`). For the requester's own back office: make a
 request, see what it received, fetch under standing access, fetch on a legal basis. The back office
 authenticates with a client assertion signed by the requester's own key (private_key_jwt,
@@ -11,7 +12,9 @@ audience is the exact address called, under the requester's registered ``endpoin
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeVar
@@ -28,14 +31,15 @@ from blauweknop.api import ApiProblem, make_api, problem
 from blauweknop.db import release_before_waiting, write_transaction
 from blauweknop.protocol import client_assertion, openid4vp
 from blauweknop.protocol.errors import VerificationError
-from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.scheme_document import APP_MANAGER, REQUESTER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
-from blauweknop.requester import answers, asking, copy_state, endings, fetching, tenants
+from blauweknop.requester import answers, asking, copy_state, endings, fetching, outbound, tenants
 from blauweknop.requester.fetching import FetchFailed, FetchRefused
 from blauweknop.requester.models import ReceivedCredential, ShareRequest, UsedClientAssertion
 from blauweknop.requester.tenants import RequesterTenant
 from blauweknop.scheme.client import scheme_client
 
+logger = logging.getLogger(__name__)
 api = make_api(
     title="Gegevensvrager API",
     namespace="requester-api",
@@ -48,10 +52,14 @@ BEARER = re.compile(r"Bearer ([A-Za-z0-9_.-]{20,8000})")
 # How each verification failure of a client assertion is answered.
 ASSERTION_STATUS = {"not_certified": 403}
 NOT_FOUND = ApiProblem(404, "not_found", "This organisation has no request with this code.")
-# A code has 40 bits: wrong ones are counted per client address, so codes cannot be walked. The portal asks
-# for its citizens from one address, and limits each citizen's wrong codes itself first.
-WRONG_CODES = 100
-CODE_WINDOW = 15 * 60  # seconds after the last wrong code that the count is kept
+# A code has 40 bits: wrong ones are counted per requester and caller, in fixed windows, so codes cannot be
+# walked. A caller is a client address, or a certified app manager that signs its GET (a client assertion as
+# Bearer): a portal asks for all its citizens from one address, so the address alone would let one citizen's
+# wrong codes shut out every other (attacker review A7). The app manager limits each citizen's wrong codes itself.
+WRONG_CODES = 100  # per window from one client address
+APP_MANAGER_WRONG_CODES = 2000  # per window from one app manager; it is told when it passes them
+CODE_WINDOW = 15 * 60  # seconds; a window starts at a multiple of it, and nothing in it makes it longer
+BUSY_RETRY = 5  # seconds, in the Retry-After of a back-office call turned away while many are under way
 
 
 @api.exception_handler(FetchRefused)
@@ -64,11 +72,20 @@ def fetch_failed(request: HttpRequest, exc: FetchFailed) -> HttpResponse:
     return problem(502, "upstream_failed", exc.detail)
 
 
+@api.exception_handler(outbound.Busy)
+def busy(request: HttpRequest, exc: outbound.Busy) -> HttpResponse:
+    detail = "This organisation has too many fetches under way now. Try again in a few seconds."
+    response = problem(503, "busy", detail)
+    response["Retry-After"] = str(BUSY_RETRY)
+    return response
+
+
 def _in_own_thread(work: Callable[..., T]) -> Callable[..., Any]:
-    """``work`` to await in a worker thread: it waits on other parties (status lists, the portal, a holder).
+    """``work`` to await in one of the requester's own threads: it waits on others (status lists, the portal, a holder).
 
     Those may be served by this very process, whose thread for synchronous code must not be held
-    meanwhile (as the portal verifies its copies). The worker's database connections close after it.
+    meanwhile (as the portal verifies its copies), nor the event loop's default pool (:mod:`.outbound`).
+    The worker's database connections close after it.
     """
 
     def run(*args: Any, **kwargs: Any) -> T:
@@ -77,28 +94,39 @@ def _in_own_thread(work: Callable[..., T]) -> Callable[..., Any]:
         finally:
             connections.close_all()
 
-    return sync_to_async(run, thread_sensitive=False)
+    return sync_to_async(run, thread_sensitive=False, executor=outbound.WAITING)
+
+
+async def _for_back_office(tenant: RequesterTenant, work: Callable[..., T], *args: Any) -> T:
+    """``work(tenant, *args)`` in the requester's own threads, if a place is free (:class:`outbound.Busy`)."""
+    with outbound.slot(tenant.oin):
+        return await _in_own_thread(work)(tenant, *args)
 
 
 async def _tenant(slug: str) -> RequesterTenant:
     return await sync_to_async(tenants.at)(await scheme_client.current(), slug)
 
 
-def _authenticate(tenant: RequesterTenant, token: str | None, path: str) -> None:
-    """Only the requester's own back office: an assertion signed by its key, for exactly this address, once."""
-    if not token:
-        raise ApiProblem(401, "invalid_client", "Send a client assertion (private_key_jwt).")
+def _verified(tenant: RequesterTenant, token: str, path: str, role: str = REQUESTER) -> str:
+    """The OIN of the client certified in ``role`` whose assertion ``token`` is for exactly this address, once."""
     try:
-        assertion = client_assertion.verify(token, tenant.scheme, audience=f"{tenant.api_url}{path}")
+        assertion = client_assertion.verify(token, tenant.scheme, audience=f"{tenant.api_url}{path}", role=role)
     except VerificationError as exc:
         raise ApiProblem(ASSERTION_STATUS.get(exc.code, 401), exc.code, exc.message) from exc
-    if assertion.client_id != tenant.oin:
-        raise ApiProblem(403, "forbidden", "Only this organisation itself may use its requests.")
     with write_transaction():
         # Verification accepts it until exp + leeway: its mark must last as long.
         kept_until = datetime.fromtimestamp(assertion.expires_at + DEFAULT_LEEWAY, UTC)
         if not UsedClientAssertion.use(assertion.replay_key(), kept_until):
             raise ApiProblem(401, "assertion_replayed", "This client assertion was used before. Make a new one.")
+    return assertion.client_id
+
+
+def _authenticate(tenant: RequesterTenant, token: str | None, path: str) -> None:
+    """Only the requester's own back office: an assertion signed by its key, for exactly this address, once."""
+    if not token:
+        raise ApiProblem(401, "invalid_client", "Send a client assertion (private_key_jwt).")
+    if _verified(tenant, token, path) != tenant.oin:
+        raise ApiProblem(403, "forbidden", "Only this organisation itself may use its requests.")
 
 
 def _bearer(request: HttpRequest) -> str | None:
@@ -117,24 +145,68 @@ def _own_request(tenant: RequesterTenant, code: str) -> ShareRequest:
 # Public: the wallet's side
 
 
-def _request_object(scheme: SchemeDocument, slug: str, code: str) -> str:
-    tenant = tenants.at(scheme, slug)
+def _caller(tenant: RequesterTenant, code: str, request: HttpRequest) -> str | None:
+    """The certified app manager that signed this GET of a request object, or ``None`` when it came unsigned.
+
+    A wrong or replayed assertion is refused (401, 403) rather than taken as no assertion at all.
+    """
+    token = _bearer(request)
+    return _verified(tenant, token, f"/verzoekobjecten/{code}", APP_MANAGER) if token else None
+
+
+def _window() -> int:
+    """The number of the window of wrong codes we are in now."""
+    return int(time.time()) // CODE_WINDOW
+
+
+def _wrong_codes(tenant: RequesterTenant, caller: str) -> str:
+    """The cache key of ``caller``'s wrong codes at ``tenant`` in this window."""
+    return shared_cache.key("verzoekobject-pogingen", f"{tenant.oin} {caller} {_window()}")
+
+
+def _request_object(tenant: RequesterTenant, code: str) -> str:
     share_request = _own_request(tenant, code)
     if share_request.status != ShareRequest.State.OPEN or share_request.expires_at <= datetime.now(UTC):
         raise ApiProblem(404, "not_found", "This request can no longer be answered.")
     return share_request.request_object
 
 
-@api.get("/verzoekobjecten/{code}", summary="Het ondertekende verzoek (request object, OpenID4VP request_uri)")
-async def request_object(request: HttpRequest, code: str, requester: str = Path(...)) -> HttpResponse:
-    # Counted before the look-up, and given back when the code was right: the count is of wrong codes.
-    tries = shared_cache.key("verzoekobject-pogingen", shared_cache.client_address(request))
-    counted = await sync_to_async(shared_cache.count)(tries, 1, CODE_WINDOW)
-    if counted is not None and counted > WRONG_CODES:
+def _signed_request(tenant: RequesterTenant, code: str, request: HttpRequest) -> str:
+    """The request object of ``code``, when the caller has not tried too many wrong codes. Blocking.
+
+    Only a wrong code counts, and only in the window it was tried in. Past the limit an unsigned caller
+    is refused for any code, so codes cannot be walked; an app manager that signs its GET still gets each
+    right code: a citizen's wrong codes never shut out another (the app manager limits each citizen).
+    """
+    manager = _caller(tenant, code, request)
+    if manager:
+        tries, limit = _wrong_codes(tenant, f"app {manager}"), APP_MANAGER_WRONG_CODES
+    else:
+        tries, limit = _wrong_codes(tenant, f"adres {shared_cache.client_address(request)}"), WRONG_CODES
+    tried = shared_cache.read(tries)
+    over = isinstance(tried, int) and tried >= limit
+    if over and manager is None:
         raise ApiProblem(429, "too_many_requests", "Too many unknown codes from this address. Try again later.")
-    scheme = await scheme_client.current()
-    token = await sync_to_async(_request_object)(scheme, requester, code)
-    await sync_to_async(shared_cache.count)(tries, -1, CODE_WINDOW)
+    try:
+        return _request_object(tenant, code)
+    except ApiProblem as refused:
+        if refused.status != 404:
+            raise
+        if over:
+            logger.warning("app manager %s passed %d wrong codes at requester %s", manager, limit, tenant.oin)
+            raise ApiProblem(429, "too_many_requests", "Too many unknown codes from this app manager.") from refused
+        shared_cache.count(tries, 1, CODE_WINDOW)
+        raise
+
+
+@api.get(
+    "/verzoekobjecten/{code}",
+    summary="Het ondertekende verzoek (request object, OpenID4VP request_uri); een app-beheerder mag zijn "
+    "client assertion meesturen (Authorization: Bearer)",
+)
+async def request_object(request: HttpRequest, code: str, requester: str = Path(...)) -> HttpResponse:
+    tenant = await _tenant(requester)
+    token = await sync_to_async(_signed_request)(tenant, code, request)
     response = HttpResponse(token, content_type=openid4vp.REQUEST_MEDIA_TYPE)
     response["Cache-Control"] = "no-store"
     return response
@@ -259,6 +331,12 @@ class Ontvangen(Schema):
     geldigTot: datetime | None = Field(description="The copy's own end (exp).")
 
 
+NOT_REACHED = (
+    "The OINs of the holders that gave no answer to the last standing fetch: what they hold is missing from it, "
+    "so the data are not whole. Empty when every holder answered. Fetch again later."
+)
+
+
 class VerzoekStand(Schema):
     code: str
     weergaveCode: str
@@ -275,10 +353,12 @@ class VerzoekStand(Schema):
         "once, or as a fetch found out. Nothing is fetched under it any more."
     )
     ontvangen: list[Ontvangen]
+    nietBereikt: list[str] = Field(description=NOT_REACHED)
 
 
 class Opgehaald(Schema):
     ontvangen: list[Ontvangen]
+    nietBereikt: list[str] = Field(description=NOT_REACHED)
 
 
 def _received(rows: list[ReceivedCredential], states: list[copy_state.State] | None = None) -> list[dict[str, Any]]:
@@ -349,6 +429,7 @@ def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, A
         "beantwoordOp": share_request.answered_at,
         "beeindigdOp": share_request.ended_at,
         "ontvangen": _received(received, copy_state.states(received, tenant.scheme, timezone.now())),
+        "nietBereikt": share_request.not_reached,
     }
 
 
@@ -360,13 +441,14 @@ def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, A
 async def request_state(request: HttpRequest, code: str, requester: str = Path(...)) -> dict:
     tenant = await _tenant(requester)
     await release_before_waiting()
-    return await _in_own_thread(_state)(tenant, code, _bearer(request))
+    return await _for_back_office(tenant, _state, code, _bearer(request))
 
 
 def _fetch(tenant: RequesterTenant, code: str, body: ClientAuthentication) -> dict[str, Any]:
     _authenticate(tenant, body.client_assertion, f"/verzoeken/{code}/ophalen")
-    stored = fetching.standing_fetch(tenant, _own_request(tenant, code))
-    return {"ontvangen": _received(stored)}
+    share_request = _own_request(tenant, code)
+    stored = fetching.standing_fetch(tenant, share_request)
+    return {"ontvangen": _received(stored), "nietBereikt": share_request.not_reached}
 
 
 @api.post("/verzoeken/{code}/ophalen", response=Opgehaald, summary="Haal nu op onder doorlopende toegang")
@@ -375,7 +457,7 @@ async def standing_fetch(
 ) -> dict:
     tenant = await _tenant(requester)
     await release_before_waiting()
-    return await _in_own_thread(_fetch)(tenant, code, body)
+    return await _for_back_office(tenant, _fetch, code, body)
 
 
 class WettelijkeVerstrekking(ClientAuthentication):
@@ -412,4 +494,4 @@ def _lawful(tenant: RequesterTenant, body: WettelijkeVerstrekking) -> dict[str, 
 async def lawful_fetch(request: HttpRequest, body: WettelijkeVerstrekking, requester: str = Path(...)) -> Status:
     tenant = await _tenant(requester)
     await release_before_waiting()
-    return Status(201, await _in_own_thread(_lawful)(tenant, body))
+    return Status(201, await _for_back_office(tenant, _lawful, body))

@@ -120,6 +120,12 @@ class ShareRequest(models.Model):
         help_text="When standing access ended (status ingetrokken or verlopen): as the app manager told, or when a "
         "fetch found out. From then on nothing is fetched under it.",
     )
+    not_reached = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Standing access: the OINs of the holders that gave no answer to the last fetch, as the app "
+        "manager said (nietBereikt). What they hold is missing from that fetch; empty when it was whole.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,13 +1,23 @@
 """The requester's calls to others (the portal's fetch API, a holder, status lists): timed, and read with a cap.
 
 Whoever answers may be slow or hostile: every call has a deadline for the whole exchange, and no
-answer is read beyond what it can sensibly hold. Blocking: callers run these off the event loop.
+answer is read beyond what it can sensibly hold. Blocking: callers run these off the event loop, in
+:data:`WAITING`, the requester's own threads. Not in the event loop's default pool: it has only a few threads
+(cpus + 4), and Django also logs every 4xx and 5xx answer of the process there, so a handful of slow fetches
+held up every error answer, the portal's 403 to those very fetches included (attacker review A1). The back
+office's calls take a :func:`slot` first: beyond :data:`AT_ONCE` (or :data:`PER_REQUESTER` of one requester)
+they are turned away at once rather than queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +33,32 @@ DEADLINE = 20.0  # seconds for a whole call: the portal asks every holder before
 MAX_ANSWER_BYTES = 2 * 1024 * 1024  # presentations of every holder that has debts: far less in practice
 # Another party's error code goes into our answers and logs only if it looks like one: it could carry anything.
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+AT_ONCE = 24  # the back office's calls under way in this process, of all its requesters
+PER_REQUESTER = 12  # of one requester: one busy back office leaves room for the others
+# More threads than AT_ONCE: the wallets' answers (status lists) wait here too, and are never turned away.
+WAITING = ThreadPoolExecutor(max_workers=AT_ONCE + 8, thread_name_prefix="requester-outbound")
+_under_way: collections.Counter[str] = collections.Counter()
+_counting = threading.Lock()
+
+
+class Busy(Exception):
+    """Too many of the back office's calls are under way now: try again in a few seconds."""
+
+
+@contextmanager
+def slot(requester_oin: str) -> Iterator[None]:
+    """Hold one of the back office's places for a call of ``requester_oin``; :class:`Busy` when none is free."""
+    with _counting:
+        if _under_way.total() >= AT_ONCE or _under_way[requester_oin] >= PER_REQUESTER:
+            raise Busy(requester_oin)
+        _under_way[requester_oin] += 1
+    try:
+        yield
+    finally:
+        with _counting:
+            _under_way[requester_oin] -= 1
+            if not _under_way[requester_oin]:
+                del _under_way[requester_oin]
 
 
 class Unreachable(Exception):

@@ -512,6 +512,18 @@ def received_in_words(
     return result
 
 
+def not_whole(share_request: ShareRequest, scheme: SchemeDocument) -> str:
+    """The sentence that the last fetch is not whole, naming the holders that gave no answer; empty when it was."""
+    if not share_request.not_reached or share_request.status != ShareRequest.State.APPROVED:
+        return ""
+    names = [getattr(scheme.organisations.get(oin), "name", oin) for oin in share_request.not_reached]
+    return ngettext(
+        "Niet compleet: %(names)s gaf nu geen antwoord. Haal later opnieuw op.",
+        "Niet compleet: %(names)s gaven nu geen antwoord. Haal later opnieuw op.",
+        len(names),
+    ) % {"names": display.all_of(names)}
+
+
 @require_http_methods(["GET"])
 @staff_required
 @reading
@@ -544,6 +556,7 @@ def request_page(request: HttpRequest, scheme: SchemeDocument, tenant: Requester
         "ended": share_request.status in (ShareRequest.State.WITHDRAWN, ShareRequest.State.EXPIRED),
         "ended_on": ended_on(share_request),
         "deliveries": deliveries(received_in_words(copies, scheme, catalogue), [copy.via for copy in copies]),
+        "not_whole": not_whole(share_request, scheme),
     }
     return render(request, "requester/request.html", context)
 
