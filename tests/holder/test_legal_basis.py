@@ -214,11 +214,13 @@ def test_the_citizen_sees_the_law_and_article_and_who_fetched(demo_world, bsn):
     assert "Gegeven aan Gemeente Voorbeeldstad, omdat de wet dat verplicht" in page
     assert "Participatiewet, artikel 64" in page and ENTRY["url"].replace("&", "&amp;") in page
     assert ENTRY["doel"]["nl"] in page
+    assert "Gegeven: Burgerservicenummer (BSN), Jaar, Verzamelinkomen" in page  # the fields the law allowed
     assert "Spaarbank Voorbeeld vroeg gegevens, maar mocht die niet krijgen. Er is niets gegeven" in page
     citizen.cookies["django_language"] = "en"
     english = citizen.get("/mijn-inzage/").content.decode()
     assert "Given to Gemeente Voorbeeldstad, because the law requires it" in english
     assert "Participation Act, article 64" in english and ENTRY["doel"]["en"] in english
+    assert "Given: Citizen service number (BSN), Year, Aggregate income" in english
 
 
 def test_the_register_entry_is_in_the_published_scheme(demo_world):

@@ -20,6 +20,7 @@ from blauweknop.holder.models import SourceRecord
 from blauweknop.portal import consents, presenting
 from blauweknop.portal.models import Consent, ConsentEvent
 from blauweknop.protocol import dcql
+from blauweknop.pseudonyms import pseudonym
 from blauweknop.scheme.client import scheme_client
 from tests.portal import test_share
 from tests.portal.conftest import BELASTING, log_in
@@ -239,15 +240,17 @@ def test_who_saw_my_data_links_to_my_consents(mine):
     assert "You see that in My consents. There you can also stop." in text(client.get("/mijn-inzage/"))
 
 
-def test_a_share_recorded_by_the_holders_links_to_the_consents(demo_world, citizen_bsn, requester):
+def test_a_share_recorded_by_the_holders_links_to_its_own_consent(demo_world, citizen_bsn, requester):
     client = Client()
     log_in(client, citizen_bsn)
     review = _open(client, requester.ask())
     client.post(review, {"besluit": "ja"})
+    consent = Consent.objects.get(citizen=pseudonym(citizen_bsn))
     page = client.get("/mijn-inzage/").content.decode()
     row = page[page.index(f"Gedeeld met {NAME}") :]
     row = row[: row.index("</tr>")]
-    assert 'href="/toestemmingen/"' in row and "Bekijk uw toestemmingen" in row
+    assert f'href="/toestemmingen/{consent.pk}/"' in row and "Bekijk deze toestemming" in row
+    assert client.get(f"/toestemmingen/{consent.pk}/").status_code == 200
 
 
 def _check_file(client, content: bytes):

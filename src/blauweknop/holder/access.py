@@ -125,6 +125,8 @@ def records_for(
                 "activiteit": r.activity,
                 "doel": r.purpose,
                 "grondslag": r.legal_basis,
+                "toestemming": r.consent or None,
+                "velden": r.fields if isinstance(r.fields, list) else [],
             }
             for r in page(records, bound, limit, key="span_id")
         ]

@@ -209,6 +209,10 @@ class Inzage(Schema):
     activiteit: str
     doel: str
     grondslag: str
+    toestemming: str | None = Field(
+        None, description="For a share: the app manager's id of the consent it was made under, else null."
+    )
+    velden: list[str] = Field(default_factory=list, description="The claim paths given, if any were.")
 
 
 class Inzages(Schema):

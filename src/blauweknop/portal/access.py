@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from blauweknop.display import LAWFUL, LAWFUL_SEARCHED, PRINTED, SHARED, activit
 from blauweknop.portal import session
 from blauweknop.portal.events import events_of
 from blauweknop.portal.holders import Citizen, access_report
-from blauweknop.portal.models import CitizenEvent
+from blauweknop.portal.models import CitizenEvent, Consent
 from blauweknop.portal.pages import arender
 from blauweknop.portal.session import citizen_required
 from blauweknop.portal.timeline import (
@@ -66,10 +67,13 @@ def _portal_entry(event: CitizenEvent) -> Entry:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a holder says it did something: the purpose it recorded and the id of the legal basis."""
+    """Why a holder says it did something: the purpose it recorded, the id of the legal basis, and for a share
+    the consent it was made under (``""`` if none); the claim paths it gave."""
 
     purpose: str
     legal_basis: str
+    consent: str = ""
+    fields: tuple[str, ...] = ()
 
 
 async def _page(
@@ -88,7 +92,13 @@ async def _page(
             parts.setdefault(record["houder"], []).append(entry)
             purpose, basis = record.get("doel"), record.get("grondslag")
             if isinstance(purpose, str) and isinstance(basis, str):  # without them, the entry says no reason
-                reasons[entry.place] = Reason(purpose, basis)
+                consent, fields = record.get("toestemming"), record.get("velden")
+                reasons[entry.place] = Reason(
+                    purpose,
+                    basis,
+                    consent if isinstance(consent, str) else "",
+                    tuple(f for f in fields if isinstance(f, str)) if isinstance(fields, list) else (),
+                )
     return merge(parts.values(), place, older, PAGE_SIZE), report.silent, reasons
 
 
@@ -111,10 +121,20 @@ def _why(entry: Entry, reason: Reason | None, scheme: SchemeDocument) -> dict[st
             why["law_url"] = url
         if entry.activity in (LAWFUL, LAWFUL_SEARCHED):
             why["purpose"] = _words(basis.get("doel")) or reason.purpose
+        if entry.activity == LAWFUL:
+            why["given"] = _labels(entry.document_type, reason.fields, scheme)
     if entry.activity == SHARED:
         why["purpose"] = reason.purpose
         why["purpose_lang"] = "nl"  # the requester's words as recorded, whatever the page's language
     return why
+
+
+def _labels(type_id: str, paths: tuple[str, ...], scheme: SchemeDocument) -> str:
+    """The names of the fields ``paths`` of ``type_id`` in the page's language, as one list in words."""
+    document_type = document_types.of(scheme).by_id.get(type_id)
+    fields = [document_type.field(path) if document_type else None for path in paths]
+    names = [f.label.get(i18n.language()) or f.label.get("nl", "") for f in fields if f is not None]
+    return ", ".join(name for name in names if name)
 
 
 def _words(value: object) -> str:
@@ -146,10 +166,15 @@ def _shown(
         "actor": actor,
         "document": document.name if document else {"nl": entry.document_type, "en": entry.document_type},
         "activity": activity_words(entry.activity, actor),
-        # The holders' records name no consent: a share points to the citizen's consents, not to one of them.
         "shared": entry.activity == SHARED,
         **why,
     }
+
+
+@sync_to_async
+def _own_consents(citizen: Citizen, ids: list[str]) -> set[str]:
+    """Those of the consent ids ``ids`` (as holders recorded them) that are this citizen's consents here."""
+    return set(Consent.objects.filter(pk__in=set(ids), citizen=citizen.pseudonym).values_list("pk", flat=True))
 
 
 def _link_key() -> bytes:
@@ -178,10 +203,16 @@ async def access_log(request: HttpRequest) -> HttpResponse:
     types = document_types.of(scheme).by_id
     participants = {**scheme.organisations, **scheme.app_managers}
     entries = page.entries
+    own = await _own_consents(citizen, [r.consent for r in reasons.values() if r.consent])
+    shown = []
+    for entry in entries:
+        reason = reasons.get(entry.place)
+        row = _shown(entry, participants, types, _why(entry, reason, scheme))
+        if row["shared"] and reason is not None and reason.consent in own:  # never a link to another's consent
+            row["consent"] = reason.consent
+        shown.append(row)
     context = {
-        "entries": [
-            _shown(entry, participants, types, _why(entry, reasons.get(entry.place), scheme)) for entry in entries
-        ],
+        "entries": shown,
         "silent": silent,
         "older": to_link(entries[-1].place, key, context) if entries and (page.more or not older) else None,
         "newer": to_link(entries[0].place, key, context) if entries and place is not None else None,
