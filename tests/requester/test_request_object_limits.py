@@ -8,15 +8,20 @@ caller's wrong codes at one requester lock only that caller at that requester, u
 app manager that signs its GET (a client assertion as Bearer) always gets a right code.
 """
 
+from urllib.parse import urlencode, urlsplit
+
 import httpx
 import pytest
+from django.test import Client
 
 from blauweknop import keystore
 from blauweknop.demo.organisations import PORTAL_OIN
+from blauweknop.holder.models import SourceRecord
 from blauweknop.protocol import client_assertion
 from blauweknop.requester import api
+from tests.portal.conftest import log_in
 
-from .world import BANK, BANK_SLUG, WONING, api_url, created, is_problem
+from .world import BANK, BANK_SLUG, BELASTING, WONING, api_url, created, is_problem
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,3 +102,25 @@ def test_a_window_is_fixed_refused_calls_do_not_make_it_last_longer(demo_world, 
         assert is_problem(_get(f"{api_url()}/verzoekobjecten/{code}"), 429, "too_many_requests")
     window["now"] += 1
     assert _get(f"{api_url()}/verzoekobjecten/{code}").status_code == 200
+
+
+def test_one_citizens_made_up_links_do_not_shut_another_out_through_the_portal(demo_world, monkeypatch, bsn):
+    """As in the review: one citizen opens made-up links of the corporation in the portal, past every limit; then
+    another citizen's real link of that corporation still opens (the portal signs its GET)."""
+    monkeypatch.setattr(api, "WRONG_CODES", len(GUESSES))
+    monkeypatch.setattr(api, "APP_MANAGER_WRONG_CODES", len(GUESSES))
+    made = created()
+    others = list(
+        SourceRecord.objects.filter(holder_oin=BELASTING, document_type="inkomen")
+        .exclude(bsn=bsn)
+        .values_list("bsn", flat=True)[:1]
+    )
+    prober, citizen = Client(), Client()
+    assert log_in(prober, bsn).status_code == 302
+    for guess in (*GUESSES, "AAAAAAAD"):
+        link = f"/delen/?{urlencode({'client_id': WONING, 'request_uri': f'{api_url()}/verzoekobjecten/{guess}'})}"
+        assert prober.get(link).status_code in (404, 502)
+    assert log_in(citizen, others[0]).status_code == 302
+    link = urlsplit(made["link"])
+    opened = citizen.get(f"{link.path}?{link.query}")
+    assert opened.status_code == 303 and "/delen/" in opened["Location"], opened.status_code

@@ -142,8 +142,12 @@ def _suspended(requester: Participant) -> NotOpened:
     )
 
 
-async def _download(requester: Participant, uri: str) -> str:
-    """The request object at ``uri``, read with a size cap and a time limit; :class:`NotOpened` if not."""
+async def _download(scheme: SchemeDocument, requester: Participant, uri: str) -> str:
+    """The request object at ``uri``, read with a size cap and a time limit; :class:`NotOpened` if not.
+
+    Asked with a client assertion of this app manager for exactly ``uri``: the requester then counts our wrong
+    codes apart from anyone else's at our address, and never refuses a right one because of them.
+    """
     unreachable = NotOpened(
         "unreachable",
         _("We konden het verzoek van %(name)s nu niet ophalen. Er is niets gedeeld. Probeer het later nog eens.")
@@ -151,7 +155,14 @@ async def _download(requester: Participant, uri: str) -> str:
         requester=requester,
         status=502,
     )
-    headers = {"Accept": openid4vp.REQUEST_MEDIA_TYPE, "Accept-Encoding": "identity"}
+    token = client_assertion.sign(
+        signing.key_in(scheme, settings.PORTAL_OIN), client_id=settings.PORTAL_OIN, audience=uri
+    )
+    headers = {
+        "Accept": openid4vp.REQUEST_MEDIA_TYPE,
+        "Accept-Encoding": "identity",
+        "Authorization": f"Bearer {token}",
+    }
     await release_before_waiting()
     try:
         async with (
@@ -254,7 +265,7 @@ async def open(request: HttpRequest, client_id: str, uri: str) -> OpenedRequest:
             % {"name": requester.name},
             requester=requester,
         )
-    request_object = await _download(requester, uri)
+    request_object = await _download(scheme, requester, uri)
     asked = verified(scheme, client_id, request_object)
     return await OpenedRequest.objects.acreate(
         session_id=request.session.session_key,
