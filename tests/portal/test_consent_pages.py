@@ -50,7 +50,11 @@ def test_a_consent_page_shows_every_use_and_after_withdrawal_every_refused_fetch
     page = text(client.get(response["Location"]))
     assert "U heeft deze toestemming ingetrokken" in page and "kan vanaf dat moment geen gegevens meer ophalen" in page
     assert "Trek toestemming in" not in page
-    assert "U deelde uw gegevens met Woningcorporatie Thuisbasis" in page and "Belastingkantoor Voorbeeldland" in page and "Inkomen: Jaar" in page
+    assert (
+        "U deelde uw gegevens met Woningcorporatie Thuisbasis" in page
+        and "Belastingkantoor Voorbeeldland" in page
+        and "Inkomen: Jaar" in page
+    )
     assert "Woningcorporatie Thuisbasis wilde uw gegevens ophalen. Dat mocht niet meer: u had uw toestemming" in page
     ended = text(client.get("/toestemmingen/"))
     assert "U heeft nu geen lopende toestemmingen." in ended and "Ingetrokken" in ended

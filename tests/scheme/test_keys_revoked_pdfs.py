@@ -83,11 +83,11 @@ def _another_app_manager() -> SigningKey:
 
 
 def test_a_pdf_signed_with_the_portals_revoked_key_fails_with_key_revoked_and_others_still_verify(
-    world,
-    bsn,
+    world,  # noqa: F811 (a fixture)
+    bsn,  # noqa: F811 (a fixture)
     tmp_path,
     client,
-    capsys,  # noqa: F811
+    capsys,
 ):
     portal = settings.PORTAL_OIN
     stolen = keystore.signing_key(portal)
@@ -110,11 +110,11 @@ def test_a_pdf_signed_with_the_portals_revoked_key_fails_with_key_revoked_and_ot
 
 
 def test_a_holders_pdf_signed_with_its_revoked_key_fails_with_key_revoked_and_a_retiring_keys_verifies(
-    world,
-    bsn,
+    world,  # noqa: F811 (a fixture)
+    bsn,  # noqa: F811 (a fixture)
     tmp_path,
     client,
-    capsys,  # noqa: F811
+    capsys,
 ):
     stolen = keystore.signing_key(BELASTING)
     before = _holder_pdf(_issue(world, bsn), stolen)
