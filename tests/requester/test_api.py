@@ -71,8 +71,8 @@ def test_a_purpose_with_hidden_or_direction_characters_is_refused_with_a_problem
     body = income_request()
     body["doel"] = {**body["doel"], language: f"Wij controleren uw inkomen {hidden} en delen het niet."}
     refused = create(body)
-    assert is_problem(refused, 400) and refused.json()["code"] == "bad_claims"
-    assert "U+202E" in refused.json()["detail"]
+    assert is_problem(refused, 400) and refused.json()["code"] == "invalid_request"
+    assert f"purpose ({language})" in refused.json()["detail"] and "direction characters" in refused.json()["detail"]
 
 
 def test_standing_access_carries_its_end_date_into_the_signed_request(demo_world):

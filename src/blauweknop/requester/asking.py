@@ -13,7 +13,6 @@ does not carry it.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from blauweknop.protocol import check_code, dcql, openid4vp
 from blauweknop.protocol.errors import InvalidInput
 from blauweknop.protocol.identifiers import validate_bsn
 from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.protocol.text import plain
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.requester import tenants
 from blauweknop.requester.models import ReceivedCredential, ShareRequest
@@ -42,8 +42,6 @@ MAX_FIELDS = 60
 MAX_PURPOSE = 300
 MAX_REFERENCE = 100
 SUBJECT = "burgerservicenummer"  # the field that says whom a document is about
-# Words in plain view: no control characters, which a page or a log line could be made to show.
-_PLAIN = re.compile(r"[^\x00-\x1f\x7f]*")
 
 
 @dataclass(frozen=True)
@@ -76,11 +74,15 @@ def legal_basis(scheme: SchemeDocument, basis_id: str) -> dict[str, Any] | None:
 
 
 def _plain_text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
-    if not isinstance(value, str) or not _PLAIN.fullmatch(value) or len(value.strip()) > limit:
-        raise _refuse(f"The {what} must be plain text of at most {limit} characters.")
-    if required and not value.strip():
+    cleaned = plain(value, lines=False) if isinstance(value, str) else None
+    if cleaned is None or len(cleaned) > limit:
+        raise _refuse(
+            f"The {what} must be one line of plain text of at most {limit} characters, "
+            "without control, invisible or direction characters."
+        )
+    if required and not cleaned:
         raise _refuse(f"The {what} is missing.")
-    return value.strip()
+    return cleaned
 
 
 def _checked_terms(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from django.db.models import Count, Max
@@ -15,14 +14,11 @@ from blauweknop.protocol import jws, scheme_document
 from blauweknop.protocol.errors import ProtocolError
 from blauweknop.protocol.jwk import KeySet
 from blauweknop.protocol.scheme_document import AuditAnchor
+from blauweknop.protocol.text import plain
 from blauweknop.scheme.models import OPERATOR, AuditEntry, Key, PublishedDocument
 
 GENESIS = "0" * 64  # the "previous" of the first entry
 MAX_REASON = 1000  # characters: a few sentences; the audit trail is no place for documents
-# What a reason may not hold: it is kept for good and read on pages and in terminals. A control character
-# (ESC starts a terminal's colour and cursor codes; a line break is fine), half a UTF-16 pair, or a character
-# that turns the direction of text (the reason then reads differently from what it says).
-_BAD_IN_REASON = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class BadReason(ValueError):
@@ -32,15 +28,16 @@ class BadReason(ValueError):
 def checked_reason(text: Any) -> str:
     """``text`` stripped, when fit to be kept in the audit trail for good; else :class:`BadReason`.
 
-    Refused: blank, longer than :data:`MAX_REASON`, or holding a control character (other than a line
-    break), a broken character or a character that turns the direction of text.
+    Refused: blank, longer than :data:`MAX_REASON`, or not plain text (:func:`blauweknop.protocol.text.plain`:
+    a control character other than a line break, which could drive a terminal; a character that turns the
+    direction of text or is invisible, so that the reason reads otherwise than it is; half a UTF-16 pair).
     """
     reason = text.replace("\r\n", "\n").strip() if isinstance(text, str) else ""
     if not reason:
         raise BadReason(_("Schrijf een reden op. De reden komt in het logboek."))
     if len(reason) > MAX_REASON:
         raise BadReason(_("De reden is te lang. Gebruik hoogstens %(max)d tekens.") % {"max": MAX_REASON})
-    if _BAD_IN_REASON.search(reason):
+    if plain(reason, lines=True) is None or "\t" in reason or "\r" in reason:  # lines, but no tabs or bare CRs
         raise BadReason(
             _(
                 "De reden bevat een teken dat we niet bewaren, zoals een stuurteken of een teken dat de "
