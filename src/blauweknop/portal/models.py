@@ -150,17 +150,23 @@ class OpenedRequest(models.Model):
     """A requester's request (OpenID4VP, verified) that a citizen opened and has not decided on yet.
 
     Bound to the session that opened it: nobody else can decide on it. The signed request object is
-    kept as fetched, so the decision is made on exactly what the citizen was shown.
+    kept as fetched, so the decision is made on exactly what the citizen was shown. The same link opened
+    again in the session finds this one (``link``), and a citizen keeps only a few undecided ones.
     """
 
     id = models.CharField(max_length=32, primary_key=True, default=new_record_id)
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    citizen = models.CharField(max_length=64, blank=True, db_index=True)  # keyed pseudonym, never the BSN
+    link = models.CharField(max_length=32, blank=True)  # digest of client_id and request_uri
     client_id = models.CharField(max_length=20)  # the requester's OIN
     request_object = models.TextField()
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     consent = models.OneToOneField("Consent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # What the done page tells (blauweknop.portal.sharing): on the row, not in the session, which two tabs
+    # saving at once would overwrite (attacker review A2).
+    outcome = models.JSONField(null=True, blank=True)
 
 
 class Consent(models.Model):

@@ -6,7 +6,6 @@ works without JavaScript: the choice is one form with two buttons.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -37,13 +36,18 @@ WRONG_CODE = gettext_lazy(
     "Deze code klopt niet. Een code heeft 8 letters en cijfers, bijvoorbeeld K7QM-2XRD. "
     "Kijk de code na in de brief, e-mail of app van de organisatie."
 )
-# The links (and codes) this session opened, by a digest of client_id and request_uri, with the opened request:
-# a link opened again after the decision, which the requester no longer serves, is known as answered.
-OPENED_LINKS = "bk_delen_links"
-KEEP_LINKS = 20
 TOO_MANY = gettext_lazy(
     "Vanaf dit netwerk is te vaak een verkeerde code ingevuld. Misschien deed iemand anders dat. "
     "Probeer het over 15 minuten opnieuw. Of vraag de organisatie om de link van het verzoek."
+)
+# The limit of one citizen's own wrong tries, whatever network they use (attacker review A7).
+TOO_MANY_LINKS = gettext_lazy(
+    "U opende te veel links die niet werken. Wacht een kwartier en probeer het opnieuw. "
+    "Kreeg u de link van een organisatie? Vraag hen om een nieuwe."
+)
+TOO_MANY_CODES = gettext_lazy(
+    "U vulde te vaak een code in die niet werkt. Wacht een kwartier en probeer het opnieuw. "
+    "Kreeg u de code van een organisatie? Vraag hen om een nieuwe."
 )
 
 
@@ -83,27 +87,24 @@ class CodeForm(forms.Form):
         return code
 
 
-def _link_key(client_id: str, uri: str) -> str:
-    return hashlib.sha256(f"{client_id}\n{uri}".encode()).hexdigest()[:32]
+async def _citizen(request: HttpRequest) -> str:
+    """The logged-in citizen's pseudonym: what their tries and opened requests are counted by."""
+    return pseudonym((await request.auser()).bsn)
 
 
-async def _remember(request: HttpRequest, client_id: str, uri: str, opened: OpenedRequest) -> None:
-    kept = await request.session.aget(OPENED_LINKS, {})
-    kept.pop(key := _link_key(client_id, uri), None)
-    kept[key] = opened.pk
-    await request.session.aset(OPENED_LINKS, dict(list(kept.items())[-KEEP_LINKS:]))
+async def _opened_before(request: HttpRequest, client_id: str, uri: str) -> HttpResponse | None:
+    """The page for a link this session opened before: its decision if taken, else the same review page again.
 
-
-async def _answered(request: HttpRequest, client_id: str, uri: str) -> Consent | None:
-    """The citizen's decision on the request this link names, if this session opened and decided on it."""
-    opened_id = (await request.session.aget(OPENED_LINKS, {})).get(_link_key(client_id, uri))
-    found = await sharing.mine(request, opened_id) if opened_id else None
-    if found is None or found.consent_id is None:
+    Neither fetches the request object again nor keeps another copy of it (attacker review A10).
+    """
+    found = await sharing.opened_before(request, client_id, uri)
+    if found is None:
         return None
-    return await Consent.objects.filter(pk=found.consent_id).afirst()
-
-
-async def _answered_page(request: HttpRequest, consent: Consent) -> HttpResponse:
+    if found.decided_at is None:
+        return _see_other("portal:share-review", opened=found.pk)
+    consent = await Consent.objects.filter(pk=found.consent_id).afirst() if found.consent_id else None
+    if consent is None:  # still at work, or it broke off: the done page says which
+        return _see_other("portal:share-done", opened=found.pk)
     return await arender(request, "portal/share_answered.html", {"consent": consent})
 
 
@@ -119,7 +120,7 @@ async def _not_known(request: HttpRequest, requester: Participant) -> HttpRespon
         requester=requester,
         status=404,
     )
-    citizen = pseudonym((await request.auser()).bsn)
+    citizen = await _citizen(request)
     decided_before = await Consent.objects.filter(citizen=citizen, requester_oin=requester.oin).aexists()
     return await _problem(request, problem, decided_before=decided_before)
 
@@ -148,7 +149,12 @@ async def _problem(request: HttpRequest, problem: sharing.NotOpened, *, decided_
 @citizen_required
 @require_http_methods(["GET"])
 async def start(request: HttpRequest) -> HttpResponse:
-    """A requester's link (``client_id``, ``request_uri``) opens its request; without them, the code form."""
+    """A requester's link (``client_id``, ``request_uri``) opens its request; without them, the code form.
+
+    Links the requester does not know are counted per client address and per citizen, with the code form's
+    wrong codes: the portal asks every requester for all citizens, and one citizen's made-up links must
+    not make a requester refuse the portal (attacker review A7).
+    """
     client_id, uri = request.GET.get("client_id", ""), request.GET.get("request_uri", "")
     if client_id or uri:
         if not client_id or not uri:
@@ -162,15 +168,20 @@ async def start(request: HttpRequest) -> HttpResponse:
                     ),
                 ),
             )
-        if (answered := await _answered(request, client_id, uri)) is not None:
-            return await _answered_page(request, answered)
+        if (before := await _opened_before(request, client_id, uri)) is not None:
+            return before
+        citizen = await _citizen(request)
+        if limit := await attempts.take_counted(request, citizen):
+            words = TOO_MANY_LINKS if limit == attempts.CITIZEN else TOO_MANY
+            return await _problem(request, sharing.NotOpened("too_many", str(words), status=429))
         try:
-            opened = await sharing.open(request, client_id, uri)
+            opened = await sharing.open(request, client_id, uri, citizen)
         except sharing.NotOpened as problem:
-            if problem.code == "not_found" and problem.requester is not None:
+            if problem.code == "not_found" and problem.requester is not None:  # a link that does not work stays counted
                 return await _not_known(request, problem.requester)
+            await attempts.give_back(request, citizen)
             return await _problem(request, problem)
-        await _remember(request, client_id, uri, opened)
+        await attempts.give_back(request, citizen)
         return _see_other("portal:share-review", opened=opened.pk)
     scheme = await scheme_client.current()
     return await _start_page(request, CodeForm(sharing.requesters(scheme)))
@@ -182,25 +193,26 @@ async def start(request: HttpRequest) -> HttpResponse:
 async def open_code(request: HttpRequest) -> HttpResponse:
     """The code form: the request of the chosen organisation with that code, opened as its link would.
 
-    Wrong codes are counted per client address, together with the verify page's check codes.
+    Wrong codes are counted per client address, together with the verify page's check codes, and per citizen,
+    together with links that do not work.
     """
     if request.method == "GET":  # e.g. back from DigiD after the session ran out
         return redirect("portal:share-start")
     scheme = await scheme_client.current()
     form = CodeForm(sharing.requesters(scheme), request.POST)
+    citizen = await _citizen(request)
     if not form.is_valid():
-        if "code" in form.errors and not await attempts.take(request):
-            return await _too_many(request, form)
+        if "code" in form.errors and (limit := await attempts.take_counted(request, citizen)):
+            return await _too_many(request, form, limit)
         return await _start_page(request, form, status=400)
-    if not await attempts.take(request):
-        return await _too_many(request, form)
     requester = scheme.organisations[form.cleaned_data["organisatie"]]
     uri = sharing.request_uri(requester, form.cleaned_data["code"])
-    if (answered := await _answered(request, requester.oin, uri)) is not None:
-        await attempts.give_back(request)
-        return await _answered_page(request, answered)
+    if (before := await _opened_before(request, requester.oin, uri)) is not None:
+        return before
+    if limit := await attempts.take_counted(request, citizen):
+        return await _too_many(request, form, limit)
     try:
-        opened = await sharing.open(request, requester.oin, uri)
+        opened = await sharing.open(request, requester.oin, uri, citizen)
     except sharing.NotOpened as problem:
         if problem.code == "not_found":  # a wrong code stays counted
             form.add_error(
@@ -212,16 +224,15 @@ async def open_code(request: HttpRequest) -> HttpResponse:
                 % {"name": requester.name},
             )
             return await _start_page(request, form, status=404)
-        await attempts.give_back(request)
+        await attempts.give_back(request, citizen)
         return await _problem(request, problem)
-    await attempts.give_back(request)
-    await _remember(request, requester.oin, uri, opened)
+    await attempts.give_back(request, citizen)
     return _see_other("portal:share-review", opened=opened.pk)
 
 
-async def _too_many(request: HttpRequest, form: CodeForm) -> HttpResponse:
+async def _too_many(request: HttpRequest, form: CodeForm, limit: str) -> HttpResponse:
     form.errors.pop("code", None)
-    form.add_error("code", str(TOO_MANY))
+    form.add_error("code", str(TOO_MANY_CODES if limit == attempts.CITIZEN else TOO_MANY))
     return await _start_page(request, form, status=429)
 
 
@@ -329,7 +340,7 @@ async def review(request: HttpRequest, opened: str) -> HttpResponse:
         context = _review_context(scheme, asked, request.POST, errors)
         return await arender(request, "portal/share_review.html", context, status=400)
     citizen = await session.citizen(request, await request.auser())
-    await sharing.decide(request, found, scheme, asked, citizen, choice)
+    await sharing.decide(found, scheme, asked, citizen, choice)
     return _see_other("portal:share-done", opened=found.pk)
 
 
@@ -382,7 +393,7 @@ async def done(request: HttpRequest, opened: str) -> HttpResponse:
     found = await _mine(request, opened)
     if found.decided_at is None:
         return redirect("portal:share-review", opened=found.pk)
-    outcome = await sharing.outcome(request, found)
+    outcome = found.outcome
     if outcome is None and timezone.now() - found.decided_at < BUSY_AT_MOST:
         # The same form sent twice: the first is still at work. The page asks again by itself (no JavaScript).
         response = await arender(request, "portal/share_done.html", {"busy": True, "path": request.path})

@@ -2,16 +2,18 @@
 
 A requester's link (or its short code) names a signed request object (OpenID4VP, docs/plus.md §1). The
 portal fetches it only from the requester's own address in the scheme document, verifies it, and keeps
-it for this session (``OpenedRequest``): the citizen decides on exactly what was shown. A yes asks every
-holder of each asked document type for a fresh copy bound to a key made for this consent, presents only
-the approved fields to the requester and records the delivery; a no tells the requester so. A decision
-is taken once, however often the form is sent.
+it for this session (``OpenedRequest``): the citizen decides on exactly what was shown. The same link
+opened again finds what this session opened before; a citizen keeps at most :data:`KEEP_OPEN` undecided.
+A yes asks every holder of each asked document type for a fresh copy bound to a key made for this consent,
+presents only the approved fields to the requester and records the delivery; a no tells the requester so.
+A decision is taken once, however often the form is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import logging
 import re
@@ -57,8 +59,8 @@ MAX_ANSWER_READ = 64 * 1024  # the requester's reply to our answer is only looke
 PROBLEM_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a code from another party counts only if it looks like one
 CODE_LENGTH = 8  # a share code: 8 Crockford base32 characters (40 bits), shown as XXXX-XXXX
 CODE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the last part of a request_uri: a requester's code
-# The outcome of a decision, kept in the session for the done page, by opened request.
-OUTCOMES = "bk_delen_uitkomsten"
+# Undecided requests one citizen keeps: more opened drop the oldest (attacker review A10).
+KEEP_OPEN = 20
 
 
 class NotOpened(Exception):
@@ -246,11 +248,31 @@ def verified(scheme: SchemeDocument, client_id: str, request_object: str) -> ope
     return asked
 
 
-async def open(request: HttpRequest, client_id: str, uri: str) -> OpenedRequest:
+def link_key(client_id: str, uri: str) -> str:
+    """What names one link (or code) of one requester, short and of one length, however long the link."""
+    return hashlib.sha256(f"{client_id}\n{uri}".encode()).hexdigest()[:32]
+
+
+async def opened_before(request: HttpRequest, client_id: str, uri: str) -> OpenedRequest | None:
+    """The request this session opened last from this link: decided, or undecided and not expired; else ``None``."""
+    if not request.session.session_key:
+        return None
+    found = (
+        await OpenedRequest.objects.filter(session_id=request.session.session_key, link=link_key(client_id, uri))
+        .order_by("-opened_at")
+        .afirst()
+    )
+    if found is None or (found.decided_at is None and found.expires_at <= timezone.now()):
+        return None
+    return found
+
+
+async def open(request: HttpRequest, client_id: str, uri: str, citizen: str) -> OpenedRequest:
     """Fetch and verify the request object at ``uri`` of requester ``client_id`` and keep it for this session.
 
     The object is fetched only from under the requester's own address in the scheme document.
-    :class:`NotOpened` says why not, in plain words.
+    :class:`NotOpened` says why not, in plain words. ``citizen`` (a pseudonym) keeps at most
+    :data:`KEEP_OPEN` undecided requests: opening another drops the oldest.
     """
     scheme = await scheme_client.current()
     requester = _requester(scheme, client_id[:40])
@@ -267,12 +289,18 @@ async def open(request: HttpRequest, client_id: str, uri: str) -> OpenedRequest:
         )
     request_object = await _download(scheme, requester, uri)
     asked = verified(scheme, client_id, request_object)
-    return await OpenedRequest.objects.acreate(
+    opened = await OpenedRequest.objects.acreate(
         session_id=request.session.session_key,
+        citizen=citizen,
+        link=link_key(client_id, uri),
         client_id=client_id,
         request_object=request_object,
         expires_at=datetime.fromtimestamp(asked.expires_at, UTC),
     )
+    undecided = OpenedRequest.objects.filter(citizen=citizen, decided_at__isnull=True)
+    kept = [pk async for pk in undecided.order_by("-opened_at", "-pk").values_list("pk", flat=True)[:KEEP_OPEN]]
+    await undecided.exclude(pk__in=kept).adelete()
+    return opened
 
 
 async def mine(request: HttpRequest, opened_id: str) -> OpenedRequest | None:
@@ -499,7 +527,14 @@ async def _deliver(
         logger.warning("share under consent %s not delivered: no copy of %s", consent.pk, ",".join(missing) or "-")
         await sync_to_async(consents.not_delivered)(consent, "ontbreekt")
         return _outcome("ontbreekt", consent, ontbreekt=missing, onbereikbaar=unreachable)
-    answer = {"vp_token": json.dumps(presented.vp_token), "state": asked.state, "toestemming": consent.pk}
+    # Which holders gave no answer now, as a standing fetch says (fetch_api): the requester knows the data are
+    # not whole. An extra parameter, which OpenID4VP lets a verifier that does not know it ignore.
+    answer = {
+        "vp_token": json.dumps(presented.vp_token),
+        "state": asked.state,
+        "toestemming": consent.pk,
+        "nietBereikt": json.dumps(sorted(set(presented.unreachable))),
+    }
     if until is not None:
         answer["toegangTot"] = until.isoformat()
     reply = await _post(scheme, asked.response_uri, answer)
@@ -548,7 +583,6 @@ def _given(
 
 
 async def decide(
-    request: HttpRequest,
     opened: OpenedRequest,
     scheme: SchemeDocument,
     asked: openid4vp.AuthorizationRequest,
@@ -558,7 +592,7 @@ async def decide(
     """Carry out the citizen's decision on ``opened``: ``choice`` to share, ``None`` to refuse.
 
     The decision is taken once: ``None`` when it was taken already (the form sent twice). Otherwise the
-    outcome, also kept in the session for the done page.
+    outcome, also kept with ``opened`` for the done page.
     """
     if not await claim(opened):
         return None
@@ -583,12 +617,5 @@ async def decide(
         result = await _deliver(scheme, asked, consent, wallet_key, citizen, choice.approved, choice.until)
         if choice.until:
             result["tot"] = choice.until.isoformat()
-    kept = await request.session.aget(OUTCOMES, {})
-    kept[opened.pk] = result
-    await request.session.aset(OUTCOMES, kept)
+    await OpenedRequest.objects.filter(pk=opened.pk).aupdate(outcome=result)
     return result
-
-
-async def outcome(request: HttpRequest, opened: OpenedRequest) -> dict[str, Any] | None:
-    """The outcome of the decision on ``opened``, if it is known in this session yet."""
-    return (await request.session.aget(OUTCOMES, {})).get(opened.pk)
