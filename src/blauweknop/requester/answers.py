@@ -1,15 +1,17 @@
 """The answer to a share request (OpenID4VP ``direct_post`` to ``<endpoints.requester>/antwoorden``).
 
 The wallet posts, form-encoded, ``state`` and either ``vp_token`` or ``error=access_denied``; the
-portal adds ``toestemming`` (its consent record id) and, for standing access, ``toegangTot`` (the
-last day the citizen approved, never later than asked). Every presentation is verified first, off
-any transaction; then, in one transaction, the request is answered once, each presentation is
-accepted once (a replay is refused) and only the disclosed claims are stored, with their end date.
+portal adds ``toestemming`` (its consent record id), for standing access ``toegangTot`` (the last
+day the citizen approved, never later than asked), and ``nietBereikt`` (a JSON list of the OINs of
+the holders that gave it no answer: what they hold is missing; kept as ``ShareRequest.not_reached``).
+Every presentation is verified first, off any transaction; then, in one transaction, the request is
+answered once, each presentation is accepted once (a replay is refused) and only the disclosed claims
+are stored, with their end date.
 
-Anyone who fetched the request object knows its ``state``. So a refusal, and the consent id and end
-date of standing access, count only with a client assertion of a certified app manager for exactly
-this address (``client_assertion_type``, ``client_assertion``; each once). A presentation proves
-itself: without an assertion (another OpenID4VP wallet) it is taken as a one-time answer.
+Anyone who fetched the request object knows its ``state``. So a refusal, and the consent id, the end
+date of standing access and the holders not reached, count only with a client assertion of a certified
+app manager for exactly this address (``client_assertion_type``, ``client_assertion``; each once). A
+presentation proves itself: without an assertion (another OpenID4VP wallet) it is taken as a one-time answer.
 
 A request the back office made for one citizen (``ShareRequest.subject``) takes only presentations
 that show that citizen's BSN: anyone with the link can answer, and another citizen's data must not
@@ -33,6 +35,7 @@ from blauweknop.api import ApiProblem
 from blauweknop.db import write_transaction
 from blauweknop.protocol import client_assertion, dcql, openid4vp, sdjwt
 from blauweknop.protocol.client_assertion import ClientAssertion
+from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError, VerificationError
 from blauweknop.protocol.scheme_document import APP_MANAGER, SchemeDocument
 from blauweknop.protocol.validity import DEFAULT_LEEWAY
@@ -50,6 +53,8 @@ CONSENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Our states are 22 or more URL-safe characters; anything else is not looked up (PostgreSQL refuses a NUL).
 STATE = re.compile(r"[\x20-\x7e]{22,128}")  # printable ASCII
+MAX_NOT_REACHED = 200  # holders an answer may name as not reached: far more than issue any one type
+OIN = re.compile(r"[0-9]{20}")
 # A presentation's Key Binding JWT is accepted for this long: until then, the same one again is a replay.
 PRESENTATION_KEPT = timedelta(seconds=sdjwt.DEFAULT_KB_MAX_AGE + 2 * DEFAULT_LEEWAY)
 
@@ -169,6 +174,27 @@ def _approved_until(form: dict[str, str], share_request: ShareRequest, today: da
     return until
 
 
+def not_reached(body: Any) -> list[str]:
+    """The OINs of the holders the app manager's answer names as not reached (``nietBereikt``).
+
+    What it sends is read with care: at most :data:`MAX_NOT_REACHED`, and only what looks like an OIN.
+    """
+    named = body.get("nietBereikt") if isinstance(body, dict) else None
+    if not isinstance(named, list):
+        return []
+    return sorted({oin for oin in named[:MAX_NOT_REACHED] if isinstance(oin, str) and OIN.fullmatch(oin)})
+
+
+def _not_reached_in(form: dict[str, str]) -> list[str]:
+    """``nietBereikt`` of a form-encoded answer: a JSON list of OINs (none when it is left out)."""
+    if "nietBereikt" not in form:
+        return []
+    try:
+        return not_reached({"nietBereikt": json_loads(form["nietBereikt"])})
+    except ProtocolError as exc:
+        raise _invalid("nietBereikt is not a JSON list of OINs.") from exc
+
+
 def verified(
     vp_token: Any, request: openid4vp.AuthorizationRequest, scheme: SchemeDocument, now: int
 ) -> list[openid4vp.Received]:
@@ -268,10 +294,11 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
         return _close(tenant, share_request, ShareRequest.State.REFUSED, consent, None, [], now, app_manager)
     if not form.get("vp_token"):
         raise _invalid("The answer holds neither vp_token nor error.")
-    until = None
+    until, missing = None, []
     if app_manager is None:  # another wallet: the data, once; no standing access without the certified app manager
         consent = ""
     else:
+        missing = _not_reached_in(form)
         if not consent and share_request.access == ShareRequest.Access.STANDING:
             raise _invalid("Standing access needs the consent record id (toestemming).")
         until = _approved_until(form, share_request, timezone.localdate(now))
@@ -287,7 +314,9 @@ def answer(tenant: RequesterTenant, form: dict[str, str], *, now: datetime | Non
             share_request.pk,
         )
         raise WRONG_SUBJECT
-    return _close(tenant, share_request, ShareRequest.State.APPROVED, consent, until, received, now, app_manager)
+    return _close(
+        tenant, share_request, ShareRequest.State.APPROVED, consent, until, received, now, app_manager, missing
+    )
 
 
 def _close(
@@ -299,7 +328,9 @@ def _close(
     received: list[openid4vp.Received],
     now: datetime,
     app_manager: ClientAssertion | None,
+    missing: list[str] | None = None,
 ) -> ShareRequest:
+    """Answer ``share_request`` once, as ``status``; ``missing``: the holders the app manager did not reach."""
     with write_transaction():
         used_once(app_manager)
         # Two answers at once: the first to get here answers the request, the other finds it answered.
@@ -309,6 +340,7 @@ def _close(
             app_manager=app_manager.client_id if app_manager and consent else "",
             approved_until=until,
             answered_at=now,
+            not_reached=missing or [],
         )
         if not updated:
             raise ALREADY_ANSWERED

@@ -236,11 +236,15 @@ def _answer(scheme: SchemeDocument, slug: str, form: dict[str, str]) -> ShareReq
                             "error": {"type": "string", "enum": ["access_denied"]},
                             "toestemming": {"type": "string", "description": "The portal's consent record id."},
                             "toegangTot": {"type": "string", "format": "date"},
+                            "nietBereikt": {
+                                "type": "string",
+                                "description": "JSON: [OIN, ...], the holders that gave the app manager no answer.",
+                            },
                             "client_assertion_type": {"type": "string", "enum": [client_assertion.ASSERTION_TYPE]},
                             "client_assertion": {
                                 "type": "string",
                                 "description": "The app manager's private_key_jwt; needed for error, "
-                                "toestemming and toegangTot.",
+                                "toestemming, toegangTot and nietBereikt.",
                             },
                         },
                         "required": ["state"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,8 +47,6 @@ ENDS_ACCESS = {
 }
 # Access that ended (the app manager told, or an earlier fetch found out) is refused here, without asking.
 ENDED = {state: code for code, state in ENDS_ACCESS.items()}
-MAX_NOT_REACHED = 200  # holders a fetch may name as not reached: far more than issue any one type
-OIN = re.compile(r"[0-9]{20}")
 
 
 class FetchRefused(Exception):
@@ -141,21 +138,10 @@ def standing_fetch(
     if not answers.about_subject(share_request, request.query, received):
         logger.warning("requester %s: the portal's answer to a standing fetch is not about the citizen", tenant.oin)
         raise FetchFailed("wrong_subject", "The portal sent data that are not about the person this request is for.")
-    share_request.not_reached = not_reached(answer.body)
+    share_request.not_reached = answers.not_reached(answer.body)
     with write_transaction():
         ShareRequest.objects.filter(pk=share_request.pk).update(not_reached=share_request.not_reached)
         return answers.store(tenant, share_request, received, ReceivedCredential.Via.STANDING, now)
-
-
-def not_reached(body: Any) -> list[str]:
-    """The OINs of the holders the portal's answer to a standing fetch names as not reached (``nietBereikt``).
-
-    What the portal sends is read with care: at most :data:`MAX_NOT_REACHED`, and only what looks like an OIN.
-    """
-    named = body.get("nietBereikt") if isinstance(body, dict) else None
-    if not isinstance(named, list):
-        return []
-    return sorted({oin for oin in named[:MAX_NOT_REACHED] if isinstance(oin, str) and OIN.fullmatch(oin)})
 
 
 def _allowed(
