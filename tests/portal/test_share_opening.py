@@ -58,8 +58,14 @@ def test_another_citizen_still_opens_a_link_and_right_links_are_not_counted(
 ):
     for number in range(20):
         assert citizen.get(_link(_made_up(requester, number))).status_code == 404
+    second = next(bsn for bsn in two_citizen_bsns if bsn != citizen_bsn)
+    same_network = Client()
+    log_in(same_network, second)
+    shut = same_network.get(_link(requester.ask()))  # the address's limit, as for the code form
+    assert shut.status_code == 429
+    assert "Vanaf dit netwerk is te vaak een verkeerde code ingevuld." in shut.content.decode()
     other = Client(REMOTE_ADDR="10.0.0.8")
-    log_in(other, next(bsn for bsn in two_citizen_bsns if bsn != citizen_bsn))
+    log_in(other, second)
     for number in range(25):  # right links, each a request of its own: given back, never refused
         assert other.get(_link(requester.ask(f"GOED{number:04d}"))).status_code == 303
 
