@@ -197,7 +197,8 @@ def test_a_requester_hammering_a_withdrawn_consent_makes_one_notice_per_holder(w
     assert refusal_notices.tell_pending() == 0
     assert len(refusals(bsn)) == len(holders)
     kinds = Counter(ConsentEvent.objects.filter(consent=consent).values_list("kind", flat=True))
-    assert kinds[ConsentEvent.Kind.FETCH_REFUSED] == 110  # the portal's own register keeps every refusal
+    # The portal's own register keeps a day's worth, not every one: the citizen's page stays readable.
+    assert kinds[ConsentEvent.Kind.FETCH_REFUSED] == consents.REFUSALS_RECORDED_PER_DAY
 
 
 def portal_assertion(url: str) -> str:

@@ -40,6 +40,8 @@ SEAL_VERSION = 1
 # The refusals of a standing fetch the holders that delivered under the consent record too (issue 10, item 8),
 # by the fetch API's problem codes. Not an unknown consent, a replay or silent holders: no consent stood in the way.
 TOLD_TO_HOLDERS = frozenset(FETCH_REFUSED_ACTIVITIES)
+# Refused fetches recorded per consent in 24 hours: enough to show and count a requester that goes on fetching.
+REFUSALS_RECORDED_PER_DAY = 20
 # A one-time consent is answered at once; one still open this long after the decision never was delivered.
 ONCE_ENDS_AFTER = timedelta(hours=1)
 
@@ -193,12 +195,21 @@ def not_delivered(consent: Consent, reason: str) -> None:
 def fetch_refused(consent: Consent, code: str) -> None:
     """Record a standing fetch the portal refused, by its problem code; inside the caller's transaction.
 
-    A refusal the holders record too (:data:`TOLD_TO_HOLDERS`) is queued for each holder that delivered
+    At most :data:`REFUSALS_RECORDED_PER_DAY` are events of the consent in 24 hours (the rest are logged). A refusal the holders record too (:data:`TOLD_TO_HOLDERS`) is queued for each holder that delivered
     under the consent (:class:`RefusalNotice`), once an hour; the worker tells them
     (:mod:`blauweknop.portal.refusal_notices`), never this request.
     """
     now = timezone.now()
-    ConsentEvent.objects.create(consent=consent, kind=ConsentEvent.Kind.FETCH_REFUSED, at=now, detail={"code": code})
+    day = ConsentEvent.objects.filter(
+        consent=consent, kind=ConsentEvent.Kind.FETCH_REFUSED, at__gt=now - timedelta(days=1)
+    ).values_list("pk", flat=True)[:REFUSALS_RECORDED_PER_DAY]
+    refused = list(day)
+    if len(refused) < REFUSALS_RECORDED_PER_DAY:
+        ConsentEvent.objects.create(
+            consent=consent, kind=ConsentEvent.Kind.FETCH_REFUSED, at=now, detail={"code": code}
+        )
+    else:  # a requester hammering a consent must not grow the citizen's record (and page) without end
+        logger.warning("refused fetch under consent %s not recorded: %d in a day already", consent.pk, len(refused))
     if code not in TOLD_TO_HOLDERS:
         return
     hour = now.replace(minute=0, second=0, microsecond=0)

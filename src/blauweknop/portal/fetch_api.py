@@ -16,6 +16,7 @@ from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Schema
@@ -57,6 +58,11 @@ HOLDERS_SILENT = ApiProblem(503, "holders_unavailable", "Not every source could 
 FETCHES_PER_DAY = 24
 TOO_OFTEN = ApiProblem(
     429, "too_many_fetches", f"This consent allows at most {FETCHES_PER_DAY} fetches in 24 hours. Try again later."
+)
+# One fetch per consent at a time: fetches sent at once would each ask every holder (a copy and a line in the
+# citizen's records each) before any of them counts as a delivery.
+ONE_AT_A_TIME = ApiProblem(
+    429, "fetch_in_progress", "Another fetch under this consent is running. Wait for its answer before you fetch again."
 )
 
 
@@ -134,6 +140,7 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certi
         if refusal is not None:
             register.fetch_refused(consent, refusal.code)
         too_often = consent is not None and refusal is None and _fetched_enough(consent)
+        running = consent is not None and refusal is None and not too_often and not _start(consent)
     if not fresh:
         logger.warning("standing fetch refused: client assertion replayed by %s", assertion.client_id)
         raise ApiProblem(401, "assertion_replayed", "This client assertion was used before; make a new one.")
@@ -146,7 +153,26 @@ def admit(assertion: client_assertion.ClientAssertion, consent_id: str, *, certi
         # Not an event of the consent: a requester polling must not grow the citizen's record without end.
         logger.warning("standing fetch under consent %s refused: more than %d a day", consent.pk, FETCHES_PER_DAY)
         raise TOO_OFTEN
+    if running:
+        logger.warning("standing fetch under consent %s refused: another one is running", consent.pk)
+        raise ONE_AT_A_TIME
     return consent
+
+
+def _running(consent: Consent) -> str:
+    return f"blauweknop:ophaling:{consent.pk}"
+
+
+def _start(consent: Consent) -> bool:
+    """Mark a fetch under ``consent`` as running, unless one is; shared by every web process (the cache).
+
+    The mark lapses by itself after the longest a fetch can take, should its process die before :func:`_done`.
+    """
+    return cache.add(_running(consent), True, timeout=int(settings.OVERVIEW_TIMEOUT) + 60)
+
+
+def _done(consent: Consent) -> None:
+    cache.delete(_running(consent))
 
 
 def _fetched_enough(consent: Consent) -> bool:
@@ -175,6 +201,14 @@ async def fetch(request: HttpRequest, body: Ophaling) -> dict:
     assertion, certified = _authenticated(body.client_assertion, scheme)
     consent = await sync_to_async(admit)(assertion, body.toestemming, certified=certified)
     try:
+        return await _fetch(scheme, consent, certified, body.nonce)
+    finally:
+        await sync_to_async(_done)(consent)
+
+
+async def _fetch(scheme: SchemeDocument, consent: Consent, certified: bool, nonce: str) -> dict:
+    """Ask the holders for ``consent``'s data anew and hand it over, if the consent still allows it then."""
+    try:
         standing = register.unseal(consent)
     except register.Unreadable:
         raise ApiProblem(503, "unavailable", "This consent cannot be used now. Try again later.") from None
@@ -188,7 +222,7 @@ async def fetch(request: HttpRequest, body: Ophaling) -> dict:
             consent.approved,
             sharing=sharing,
             aud=consent.requester_oin,
-            nonce=body.nonce,
+            nonce=nonce,
         )
     except ProtocolError as exc:
         logger.error("standing fetch under consent %s: presenting failed: %s", consent.pk, exc.code)
