@@ -46,7 +46,8 @@ def test_a_first_share_with_a_holder_down_is_kept_and_shown_as_not_whole(client,
     )[0]
     name = Organisation.objects.get(oin=silent).name
     whole = created(_every_debt(), slug=COUNSELLOR_SLUG, oin=COUNSELLOR)
-    part = created(_every_debt(), slug=COUNSELLOR_SLUG, oin=COUNSELLOR)
+    once = {key: value for key, value in _every_debt().items() if key != "toegangTot"}
+    part = created({**once, "toegang": "eenmalig"}, slug=COUNSELLOR_SLUG, oin=COUNSELLOR)
 
     def shares(bsn: str, made: dict) -> None:
         assert log_in(client, bsn).status_code == 302
@@ -63,7 +64,10 @@ def test_a_first_share_with_a_holder_down_is_kept_and_shown_as_not_whole(client,
     assert state["status"] == "goedgekeurd" and state["ontvangen"], state
     assert state["nietBereikt"] == [silent]
     assert staff_log_in(client, "sam", make_staff(COUNSELLOR, "sam")).status_code == 302
-    assert f"Niet compleet: {name} gaf nu geen antwoord." in _page(client, part["code"])
+    # A one-time share cannot be fetched again: the advice is a new request, not "fetch again later".
+    page = _page(client, part["code"])
+    assert f"Niet compleet: {name} gaf geen antwoord. Wilt u ook die gegevens? Maak een nieuw verzoek." in page
+    assert "Haal later opnieuw op" not in page
     assert 'id="niet-compleet"' not in _page(client, whole["code"])
 
 

@@ -517,6 +517,12 @@ def not_whole(share_request: ShareRequest, scheme: SchemeDocument) -> str:
     if not share_request.not_reached or share_request.status != ShareRequest.State.APPROVED:
         return ""
     names = [getattr(scheme.organisations.get(oin), "name", oin) for oin in share_request.not_reached]
+    if share_request.access == ShareRequest.Access.ONCE:  # nothing to fetch again: only a new share helps
+        return ngettext(
+            "Niet compleet: %(names)s gaf geen antwoord. Wilt u ook die gegevens? Maak een nieuw verzoek.",
+            "Niet compleet: %(names)s gaven geen antwoord. Wilt u ook die gegevens? Maak een nieuw verzoek.",
+            len(names),
+        ) % {"names": display.all_of(names)}
     return ngettext(
         "Niet compleet: %(names)s gaf nu geen antwoord. Haal later opnieuw op.",
         "Niet compleet: %(names)s gaven nu geen antwoord. Haal later opnieuw op.",
