@@ -4,7 +4,14 @@ A holder tells app managers of news about correction requests (:mod:`blauweknop.
 tells holders of standing fetches it refused (:mod:`blauweknop.portal.refusal_notices`), and requesters of
 standing consents that ended (:mod:`blauweknop.portal.end_notices`). Each keeps, per item,
 how often it failed, and tries again after 1, 2, 4 … minutes, at most an hour apart, until about three days
-passed. Only no answer, a timeout, 408, 429 or 5xx say "not now"; any other refusal is final.
+passed. No answer, a timeout, 401, 403, 408, 429 or 5xx say "not now": a receiver that does not trust
+the sender for a moment (the sender suspended for an hour, a scheme document or a clock a little behind) takes
+it later; any other refusal (400, 404, 422 …) is final.
+
+One run has a time limit, and a receiver that hangs uses a whole answer's time. So that a few such receivers
+cannot starve the others, the receivers are told in turn: first those that did not fail lately, then those
+that failed longest ago, each by its oldest item; each receiver gets a share of the time left; and an item
+that is not asked because the time is up is no failure, it is simply told in a later run.
 
 Two workers at once tell each item once: on PostgreSQL its row is locked while it is told (``SELECT … FOR
 UPDATE SKIP LOCKED``: the other worker passes it by); SQLite has no row locks, and a writing transaction there
@@ -15,13 +22,14 @@ the shared cache marks the item as being told.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import TypeVar
 
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from blauweknop import shared_cache
@@ -30,8 +38,11 @@ M = TypeVar("M", bound=models.Model)
 FIRST_WAIT = timedelta(minutes=1)  # after the first failed try; it doubles with every next one
 LONGEST_WAIT = timedelta(hours=1)
 GIVE_UP = timedelta(days=3)  # from the first failed try: then the other side is not coming back for this one
-TRY_AGAIN = (408, 429)  # the only refusals that say "not now" rather than "never"
+# The refusals that say "not now" rather than "never": not trusted now (401: e.g. a scheme document or clock a
+# little behind; 403: e.g. the sender suspended for a while), too early or too busy. All bounded by GIVE_UP.
+TRY_AGAIN = (401, 403, 408, 429)
 LEASE = 120  # seconds an item counts as being told (SQLite): longer than a whole run
+FAILED_LATELY = int(LONGEST_WAIT.total_seconds())  # how long a receiver's last failure puts it behind the others
 
 
 class Outcome(enum.Enum):
@@ -108,15 +119,30 @@ def tell_due(
     lease: str,
     tell: Callable[[M], Outcome],
     failed: Callable[[M], None],
+    *,
+    ends: float,
+    answer: float,
 ) -> int:
     """Tell each receiver (the field ``receiver`` of the items) of at most ``per_receiver`` items ``due()``; how many.
 
     ``tell`` tells one item and settles it when told or refused; ``failed`` counts a try that waits. A receiver
-    that cannot take an item now is not asked again in this run: its others wait for the next. Blocking.
+    that cannot take an item now is not asked again in this run: its others wait for the next. The run ends
+    at ``ends`` (:func:`time.monotonic`); an item is asked only while a whole ``answer`` time is left, and
+    each receiver in turn is asked for more only within its share of the time left. Blocking.
     """
     told = 0
-    for who in sorted(set(due().values_list(receiver, flat=True))):
-        for pk in due().filter(**{receiver: who}).order_by("pk").values_list("pk", flat=True)[:per_receiver]:
+    receivers = _in_turn(due(), receiver, lease)
+    for turn, who in enumerate(receivers):
+        started = time.monotonic()
+        share = (ends - started) / (len(receivers) - turn)
+        for asked, pk in enumerate(
+            due().filter(**{receiver: who}).order_by("pk").values_list("pk", flat=True)[:per_receiver]
+        ):
+            now = time.monotonic()
+            if now + answer > ends:
+                return told  # not asked is no failure: the rest are told in a later run, in turn
+            if asked and now - started >= share:
+                break  # this receiver had its share of the run: the next one's turn
             with claimed(due(), pk, lease) as item:
                 if item is None:
                     continue  # another worker tells it, or told it already, or it waits now
@@ -124,7 +150,28 @@ def tell_due(
                 if outcome in (Outcome.WAITS, Outcome.RECEIVER_FAILED):
                     failed(item)
             if outcome is Outcome.RECEIVER_FAILED:
+                shared_cache.write(_failed_key(lease, who), time.time(), FAILED_LATELY)
                 break
             if outcome is Outcome.TOLD:
                 told += 1
     return told
+
+
+def _failed_key(lease: str, who: str) -> str:
+    """The shared-cache key under which the time of receiver ``who``'s last failure is kept."""
+    return shared_cache.key(f"{lease}-faalde", who)
+
+
+def _in_turn(due: models.QuerySet[M], receiver: str, lease: str) -> list[str]:
+    """The receivers of ``due`` in the order to tell them: not failed lately first, then failed longest ago; each
+    by its oldest item. A receiver that hangs thus goes behind the others once it failed, and those never asked
+    (the run's time was up) come first the next run.
+    """
+    oldest = dict(due.order_by().values(receiver).annotate(oldest=Min("pk")).values_list(receiver, "oldest"))
+    failures = shared_cache.read_many([_failed_key(lease, who) for who in oldest])
+
+    def last_failed(who: str) -> float:
+        at = failures.get(_failed_key(lease, who))
+        return at if isinstance(at, float) else 0.0
+
+    return sorted(oldest, key=lambda who: (last_failed(who), oldest[who], who))

@@ -8,11 +8,12 @@ assertion signed with the holder tenant's current key. The portal then e-mails t
 only "log in"). On a 2xx the flag is cleared.
 
 A refusal is final: a 404 means the portal has no ticket for the kenmerk (it lost it, or never kept it) and
-never will, and any other 4xx but 408 and 429 says the notice itself is wrong; asking again would change
+never will, and any other 4xx but 401, 403, 408 and 429 says the notice itself is wrong; asking again would change
 nothing, and stopping there would block every later notice to that portal. The flag is cleared and the
 operator warned (kenmerk and OINs, never a BSN); the citizen still sees the news after logging in.
-No answer, a timeout, 408, 429 or 5xx means the portal cannot take it now: this request is tried again later
-(after 1, 2, 4 … minutes, at most an hour apart, :func:`backoff`) and the run stops for that app manager.
+No answer, a timeout, 401, 403, 408, 429 or 5xx means the portal cannot take it now (or does not trust the
+holder for a moment): this request is tried again later (after 1, 2, 4 … minutes, at most an hour apart,
+:func:`backoff`) and the run stops for that app manager.
 So does an app manager the scheme document does not list (or suspended); a holder that is not certified now,
 or lacks its key, waits the same way without stopping other holders' notices. Each request keeps its own
 clock (``notice_tries``, ``notice_next_try``): one that waits never blocks the others. After about three days
@@ -26,6 +27,7 @@ next run.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -66,6 +68,7 @@ def tell_pending(per_app_manager: int = PER_APP_MANAGER) -> int:
     if scheme is None:
         logger.warning("correction notices wait: no valid scheme document")
         return 0
+    ends = time.monotonic() + RUN_DEADLINE  # before the probe's own: an item asked has its whole answer time
     with Probe(
         answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
     ) as probe:
@@ -76,6 +79,8 @@ def tell_pending(per_app_manager: int = PER_APP_MANAGER) -> int:
             "melding",
             lambda request: _tell(probe, scheme, request),
             _failed,
+            ends=ends,
+            answer=ANSWER_DEADLINE,
         )
 
 

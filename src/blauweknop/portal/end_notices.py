@@ -11,12 +11,14 @@ counts only refused fetches after it knew (:func:`blauweknop.portal.figures.requ
 
 Retries as for the holders' notices (:mod:`blauweknop.retries`): a 2xx or a final refusal (a 404 says the
 requester never received this consent, e.g. its answer was lost) settles the notice; no answer, a timeout,
-408, 429 or 5xx is tried again later, and the run stops for that requester.
+401, 403, 408, 429 or 5xx is tried again later, and the run stops for that requester. Requesters are told in
+turn: a few that hang cannot starve the others.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -67,6 +69,7 @@ def tell_pending(per_requester: int = PER_REQUESTER) -> int:
     if scheme is None:
         logger.warning("notices of ended consents wait: no valid scheme document")
         return 0
+    ends = time.monotonic() + RUN_DEADLINE  # before the probe's own: an item asked has its whole answer time
     with Probe(
         answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
     ) as probe:
@@ -77,6 +80,8 @@ def tell_pending(per_requester: int = PER_REQUESTER) -> int:
             "eindmelding",
             lambda notice: _tell(probe, scheme, notice),
             _failed,
+            ends=ends,
+            answer=ANSWER_DEADLINE,
         )
 
 

@@ -8,15 +8,17 @@ ingezien?" is built from their records. The refusal queues a :class:`RefusalNoti
 and the refusal code, with a client assertion of this app manager for the exact address. No BSN: it was
 wiped with the withdrawal, and the holder finds the citizen in its own records of that consent.
 
-A 2xx, or any final refusal (a 4xx but 408 and 429; a 404 says the holder shared nothing under the consent
-for us), settles the notice. No answer, a timeout, 408, 429 or 5xx is tried again later with
+A 2xx, or a final refusal (400, 404, 422 …; a 404 says the holder shared nothing under the consent for us),
+settles the notice. No answer, a timeout, 401, 403, 408, 429 or 5xx is tried again later with
 :func:`blauweknop.retries.backoff`, and the run stops for that holder; after about three days it is given up
-with an error in the log. A holder the scheme does not certify now waits the same way.
+with an error in the log. A holder the scheme does not certify now waits the same way. Holders are told in
+turn (:func:`blauweknop.retries.tell_due`): a few that hang cannot starve the others.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -60,6 +62,7 @@ def tell_pending(per_holder: int = PER_HOLDER) -> int:
     if scheme is None:
         logger.warning("refused-fetch notices wait: no valid scheme document")
         return 0
+    ends = time.monotonic() + RUN_DEADLINE  # before the probe's own: an item asked has its whole answer time
     with Probe(
         answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
     ) as probe:
@@ -70,6 +73,8 @@ def tell_pending(per_holder: int = PER_HOLDER) -> int:
             "weigeringsmelding",
             lambda notice: _tell(probe, scheme, notice),
             _failed,
+            ends=ends,
+            answer=ANSWER_DEADLINE,
         )
 
 
