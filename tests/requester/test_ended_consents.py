@@ -24,7 +24,7 @@ from blauweknop.api import ApiProblem
 from blauweknop.demo.organisations import PORTAL_OIN
 from blauweknop.holder.models import SourceRecord
 from blauweknop.portal import consents, end_notices
-from blauweknop.portal.models import ConsentEvent, EndNotice
+from blauweknop.portal.models import Consent, ConsentEvent, EndNotice
 from blauweknop.protocol import client_assertion
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.requester import endings
@@ -106,7 +106,9 @@ def test_a_withdrawal_reaches_its_requester_in_one_worker_run_and_its_next_fetch
 
 def test_an_expired_consent_is_told_too(two):
     (_, woning), _ = two
-    assert consents.expire_due(timezone.now() + timedelta(days=61)) == 2
+    # Their term ran out just now: the requester takes no end date ahead of its own clock (attack review 2, F4).
+    Consent.objects.update(valid_until=timezone.now())
+    assert consents.expire_due(timezone.now()) == 2
     assert sorted(EndNotice.objects.values_list("requester_oin", "reason")) == [
         (WONING, "verlopen"),
         (BANK, "verlopen"),

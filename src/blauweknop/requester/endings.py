@@ -14,14 +14,14 @@ exact address, each once). A consent id this requester does not hold from that a
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Path, Router, Schema
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from blauweknop.api import ApiProblem
 from blauweknop.db import write_transaction
@@ -35,6 +35,8 @@ router = Router(tags=["beeindigde-toestemmingen"])
 PATH = "beeindigde-toestemmingen"  # under the requester's API address; the client assertion's aud is the whole URL
 # Why the app manager ended it, and what the request says from then on.
 ENDS = {"ingetrokken": ShareRequest.State.WITHDRAWN, "verlopen": ShareRequest.State.EXPIRED}
+SKEW = timedelta(minutes=5)  # the app manager's clock may be this much ahead of ours
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no consent ended before this; also keeps UTC arithmetic in range
 UNKNOWN = ApiProblem(404, "unknown_consent", "This organisation holds no standing access under this consent from you.")
 
 
@@ -50,19 +52,21 @@ def record(
     """Record that the app manager of ``token`` ended its ``consent`` for ``reason``; the request it ended. Blocking.
 
     Refusals: the assertion's (401 ``invalid_client``, ``aud_mismatch``, ``expired``, ``assertion_replayed``…;
-    403 ``not_certified``) and :data:`UNKNOWN`. ``ended`` is when the app manager ended it; never later than now.
+    403 ``not_certified``), :data:`UNKNOWN`, and 400 ``invalid_input`` when ``ended`` is before the consent was
+    given or more than :data:`SKEW` after ``now`` (then nothing is written, the assertion not used either).
+    ``ended`` is when the app manager ended it; kept as at most now.
     """
     now = now or timezone.now()
     client = answers.app_manager(tenant, token, f"{tenant.api_url}/{PATH}", now)
-    when = min(ended or now, now)
     with write_transaction():
-        answers.used_once(client)
         found = ShareRequest.objects.filter(
             requester=tenant.requester,
             consent=consent,
             app_manager=client.client_id,
             access=ShareRequest.Access.STANDING,
         ).first()
+        when = now if found is None else _when(found, ended, now)
+        answers.used_once(client)
         if found is not None:
             mine = ShareRequest.objects.filter(pk=found.pk)
             mine.filter(status=ShareRequest.State.APPROVED).update(status=ENDS[reason], ended_at=when)
@@ -76,6 +80,18 @@ def record(
     return found
 
 
+def _when(found: ShareRequest, ended: datetime | None, now: datetime) -> datetime:
+    """When ``found`` ended, by the app manager's ``ended``: not before it was given, nor after ``now`` and
+    :data:`SKEW` (else 400 ``invalid_input``); a little ahead of our clock is taken as ``now``.
+    """
+    if ended is None:
+        return now
+    given = found.answered_at or found.created_at
+    if not given <= ended <= now + SKEW:
+        raise ApiProblem(400, "invalid_input", "beeindigdOp is before the consent was given, or in the future.")
+    return min(ended, now)
+
+
 class BeeindigdeToestemming(Schema):
     """A standing consent the app manager ended. No BSN: the consent id names the request."""
 
@@ -85,11 +101,27 @@ class BeeindigdeToestemming(Schema):
     reden: Literal["ingetrokken", "verlopen"] = Field(
         description="ingetrokken: the citizen withdrew it; verlopen: the approved term ran out."
     )
-    beeindigdOp: AwareDatetime | None = Field(None, description="When the app manager ended it (with a time zone).")
+    beeindigdOp: AwareDatetime | None = Field(
+        None, description="When the app manager ended it (with a time zone): not before it was given, not ahead."
+    )
     client_assertion_type: Literal["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
     client_assertion: str = Field(
         min_length=20, max_length=4000, description="Signed by the app manager; aud = the exact URL called; once."
     )
+
+    @field_validator("beeindigdOp")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """In UTC, and from :data:`EARLIEST` on: a date such as ``0001-01-01T00:00:00+14:00`` has no UTC time."""
+        if value is None:
+            return None
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("not a time this consent can have ended") from None
+        if value < EARLIEST:
+            raise ValueError("not a time this consent can have ended")
+        return value
 
 
 @router.post(
