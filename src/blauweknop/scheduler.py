@@ -48,6 +48,8 @@ SCHEDULE = (
     Periodic("blauweknop.scheme.tasks.renew_scheme_document", timedelta(hours=1), "scheme"),
     # A next key becomes current at most this late after its notice (ten minutes for a participant's).
     Periodic("blauweknop.scheme.tasks.rotate_keys", timedelta(minutes=5), "scheme"),
+    # An application the operator did not decide on lapses after 30 days (docs/scheme-operator.md).
+    Periodic("blauweknop.scheme.applications.lapse_waiting", timedelta(hours=1), "scheme"),
     # Status list tokens live five minutes at a verifier: they are signed again every two minutes.
     Periodic("blauweknop.holder.tasks.publish_status_lists", timedelta(minutes=1), "holder"),
     # The portal mails a citizen who asked within about a minute of a decision on their correction request.

@@ -9,6 +9,14 @@ operator sees them side by side); the key is not in the register until the opera
 OIN that is a participant already, a slug of a participant and a key in the register are taken.
 Only the applicant may ask how its own application stands: with a client assertion signed with the key it applied
 with (:func:`sender`), or, once certified, with a key of the participant in the operator's register.
+
+Anyone may apply under any OIN with any key id (kid), so that nobody can bury an organisation's application or
+make its own status unreadable (attack review 2, F1): while one application of an OIN and kid waits, another with
+the same OIN and kid is refused (409 ``kid_taken``: the real organisation picks another kid, and tells the
+operator which one is its own); at most :data:`MAX_WAITING` applications of one OIN wait at once (409
+``too_many_waiting``; the operator's application page says so); and an application the operator did not decide
+on lapses after :data:`LAPSE_AFTER` (:func:`lapse_waiting`: refused, with a ``lapsed`` audit entry). A status
+question is then answered from the one waiting application of its OIN and kid, found by those exactly.
 """
 
 from __future__ import annotations
@@ -16,11 +24,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
+from django_tasks import task
 
 from blauweknop import shared_cache
 from blauweknop.db import lock_name, write_transaction
@@ -51,9 +61,13 @@ STATUS_WORDS = {
     Organisation.Certification.REVOKED: "ingetrokken",
 }
 WAITING, REFUSED = "aangemeld", "geweigerd"  # an application the operator has not decided on, or turned down
-# The applications of one OIN whose key may have signed a status question (same kid), newest first: anyone may
-# apply with any OIN and kid, so the look is bounded.
+# The decided (refused or lapsed) applications of one OIN and kid whose key may have signed a status question,
+# newest first, after the one that waits: each needed a decision or a lapse, and the look is bounded still.
 MAX_CANDIDATES = 50
+MAX_WAITING = 5  # applications of one OIN waiting at once: the real one and a few mistakes or impostors
+LAPSE_AFTER = timedelta(days=30)  # an application the operator did not decide on in this time is refused
+LAPSED = "lapsed"  # the audit action of an application that lapsed
+LAPSE_BATCH = 500  # applications lapsed per run: the next run takes the rest
 # The keys a participant proves itself with to ask its status: those the operator has not revoked or let lapse.
 PROVING_STATES = (Key.State.NEXT, Key.State.CURRENT, Key.State.RETIRING)
 # How each failure of the signed application is answered: its form is wrong (400), or what it shows is (422).
@@ -190,12 +204,29 @@ def _store(admitted: Admission, public: dict[str, Any], jti: str) -> Application
             raise NotAccepted(
                 409, "key_exists", "This key is known in the scheme already (in use or revoked). Make a new key."
             )
-        if any(thumbprint(waiting) == thumbprint(public) for waiting in _waiting_keys(admitted.oin, public["kid"])):
+        waiting = Application.objects.filter(oin=admitted.oin, state=Application.State.WAITING)
+        same_kid = waiting.filter(kid=public["kid"]).values_list("public_jwk", flat=True).first()
+        if same_kid is not None and thumbprint(same_kid) == thumbprint(public):
             raise NotAccepted(
                 409,
                 "already_applied",
                 "An application of this OIN with this key is waiting for the scheme operator already. "
                 "Ask how it stands with 'blauweknop scheme status'.",
+            )
+        if same_kid is not None:
+            raise NotAccepted(
+                409,
+                "kid_taken",
+                f"An application of this OIN with the key id {public['kid']!r} and another key is waiting already. "
+                "If it is not yours, make a key with another key id, apply with that, and tell the scheme operator "
+                "which key id is yours.",
+            )
+        if waiting.count() >= MAX_WAITING:
+            raise NotAccepted(
+                409,
+                "too_many_waiting",
+                f"{MAX_WAITING} applications of the OIN {admitted.oin} are waiting for the scheme operator already. "
+                "Ask the scheme operator to decide on them; then apply again.",
             )
         stored = Application.objects.create(
             oin=admitted.oin,
@@ -210,18 +241,13 @@ def _store(admitted: Admission, public: dict[str, Any], jti: str) -> Application
     return stored
 
 
-def _waiting_keys(oin: str, kid: str) -> list[dict[str, Any]]:
-    waiting = Application.objects.filter(oin=oin, kid=kid, state=Application.State.WAITING)
-    return list(waiting.values_list("public_jwk", flat=True))
-
-
 def sender(token: str, *, audience: str) -> tuple[client_assertion.ClientAssertion, Application | None]:
     """The verified client assertion ``token`` and whose it is: a participant (``None``) or one application.
 
     A participant signs with a key in the operator's register (:func:`registered_key`); an applicant with the key
-    it applied with. Several applications may name one OIN and one kid (anyone may apply with any), so each of
-    their keys is tried: only the one that holds the private key proves the application is its own. Codes as
-    :func:`blauweknop.protocol.client_assertion.verify_with`.
+    it applied with: the one application of its OIN and kid that waits, else one decided on (newest first, at
+    most :data:`MAX_CANDIDATES`). Only the one that holds the private key proves the application is its own.
+    Codes as :func:`blauweknop.protocol.client_assertion.verify_with`.
     """
     try:
         return client_assertion.verify_with(token, registered_key, audience=audience), None
@@ -236,8 +262,10 @@ def sender(token: str, *, audience: str) -> tuple[client_assertion.ClientAsserti
     # A kid in the register is the register's to judge: once revoked, no old application makes it prove anything.
     if is_valid_oin(iss) and isinstance(kid, str) and not Key.objects.filter(owner=iss, kid=kid).exists():
         # A certified application's key is in the register: there it may be revoked, and then proves nothing.
-        applied = Application.objects.filter(oin=iss, kid=kid).exclude(state=Application.State.CERTIFIED)
-        for candidate in applied.order_by("-pk")[:MAX_CANDIDATES]:
+        applied = Application.objects.filter(oin=iss, kid=kid)
+        waiting = applied.filter(state=Application.State.WAITING).order_by("-pk")[:1]
+        decided = applied.filter(state=Application.State.REFUSED).order_by("-pk")[:MAX_CANDIDATES]
+        for candidate in [*waiting, *decided]:
             try:
                 return client_assertion.verify_with(token, _only(candidate), audience=audience), candidate
             except VerificationError as exc:
@@ -250,6 +278,33 @@ def _only(candidate: Application) -> KeyResolver:
     """A resolver that finds ``candidate``'s key, whatever the assertion names."""
     key = VerifyingKey(candidate.public_jwk)
     return lambda _iss, _header: key
+
+
+@task()
+def lapse_waiting() -> int:
+    """Refuse the applications that waited longer than :data:`LAPSE_AFTER`; how many."""
+    return lapse(timezone.now())
+
+
+def lapse(now: datetime) -> int:
+    """Refuse at most :data:`LAPSE_BATCH` applications that waited :data:`LAPSE_AFTER` by ``now``; how many.
+
+    Each gets a ``lapsed`` audit entry; its OIN, slug and key stay free, and its sender may apply again.
+    """
+    with write_transaction():
+        lock_name(LOCK)  # apart from a certification or refusal of the same application
+        old = Application.objects.filter(state=Application.State.WAITING, received_at__lt=now - LAPSE_AFTER)
+        lapsing = list(old.order_by("pk").values_list("pk", "oin", "kid")[:LAPSE_BATCH])
+        Application.objects.filter(pk__in=[pk for pk, _, _ in lapsing]).update(
+            state=Application.State.REFUSED, decided_at=now
+        )
+        for pk, oin, kid in lapsing:
+            details = {"aanmelding": pk, "kid": kid}
+            reason = f"Geen besluit binnen {LAPSE_AFTER.days} dagen."
+            audit.record(actor=keys.SYSTEM, action=LAPSED, subject=oin, reason=reason, details=details)
+    if lapsing:
+        logger.info("%d applications lapsed after %d days without a decision", len(lapsing), LAPSE_AFTER.days)
+    return len(lapsing)
 
 
 def status(oin: str, applied: Application | None) -> Status | None:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from blauweknop import i18n
-from blauweknop.scheme import audit, keys, lifecycle
+from blauweknop.scheme import applications, audit, keys, lifecycle
 from blauweknop.scheme.applications import APPLICANT
 from blauweknop.scheme.catalogue import versions
 from blauweknop.scheme.models import Application, AuditEntry, Key, Organisation
@@ -42,6 +42,7 @@ ACTION_WORDS: dict[str, Promise] = {
     "applied": gettext_lazy("Aangemeld"),
     "certified": gettext_lazy("Gecertificeerd"),
     "refused": gettext_lazy("Aanmelding geweigerd"),
+    applications.LAPSED: gettext_lazy("Aanmelding vervallen: geen besluit op tijd"),
     "suspended": gettext_lazy("Geschorst"),
     "restored": gettext_lazy("Weer gecertificeerd"),
     "revoked": gettext_lazy("Ingetrokken"),
@@ -273,6 +274,10 @@ def competing(waiting: Application) -> dict[str, Any]:
         "participant": Organisation.objects.filter(oin=waiting.oin).first(),
         "slug_owner": Organisation.objects.filter(slug=waiting.slug).exclude(oin=waiting.oin).first(),
         "applications": list(others.filter(Q(oin=waiting.oin) | Q(slug=waiting.slug)).order_by("pk")),
+        # No more applications of this OIN are taken while this many wait (applications.MAX_WAITING).
+        "full": others.filter(oin=waiting.oin).count() + 1 >= applications.MAX_WAITING,
+        "most": applications.MAX_WAITING,
+        "lapse_days": applications.LAPSE_AFTER.days,
     }
 
 
