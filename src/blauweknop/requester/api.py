@@ -97,8 +97,15 @@ def _in_own_thread(work: Callable[..., T]) -> Callable[..., Any]:
     return sync_to_async(run, thread_sensitive=False, executor=outbound.WAITING)
 
 
-async def _for_back_office(tenant: RequesterTenant, work: Callable[..., T], *args: Any) -> T:
-    """``work(tenant, *args)`` in the requester's own threads, if a place is free (:class:`outbound.Busy`)."""
+async def _for_back_office(
+    tenant: RequesterTenant, token: str | None, path: str, work: Callable[..., T], *args: Any
+) -> T:
+    """``work(tenant, *args)`` in the requester's own threads, for its own back office only, if a place is free.
+
+    The caller is authenticated first (:func:`_authenticate`: a signature and one row, no wait on others), and
+    only then takes a place (:class:`outbound.Busy`): anonymous calls must not hold the back office's places.
+    """
+    await sync_to_async(_authenticate)(tenant, token, path)
     with outbound.slot(tenant.oin):
         return await _in_own_thread(work)(tenant, *args)
 
@@ -416,8 +423,7 @@ async def create_request(request: HttpRequest, body: VerzoekAanvraag, requester:
     return Status(201, await sync_to_async(_create)(tenant, body))
 
 
-def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, Any]:
-    _authenticate(tenant, token, f"/verzoeken/{code}")
+def _state(tenant: RequesterTenant, code: str) -> dict[str, Any]:
     share_request = _own_request(tenant, code)
     received = asking.received(share_request)
     return {
@@ -445,11 +451,10 @@ def _state(tenant: RequesterTenant, code: str, token: str | None) -> dict[str, A
 async def request_state(request: HttpRequest, code: str, requester: str = Path(...)) -> dict:
     tenant = await _tenant(requester)
     await release_before_waiting()
-    return await _for_back_office(tenant, _state, code, _bearer(request))
+    return await _for_back_office(tenant, _bearer(request), f"/verzoeken/{code}", _state, code)
 
 
-def _fetch(tenant: RequesterTenant, code: str, body: ClientAuthentication) -> dict[str, Any]:
-    _authenticate(tenant, body.client_assertion, f"/verzoeken/{code}/ophalen")
+def _fetch(tenant: RequesterTenant, code: str) -> dict[str, Any]:
     share_request = _own_request(tenant, code)
     stored = fetching.standing_fetch(tenant, share_request)
     return {"ontvangen": _received(stored), "nietBereikt": share_request.not_reached}
@@ -461,7 +466,7 @@ async def standing_fetch(
 ) -> dict:
     tenant = await _tenant(requester)
     await release_before_waiting()
-    return await _for_back_office(tenant, _fetch, code, body)
+    return await _for_back_office(tenant, body.client_assertion, f"/verzoeken/{code}/ophalen", _fetch, code)
 
 
 class WettelijkeVerstrekking(ClientAuthentication):
@@ -477,7 +482,6 @@ class WettelijkeVerstrekking(ClientAuthentication):
 
 
 def _lawful(tenant: RequesterTenant, body: WettelijkeVerstrekking) -> dict[str, Any]:
-    _authenticate(tenant, body.client_assertion, "/wettelijke-verstrekkingen")
     row = fetching.lawful_fetch(
         tenant,
         holder_oin=body.houder,
@@ -498,4 +502,5 @@ def _lawful(tenant: RequesterTenant, body: WettelijkeVerstrekking) -> dict[str, 
 async def lawful_fetch(request: HttpRequest, body: WettelijkeVerstrekking, requester: str = Path(...)) -> Status:
     tenant = await _tenant(requester)
     await release_before_waiting()
-    return Status(201, await _for_back_office(tenant, _lawful, body))
+    done = await _for_back_office(tenant, body.client_assertion, "/wettelijke-verstrekkingen", _lawful, body)
+    return Status(201, done)

@@ -5,8 +5,9 @@ answer is read beyond what it can sensibly hold. Blocking: callers run these off
 :data:`WAITING`, the requester's own threads. Not in the event loop's default pool: it has only a few threads
 (cpus + 4), and Django also logs every 4xx and 5xx answer of the process there, so a handful of slow fetches
 held up every error answer, the portal's 403 to those very fetches included (attacker review A1). The back
-office's calls take a :func:`slot` first: beyond :data:`AT_ONCE` (or :data:`PER_REQUESTER` of one requester)
-they are turned away at once rather than queued.
+office's calls take a :func:`slot` once the caller is authenticated as that back office (anonymous calls take
+none): beyond :data:`AT_ONCE` (or :data:`PER_REQUESTER` of one requester) they are turned away at once rather
+than queued.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ MAX_ANSWER_BYTES = 2 * 1024 * 1024  # presentations of every holder that has deb
 # Another party's error code goes into our answers and logs only if it looks like one: it could carry anything.
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 AT_ONCE = 24  # the back office's calls under way in this process, of all its requesters
-PER_REQUESTER = 12  # of one requester: one busy back office leaves room for the others
+# Of one requester: well under half, so that even two busy back offices leave room for the others.
+PER_REQUESTER = 10
 # More threads than AT_ONCE: the wallets' answers (status lists) wait here too, and are never turned away.
 WAITING = ThreadPoolExecutor(max_workers=AT_ONCE + 8, thread_name_prefix="requester-outbound")
 _under_way: collections.Counter[str] = collections.Counter()
