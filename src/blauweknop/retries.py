@@ -22,6 +22,7 @@ the shared cache marks the item as being told.
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +34,11 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from blauweknop import shared_cache
+from blauweknop.conformance.probe import Probe
+from blauweknop.protocol.scheme_document import SchemeDocument
+from blauweknop.scheme.client import scheme_client
 
+logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=models.Model)
 FIRST_WAIT = timedelta(minutes=1)  # after the first failed try; it doubles with every next one
 LONGEST_WAIT = timedelta(hours=1)
@@ -155,6 +160,43 @@ def tell_due(
             if outcome is Outcome.TOLD:
                 told += 1
     return told
+
+
+def tell_in_a_run(
+    due: Callable[[], models.QuerySet[M]],
+    receiver: str,
+    per_receiver: int,
+    lease: str,
+    tell: Callable[[Probe, SchemeDocument, M], Outcome],
+    failed: Callable[[M], None],
+    *,
+    answer_deadline: float,
+    run_deadline: float,
+    max_answer: int,
+    user_agent: str,
+    what: str,
+) -> int:
+    """One run of an outbox: the items ``due()`` told in turn (:func:`tell_due`), each through one :class:`Probe`
+    whose every answer (``answer_deadline``, ``max_answer`` bytes) and whole run (``run_deadline``) are bounded,
+    with the scheme document in hand; ``0`` without a valid one (logged as ``what``). Blocking."""
+    scheme = scheme_client.in_hand()
+    if scheme is None:
+        logger.warning("%s wait: no valid scheme document", what)
+        return 0
+    ends = time.monotonic() + run_deadline  # before the probe's own: an item asked has its whole answer time
+    with Probe(
+        answer_deadline=answer_deadline, run_deadline=run_deadline, limit=max_answer, user_agent=user_agent
+    ) as probe:
+        return tell_due(
+            due,
+            receiver,
+            per_receiver,
+            lease,
+            lambda item: tell(probe, scheme, item),
+            failed,
+            ends=ends,
+            answer=answer_deadline,
+        )
 
 
 def _failed_key(lease: str, who: str) -> str:

@@ -27,7 +27,6 @@ next run.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -39,8 +38,7 @@ from blauweknop.conformance.probe import Probe
 from blauweknop.holder.models import CorrectionRequest
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.scheme_document import HOLDER, SchemeDocument
-from blauweknop.retries import GIVE_UP, Outcome, backoff, final_refusal, given_up, tell_due
-from blauweknop.scheme.client import scheme_client
+from blauweknop.retries import GIVE_UP, Outcome, backoff, final_refusal, given_up, tell_in_a_run
 
 logger = logging.getLogger(__name__)
 
@@ -64,24 +62,19 @@ def tell_pending(per_app_manager: int = PER_APP_MANAGER) -> int:
     An app manager that cannot take a notice now is not asked again in this run: its others wait for the
     next. Blocking.
     """
-    scheme = scheme_client.in_hand()
-    if scheme is None:
-        logger.warning("correction notices wait: no valid scheme document")
-        return 0
-    ends = time.monotonic() + RUN_DEADLINE  # before the probe's own: an item asked has its whole answer time
-    with Probe(
-        answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
-    ) as probe:
-        return tell_due(
-            lambda: _due(timezone.now()),
-            "app_manager_oin",
-            per_app_manager,
-            "melding",
-            lambda request: _tell(probe, scheme, request),
-            _failed,
-            ends=ends,
-            answer=ANSWER_DEADLINE,
-        )
+    return tell_in_a_run(
+        lambda: _due(timezone.now()),
+        "app_manager_oin",
+        per_app_manager,
+        "melding",
+        _tell,
+        _failed,
+        answer_deadline=ANSWER_DEADLINE,
+        run_deadline=RUN_DEADLINE,
+        max_answer=MAX_ANSWER,
+        user_agent=USER_AGENT,
+        what="correction notices",
+    )
 
 
 def _due(now: datetime) -> QuerySet[CorrectionRequest]:

@@ -18,7 +18,6 @@ turn: a few that hang cannot starve the others.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from django.conf import settings
@@ -30,8 +29,7 @@ from blauweknop.conformance.probe import Probe
 from blauweknop.portal.models import Consent, EndNotice
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_due, waiting
-from blauweknop.scheme.client import scheme_client
+from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_in_a_run, waiting
 
 logger = logging.getLogger(__name__)
 
@@ -65,24 +63,19 @@ def tell_requesters() -> int:
 
 def tell_pending(per_requester: int = PER_REQUESTER) -> int:
     """Tell each requester of at most ``per_requester`` ended consents that are due; how many were told. Blocking."""
-    scheme = scheme_client.in_hand()
-    if scheme is None:
-        logger.warning("notices of ended consents wait: no valid scheme document")
-        return 0
-    ends = time.monotonic() + RUN_DEADLINE  # before the probe's own: an item asked has its whole answer time
-    with Probe(
-        answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
-    ) as probe:
-        return tell_due(
-            lambda: waiting(EndNotice),
-            "requester_oin",
-            per_requester,
-            "eindmelding",
-            lambda notice: _tell(probe, scheme, notice),
-            _failed,
-            ends=ends,
-            answer=ANSWER_DEADLINE,
-        )
+    return tell_in_a_run(
+        lambda: waiting(EndNotice),
+        "requester_oin",
+        per_requester,
+        "eindmelding",
+        _tell,
+        _failed,
+        answer_deadline=ANSWER_DEADLINE,
+        run_deadline=RUN_DEADLINE,
+        max_answer=MAX_ANSWER,
+        user_agent=USER_AGENT,
+        what="notices of ended consents",
+    )
 
 
 def _tell(probe: Probe, scheme: SchemeDocument, notice: EndNotice) -> Outcome:

@@ -18,7 +18,6 @@ turn (:func:`blauweknop.retries.tell_due`): a few that hang cannot starve the ot
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,8 +30,7 @@ from blauweknop.db import write_transaction
 from blauweknop.portal.models import RefusalNotice
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.scheme_document import HOLDER, SchemeDocument
-from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_due, waiting
-from blauweknop.scheme.client import scheme_client
+from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_in_a_run, waiting
 
 logger = logging.getLogger(__name__)
 
@@ -58,24 +56,19 @@ def tell_pending(per_holder: int = PER_HOLDER) -> int:
     """
     with write_transaction():
         RefusalNotice.objects.filter(done_at__isnull=False, hour__lt=timezone.now() - KEEP_DONE).delete()
-    scheme = scheme_client.in_hand()
-    if scheme is None:
-        logger.warning("refused-fetch notices wait: no valid scheme document")
-        return 0
-    ends = time.monotonic() + RUN_DEADLINE  # before the probe's own: an item asked has its whole answer time
-    with Probe(
-        answer_deadline=ANSWER_DEADLINE, run_deadline=RUN_DEADLINE, limit=MAX_ANSWER, user_agent=USER_AGENT
-    ) as probe:
-        return tell_due(
-            lambda: waiting(RefusalNotice),
-            "holder_oin",
-            per_holder,
-            "weigeringsmelding",
-            lambda notice: _tell(probe, scheme, notice),
-            _failed,
-            ends=ends,
-            answer=ANSWER_DEADLINE,
-        )
+    return tell_in_a_run(
+        lambda: waiting(RefusalNotice),
+        "holder_oin",
+        per_holder,
+        "weigeringsmelding",
+        _tell,
+        _failed,
+        answer_deadline=ANSWER_DEADLINE,
+        run_deadline=RUN_DEADLINE,
+        max_answer=MAX_ANSWER,
+        user_agent=USER_AGENT,
+        what="refused-fetch notices",
+    )
 
 
 def _tell(probe: Probe, scheme: SchemeDocument, notice: RefusalNotice) -> Outcome:
