@@ -195,7 +195,8 @@ def not_delivered(consent: Consent, reason: str) -> None:
 def fetch_refused(consent: Consent, code: str) -> None:
     """Record a standing fetch the portal refused, by its problem code; inside the caller's transaction.
 
-    At most :data:`REFUSALS_RECORDED_PER_DAY` are events of the consent in 24 hours (the rest are logged). A refusal the holders record too (:data:`TOLD_TO_HOLDERS`) is queued for each holder that delivered
+    At most :data:`REFUSALS_RECORDED_PER_DAY` are events of the consent in 24 hours (the rest are logged).
+    A refusal the holders record too (:data:`TOLD_TO_HOLDERS`) is queued for each holder that delivered
     under the consent (:class:`RefusalNotice`), once an hour; the worker tells them
     (:mod:`blauweknop.portal.refusal_notices`), never this request.
     """
