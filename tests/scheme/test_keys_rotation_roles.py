@@ -106,7 +106,7 @@ def test_after_the_portals_rotation_its_assertions_and_pdfs_name_the_new_key_and
     to_holders, to_requesters = _kids(monkeypatch, session_assertion), _kids(monkeypatch, client_assertion)
     _share(client, bsn, share_request)  # the tax office took the session assertion, the requester the answer's
     assert to_holders and set(to_holders) == {new.kid} != {old_kid}
-    assert to_requesters == [new.kid]
+    assert to_requesters == [new.kid, new.kid]  # the request object's signed GET, then the answer
     consent = Consent.objects.get()
     assert share_request.consent == consent.pk  # counted only with a verified assertion of the app manager
     receipt = client.get(f"/toestemmingen/{consent.pk}/bewijs.pdf")
