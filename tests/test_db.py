@@ -71,3 +71,23 @@ def test_a_deleted_row_leaves_no_trace_in_the_sqlite_files_once_erased():
     wal = path.with_name(path.name + "-wal")
     assert secret.encode() not in path.read_bytes()
     assert not wal.exists() or secret.encode() not in wal.read_bytes()
+
+
+def test_a_thread_about_to_wait_on_another_party_gives_its_connection_back_but_not_inside_a_transaction():
+    """A connection held while waiting on this same process took the pool from the answering side (CI, PostgreSQL)."""
+    seen: dict[str, bool] = {}
+
+    def wait_on_another() -> None:
+        UsedAssertion.objects.exists()
+        db.release()
+        seen["released"] = connection.connection is None
+        with db.write_transaction():
+            UsedAssertion.objects.create(jti="kept", expires_at=timezone.now())
+            db.release()
+            seen["kept in a transaction"] = connection.connection is not None
+        seen["written"] = UsedAssertion.objects.filter(jti="kept").exists()
+
+    log: list[str] = []
+    _in_thread(wait_on_another, log).join(10)
+    assert log == ["done"]
+    assert seen == {"released": True, "kept in a transaction": True, "written": True}

@@ -24,9 +24,18 @@ from django.db import connections, transaction
 _sqlite_writer = threading.Lock()
 
 
+def release() -> None:
+    """Give this thread's database connections back (to the pool) before it waits on another party. Blocking.
+
+    Inside a transaction they stay: it needs its connection until it ends.
+    """
+    if not any(connection.in_atomic_block for connection in connections.all(initialized_only=True)):
+        connections.close_all()
+
+
 async def release_before_waiting() -> None:
     """Return this request's database connections (to the pool) before an outbound call."""
-    await sync_to_async(connections.close_all)()
+    await sync_to_async(release)()
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from blauweknop import db
 from blauweknop.capped import aread_at_most
 from blauweknop.protocol.status_list import MAX_TOKEN_BYTES
 
@@ -52,6 +53,7 @@ def download_status_list(uri: str) -> str:
 
     Raises as :func:`exchange` does, and :class:`NotServed` when the publisher does not answer 200.
     """
+    db.release()  # the publisher may be this very process, and need a connection of the pool to answer
     headers = {"Accept": "application/statuslist+jwt"}
     deadline = settings.STATUS_LIST_DEADLINE
     status, _, raw = asyncio.run(exchange("GET", uri, headers=headers, limit=MAX_TOKEN_BYTES, deadline=deadline))

@@ -72,6 +72,9 @@ def server_env(data_dir: Path, port: int) -> dict[str, str]:
     # The PostgreSQL pass of make test names a database of its own for the server; never the shell's DATABASE_URL.
     if database := os.environ.get("BLAUWEKNOP_E2E_DATABASE_URL"):
         env["DATABASE_URL"] = database
+        # A pool smaller than the default 10: a request that holds a connection while it waits on this same
+        # process (as the requester's fetches did on the portal) then stalls here, not only under load in CI.
+        env["BLAUWEKNOP_DB_POOL_MAX"] = "4"
     return env
 
 

@@ -6,9 +6,13 @@ withdrawal filled it, and the portal's 403 to them could not be logged (Django l
 that same pool) until the requester's threads gave up after 20 s: 502 upstream_failed instead of 403
 consent_withdrawn, and every other error answer of the process waited as long.
 
+Each of those fetches also held a database connection while it waited on the portal (CI, PostgreSQL): ten
+took the whole pool, and the portal could not answer them until they gave up (502 after 20 s).
+
 Here, against the real demo server, a citizen approves a standing request and withdraws it, and the back office
-fetches 12 times at once before the withdrawal notice reaches it (no worker runs in this server): each fetch goes
-to the portal. All answer 403 consent_withdrawn within seconds, and an unrelated 404 answers fast meanwhile.
+fetches ten times at once (as many as it may have under way) before the withdrawal notice reaches it (no worker
+runs in this server): each fetch goes to the portal. All answer 403 consent_withdrawn within seconds, and an
+unrelated 404 answers fast meanwhile. On PostgreSQL the server's pool has fewer connections than there are fetches.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ import pytest
 
 from blauweknop.protocol import client_assertion
 from blauweknop.protocol.jwk import SigningKey
+from blauweknop.requester import outbound
 
 pytestmark = pytest.mark.e2e
 
 HOUSING = "00000003271247970000"  # Woningcorporatie Thuisbasis
-AT_ONCE = 12  # twice the old pool of a 2-core machine
+AT_ONCE = outbound.PER_REQUESTER  # all the back office may have under way; more than the old pool of a 2-core machine
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

@@ -106,6 +106,7 @@ async def _for_back_office(
     only then takes a place (:class:`outbound.Busy`): anonymous calls must not hold the back office's places.
     """
     await sync_to_async(_authenticate)(tenant, token, path)
+    await release_before_waiting()  # this request's thread waits too, for as long as the work takes
     with outbound.slot(tenant.oin):
         return await _in_own_thread(work)(tenant, *args)
 
@@ -450,7 +451,6 @@ def _state(tenant: RequesterTenant, code: str) -> dict[str, Any]:
 )
 async def request_state(request: HttpRequest, code: str, requester: str = Path(...)) -> dict:
     tenant = await _tenant(requester)
-    await release_before_waiting()
     return await _for_back_office(tenant, _bearer(request), f"/verzoeken/{code}", _state, code)
 
 
@@ -465,7 +465,6 @@ async def standing_fetch(
     request: HttpRequest, code: str, body: ClientAuthentication, requester: str = Path(...)
 ) -> dict:
     tenant = await _tenant(requester)
-    await release_before_waiting()
     return await _for_back_office(tenant, body.client_assertion, f"/verzoeken/{code}/ophalen", _fetch, code)
 
 
@@ -501,6 +500,5 @@ def _lawful(tenant: RequesterTenant, body: WettelijkeVerstrekking) -> dict[str, 
 )
 async def lawful_fetch(request: HttpRequest, body: WettelijkeVerstrekking, requester: str = Path(...)) -> Status:
     tenant = await _tenant(requester)
-    await release_before_waiting()
     done = await _for_back_office(tenant, body.client_assertion, "/wettelijke-verstrekkingen", _lawful, body)
     return Status(201, done)
