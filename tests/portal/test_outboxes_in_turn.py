@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from blauweknop.api import ApiProblem
 from blauweknop.holder import refused_fetches
-from blauweknop.portal import consents, end_notices, refusal_notices
+from blauweknop.portal import consents, end_notices, notices, refusal_notices
 from blauweknop.portal.models import EndNotice, RefusalNotice
 from blauweknop.pseudonyms import pseudonym
 from blauweknop.requester import endings
@@ -61,8 +61,8 @@ def test_hanging_holders_do_not_starve_the_others(withdrawn, monkeypatch, releas
         return record(holder, *args)
 
     monkeypatch.setattr(refused_fetches, "record", tarpit)
-    monkeypatch.setattr(refusal_notices, "ANSWER_DEADLINE", 1.0)
-    monkeypatch.setattr(refusal_notices, "RUN_DEADLINE", 2.5)
+    monkeypatch.setattr(notices, "ANSWER_DEADLINE", 1.0)
+    monkeypatch.setattr(notices, "RUN_DEADLINE", 2.5)
     assert refused(counsellor_fetches(consent), 403, "consent_withdrawn")
 
     def tries() -> dict[str, int]:
@@ -91,8 +91,8 @@ def test_a_hanging_requester_does_not_starve_the_other(two, monkeypatch, release
         return record(tenant, *args, **kwargs)
 
     monkeypatch.setattr(endings, "record", tarpit)
-    monkeypatch.setattr(end_notices, "ANSWER_DEADLINE", 1.0)
-    monkeypatch.setattr(end_notices, "RUN_DEADLINE", 1.5)  # room for one hanging answer, not two
+    monkeypatch.setattr(notices, "ANSWER_DEADLINE", 1.0)
+    monkeypatch.setattr(notices, "RUN_DEADLINE", 1.5)  # room for one hanging answer, not two
     assert consents.withdraw(pseudonym(first), woning["toestemming"])  # queued first: told first on the first run
     assert consents.withdraw(pseudonym(second), bank["toestemming"])
 

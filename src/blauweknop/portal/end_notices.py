@@ -9,10 +9,10 @@ when it ended, with a client assertion of this app manager for the exact address
 (:mod:`blauweknop.requester.endings`). The moment it took the notice is kept (``told_at``): the monitoring
 counts only refused fetches after it knew (:func:`blauweknop.portal.figures.requester_figures`).
 
-Retries as for the holders' notices (:mod:`blauweknop.retries`): a 2xx or a final refusal (a 404 says the
-requester never received this consent, e.g. its answer was lost) settles the notice; no answer, a timeout,
-401, 403, 408, 429 or 5xx is tried again later, and the run stops for that requester. Requesters are told in
-turn: a few that hang cannot starve the others.
+Sent and retried as every notice of the portal (:mod:`blauweknop.portal.notices`): a 2xx or a final refusal
+(a 404 says the requester never received this consent, e.g. its answer was lost) settles the notice; no answer,
+a timeout, 401, 403, 408, 429 or 5xx is tried again later. Requesters are told in turn: a few that hang cannot
+starve the others.
 """
 
 from __future__ import annotations
@@ -20,25 +20,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from blauweknop import keystore, signing
 from blauweknop.conformance.probe import Probe
+from blauweknop.portal import notices
 from blauweknop.portal.models import Consent, EndNotice
-from blauweknop.protocol import client_assertion
 from blauweknop.protocol.scheme_document import SchemeDocument
-from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_in_a_run, waiting
+from blauweknop.retries import GIVE_UP, Outcome, count_failure
 
 logger = logging.getLogger(__name__)
 
 PATH = "beeindigde-toestemmingen"  # under the requester's API address (endpoints.requester)
-PER_REQUESTER = 50  # notices to one requester per run
-ANSWER_DEADLINE = 10.0  # seconds for one notice, answer included
-RUN_DEADLINE = 45.0  # seconds for all notices of a run: the next run starts a minute later
-MAX_ANSWER = 4096  # bytes: the answer is empty, or a short problem
-USER_AGENT = "blauweknop-portal"
 
 
 def queue(consents: Any, reason: str) -> int:
@@ -47,12 +40,12 @@ def queue(consents: Any, reason: str) -> int:
     Call it before the consents are ended: a one-time consent needs none (nothing is fetched under it later).
     """
     ending = consents.filter(state=Consent.State.GIVEN, access=Consent.Access.STANDING)
-    notices = [
+    queued = [
         EndNotice(consent_id=pk, requester_oin=oin, reason=reason)
         for pk, oin in ending.values_list("pk", "requester_oin")
     ]
-    EndNotice.objects.bulk_create(notices, ignore_conflicts=True)
-    return len(notices)
+    EndNotice.objects.bulk_create(queued, ignore_conflicts=True)
+    return len(queued)
 
 
 @task()
@@ -61,20 +54,10 @@ def tell_requesters() -> int:
     return tell_pending()
 
 
-def tell_pending(per_requester: int = PER_REQUESTER) -> int:
+def tell_pending(per_requester: int = notices.PER_RECEIVER) -> int:
     """Tell each requester of at most ``per_requester`` ended consents that are due; how many were told. Blocking."""
-    return tell_in_a_run(
-        lambda: waiting(EndNotice),
-        "requester_oin",
-        per_requester,
-        "eindmelding",
-        _tell,
-        _failed,
-        answer_deadline=ANSWER_DEADLINE,
-        run_deadline=RUN_DEADLINE,
-        max_answer=MAX_ANSWER,
-        user_agent=USER_AGENT,
-        what="notices of ended consents",
+    return notices.tell_waiting(
+        EndNotice, "requester_oin", per_requester, "eindmelding", _tell, _failed, "notices of ended consents"
     )
 
 
@@ -86,40 +69,13 @@ def _tell(probe: Probe, scheme: SchemeDocument, notice: EndNotice) -> Outcome:
     if endpoint is None:
         logger.warning("notice that consent %s ended waits: requester %s has no address now", consent.pk, requester)
         return Outcome.RECEIVER_FAILED
-    address = f"{endpoint.rstrip('/')}/{PATH}"
-    try:
-        key = signing.key_in(scheme, settings.PORTAL_OIN)
-    except keystore.MissingKey:
-        return Outcome.RECEIVER_FAILED  # signing.key_for told the operator which key to add
-    body = {
+    payload = {
         "toestemming": consent.pk,
         "reden": notice.reason,
         "beeindigdOp": (consent.ended_at or timezone.now()).isoformat(),
-        "client_assertion_type": client_assertion.ASSERTION_TYPE,
-        "client_assertion": client_assertion.sign(key, client_id=settings.PORTAL_OIN, audience=address),
     }
-    answer = probe.request("POST", address, "ended consent", json=body, headers={"Accept": "application/json"})
-    status = answer.status
-    if status is not None and 200 <= status < 300:
-        settle(notice, told_at=timezone.now())
-        logger.info("requester %s told that consent %s ended (%s)", requester, consent.pk, notice.reason)
-        return Outcome.TOLD
-    if final_refusal(status):
-        settle(notice)
-        logger.error(
-            "notice that consent %s ended dropped: requester %s refused it: %s",
-            consent.pk,
-            requester,
-            answer.described(),
-        )
-        return Outcome.REFUSED
-    logger.warning(
-        "notice that consent %s ended not taken by requester %s: %s; tried again later",
-        consent.pk,
-        requester,
-        answer.described(),
-    )
-    return Outcome.RECEIVER_FAILED
+    about = f"notice that consent {consent.pk} ended ({notice.reason}) to requester {requester}"
+    return notices.send(probe, scheme, notice, f"{endpoint.rstrip('/')}/{PATH}", payload, about, told_at=timezone.now())
 
 
 def _failed(notice: EndNotice) -> None:

@@ -8,9 +8,10 @@ ingezien?" is built from their records. The refusal queues a :class:`RefusalNoti
 and the refusal code, with a client assertion of this app manager for the exact address. No BSN: it was
 wiped with the withdrawal, and the holder finds the citizen in its own records of that consent.
 
-A 2xx, or a final refusal (400, 404, 422 …; a 404 says the holder shared nothing under the consent for us),
-settles the notice. No answer, a timeout, 401, 403, 408, 429 or 5xx is tried again later with
-:func:`blauweknop.retries.backoff`, and the run stops for that holder; after about three days it is given up
+Sent as every notice of the portal (:mod:`blauweknop.portal.notices`): a 2xx, or a final refusal (400, 404,
+422 …; a 404 says the holder shared nothing under the consent for us), settles the notice. No answer, a
+timeout, 401, 403, 408, 429 or 5xx is tried again later with :func:`blauweknop.retries.backoff`, and the run
+stops for that holder; after about three days it is given up
 with an error in the log. A holder the scheme does not certify now waits the same way. Holders are told in
 turn (:func:`blauweknop.retries.tell_due`): a few that hang cannot starve the others.
 """
@@ -20,26 +21,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from blauweknop import keystore, signing
 from blauweknop.conformance.probe import Probe
 from blauweknop.db import write_transaction
+from blauweknop.portal import notices
 from blauweknop.portal.models import RefusalNotice
-from blauweknop.protocol import client_assertion
 from blauweknop.protocol.scheme_document import HOLDER, SchemeDocument
-from blauweknop.retries import GIVE_UP, Outcome, count_failure, final_refusal, settle, tell_in_a_run, waiting
+from blauweknop.retries import GIVE_UP, Outcome, count_failure
 
 logger = logging.getLogger(__name__)
 
 PATH = "geweigerde-ophalingen"  # under the holder's API address
-PER_HOLDER = 50  # notices to one holder per run
-ANSWER_DEADLINE = 10.0  # seconds for one notice, answer included
-RUN_DEADLINE = 45.0  # seconds for all notices of a run: the next run starts a minute later
-MAX_ANSWER = 4096  # bytes: the answer is empty, or a short problem
-USER_AGENT = "blauweknop-portal"
 KEEP_DONE = timedelta(hours=2)  # a done notice still blocks a second one in its hour; then it goes
 
 
@@ -49,25 +43,15 @@ def tell_holders() -> int:
     return tell_pending()
 
 
-def tell_pending(per_holder: int = PER_HOLDER) -> int:
+def tell_pending(per_holder: int = notices.PER_RECEIVER) -> int:
     """Tell each holder of at most ``per_holder`` refusals that are due; how many were told. Blocking.
 
     Done notices whose hour is over are deleted first: the table holds little more than an hour's refusals.
     """
     with write_transaction():
         RefusalNotice.objects.filter(done_at__isnull=False, hour__lt=timezone.now() - KEEP_DONE).delete()
-    return tell_in_a_run(
-        lambda: waiting(RefusalNotice),
-        "holder_oin",
-        per_holder,
-        "weigeringsmelding",
-        _tell,
-        _failed,
-        answer_deadline=ANSWER_DEADLINE,
-        run_deadline=RUN_DEADLINE,
-        max_answer=MAX_ANSWER,
-        user_agent=USER_AGENT,
-        what="refused-fetch notices",
+    return notices.tell_waiting(
+        RefusalNotice, "holder_oin", per_holder, "weigeringsmelding", _tell, _failed, "refused-fetch notices"
     )
 
 
@@ -79,39 +63,9 @@ def _tell(probe: Probe, scheme: SchemeDocument, notice: RefusalNotice) -> Outcom
     if endpoint is None or not scheme.is_certified(holder, HOLDER):
         logger.warning("notice of a refused fetch under consent %s waits: holder %s is not certified", consent, holder)
         return Outcome.RECEIVER_FAILED
-    address = f"{endpoint.rstrip('/')}/{PATH}"
-    try:
-        key = signing.key_in(scheme, settings.PORTAL_OIN)
-    except keystore.MissingKey:
-        return Outcome.RECEIVER_FAILED  # signing.key_for told the operator which key to add
-    body = {
-        "toestemming": consent,
-        "code": notice.code,
-        "client_assertion_type": client_assertion.ASSERTION_TYPE,
-        "client_assertion": client_assertion.sign(key, client_id=settings.PORTAL_OIN, audience=address),
-    }
-    answer = probe.request("POST", address, "refused fetch", json=body, headers={"Accept": "application/json"})
-    status = answer.status
-    if status is not None and 200 <= status < 300:
-        settle(notice)
-        logger.info("holder %s told of a refused fetch under consent %s (%s)", holder, consent, notice.code)
-        return Outcome.TOLD
-    if final_refusal(status):
-        settle(notice)
-        logger.error(
-            "notice of a refused fetch under consent %s dropped: holder %s refused it: %s",
-            consent,
-            holder,
-            answer.described(),
-        )
-        return Outcome.REFUSED
-    logger.warning(
-        "notice of a refused fetch under consent %s not taken by holder %s: %s; tried again later",
-        consent,
-        holder,
-        answer.described(),
-    )
-    return Outcome.RECEIVER_FAILED
+    payload = {"toestemming": consent, "code": notice.code}
+    about = f"notice of a refused fetch under consent {consent} ({notice.code}) to holder {holder}"
+    return notices.send(probe, scheme, notice, f"{endpoint.rstrip('/')}/{PATH}", payload, about)
 
 
 def _failed(notice: RefusalNotice) -> None:
