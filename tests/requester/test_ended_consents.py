@@ -11,6 +11,7 @@ citizens, every role behind one real HTTP server.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -102,6 +103,23 @@ def test_a_withdrawal_reaches_its_requester_in_one_worker_run_and_its_next_fetch
     # The bank and the other citizen: untouched.
     assert state_at(bank["code"], slug=BANK_SLUG, oin=BANK).json()["status"] == "goedgekeurd"
     assert fetch_now(bank["code"], BANK_SLUG, BANK).status_code == 200
+
+
+def test_the_moment_kept_as_told_is_when_the_requester_took_the_notice_not_when_it_was_sent(two, monkeypatch):
+    """The alert counts refused fetches from ``told_at`` on: stamped before the answer came, too early (audit)."""
+    (bsn, woning), _ = two
+    record, recorded = endings.record, []
+
+    def slow(tenant, *args, **kwargs):
+        taken = record(tenant, *args, **kwargs)
+        recorded.append(timezone.now())
+        time.sleep(0.3)  # the answer takes a while to come back
+        return taken
+
+    monkeypatch.setattr(endings, "record", slow)
+    assert consents.withdraw(pseudonym(bsn), woning["toestemming"])
+    assert end_notices.tell_pending() == 1
+    assert EndNotice.objects.get().told_at >= recorded[0]
 
 
 def test_an_expired_consent_is_told_too(two):

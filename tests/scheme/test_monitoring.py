@@ -1,9 +1,11 @@
 """The operator's monitoring: every app manager's counts read over HTTP, added up per requester, and alerts."""
 
 import asyncio
+import threading
 
 import httpx
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from blauweknop.portal import consents
@@ -119,3 +121,24 @@ def test_the_monitoring_page_shows_each_requester_and_what_stands_out_to_the_ope
     assert client.post(MONITORING).status_code == 405
     client.cookies["django_language"] = "en"
     assert "when it already knew the citizen had withdrawn" in client.get(MONITORING).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_an_app_manager_gives_the_database_connection_back_before_it_waits(demo_world):
+    """The app manager may be this very process: ten monitoring pages each holding one took the pool (audit)."""
+    scheme = asyncio.run(scheme_client.current())
+    start, end = monitoring.period(timezone.localdate())
+    (endpoint,) = (manager.endpoints["fetch"] for manager in scheme.app_managers.values())
+    held: list[bool] = []
+
+    def page() -> None:
+        try:
+            monitoring.read(endpoint, start, end)  # signs with the operator's key: read from the database
+            held.append(connection.connection is not None)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=page)
+    thread.start()
+    thread.join(30)
+    assert held == [False]

@@ -6,9 +6,11 @@ but the cache (the database table here, as by default).
 
 import asyncio
 import logging
+import threading
 import time
 
 import pytest
+from django.db import connection, connections
 
 from blauweknop import shared_cache
 from blauweknop.protocol import scheme_document
@@ -104,3 +106,32 @@ def test_a_cache_that_holds_something_else_is_passed_over(operator_downloads):
         shared_cache.write(key, entry, 60)
         assert asyncio.run(SchemeClient().current()).version >= 1
     assert len(operator_downloads) == len(junk)
+
+
+def _refreshed_in_a_thread(refreshing: SchemeClient) -> bool:
+    """Refresh in a thread of its own, as in the background; whether that thread still held a connection after."""
+    held: list[bool] = []
+
+    def run() -> None:
+        try:
+            refreshing.refresh()
+            held.append(connection.connection is not None)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="scheme-refresh")
+    thread.start()
+    thread.join(10)
+    return held == [True]
+
+
+def test_a_refresh_in_a_thread_of_its_own_gives_its_database_connection_back(operator_downloads, monkeypatch):
+    """Such a thread ends without a request's end to close it: each one lost a connection of the pool (audit).
+
+    From the cache, and after a document that fails its check, the refresh had read the database last.
+    """
+    _plant(client.download())
+    assert not _refreshed_in_a_thread(SchemeClient())
+    monkeypatch.setattr(client, "download", lambda: "eyJhbGciOiJFUzI1NiJ9.e30.AAAA")
+    scheme_client.forget()
+    assert not _refreshed_in_a_thread(SchemeClient())

@@ -75,7 +75,8 @@ def _tell(probe: Probe, scheme: SchemeDocument, notice: EndNotice) -> Outcome:
         "beeindigdOp": (consent.ended_at or timezone.now()).isoformat(),
     }
     about = f"notice that consent {consent.pk} ended ({notice.reason}) to requester {requester}"
-    return notices.send(probe, scheme, notice, f"{endpoint.rstrip('/')}/{PATH}", payload, about, told_at=timezone.now())
+    address = f"{endpoint.rstrip('/')}/{PATH}"
+    return notices.send(probe, scheme, notice, address, payload, about, keep_told_at=True)
 
 
 def _failed(notice: EndNotice) -> None:

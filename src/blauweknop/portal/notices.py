@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from blauweknop import keystore, signing
 from blauweknop.conformance.probe import Probe
@@ -63,11 +64,13 @@ def send(
     address: str,
     payload: dict[str, Any],
     about: str,
-    **settled: object,
+    *,
+    keep_told_at: bool = False,
 ) -> Outcome:
-    """POST ``payload``, signed for ``address``; settle ``notice`` (with ``settled``) once taken or refused for good.
+    """POST ``payload``, signed for ``address``; settle ``notice`` once taken or refused for good.
 
-    ``about`` names the notice and its receiver in the log, never a BSN.
+    ``about`` names the notice and its receiver in the log, never a BSN. With ``keep_told_at`` the moment the
+    receiver's answer came is kept as the notice's ``told_at``: what it was told, it knew from then on.
     """
     try:
         key = signing.key_in(scheme, settings.PORTAL_OIN)
@@ -81,7 +84,7 @@ def send(
     answer = probe.request("POST", address, about, json=body, headers={"Accept": "application/json"})
     status = answer.status
     if status is not None and 200 <= status < 300:
-        settle(notice, **settled)
+        settle(notice, **({"told_at": timezone.now()} if keep_told_at else {}))
         logger.info("%s: taken", about)
         return Outcome.TOLD
     if final_refusal(status):

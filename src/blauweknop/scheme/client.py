@@ -30,7 +30,7 @@ import httpx
 from django.conf import settings
 from django.db import DatabaseError
 
-from blauweknop import keystore, metrics, shared_cache
+from blauweknop import db, keystore, metrics, shared_cache
 from blauweknop.accounts.models import RevokedOperatorKey
 from blauweknop.api import ApiProblem
 from blauweknop.capped import TooLarge, read_at_most
@@ -188,6 +188,8 @@ class SchemeClient:
             return
         finally:
             self._ended_at = time.monotonic()
+            # A refresh thread ends without a request's end to give its connection back to the pool.
+            db.release()
         if self._document is None or document.version != self._document.version:
             logger.info("scheme document version %s in force", document.version)
         self._document, self._fetched_at = document, time.monotonic() - age

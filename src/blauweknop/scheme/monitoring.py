@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from blauweknop import shared_cache
+from blauweknop import db, shared_cache
 from blauweknop.capped import TooLarge, read_at_most
 from blauweknop.protocol import client_assertion, figures
 from blauweknop.protocol.errors import ProtocolError
@@ -111,6 +111,7 @@ def read(endpoint: str, start: date, end: date) -> figures.Figures:
     url = f"{address}?{urlencode({'vanaf': start.isoformat(), 'tot': end.isoformat()})}"
     assertion = client_assertion.sign(publication.operator_key(), client_id=client_assertion.OPERATOR, audience=address)
     headers = {"Accept-Encoding": "identity", "Accept": "application/json", "Authorization": f"Bearer {assertion}"}
+    db.release()  # the app manager may be this very process, and need a connection of the pool to answer
     with (
         httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
         client.stream("GET", url, headers=headers) as response,
