@@ -48,15 +48,27 @@ async def exchange(method: str, url: str, *, limit: int, deadline: float, **kwar
         return response.status_code, response.headers.get("Content-Type", ""), await aread_at_most(response, limit)
 
 
+def exchange_from_thread(
+    method: str, url: str, *, limit: int, deadline: float, **kwargs: Any
+) -> tuple[int, str, bytes]:
+    """:func:`exchange` from a thread of its own. Blocking; raises as :func:`exchange` does.
+
+    The thread's database connections go back to the pool first (:func:`blauweknop.db.release`): the other party
+    may be this very process, and ten calls each holding one while they waited once took a whole pool of ten
+    from the portal they waited on.
+    """
+    db.release()
+    return asyncio.run(exchange(method, url, limit=limit, deadline=deadline, **kwargs))
+
+
 def download_status_list(uri: str) -> str:
     """A status list token from its publisher, unverified, within ``STATUS_LIST_DEADLINE`` seconds. Blocking.
 
     Raises as :func:`exchange` does, and :class:`NotServed` when the publisher does not answer 200.
     """
-    db.release()  # the publisher may be this very process, and need a connection of the pool to answer
     headers = {"Accept": "application/statuslist+jwt"}
     deadline = settings.STATUS_LIST_DEADLINE
-    status, _, raw = asyncio.run(exchange("GET", uri, headers=headers, limit=MAX_TOKEN_BYTES, deadline=deadline))
+    status, _, raw = exchange_from_thread("GET", uri, headers=headers, limit=MAX_TOKEN_BYTES, deadline=deadline)
     if status != 200:
         raise NotServed(f"HTTP {status}")
     return raw.decode("utf-8")

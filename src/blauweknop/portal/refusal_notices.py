@@ -11,9 +11,9 @@ wiped with the withdrawal, and the holder finds the citizen in its own records o
 Sent as every notice of the portal (:mod:`blauweknop.portal.notices`): a 2xx, or a final refusal (400, 404,
 422 …; a 404 says the holder shared nothing under the consent for us), settles the notice. No answer, a
 timeout, 401, 403, 408, 429 or 5xx is tried again later with :func:`blauweknop.retries.backoff`, and the run
-stops for that holder; after about three days it is given up
-with an error in the log. A holder the scheme does not certify now waits the same way. Holders are told in
-turn (:func:`blauweknop.retries.tell_due`): a few that hang cannot starve the others.
+stops for that holder; after about three days it is given up with an error in the log. A holder the scheme
+does not certify now waits the same way. Holders are told in turn (:func:`blauweknop.retries.tell_due`): a few
+that hang cannot starve the others.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ than queued.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import re
 import threading
@@ -24,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from blauweknop import db, outgoing
+from blauweknop import outgoing
 from blauweknop.capped import TooLarge
 from blauweknop.protocol.encoding import json_loads
 from blauweknop.protocol.errors import ProtocolError
@@ -82,14 +81,9 @@ class Answer:
 
 
 def _run(method: str, url: str, *, limit: int, deadline: float, **kwargs: Any) -> tuple[int, str, bytes]:
-    """One HTTP call with a deadline for all of it (:func:`outgoing.exchange`); :class:`Unreachable` when it fails.
-
-    The thread's database connection goes back to the pool first: the other party may be this very process,
-    and ten back-office calls each holding one while they wait took the whole pool from the portal they wait on.
-    """
-    db.release()
+    """One HTTP call with a deadline for all of it (:func:`outgoing.exchange_from_thread`); :class:`Unreachable`."""
     try:
-        return asyncio.run(outgoing.exchange(method, url, limit=limit, deadline=deadline, **kwargs))
+        return outgoing.exchange_from_thread(method, url, limit=limit, deadline=deadline, **kwargs)
     except (httpx.HTTPError, TimeoutError, TooLarge, OSError) as exc:
         raise Unreachable(type(exc).__name__) from exc
 
